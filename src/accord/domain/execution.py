@@ -1,0 +1,97 @@
+"""Executions of a workflow, their step attempts and their event log."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from accord.domain.base import CamelModel
+from accord.domain.enums import ExecutionStatus, StepRunStatus, TriggerReason
+
+
+class Usage(CamelModel):
+    """Tokens and money spent; added up per call, step, agent and execution."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    model_calls: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
+            model_calls=self.model_calls + other.model_calls,
+        )
+
+
+class WorkflowExecution(CamelModel):
+    id: str
+    workflow_id: str
+    execution_number: int
+    trigger_reason: TriggerReason
+    triggered_by: str | None = None
+
+    current_step_id: str | None = None
+    execution_context: dict[str, Any] = Field(default_factory=dict)
+    step_results: dict[str, Any] = Field(default_factory=dict)
+
+    active_agents: list[str] = Field(default_factory=list)
+    agent_assignments: dict[str, str] = Field(default_factory=dict)
+
+    status: ExecutionStatus = ExecutionStatus.PENDING
+    error_message: str | None = None
+    final_output: Any = None
+
+    started_at: datetime
+    completed_at: datetime | None = None
+    updated_at: datetime
+
+    # Extensions
+    parent_execution_id: str | None = None
+    parent_step_id: str | None = None
+    depth: int = 0
+    definition: dict[str, Any] = Field(default_factory=dict)
+    """The workflow as it was when the execution started (type, configuration, agents)."""
+    estimated_duration: int | None = None
+    actual_duration: int | None = None
+    usage: Usage = Field(default_factory=Usage)
+
+
+class StepRun(CamelModel):
+    """One attempt at one step of one execution (extension: `step_runs`)."""
+
+    id: str
+    execution_id: str
+    step_id: str
+    attempt: int
+    status: StepRunStatus
+    agent_id: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    output: dict[str, Any] | None = None
+    error: str | None = None
+    feedback: str | None = None
+    """Review feedback this attempt reworks."""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    model_calls: int = 0
+    executor_id: str | None = None
+
+
+class ExecutionEvent(CamelModel):
+    """One entry of an execution's append-only event log; `id` orders it and resumes SSE."""
+
+    id: int
+    execution_id: str
+    user_id: str
+    kind: str
+    step_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime

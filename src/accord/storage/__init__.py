@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, Alembic migrations shipped in the package, repositories."""

@@ -1,0 +1,90 @@
+"""Where the database is and how to connect: SQLite by default, Postgres by URL.
+
+SQLite setup lives here and only here: WAL, foreign keys on, a busy timeout, and
+`BEGIN IMMEDIATE` for every transaction so two writers queue instead of failing mid-way.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+DATABASE_URL_ENV = "ACCORD_DATABASE_URL"
+DATA_DIR_ENV = "ACCORD_DATA_DIR"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def data_dir() -> Path:
+    """The user's Accord data directory (`ACCORD_DATA_DIR` overrides it)."""
+    path = Path(os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir("accord"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{data_dir() / 'accord.db'}"
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_db_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    url = url or database_url()
+    if is_sqlite(url):
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                               "check_same_thread": False}, **kwargs
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """An engine and its session factory; the unit of work is `with db.session() as s:`."""
+
+    def __init__(self, url: str | None = None, **engine_kwargs: Any) -> None:
+        self.url = url or database_url()
+        self.engine = create_db_engine(self.url, **engine_kwargs)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def upgrade(self) -> None:
+        from accord.storage.migrate import upgrade
+
+        upgrade(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,83 @@
+"""Users and projects."""
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from accord.domain.agent import Project, User
+from accord.domain.errors import NotFound
+from accord.storage.repositories._convert import to_datetime
+from accord.storage.tables import epoch_now, new_id, projects, users
+
+
+def _user(row) -> User:
+    return User(id=row.id, email=row.email, display_name=row.display_name,
+                created_at=to_datetime(row.created_at), updated_at=to_datetime(row.updated_at))
+
+
+def _project(row) -> Project:
+    return Project(id=row.id, user_id=row.user_id, name=row.name, description=row.description,
+                   created_at=to_datetime(row.created_at), updated_at=to_datetime(row.updated_at))
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, *, email: str, display_name: str) -> User:
+        now = epoch_now()
+        row = self.session.execute(
+            insert(users).values(id=new_id(), email=email, display_name=display_name,
+                                 created_at=now, updated_at=now).returning(users)
+        ).one()
+        return _user(row)
+
+    def get(self, user_id: str) -> User:
+        row = self.session.execute(select(users).where(users.c.id == user_id)).one_or_none()
+        if row is None:
+            raise NotFound("user", user_id)
+        return _user(row)
+
+    def find_by_email(self, email: str) -> User | None:
+        row = self.session.execute(select(users).where(users.c.email == email)).one_or_none()
+        return None if row is None else _user(row)
+
+    def list(self) -> list[User]:
+        return [_user(r) for r in self.session.execute(select(users).order_by(users.c.created_at,
+                                                                              users.c.id))]
+
+    def rename(self, user_id: str, display_name: str) -> User:
+        row = self.session.execute(
+            update(users).where(users.c.id == user_id)
+            .values(display_name=display_name, updated_at=epoch_now()).returning(users)
+        ).one_or_none()
+        if row is None:
+            raise NotFound("user", user_id)
+        return _user(row)
+
+
+class ProjectRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, *, user_id: str, name: str, description: str = "") -> Project:
+        now = epoch_now()
+        row = self.session.execute(
+            insert(projects).values(id=new_id(), user_id=user_id, name=name,
+                                    description=description, created_at=now, updated_at=now)
+            .returning(projects)
+        ).one()
+        return _project(row)
+
+    def get(self, project_id: str, *, user_id: str) -> Project:
+        row = self.session.execute(
+            select(projects).where(projects.c.id == project_id, projects.c.user_id == user_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound("project", project_id)
+        return _project(row)
+
+    def list(self, *, user_id: str) -> list[Project]:
+        rows = self.session.execute(
+            select(projects).where(projects.c.user_id == user_id).order_by(projects.c.created_at)
+        )
+        return [_project(r) for r in rows]
