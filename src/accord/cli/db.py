@@ -15,5 +15,7 @@ def upgrade() -> None:
     """Bring the database (ACCORD_DATABASE_URL, or SQLite in the data directory) up to date."""
     database = Database()
     database.upgrade()
-    console.print(f"Database at revision [bold]{current_revision(database.engine)}[/] "
-                  f"({database.engine.url.render_as_string(hide_password=True)})")
+    console.print(
+        f"Database at revision [bold]{current_revision(database.engine)}[/] "
+        f"({database.engine.url.render_as_string(hide_password=True)})"
+    )
