@@ -41,7 +41,9 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'accord.db'}"
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def migrated_db(request: pytest.FixtureRequest) -> Iterator[Database]:
     url = request.getfixturevalue(f"{request.param}_url")
     database = Database(url)
@@ -62,6 +64,8 @@ def user_id(db: Database) -> str:
     from accord.storage.repositories.users import UserRepository
 
     with db.session() as s:
-        return UserRepository(s).create(
-            email=f"{uuid.uuid4().hex[:10]}@example.test", display_name="Test User"
-        ).id
+        return (
+            UserRepository(s)
+            .create(email=f"{uuid.uuid4().hex[:10]}@example.test", display_name="Test User")
+            .id
+        )

@@ -1,0 +1,149 @@
+"""LLM providers: model endpoints with their API keys, encrypted at rest.
+
+The key goes in through `create`/`update` and comes out only through `api_key_for`, which the
+llm layer calls when it builds a model; `LlmProvider` says whether a key is set, never what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from accord.domain.agent import LlmProvider, ModelPrice
+from accord.domain.enums import ProviderKind
+from accord.domain.errors import NotFound
+from accord.storage.repositories._convert import UNSET, Unset, to_datetime
+from accord.storage.secrets import decrypt_secret, encrypt_secret
+from accord.storage.tables import epoch_now, llm_providers, new_id
+
+
+def _provider(row: Row[Any]) -> LlmProvider:
+    return LlmProvider(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        kind=ProviderKind(row.kind),
+        base_url=row.base_url,
+        default_model=row.default_model,
+        has_api_key=row.encrypted_api_key is not None,
+        price_overrides=row.price_overrides or {},
+        settings=row.settings or {},
+        created_at=to_datetime(row.created_at),
+        updated_at=to_datetime(row.updated_at),
+    )
+
+
+def _prices(prices: Mapping[str, ModelPrice]) -> dict[str, Any]:
+    return {model: ModelPrice.model_validate(p).to_json_dict() for model, p in prices.items()}
+
+
+class ProviderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(
+        self,
+        *,
+        user_id: str,
+        name: str,
+        kind: ProviderKind,
+        default_model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        price_overrides: Mapping[str, ModelPrice] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> LlmProvider:
+        now = epoch_now()
+        row = self.session.execute(
+            insert(llm_providers)
+            .values(
+                id=new_id(),
+                user_id=user_id,
+                name=name,
+                kind=ProviderKind(kind).value,
+                base_url=base_url,
+                default_model=default_model,
+                encrypted_api_key=encrypt_secret(api_key) if api_key else None,
+                price_overrides=_prices(price_overrides or {}),
+                settings=dict(settings or {}),
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(llm_providers)
+        ).one()
+        return _provider(row)
+
+    def get(self, provider_id: str, *, user_id: str) -> LlmProvider:
+        return _provider(self._row(provider_id, user_id))
+
+    def list(self, *, user_id: str) -> list[LlmProvider]:
+        rows = self.session.execute(
+            select(llm_providers)
+            .where(llm_providers.c.user_id == user_id)
+            .order_by(llm_providers.c.created_at, llm_providers.c.name, llm_providers.c.id)
+        )
+        return [_provider(r) for r in rows]
+
+    def update(
+        self,
+        provider_id: str,
+        *,
+        user_id: str,
+        name: str | Unset = UNSET,
+        kind: ProviderKind | Unset = UNSET,
+        default_model: str | Unset = UNSET,
+        base_url: str | None | Unset = UNSET,
+        api_key: str | None | Unset = UNSET,
+        price_overrides: Mapping[str, ModelPrice] | Unset = UNSET,
+        settings: Mapping[str, Any] | Unset = UNSET,
+    ) -> LlmProvider:
+        """Change the given fields; `api_key=None` removes the stored key."""
+        changes: dict[str, Any] = {
+            key: value
+            for key, value in {
+                "name": name,
+                "default_model": default_model,
+                "base_url": base_url,
+            }.items()
+            if not isinstance(value, Unset)
+        }
+        if not isinstance(kind, Unset):
+            changes["kind"] = ProviderKind(kind).value
+        if not isinstance(api_key, Unset):
+            changes["encrypted_api_key"] = encrypt_secret(api_key) if api_key else None
+        if not isinstance(price_overrides, Unset):
+            changes["price_overrides"] = _prices(price_overrides)
+        if not isinstance(settings, Unset):
+            changes["settings"] = dict(settings)
+        row = self.session.execute(
+            update(llm_providers)
+            .where(llm_providers.c.id == provider_id, llm_providers.c.user_id == user_id)
+            .values(**changes, updated_at=epoch_now())
+            .returning(llm_providers)
+        ).one_or_none()
+        if row is None:
+            raise NotFound("llm provider", provider_id)
+        return _provider(row)
+
+    def delete(self, provider_id: str, *, user_id: str) -> None:
+        """Agents using the provider keep working on the default provider (FK SET NULL)."""
+        self._row(provider_id, user_id)
+        self.session.execute(delete(llm_providers).where(llm_providers.c.id == provider_id))
+
+    def api_key_for(self, provider_id: str, user_id: str) -> str | None:
+        """The decrypted API key, for the llm layer only: never log it or send it to a client."""
+        encrypted = self._row(provider_id, user_id).encrypted_api_key
+        return None if encrypted is None else decrypt_secret(encrypted)
+
+    def _row(self, provider_id: str, user_id: str) -> Row[Any]:
+        row = self.session.execute(
+            select(llm_providers).where(
+                llm_providers.c.id == provider_id, llm_providers.c.user_id == user_id
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound("llm provider", provider_id)
+        return row

@@ -1,0 +1,319 @@
+"""Workflows: definitions validated by the plan compiler before anything is written, and the
+progress fields the engine keeps current while they run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from accord.domain.enums import WorkflowStatus, WorkflowType
+from accord.domain.errors import InvalidDefinition, NotFound, Problem
+from accord.domain.metrics import CollaborationMetrics
+from accord.domain.plan import WorkflowPlan, compile_workflow
+from accord.domain.workflow import (
+    CollaborationWorkflow,
+    CreateWorkflowRequest,
+    ExecutionRecord,
+    UpdateWorkflowRequest,
+    WorkflowConfiguration,
+)
+from accord.storage.repositories._convert import UNSET, Unset, to_datetime
+from accord.storage.repositories.agents import AgentRepository
+from accord.storage.tables import collaboration_workflows, epoch_now, new_id, projects
+
+wf = collaboration_workflows
+
+
+def _workflow(row: Row[Any]) -> CollaborationWorkflow:
+    return CollaborationWorkflow(
+        id=row.id,
+        user_id=row.user_id,
+        project_id=row.project_id,
+        name=row.name,
+        description=row.description,
+        workflow_type=WorkflowType(row.workflow_type),
+        configuration=WorkflowConfiguration.model_validate(row.configuration),
+        participating_agents=row.participating_agents,
+        coordinator_agent_id=row.coordinator_agent_id,
+        status=WorkflowStatus(row.status),
+        current_step=row.current_step or 0,
+        total_steps=row.total_steps or 0,
+        execution_history=[ExecutionRecord.model_validate(r) for r in row.execution_history or []],
+        collaboration_metrics=None
+        if row.collaboration_metrics is None
+        else CollaborationMetrics.model_validate(row.collaboration_metrics),
+        final_result=row.final_result,
+        started_at=to_datetime(row.started_at),
+        completed_at=to_datetime(row.completed_at),
+        estimated_duration=row.estimated_duration,
+        actual_duration=row.actual_duration,
+        template_id=row.template_id,
+        created_at=to_datetime(row.created_at),
+        updated_at=to_datetime(row.updated_at),
+    )
+
+
+class WorkflowRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- Definitions (scoped by user) -------------------------------------------------------
+
+    def create(
+        self, user_id: str, request: CreateWorkflowRequest, *, template_id: str | None = None
+    ) -> CollaborationWorkflow:
+        """Validate the definition against the user's agents and workflows, then store it.
+        Raises InvalidDefinition, having written nothing, when the definition cannot run."""
+        self._check_project(request.project_id, user_id)
+        self._compile(
+            user_id,
+            request.workflow_type,
+            request.configuration,
+            request.participating_agents,
+            request.coordinator_agent_id,
+        )
+        now = epoch_now()
+        row = self.session.execute(
+            insert(wf)
+            .values(
+                id=new_id(),
+                user_id=user_id,
+                project_id=request.project_id,
+                name=request.name,
+                description=request.description,
+                workflow_type=request.workflow_type.value,
+                configuration=request.configuration.to_json_dict(),
+                participating_agents=list(request.participating_agents),
+                coordinator_agent_id=request.coordinator_agent_id,
+                status=WorkflowStatus.DRAFT.value,
+                current_step=0,
+                total_steps=len(request.configuration.steps),
+                execution_history=[],
+                template_id=template_id,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(wf)
+        ).one()
+        return _workflow(row)
+
+    def validate(self, user_id: str, request: CreateWorkflowRequest) -> WorkflowPlan:
+        """Check a definition without saving it (raises InvalidDefinition)."""
+        self._check_project(request.project_id, user_id)
+        return self._compile(
+            user_id,
+            request.workflow_type,
+            request.configuration,
+            request.participating_agents,
+            request.coordinator_agent_id,
+        )
+
+    def get(self, workflow_id: str, *, user_id: str) -> CollaborationWorkflow:
+        return _workflow(self._row(workflow_id, user_id))
+
+    def list(
+        self,
+        *,
+        user_id: str,
+        status: WorkflowStatus | None = None,
+        project_id: str | None = None,
+    ) -> list[CollaborationWorkflow]:
+        """The user's workflows, most recently created first."""
+        query = select(wf).where(wf.c.user_id == user_id)
+        if status is not None:
+            query = query.where(wf.c.status == WorkflowStatus(status).value)
+        if project_id is not None:
+            query = query.where(wf.c.project_id == project_id)
+        rows = self.session.execute(query.order_by(wf.c.created_at.desc(), wf.c.name, wf.c.id))
+        return [_workflow(r) for r in rows]
+
+    def update(
+        self, workflow_id: str, *, user_id: str, request: UpdateWorkflowRequest
+    ) -> CollaborationWorkflow:
+        """Apply the fields the request sets, validate the result whole, then store it."""
+        current = self.get(workflow_id, user_id=user_id)
+        given = request.model_fields_set
+        merged = {
+            "name": request.name if request.name is not None else current.name,
+            "description": request.description
+            if request.description is not None
+            else current.description,
+            "workflow_type": request.workflow_type or current.workflow_type,
+            "participating_agents": request.participating_agents
+            if request.participating_agents is not None
+            else current.participating_agents,
+            "coordinator_agent_id": request.coordinator_agent_id
+            if "coordinator_agent_id" in given
+            else current.coordinator_agent_id,
+            "configuration": request.configuration or current.configuration,
+        }
+        self._compile(
+            user_id,
+            merged["workflow_type"],
+            merged["configuration"],
+            merged["participating_agents"],
+            merged["coordinator_agent_id"],
+            self_id=workflow_id,
+        )
+        row = self.session.execute(
+            update(wf)
+            .where(wf.c.id == workflow_id)
+            .values(
+                name=merged["name"],
+                description=merged["description"],
+                workflow_type=WorkflowType(merged["workflow_type"]).value,
+                participating_agents=list(merged["participating_agents"]),
+                coordinator_agent_id=merged["coordinator_agent_id"],
+                configuration=merged["configuration"].to_json_dict(),
+                total_steps=len(merged["configuration"].steps),
+                updated_at=epoch_now(),
+            )
+            .returning(wf)
+        ).one()
+        return _workflow(row)
+
+    def delete(self, workflow_id: str, *, user_id: str) -> None:
+        """Delete the workflow with its executions, interactions and knowledge (cascade)."""
+        self._row(workflow_id, user_id)
+        self.session.execute(delete(wf).where(wf.c.id == workflow_id))
+
+    def plan(self, workflow_id: str, *, user_id: str) -> WorkflowPlan:
+        """The compiled plan of the stored definition, checked against the agents as they are
+        now (an agent deleted since makes it invalid)."""
+        w = self.get(workflow_id, user_id=user_id)
+        return self._compile(
+            user_id,
+            w.workflow_type,
+            w.configuration,
+            w.participating_agents,
+            w.coordinator_agent_id,
+        )
+
+    # --- Progress (for the engine, which acts on workflows it has already authorised) -------
+
+    def get_any(self, workflow_id: str) -> CollaborationWorkflow:
+        row = self.session.execute(select(wf).where(wf.c.id == workflow_id)).one_or_none()
+        if row is None:
+            raise NotFound("workflow", workflow_id)
+        return _workflow(row)
+
+    def set_status(
+        self, workflow_id: str, status: WorkflowStatus, *, final_result: Any | Unset = UNSET
+    ) -> CollaborationWorkflow:
+        """Record the workflow's status. Becoming active from rest starts the clock (a resume
+        from `paused` keeps it); completing or failing stops it and records the duration."""
+        status = WorkflowStatus(status)
+        current = self._lock(workflow_id)
+        now = epoch_now()
+        values: dict[str, Any] = {"status": status.value, "updated_at": now}
+        if status is WorkflowStatus.ACTIVE and current.status != WorkflowStatus.PAUSED.value:
+            values |= {"started_at": now, "completed_at": None, "actual_duration": None}
+        elif status in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED):
+            values["completed_at"] = now
+            if current.started_at is not None:
+                values["actual_duration"] = now - current.started_at
+        if not isinstance(final_result, Unset):
+            values["final_result"] = final_result
+        return self._set(workflow_id, values)
+
+    def set_progress(
+        self,
+        workflow_id: str,
+        *,
+        current_step: int,
+        total_steps: int | None = None,
+        estimated_duration: int | None = None,
+    ) -> CollaborationWorkflow:
+        values: dict[str, Any] = {"current_step": current_step, "updated_at": epoch_now()}
+        if total_steps is not None:
+            values["total_steps"] = total_steps
+        if estimated_duration is not None:
+            values["estimated_duration"] = estimated_duration
+        return self._set(workflow_id, values)
+
+    def set_metrics(self, workflow_id: str, metrics: CollaborationMetrics) -> None:
+        self._set(
+            workflow_id,
+            {"collaboration_metrics": metrics.to_json_dict(), "updated_at": epoch_now()},
+        )
+
+    def append_execution_history(
+        self, workflow_id: str, records: Iterable[ExecutionRecord]
+    ) -> None:
+        """Append to `execution_history` under a row lock, so concurrent appends never lose
+        each other's records."""
+        history = list(self._lock(workflow_id).execution_history or [])
+        history.extend(r.to_json_dict() for r in records)
+        self._set(workflow_id, {"execution_history": history, "updated_at": epoch_now()})
+
+    # --- Internals ---------------------------------------------------------------------------
+
+    def _compile(
+        self,
+        user_id: str,
+        workflow_type: WorkflowType,
+        configuration: WorkflowConfiguration,
+        participating_agents: list[str],
+        coordinator_agent_id: str | None,
+        *,
+        self_id: str | None = None,
+    ) -> WorkflowPlan:
+        named = {*participating_agents, coordinator_agent_id or ""}
+        named |= {s.preferred_agent_id for s in configuration.steps if s.preferred_agent_id}
+        owned = AgentRepository(self.session).owned(named, user_id=user_id)
+        workflow_ids = set(
+            self.session.execute(select(wf.c.id).where(wf.c.user_id == user_id)).scalars()
+        ) - {self_id}
+        return compile_workflow(
+            workflow_type=WorkflowType(workflow_type),
+            configuration=configuration,
+            participating_agents=list(participating_agents),
+            coordinator_agent_id=coordinator_agent_id,
+            owned_agents=owned,
+            owned_workflow_ids=workflow_ids,
+        )
+
+    def _check_project(self, project_id: str | None, user_id: str) -> None:
+        if project_id is None:
+            return
+        found = self.session.execute(
+            select(projects.c.id).where(projects.c.id == project_id, projects.c.user_id == user_id)
+        ).scalar_one_or_none()
+        if found is None:
+            raise InvalidDefinition(
+                [
+                    Problem(
+                        "projectId",
+                        f"project {project_id!r} does not exist or is not yours",
+                        "create the project first, or leave projectId out",
+                    )
+                ]
+            )
+
+    def _row(self, workflow_id: str, user_id: str) -> Row[Any]:
+        row = self.session.execute(
+            select(wf).where(wf.c.id == workflow_id, wf.c.user_id == user_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound("workflow", workflow_id)
+        return row
+
+    def _lock(self, workflow_id: str) -> Row[Any]:
+        """The row, locked until the transaction ends (SQLite's writers are already serial)."""
+        row = self.session.execute(
+            select(wf).where(wf.c.id == workflow_id).with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise NotFound("workflow", workflow_id)
+        return row
+
+    def _set(self, workflow_id: str, values: dict[str, Any]) -> CollaborationWorkflow:
+        row = self.session.execute(
+            update(wf).where(wf.c.id == workflow_id).values(**values).returning(wf)
+        ).one_or_none()
+        if row is None:
+            raise NotFound("workflow", workflow_id)
+        return _workflow(row)

@@ -1,0 +1,100 @@
+import os
+import stat
+
+import pytest
+from sqlalchemy import select
+
+from accord.domain.agent import ModelPrice
+from accord.domain.enums import ProviderKind
+from accord.domain.errors import NotFound
+from accord.storage.repositories.providers import ProviderRepository
+from accord.storage.secrets import SECRET_KEY_ENV, SecretUnreadable
+from accord.storage.tables import llm_providers
+
+KEY = "sk-test-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    """Each test gets its own data directory, so the generated secret key is its own."""
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv(SECRET_KEY_ENV, raising=False)
+    return tmp_path
+
+
+def _create(db, user_id, **fields):
+    with db.session() as s:
+        return ProviderRepository(s).create(
+            user_id=user_id,
+            name="OpenAI",
+            kind=ProviderKind.OPENAI,
+            default_model="gpt-4o-mini",
+            **fields,
+        )
+
+
+def test_api_key_is_stored_encrypted_and_only_api_key_for_decrypts_it(db, user_id):
+    provider = _create(
+        db,
+        user_id,
+        api_key=KEY,
+        price_overrides={"gpt-4o-mini": ModelPrice(input_per_mtok=0.15, output_per_mtok=0.6)},
+    )
+    assert provider.has_api_key
+    assert KEY not in provider.model_dump_json()
+    assert provider.to_json_dict()["priceOverrides"] == {
+        "gpt-4o-mini": {"inputPerMtok": 0.15, "outputPerMtok": 0.6}
+    }
+    with db.session() as s:
+        stored = s.execute(
+            select(llm_providers.c.encrypted_api_key).where(llm_providers.c.id == provider.id)
+        ).scalar_one()
+        assert KEY not in stored
+        assert ProviderRepository(s).api_key_for(provider.id, user_id) == KEY
+
+
+def test_generated_secret_key_file_is_private_and_reused(db, user_id, private_data_dir):
+    provider = _create(db, user_id, api_key=KEY)
+    key_file = private_data_dir / "secret.key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    first_key = key_file.read_bytes()
+    _create(db, user_id, api_key="another")
+    assert key_file.read_bytes() == first_key
+    with db.session() as s:
+        assert ProviderRepository(s).api_key_for(provider.id, user_id) == KEY
+
+
+def test_a_different_secret_key_cannot_read_stored_keys(db, user_id, monkeypatch):
+    monkeypatch.setenv(SECRET_KEY_ENV, "team passphrase one")
+    provider = _create(db, user_id, api_key=KEY)
+    with db.session() as s:
+        assert ProviderRepository(s).api_key_for(provider.id, user_id) == KEY
+    monkeypatch.setenv(SECRET_KEY_ENV, "team passphrase two")
+    with db.session() as s, pytest.raises(SecretUnreadable, match="enter the API key again"):
+        ProviderRepository(s).api_key_for(provider.id, user_id)
+
+
+def test_update_replaces_or_removes_the_key_and_keeps_it_when_not_given(db, user_id):
+    provider = _create(db, user_id, api_key=KEY)
+    with db.session() as s:
+        repo = ProviderRepository(s)
+        renamed = repo.update(provider.id, user_id=user_id, name="Work OpenAI")
+        assert renamed.has_api_key and repo.api_key_for(provider.id, user_id) == KEY
+        repo.update(provider.id, user_id=user_id, api_key="sk-new")
+        assert repo.api_key_for(provider.id, user_id) == "sk-new"
+        cleared = repo.update(provider.id, user_id=user_id, api_key=None)
+        assert not cleared.has_api_key
+        assert repo.api_key_for(provider.id, user_id) is None
+
+
+def test_providers_and_their_keys_are_private_to_their_owner(db, user_id, make_user):
+    provider = _create(db, user_id, api_key=KEY)
+    other = make_user()
+    with db.session() as s:
+        repo = ProviderRepository(s)
+        assert repo.list(user_id=other) == []
+        with pytest.raises(NotFound):
+            repo.api_key_for(provider.id, other)
+        with pytest.raises(NotFound):
+            repo.get(provider.id, user_id=other)
+        assert [p.name for p in repo.list(user_id=user_id)] == ["OpenAI"]

@@ -1,0 +1,179 @@
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from accord.domain.enums import WorkflowStatus, WorkflowType
+from accord.domain.errors import InvalidDefinition, NotFound
+from accord.domain.metrics import CollaborationMetrics
+from accord.domain.workflow import (
+    ExecutionRecord,
+    UpdateWorkflowRequest,
+    WorkflowConfiguration,
+    WorkflowStep,
+)
+from accord.storage.repositories.users import ProjectRepository
+from accord.storage.repositories.workflows import WorkflowRepository
+from accord.storage.tables import collaboration_workflows
+
+
+@pytest.fixture
+def team(user_id, make_agent):
+    return [make_agent(user_id, "architect"), make_agent(user_id, "developer")]
+
+
+def _count(db, user_id) -> int:
+    with db.session() as s:
+        return s.execute(
+            select(func.count()).where(collaboration_workflows.c.user_id == user_id)
+        ).scalar_one()
+
+
+def test_create_stores_the_definition_and_reads_it_back(db, user_id, team, two_step_request):
+    with db.session() as s:
+        project = ProjectRepository(s).create(user_id=user_id, name="P")
+        created = WorkflowRepository(s).create(
+            user_id, two_step_request(team, coordinator_agent_id=team[0].id, project_id=project.id)
+        )
+    with db.session() as s:
+        workflow = WorkflowRepository(s).get(created.id, user_id=user_id)
+    assert workflow == created
+    assert workflow.status is WorkflowStatus.DRAFT
+    assert workflow.total_steps == 2 and workflow.current_step == 0
+    assert [st.id for st in workflow.configuration.steps] == ["design", "build"]
+    assert workflow.to_json_dict()["participatingAgents"] == [a.id for a in team]
+    assert workflow.project_id == project.id
+
+
+def test_invalid_definition_writes_nothing_and_names_the_fault(db, user_id, team, two_step_request):
+    request = two_step_request(team)
+    request.configuration.steps[1].depends_on = ["deploy"]
+    with db.session() as s, pytest.raises(InvalidDefinition) as caught:
+        WorkflowRepository(s).create(user_id, request)
+    assert [p.field for p in caught.value.problems] == ["configuration.steps[1].dependsOn[0]"]
+    assert _count(db, user_id) == 0
+
+
+def test_agents_of_another_user_are_refused(db, user_id, make_user, make_agent, two_step_request):
+    other = make_user()
+    theirs = make_agent(other, "spy")
+    mine = make_agent(user_id, "developer")
+    with db.session() as s, pytest.raises(InvalidDefinition) as caught:
+        WorkflowRepository(s).create(user_id, two_step_request([mine, theirs]))
+    assert [p.field for p in caught.value.problems] == ["participatingAgents[1]"]
+    assert "not yours" in caught.value.problems[0].message
+
+
+def test_a_project_of_another_user_is_refused(db, user_id, make_user, team, two_step_request):
+    other = make_user()
+    with db.session() as s:
+        theirs = ProjectRepository(s).create(user_id=other, name="Theirs")
+    with db.session() as s, pytest.raises(InvalidDefinition) as caught:
+        WorkflowRepository(s).create(user_id, two_step_request(team, project_id=theirs.id))
+    assert caught.value.problems[0].field == "projectId"
+
+
+def test_workflows_are_private_and_listed_newest_first(
+    db, user_id, make_user, team, two_step_request
+):
+    with db.session() as s:
+        repo = WorkflowRepository(s)
+        first = repo.create(user_id, two_step_request(team, name="First"))
+        second = repo.create(user_id, two_step_request(team, name="Second"))
+    other = make_user()
+    with db.session() as s:
+        repo = WorkflowRepository(s)
+        assert {w.id for w in repo.list(user_id=user_id)} == {first.id, second.id}
+        assert repo.list(user_id=other) == []
+        for action in (
+            lambda: repo.get(first.id, user_id=other),
+            lambda: repo.delete(first.id, user_id=other),
+            lambda: repo.update(first.id, user_id=other, request=UpdateWorkflowRequest(name="x")),
+        ):
+            with pytest.raises(NotFound):
+                action()
+        repo.set_status(second.id, WorkflowStatus.ACTIVE)
+        assert [w.id for w in repo.list(user_id=user_id, status=WorkflowStatus.ACTIVE)] == [
+            second.id
+        ]
+
+
+def test_update_validates_the_merged_definition(db, user_id, team, two_step_request):
+    with db.session() as s:
+        created = WorkflowRepository(s).create(user_id, two_step_request(team))
+    cyclic = WorkflowConfiguration(
+        steps=[
+            WorkflowStep(id="a", name="A", depends_on=["b"]),
+            WorkflowStep(id="b", name="B", depends_on=["a"]),
+        ]
+    )
+    with db.session() as s, pytest.raises(InvalidDefinition, match="cycle"):
+        WorkflowRepository(s).update(
+            created.id,
+            user_id=user_id,
+            request=UpdateWorkflowRequest(
+                workflow_type=WorkflowType.PARALLEL, configuration=cyclic
+            ),
+        )
+    with db.session() as s:
+        unchanged = WorkflowRepository(s).get(created.id, user_id=user_id)
+        assert unchanged == created
+        updated = WorkflowRepository(s).update(
+            created.id,
+            user_id=user_id,
+            request=UpdateWorkflowRequest(name="Renamed", coordinator_agent_id=team[1].id),
+        )
+    assert (updated.name, updated.coordinator_agent_id) == ("Renamed", team[1].id)
+    assert updated.configuration == created.configuration
+    with db.session() as s:
+        cleared = WorkflowRepository(s).update(
+            created.id, user_id=user_id, request=UpdateWorkflowRequest(coordinator_agent_id=None)
+        )
+    assert cleared.coordinator_agent_id is None and cleared.name == "Renamed"
+
+
+def test_status_progress_history_and_metrics_for_the_engine(db, user_id, team, two_step_request):
+    with db.session() as s:
+        created = WorkflowRepository(s).create(user_id, two_step_request(team))
+    record = ExecutionRecord(
+        timestamp=datetime(2026, 1, 1, tzinfo=UTC),
+        step_id="design",
+        agent_id=team[0].id,
+        action="completed",
+        result={"ok": True},
+        duration=1.5,
+    )
+    with db.session() as s:
+        repo = WorkflowRepository(s)
+        active = repo.set_status(created.id, WorkflowStatus.ACTIVE)
+        assert active.started_at is not None and active.completed_at is None
+        repo.set_progress(created.id, current_step=1)
+        repo.append_execution_history(created.id, [record])
+        repo.append_execution_history(created.id, [record.model_copy(update={"step_id": "build"})])
+        repo.set_metrics(created.id, CollaborationMetrics(total_interactions=3))
+        repo.set_status(created.id, WorkflowStatus.PAUSED)
+        resumed = repo.set_status(created.id, WorkflowStatus.ACTIVE)
+        assert resumed.started_at == active.started_at
+        done = repo.set_status(created.id, WorkflowStatus.COMPLETED, final_result={"out": 1})
+    assert done.completed_at is not None and done.actual_duration is not None
+    assert done.current_step == 1
+    assert [r.step_id for r in done.execution_history] == ["design", "build"]
+    assert done.execution_history[0] == record
+    assert done.collaboration_metrics.total_interactions == 3
+    assert done.final_result == {"out": 1}
+
+
+def test_delete_removes_the_workflow(db, user_id, team, two_step_request):
+    with db.session() as s:
+        created = WorkflowRepository(s).create(user_id, two_step_request(team))
+        WorkflowRepository(s).delete(created.id, user_id=user_id)
+    with db.session() as s, pytest.raises(NotFound):
+        WorkflowRepository(s).get(created.id, user_id=user_id)
+
+
+def test_plan_compiles_the_stored_definition(db, user_id, team, two_step_request):
+    with db.session() as s:
+        created = WorkflowRepository(s).create(user_id, two_step_request(team))
+        plan = WorkflowRepository(s).plan(created.id, user_id=user_id)
+    assert [p.id for p in plan.steps] == ["design", "build"]
+    assert plan.by_id["build"].deps == ("design",)
