@@ -1,0 +1,291 @@
+"""The live terminal view of an execution, built from its event log.
+
+`ExecutionView` is pure state: it folds `ExecutionEvent`s into a table of steps and a feed
+of interactions, and renders them with Rich. `watch_execution` tails the event log (events
+after the last ID seen), so it shows an execution running in this process or in any other
+one that writes to the same database. On a terminal it redraws in place (Rich `Live`);
+otherwise (CI, a pipe) it prints each feed line once, as a log.
+"""
+
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import func, select
+
+from accord.domain.execution import ExecutionEvent
+from accord.storage.db import Database
+from accord.storage.repositories.events import EventRepository
+from accord.storage.tables import execution_events
+
+FINISHED = ("completed", "failed", "cancelled")
+FEED_LINES = 12
+
+_STATUS_STYLE = {
+    "pending": "dim",
+    "running": "bold yellow",
+    "retrying": "yellow",
+    "completed": "green",
+    "failed": "bold red",
+    "skipped": "dim cyan",
+    "cancelled": "magenta",
+    "paused": "blue",
+}
+
+
+@dataclass
+class StepLine:
+    step_id: str
+    name: str
+    status: str = "pending"
+    agent_id: str | None = None
+    attempt: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def elapsed(self, now: float) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.finished_at or now) - self.started_at
+
+
+@dataclass
+class ExecutionView:
+    """What a watcher knows of one execution (and its child executions) so far."""
+
+    execution_id: str
+    title: str
+    steps: dict[str, StepLine]
+    agent_names: Mapping[str, str] = field(default_factory=dict)
+    status: str = "pending"
+    error: str | None = None
+    last_event_id: int = 0
+    interactions: Counter[str] = field(default_factory=Counter)
+    knowledge_items: int = 0
+    feed: deque[str] = field(default_factory=lambda: deque(maxlen=FEED_LINES))
+
+    @classmethod
+    def for_definition(
+        cls,
+        execution_id: str,
+        *,
+        title: str,
+        definition: Mapping[str, Any],
+        agent_names: Mapping[str, str],
+    ) -> "ExecutionView":
+        """`definition` is the execution's stored definition (`configuration.steps`)."""
+        steps = (definition.get("configuration") or {}).get("steps") or []
+        lines = {s["id"]: StepLine(s["id"], s.get("name") or s["id"]) for s in steps}
+        return cls(execution_id, title, lines, agent_names)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def agent(self, agent_id: str | None) -> str:
+        if agent_id is None:
+            return "-"
+        return self.agent_names.get(agent_id, agent_id[:8])
+
+    def apply(self, event: ExecutionEvent) -> str | None:
+        """Fold one event into the view; returns the feed line it adds, if any."""
+        self.last_event_id = max(self.last_event_id, event.id)
+        if event.execution_id != self.execution_id:
+            return self._note(self._child_line(event))
+        data = event.data
+        step = self._step(event.step_id) if event.step_id else None
+        at = event.created_at.timestamp()
+        match event.kind:
+            case "execution.status":
+                self.status = data.get("status", self.status)
+                self.error = data.get("errorMessage") or self.error
+                suffix = f": {self.error}" if self.error and self.status == "failed" else ""
+                return self._note(f"execution {self.status}{suffix}")
+            case "step.started" if step:
+                step.status, step.attempt = "running", data.get("attempt", step.attempt + 1)
+                step.agent_id = data.get("agentId") or step.agent_id
+                step.started_at, step.finished_at = at, None
+                again = f" (attempt {step.attempt})" if step.attempt > 1 else ""
+                return self._note(f"{self.agent(step.agent_id)} started {step.name}{again}")
+            case "step.completed" if step:
+                step.status, step.finished_at = "completed", at
+                step.input_tokens += int(data.get("inputTokens") or 0)
+                step.output_tokens += int(data.get("outputTokens") or 0)
+                return self._note(
+                    f"{self.agent(step.agent_id)} completed {step.name}: "
+                    f"{_short(data.get('summary', ''))}"
+                )
+            case "step.failed" if step:
+                step.status = "retrying" if data.get("willRetry") else "failed"
+                step.finished_at = at
+                return self._note(f"{step.name} failed: {_short(data.get('error', ''))}")
+            case "step.retrying" if step:
+                step.status = "retrying"
+                return self._note(f"{step.name} will be retried: {_short(data.get('reason', ''))}")
+            case "step.skipped" if step:
+                step.status = "skipped"
+                return self._note(f"{step.name} skipped: {_short(data.get('reason', ''))}")
+            case "interaction.created":
+                kind = data.get("interactionType", "interaction")
+                self.interactions[kind] += 1
+                return self._note(self._interaction_line(data))
+            case "interaction.answered":
+                return self._note(
+                    f"{self.agent(data.get('toAgentId'))} answered "
+                    f"{self.agent(data.get('fromAgentId'))}: "
+                    f"{_short(data.get('responseMessage') or '')}"
+                )
+            case "knowledge.created":
+                self.knowledge_items += 1
+                return self._note(
+                    f"{self.agent(data.get('createdByAgentId'))} shared knowledge: "
+                    f"{_short(data.get('title', ''))}"
+                )
+        return None
+
+    def render(self, now: float | None = None) -> RenderableType:
+        now = time.time() if now is None else now
+        table = Table(
+            title=f"{self.title}  [{_style(self.status)}]{self.status}[/]",
+            title_justify="left",
+            expand=True,
+        )
+        for column, justify in (
+            ("step", "left"),
+            ("agent", "left"),
+            ("status", "left"),
+            ("attempt", "right"),
+            ("elapsed", "right"),
+            ("tokens", "right"),
+        ):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        for step in self.steps.values():
+            elapsed = step.elapsed(now)
+            tokens = step.input_tokens + step.output_tokens
+            table.add_row(
+                step.name,
+                self.agent(step.agent_id),
+                Text(step.status, style=_style(step.status)),
+                str(step.attempt) if step.attempt else "",
+                f"{elapsed:.1f}s" if elapsed is not None else "",
+                f"{tokens:,}" if tokens else "",
+            )
+        feed = Text("\n".join(self.feed) or "waiting for the team...", overflow="ellipsis")
+        return Group(table, Panel(feed, title="team activity", title_align="left"))
+
+    def _step(self, step_id: str) -> StepLine:
+        if step_id not in self.steps:
+            self.steps[step_id] = StepLine(step_id, step_id)
+        return self.steps[step_id]
+
+    def _note(self, line: str | None) -> str | None:
+        if line:
+            self.feed.append(line)
+        return line
+
+    def _interaction_line(self, data: Mapping[str, Any]) -> str:
+        kind = str(data.get("interactionType", "interaction")).replace("_", " ")
+        target = data.get("toAgentId")
+        to = f" -> {self.agent(target)}" if target else (" -> you" if data.get("toUserId") else "")
+        return (
+            f"[{kind}] {self.agent(data.get('fromAgentId'))}{to}: {_short(data.get('message', ''))}"
+        )
+
+    def _child_line(self, event: ExecutionEvent) -> str | None:
+        if event.kind == "execution.status":
+            return f"child execution {event.execution_id[:8]}: {event.data.get('status')}"
+        if event.kind == "step.completed":
+            return f"  (child) {event.step_id} completed"
+        return None
+
+
+def watch_execution(
+    database: Database,
+    *,
+    user_id: str,
+    execution_id: str,
+    view: ExecutionView,
+    console: Console,
+    is_done: Callable[[], bool] | None = None,
+    poll_seconds: float = 0.1,
+) -> ExecutionView:
+    """Follow the execution's events until it ends (or `is_done()`), drawing the view."""
+    related = {execution_id}
+
+    def drain() -> list[str]:
+        lines = []
+        while True:
+            with database.session() as session:
+                events = EventRepository(session).after(
+                    user_id=user_id, after_id=view.last_event_id
+                )
+            for event in events:
+                view.last_event_id = max(view.last_event_id, event.id)
+                if _follow(event, related):
+                    line = view.apply(event)
+                    if line:
+                        lines.append(line)
+            if len(events) < 1000:
+                return lines
+
+    def ended() -> bool:
+        return view.finished or (is_done is not None and is_done())
+
+    if console.is_terminal:
+        with Live(view.render(), console=console, refresh_per_second=8, transient=False) as live:
+            while True:
+                drain()
+                live.update(view.render())
+                if ended():
+                    break
+                time.sleep(poll_seconds)
+            drain()
+            live.update(view.render())
+    else:
+        while True:
+            _print_lines(console, drain())
+            if ended():
+                break
+            time.sleep(poll_seconds)
+        _print_lines(console, drain())
+        console.print(view.render())
+    return view
+
+
+def latest_event_id(database: Database) -> int:
+    """Where a watcher of an execution about to start begins reading (skips older history)."""
+    with database.session() as session:
+        return session.execute(select(func.max(execution_events.c.id))).scalar() or 0
+
+
+def _follow(event: ExecutionEvent, related: set[str]) -> bool:
+    """The execution's own events, and its child executions' (they name their parent)."""
+    if event.execution_id in related:
+        return True
+    if event.kind == "execution.created" and event.data.get("parentExecutionId") in related:
+        related.add(event.execution_id)
+        return True
+    return False
+
+
+def _print_lines(console: Console, lines: Iterable[str]) -> None:
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
+
+
+def _style(status: str) -> str:
+    return _STATUS_STYLE.get(status, "")
+
+
+def _short(text: Any, limit: int = 100) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,137 @@
+"""The live view folds the event log into what a watcher sees: step states and a feed."""
+
+from datetime import UTC, datetime
+
+from rich.console import Console
+
+from accord.cli.live import ExecutionView
+from accord.domain.execution import ExecutionEvent
+
+DEFINITION = {
+    "configuration": {"steps": [{"id": "plan", "name": "Plan"}, {"id": "build", "name": "Build"}]}
+}
+NAMES = {"a1": "Ada", "a2": "Rex"}
+
+
+def event(
+    i: int,
+    kind: str,
+    step_id: str | None = None,
+    *,
+    execution_id: str = "ex",
+    at: float = 1000.0,
+    **data,
+) -> ExecutionEvent:
+    return ExecutionEvent(
+        id=i,
+        execution_id=execution_id,
+        user_id="u",
+        kind=kind,
+        step_id=step_id,
+        data=data,
+        created_at=datetime.fromtimestamp(at, tz=UTC),
+    )
+
+
+def view() -> ExecutionView:
+    return ExecutionView.for_definition(
+        "ex", title="Demo", definition=DEFINITION, agent_names=NAMES
+    )
+
+
+def test_steps_follow_their_events_with_agent_attempt_time_and_tokens():
+    v = view()
+    v.apply(event(1, "step.started", "plan", at=1000, attempt=1, agentId="a1"))
+    v.apply(
+        event(
+            2,
+            "step.completed",
+            "plan",
+            at=1002.5,
+            attempt=1,
+            agentId="a1",
+            summary="Planned",
+            inputTokens=120,
+            outputTokens=30,
+        )
+    )
+    v.apply(event(3, "step.started", "build", at=1003, attempt=1, agentId="a2"))
+    v.apply(event(4, "step.failed", "build", at=1004, error="boom", willRetry=True))
+    v.apply(event(5, "step.started", "build", at=1005, attempt=2, agentId="a2"))
+    plan, build = v.steps["plan"], v.steps["build"]
+    assert (plan.status, plan.agent_id, plan.attempt) == ("completed", "a1", 1)
+    assert plan.elapsed(now=9999) == 2.5 and plan.input_tokens + plan.output_tokens == 150
+    assert (build.status, build.attempt) == ("running", 2)
+    assert build.elapsed(now=1006) == 1.0
+    assert v.last_event_id == 5
+    assert list(v.feed) == [
+        "Ada started Plan",
+        "Ada completed Plan: Planned",
+        "Rex started Build",
+        "Build failed: boom",
+        "Rex started Build (attempt 2)",
+    ]
+
+
+def test_interactions_and_knowledge_are_counted_and_fed():
+    v = view()
+    v.apply(
+        event(
+            1,
+            "interaction.created",
+            "plan",
+            interactionType="question",
+            fromAgentId="a1",
+            toAgentId="a2",
+            message="Which database?",
+        )
+    )
+    v.apply(
+        event(
+            2,
+            "interaction.answered",
+            "plan",
+            interactionType="question",
+            fromAgentId="a1",
+            toAgentId="a2",
+            responseMessage="Postgres",
+        )
+    )
+    v.apply(
+        event(
+            3,
+            "interaction.created",
+            "plan",
+            interactionType="knowledge_sharing",
+            fromAgentId="a2",
+            message="Use WAL",
+        )
+    )
+    v.apply(event(4, "knowledge.created", "plan", title="Use WAL", createdByAgentId="a2"))
+    assert v.interactions == {"question": 1, "knowledge_sharing": 1}
+    assert v.knowledge_items == 1
+    assert list(v.feed) == [
+        "[question] Ada -> Rex: Which database?",
+        "Rex answered Ada: Postgres",
+        "[knowledge sharing] Rex: Use WAL",
+        "Rex shared knowledge: Use WAL",
+    ]
+
+
+def test_the_execution_status_ends_the_view_and_a_skip_is_shown():
+    v = view()
+    v.apply(event(1, "step.skipped", "build", reason="condition is false"))
+    assert not v.finished
+    v.apply(event(2, "execution.status", status="completed", previous="running"))
+    assert v.finished and v.status == "completed"
+    assert v.steps["build"].status == "skipped"
+
+
+def test_the_render_shows_every_step_row():
+    v = view()
+    v.apply(event(1, "step.started", "plan", attempt=1, agentId="a1"))
+    console = Console(width=100, record=True)
+    console.print(v.render(now=1001.0))
+    text = console.export_text()
+    assert "Plan" in text and "Build" in text and "Ada" in text and "running" in text
+    assert "1.0s" in text and "Ada started Plan" in text
