@@ -1,0 +1,61 @@
+"""The FastAPI application: `create_app(settings)`.
+
+The lifespan opens the database and migrates it, makes the local user on a loopback bind,
+and runs the engine in this process (embedded mode) until shutdown. Routes validate input,
+call the library and let `accord.server.errors` turn failures into the one error shape.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
+from fastapi import APIRouter, FastAPI
+
+from accord.server import browser
+from accord.server.auth import ensure_local_user
+from accord.server.errors import install_error_handlers
+from accord.server.routes import events, me, tokens
+from accord.server.settings import ServerSettings
+from accord.storage.db import Database
+
+API_PREFIX = "/api/v1"
+
+
+def _prepare_database(settings: ServerSettings) -> Database:
+    db = Database(settings.database_url)
+    db.upgrade()
+    if settings.is_local:
+        with db.session() as session:
+            ensure_local_user(session)
+    return db
+
+
+def create_app(settings: ServerSettings | None = None) -> FastAPI:
+    settings = settings or ServerSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = await to_thread.run_sync(_prepare_database, settings)
+        app.state.db = db
+        try:
+            yield
+        finally:
+            db.dispose()
+
+    app = FastAPI(
+        title="Accord",
+        summary="Teams of LLM agents running durable workflows.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(
+        app, not_found_page=lambda request: browser.ui_response(request, settings.static_dir)
+    )
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (me, tokens, events):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(browser.router)
+    return app

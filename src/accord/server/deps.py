@@ -1,0 +1,68 @@
+"""Dependencies every route shares: the database, one transaction, the current user."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from accord.domain.agent import User
+from accord.domain.errors import Unauthorized
+from accord.server.auth import SESSION_COOKIE, TokenStore
+from accord.server.settings import ServerSettings
+from accord.storage.db import Database
+from accord.storage.repositories.users import UserRepository
+
+_bearer = HTTPBearer(auto_error=False, description="An API token (`POST /api/v1/tokens`).")
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="The browser session set by the one-time login link.",
+)
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_settings(request: Request) -> ServerSettings:
+    return request.app.state.settings
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
+
+
+def get_session(db: DatabaseDep) -> Iterator[Session]:
+    """The request's one transaction: committed before the response is sent (scope
+    "function"), so a client never sees success for a write that then fails to commit."""
+    with db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_current_user(
+    db: DatabaseDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> User:
+    """The user the bearer token or session cookie belongs to. Uses its own short
+    transaction so that long-lived requests (event streams) hold no database session."""
+    if bearer is not None:
+        secret, kinds = bearer.credentials, ("api", "session")
+    elif cookie:
+        secret, kinds = cookie, ("session",)
+    else:
+        raise Unauthorized(
+            "Sign in: send `Authorization: Bearer <token>` or open the login "
+            "link `accord serve` printed."
+        )
+    with db.session() as session:
+        user_id = TokenStore(session).authenticate(secret, kinds=kinds)
+        return UserRepository(session).get(user_id)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

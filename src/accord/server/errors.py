@@ -1,0 +1,158 @@
+"""One place that turns every failure into `{"error": {code, message, details}}`.
+
+A user's mistake is a 4xx whose message names the field and the fix; anything unexpected is
+a 500 with a generic message (the traceback goes to the log, never into a response).
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from accord.domain.errors import AccordError
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_CODE: dict[str, int] = {
+    "invalid_definition": 422,
+    "validation_error": 422,
+    "not_found": 404,
+    "illegal_transition": 409,
+    "conflict": 409,
+    # The request is well formed but the execution's budget does not allow it: a state
+    # conflict the user resolves by raising the budget, not a payment (so not 402).
+    "budget_exceeded": 409,
+    "unauthorized": 401,
+    # The model provider failed past its retries: an upstream failure, not the user's input.
+    "model_failure": 502,
+}
+
+CODE_BY_HTTP_STATUS: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`("body", "configuration", "steps", 2, "id")` -> `configuration.steps[2].id`; a query,
+    path or header parameter is named by itself."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "body"
+
+
+_FIXES = {
+    "missing": "add this field",
+    "extra_forbidden": "remove this field",
+    "json_invalid": "send a valid JSON document",
+    "model_attributes_type": "send a JSON object",
+    "dict_type": "send a JSON object",
+    "list_type": "send a JSON array",
+    "string_type": "send a string",
+    "int_type": "send an integer",
+    "int_parsing": "send an integer",
+    "float_type": "send a number",
+    "float_parsing": "send a number",
+    "bool_type": "send true or false",
+    "bool_parsing": "send true or false",
+    "enum": "use one of the allowed values",
+    "literal_error": "use one of the allowed values",
+    "string_too_short": "send a longer value",
+    "string_too_long": "send a shorter value",
+    "greater_than_equal": "send a larger number",
+    "less_than_equal": "send a smaller number",
+}
+
+
+def validation_problems(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    problems = []
+    for err in errors:
+        fix = _FIXES.get(err.get("type", ""), "correct this value")
+        if err.get("type") in ("enum", "literal_error") and "expected" in err.get("ctx", {}):
+            fix = f"use one of: {err['ctx']['expected']}"
+        problems.append(
+            {"field": field_path(err.get("loc", ())), "message": err.get("msg", ""), "fix": fix}
+        )
+    return problems
+
+
+async def _accord_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AccordError)
+    status = STATUS_BY_CODE.get(exc.code, 400)
+    return error_response(status, exc.code, exc.message, exc.details)
+
+
+async def _request_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = validation_problems(list(exc.errors()))
+    message = "Invalid request: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    return error_response(422, "validation_error", message, {"problems": problems})
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = CODE_BY_HTTP_STATUS.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        500, "internal_error", "Something went wrong on the server; the server log has the details."
+    )
+
+
+def install_error_handlers(
+    app: FastAPI, *, not_found_page: Callable[[Request], Response | None] | None = None
+) -> None:
+    """`not_found_page` may answer an unmatched path itself (the browser UI does)."""
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        if (
+            not_found_page is not None
+            and isinstance(exc, StarletteHTTPException)
+            and exc.status_code == 404
+        ):
+            page = not_found_page(request)
+            if page is not None:
+                return page
+        return await _http_error(request, exc)
+
+    app.add_exception_handler(AccordError, _accord_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,109 @@
+"""Live events as Server-Sent Events: one stream per execution and one per user.
+
+Frames are `id: <event id>`, `event: <kind>`, `data: <ExecutionEvent JSON>`; FastAPI adds a
+`: ping` comment when a stream is idle, so proxies keep it open. Browsers resume with the
+`Last-Event-ID` header by themselves; see `accord.server.event_feed` for why resuming never
+skips an event. Each poll takes a short transaction of its own: an open stream holds no
+database connection between polls.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Header
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from sqlalchemy import select
+
+from accord.domain.errors import NotFound
+from accord.server.deps import CurrentUser, DatabaseDep, SettingsDep
+from accord.server.event_feed import EventTail
+from accord.server.schemas import ERROR_RESPONSES
+from accord.server.settings import ServerSettings
+from accord.storage.db import Database
+from accord.storage.tables import collaboration_workflows, workflow_executions
+
+router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
+
+LastEventId = Annotated[
+    int | None, Header(alias="Last-Event-ID", ge=0, description="Resume after this event ID.")
+]
+
+
+def owned_execution_id(execution_id: str, user: CurrentUser, db: DatabaseDep) -> str:
+    """The execution's ID if it is the user's; checked as a dependency, before the stream
+    starts, so a wrong ID is a plain 404 and not a broken stream."""
+    with db.session() as session:
+        found = session.execute(
+            select(workflow_executions.c.id)
+            .join(
+                collaboration_workflows,
+                collaboration_workflows.c.id == workflow_executions.c.workflow_id,
+            )
+            .where(
+                workflow_executions.c.id == execution_id,
+                collaboration_workflows.c.user_id == user.id,
+            )
+        ).first()
+    if found is None:
+        raise NotFound("execution", execution_id)
+    return execution_id
+
+
+async def _stream(
+    db: Database,
+    settings: ServerSettings,
+    *,
+    user_id: str,
+    execution_id: str | None,
+    after: int | None,
+) -> AsyncIterator[ServerSentEvent]:
+    def start() -> EventTail:
+        with db.session() as session:
+            return EventTail.start(
+                session,
+                user_id=user_id,
+                execution_id=execution_id,
+                after=after,
+                grace_seconds=settings.event_gap_grace_seconds,
+            )
+
+    tail = await to_thread.run_sync(start)
+
+    def poll() -> list:
+        with db.session() as session:
+            return tail.poll(session)
+
+    while True:
+        for event in await to_thread.run_sync(poll):
+            yield ServerSentEvent(
+                id=str(event.id), event=event.kind, raw_data=event.model_dump_json(by_alias=True)
+            )
+        await asyncio.sleep(settings.event_poll_seconds)
+
+
+@router.get("/executions/{execution_id}/events", response_class=EventSourceResponse)
+async def execution_events(
+    execution_id: Annotated[str, Depends(owned_execution_id)],
+    user: CurrentUser,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    last_event_id: LastEventId = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """The execution's events: from its first one, or after `Last-Event-ID`."""
+    async for frame in _stream(
+        db, settings, user_id=user.id, execution_id=execution_id, after=last_event_id
+    ):
+        yield frame
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def user_events(
+    user: CurrentUser, db: DatabaseDep, settings: SettingsDep, last_event_id: LastEventId = None
+) -> AsyncIterator[ServerSentEvent]:
+    """Every event of the user's executions from now on, or after `Last-Event-ID`."""
+    async for frame in _stream(
+        db, settings, user_id=user.id, execution_id=None, after=last_event_id
+    ):
+        yield frame

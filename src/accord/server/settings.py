@@ -1,0 +1,34 @@
+"""What a server instance needs to know: where the data is, where it listens, what it runs."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STATIC_DIR = Path(__file__).parent / "static"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    database_url: str | None = None
+    """None: the default (`ACCORD_DATABASE_URL`, else SQLite in the user's data directory)."""
+    host: str = "127.0.0.1"
+    port: int = 8765
+    static_dir: Path = field(default=STATIC_DIR)
+    run_engine: bool = True
+    """Run executions in this process (embedded mode). Off for an API-only process whose
+    executions are run by `accord worker` processes."""
+    event_poll_seconds: float = 0.15
+    """How often a live event stream looks for new rows in `execution_events`."""
+    event_gap_grace_seconds: float = 2.0
+    """How long a stream waits for a missing event ID to commit before taking it as a rolled
+    back insert (see `accord.server.event_feed`)."""
+
+    @property
+    def is_local(self) -> bool:
+        """Bound to this machine only: single-user local use with a first user made for you."""
+        return self.host in LOOPBACK_HOSTS
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"

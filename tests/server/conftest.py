@@ -1,0 +1,184 @@
+"""A real Accord server on 127.0.0.1 per backend, and users with tokens to call it as.
+
+The server runs in a thread of the test process (uvicorn, a real socket), so tests talk
+HTTP to it and can also set up or inspect rows through the same database.
+"""
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+
+from accord.server.app import create_app
+from accord.server.auth import TokenStore
+from accord.server.settings import ServerSettings
+from accord.storage.db import Database
+from accord.storage.repositories.users import UserRepository
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    db: Database
+    """The database the server uses, for setting up rows and checking what was stored."""
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=10)
+
+
+@dataclass
+class ApiUser:
+    id: str
+    token: str
+    api: httpx.Client
+    """Calls `/api/v1` as this user."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_live_server(settings: ServerSettings) -> tuple[uvicorn.Server, threading.Thread]:
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    return server, thread
+
+
+def _live_server(url: str, **settings: object) -> Iterator[LiveServer]:
+    port = free_port()
+    server, thread = start_live_server(
+        ServerSettings(database_url=url, port=port, run_engine=False, **settings)
+    )
+    db = Database(url)
+    try:
+        yield LiveServer(base_url=f"http://127.0.0.1:{port}", db=db)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        db.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(sqlite_url: str) -> Iterator[LiveServer]:
+    """The server on SQLite."""
+    yield from _live_server(sqlite_url)
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def any_live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """The server on each backend, for the core tests that must hold on both."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("live_server")
+    else:
+        yield from _live_server(request.getfixturevalue("postgres_url"))
+
+
+def make_user(server: LiveServer, name: str = "User") -> ApiUser:
+    with server.db.session() as s:
+        user = UserRepository(s).create(
+            email=f"{uuid.uuid4().hex[:12]}@example.test", display_name=name
+        )
+        issued = TokenStore(s).issue(user_id=user.id, name="tests")
+    return ApiUser(
+        id=user.id,
+        token=issued.secret,
+        api=httpx.Client(
+            base_url=f"{server.base_url}/api/v1",
+            timeout=10,
+            headers={"Authorization": f"Bearer {issued.secret}"},
+        ),
+    )
+
+
+@pytest.fixture
+def alice(live_server: LiveServer) -> Iterator[ApiUser]:
+    user = make_user(live_server, "Alice")
+    yield user
+    user.api.close()
+
+
+@pytest.fixture
+def bob(live_server: LiveServer) -> Iterator[ApiUser]:
+    user = make_user(live_server, "Bob")
+    yield user
+    user.api.close()
+
+
+def insert_execution(db: Database, user_id: str) -> str:
+    """A workflow and one execution of it, written straight to the tables, as another process
+    running an execution would leave them."""
+    from sqlalchemy import insert
+
+    from accord.storage.tables import collaboration_workflows, new_id, workflow_executions
+
+    workflow_id, execution_id = new_id(), new_id()
+    with db.session() as s:
+        s.execute(
+            insert(collaboration_workflows).values(
+                id=workflow_id,
+                user_id=user_id,
+                name="wf",
+                description="",
+                configuration={},
+                participating_agents=[],
+            )
+        )
+        s.execute(
+            insert(workflow_executions).values(
+                id=execution_id,
+                workflow_id=workflow_id,
+                execution_number=1,
+                trigger_reason="manual",
+                user_id=user_id,
+            )
+        )
+    return execution_id
+
+
+def append_event(
+    db: Database,
+    *,
+    execution_id: str,
+    user_id: str,
+    kind: str,
+    data: dict | None = None,
+    step_id: str | None = None,
+) -> int:
+    from sqlalchemy import insert
+
+    from accord.storage.tables import execution_events
+
+    with db.session() as s:
+        return s.execute(
+            insert(execution_events)
+            .values(
+                execution_id=execution_id,
+                user_id=user_id,
+                kind=kind,
+                step_id=step_id,
+                data=data or {},
+                created_at=time.time(),
+            )
+            .returning(execution_events.c.id)
+        ).scalar_one()
