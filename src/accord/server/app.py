@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 from accord.server import browser
 from accord.server.auth import ensure_local_user
 from accord.server.errors import install_error_handlers
-from accord.server.routes import events, me, tokens
+from accord.server.routes import agents, events, me, providers, tokens, workflows
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
 
@@ -54,7 +54,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (me, tokens, events):
+    for module in (me, tokens, providers, agents, workflows, events):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(browser.router)

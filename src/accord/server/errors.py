@@ -156,3 +156,16 @@ def install_error_handlers(
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+class InvalidInput(AccordError):
+    """A well-formed request whose value cannot be accepted (e.g. it names another user's
+    provider); reported like a validation error, with the field and the fix."""
+
+    code = "validation_error"
+
+    def __init__(self, field: str, message: str, fix: str) -> None:
+        super().__init__(
+            f"{field}: {message}",
+            details={"problems": [{"field": field, "message": message, "fix": fix}]},
+        )

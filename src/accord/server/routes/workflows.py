@@ -1,0 +1,69 @@
+"""Workflows: definitions checked whole (the plan compiler) before anything is stored."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from accord.domain.enums import WorkflowStatus
+from accord.domain.errors import InvalidDefinition
+from accord.domain.workflow import (
+    CollaborationWorkflow,
+    CreateWorkflowRequest,
+    UpdateWorkflowRequest,
+)
+from accord.server.deps import CurrentUser, SessionDep
+from accord.server.schemas import ERROR_RESPONSES, ErrorProblem, ValidationReport
+from accord.storage.repositories.workflows import WorkflowRepository
+
+router = APIRouter(prefix="/workflows", tags=["workflows"], responses=ERROR_RESPONSES)
+
+
+@router.get("")
+def list_workflows(
+    user: CurrentUser,
+    session: SessionDep,
+    status: Annotated[WorkflowStatus | None, Query()] = None,
+) -> list[CollaborationWorkflow]:
+    """The user's workflows, newest first."""
+    return WorkflowRepository(session).list(user_id=user.id, status=status)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_workflow(
+    body: CreateWorkflowRequest, user: CurrentUser, session: SessionDep
+) -> CollaborationWorkflow:
+    """422 `invalid_definition` lists every fault (unknown dependencies, cycles, agents that
+    are not yours...), each with its field and fix."""
+    return WorkflowRepository(session).create(user.id, body)
+
+
+@router.post("/validate")
+def validate_workflow(
+    body: CreateWorkflowRequest, user: CurrentUser, session: SessionDep
+) -> ValidationReport:
+    """Check a definition without saving it."""
+    try:
+        WorkflowRepository(session).validate(user.id, body)
+    except InvalidDefinition as exc:
+        problems = [ErrorProblem(**p.__dict__) for p in exc.problems]
+        return ValidationReport(valid=False, problems=problems)
+    return ValidationReport(valid=True)
+
+
+@router.get("/{workflow_id}")
+def get_workflow(workflow_id: str, user: CurrentUser, session: SessionDep) -> CollaborationWorkflow:
+    return WorkflowRepository(session).get(workflow_id, user_id=user.id)
+
+
+@router.patch("/{workflow_id}")
+def update_workflow(
+    workflow_id: str, body: UpdateWorkflowRequest, user: CurrentUser, session: SessionDep
+) -> CollaborationWorkflow:
+    """Only the fields sent change; the result is validated whole."""
+    return WorkflowRepository(session).update(workflow_id, user_id=user.id, request=body)
+
+
+@router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_workflow(workflow_id: str, user: CurrentUser, session: SessionDep) -> None:
+    """Deletes its executions, interactions and knowledge with it."""
+    WorkflowRepository(session).delete(workflow_id, user_id=user.id)
