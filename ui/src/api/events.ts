@@ -1,0 +1,59 @@
+// Live updates: one EventSource per view on the server's SSE stream (no polling loop).
+// The browser's EventSource reconnects by itself and sends `Last-Event-ID`, so no event is lost.
+import { useEffect, useRef, useState } from "react";
+import { API_BASE } from "./client";
+import type { ExecutionEvent } from "./types";
+
+/** Every event kind of docs/contracts.md; EventSource only delivers named events we listen to. */
+export const EVENT_KINDS = [
+  "execution.created",
+  "execution.status",
+  "execution.progress",
+  "step.started",
+  "step.completed",
+  "step.failed",
+  "step.retrying",
+  "step.skipped",
+  "interaction.created",
+  "interaction.answered",
+  "knowledge.created",
+  "knowledge.updated",
+] as const;
+
+export type StreamState = "connecting" | "live" | "reconnecting" | "off";
+
+/**
+ * Subscribes to `path` (e.g. `/executions/{id}/events`, or `/events` for all of the user's
+ * executions) while `path` is not null, calling `onEvent` for each event in order.
+ */
+export function useEventStream(
+  path: string | null,
+  onEvent: (event: ExecutionEvent) => void,
+): StreamState {
+  const [state, setState] = useState<StreamState>(path ? "connecting" : "off");
+  const handler = useRef(onEvent);
+  handler.current = onEvent;
+
+  useEffect(() => {
+    if (!path || typeof EventSource === "undefined") {
+      setState("off");
+      return;
+    }
+    setState("connecting");
+    const source = new EventSource(API_BASE + path, { withCredentials: true });
+    const deliver = (message: MessageEvent<string>) => {
+      try {
+        handler.current(JSON.parse(message.data) as ExecutionEvent);
+      } catch {
+        // A frame that is not an ExecutionEvent (e.g. a keep-alive) carries nothing to show.
+      }
+    };
+    for (const kind of EVENT_KINDS) source.addEventListener(kind, deliver);
+    source.onmessage = deliver;
+    source.onopen = () => setState("live");
+    source.onerror = () => setState(source.readyState === EventSource.CLOSED ? "off" : "reconnecting");
+    return () => source.close();
+  }, [path]);
+
+  return state;
+}

@@ -1,0 +1,308 @@
+// The HTTP API's JSON shapes (camelCase), mirroring src/accord/domain. See docs/contracts.md.
+
+export type WorkflowType = "pipeline" | "parallel" | "conditional" | "recursive";
+export type WorkflowStatus = "draft" | "active" | "paused" | "completed" | "failed";
+export type StepType =
+  | "analysis"
+  | "implementation"
+  | "review"
+  | "testing"
+  | "documentation"
+  | "coordination"
+  | "decision";
+export type ExecutionStatus =
+  | "pending"
+  | "running"
+  | "paused"
+  | "completed"
+  | "failed"
+  | "cancelled";
+export type StepRunStatus = "pending" | "running" | "completed" | "failed" | "skipped" | "cancelled";
+export type InteractionType =
+  | "task_delegation"
+  | "knowledge_sharing"
+  | "coordination"
+  | "feedback"
+  | "question";
+export type KnowledgeType = "insight" | "decision" | "resource" | "constraint" | "best_practice";
+export type TemplateCategory = "development" | "review" | "analysis" | "research" | "testing";
+export type ProviderKind = "openai" | "openai_compatible" | "anthropic" | "offline";
+export type DecisionMaking = "consensus" | "coordinator" | "majority";
+
+export const WORKFLOW_TYPES: WorkflowType[] = ["pipeline", "parallel", "conditional", "recursive"];
+export const STEP_TYPES: StepType[] = [
+  "analysis",
+  "implementation",
+  "review",
+  "testing",
+  "documentation",
+  "coordination",
+  "decision",
+];
+export const INTERACTION_TYPES: InteractionType[] = [
+  "task_delegation",
+  "knowledge_sharing",
+  "coordination",
+  "feedback",
+  "question",
+];
+export const TEMPLATE_CATEGORIES: TemplateCategory[] = [
+  "development",
+  "review",
+  "analysis",
+  "research",
+  "testing",
+];
+export const PROVIDER_KINDS: ProviderKind[] = ["offline", "openai", "openai_compatible", "anthropic"];
+
+export interface User {
+  id: string;
+  email: string;
+  displayName: string;
+}
+
+export interface LlmProvider {
+  id: string;
+  name: string;
+  kind: ProviderKind;
+  baseUrl: string | null;
+  defaultModel: string;
+  hasApiKey: boolean;
+  settings: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the provider form sends; `apiKey` is write-only and never comes back. */
+export interface ProviderInput {
+  name: string;
+  kind: ProviderKind;
+  baseUrl: string | null;
+  defaultModel: string;
+  apiKey?: string;
+}
+
+export interface Agent {
+  id: string;
+  name: string;
+  role: string;
+  backstory: string;
+  skills: string[];
+  llmProviderId: string | null;
+  model: string | null;
+  modelParameters: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AgentInput {
+  name: string;
+  role: string;
+  backstory: string;
+  skills: string[];
+  llmProviderId: string | null;
+  model: string | null;
+}
+
+export interface WorkflowStep {
+  id: string;
+  name: string;
+  description: string;
+  type: StepType;
+  assignedAgentRole?: string | null;
+  preferredAgentId?: string | null;
+  requiredSkills: string[];
+  dependsOn: string[];
+  canRunInParallel?: boolean;
+  instructions: string;
+  expectedOutput: string;
+  timeoutMinutes?: number | null;
+  validationCriteria: string[];
+  reviewRequired: boolean;
+  reviewerRole?: string | null;
+  condition?: string | null;
+  maxRetries?: number | null;
+  decisionOptions?: string[];
+  subWorkflowId?: string | null;
+}
+
+export interface Coordination {
+  communicationStyle: "formal" | "casual" | "technical";
+  decisionMaking: DecisionMaking;
+  knowledgeSharing: boolean;
+  [key: string]: unknown;
+}
+
+export interface Constraints {
+  maxExecutionTime?: number | null;
+  maxRetries?: number | null;
+  allowParallelExecution?: boolean | null;
+  maxConcurrency?: number;
+  budgetTokens?: number | null;
+  budgetUsd?: number | null;
+  [key: string]: unknown;
+}
+
+export interface WorkflowConfiguration {
+  steps: WorkflowStep[];
+  coordination: Coordination;
+  constraints: Constraints;
+}
+
+export interface CreateWorkflowRequest {
+  name: string;
+  description: string;
+  workflowType: WorkflowType;
+  participatingAgents: string[];
+  coordinatorAgentId: string | null;
+  configuration: WorkflowConfiguration;
+}
+
+export interface Workflow extends CreateWorkflowRequest {
+  id: string;
+  status: WorkflowStatus;
+  currentStep: number;
+  totalSteps: number;
+  startedAt: string | null;
+  completedAt: string | null;
+  templateId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  modelCalls: number;
+}
+
+export interface StepRun {
+  id: string;
+  executionId: string;
+  stepId: string;
+  attempt: number;
+  status: StepRunStatus;
+  agentId: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  output: Record<string, unknown> | null;
+  error: string | null;
+  feedback: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  modelCalls: number;
+}
+
+export interface Execution {
+  id: string;
+  workflowId: string;
+  executionNumber: number;
+  triggerReason: string;
+  currentStepId: string | null;
+  stepResults: Record<string, unknown>;
+  activeAgents: string[];
+  agentAssignments: Record<string, string>;
+  status: ExecutionStatus;
+  errorMessage: string | null;
+  finalOutput: unknown;
+  startedAt: string;
+  completedAt: string | null;
+  updatedAt: string;
+  parentExecutionId: string | null;
+  depth: number;
+  definition: Record<string, unknown>;
+  usage: Usage;
+  stepRuns?: StepRun[];
+}
+
+export interface ExecutionEvent {
+  id: number;
+  executionId: string;
+  kind: string;
+  stepId: string | null;
+  data: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface Interaction {
+  id: string;
+  workflowExecutionId: string;
+  fromAgentId: string;
+  toAgentId: string | null;
+  interactionType: InteractionType;
+  message: string;
+  contextData: Record<string, unknown> | null;
+  relatedStepId: string | null;
+  requiresResponse: boolean;
+  responseDeadline: string | null;
+  responseReceived: boolean;
+  responseMessage: string | null;
+  responseData: unknown;
+  createdAt: string;
+  respondedAt: string | null;
+  toUserId: string | null;
+  responseStatus: "pending" | "answered" | "expired" | null;
+}
+
+export interface Knowledge {
+  id: string;
+  workflowId: string;
+  title: string;
+  content: string;
+  knowledgeType: KnowledgeType;
+  createdByAgentId: string;
+  validatedByAgents: string[];
+  relevanceScore: number;
+  usageCount: number;
+  tags: string[];
+  isActive: boolean;
+  supersededBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+  subject: string | null;
+  executionId: string | null;
+  sourceStepId: string | null;
+}
+
+export interface AgentFigures {
+  agentId: string;
+  agentName: string | null;
+  steps: number;
+  approvals: number;
+  rejections: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface Metrics {
+  totalInteractions: number;
+  averageResponseTime: number;
+  knowledgeItemsCreated: number;
+  collaborationScore: number;
+  efficiencyRating: number;
+  qualityScore: number;
+  agents: AgentFigures[];
+}
+
+export interface Template {
+  id: string;
+  name: string;
+  description: string;
+  category: TemplateCategory;
+  templateDefinition: WorkflowConfiguration;
+  requiredAgentRoles: string[];
+  recommendedAgentCount: number;
+  isSystemTemplate: boolean;
+  usageCount: number;
+  successRate: number;
+  workflowType: WorkflowType;
+}
+
+export interface Problem {
+  field: string;
+  message: string;
+  fix: string;
+}

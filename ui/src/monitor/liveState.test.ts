@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import type { Execution, ExecutionEvent, StepRun } from "../api/types";
+import { applyEvent, fromSnapshot, percent } from "./liveState";
+
+const run = (stepId: string, attempt: number, status: StepRun["status"], output: Record<string, unknown> | null = null): StepRun => ({
+  id: `${stepId}-${attempt}`, executionId: "e1", stepId, attempt, status, agentId: "a1", startedAt: null, finishedAt: null,
+  output, error: null, feedback: null, inputTokens: 0, outputTokens: 0, costUsd: 0, modelCalls: 0,
+});
+const execution = (stepRuns: StepRun[]): Execution => ({
+  id: "e1", workflowId: "w1", executionNumber: 1, triggerReason: "manual", currentStepId: null, stepResults: {},
+  activeAgents: [], agentAssignments: {}, status: "running", errorMessage: null, finalOutput: null,
+  startedAt: "", completedAt: null, updatedAt: "", parentExecutionId: null, depth: 0, definition: {},
+  usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, modelCalls: 0 }, stepRuns,
+});
+let id = 0;
+const event = (kind: string, stepId: string | null, data: Record<string, unknown> = {}): ExecutionEvent => ({
+  id: ++id, executionId: "e1", kind, stepId, data, createdAt: "",
+});
+
+describe("live execution state", () => {
+  it("starts from the latest attempt of each step", () => {
+    const state = fromSnapshot(
+      execution([run("a", 1, "failed"), run("a", 2, "completed", { summary: "done" }), run("b", 1, "running")]),
+      ["a", "b", "c"],
+    );
+    expect(state.steps.a).toMatchObject({ status: "completed", attempt: 2, summary: "done" });
+    expect(state.steps.b.status).toBe("running");
+    expect(state.steps.c.status).toBe("waiting");
+    expect(state.progress).toEqual({ completed: 1, skipped: 0, failed: 0, total: 3 });
+  });
+
+  it("follows the events of a run to its end, ignoring repeats", () => {
+    let s = fromSnapshot(execution([]), ["a", "b", "c"]);
+    const started = event("step.started", "a", { attempt: 1, agentId: "ada" });
+    s = applyEvent(s, started);
+    expect(s.steps.a).toMatchObject({ status: "running", agentId: "ada" });
+    s = applyEvent(s, event("step.failed", "a", { attempt: 1, agentId: "ada", error: "timeout", willRetry: true }));
+    expect(s.steps.a).toMatchObject({ status: "retrying", error: "timeout" });
+    s = applyEvent(s, event("step.started", "a", { attempt: 2, agentId: "ada" }));
+    s = applyEvent(s, event("step.completed", "a", { attempt: 2, agentId: "ada", summary: "built it" }));
+    expect(s.steps.a).toMatchObject({ status: "completed", attempt: 2, summary: "built it", error: null });
+    s = applyEvent(s, event("step.skipped", "b", { reason: "condition false" }));
+    s = applyEvent(s, event("step.failed", "c", { error: "boom", willRetry: false }));
+    expect(s.progress).toEqual({ completed: 1, skipped: 1, failed: 1, total: 3 });
+    expect(percent(s.progress)).toBe(100);
+    s = applyEvent(s, event("execution.status", null, { status: "failed", previous: "running", errorMessage: "step c failed" }));
+    expect(s).toMatchObject({ status: "failed", errorMessage: "step c failed" });
+
+    // A replayed event (SSE reconnect) changes nothing.
+    expect(applyEvent(s, started)).toBe(s);
+  });
+
+  it("takes progress figures from execution.progress", () => {
+    const s = applyEvent(fromSnapshot(execution([]), ["a", "b"]),
+      event("execution.progress", null, { completed: 1, skipped: 0, failed: 0, total: 2, currentStepId: "b" }));
+    expect(s.progress.completed).toBe(1);
+    expect(s.currentStepId).toBe("b");
+    expect(percent(s.progress)).toBe(50);
+  });
+});

@@ -1,0 +1,161 @@
+// The monitor's view of one execution, built from the REST snapshot and then kept current by
+// applying each SSE event in order. Pure functions, so the live behaviour is tested without I/O.
+import type { Execution, ExecutionEvent, ExecutionStatus, StepRun } from "../api/types";
+
+export type StepStatus =
+  | "waiting"
+  | "running"
+  | "retrying"
+  | "completed"
+  | "failed"
+  | "skipped"
+  | "cancelled";
+
+export interface StepView {
+  status: StepStatus;
+  attempt: number;
+  agentId: string | null;
+  summary: string | null;
+  error: string | null;
+  reason: string | null;
+}
+
+export interface Progress {
+  completed: number;
+  skipped: number;
+  failed: number;
+  total: number;
+}
+
+export interface LiveExecution {
+  status: ExecutionStatus;
+  errorMessage: string | null;
+  currentStepId: string | null;
+  steps: Record<string, StepView>;
+  progress: Progress;
+  lastEventId: number;
+}
+
+const EMPTY_STEP: StepView = {
+  status: "waiting",
+  attempt: 0,
+  agentId: null,
+  summary: null,
+  error: null,
+  reason: null,
+};
+
+function stepFromRun(run: StepRun): StepView {
+  const summary = typeof run.output?.summary === "string" ? run.output.summary : null;
+  const status: StepStatus = run.status === "pending" ? "waiting" : run.status;
+  return { ...EMPTY_STEP, status, attempt: run.attempt, agentId: run.agentId, summary, error: run.error };
+}
+
+/** The latest attempt of each step, from the execution's `stepRuns`. */
+export function latestRuns(runs: StepRun[]): Record<string, StepRun> {
+  const latest: Record<string, StepRun> = {};
+  for (const run of runs) {
+    const seen = latest[run.stepId];
+    if (!seen || run.attempt >= seen.attempt) latest[run.stepId] = run;
+  }
+  return latest;
+}
+
+export function countProgress(steps: Record<string, StepView>, total: number): Progress {
+  const values = Object.values(steps);
+  return {
+    completed: values.filter((s) => s.status === "completed").length,
+    skipped: values.filter((s) => s.status === "skipped").length,
+    failed: values.filter((s) => s.status === "failed").length,
+    total,
+  };
+}
+
+export function fromSnapshot(execution: Execution, stepIds: string[]): LiveExecution {
+  const steps: Record<string, StepView> = {};
+  for (const id of stepIds) steps[id] = { ...EMPTY_STEP };
+  for (const [id, run] of Object.entries(latestRuns(execution.stepRuns ?? []))) {
+    steps[id] = stepFromRun(run);
+  }
+  return {
+    status: execution.status,
+    errorMessage: execution.errorMessage,
+    currentStepId: execution.currentStepId,
+    steps,
+    progress: countProgress(steps, stepIds.length),
+    lastEventId: 0,
+  };
+}
+
+const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
+const num = (value: unknown, fallback: number): number =>
+  typeof value === "number" ? value : fallback;
+
+/** The state after one event; events already applied (by id) change nothing. */
+export function applyEvent(state: LiveExecution, event: ExecutionEvent): LiveExecution {
+  if (event.id <= state.lastEventId) return state;
+  const next: LiveExecution = { ...state, lastEventId: event.id };
+  const d = event.data;
+  const stepId = event.stepId;
+  const step = stepId ? (state.steps[stepId] ?? { ...EMPTY_STEP }) : undefined;
+  const setStep = (changes: Partial<StepView>) => {
+    if (!stepId || !step) return;
+    next.steps = { ...state.steps, [stepId]: { ...step, ...changes } };
+    next.progress = countProgress(next.steps, Math.max(state.progress.total, Object.keys(next.steps).length));
+  };
+
+  switch (event.kind) {
+    case "execution.status":
+      next.status = (text(d.status) as ExecutionStatus | null) ?? state.status;
+      next.errorMessage = text(d.errorMessage) ?? (next.status === "failed" ? state.errorMessage : null);
+      break;
+    case "execution.progress":
+      next.progress = {
+        completed: num(d.completed, state.progress.completed),
+        skipped: num(d.skipped, state.progress.skipped),
+        failed: num(d.failed, state.progress.failed),
+        total: num(d.total, state.progress.total),
+      };
+      next.currentStepId = text(d.currentStepId);
+      break;
+    case "step.started":
+      setStep({
+        status: "running",
+        attempt: num(d.attempt, step?.attempt ?? 1),
+        agentId: text(d.agentId),
+        reason: text(d.reason),
+        error: null,
+      });
+      break;
+    case "step.completed":
+      setStep({
+        status: "completed",
+        attempt: num(d.attempt, step?.attempt ?? 1),
+        agentId: text(d.agentId) ?? step?.agentId ?? null,
+        summary: text(d.summary),
+        error: null,
+      });
+      break;
+    case "step.failed":
+      setStep({
+        status: d.willRetry ? "retrying" : "failed",
+        agentId: text(d.agentId) ?? step?.agentId ?? null,
+        error: text(d.error),
+      });
+      break;
+    case "step.retrying":
+      setStep({ status: "retrying", reason: text(d.reason) });
+      break;
+    case "step.skipped":
+      setStep({ status: "skipped", reason: text(d.reason) });
+      break;
+    default:
+      return next;
+  }
+  return next;
+}
+
+export function percent(progress: Progress): number {
+  if (progress.total === 0) return 0;
+  return Math.round(((progress.completed + progress.skipped + progress.failed) / progress.total) * 100);
+}
