@@ -56,3 +56,57 @@ def two_step_request(agents: list[Agent], **fields) -> CreateWorkflowRequest:
 @pytest.fixture(name="two_step_request")
 def two_step_request_fixture() -> Callable[..., CreateWorkflowRequest]:
     return two_step_request
+
+
+@pytest.fixture
+def make_workflow(db: Database, make_agent) -> Callable[..., tuple[str, list[Agent]]]:
+    """A stored two-step workflow of `user_id` with two agents; returns (workflow ID, agents)."""
+
+    def make(user_id: str, **fields) -> tuple[str, list[Agent]]:
+        from accord.storage.repositories.workflows import WorkflowRepository
+
+        team = [make_agent(user_id, "architect"), make_agent(user_id, "developer")]
+        with db.session() as s:
+            workflow = WorkflowRepository(s).create(user_id, two_step_request(team, **fields))
+        return workflow.id, team
+
+    return make
+
+
+@pytest.fixture
+def make_execution(db: Database) -> Callable[..., str]:
+    """A bare execution row (the engine's repository makes real ones), for the rows that
+    hang off an execution: interactions, knowledge."""
+
+    def make(
+        workflow_id: str,
+        user_id: str,
+        *,
+        status: str = "running",
+        parent_execution_id: str | None = None,
+    ) -> str:
+        from sqlalchemy import func, insert, select
+
+        from accord.storage.tables import new_id, workflow_executions
+
+        with db.session() as s:
+            number = s.execute(
+                select(
+                    func.coalesce(func.max(workflow_executions.c.execution_number), 0) + 1
+                ).where(workflow_executions.c.workflow_id == workflow_id)
+            ).scalar_one()
+            execution_id = new_id()
+            s.execute(
+                insert(workflow_executions).values(
+                    id=execution_id,
+                    workflow_id=workflow_id,
+                    execution_number=number,
+                    trigger_reason="manual",
+                    status=status,
+                    user_id=user_id,
+                    parent_execution_id=parent_execution_id,
+                )
+            )
+        return execution_id
+
+    return make

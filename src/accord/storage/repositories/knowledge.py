@@ -1,0 +1,280 @@
+"""The shared knowledge base of a workflow: entries, validation, use, supersession, search.
+
+Search matches with each database's own full-text engine (SQLite FTS5 with the porter
+stemmer over `collaboration_knowledge_fts`; Postgres's english configuration over the
+weighted `search_vector`), then ranks by
+
+    text_rank = sum over query terms of the weights of the fields the term occurs in
+                / (number of terms * sum of the field weights)       (title 1.0, content 0.4,
+                                                                      tags 0.2; 0..1)
+    score     = text_rank * relevance_score * (1 + VALIDATION_WEIGHT * validations)
+
+The engines decide which fields a term occurs in (with their stemming); the rank itself is
+computed the same way for both. bm25 and ts_rank, even normalised by the best match, weigh
+term frequency and rarity differently and so put the same entries in different orders (e.g.
+a content match of half relevance above or below a tag-only match); term coverage does not.
+Stop words are dropped from the query on both sides (Postgres ignores them anyway; FTS5
+would match them everywhere).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Row, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from accord.domain.enums import KnowledgeType
+from accord.domain.errors import Conflict, NotFound
+from accord.domain.knowledge import CollaborationKnowledge
+from accord.storage.repositories._convert import to_datetime
+from accord.storage.tables import (
+    collaboration_knowledge,
+    collaboration_workflows,
+    epoch_now,
+    new_id,
+)
+
+ck = collaboration_knowledge
+FIELD_WEIGHTS = {"title": 1.0, "content": 0.4, "tags": 0.2}
+POSTGRES_LABELS = {"title": "a", "content": "b", "tags": "c"}  # setweight() in migration 0001
+VALIDATION_WEIGHT = 0.25
+MAX_QUERY_TERMS = 16
+
+# Postgres's english stop words (the Snowball list), so both backends ignore the same terms.
+_STOP_WORDS_TEXT = (
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his himself "
+    "she her hers herself it its itself they them their theirs themselves what which who whom "
+    "this that these those am is are was were be been being have has had having do does did "
+    "doing a an the and but if or because as until while of at by for with about against "
+    "between into through during before after above below to from up down in out on off over "
+    "under again further then once here there when where why how all any both each few more "
+    "most other some such no nor not only own same so than too very s t can will just don "
+    "should now"
+)
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+
+
+def _knowledge(row: Row[Any]) -> CollaborationKnowledge:
+    return CollaborationKnowledge(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        title=row.title,
+        content=row.content,
+        knowledge_type=KnowledgeType(row.knowledge_type),
+        created_by_agent_id=row.created_by_agent_id,
+        validated_by_agents=row.validated_by_agents or [],
+        relevance_score=1.0 if row.relevance_score is None else row.relevance_score,
+        usage_count=row.usage_count or 0,
+        tags=row.tags or [],
+        is_active=bool(row.is_active),
+        superseded_by=row.superseded_by,
+        created_at=to_datetime(row.created_at),
+        updated_at=to_datetime(row.updated_at),
+        subject=row.subject,
+        execution_id=row.execution_id,
+        source_step_id=row.source_step_id,
+    )
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of a search query worth matching: lower case, no stop words, each once."""
+    words = re.findall(r"[^\W_]+", query.lower())
+    return list(dict.fromkeys(w for w in words if w not in STOP_WORDS))[:MAX_QUERY_TERMS]
+
+
+class KnowledgeRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        *,
+        workflow_id: str,
+        title: str,
+        content: str,
+        knowledge_type: KnowledgeType,
+        created_by_agent_id: str,
+        tags: Iterable[str] = (),
+        relevance_score: float = 1.0,
+        subject: str | None = None,
+        execution_id: str | None = None,
+        source_step_id: str | None = None,
+    ) -> CollaborationKnowledge:
+        """Add an entry. With a `subject`, it supersedes the active entries on that subject."""
+        now = epoch_now()
+        row = self.session.execute(
+            insert(ck)
+            .values(
+                id=new_id(),
+                workflow_id=workflow_id,
+                title=title,
+                content=content,
+                knowledge_type=KnowledgeType(knowledge_type).value,
+                created_by_agent_id=created_by_agent_id,
+                validated_by_agents=[],
+                relevance_score=relevance_score,
+                usage_count=0,
+                tags=list(tags),
+                is_active=True,
+                subject=subject,
+                execution_id=execution_id,
+                source_step_id=source_step_id,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(ck)
+        ).one()
+        if subject is not None:
+            older = self.session.execute(
+                select(ck.c.id).where(
+                    ck.c.workflow_id == workflow_id,
+                    ck.c.subject == subject,
+                    ck.c.is_active.is_(True),
+                    ck.c.id != row.id,
+                )
+            ).scalars()
+            for old_id in list(older):
+                self.supersede(old_id, row.id)
+        return _knowledge(row)
+
+    def get(self, knowledge_id: str, *, user_id: str | None = None) -> CollaborationKnowledge:
+        """One entry; with `user_id`, only if it belongs to one of the user's workflows."""
+        query = select(ck).where(ck.c.id == knowledge_id)
+        if user_id is not None:
+            query = query.where(
+                ck.c.workflow_id.in_(
+                    select(collaboration_workflows.c.id).where(
+                        collaboration_workflows.c.user_id == user_id
+                    )
+                )
+            )
+        row = self.session.execute(query).one_or_none()
+        if row is None:
+            raise NotFound("knowledge", knowledge_id)
+        return _knowledge(row)
+
+    def list_for_workflow(
+        self, workflow_id: str, *, include_inactive: bool = False
+    ) -> list[CollaborationKnowledge]:
+        """A workflow's entries, newest first."""
+        query = select(ck).where(ck.c.workflow_id == workflow_id)
+        if not include_inactive:
+            query = query.where(ck.c.is_active.is_(True))
+        rows = self.session.execute(query.order_by(ck.c.created_at.desc(), ck.c.title, ck.c.id))
+        return [_knowledge(r) for r in rows]
+
+    def search(self, workflow_id: str, query: str, limit: int = 5) -> list[CollaborationKnowledge]:
+        """The workflow's active entries that match `query`, best first (see the module doc)."""
+        terms = query_terms(query)
+        if not terms or limit <= 0:
+            return []
+        if self.session.get_bind().dialect.name == "sqlite":
+            occurrences = self._sqlite_occurrences(workflow_id, terms)
+        else:
+            occurrences = self._postgres_occurrences(workflow_id, terms)
+        text_rank: dict[str, float] = {}
+        for entry_id, _term, field in occurrences:
+            text_rank[entry_id] = text_rank.get(entry_id, 0.0) + FIELD_WEIGHTS[field]
+        if not text_rank:
+            return []
+        full_marks = len(terms) * sum(FIELD_WEIGHTS.values())
+        rows = self.session.execute(select(ck).where(ck.c.id.in_(list(text_rank)))).all()
+        entries = [_knowledge(r) for r in rows]
+
+        def score(entry: CollaborationKnowledge) -> float:
+            validations = len(entry.validated_by_agents)
+            return (
+                text_rank[entry.id]
+                / full_marks
+                * entry.relevance_score
+                * (1 + VALIDATION_WEIGHT * validations)
+            )
+
+        entries.sort(key=lambda e: (-round(score(e), 9), e.title, e.id))
+        return entries[:limit]
+
+    def record_use(self, knowledge_ids: Iterable[str]) -> None:
+        """Count one use of each entry (it was put in front of an agent)."""
+        ids = list(dict.fromkeys(knowledge_ids))
+        if ids:
+            self.session.execute(
+                update(ck)
+                .where(ck.c.id.in_(ids))
+                .values(usage_count=ck.c.usage_count + 1, updated_at=epoch_now())
+            )
+
+    def add_validation(self, knowledge_id: str, agent_id: str) -> CollaborationKnowledge:
+        """Another agent confirms the entry; confirming twice counts once."""
+        row = self.session.execute(
+            select(ck).where(ck.c.id == knowledge_id).with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise NotFound("knowledge", knowledge_id)
+        if row.created_by_agent_id == agent_id:
+            raise Conflict(
+                f"agent {agent_id!r} wrote knowledge {knowledge_id!r} and cannot "
+                "validate it; another agent must",
+                details={"id": knowledge_id},
+            )
+        validators = list(row.validated_by_agents or [])
+        if agent_id in validators:
+            return _knowledge(row)
+        row = self.session.execute(
+            update(ck)
+            .where(ck.c.id == knowledge_id)
+            .values(validated_by_agents=[*validators, agent_id], updated_at=epoch_now())
+            .returning(ck)
+        ).one()
+        return _knowledge(row)
+
+    def supersede(self, old_id: str, new_id_: str) -> CollaborationKnowledge:
+        """Retire `old_id` in favour of `new_id_` (both of the same workflow)."""
+        old, new = self.get(old_id), self.get(new_id_)
+        if old.workflow_id != new.workflow_id or old_id == new_id_:
+            raise Conflict(
+                "an entry can only be superseded by another entry of its workflow",
+                details={"id": old_id, "supersededBy": new_id_},
+            )
+        row = self.session.execute(
+            update(ck)
+            .where(ck.c.id == old_id)
+            .values(is_active=False, superseded_by=new_id_, updated_at=epoch_now())
+            .returning(ck)
+        ).one()
+        return _knowledge(row)
+
+    def _sqlite_occurrences(self, workflow_id: str, terms: list[str]) -> set[tuple[str, int, str]]:
+        """(entry ID, term index, field) for every field of an active entry a term occurs in."""
+        selects, params = [], {"workflow_id": workflow_id}
+        for i, term in enumerate(terms):
+            for field in FIELD_WEIGHTS:
+                params[f"m{i}{field}"] = f'{{{field}}} : "{term}"'
+                selects.append(
+                    f"SELECT k.id AS id, {i} AS term, '{field}' AS field "
+                    "FROM collaboration_knowledge_fts AS f JOIN collaboration_knowledge AS k "
+                    "ON k.rowid = f.rowid WHERE collaboration_knowledge_fts MATCH "
+                    f":m{i}{field} AND k.workflow_id = :workflow_id AND k.is_active"
+                )
+        rows = self.session.execute(text(" UNION ALL ".join(selects)), params)
+        return {(r.id, r.term, r.field) for r in rows}
+
+    def _postgres_occurrences(
+        self, workflow_id: str, terms: list[str]
+    ) -> set[tuple[str, int, str]]:
+        """As `_sqlite_occurrences`, from the weight labels of `search_vector` (A, B, C)."""
+        selects, params = [], {"workflow_id": workflow_id}
+        for i, term in enumerate(terms):
+            params[f"t{i}"] = term
+            for field, label in POSTGRES_LABELS.items():
+                selects.append(
+                    f"SELECT id, {i} AS term, '{field}' AS field FROM collaboration_knowledge "
+                    f"WHERE search_vector @@ plainto_tsquery('english', :t{i}) "
+                    f"AND ts_filter(search_vector, '{{{label}}}') @@ "
+                    f"plainto_tsquery('english', :t{i}) "
+                    "AND workflow_id = :workflow_id AND is_active"
+                )
+        rows = self.session.execute(text(" UNION ALL ".join(selects)), params)
+        return {(r.id, r.term, r.field) for r in rows}

@@ -1,0 +1,138 @@
+"""API tokens: bearer tokens, browser sessions, and one-time login links.
+
+The secret is shown once, when the token is created; only its SHA-256 is stored, so a leaked
+database does not leak working tokens. Kinds: `api` (made by the user, for scripts and the
+CLI), `session` (the browser cookie) and `login` (the link `accord serve` prints: it works
+once, then only the session it was exchanged for does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from typing import Any, Literal
+
+from sqlalchemy import Row, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from accord.domain.agent import ApiToken
+from accord.domain.errors import NotFound, Unauthorized
+from accord.storage.repositories._convert import to_datetime
+from accord.storage.tables import api_tokens, new_id
+
+TokenKind = Literal["api", "session", "login"]
+SECRET_PREFIX = "acc_"
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _token(row: Row[Any]) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        created_at=to_datetime(row.created_at),
+        last_used_at=to_datetime(row.last_used_at),
+        expires_at=to_datetime(row.expires_at),
+    )
+
+
+class TokenRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(
+        self,
+        *,
+        user_id: str,
+        name: str,
+        kind: TokenKind = "api",
+        ttl_seconds: int | None = None,
+    ) -> tuple[ApiToken, str]:
+        """A new token and its secret. The secret is not stored and cannot be shown again."""
+        secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+        now = int(time.time())
+        row = self.session.execute(
+            insert(api_tokens)
+            .values(
+                id=new_id(),
+                user_id=user_id,
+                name=name,
+                kind=kind,
+                token_hash=hash_secret(secret),
+                created_at=now,
+                expires_at=None if ttl_seconds is None else now + ttl_seconds,
+            )
+            .returning(api_tokens)
+        ).one()
+        return _token(row), secret
+
+    def authenticate(self, secret: str) -> ApiToken:
+        """The api or session token with this secret, if it is still valid; records its use.
+        Raises Unauthorized otherwise (a login token must be redeemed instead)."""
+        row = self._valid(secret)
+        if row.kind == "login":
+            raise Unauthorized("a login link is not a bearer token; open it in the browser")
+        self.session.execute(
+            update(api_tokens)
+            .where(api_tokens.c.id == row.id)
+            .values(last_used_at=int(time.time()))
+        )
+        return _token(row)
+
+    def redeem_login(self, secret: str) -> ApiToken:
+        """Use a one-time login token: valid once, then never again."""
+        row = self._valid(secret)
+        if row.kind != "login":
+            raise Unauthorized("this is not a login link")
+        now = int(time.time())
+        used = self.session.execute(
+            update(api_tokens)
+            .where(api_tokens.c.id == row.id, api_tokens.c.used_at.is_(None))
+            .values(used_at=now, last_used_at=now)
+        )
+        if used.rowcount == 0:
+            raise Unauthorized("this login link has already been used; ask for a new one")
+        return _token(row)
+
+    def list(self, *, user_id: str, kind: TokenKind = "api") -> list[ApiToken]:
+        rows = self.session.execute(
+            select(api_tokens)
+            .where(api_tokens.c.user_id == user_id, api_tokens.c.kind == kind)
+            .order_by(api_tokens.c.created_at, api_tokens.c.id)
+        )
+        return [_token(r) for r in rows]
+
+    def delete(self, token_id: str, *, user_id: str) -> None:
+        result = self.session.execute(
+            delete(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.user_id == user_id)
+        )
+        if result.rowcount == 0:
+            raise NotFound("token", token_id)
+
+    def delete_expired(self) -> int:
+        """Remove expired tokens and used login links; returns how many."""
+        result = self.session.execute(
+            delete(api_tokens).where(
+                or_(
+                    api_tokens.c.expires_at <= int(time.time()),
+                    (api_tokens.c.kind == "login") & api_tokens.c.used_at.is_not(None),
+                )
+            )
+        )
+        return result.rowcount
+
+    def _valid(self, secret: str) -> Row[Any]:
+        row = self.session.execute(
+            select(api_tokens).where(api_tokens.c.token_hash == hash_secret(secret))
+        ).one_or_none()
+        if row is None:
+            raise Unauthorized("unknown token")
+        if row.expires_at is not None and row.expires_at <= time.time():
+            raise Unauthorized("this token has expired")
+        if row.kind == "login" and row.used_at is not None:
+            raise Unauthorized("this login link has already been used; ask for a new one")
+        return row

@@ -1,0 +1,87 @@
+"""Live processes (`serve`, `worker`, `run`), known by their DBOS executor ID.
+
+DBOS recovers only the executor's own workflows, so each process heartbeats here and a reaper
+resumes the pending work of those whose heartbeat has gone stale.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from accord.storage.tables import workers
+
+WorkerRole = Literal["serve", "worker", "run"]
+
+
+@dataclass(frozen=True)
+class Worker:
+    executor_id: str
+    hostname: str
+    pid: int
+    role: str
+    started_at: float
+    heartbeat_at: float
+
+
+def _worker(row: Row[Any]) -> Worker:
+    return Worker(
+        executor_id=row.executor_id,
+        hostname=row.hostname,
+        pid=row.pid,
+        role=row.role,
+        started_at=row.started_at,
+        heartbeat_at=row.heartbeat_at,
+    )
+
+
+class WorkerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def register(self, *, executor_id: str, hostname: str, pid: int, role: WorkerRole) -> Worker:
+        """Announce a process; registering an executor ID again (a restart) refreshes it."""
+        now = time.time()
+        values = {
+            "hostname": hostname,
+            "pid": pid,
+            "role": role,
+            "started_at": now,
+            "heartbeat_at": now,
+        }
+        updated = self.session.execute(
+            update(workers).where(workers.c.executor_id == executor_id).values(**values)
+        )
+        if updated.rowcount == 0:
+            self.session.execute(insert(workers).values(executor_id=executor_id, **values))
+        return Worker(executor_id=executor_id, **values)
+
+    def heartbeat(self, executor_id: str) -> bool:
+        """Record that the process is alive; False if it was unregistered (reaped) meanwhile."""
+        result = self.session.execute(
+            update(workers)
+            .where(workers.c.executor_id == executor_id)
+            .values(heartbeat_at=time.time())
+        )
+        return result.rowcount > 0
+
+    def list(self) -> list[Worker]:
+        rows = self.session.execute(select(workers).order_by(workers.c.started_at))
+        return [_worker(r) for r in rows]
+
+    def list_stale(self, *, older_than_seconds: float) -> list[Worker]:
+        """Processes whose last heartbeat is older than the threshold: presumed dead."""
+        cutoff = time.time() - older_than_seconds
+        rows = self.session.execute(
+            select(workers).where(workers.c.heartbeat_at < cutoff).order_by(workers.c.heartbeat_at)
+        )
+        return [_worker(r) for r in rows]
+
+    def unregister(self, executor_id: str) -> bool:
+        """Forget a process (it stopped, or its work was handed over); False if unknown."""
+        result = self.session.execute(delete(workers).where(workers.c.executor_id == executor_id))
+        return result.rowcount > 0
