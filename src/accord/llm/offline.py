@@ -1,0 +1,332 @@
+"""The built-in offline model: a real pydantic-ai `Model` that needs no network.
+
+It exists so that demos, tests and benchmarks run the very code paths real models run
+(the same `Agent`, output tools, collaboration tools, reviews, votes, usage and cost) on any
+machine, with no key. It behaves like a diligent, predictable teammate:
+
+- deterministic: the same seed and the same request give the same answer; another seed,
+  another answer;
+- it uses the function tools it is offered the way a real model would, one call per turn,
+  before answering: `search_knowledge` first, `validate_knowledge` on an entry it was shown
+  (sometimes), `ask_question` to a teammate (on some steps, `question_rate`),
+  `share_knowledge` (one insight per step), `give_feedback` on earlier work (sometimes,
+  `feedback_rate`). Other tools (e.g. `delegate_task`) are never called;
+- its final answer is valid for whatever output the request asks for (see
+  `offline_answers`): a step result whose deliverable quotes the step and its inputs, a
+  review that requests changes on a first review at `change_request_rate` and approves
+  reworks, a vote, a coordinator's choice from the roster, an answer, or free text;
+- it says what it is: model name `accord-offline`, and `[offline model]` in what it writes;
+- it reports token usage (text length / 4), so budgets and metering work as with a real model;
+- `latency_seconds` makes each request take at least that long, like a slow network.
+"""
+
+import asyncio
+import hashlib
+import json
+import random
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pydantic_ai import RunContext
+from pydantic_ai.messages import (
+    InstructionPart,
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    ModelResponsePart,
+    SystemPromptPart,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from pydantic_ai.models import (
+    CompletedStreamedResponse,
+    Model,
+    ModelRequestParameters,
+    StreamedResponse,
+)
+from pydantic_ai.profiles import ModelProfile
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.tools import ToolDefinition
+from pydantic_ai.usage import RequestUsage
+
+from accord.llm.offline_answers import OFFLINE_TAG, Writer, conform
+from accord.llm.offline_brief import Brief, read_brief
+
+OFFLINE_MODEL_NAME = "accord-offline"
+_SYSTEM = "accord-offline"
+
+
+class OfflineModel(Model):
+    """See the module docstring. Build it with `build_model` from an offline provider, or
+    directly: `OfflineModel(seed=7, latency_seconds=0.2)`."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        latency_seconds: float = 0.0,
+        change_request_rate: float = 0.25,
+        question_rate: float = 0.5,
+        feedback_rate: float = 0.25,
+        settings: ModelSettings | None = None,
+    ) -> None:
+        super().__init__(
+            settings=settings,
+            profile=ModelProfile(
+                supports_json_schema_output=True, supports_json_object_output=True
+            ),
+        )
+        self.seed = seed
+        self.latency_seconds = latency_seconds
+        self.change_request_rate = change_request_rate
+        self.question_rate = question_rate
+        self.feedback_rate = feedback_rate
+
+    @property
+    def model_name(self) -> str:
+        return OFFLINE_MODEL_NAME
+
+    @property
+    def system(self) -> str:
+        return _SYSTEM
+
+    @property
+    def provider(self) -> None:
+        return None
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        model_settings, params = self.prepare_request(model_settings, model_request_parameters)
+        if self.latency_seconds > 0:
+            await asyncio.sleep(self.latency_seconds)
+        return self._respond(messages, params)
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: RunContext[Any] | None = None,
+    ) -> AsyncGenerator[StreamedResponse]:
+        model_settings, params = self.prepare_request(model_settings, model_request_parameters)
+        if self.latency_seconds > 0:
+            await asyncio.sleep(self.latency_seconds)
+        response = self._respond(messages, params)
+        yield CompletedStreamedResponse(
+            response, model_request_parameters=params, replay_events=True
+        )
+
+    # -- deciding what to say ---------------------------------------------------------------
+
+    def _respond(
+        self, messages: list[ModelMessage], params: ModelRequestParameters
+    ) -> ModelResponse:
+        brief = _brief_of(messages, params)
+        called = _tools_called(messages)
+        plan = _tool_plan(
+            self._rng(brief.text, "tools"),
+            brief,
+            params.function_tools,
+            question_rate=self.question_rate,
+            feedback_rate=self.feedback_rate,
+        )
+        pending = [(tool, args) for tool, args in plan if tool.name not in called]
+        parts: list[ModelResponsePart]
+        if pending:
+            tool, args = pending[0]
+            parts = [
+                ToolCallPart(
+                    tool.name,
+                    conform(
+                        args,
+                        tool.parameters_json_schema,
+                        tool.parameters_json_schema.get("$defs", {}),
+                        self._writer(brief, messages),
+                        tool.name,
+                    ),
+                )
+            ]
+        else:
+            parts = [self._final_answer(brief, messages, params)]
+        response = ModelResponse(parts=parts, model_name=OFFLINE_MODEL_NAME, provider_name=_SYSTEM)
+        response.usage = RequestUsage(
+            input_tokens=_tokens(_message_text(messages) + brief.text),
+            output_tokens=_tokens(_response_text(parts)),
+        )
+        return response
+
+    def _final_answer(
+        self, brief: Brief, messages: list[ModelMessage], params: ModelRequestParameters
+    ) -> ModelResponsePart:
+        writer = self._writer(brief, messages)
+        if params.output_tools and (params.output_mode == "tool" or not params.allow_text_output):
+            tool = params.output_tools[0]
+            return ToolCallPart(tool.name, writer.structured(tool.parameters_json_schema))
+        if params.output_object is not None and params.output_mode in ("native", "prompted"):
+            return TextPart(json.dumps(writer.structured(params.output_object.json_schema)))
+        return TextPart(writer.text())
+
+    def _writer(self, brief: Brief, messages: list[ModelMessage]) -> Writer:
+        return Writer(
+            brief=brief,
+            rng=self._rng(brief.text, "answer"),
+            seed=self.seed,
+            change_request_rate=self.change_request_rate,
+            teammate_answers=_answers_received(messages),
+        )
+
+    def _rng(self, text: str, purpose: str) -> random.Random:
+        digest = hashlib.sha256(f"{self.seed}\x00{purpose}\x00{text}".encode()).digest()
+        return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def _tool_plan(
+    rng: random.Random,
+    brief: Brief,
+    offered: list[ToolDefinition],
+    *,
+    question_rate: float,
+    feedback_rate: float,
+) -> list[tuple[ToolDefinition, dict[str, Any]]]:
+    """The tool calls to make before answering, in order, decided once per request content."""
+    tools = {tool.name: tool for tool in offered}
+    step = brief.step_name
+    mates = [m for m in brief.teammates if m.name != brief.me]
+    rolls = {name: rng.random() for name in ("validate", "ask", "feedback", "mate")}
+    plan: list[tuple[str, dict[str, Any]]] = []
+    if "search_knowledge" in tools:
+        plan.append(("search_knowledge", {"query": step}))
+    known_ids = [entry_id for entry_id, _ in brief.knowledge if entry_id]
+    if "validate_knowledge" in tools and known_ids and rolls["validate"] < 0.5:
+        plan.append(("validate_knowledge", {"knowledge_id": known_ids[0]}))
+    mate = mates[int(rolls["mate"] * len(mates))].name if mates else None
+    if "ask_question" in tools and mate and rolls["ask"] < question_rate:
+        plan.append(
+            (
+                "ask_question",
+                {
+                    "to": mate,
+                    "question": f"{OFFLINE_TAG} For '{step}', what should I be careful about?",
+                },
+            )
+        )
+    if "share_knowledge" in tools:
+        plan.append(("share_knowledge", _snake_case_insight(brief)))
+    if (
+        "give_feedback" in tools
+        and mate
+        and brief.dependency_summaries
+        and (rolls["feedback"] < feedback_rate)
+    ):
+        plan.append(
+            (
+                "give_feedback",
+                {
+                    "to": mate,
+                    "message": f"{OFFLINE_TAG} The earlier results gave '{step}' a solid base.",
+                },
+            )
+        )
+    return [(tools[name], args) for name, args in plan]
+
+
+def _snake_case_insight(brief: Brief) -> dict[str, Any]:
+    step = brief.step_name
+    return {
+        "title": f"Offline note on {step}"[:200],
+        "content": f"{OFFLINE_TAG} Worth remembering from '{step}': "
+        f"{brief.section('expected output', 'instructions', 'description') or step}"[:2000],
+        "knowledge_type": "insight",
+        "tags": ["offline"],
+        "subject": step.lower()[:200],
+    }
+
+
+# -- reading the conversation ---------------------------------------------------------------
+
+
+def _brief_of(messages: list[ModelMessage], params: ModelRequestParameters) -> Brief:
+    instructions = InstructionPart.join(params.instruction_parts or []) or next(
+        (
+            m.instructions
+            for m in reversed(messages)
+            if isinstance(m, ModelRequest) and m.instructions
+        ),
+        "",
+    )
+    prompts: list[str] = []
+    for message in messages:
+        if isinstance(message, ModelRequest):
+            for part in message.parts:
+                if isinstance(part, SystemPromptPart):
+                    prompts.append(part.content)
+                elif isinstance(part, UserPromptPart):
+                    prompts.append(_user_text(part))
+    return read_brief(instructions or "", prompts)
+
+
+def _user_text(part: UserPromptPart) -> str:
+    if isinstance(part.content, str):
+        return part.content
+    return "\n".join(item for item in part.content if isinstance(item, str))
+
+
+def _tools_called(messages: list[ModelMessage]) -> set[str]:
+    return {
+        part.tool_name
+        for message in messages
+        if isinstance(message, ModelResponse)
+        for part in message.parts
+        if isinstance(part, ToolCallPart)
+    }
+
+
+def _answers_received(messages: list[ModelMessage]) -> tuple[str, ...]:
+    return tuple(
+        str(part.content)
+        for message in messages
+        if isinstance(message, ModelRequest)
+        for part in message.parts
+        if isinstance(part, ToolReturnPart)
+        and part.tool_name == "ask_question"
+        and part.outcome == "success"
+    )
+
+
+def _message_text(messages: list[ModelMessage]) -> str:
+    chunks: list[str] = []
+    for message in messages:
+        for part in message.parts:
+            content = getattr(part, "content", None)
+            if content is not None and not isinstance(part, SystemPromptPart | UserPromptPart):
+                chunks.append(
+                    content if isinstance(content, str) else json.dumps(content, default=str)
+                )
+            args = getattr(part, "args", None)
+            if args is not None:
+                chunks.append(args if isinstance(args, str) else json.dumps(args, default=str))
+    return "\n".join(chunks)
+
+
+def _response_text(parts: list[ModelResponsePart]) -> str:
+    return "\n".join(
+        part.content
+        if isinstance(part, TextPart)
+        else f"{part.tool_name} {json.dumps(part.args, default=str)}"
+        if isinstance(part, ToolCallPart)
+        else ""
+        for part in parts
+    )
+
+
+def _tokens(text: str) -> int:
+    """A rough count, as for English: about four characters a token."""
+    return max(1, len(text) // 4)
