@@ -1,16 +1,17 @@
 """The `accord` command: one Typer app, one sub-app per resource."""
 
-import typer
-
+from accord.cli import agents, providers, serve, workflow_format, workflows
 from accord.cli import db as db_commands
-from accord.cli import workflow_format
+from accord.cli.context import AccordApp
 
-app = typer.Typer(
-    no_args_is_help=True, help="Accord: teams of LLM agents running durable workflows."
-)
+app = AccordApp(no_args_is_help=True, help="Accord: teams of LLM agents running durable workflows.")
 app.add_typer(db_commands.app, name="db")
+app.add_typer(agents.app, name="agents")
+app.add_typer(providers.app, name="providers")
+app.add_typer(workflows.app, name="workflows")
 app.command()(workflow_format.validate)
 app.command()(workflow_format.schema)
+app.command()(serve.serve)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,32 @@
-"""Reading workflow files from disk, with the sub-workflow files a recursive one names.
+"""Workflow files on disk and in the database.
 
 The format itself (and its validation) is `accord.domain.workflow_file`; this module adds the
-file system: paths relative to the naming file, unreadable files and include cycles reported
-with the line of the step that names them.
+file system (sub-workflow paths relative to the naming file, unreadable files and include
+cycles reported with the line of the step that names them) and installing a file for a user:
+its agents are created or brought up to date by name, and its workflow likewise, so running a
+file again adds an execution to the same workflow instead of another copy of everything.
 """
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from sqlalchemy.orm import Session
 
+from accord.cli.providers import find_provider
+from accord.domain.enums import WorkflowStatus
+from accord.domain.workflow import CollaborationWorkflow, UpdateWorkflowRequest
 from accord.domain.workflow_file import (
+    OFFLINE_PROVIDER,
+    AgentSpec,
     FileProblem,
     WorkflowFile,
     WorkflowFileError,
     parse_workflow_file,
 )
+from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.providers import ProviderRepository
+from accord.storage.repositories.workflows import WorkflowRepository
 
 
 @dataclass(frozen=True)
@@ -99,3 +110,52 @@ def _step_line(text: str, index: int) -> int | None:
                 if subkey.value in ("subWorkflow", "sub_workflow"):
                     return subvalue.start_mark.line + 1
     return None
+
+
+def install_workflow(
+    session: Session, *, user_id: str, loaded: LoadedWorkflow
+) -> CollaborationWorkflow:
+    """Create (or update, matching by name) the file's agents and workflow, sub-workflows
+    first; returns the top workflow, ready to start."""
+    installed: dict[Path, CollaborationWorkflow] = {}
+    for item in loaded.depth_first():
+        agent_ids = {
+            spec.name: _ensure_agent(session, user_id, spec) for spec in item.workflow.agents
+        }
+        sub_ids = {step_id: installed[child.path].id for step_id, child in item.children.items()}
+        request = item.workflow.create_request(agent_ids=agent_ids, sub_workflow_ids=sub_ids)
+        repo = WorkflowRepository(session)
+        existing = [
+            w
+            for w in repo.list(user_id=user_id)
+            if w.name == item.workflow.name
+            and w.status not in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED)
+        ]
+        if existing:
+            installed[item.path] = repo.update(
+                existing[0].id,
+                user_id=user_id,
+                request=UpdateWorkflowRequest(**request.model_dump(exclude={"project_id"})),
+            )
+        else:
+            installed[item.path] = repo.create(user_id, request)
+    return installed[loaded.path]
+
+
+def _ensure_agent(session: Session, user_id: str, spec: AgentSpec) -> str:
+    repo = AgentRepository(session)
+    provider_id = None
+    if spec.provider != OFFLINE_PROVIDER:
+        provider_id = find_provider(ProviderRepository(session), spec.provider, user_id=user_id).id
+    fields = {
+        "role": spec.role,
+        "backstory": spec.backstory,
+        "skills": spec.skills,
+        "llm_provider_id": provider_id,
+        "model": spec.model,
+        "model_parameters": spec.model_parameters,
+    }
+    for agent in repo.list(user_id=user_id):
+        if agent.name == spec.name:
+            return repo.update(agent.id, user_id=user_id, **fields).id
+    return repo.create(user_id=user_id, name=spec.name, **fields).id

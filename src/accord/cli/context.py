@@ -1,0 +1,101 @@
+"""What every command needs: the local database, brought up to date, and the local user.
+
+Commands call the library directly on the local database (`ACCORD_DATABASE_URL`, or SQLite
+in the data directory), acting as the local user: the first user there is, made on the first
+run, the same one `accord serve` signs the browser in as.
+"""
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from accord.domain.errors import AccordError, InvalidDefinition, NotFound
+from accord.server.auth import ensure_local_user
+from accord.storage.db import Database
+
+console = Console()
+err_console = Console(stderr=True)
+
+T = TypeVar("T")
+
+
+class AccordApp(typer.Typer):
+    """A Typer app that turns Accord's own errors into a message and exit code 1, never a
+    traceback: they are the user's to fix, and the message says how."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except AccordError as exc:
+            print_error(exc)
+            sys.exit(1)
+
+
+def print_error(exc: AccordError) -> None:
+    if isinstance(exc, InvalidDefinition) and not hasattr(exc.problems[0], "line"):
+        err_console.print("[bold red]Invalid workflow definition:[/]")
+        for p in exc.problems:
+            err_console.print(f"  [bold]{p.field}[/]: {p.message}", highlight=False)
+            err_console.print(f"    [dim]fix: {p.fix}[/]", highlight=False)
+        return
+    err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+
+
+def open_database() -> Database:
+    database = Database()
+    database.upgrade()
+    return database
+
+
+def local_user_id(session: Session) -> str:
+    return ensure_local_user(session).id
+
+
+@contextmanager
+def local_session() -> Iterator[tuple[Session, str]]:
+    """One transaction on the local database, as the local user."""
+    database = open_database()
+    try:
+        with database.session() as session:
+            yield session, local_user_id(session)
+    finally:
+        database.dispose()
+
+
+def pick(
+    items: Iterable[T],
+    wanted: str,
+    *,
+    kind: str,
+    name: Callable[[T], str],
+    ident: Callable[[T], str],
+) -> T:
+    """Find a resource by ID, by name, or by a unique ID or name prefix (as people type)."""
+    items = list(items)
+    lowered = wanted.lower()
+    for match in (
+        lambda i: ident(i) == wanted,
+        lambda i: name(i) == wanted,
+        lambda i: ident(i).startswith(wanted),
+        lambda i: name(i).lower().startswith(lowered),
+    ):
+        found = [i for i in items if match(i)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise AccordError(f"{len(found)} {kind}s match {wanted!r}; give the full ID")
+    raise NotFound(kind, wanted)
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def short_id(value: str | None) -> str:
+    return value[:8] if value else "-"

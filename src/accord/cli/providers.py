@@ -1,0 +1,110 @@
+"""`accord providers ...`: the model endpoints agents run on (keys are never printed)."""
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
+from accord.domain.agent import LlmProvider
+from accord.domain.enums import ProviderKind
+from accord.domain.errors import AccordError
+from accord.storage.repositories.providers import ProviderRepository
+
+app = AccordApp(
+    no_args_is_help=True,
+    help="LLM providers: OpenAI, compatible servers, Anthropic, the offline model.",
+)
+
+
+def find_provider(repo: ProviderRepository, wanted: str, *, user_id: str) -> LlmProvider:
+    return pick(
+        repo.list(user_id=user_id),
+        wanted,
+        kind="llm provider",
+        name=lambda p: p.name,
+        ident=lambda p: p.id,
+    )
+
+
+@app.command("list")
+def list_providers(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List your providers."""
+    with local_session() as (session, user_id):
+        providers = ProviderRepository(session).list(user_id=user_id)
+    if json_:
+        print_json([p.to_json_dict() for p in providers])
+        return
+    table = Table("id", "name", "kind", "default model", "base url", "api key")
+    for p in providers:
+        table.add_row(
+            short_id(p.id),
+            p.name,
+            p.kind.value,
+            p.default_model,
+            p.base_url or "",
+            "set" if p.has_api_key else "",
+        )
+    console.print(table if providers else "No providers yet: `accord providers create`.")
+
+
+@app.command()
+def show(provider: str, json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show one provider (by ID, name or ID prefix)."""
+    with local_session() as (session, user_id):
+        found = find_provider(ProviderRepository(session), provider, user_id=user_id)
+    if json_:
+        print_json(found.to_json_dict())
+        return
+    for label, value in (
+        ("id", found.id),
+        ("name", found.name),
+        ("kind", found.kind.value),
+        ("default model", found.default_model),
+        ("base url", found.base_url or "-"),
+        ("api key", "set" if found.has_api_key else "not set"),
+        ("settings", found.settings or "-"),
+    ):
+        console.print(f"[bold]{label}:[/] {value}", highlight=False)
+
+
+@app.command()
+def create(
+    name: str,
+    kind: Annotated[ProviderKind, typer.Option(help="What speaks at the other end.")],
+    model: Annotated[str, typer.Option(help="The default model, e.g. gpt-4o-mini.")],
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="For openai_compatible: the server's URL, e.g. http://127.0.0.1:11434/v1."
+        ),
+    ] = None,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Read the API key from this environment variable (it is stored encrypted and "
+            "never shown again)."
+        ),
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create a provider."""
+    api_key = None
+    if api_key_env is not None:
+        api_key = os.environ.get(api_key_env)
+        if not api_key:
+            raise AccordError(f"environment variable {api_key_env} is not set")
+    with local_session() as (session, user_id):
+        provider = ProviderRepository(session).create(
+            user_id=user_id,
+            name=name,
+            kind=kind,
+            default_model=model,
+            base_url=base_url,
+            api_key=api_key,
+        )
+    if json_:
+        print_json(provider.to_json_dict())
+    else:
+        console.print(f"Created provider [bold]{provider.name}[/] ({provider.id})")

@@ -1,0 +1,23 @@
+"""`accord serve`: the HTTP API, the live event streams and the browser monitor."""
+
+from typing import Annotated
+
+import typer
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Bind address; anything but 127.0.0.1 needs API tokens.")
+    ] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option()] = DEFAULT_PORT,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the login link in your browser.")
+    ] = False,
+) -> None:
+    """Serve the API and the browser monitor (prints a one-time login link on 127.0.0.1)."""
+    from accord.server.serve import run_server  # the web stack loads only when serving
+
+    run_server(host=host, port=port, open_browser=open_browser)

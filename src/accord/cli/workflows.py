@@ -1,0 +1,102 @@
+"""`accord workflows ...`: workflow definitions, created from YAML files."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
+from accord.cli.workflow_files import install_workflow, load_workflow
+from accord.domain.workflow import CollaborationWorkflow
+from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.workflows import WorkflowRepository
+
+app = AccordApp(no_args_is_help=True, help="Workflows: a team, its steps and how it decides.")
+
+
+def find_workflow(repo: WorkflowRepository, wanted: str, *, user_id: str) -> CollaborationWorkflow:
+    return pick(
+        repo.list(user_id=user_id),
+        wanted,
+        kind="workflow",
+        name=lambda w: w.name,
+        ident=lambda w: w.id,
+    )
+
+
+@app.command("list")
+def list_workflows(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List your workflows, newest first."""
+    with local_session() as (session, user_id):
+        workflows = WorkflowRepository(session).list(user_id=user_id)
+    if json_:
+        print_json([w.to_json_dict() for w in workflows])
+        return
+    table = Table("id", "name", "type", "status", "steps", "agents")
+    for w in workflows:
+        table.add_row(
+            short_id(w.id),
+            w.name,
+            w.workflow_type.value,
+            w.status.value,
+            str(len(w.configuration.steps)),
+            str(len(w.participating_agents)),
+        )
+    console.print(table if workflows else "No workflows yet: `accord workflows create FILE`.")
+
+
+@app.command()
+def show(workflow: str, json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show a workflow (by ID, name or ID prefix) with its steps."""
+    with local_session() as (session, user_id):
+        found = find_workflow(WorkflowRepository(session), workflow, user_id=user_id)
+        names = {a.id: a.name for a in AgentRepository(session).list(user_id=user_id)}
+    if json_:
+        print_json(found.to_json_dict())
+        return
+    console.print(
+        f"[bold]{found.name}[/] ({found.id})  {found.workflow_type.value}, {found.status.value}",
+        highlight=False,
+    )
+    if found.description:
+        console.print(found.description, highlight=False)
+    console.print(
+        "agents: "
+        + ", ".join(names.get(a, a) for a in found.participating_agents)
+        + (
+            f"; coordinator {names.get(found.coordinator_agent_id, '?')}"
+            if found.coordinator_agent_id
+            else ""
+        ),
+        highlight=False,
+    )
+    table = Table("step", "name", "type", "depends on", "agent", "condition")
+    for step in found.configuration.steps:
+        table.add_row(
+            step.id,
+            step.name,
+            step.type.value,
+            ", ".join(step.depends_on),
+            names.get(step.preferred_agent_id or "", step.assigned_agent_role or ""),
+            step.condition or "",
+        )
+    console.print(table)
+
+
+@app.command()
+def create(
+    file: Annotated[Path, typer.Argument(help="A workflow file (see examples/).")],
+    json_: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create a workflow and its agents from a YAML file (updated in place if one of yours
+    has the same name)."""
+    loaded = load_workflow(file)
+    with local_session() as (session, user_id):
+        workflow = install_workflow(session, user_id=user_id, loaded=loaded)
+    if json_:
+        print_json(workflow.to_json_dict())
+    else:
+        console.print(
+            f"Workflow [bold]{workflow.name}[/] ({workflow.id}) is ready: `accord run {file}`"
+        )
