@@ -124,6 +124,13 @@ async def _request_validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's only 400 is a body it could not read (not UTF-8, say): an invalid body,
+        # reported as every other invalid body is.
+        problem = {"field": "body", "message": str(exc.detail), "fix": "send a UTF-8 JSON body"}
+        return error_response(
+            422, "validation_error", f"Invalid request: {exc.detail}", {"problems": [problem]}
+        )
     code = CODE_BY_HTTP_STATUS.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return error_response(exc.status_code, code, message, headers=exc.headers)

@@ -1,0 +1,48 @@
+"""Schemathesis against `/openapi.json`: generated requests find no 5xx and no response that
+breaks the documented schema (status codes, content types, bodies)."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from accord.server.app import create_app
+from server.conftest import ApiUser, LiveServer, make_user
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+def fuzz_user(live_server: LiveServer) -> ApiUser:
+    return make_user(live_server, "Fuzz")
+
+
+# The document the server serves (`/openapi.json`) is `app.openapi()`; loading it here lets
+# pytest list one test per operation. Event streams never end by themselves; their behaviour
+# is tested in test_events.py.
+schema = schemathesis.openapi.from_dict(create_app().openapi()).exclude(path_regex="/events$")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_the_api_keeps_to_its_schema(case, fuzz_user: ApiUser, live_server: LiveServer) -> None:
+    case.call_and_validate(
+        base_url=live_server.base_url,
+        headers={"Authorization": f"Bearer {fuzz_user.token}"},
+        checks=CHECKS,
+    )
