@@ -112,3 +112,25 @@ def test_a_recursive_file_installs_its_sub_workflow_first(accord: Accord):
     assert set(workflows) == {"Release preparation", "Security audit"}
     audit = next(s for s in parent["configuration"]["steps"] if s["id"] == "audit")
     assert audit["subWorkflowId"] == workflows["Security audit"]["id"]
+
+
+def test_a_workflow_file_saved_as_a_template_names_roles_not_agents(accord: Accord):
+    created = json_of(
+        accord(
+            "templates",
+            "create",
+            str(EXAMPLES / "parallel-research.yaml"),
+            "--category",
+            "research",
+            "--json",
+        )
+    )
+    assert created["requiredAgentRoles"] == ["research lead", "researcher", "analyst"]
+    steps = {s["id"]: s for s in created["templateDefinition"]["steps"]}
+    assert steps["plan"]["assignedAgentRole"] == "research lead"
+    assert steps["plan"]["preferredAgentId"] is None
+
+    listed = json_of(accord("templates", "list", "--category", "research", "--json"))
+    assert created["id"] in [t["id"] for t in listed]
+    shown = accord("templates", "show", "Parallel market").stdout
+    assert "research lead" in shown and "Merge the findings" in shown

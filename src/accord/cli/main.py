@@ -1,6 +1,6 @@
 """The `accord` command: one Typer app, one sub-app per resource."""
 
-from accord.cli import agents, providers, serve, workflow_format, workflows
+from accord.cli import agents, providers, serve, templates, workflow_format, workflows
 from accord.cli import db as db_commands
 from accord.cli.context import AccordApp
 
@@ -9,6 +9,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(agents.app, name="agents")
 app.add_typer(providers.app, name="providers")
 app.add_typer(workflows.app, name="workflows")
+app.add_typer(templates.app, name="templates")
 app.command()(workflow_format.validate)
 app.command()(workflow_format.schema)
 app.command()(serve.serve)
