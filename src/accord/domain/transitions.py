@@ -1,0 +1,75 @@
+"""The legal status transitions of workflows, executions and step runs, as rules in one place.
+
+Every status change in the engine goes through `check_transition`, so an illegal request
+(resume a completed execution, start an active workflow) is refused with the current state
+named, instead of being decided by scattered ifs.
+
+Decisions recorded here:
+- A workflow is `active` while its execution runs, `paused` while it is paused, and becomes
+  `completed` or `failed` when it ends; a cancelled execution leaves it `failed` (the work
+  was not done). It never stays `active` after its execution ends.
+- A workflow may be started from `draft`, `completed` or `failed`, never from `paused`: a
+  paused workflow has an execution waiting to be resumed or cancelled, and starting a second
+  one beside it would leave two executions fighting over one workflow status.
+- Child executions (sub-workflows, delegations) do not move their workflow's status: they
+  are part of the parent's run, and one workflow may serve as a sub-workflow many times.
+"""
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Literal
+
+from accord.domain.enums import ExecutionStatus, StepRunStatus, WorkflowStatus
+from accord.domain.errors import IllegalTransition
+
+W, E, S = WorkflowStatus, ExecutionStatus, StepRunStatus
+
+WORKFLOW_TRANSITIONS: Mapping[WorkflowStatus, frozenset[WorkflowStatus]] = {
+    W.DRAFT: frozenset({W.ACTIVE}),
+    W.ACTIVE: frozenset({W.PAUSED, W.COMPLETED, W.FAILED}),
+    W.PAUSED: frozenset({W.ACTIVE, W.COMPLETED, W.FAILED}),
+    W.COMPLETED: frozenset({W.ACTIVE}),
+    W.FAILED: frozenset({W.ACTIVE}),
+}
+
+EXECUTION_TRANSITIONS: Mapping[ExecutionStatus, frozenset[ExecutionStatus]] = {
+    E.PENDING: frozenset({E.RUNNING, E.FAILED, E.CANCELLED}),
+    E.RUNNING: frozenset({E.PAUSED, E.COMPLETED, E.FAILED, E.CANCELLED}),
+    # Attempts already running finish while paused; if they were the last, it completes.
+    E.PAUSED: frozenset({E.RUNNING, E.COMPLETED, E.FAILED, E.CANCELLED}),
+    E.COMPLETED: frozenset(),
+    E.FAILED: frozenset(),
+    E.CANCELLED: frozenset(),
+}
+
+STEP_RUN_TRANSITIONS: Mapping[StepRunStatus, frozenset[StepRunStatus]] = {
+    S.PENDING: frozenset({S.RUNNING, S.FAILED, S.CANCELLED}),
+    S.RUNNING: frozenset({S.COMPLETED, S.FAILED, S.CANCELLED}),
+    S.COMPLETED: frozenset(),
+    S.FAILED: frozenset(),
+    S.SKIPPED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+TERMINAL_EXECUTION = frozenset({E.COMPLETED, E.FAILED, E.CANCELLED})
+TERMINAL_STEP_RUN = frozenset({S.COMPLETED, S.FAILED, S.SKIPPED, S.CANCELLED})
+
+Kind = Literal["workflow", "execution", "step run"]
+
+_RULES: Mapping[str, Mapping[StrEnum, frozenset[StrEnum]]] = {
+    "workflow": WORKFLOW_TRANSITIONS,  # type: ignore[dict-item]
+    "execution": EXECUTION_TRANSITIONS,  # type: ignore[dict-item]
+    "step run": STEP_RUN_TRANSITIONS,  # type: ignore[dict-item]
+}
+
+
+def can_transition(kind: Kind, current: str, requested: str) -> bool:
+    rules = _RULES[kind]
+    allowed = {str(s) for key, targets in rules.items() if str(key) == current for s in targets}
+    return requested in allowed
+
+
+def check_transition(kind: Kind, resource_id: str, current: str, requested: str) -> None:
+    """Raise `IllegalTransition` (naming the current state) unless the change is legal."""
+    if not can_transition(kind, str(current), str(requested)):
+        raise IllegalTransition(kind, resource_id, str(current), str(requested))

@@ -1,0 +1,639 @@
+"""The engine's transactions: start an execution, advance it, begin and finish attempts.
+
+Each public method is one transaction on our tables (the truth every reader sees), with
+the events a live view needs appended in the same transaction. `advance` loads the state,
+asks the pure scheduler what to do, and persists the answer; it is idempotent, so it runs
+whenever an attempt ends and again on recovery. Nothing here talks to DBOS or a model:
+`accord.engine.service.Engine` does that around these transactions.
+"""
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from accord.domain.enums import (
+    ExecutionStatus,
+    StepRunStatus,
+    TriggerReason,
+    WorkflowStatus,
+    WorkflowType,
+)
+from accord.domain.errors import IllegalTransition
+from accord.domain.execution import StepRun, Usage, WorkflowExecution
+from accord.domain.plan import WorkflowPlan, compile_workflow
+from accord.domain.ports import AttemptOutcome
+from accord.domain.transitions import TERMINAL_EXECUTION
+from accord.domain.workflow import ExecutionRecord, WorkflowConfiguration
+from accord.engine.scheduler import (
+    CompleteExecution,
+    ExecutionState,
+    FailExecution,
+    RunView,
+    SkipStep,
+    StartAttempt,
+    decide,
+)
+from accord.storage.db import Database
+from accord.storage.repositories.events import EventRepository
+from accord.storage.repositories.executions import ExecutionRepository, WorkflowForRun
+from accord.storage.repositories.step_runs import StepRunRepository
+
+AttemptKey = tuple[str, str, int]
+"""(execution ID, step ID, attempt): also the DBOS workflow ID, joined by ':'."""
+
+REWORK_ERROR = "the review asked for changes"
+
+
+def attempt_workflow_id(key: AttemptKey) -> str:
+    return f"{key[0]}:{key[1]}:{key[2]}"
+
+
+@dataclass(frozen=True)
+class AdvanceResult:
+    dispatch: list[AttemptKey]
+    finished: bool
+    """True when this advance ended the execution (completed or failed)."""
+    cancel: list[AttemptKey]
+    """Attempts still in flight that the end of the execution cancelled."""
+
+
+@dataclass(frozen=True)
+class AttemptStart:
+    """What `begin_attempt` found: whether to go on, and the attempt's inputs."""
+
+    status: str  # "go", "wait" (not before a time, or paused), "stop" (ended or cancelled)
+    not_before: float | None = None
+    step_run_id: str = ""
+    feedback: str | None = None
+    dependency_results: dict[str, Any] | None = None
+    execution_context: dict[str, Any] | None = None
+    workflow_id: str = ""
+    user_id: str = ""
+    depth: int = 0
+
+
+class ExecutionRunner:
+    def __init__(
+        self, db: Database, *, executor_id: str | None = None, backoff_base_s: float = 1.0
+    ) -> None:
+        self.db = db
+        self.executor_id = executor_id
+        self.backoff_base_s = backoff_base_s
+        self._plans: dict[str, WorkflowPlan] = {}
+        self._owners: dict[str, str] = {}
+
+    def owner(self, session: Session, execution: WorkflowExecution) -> str:
+        """The user an execution belongs to (cached: it never changes)."""
+        if execution.id not in self._owners:
+            self._owners[execution.id] = ExecutionRepository(session).owner(execution.id)
+        return self._owners[execution.id]
+
+    # --- plans ------------------------------------------------------------------------------
+
+    def plan(self, session: Session, execution: WorkflowExecution) -> WorkflowPlan:
+        """The compiled plan of the execution's definition snapshot (cached: it never changes)."""
+        cached = self._plans.get(execution.id)
+        if cached is not None:
+            return cached
+        d = execution.definition
+        user_id = self.owner(session, execution)
+        plan = compile_workflow(
+            workflow_type=WorkflowType(d["workflowType"]),
+            configuration=WorkflowConfiguration.model_validate(d["configuration"]),
+            participating_agents=d["participatingAgents"],
+            coordinator_agent_id=d.get("coordinatorAgentId"),
+            owned_agents=ExecutionRepository(session).agents(user_id=user_id),
+        )
+        self._plans[execution.id] = plan
+        return plan
+
+    # --- starting ---------------------------------------------------------------------------
+
+    def start_execution(
+        self,
+        session: Session,
+        *,
+        workflow_id: str,
+        user_id: str,
+        trigger_reason: TriggerReason,
+        triggered_by: str | None,
+        inputs: dict[str, Any] | None = None,
+    ) -> tuple[WorkflowExecution, AdvanceResult]:
+        """A new top-level execution: the workflow moves to active (from draft, completed or
+        failed), the definition is validated and snapshotted, the first attempts are queued."""
+        repo = ExecutionRepository(session)
+        workflow = repo.workflow(workflow_id, user_id=user_id, lock=True)
+        if workflow.status not in (
+            WorkflowStatus.DRAFT,
+            WorkflowStatus.COMPLETED,
+            WorkflowStatus.FAILED,
+        ):
+            raise IllegalTransition("workflow", workflow_id, workflow.status, WorkflowStatus.ACTIVE)
+        compile_workflow(
+            workflow_type=workflow.workflow_type,
+            configuration=workflow.configuration,
+            participating_agents=workflow.participating_agents,
+            coordinator_agent_id=workflow.coordinator_agent_id,
+            owned_agents=repo.agents(user_id=user_id),
+            owned_workflow_ids=repo.workflow_ids(user_id=user_id),
+        )
+        execution = self._create(
+            session,
+            workflow,
+            trigger_reason=trigger_reason,
+            triggered_by=triggered_by,
+            inputs=inputs,
+        )
+        repo.set_workflow_status(
+            workflow,
+            WorkflowStatus.ACTIVE,
+            started_at=int(time.time()),
+            completed_at=None,
+            current_step=0,
+            total_steps=len(workflow.configuration.steps),
+        )
+        return execution, self.advance(session, execution.id)
+
+    def start_child(
+        self,
+        session: Session,
+        *,
+        parent: WorkflowExecution,
+        parent_step_id: str,
+        child_key: str,
+        workflow: WorkflowForRun,
+        inputs: dict[str, Any],
+    ) -> tuple[WorkflowExecution, AdvanceResult]:
+        """A child execution of `parent` (idempotent per `child_key`: a replayed start after a
+        crash finds the child it already made)."""
+        repo = ExecutionRepository(session)
+        for child in repo.children(parent.id):
+            if child.execution_context.get("childKey") == child_key:
+                return child, AdvanceResult([], False, [])
+        repo.workflow(workflow.id, user_id=workflow.user_id, lock=True)
+        execution = self._create(
+            session,
+            workflow,
+            trigger_reason=TriggerReason.DEPENDENCY,
+            triggered_by=parent.triggered_by,
+            inputs={**inputs, "childKey": child_key},
+            parent=parent,
+            parent_step_id=parent_step_id,
+        )
+        return execution, self.advance(session, execution.id)
+
+    def _create(
+        self,
+        session: Session,
+        workflow: WorkflowForRun,
+        *,
+        trigger_reason: TriggerReason,
+        triggered_by: str | None,
+        inputs: dict[str, Any] | None,
+        parent: WorkflowExecution | None = None,
+        parent_step_id: str | None = None,
+    ) -> WorkflowExecution:
+        execution = ExecutionRepository(session).create(
+            workflow_id=workflow.id,
+            user_id=workflow.user_id,
+            trigger_reason=trigger_reason,
+            triggered_by=triggered_by,
+            definition={**workflow.definition(), "startedAt": time.time()},
+            execution_context=dict(inputs or {}),
+            parent_execution_id=parent.id if parent else None,
+            parent_step_id=parent_step_id,
+            depth=parent.depth + 1 if parent else 0,
+            estimated_duration=workflow.estimated_duration,
+        )
+        events = EventRepository(session)
+        events.append(
+            execution_id=execution.id,
+            user_id=workflow.user_id,
+            kind="execution.created",
+            data={
+                "executionNumber": execution.execution_number,
+                "workflowId": workflow.id,
+                "triggerReason": str(trigger_reason),
+                "parentExecutionId": execution.parent_execution_id,
+            },
+        )
+        events.append(
+            execution_id=execution.id,
+            user_id=workflow.user_id,
+            kind="execution.status",
+            data={"status": "running", "previous": "pending"},
+        )
+        return execution
+
+    # --- advancing --------------------------------------------------------------------------
+
+    def advance(self, session: Session, execution_id: str) -> AdvanceResult:
+        repo = ExecutionRepository(session)
+        execution = repo.lock(execution_id)
+        if execution.status in TERMINAL_EXECUTION:
+            return AdvanceResult([], False, [])
+        plan = self.plan(session, execution)
+        runs = StepRunRepository(session).list(execution_id)
+        now = time.time()
+        limit = plan.configuration.constraints.max_execution_time
+        if limit is not None and now - started_at(execution) > limit * 60:
+            return self._finish(
+                session,
+                execution,
+                plan,
+                runs,
+                ExecutionStatus.FAILED,
+                error=f"the execution exceeded its maxExecutionTime of {limit:g} minutes",
+            )
+        state = ExecutionState(
+            runs=[_view(r) for r in runs],
+            now=now,
+            paused=execution.status is ExecutionStatus.PAUSED,
+            backoff_base_s=self.backoff_base_s,
+        )
+        actions = decide(plan, state)
+        step_runs = StepRunRepository(session)
+        events = EventRepository(session)
+        user_id = self.owner(session, execution)
+        dispatch: list[AttemptKey] = []
+        for action in actions:
+            match action:
+                case StartAttempt(step_id=step_id, attempt=attempt):
+                    run = step_runs.create(
+                        execution_id=execution_id,
+                        step_id=step_id,
+                        attempt=attempt,
+                        feedback=action.feedback,
+                        output={"notBefore": action.not_before} if action.not_before else None,
+                    )
+                    runs.append(run)
+                    dispatch.append((execution_id, step_id, attempt))
+                    if attempt > 1:
+                        delay = max(0.0, (action.not_before or now) - now)
+                        events.append(
+                            execution_id=execution_id,
+                            user_id=user_id,
+                            kind="step.retrying",
+                            step_id=step_id,
+                            data={
+                                "attempt": attempt - 1,
+                                "nextAttempt": attempt,
+                                "delayS": round(delay, 3),
+                                "reason": action.retry_reason,
+                            },
+                        )
+                case SkipStep(step_id=step_id, reason=reason):
+                    runs.append(
+                        step_runs.create(
+                            execution_id=execution_id,
+                            step_id=step_id,
+                            attempt=1,
+                            status=StepRunStatus.SKIPPED,
+                            error=reason,
+                        )
+                    )
+                    events.append(
+                        execution_id=execution_id,
+                        user_id=user_id,
+                        kind="step.skipped",
+                        step_id=step_id,
+                        data={"reason": reason},
+                    )
+                case CompleteExecution(final_output=final_output):
+                    return self._finish(
+                        session,
+                        execution,
+                        plan,
+                        runs,
+                        ExecutionStatus.COMPLETED,
+                        final_output=final_output,
+                    )
+                case FailExecution(error=error):
+                    return self._finish(
+                        session, execution, plan, runs, ExecutionStatus.FAILED, error=error
+                    )
+        if actions:
+            self._record_progress(session, execution, plan, runs)
+        return AdvanceResult(dispatch, False, [])
+
+    def _record_progress(
+        self,
+        session: Session,
+        execution: WorkflowExecution,
+        plan: WorkflowPlan,
+        runs: list[StepRun],
+    ) -> None:
+        """Rebuild the aggregates from the step runs: never a read-modify-write of a copy."""
+        latest: dict[str, StepRun] = {}
+        usage = Usage()
+        for run in runs:
+            usage = usage + Usage(
+                input_tokens=run.input_tokens,
+                output_tokens=run.output_tokens,
+                cost_usd=run.cost_usd,
+                model_calls=run.model_calls,
+            )
+            if run.step_id not in latest or run.attempt > latest[run.step_id].attempt:
+                latest[run.step_id] = run
+        in_flight = [
+            sp.id
+            for sp in plan.steps
+            if sp.id in latest
+            and latest[sp.id].status in (StepRunStatus.PENDING, StepRunStatus.RUNNING)
+        ]
+        current = in_flight[0] if in_flight else execution.current_step_id
+        ExecutionRepository(session).record_progress(
+            execution.id,
+            current_step_id=current,
+            active_agents=sorted(
+                {
+                    r.agent_id
+                    for r in latest.values()
+                    if r.status is StepRunStatus.RUNNING and r.agent_id
+                }
+            ),
+            agent_assignments={s: r.agent_id for s, r in latest.items() if r.agent_id},
+            step_results={
+                s: r.output for s, r in latest.items() if r.status is StepRunStatus.COMPLETED
+            },
+            usage=usage,
+        )
+        counts = {
+            status: sum(r.status is status for r in latest.values())
+            for status in (StepRunStatus.COMPLETED, StepRunStatus.SKIPPED, StepRunStatus.FAILED)
+        }
+        EventRepository(session).append(
+            execution_id=execution.id,
+            user_id=self.owner(session, execution),
+            kind="execution.progress",
+            data={
+                "completed": counts[StepRunStatus.COMPLETED],
+                "skipped": counts[StepRunStatus.SKIPPED],
+                "failed": counts[StepRunStatus.FAILED],
+                "total": len(plan.steps),
+                "currentStepId": current,
+            },
+        )
+        if execution.parent_execution_id is None:
+            done = counts[StepRunStatus.COMPLETED] + counts[StepRunStatus.SKIPPED]
+            ExecutionRepository(session).set_workflow_current_step(execution.workflow_id, done)
+
+    def _finish(
+        self,
+        session: Session,
+        execution: WorkflowExecution,
+        plan: WorkflowPlan,
+        runs: list[StepRun],
+        status: ExecutionStatus,
+        *,
+        error: str | None = None,
+        final_output: Any = None,
+    ) -> AdvanceResult:
+        """End the execution, cancel what is still in flight, and move its workflow."""
+        step_runs = StepRunRepository(session)
+        cancelled: list[AttemptKey] = []
+        for i, run in enumerate(runs):
+            if run.status in (StepRunStatus.PENDING, StepRunStatus.RUNNING):
+                runs[i] = step_runs.finish(
+                    run, StepRunStatus.CANCELLED, error=error or "the execution ended"
+                )
+                cancelled.append((run.execution_id, run.step_id, run.attempt))
+        self._record_progress(session, execution, plan, runs)
+        repo = ExecutionRepository(session)
+        ended = repo.set_status(execution, status, error_message=error, final_output=final_output)
+        data: dict[str, Any] = {"status": str(status), "previous": str(execution.status)}
+        if error:
+            data["errorMessage"] = error
+        EventRepository(session).append(
+            execution_id=execution.id,
+            user_id=self.owner(session, execution),
+            kind="execution.status",
+            data=data,
+        )
+        if execution.parent_execution_id is None:
+            self._finish_workflow(session, ended, runs)
+        self._plans.pop(execution.id, None)
+        return AdvanceResult([], True, cancelled)
+
+    def _finish_workflow(
+        self, session: Session, execution: WorkflowExecution, runs: Iterable[StepRun]
+    ) -> None:
+        repo = ExecutionRepository(session)
+        workflow = repo.workflow(execution.workflow_id, user_id=self.owner(session, execution))
+        completed = execution.status is ExecutionStatus.COMPLETED
+        target = WorkflowStatus.COMPLETED if completed else WorkflowStatus.FAILED
+        if workflow.status not in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):
+            return  # moved by someone else already (e.g. a workflow edit); nothing to end
+        repo.set_workflow_status(
+            workflow,
+            target,
+            completed_at=int(time.time()),
+            actual_duration=execution.actual_duration,
+            final_result=execution.final_output
+            if completed
+            else {"error": execution.error_message},
+        )
+        repo.append_history(
+            workflow.id, [_history_record(r) for r in runs if r.status is not StepRunStatus.PENDING]
+        )
+
+    # --- control ----------------------------------------------------------------------------
+
+    def control(
+        self, session: Session, execution_id: str, user_id: str, requested: ExecutionStatus
+    ) -> tuple[WorkflowExecution, AdvanceResult]:
+        """Pause, resume or cancel, along the legal transitions only."""
+        repo = ExecutionRepository(session)
+        execution = repo.lock(execution_id, user_id=user_id)
+        if requested is ExecutionStatus.CANCELLED:
+            if execution.status in TERMINAL_EXECUTION:
+                raise IllegalTransition("execution", execution_id, execution.status, requested)
+            result = self._finish(
+                session,
+                execution,
+                self.plan(session, execution),
+                StepRunRepository(session).list(execution_id),
+                ExecutionStatus.CANCELLED,
+                error="cancelled by the user",
+            )
+            return repo.get(execution_id), result
+        updated = repo.set_status(execution, requested)
+        EventRepository(session).append(
+            execution_id=execution_id,
+            user_id=user_id,
+            kind="execution.status",
+            data={"status": str(requested), "previous": str(execution.status)},
+        )
+        if execution.parent_execution_id is None:
+            workflow = repo.workflow(execution.workflow_id, user_id=user_id)
+            target = (
+                WorkflowStatus.PAUSED
+                if requested is ExecutionStatus.PAUSED
+                else WorkflowStatus.ACTIVE
+            )
+            repo.set_workflow_status(workflow, target)
+        result = self.advance(session, execution_id)
+        return repo.get(execution_id) if result.finished else updated, result
+
+    # --- attempts ---------------------------------------------------------------------------
+
+    def begin_attempt(
+        self, session: Session, key: AttemptKey, *, agent_id: str | None = None, mark: bool = True
+    ) -> AttemptStart:
+        """Whether the attempt may go (not ended, not paused, its backoff over) and its inputs;
+        with `mark`, also mark it running by `agent_id` (`step.started`)."""
+        execution_id, step_id, attempt = key
+        repo = ExecutionRepository(session)
+        execution = repo.lock(execution_id) if mark else repo.get(execution_id)
+        step_runs = StepRunRepository(session)
+        run = step_runs.get(execution_id, step_id, attempt)
+        if run.status not in (
+            StepRunStatus.PENDING,
+            StepRunStatus.RUNNING,
+        ) or execution.status not in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED):
+            return AttemptStart("stop")
+        if execution.status is ExecutionStatus.PAUSED and run.status is StepRunStatus.PENDING:
+            return AttemptStart("wait")
+        not_before = (run.output or {}).get("notBefore")
+        if run.status is StepRunStatus.PENDING and not_before and not_before > time.time():
+            return AttemptStart("wait", not_before=not_before)
+        runs = step_runs.list(execution_id)
+        plan = self.plan(session, execution)
+        if mark and run.status is StepRunStatus.PENDING:
+            run = step_runs.start(run, agent_id=agent_id, executor_id=self.executor_id)
+            runs = [run if r.id == run.id else r for r in runs]
+            reason = "rework" if run.feedback else ("retry" if attempt > 1 else "ready")
+            EventRepository(session).append(
+                execution_id=execution_id,
+                user_id=self.owner(session, execution),
+                kind="step.started",
+                step_id=step_id,
+                data={"attempt": attempt, "agentId": agent_id, "reason": reason},
+            )
+            self._record_progress(session, execution, plan, runs)
+        completed = {r.step_id: r.output for r in runs if r.status is StepRunStatus.COMPLETED}
+        deps = {d: completed[d] for d in plan.by_id[step_id].deps if d in completed}
+        return AttemptStart(
+            "go",
+            step_run_id=run.id,
+            feedback=run.feedback,
+            dependency_results=deps,
+            execution_context=execution.execution_context,
+            workflow_id=execution.workflow_id,
+            user_id=self.owner(session, execution),
+            depth=execution.depth,
+        )
+
+    def finish_attempt(
+        self, session: Session, key: AttemptKey, outcome: AttemptOutcome
+    ) -> AdvanceResult:
+        """Record an attempt's outcome and advance the execution, in one transaction."""
+        execution_id, step_id, attempt = key
+        execution = ExecutionRepository(session).lock(execution_id)
+        step_runs = StepRunRepository(session)
+        run = step_runs.get(execution_id, step_id, attempt)
+        if run.status is not StepRunStatus.RUNNING:
+            return AdvanceResult([], False, [])  # cancelled meanwhile: the outcome is moot
+        plan = self.plan(session, execution)
+        events = EventRepository(session)
+        user_id = self.owner(session, execution)
+        duration = round(time.time() - run.started_at.timestamp(), 3) if run.started_at else 0.0
+        if outcome.status == "completed":
+            step_runs.finish(
+                run, StepRunStatus.COMPLETED, output=outcome.result, usage=outcome.usage
+            )
+            events.append(
+                execution_id=execution_id,
+                user_id=user_id,
+                kind="step.completed",
+                step_id=step_id,
+                data={
+                    "attempt": attempt,
+                    "agentId": run.agent_id,
+                    "summary": (outcome.result or {}).get("summary"),
+                    "inputTokens": outcome.usage.input_tokens,
+                    "outputTokens": outcome.usage.output_tokens,
+                    "costUsd": outcome.usage.cost_usd,
+                    "durationS": duration,
+                },
+            )
+        else:
+            rework = outcome.status == "rework"
+            error = REWORK_ERROR if rework else (outcome.error or "the attempt failed")
+            output = (
+                {
+                    "reworkFeedback": outcome.feedback or "no feedback given",
+                    "rejectedResult": outcome.result,
+                }
+                if rework
+                else None
+            )
+            step_runs.finish(
+                run, StepRunStatus.FAILED, output=output, error=error, usage=outcome.usage
+            )
+            will_retry = outcome.retryable and attempt <= plan.by_id[step_id].max_retries
+            events.append(
+                execution_id=execution_id,
+                user_id=user_id,
+                kind="step.failed",
+                step_id=step_id,
+                data={
+                    "attempt": attempt,
+                    "agentId": run.agent_id,
+                    "error": error if not rework else f"{error}: {outcome.feedback}",
+                    "willRetry": will_retry,
+                },
+            )
+        return self.advance(session, execution_id)
+
+    def interrupted_attempt(self, session: Session, key: AttemptKey, reason: str) -> AdvanceResult:
+        """An attempt whose durable workflow ended without recording an outcome."""
+        run = StepRunRepository(session).get(*key)
+        if run.status is StepRunStatus.PENDING:
+            ExecutionRepository(session).lock(key[0])
+            run = StepRunRepository(session).start(run, agent_id=None, executor_id=self.executor_id)
+        if run.status is not StepRunStatus.RUNNING:
+            return self.advance(session, key[0])
+        return self.finish_attempt(session, key, AttemptOutcome(status="failed", error=reason))
+
+
+def started_at(execution: WorkflowExecution) -> float:
+    """When the execution started, to the sub-second (`started_at` keeps whole seconds, as the
+    spec's column does; the definition snapshot records the precise time)."""
+    return execution.definition.get("startedAt") or execution.started_at.timestamp()
+
+
+def _view(run: StepRun) -> RunView:
+    output = run.output or {}
+    return RunView(
+        step_id=run.step_id,
+        attempt=run.attempt,
+        status=run.status,
+        output=run.output,
+        error=run.error,
+        finished_at=run.finished_at.timestamp() if run.finished_at else None,
+        rework_feedback=output.get("reworkFeedback")
+        if run.status is StepRunStatus.FAILED
+        else None,
+    )
+
+
+def _history_record(run: StepRun) -> ExecutionRecord:
+    duration = (
+        (run.finished_at - run.started_at).total_seconds()
+        if run.finished_at and run.started_at
+        else 0.0
+    )
+    output = run.output or {}
+    return ExecutionRecord(
+        timestamp=run.finished_at or datetime.now(UTC),
+        step_id=run.step_id,
+        agent_id=run.agent_id,
+        action=f"{run.status} (attempt {run.attempt})",
+        result=output.get("summary") or run.error,
+        duration=duration,
+    )

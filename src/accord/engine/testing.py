@@ -1,0 +1,88 @@
+"""Test-double performers, shipped with the engine: they run the engine (tests, benchmark,
+crash test) without agents or models.
+
+`LatencyPerformer` answers each attempt with a schema-valid StepResult after a fixed
+latency, through one durable call (as a model call would be), and can be scripted to fail,
+ask for rework, hang, delegate or return data a condition tests.
+"""
+
+import asyncio
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accord.domain.ports import Assignment, AttemptContext, AttemptOutcome
+
+
+@dataclass
+class LatencyPerformer:
+    latency_s: float = 0.0
+    fail_first: Mapping[str, int] = field(default_factory=dict)
+    """Step ID -> how many first attempts fail (retryable)."""
+    rework_first: Mapping[str, int] = field(default_factory=dict)
+    """Step ID -> how many first attempts a review sends back for rework."""
+    hang: Mapping[str, float] = field(default_factory=dict)
+    """Step ID -> seconds the attempt takes instead of `latency_s` (for timeouts)."""
+    data: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    """Step ID -> the `data` its result carries (e.g. {"outcome": "yes"} for a decision)."""
+    delegate_to: Mapping[str, list[str]] = field(default_factory=dict)
+    """Step ID -> agents it delegates a sub-task to, one child execution each."""
+    call_log: Path | None = None
+    """When set, every real (not replayed) model call appends `execution:step:attempt`."""
+    performed: list[tuple[str, str, int]] = field(default_factory=list)
+
+    async def assign(self, ctx: AttemptContext) -> Assignment:
+        agent = ctx.step.preferred_agent_id or ctx.plan.participants[0]
+        return Assignment(agent_id=agent, reason="test double: preferred or first participant")
+
+    async def perform(self, ctx: AttemptContext) -> AttemptOutcome:
+        key = (ctx.execution_id, ctx.step.id, ctx.attempt)
+        self.performed.append(key)
+        children = []
+        for agent_id in self.delegate_to.get(ctx.step.id, []):
+            child = await ctx.children.delegate(
+                agent_id=agent_id,
+                title=f"help with {ctx.step.id}",
+                instructions="do a part",
+                expected_output="a part",
+            )
+            if child.status != "completed":
+                return AttemptOutcome(
+                    status="failed", error=f"delegation failed: {child.error}", retryable=False
+                )
+            children.append(child.execution_id)
+        answer = await ctx.durable.call("model", lambda: self._model_call(ctx))
+        if ctx.attempt <= self.fail_first.get(ctx.step.id, 0):
+            return AttemptOutcome(status="failed", error=f"scripted failure {ctx.attempt}")
+        if ctx.attempt <= self.rework_first.get(ctx.step.id, 0):
+            return AttemptOutcome(
+                status="rework", result=answer, feedback=f"please improve (round {ctx.attempt})"
+            )
+        if children:
+            answer = {**answer, "data": {**answer["data"], "children": children}}
+        return AttemptOutcome(status="completed", result=answer)
+
+    async def _model_call(self, ctx: AttemptContext) -> dict[str, Any]:
+        await asyncio.sleep(self.hang.get(ctx.step.id, self.latency_s))
+        if self.call_log is not None:
+            line = f"{ctx.execution_id}:{ctx.step.id}:{ctx.attempt}\n"
+            fd = os.open(self.call_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            try:
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
+        return {
+            "summary": f"{ctx.step.id} done (attempt {ctx.attempt})",
+            "output": json.dumps(
+                {
+                    "step": ctx.step.id,
+                    "inputs": sorted(ctx.dependency_results),
+                    "feedback": ctx.feedback,
+                }
+            ),
+            "confidence": 0.9,
+            "data": {"step": ctx.step.id, **self.data.get(ctx.step.id, {})},
+        }

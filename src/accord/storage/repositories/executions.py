@@ -1,0 +1,330 @@
+"""Workflow executions, and the parts of their workflow and agents the engine reads and moves.
+
+Status changes go through `accord.domain.transitions`. The engine locks an execution
+(`lock`) at the start of every transaction that changes it, so concurrent attempt endings
+queue on Postgres as they do on SQLite (where every writer begins immediate).
+
+The workflow and agent reads here are the engine's narrow view (status, definition,
+participants); the workflows and agents repositories own the full CRUD.
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from accord.domain.agent import Agent
+from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowStatus, WorkflowType
+from accord.domain.errors import NotFound
+from accord.domain.execution import Usage, WorkflowExecution
+from accord.domain.transitions import check_transition
+from accord.domain.workflow import ExecutionRecord, WorkflowConfiguration
+from accord.storage.repositories._convert import to_datetime
+from accord.storage.tables import (
+    agents,
+    collaboration_workflows,
+    epoch_now,
+    new_id,
+    workflow_executions,
+)
+
+
+def _execution(row) -> WorkflowExecution:
+    return WorkflowExecution(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        execution_number=row.execution_number,
+        trigger_reason=TriggerReason(row.trigger_reason),
+        triggered_by=row.triggered_by,
+        current_step_id=row.current_step_id,
+        execution_context=row.execution_context or {},
+        step_results=row.step_results or {},
+        active_agents=row.active_agents or [],
+        agent_assignments=row.agent_assignments or {},
+        status=ExecutionStatus(row.status),
+        error_message=row.error_message,
+        final_output=row.final_output,
+        started_at=to_datetime(row.started_at),
+        completed_at=to_datetime(row.completed_at),
+        updated_at=to_datetime(row.updated_at),
+        parent_execution_id=row.parent_execution_id,
+        parent_step_id=row.parent_step_id,
+        depth=row.depth,
+        definition=row.definition or {},
+        estimated_duration=row.estimated_duration,
+        actual_duration=row.actual_duration,
+        usage=Usage.model_validate(row.usage or {}),
+    )
+
+
+@dataclass(frozen=True)
+class WorkflowForRun:
+    """What starting and finishing an execution needs of its workflow."""
+
+    id: str
+    user_id: str
+    name: str
+    status: WorkflowStatus
+    workflow_type: WorkflowType
+    configuration: WorkflowConfiguration
+    participating_agents: list[str]
+    coordinator_agent_id: str | None
+    estimated_duration: int | None
+
+    def definition(self) -> dict[str, Any]:
+        """The snapshot an execution runs, whatever later edits do to the workflow."""
+        return {
+            "workflowType": str(self.workflow_type),
+            "configuration": self.configuration.to_json_dict(),
+            "participatingAgents": list(self.participating_agents),
+            "coordinatorAgentId": self.coordinator_agent_id,
+        }
+
+
+class ExecutionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- executions ---------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        workflow_id: str,
+        user_id: str,
+        trigger_reason: TriggerReason,
+        triggered_by: str | None,
+        definition: dict[str, Any],
+        status: ExecutionStatus = ExecutionStatus.RUNNING,
+        execution_context: dict[str, Any] | None = None,
+        parent_execution_id: str | None = None,
+        parent_step_id: str | None = None,
+        depth: int = 0,
+        estimated_duration: int | None = None,
+    ) -> WorkflowExecution:
+        """Insert with the workflow's next `execution_number`. The caller holds the workflow's
+        lock (`lock_workflow`), so two starts never draw the same number; the unique key on
+        (workflow_id, execution_number) is the backstop."""
+        number = (
+            self.session.execute(
+                select(func.coalesce(func.max(workflow_executions.c.execution_number), 0)).where(
+                    workflow_executions.c.workflow_id == workflow_id
+                )
+            ).scalar_one()
+            + 1
+        )
+        now = epoch_now()
+        row = self.session.execute(
+            insert(workflow_executions)
+            .values(
+                id=new_id(),
+                workflow_id=workflow_id,
+                execution_number=number,
+                trigger_reason=trigger_reason,
+                triggered_by=triggered_by,
+                status=status,
+                definition=definition,
+                execution_context=execution_context or {},
+                step_results={},
+                active_agents=[],
+                agent_assignments={},
+                started_at=now,
+                updated_at=now,
+                parent_execution_id=parent_execution_id,
+                parent_step_id=parent_step_id,
+                depth=depth,
+                estimated_duration=estimated_duration,
+                user_id=user_id,
+                usage=Usage().to_json_dict(),
+            )
+            .returning(workflow_executions)
+        ).one()
+        return _execution(row)
+
+    def get(self, execution_id: str, *, user_id: str | None = None) -> WorkflowExecution:
+        query = select(workflow_executions).where(workflow_executions.c.id == execution_id)
+        if user_id is not None:
+            query = query.where(workflow_executions.c.user_id == user_id)
+        row = self.session.execute(query).one_or_none()
+        if row is None:
+            raise NotFound("execution", execution_id)
+        return _execution(row)
+
+    def lock(self, execution_id: str, *, user_id: str | None = None) -> WorkflowExecution:
+        """Read the execution and hold it until the transaction ends (FOR UPDATE on Postgres;
+        SQLite writers are already serialised)."""
+        query = select(workflow_executions).where(workflow_executions.c.id == execution_id)
+        if user_id is not None:
+            query = query.where(workflow_executions.c.user_id == user_id)
+        row = self.session.execute(query.with_for_update()).one_or_none()
+        if row is None:
+            raise NotFound("execution", execution_id)
+        return _execution(row)
+
+    def owner(self, execution_id: str) -> str:
+        return self.session.execute(
+            select(workflow_executions.c.user_id).where(workflow_executions.c.id == execution_id)
+        ).scalar_one()
+
+    def list_for_workflow(self, workflow_id: str, *, user_id: str) -> list[WorkflowExecution]:
+        rows = self.session.execute(
+            select(workflow_executions)
+            .where(
+                workflow_executions.c.workflow_id == workflow_id,
+                workflow_executions.c.user_id == user_id,
+            )
+            .order_by(workflow_executions.c.execution_number.desc())
+        )
+        return [_execution(r) for r in rows]
+
+    def list_unfinished(self) -> list[WorkflowExecution]:
+        """Running and paused executions, for recovery after a restart."""
+        rows = self.session.execute(
+            select(workflow_executions).where(
+                workflow_executions.c.status.in_([ExecutionStatus.RUNNING, ExecutionStatus.PAUSED])
+            )
+        )
+        return [_execution(r) for r in rows]
+
+    def children(self, parent_execution_id: str) -> list[WorkflowExecution]:
+        rows = self.session.execute(
+            select(workflow_executions)
+            .where(workflow_executions.c.parent_execution_id == parent_execution_id)
+            .order_by(workflow_executions.c.started_at, workflow_executions.c.id)
+        )
+        return [_execution(r) for r in rows]
+
+    def set_status(
+        self,
+        execution: WorkflowExecution,
+        status: ExecutionStatus,
+        *,
+        error_message: str | None = None,
+        final_output: Any = None,
+    ) -> WorkflowExecution:
+        check_transition("execution", execution.id, execution.status, status)
+        values: dict[str, Any] = {"status": status, "updated_at": epoch_now()}
+        if status in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED):
+            now = time.time()
+            values.update(
+                completed_at=int(now),
+                error_message=error_message,
+                final_output=final_output,
+                active_agents=[],
+                actual_duration=max(0, round(now - execution.started_at.timestamp())),
+            )
+        row = self.session.execute(
+            update(workflow_executions)
+            .where(workflow_executions.c.id == execution.id)
+            .values(**values)
+            .returning(workflow_executions)
+        ).one()
+        return _execution(row)
+
+    def record_progress(
+        self,
+        execution_id: str,
+        *,
+        current_step_id: str | None,
+        active_agents: list[str],
+        agent_assignments: dict[str, str],
+        step_results: dict[str, Any],
+        usage: Usage,
+    ) -> None:
+        """Aggregates rebuilt from the step runs by the caller, never edited in place."""
+        self.session.execute(
+            update(workflow_executions)
+            .where(workflow_executions.c.id == execution_id)
+            .values(
+                current_step_id=current_step_id,
+                active_agents=active_agents,
+                agent_assignments=agent_assignments,
+                step_results=step_results,
+                usage=usage.to_json_dict(),
+                updated_at=epoch_now(),
+            )
+        )
+
+    # --- the workflow and agents, as the engine sees them ---------------------------------
+
+    def workflow(self, workflow_id: str, *, user_id: str, lock: bool = False) -> WorkflowForRun:
+        query = select(collaboration_workflows).where(
+            collaboration_workflows.c.id == workflow_id,
+            collaboration_workflows.c.user_id == user_id,
+        )
+        row = self.session.execute(query.with_for_update() if lock else query).one_or_none()
+        if row is None:
+            raise NotFound("workflow", workflow_id)
+        return WorkflowForRun(
+            id=row.id,
+            user_id=row.user_id,
+            name=row.name,
+            status=WorkflowStatus(row.status),
+            workflow_type=WorkflowType(row.workflow_type),
+            configuration=WorkflowConfiguration.model_validate(row.configuration),
+            participating_agents=list(row.participating_agents or []),
+            coordinator_agent_id=row.coordinator_agent_id,
+            estimated_duration=row.estimated_duration,
+        )
+
+    def workflow_ids(self, *, user_id: str) -> set[str]:
+        return set(
+            self.session.execute(
+                select(collaboration_workflows.c.id).where(
+                    collaboration_workflows.c.user_id == user_id
+                )
+            ).scalars()
+        )
+
+    def set_workflow_status(
+        self, workflow: WorkflowForRun, status: WorkflowStatus, **values: Any
+    ) -> None:
+        check_transition("workflow", workflow.id, workflow.status, status)
+        self.session.execute(
+            update(collaboration_workflows)
+            .where(collaboration_workflows.c.id == workflow.id)
+            .values(status=status, updated_at=epoch_now(), **values)
+        )
+
+    def set_workflow_current_step(self, workflow_id: str, current_step: int) -> None:
+        self.session.execute(
+            update(collaboration_workflows)
+            .where(collaboration_workflows.c.id == workflow_id)
+            .values(current_step=current_step)
+        )
+
+    def append_history(self, workflow_id: str, records: list[ExecutionRecord]) -> None:
+        current = (
+            self.session.execute(
+                select(collaboration_workflows.c.execution_history).where(
+                    collaboration_workflows.c.id == workflow_id
+                )
+            ).scalar_one()
+            or []
+        )
+        self.session.execute(
+            update(collaboration_workflows)
+            .where(collaboration_workflows.c.id == workflow_id)
+            .values(execution_history=[*current, *(r.to_json_dict() for r in records)])
+        )
+
+    def agents(self, *, user_id: str) -> dict[str, Agent]:
+        rows = self.session.execute(select(agents).where(agents.c.user_id == user_id))
+        return {
+            r.id: Agent(
+                id=r.id,
+                user_id=r.user_id,
+                name=r.name,
+                role=r.role,
+                backstory=r.backstory,
+                skills=r.skills or [],
+                llm_provider_id=r.llm_provider_id,
+                model=r.model,
+                model_parameters=r.model_parameters or {},
+                created_at=to_datetime(r.created_at),
+                updated_at=to_datetime(r.updated_at),
+            )
+            for r in rows
+        }

@@ -1,0 +1,135 @@
+"""Step runs: one row per attempt at one step of one execution.
+
+Status changes go through `accord.domain.transitions`; the unique (execution, step, attempt)
+key makes inserting the same attempt twice fail loudly instead of running it twice.
+"""
+
+import time
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from accord.domain.enums import StepRunStatus
+from accord.domain.errors import NotFound
+from accord.domain.execution import StepRun, Usage
+from accord.domain.transitions import check_transition
+from accord.storage.repositories._convert import to_datetime
+from accord.storage.tables import new_id, step_runs
+
+
+def _step_run(row) -> StepRun:
+    return StepRun(
+        id=row.id,
+        execution_id=row.execution_id,
+        step_id=row.step_id,
+        attempt=row.attempt,
+        status=StepRunStatus(row.status),
+        agent_id=row.agent_id,
+        started_at=to_datetime(row.started_at),
+        finished_at=to_datetime(row.finished_at),
+        output=row.output,
+        error=row.error,
+        feedback=row.feedback,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cost_usd=row.cost_usd,
+        model_calls=row.model_calls,
+        executor_id=row.executor_id,
+    )
+
+
+class StepRunRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(
+        self,
+        *,
+        execution_id: str,
+        step_id: str,
+        attempt: int,
+        status: StepRunStatus = StepRunStatus.PENDING,
+        feedback: str | None = None,
+        output: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> StepRun:
+        now = time.time()
+        row = self.session.execute(
+            insert(step_runs)
+            .values(
+                id=new_id(),
+                execution_id=execution_id,
+                step_id=step_id,
+                attempt=attempt,
+                status=status,
+                feedback=feedback,
+                output=output,
+                error=error,
+                created_at=now,
+                finished_at=now if status is StepRunStatus.SKIPPED else None,
+            )
+            .returning(step_runs)
+        ).one()
+        return _step_run(row)
+
+    def get(self, execution_id: str, step_id: str, attempt: int) -> StepRun:
+        row = self.session.execute(
+            select(step_runs).where(
+                step_runs.c.execution_id == execution_id,
+                step_runs.c.step_id == step_id,
+                step_runs.c.attempt == attempt,
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound("step run", f"{execution_id}:{step_id}:{attempt}")
+        return _step_run(row)
+
+    def list(self, execution_id: str) -> list[StepRun]:
+        rows = self.session.execute(
+            select(step_runs)
+            .where(step_runs.c.execution_id == execution_id)
+            .order_by(step_runs.c.created_at, step_runs.c.step_id, step_runs.c.attempt)
+        )
+        return [_step_run(r) for r in rows]
+
+    def start(self, run: StepRun, *, agent_id: str | None, executor_id: str | None) -> StepRun:
+        return self._move(
+            run,
+            StepRunStatus.RUNNING,
+            agent_id=agent_id,
+            executor_id=executor_id,
+            started_at=time.time(),
+        )
+
+    def finish(
+        self,
+        run: StepRun,
+        status: StepRunStatus,
+        *,
+        output: dict[str, Any] | None = None,
+        error: str | None = None,
+        usage: Usage | None = None,
+    ) -> StepRun:
+        usage = usage or Usage()
+        return self._move(
+            run,
+            status,
+            output=output,
+            error=error,
+            finished_at=time.time(),
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=usage.cost_usd,
+            model_calls=usage.model_calls,
+        )
+
+    def _move(self, run: StepRun, status: StepRunStatus, **values: Any) -> StepRun:
+        check_transition("step run", run.id, run.status, status)
+        row = self.session.execute(
+            update(step_runs)
+            .where(step_runs.c.id == run.id)
+            .values(status=status, **values)
+            .returning(step_runs)
+        ).one()
+        return _step_run(row)

@@ -1,0 +1,327 @@
+"""The engine end to end on real databases (SQLite and Postgres via `db`), with DBOS."""
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import select
+
+from accord.domain.errors import IllegalTransition
+from accord.engine.service import Engine
+from accord.engine.testing import LatencyPerformer
+from accord.storage.db import Database
+from accord.storage.repositories.events import EventRepository
+from accord.storage.repositories.executions import ExecutionRepository
+from accord.storage.repositories.step_runs import StepRunRepository
+from accord.storage.tables import collaboration_workflows
+
+from .conftest import MakeWorkflow, steps
+
+
+def runs_of(db: Database, execution_id: str):
+    with db.session() as s:
+        return StepRunRepository(s).list(execution_id)
+
+
+async def until(check, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
+def workflow_row(db: Database, workflow_id: str):
+    with db.session() as s:
+        return s.execute(
+            select(collaboration_workflows).where(collaboration_workflows.c.id == workflow_id)
+        ).one()
+
+
+def events_of(db: Database, user_id: str, execution_id: str):
+    with db.session() as s:
+        return EventRepository(s).after(user_id=user_id, execution_id=execution_id)
+
+
+async def test_pipeline_runs_in_order_and_completes_the_workflow(
+    engine: Engine, make_workflow: MakeWorkflow, db: Database, user_id: str
+) -> None:
+    wf = make_workflow(steps("plan", "build", "ship"))
+    started = await engine.start_execution(wf, user_id)
+    assert started.execution_number == 1 and started.status == "running"
+    assert workflow_row(db, wf).status == "active"
+    done = await engine.wait(started.id, 20)
+    assert done.status == "completed"
+    runs = runs_of(db, done.id)
+    assert [r.step_id for r in runs] == ["plan", "build", "ship"]
+    assert all(r.status == "completed" and r.agent_id for r in runs)
+    assert runs[0].finished_at <= runs[1].started_at
+    # each step saw its predecessor's result
+    assert json.loads(done.step_results["ship"]["output"])["inputs"] == ["build"]
+    assert set(done.final_output) == {"ship"}
+    assert done.actual_duration is not None and done.completed_at is not None
+    row = workflow_row(db, wf)
+    assert row.status == "completed" and row.final_result == done.final_output
+    assert [h["stepId"] for h in row.execution_history] == ["plan", "build", "ship"]
+    kinds = [e.kind for e in events_of(db, user_id, done.id)]
+    assert kinds[:2] == ["execution.created", "execution.status"]
+    assert kinds.count("step.started") == 3 and kinds.count("step.completed") == 3
+    assert kinds[-1] == "execution.status"
+
+
+async def test_parallel_respects_concurrency_and_keeps_every_result(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    performer.latency_s = 0.05
+    ids = [f"p{i}" for i in range(8)]
+    wf = make_workflow(
+        [*steps("start"), *steps(*ids, dependsOn=["start"]), *steps("merge", dependsOn=ids)],
+        "parallel",
+        maxConcurrency=3,
+    )
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
+    assert done.status == "completed"
+    runs = runs_of(db, done.id)
+    parallel = [r for r in runs if r.step_id in ids]
+    peak = max(
+        sum(1 for o in parallel if o.started_at <= r.started_at < o.finished_at) for r in parallel
+    )
+    assert peak == 3
+    assert set(done.step_results) == {"start", *ids, "merge"}
+    for step_id, result in done.step_results.items():
+        assert result["data"]["step"] == step_id
+    assert json.loads(done.step_results["merge"]["output"])["inputs"] == sorted(ids)
+
+
+async def test_parallel_execution_off_runs_one_at_a_time(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    performer.latency_s = 0.02
+    wf = make_workflow(steps("a", "b", "c"), "parallel", allowParallelExecution=False)
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
+    runs = sorted(runs_of(db, done.id), key=lambda r: r.started_at)
+    assert all(a.finished_at <= b.started_at for a, b in zip(runs, runs[1:], strict=False))
+
+
+async def test_conditional_records_skipped_branches(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    performer.data = {"choose": {"outcome": "rewrite"}}
+    wf = make_workflow(
+        [
+            {"id": "choose", "name": "Choose", "type": "decision"},
+            {
+                "id": "rewrite",
+                "name": "R",
+                "dependsOn": ["choose"],
+                "condition": 'decisions.choose.outcome == "rewrite"',
+            },
+            {
+                "id": "patch",
+                "name": "P",
+                "dependsOn": ["choose"],
+                "condition": 'decisions.choose.outcome == "patch"',
+            },
+            {"id": "merge", "name": "M", "dependsOn": ["rewrite", "patch"]},
+        ],
+        "conditional",
+    )
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
+    assert done.status == "completed"
+    status = {r.step_id: r.status for r in runs_of(db, done.id)}
+    assert status == {
+        "choose": "completed",
+        "rewrite": "completed",
+        "patch": "skipped",
+        "merge": "completed",
+    }
+    skipped = [e for e in events_of(db, user_id, done.id) if e.kind == "step.skipped"]
+    assert skipped[0].step_id == "patch" and "condition is false" in skipped[0].data["reason"]
+
+
+async def test_retries_with_backoff_then_succeeds(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    performer.fail_first = {"flaky": 2}
+    wf = make_workflow(steps("flaky", maxRetries=2))
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
+    assert done.status == "completed"
+    runs = runs_of(db, done.id)
+    assert [(r.attempt, r.status) for r in runs] == [(1, "failed"), (2, "failed"), (3, "completed")]
+    # backoff base 0.01 s: the second retry waited at least twice the first's delay
+    assert (runs[2].started_at - runs[1].finished_at).total_seconds() >= 0.02
+    kinds = [e.kind for e in events_of(db, user_id, done.id)]
+    assert kinds.count("step.retrying") == 2
+
+
+async def test_failure_past_retries_fails_execution_and_workflow(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    performer.fail_first = {"b": 99}
+    wf = make_workflow(steps("a", "b", "c", maxRetries=1))
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
+    assert done.status == "failed"
+    assert "'b'" in done.error_message and "scripted failure 2" in done.error_message
+    assert "c" not in {r.step_id for r in runs_of(db, done.id)}
+    assert workflow_row(db, wf).status == "failed"
+    again = await engine.start_execution(wf, user_id)  # failed -> may start again
+    assert again.execution_number == 2
+
+
+async def test_rework_sends_feedback_to_the_next_attempt(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    performer.rework_first = {"draft": 1}
+    wf = make_workflow(steps("draft", maxRetries=2))
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
+    assert done.status == "completed"
+    runs = runs_of(db, done.id)
+    assert runs[1].feedback == "please improve (round 1)"
+    assert json.loads(done.step_results["draft"]["output"])["feedback"] == runs[1].feedback
+
+
+async def test_step_timeout_fails_the_attempt_and_retries(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    performer.hang = {"slow": 30}
+    wf = make_workflow(steps("slow", timeoutMinutes=0.003, maxRetries=1))
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
+    assert done.status == "failed"
+    runs = runs_of(db, done.id)
+    assert [r.status for r in runs] == ["failed", "failed"]
+    assert "timed out after 0.003 minutes" in runs[0].error
+
+
+async def test_max_execution_time_fails_a_running_execution(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    performer.hang = {"long": 30}
+    wf = make_workflow(steps("long"), maxExecutionTime=0.01)
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
+    assert done.status == "failed" and "maxExecutionTime of 0.01 minutes" in done.error_message
+    assert [r.status for r in runs_of(db, done.id)] == ["cancelled"]
+    assert workflow_row(db, wf).status == "failed"
+
+
+async def test_pause_resume_cancel_and_illegal_transitions(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    performer.latency_s = 0.1
+    wf = make_workflow(steps("a", "b", "c"))
+    execution = await engine.start_execution(wf, user_id)
+    with pytest.raises(IllegalTransition) as err:
+        await engine.start_execution(wf, user_id)  # the workflow is active
+    assert err.value.current == "active"
+    await until(lambda: [r.status for r in runs_of(db, execution.id)] == ["running"])
+    paused = await engine.pause(execution.id, user_id)
+    assert paused.status == "paused" and workflow_row(db, wf).status == "paused"
+    with pytest.raises(IllegalTransition) as err:
+        await engine.pause(execution.id, user_id)
+    assert err.value.current == "paused"
+    await asyncio.sleep(0.4)  # the running attempt finishes; nothing new starts
+    assert [r.status for r in runs_of(db, execution.id)] == ["completed"]
+    await engine.resume(execution.id, user_id)
+    await asyncio.sleep(0.05)
+    cancelled = await engine.cancel(execution.id, user_id)
+    assert cancelled.status == "cancelled"
+    assert runs_of(db, execution.id)[-1].status == "cancelled"
+    assert workflow_row(db, wf).status == "failed"
+    with pytest.raises(IllegalTransition) as err:
+        await engine.resume(execution.id, user_id)
+    assert err.value.current == "cancelled"
+    rerun = await engine.rerun(execution.id, user_id)
+    assert rerun.execution_number == 2
+    assert (await engine.wait(rerun.id, 20)).status == "completed"
+
+
+async def test_sub_workflow_and_delegation_run_as_child_executions(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    agent_ids: list[str],
+    db: Database,
+    user_id: str,
+) -> None:
+    child_wf = make_workflow(steps("inner1", "inner2"))
+    performer.delegate_to = {"lead": [agent_ids[1]]}
+    wf = make_workflow(
+        [
+            {"id": "lead", "name": "Lead"},
+            {"id": "nested", "name": "Nested", "dependsOn": ["lead"], "subWorkflowId": child_wf},
+        ],
+        "recursive",
+    )
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 30)
+    assert done.status == "completed", done.error_message
+    with db.session() as s:
+        children = ExecutionRepository(s).children(done.id)
+    assert {c.parent_step_id for c in children} == {"lead", "nested"}
+    assert all(c.depth == 1 and c.status == "completed" for c in children)
+    delegated = next(c for c in children if c.parent_step_id == "lead")
+    assert delegated.agent_assignments == {"delegated_task": agent_ids[1]}
+    assert done.step_results["lead"]["data"]["children"] == [delegated.id]
+    nested = done.step_results["nested"]["data"]
+    assert set(nested["finalOutput"]) == {"inner2"}
+    assert workflow_row(db, child_wf).status == "draft"  # children do not move it
+
+
+async def test_recursion_depth_is_bounded(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    agent_ids: list[str],
+    db: Database,
+    user_id: str,
+) -> None:
+    performer.delegate_to = {"lead": [agent_ids[0]], "delegated_task": [agent_ids[0]]}
+    wf = make_workflow(steps("lead"), "recursive", maxDepth=2)
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 30)
+    assert done.status == "failed"
+    assert "maxDepth" in done.error_message
+
+
+async def test_fan_out_is_bounded(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    agent_ids: list[str],
+    user_id: str,
+) -> None:
+    performer.delegate_to = {"lead": [agent_ids[1]] * 3}
+    wf = make_workflow(steps("lead"), "recursive", maxFanOut=2)
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 30)
+    assert done.status == "failed" and "maxFanOut" in done.error_message
