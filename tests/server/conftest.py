@@ -16,9 +16,9 @@ import pytest
 import uvicorn
 
 from accord.server.app import create_app
-from accord.server.auth import TokenStore
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
+from accord.storage.repositories.tokens import TokenRepository
 from accord.storage.repositories.users import UserRepository
 
 
@@ -99,14 +99,14 @@ def make_user(server: LiveServer, name: str = "User") -> ApiUser:
         user = UserRepository(s).create(
             email=f"{uuid.uuid4().hex[:12]}@example.test", display_name=name
         )
-        issued = TokenStore(s).issue(user_id=user.id, name="tests")
+        _, secret = TokenRepository(s).create(user_id=user.id, name="tests")
     return ApiUser(
         id=user.id,
-        token=issued.secret,
+        token=secret,
         api=httpx.Client(
             base_url=f"{server.base_url}/api/v1",
             timeout=10,
-            headers={"Authorization": f"Bearer {issued.secret}"},
+            headers={"Authorization": f"Bearer {secret}"},
         ),
     )
 

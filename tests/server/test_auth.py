@@ -73,7 +73,7 @@ def test_the_login_link_works_once_and_sets_a_session_cookie(
     with httpx.Client(timeout=10) as second_browser:
         reused = second_browser.get(link)
         assert reused.status_code == 401
-        assert "already used" in reused.text
+        assert "already been used" in reused.text
         assert second_browser.get(f"{live_server.base_url}/api/v1/me").status_code == 401
 
     # The session is a cookie, not an API token: it is not listed and cannot be revoked there.

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from accord.domain.errors import Unauthorized
-from accord.server.auth import SESSION_COOKIE, SESSION_TTL_S, TokenStore
+from accord.server.auth import SESSION_COOKIE, SESSION_TTL_S
 from accord.server.deps import DatabaseDep, SettingsDep
+from accord.storage.repositories.tokens import TokenRepository
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,17 +48,20 @@ def login(
     """Redeem a one-time login token for a session cookie, then open the app."""
     try:
         with db.session() as session:
-            store = TokenStore(session)
-            user_id = store.redeem_login(token)
-            issued = store.issue(
-                user_id=user_id, name="browser session", kind="session", ttl_seconds=SESSION_TTL_S
+            tokens = TokenRepository(session)
+            login_token = tokens.redeem_login(token)
+            _, session_secret = tokens.create(
+                user_id=login_token.user_id,
+                name="browser session",
+                kind="session",
+                ttl_seconds=SESSION_TTL_S,
             )
     except Unauthorized as exc:
         return _page("This login link cannot be used", exc.message, 401)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        issued.secret,
+        session_secret,
         max_age=SESSION_TTL_S,
         httponly=True,
         samesite="strict",

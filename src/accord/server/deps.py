@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from accord.domain.agent import User
 from accord.domain.errors import Unauthorized
-from accord.server.auth import SESSION_COOKIE, TokenStore
+from accord.server.auth import SESSION_COOKIE
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
+from accord.storage.repositories.tokens import TokenRepository
 from accord.storage.repositories.users import UserRepository
 
 _bearer = HTTPBearer(auto_error=False, description="An API token (`POST /api/v1/tokens`).")
@@ -52,17 +53,17 @@ def get_current_user(
     """The user the bearer token or session cookie belongs to. Uses its own short
     transaction so that long-lived requests (event streams) hold no database session."""
     if bearer is not None:
-        secret, kinds = bearer.credentials, ("api", "session")
+        secret = bearer.credentials
     elif cookie:
-        secret, kinds = cookie, ("session",)
+        secret = cookie
     else:
         raise Unauthorized(
             "Sign in: send `Authorization: Bearer <token>` or open the login "
             "link `accord serve` printed."
         )
     with db.session() as session:
-        user_id = TokenStore(session).authenticate(secret, kinds=kinds)
-        return UserRepository(session).get(user_id)
+        token = TokenRepository(session).authenticate(secret)
+        return UserRepository(session).get(token.user_id)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
