@@ -1,0 +1,208 @@
+"""One step attempt as the team sees it: who is on the team, what was spent, how to call a model.
+
+Two rules hold everything durable (see `DurableCalls`): every model request and every write
+the team makes runs as one `ctx.durable.call`, and they run one after another, never from
+racing coroutines (pydantic-ai is told to run tool calls sequentially). After a crash the
+engine replays the recorded results in the same order instead of calling or writing again.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic_ai import Agent as ModelAgent
+from pydantic_ai import Tool
+from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter, ModelResponse
+from pydantic_ai.models import Model, ModelRequestParameters
+from pydantic_ai.models.wrapper import WrapperModel
+from pydantic_ai.settings import ModelSettings
+from sqlalchemy.orm import Session
+
+from accord.domain.agent import Agent
+from accord.domain.errors import BudgetExceeded
+from accord.domain.execution import Usage
+from accord.domain.ports import AttemptContext
+from accord.domain.workflow import Constraints, Coordination
+from accord.storage.db import Database
+from accord.team.knowledge import KnowledgeBase
+from accord.team.records import TeamRecords
+
+OutputT = TypeVar("OutputT")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AgentModel:
+    """The model that speaks for an agent, and what its tokens cost."""
+
+    model: Model
+    cost_usd: Callable[[int, int], float] = lambda _input, _output: 0.0
+    """US dollars for (input tokens, output tokens) of one call."""
+
+
+ModelSource = Callable[[Agent], AgentModel]
+"""How the team gets an agent's model (normally `accord.llm`, a scripted model in tests)."""
+
+
+@dataclass
+class Attempt:
+    """The state of one `perform` (or `assign`): shared by the runtime, tools, reviews and
+    decisions of that attempt."""
+
+    ctx: AttemptContext
+    db: Database
+    models: ModelSource
+    team: dict[str, Agent]
+    """The workflow's participants that exist, by ID, in participation order."""
+    output_retries: int
+    usage: Usage = field(default_factory=Usage)
+    delegations: int = 0
+
+    @property
+    def coordination(self) -> Coordination:
+        return self.ctx.plan.configuration.coordination
+
+    @property
+    def constraints(self) -> Constraints:
+        return self.ctx.plan.configuration.constraints
+
+    @property
+    def coordinator(self) -> Agent | None:
+        agent_id = self.ctx.plan.coordinator_agent_id
+        return self.team.get(agent_id) if agent_id else None
+
+    @property
+    def agent(self) -> Agent:
+        """The agent doing this attempt (set by the engine from `assign`)."""
+        assert self.ctx.agent_id is not None, "perform is called after assign"
+        return self.team[self.ctx.agent_id]
+
+    def find_teammate(self, name_or_id: str) -> Agent | None:
+        """A participant by ID, name or role (case-insensitive), in that order."""
+        key = name_or_id.strip()
+        if key in self.team:
+            return self.team[key]
+        for attr in ("name", "role"):
+            for agent in self.team.values():
+                if getattr(agent, attr).strip().lower() == key.lower():
+                    return agent
+        return None
+
+    async def write(self, name: str, fn: Callable[[TeamRecords], T]) -> T:
+        """Run one write transaction as a durable call; `fn` returns JSON-able data only."""
+
+        async def transaction() -> T:
+            def run() -> T:
+                with self.db.session() as session:
+                    return fn(TeamRecords(session))
+
+            return await asyncio.to_thread(run)
+
+        return await self.ctx.durable.call(name, transaction)
+
+    async def write_session(self, name: str, fn: Callable[[Session], T]) -> T:
+        """As `write`, for code that needs the session itself (the knowledge base)."""
+        return await self.write(name, lambda records: fn(records.session))
+
+    def knowledge(self, session: Session) -> KnowledgeBase:
+        """The workflow's knowledge base, recording changes as this execution's events."""
+        return KnowledgeBase(
+            session,
+            workflow_id=self.ctx.workflow_id,
+            user_id=self.ctx.user_id,
+            execution_id=self.ctx.execution_id,
+        )
+
+    def check_budget(self) -> None:
+        """Refuse a model call once the execution has spent its token or dollar budget."""
+        limits = self.constraints
+        if limits.budget_tokens is None and limits.budget_usd is None:
+            return
+        with self.db.session() as session:
+            spent = (
+                TeamRecords(session).execution_usage(
+                    self.ctx.execution_id, excluding_step_run=self.ctx.step_run_id
+                )
+                + self.usage
+            )
+        if limits.budget_tokens is not None and spent.total_tokens >= limits.budget_tokens:
+            raise BudgetExceeded(
+                f"Token budget exceeded: the execution has used {spent.total_tokens} of its "
+                f"{limits.budget_tokens} tokens (constraints.budgetTokens); raise the budget "
+                "to continue.",
+                details={"usedTokens": spent.total_tokens, "budgetTokens": limits.budget_tokens},
+            )
+        if limits.budget_usd is not None and spent.cost_usd >= limits.budget_usd:
+            raise BudgetExceeded(
+                f"Cost budget exceeded: the execution has spent ${spent.cost_usd:.4f} of its "
+                f"${limits.budget_usd:.4f} (constraints.budgetUsd); raise the budget to continue.",
+                details={"usedUsd": spent.cost_usd, "budgetUsd": limits.budget_usd},
+            )
+
+    def metered(self, agent: Agent, *, deadline: float | None = None) -> "MeteredModel":
+        return MeteredModel(self, agent, self.models(agent), deadline=deadline)
+
+    async def run_model(
+        self,
+        agent: Agent,
+        *,
+        instructions: str,
+        prompt: str,
+        output_type: type[OutputT],
+        tools: Sequence[Tool[None]] = (),
+        deadline: float | None = None,
+    ) -> OutputT:
+        """Run `agent`'s model until it returns a valid `output_type` (invalid output is sent
+        back with the validation error, `output_retries` times)."""
+        runner = ModelAgent(
+            self.metered(agent, deadline=deadline),
+            output_type=output_type,
+            instructions=instructions,
+            tools=tools,
+            name=agent.name,
+            retries={"output": self.output_retries, "tools": self.output_retries},
+        )
+        result = await runner.run(prompt)
+        return result.output
+
+
+class MeteredModel(WrapperModel):
+    """An agent's model whose every request is budget-checked, durable and metered."""
+
+    def __init__(
+        self, attempt: Attempt, agent: Agent, source: AgentModel, *, deadline: float | None
+    ) -> None:
+        super().__init__(source.model)
+        self.attempt = attempt
+        self.agent = agent
+        self.cost_usd = source.cost_usd
+        self.deadline = deadline
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        async def call() -> Any:
+            self.attempt.check_budget()
+            pending = self.wrapped.request(messages, model_settings, model_request_parameters)
+            if self.deadline is None:
+                response = await pending
+            else:
+                response = await asyncio.wait_for(pending, max(0.0, self.deadline - time.time()))
+            return ModelMessagesTypeAdapter.dump_python([response], mode="json")
+
+        recorded = await self.attempt.ctx.durable.call(f"model:{self.agent.id}", call)
+        response = ModelMessagesTypeAdapter.validate_python(recorded)[0]
+        assert isinstance(response, ModelResponse)
+        tokens_in, tokens_out = response.usage.input_tokens, response.usage.output_tokens
+        self.attempt.usage += Usage(
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            cost_usd=self.cost_usd(tokens_in, tokens_out),
+            model_calls=1,
+        )
+        return response

@@ -1,0 +1,110 @@
+"""The team's shared knowledge: what agents learn in one step, found again in later ones.
+
+Knowledge belongs to a workflow, not to an execution (the spec's illustration wrote the
+execution ID as the workflow ID), so a second run of a workflow starts from what the first
+one learnt. Every entry has a subject (its title when none is given): a newer entry on the
+same subject supersedes the older one, which stays as history (`is_active` false,
+`superseded_by` set) but is no longer retrieved. Search ranks by the database's full-text
+rank weighted by relevance and validations (see `KnowledgeRepository.search`).
+
+Each change is also appended as a `knowledge.created` / `knowledge.updated` event of the
+execution it happened in, so the live monitor shows the knowledge growing.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from accord.domain.enums import KnowledgeType
+from accord.domain.errors import NotFound
+from accord.domain.knowledge import CollaborationKnowledge
+from accord.storage.repositories.events import EventRepository
+from accord.storage.repositories.knowledge import KnowledgeRepository
+
+
+def subject_of(title: str, subject: str | None) -> str:
+    """Entries without an explicit subject are about their title (case and spaces aside)."""
+    return " ".join((subject or title).lower().split())
+
+
+class KnowledgeBase:
+    """One workflow's knowledge as seen from one execution (flushes, never commits)."""
+
+    def __init__(
+        self, session: Session, *, workflow_id: str, user_id: str, execution_id: str | None = None
+    ) -> None:
+        self.repo = KnowledgeRepository(session)
+        self.events = EventRepository(session)
+        self.workflow_id = workflow_id
+        self.user_id = user_id
+        self.execution_id = execution_id
+
+    def share(
+        self,
+        *,
+        agent_id: str,
+        title: str,
+        content: str,
+        knowledge_type: KnowledgeType = KnowledgeType.INSIGHT,
+        tags: Iterable[str] = (),
+        subject: str | None = None,
+        relevance_score: float = 1.0,
+        step_id: str | None = None,
+    ) -> CollaborationKnowledge:
+        """Add an entry; the active entry on the same subject is superseded by it."""
+        before = {k.id for k in self.entries()}
+        entry = self.repo.add(
+            workflow_id=self.workflow_id,
+            title=title,
+            content=content,
+            knowledge_type=knowledge_type,
+            created_by_agent_id=agent_id,
+            tags=sorted({t.strip().lower() for t in tags if t.strip()}),
+            relevance_score=relevance_score,
+            subject=subject_of(title, subject),
+            execution_id=self.execution_id,
+            source_step_id=step_id,
+        )
+        self._event("knowledge.created", entry)
+        for old_id in before - {k.id for k in self.entries()}:
+            self._event("knowledge.updated", self.repo.get(old_id))
+        return entry
+
+    def get(self, entry_id: str) -> CollaborationKnowledge:
+        """An entry of this workflow (another workflow's entries do not exist here)."""
+        entry = self.repo.get(entry_id)
+        if entry.workflow_id != self.workflow_id:
+            raise NotFound("knowledge", entry_id)
+        return entry
+
+    def entries(self, *, include_inactive: bool = False) -> list[CollaborationKnowledge]:
+        return self.repo.list_for_workflow(self.workflow_id, include_inactive=include_inactive)
+
+    def search(self, query: str, *, limit: int = 5) -> list[CollaborationKnowledge]:
+        return self.repo.search(self.workflow_id, query, limit=limit)
+
+    def use(self, query: str, *, limit: int = 5) -> list[CollaborationKnowledge]:
+        """Search, and count one use of each entry found: it is put in front of an agent."""
+        found = self.search(query, limit=limit)
+        self.repo.record_use(k.id for k in found)
+        used = [self.repo.get(k.id) for k in found]
+        for entry in used:
+            self._event("knowledge.updated", entry)
+        return used
+
+    def validate(self, entry_id: str, *, agent_id: str) -> CollaborationKnowledge:
+        """Another agent confirms an entry (its author cannot; each agent counts once)."""
+        self.get(entry_id)
+        entry = self.repo.add_validation(entry_id, agent_id)
+        self._event("knowledge.updated", entry)
+        return entry
+
+    def _event(self, kind: str, entry: CollaborationKnowledge) -> None:
+        if self.execution_id is not None:
+            self.events.append(
+                execution_id=self.execution_id,
+                user_id=self.user_id,
+                kind=kind,
+                step_id=entry.source_step_id,
+                data=entry.to_json_dict(),
+            )

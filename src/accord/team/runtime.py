@@ -1,0 +1,236 @@
+"""The agent runtime: the team's `StepPerformer`, which the engine calls for every attempt.
+
+`assign` picks who does the step (see `assignment`). `perform` then runs the step:
+- a `decision` step is decided by the team (see `decisions`);
+- a step with a `subWorkflowId` runs that workflow as a child execution;
+- any other step goes to the agent's model with a prompt built from the agent, the team,
+  the step, the results it builds on, the relevant team knowledge and a reviewer's
+  feedback; the answer must validate as a `StepResult` (invalid output is retried with the
+  validation error), and the agent may call the collaboration tools meanwhile.
+A step with `reviewRequired` is then reviewed; a request for changes returns `rework` with
+the reviewer's feedback, which the engine hands to the next attempt. Approved results'
+insights become team knowledge. Usage of every model call (the coordinator's choice, the
+answers of asked teammates, reviews and votes among them) is summed into the outcome.
+
+Faults never escape: a spent budget fails the attempt for good (`retryable=False`); a model
+that fails or never gives valid output fails it with a message saying so.
+"""
+
+from typing import Any
+
+from pydantic_ai.exceptions import UnexpectedModelBehavior
+from sqlalchemy.orm import Session
+
+from accord.domain.enums import InteractionType, StepType
+from accord.domain.errors import AccordError, BudgetExceeded
+from accord.domain.execution import Usage
+from accord.domain.knowledge import CollaborationKnowledge
+from accord.domain.ports import Assignment, AttemptContext, AttemptOutcome
+from accord.domain.step_result import StepResult
+from accord.llm import model_failure
+from accord.storage.db import Database
+from accord.team.assignment import choose_agent
+from accord.team.attempt import Attempt, ModelSource
+from accord.team.decisions import decide
+from accord.team.models import provider_models
+from accord.team.prompts import agent_instructions, knowledge_query, step_prompt
+from accord.team.records import TeamRecords
+from accord.team.review import review_result
+from accord.team.tools import collaboration_tools
+
+KNOWLEDGE_PER_STEP = 5
+OUTPUT_RETRIES = 2
+
+
+class AgentTeam:
+    """Implements `accord.domain.ports.StepPerformer` over a database and agents' models."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        models: ModelSource | None = None,
+        output_retries: int = OUTPUT_RETRIES,
+        question_poll_seconds: float = 0.5,
+    ) -> None:
+        """`models` gives each agent's model; by default its provider's (see `team.models`)."""
+        self.db = db
+        self.models = models or provider_models(db)
+        self.output_retries = output_retries
+        self.question_poll_seconds = question_poll_seconds
+        self._assignment_usage: dict[tuple[str, str, int], Usage] = {}
+        """Usage of the coordinator's choice, carried from `assign` into `perform`'s outcome."""
+
+    def _attempt(self, ctx: AttemptContext) -> Attempt:
+        with self.db.session() as session:
+            members = TeamRecords(session).agents(ctx.plan.participants, user_id=ctx.user_id)
+        return Attempt(
+            ctx=ctx,
+            db=self.db,
+            models=self.models,
+            team={a.id: a for a in members},
+            output_retries=self.output_retries,
+        )
+
+    async def assign(self, ctx: AttemptContext) -> Assignment:
+        attempt = self._attempt(ctx)
+        if not attempt.team:
+            raise AccordError("none of the workflow's participating agents exists any more")
+        try:
+            return await choose_agent(attempt)
+        finally:
+            self._assignment_usage[(ctx.execution_id, ctx.step.id, ctx.attempt)] = attempt.usage
+
+    async def perform(self, ctx: AttemptContext) -> AttemptOutcome:
+        attempt = self._attempt(ctx)
+        attempt.usage = self._assignment_usage.pop(
+            (ctx.execution_id, ctx.step.id, ctx.attempt), Usage()
+        )
+        try:
+            if ctx.agent_id not in attempt.team:
+                return AttemptOutcome(
+                    status="failed",
+                    retryable=False,
+                    error=f"agent {ctx.agent_id!r} does not take part in this workflow",
+                )
+            return await self._perform(attempt)
+        except BudgetExceeded as exc:
+            return AttemptOutcome(
+                status="failed", error=exc.message, retryable=False, usage=attempt.usage
+            )
+        except AccordError as exc:
+            return AttemptOutcome(
+                status="failed", usage=attempt.usage, error=f"{_agent_name(attempt)}: {exc.message}"
+            )
+        except Exception as exc:
+            failure = model_failure(exc)
+            if failure is None:
+                raise
+            if isinstance(exc, UnexpectedModelBehavior):
+                message = (
+                    f"{_agent_name(attempt)}'s model gave no valid answer after "
+                    f"{self.output_retries} retries: {failure.message}"
+                )
+            else:
+                message = f"{_agent_name(attempt)}: {failure.message}"
+            return AttemptOutcome(
+                status="failed",
+                error=message,
+                usage=attempt.usage,
+                retryable=bool(failure.details.get("transient", True)),
+            )
+
+    async def _perform(self, attempt: Attempt) -> AttemptOutcome:
+        ctx = attempt.ctx
+        if ctx.step.type is StepType.DECISION:
+            result = await decide(attempt)
+        elif ctx.step.sub_workflow_id:
+            result = await self._run_sub_workflow(attempt, ctx.step.sub_workflow_id)
+        else:
+            result = await self._run_agent(attempt)
+        if ctx.step.review_required and ctx.step.type is not StepType.DECISION:
+            verdict = await review_result(attempt, result)
+            if verdict is not None and verdict.verdict == "request_changes":
+                return AttemptOutcome(
+                    status="rework",
+                    result=result.to_json_dict(),
+                    feedback=verdict.feedback,
+                    usage=attempt.usage,
+                )
+        if attempt.coordination.knowledge_sharing and result.insights:
+            await self._share_insights(attempt, result)
+        return AttemptOutcome(status="completed", result=result.to_json_dict(), usage=attempt.usage)
+
+    async def _run_agent(self, attempt: Attempt) -> StepResult:
+        ctx = attempt.ctx
+        agent = attempt.agent
+        knowledge = []
+        if attempt.coordination.knowledge_sharing:
+            found = await attempt.write_session(
+                "knowledge:retrieve", lambda session: _retrieve(attempt, session)
+            )
+            knowledge = [CollaborationKnowledge.model_validate(k) for k in found]
+        tools = collaboration_tools(attempt, poll_seconds=self.question_poll_seconds)
+        return await attempt.run_model(
+            agent,
+            output_type=StepResult,
+            tools=tools,
+            instructions=agent_instructions(
+                agent,
+                team=attempt.team.values(),
+                style=attempt.coordination.communication_style,
+                tools=True,
+            ),
+            prompt=step_prompt(
+                ctx.step,
+                dependency_results=ctx.dependency_results,
+                knowledge=knowledge,
+                feedback=ctx.feedback,
+                inputs=ctx.execution_context.get("inputs") or {},
+            ),
+        )
+
+    async def _run_sub_workflow(self, attempt: Attempt, workflow_id: str) -> StepResult:
+        ctx = attempt.ctx
+        child = await ctx.children.run_workflow(
+            workflow_id,
+            inputs={"parentStepId": ctx.step.id, "dependencyResults": dict(ctx.dependency_results)},
+        )
+        if child.status != "completed":
+            raise AccordError(f"sub-workflow {workflow_id} {child.status}: {child.error}")
+        return StepResult(
+            summary=f"Sub-workflow {workflow_id} completed.",
+            output=_as_text(child.final_output),
+            data={"childExecutionId": child.execution_id},
+        )
+
+    async def _share_insights(self, attempt: Attempt, result: StepResult) -> None:
+        ctx = attempt.ctx
+        agent = attempt.agent
+
+        def share(records: TeamRecords) -> list[str]:
+            kb = attempt.knowledge(records.session)
+            ids = []
+            for insight in result.insights:
+                entry = kb.share(
+                    agent_id=agent.id,
+                    title=insight.title,
+                    content=insight.content,
+                    knowledge_type=insight.knowledge_type,
+                    tags=insight.tags,
+                    subject=insight.subject,
+                    relevance_score=result.confidence,
+                    step_id=ctx.step.id,
+                )
+                ids.append(entry.id)
+            records.add_interaction(
+                execution_id=ctx.execution_id,
+                user_id=ctx.user_id,
+                from_agent_id=agent.id,
+                interaction_type=InteractionType.KNOWLEDGE_SHARING,
+                step_id=ctx.step.id,
+                message=f"Shared {len(ids)} insight(s) from '{ctx.step.name}'",
+                context={"stepId": ctx.step.id, "attempt": ctx.attempt, "knowledgeIds": ids},
+            )
+            return ids
+
+        await attempt.write("knowledge:insights", share)
+
+
+def _retrieve(attempt: Attempt, session: Session) -> list[dict[str, Any]]:
+    """The step's top knowledge entries; each handed over counts one use."""
+    found = attempt.knowledge(session).use(
+        knowledge_query(attempt.ctx.step), limit=KNOWLEDGE_PER_STEP
+    )
+    return [k.to_json_dict() for k in found]
+
+
+def _agent_name(attempt: Attempt) -> str:
+    agent = attempt.team.get(attempt.ctx.agent_id or "")
+    return agent.name if agent else "the agent"
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, dict) and isinstance(value.get("output"), str):
+        return value["output"] or "(empty)"
+    return str(value) if value not in (None, "") else "(no output)"

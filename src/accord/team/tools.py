@@ -1,0 +1,346 @@
+"""The collaboration tools an agent can call during a step.
+
+Each call is recorded as an `agent_interactions` row (with its `interaction.*` event) in a
+durable write, so a replayed attempt does not record it twice. Tools are sequential
+barriers: pydantic-ai runs them one at a time, in the order the model asked for them.
+A bad argument (an unknown teammate, delegating beyond the bounds) goes back to the model
+as a retry message that says what to do instead.
+"""
+
+import asyncio
+import time
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_ai import ModelRetry, Tool
+from pydantic_ai.exceptions import AgentRunError
+
+from accord.domain.agent import Agent
+from accord.domain.enums import InteractionType, KnowledgeType, QuestionStatus
+from accord.domain.errors import AccordError, ModelFailure
+from accord.team.attempt import Attempt
+from accord.team.prompts import agent_instructions
+from accord.team.records import TeamRecords
+
+USER = "user"
+"""The name an agent uses to ask the user rather than a teammate."""
+
+
+class UnansweredQuestion(AccordError):
+    """A question went unanswered past its deadline in a workflow that requires answers."""
+
+    code = "unanswered_question"
+
+
+class Answer(BaseModel):
+    """A teammate's answer to a question."""
+
+    answer: str = Field(min_length=1)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+def collaboration_tools(attempt: Attempt, *, poll_seconds: float = 0.5) -> list[Tool[None]]:
+    tools = CollaborationTools(attempt, poll_seconds=poll_seconds)
+    chosen = [tools.ask_question, tools.delegate_task, tools.give_feedback]
+    if attempt.coordination.knowledge_sharing:
+        chosen = [tools.share_knowledge, tools.search_knowledge, tools.validate_knowledge, *chosen]
+    return [Tool(fn, sequential=True) for fn in chosen]
+
+
+class CollaborationTools:
+    def __init__(self, attempt: Attempt, *, poll_seconds: float) -> None:
+        self.attempt = attempt
+        self.poll_seconds = poll_seconds
+
+    @property
+    def me(self) -> Agent:
+        return self.attempt.agent
+
+    def _teammate(self, to: str) -> Agent:
+        mate = self.attempt.find_teammate(to)
+        if mate is None or mate.id == self.me.id:
+            names = ", ".join(a.name for a in self.attempt.team.values() if a.id != self.me.id)
+            raise ModelRetry(
+                f"{to!r} is not one of your teammates; choose one of: "
+                f"{names or 'nobody (you work alone)'}."
+            )
+        return mate
+
+    def _interaction(
+        self,
+        records: TeamRecords,
+        kind: InteractionType,
+        message: str,
+        *,
+        to: Agent | None = None,
+        context: dict[str, Any] | None = None,
+        requires_response: bool = False,
+        deadline: float | None = None,
+        to_user_id: str | None = None,
+    ) -> dict[str, Any]:
+        ctx = self.attempt.ctx
+        return records.add_interaction(
+            execution_id=ctx.execution_id,
+            user_id=ctx.user_id,
+            from_agent_id=self.me.id,
+            interaction_type=kind,
+            message=message,
+            to_agent_id=to.id if to else None,
+            to_user_id=to_user_id,
+            context={"stepId": ctx.step.id, "attempt": ctx.attempt, **(context or {})},
+            step_id=ctx.step.id,
+            requires_response=requires_response,
+            deadline=deadline,
+        ).to_json_dict()
+
+    async def share_knowledge(
+        self,
+        title: str,
+        content: str,
+        knowledge_type: KnowledgeType = KnowledgeType.INSIGHT,
+        tags: list[str] | None = None,
+        subject: str | None = None,
+    ) -> str:
+        """Share something the whole team should know in later steps and later runs.
+
+        Args:
+            title: a short title.
+            content: the knowledge itself.
+            knowledge_type: insight, decision, resource, constraint or best_practice.
+            tags: a few keywords.
+            subject: what it is about; a newer entry on the same subject replaces the older.
+        """
+        ctx = self.attempt.ctx
+
+        def share(records: TeamRecords) -> dict[str, Any]:
+            entry = self.attempt.knowledge(records.session).share(
+                agent_id=self.me.id,
+                title=title,
+                content=content,
+                knowledge_type=knowledge_type,
+                tags=tags or [],
+                subject=subject,
+                step_id=ctx.step.id,
+            )
+            self._interaction(
+                records,
+                InteractionType.KNOWLEDGE_SHARING,
+                f"Shared knowledge: {title}",
+                context={
+                    "knowledgeId": entry.id,
+                    "title": title,
+                    "knowledgeType": knowledge_type.value,
+                },
+            )
+            return {"id": entry.id}
+
+        shared = await self.attempt.write("tool:share_knowledge", share)
+        return f"Shared with the team as knowledge {shared['id']}."
+
+    async def search_knowledge(self, query: str) -> list[dict[str, Any]]:
+        """Search the team's knowledge (this workflow, all its runs); best matches first.
+
+        Args:
+            query: keywords.
+        """
+
+        def search(records: TeamRecords) -> list[dict[str, Any]]:
+            found = self.attempt.knowledge(records.session).use(query, limit=5)
+            return [
+                {
+                    "id": k.id,
+                    "title": k.title,
+                    "content": k.content,
+                    "validatedBy": len(k.validated_by_agents),
+                }
+                for k in found
+            ]
+
+        return await self.attempt.write("tool:search_knowledge", search)
+
+    async def validate_knowledge(self, knowledge_id: str) -> str:
+        """Confirm a teammate's knowledge entry that you have checked and found right.
+
+        Args:
+            knowledge_id: the entry's ID (shown in brackets in the team knowledge).
+        """
+
+        def validate(records: TeamRecords) -> str:
+            try:
+                self.attempt.knowledge(records.session).validate(knowledge_id, agent_id=self.me.id)
+            except AccordError as exc:
+                return f"Not validated: {exc.message}."
+            return f"Validated knowledge {knowledge_id}."
+
+        return await self.attempt.write("tool:validate_knowledge", validate)
+
+    async def ask_question(self, to: str, question: str, requires_response: bool = True) -> str:
+        """Ask a teammate (by name) or the user (`user`) a question.
+
+        Args:
+            to: a teammate's name, or `user`.
+            question: the question.
+            requires_response: whether you wait for the answer.
+        """
+        ctx = self.attempt.ctx
+        deadline = time.time() + self.attempt.coordination.question_deadline_minutes * 60
+        mate = None if to.strip().lower() == USER else self._teammate(to)
+        asked = await self.attempt.write(
+            "tool:ask_question",
+            lambda records: self._interaction(
+                records,
+                InteractionType.QUESTION,
+                question,
+                to=mate,
+                to_user_id=ctx.user_id if mate is None else None,
+                requires_response=requires_response,
+                deadline=deadline if requires_response else None,
+                context={"to": "user" if mate is None else mate.name},
+            ),
+        )
+        if not requires_response:
+            return "Question sent; no answer awaited."
+        if mate is None:
+            answer = await self._wait_for_user(asked["id"], deadline)
+        else:
+            answer = await self._teammate_answers(asked["id"], mate, question, deadline)
+        if answer is not None:
+            return answer
+        if self.attempt.coordination.fail_on_unanswered_question:
+            raise UnansweredQuestion(
+                f"{self.me.name}'s question to {to} was not answered within "
+                f"{self.attempt.coordination.question_deadline_minutes:g} minutes, and this "
+                "workflow fails a step on unanswered questions "
+                "(coordination.failOnUnansweredQuestion)."
+            )
+        return f"No answer from {to} before the deadline; go on without it."
+
+    async def _teammate_answers(
+        self, question_id: str, mate: Agent, question: str, deadline: float
+    ) -> str | None:
+        ctx = self.attempt.ctx
+        try:
+            reply = await self.attempt.run_model(
+                mate,
+                output_type=Answer,
+                deadline=deadline,
+                instructions=agent_instructions(
+                    mate,
+                    team=self.attempt.team.values(),
+                    style=self.attempt.coordination.communication_style,
+                    tools=False,
+                ),
+                prompt=f"Your teammate {self.me.name} is working on the step "
+                f"'{ctx.step.name}' and asks you:\n\n{question}\n\nAnswer briefly.",
+            )
+        except (TimeoutError, AgentRunError, ModelFailure):
+            await self.attempt.write(
+                "tool:question_expired", lambda records: records.expire(question_id).to_json_dict()
+            )
+            return None
+        await self.attempt.write(
+            "tool:question_answered",
+            lambda records: records.answer(
+                question_id, user_id=ctx.user_id, message=reply.answer, data=reply.data
+            ).to_json_dict(),
+        )
+        return f"{mate.name} answers: {reply.answer}"
+
+    async def _wait_for_user(self, question_id: str, deadline: float) -> str | None:
+        """Poll the question's row until the user answers through the API or time is up."""
+        db = self.attempt.db
+
+        async def wait() -> dict[str, Any]:
+            while True:
+                with db.session() as session:
+                    records = TeamRecords(session)
+                    row = records.interactions.get(question_id)
+                    if row.response_status is QuestionStatus.ANSWERED:
+                        return row.to_json_dict()
+                    if time.time() >= deadline:
+                        return records.expire(question_id).to_json_dict()
+                await asyncio.sleep(min(self.poll_seconds, max(0.0, deadline - time.time())))
+
+        final = await self.attempt.ctx.durable.call("tool:wait_for_user", wait)
+        if final.get("responseStatus") == QuestionStatus.ANSWERED.value:
+            return f"The user answers: {final.get('responseMessage')}"
+        return None
+
+    async def delegate_task(
+        self, to: str, title: str, instructions: str, expected_output: str
+    ) -> str:
+        """Hand a self-contained sub-task to a teammate; it runs as its own small execution
+        and you get its result back.
+
+        Args:
+            to: the teammate's name.
+            title: the sub-task's name.
+            instructions: what to do.
+            expected_output: what to hand back.
+        """
+        ctx = self.attempt.ctx
+        limits = self.attempt.constraints
+        mate = self._teammate(to)
+        if ctx.depth + 1 > limits.max_depth:
+            raise ModelRetry(
+                f"Sub-tasks may nest {limits.max_depth} deep "
+                "(constraints.maxDepth); do this part yourself."
+            )
+        if self.attempt.delegations >= limits.max_fan_out:
+            raise ModelRetry(
+                f"This step already delegated {limits.max_fan_out} sub-tasks "
+                "(constraints.maxFanOut); do the rest yourself."
+            )
+        self.attempt.delegations += 1
+        record = await self.attempt.write(
+            "tool:delegate_task",
+            lambda records: self._interaction(
+                records,
+                InteractionType.TASK_DELEGATION,
+                f"Delegated sub-task: {title}",
+                to=mate,
+                requires_response=True,
+                context={
+                    "title": title,
+                    "instructions": instructions,
+                    "expectedOutput": expected_output,
+                },
+            ),
+        )
+        child = await ctx.children.delegate(
+            agent_id=mate.id,
+            title=title,
+            instructions=instructions,
+            expected_output=expected_output,
+        )
+        summary = child.final_output if child.status == "completed" else child.error
+        await self.attempt.write(
+            "tool:delegation_answered",
+            lambda records: records.answer(
+                record["id"],
+                user_id=ctx.user_id,
+                message=f"{child.status}: {summary}"[:2000],
+                data={
+                    "executionId": child.execution_id,
+                    "status": child.status,
+                    "finalOutput": child.final_output,
+                },
+            ).to_json_dict(),
+        )
+        if child.status != "completed":
+            return f"{mate.name}'s sub-task {child.status}: {child.error}"
+        return f"{mate.name} delivered: {child.final_output}"
+
+    async def give_feedback(self, to: str, message: str) -> str:
+        """Give a teammate (by name) feedback on their work; `team` addresses everyone.
+
+        Args:
+            to: a teammate's name, or `team`.
+            message: the feedback.
+        """
+        mate = None if to.strip().lower() == "team" else self._teammate(to)
+        await self.attempt.write(
+            "tool:give_feedback",
+            lambda records: self._interaction(records, InteractionType.FEEDBACK, message, to=mate),
+        )
+        return "Feedback recorded."

@@ -1,0 +1,83 @@
+"""The `make_crew` fixture: a user's agents in a workflow with a running execution."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from accord.domain.enums import TriggerReason, WorkflowType
+from accord.domain.plan import compile_workflow
+from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration
+from accord.storage.db import Database
+from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.executions import ExecutionRepository
+from accord.storage.repositories.workflows import WorkflowRepository
+
+from .helpers import Crew
+
+AgentSpec = tuple[str, str, list[str]]
+DEFAULT_AGENTS: list[AgentSpec] = [
+    ("Ada", "developer", ["python", "sql"]),
+    ("Grace", "reviewer", ["code review", "testing"]),
+    ("Linus", "coordinator", ["planning"]),
+]
+
+
+@pytest.fixture
+def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
+    def make(
+        *,
+        steps: list[dict[str, Any]],
+        agents: list[AgentSpec] = DEFAULT_AGENTS,
+        coordinator: str | None = None,
+        coordination: dict[str, Any] | None = None,
+        constraints: dict[str, Any] | None = None,
+        workflow_type: WorkflowType = WorkflowType.PIPELINE,
+    ) -> Crew:
+        config = WorkflowConfiguration.model_validate(
+            {"steps": steps, "coordination": coordination or {}, "constraints": constraints or {}}
+        )
+        with db.session() as s:
+            made = {
+                name: AgentRepository(s).create(
+                    user_id=user_id,
+                    name=name,
+                    role=role,
+                    skills=skills,
+                    backstory=f"{name} backstory",
+                )
+                for name, role, skills in agents
+            }
+            request = CreateWorkflowRequest(
+                name="Team test",
+                description="",
+                workflow_type=workflow_type,
+                participating_agents=[a.id for a in made.values()],
+                coordinator_agent_id=made[coordinator].id if coordinator else None,
+                configuration=config,
+            )
+            workflow = WorkflowRepository(s).create(user_id, request)
+            execution = ExecutionRepository(s).create(
+                workflow_id=workflow.id,
+                user_id=user_id,
+                trigger_reason=TriggerReason.MANUAL,
+                triggered_by=user_id,
+                definition={},
+            )
+        plan = compile_workflow(
+            workflow_type=workflow_type,
+            configuration=config,
+            participating_agents=request.participating_agents,
+            coordinator_agent_id=request.coordinator_agent_id,
+            owned_agents={a.id: a for a in made.values()},
+        )
+        return Crew(
+            db=db,
+            user_id=user_id,
+            agents=made,
+            workflow_id=workflow.id,
+            execution_id=execution.id,
+            plan=plan,
+        )
+
+    return make

@@ -1,0 +1,147 @@
+"""Metrics computed from recorded rows match values worked out by hand."""
+
+from sqlalchemy import update
+
+from accord.domain.enums import InteractionType, KnowledgeType, StepRunStatus, TriggerReason
+from accord.domain.execution import Usage
+from accord.storage.repositories.executions import ExecutionRepository
+from accord.storage.repositories.step_runs import StepRunRepository
+from accord.storage.tables import agent_interactions
+from accord.team.knowledge import KnowledgeBase
+from accord.team.metrics import execution_metrics, workflow_metrics
+from accord.team.records import TeamRecords
+
+ONE_CALL = Usage(input_tokens=100, output_tokens=10, cost_usd=0.00012, model_calls=1)
+
+
+def attempt(crew, execution_id, step, number, agent, status):
+    with crew.db.session() as s:
+        runs = StepRunRepository(s)
+        run = runs.start(
+            runs.create(execution_id=execution_id, step_id=step, attempt=number),
+            agent_id=crew.id(agent),
+            executor_id="t",
+        )
+        runs.finish(run, status, usage=ONE_CALL)
+
+
+def interaction(
+    crew, execution_id, sender, kind, *, to=None, asked_at=None, answered_after=None, context=None
+):
+    with crew.db.session() as s:
+        records = TeamRecords(s)
+        row = records.add_interaction(
+            execution_id=execution_id,
+            user_id=crew.user_id,
+            from_agent_id=crew.id(sender),
+            to_agent_id=crew.id(to) if to else None,
+            interaction_type=kind,
+            message="m",
+            context=context,
+            step_id="a",
+            requires_response=asked_at is not None,
+        )
+        if asked_at is not None:
+            values = {"created_at": asked_at}
+            if answered_after is not None:
+                records.answer(row.id, user_id=crew.user_id, message="yes")
+                values["responded_at"] = asked_at + answered_after
+            else:
+                records.expire(row.id)
+            s.execute(
+                update(agent_interactions).where(agent_interactions.c.id == row.id).values(**values)
+            )
+
+
+async def test_execution_metrics_match_hand_computed_values(make_crew):
+    crew = make_crew(steps=[{"id": "a", "name": "A"}])
+    ex = crew.execution_id
+    attempt(crew, ex, "a", 1, "Ada", StepRunStatus.COMPLETED)
+    attempt(crew, ex, "b", 1, "Ada", StepRunStatus.FAILED)
+    attempt(crew, ex, "b", 2, "Ada", StepRunStatus.COMPLETED)
+    attempt(crew, ex, "c", 1, "Grace", StepRunStatus.FAILED)
+    question = InteractionType.QUESTION
+    interaction(crew, ex, "Ada", question, to="Grace", asked_at=1000, answered_after=180)
+    interaction(crew, ex, "Ada", question, to="Grace", asked_at=2000, answered_after=60)
+    interaction(crew, ex, "Grace", question, to="Ada", asked_at=3000)  # expires
+    for verdict in ("request_changes", "approve", "approve"):
+        interaction(
+            crew, ex, "Grace", InteractionType.FEEDBACK, to="Ada", context={"review": verdict}
+        )
+    interaction(crew, ex, "Ada", InteractionType.KNOWLEDGE_SHARING)
+    with crew.db.session() as s:
+        kb = KnowledgeBase(s, workflow_id=crew.workflow_id, user_id=crew.user_id, execution_id=ex)
+        kb.share(agent_id=crew.id("Ada"), title="Cache", content="v1")
+        kb.share(
+            agent_id=crew.id("Ada"),
+            title="Cache",
+            content="v2",
+            knowledge_type=KnowledgeType.DECISION,
+        )  # supersedes v1; both were created
+
+    with crew.db.session() as s:
+        m = execution_metrics(s, ex, user_id=crew.user_id)
+
+    assert m.total_interactions == 7
+    assert m.average_response_time == 2.0  # (3 + 1) / 2 minutes
+    assert m.knowledge_items_created == 2
+    # participation 2/3 (Linus did nothing); interactions 7 / (2 * 3 steps) -> 1;
+    # knowledge 2 / 3 steps: r = (2/3 + 1 + 2/3) / 3 = 7/9 -> 1 + 7 = 8.
+    assert m.collaboration_score == 8.0
+    # 3 steps in 4 attempts, 2 of 3 questions answered: r = 3/4 * 2/3 = 1/2 -> 5.5.
+    assert m.efficiency_rating == 5.5
+    # 2 of 3 steps done, 2 of 3 verdicts approvals: r = 2/3 -> 7.
+    assert m.quality_score == 7.0
+    figures = {f.agent_name: f for f in m.agents}
+    ada, grace, linus = figures["Ada"], figures["Grace"], figures["Linus"]
+    assert (ada.steps, ada.approvals, ada.rejections) == (2, 2, 1)
+    assert (ada.input_tokens, ada.output_tokens) == (300, 30)
+    assert round(ada.cost_usd, 8) == 0.00036
+    assert (grace.steps, grace.input_tokens, grace.approvals) == (0, 100, 0)
+    assert (linus.steps, linus.input_tokens) == (0, 0)
+
+
+async def test_workflow_metrics_add_up_its_executions(make_crew):
+    crew = make_crew(steps=[{"id": "a", "name": "A"}])
+    attempt(crew, crew.execution_id, "a", 1, "Ada", StepRunStatus.COMPLETED)
+    interaction(crew, crew.execution_id, "Ada", InteractionType.COORDINATION)
+    with crew.db.session() as s:
+        second = (
+            ExecutionRepository(s)
+            .create(
+                workflow_id=crew.workflow_id,
+                user_id=crew.user_id,
+                trigger_reason=TriggerReason.MANUAL,
+                triggered_by=None,
+                definition={},
+            )
+            .id
+        )
+    attempt(crew, second, "a", 1, "Linus", StepRunStatus.COMPLETED)
+    interaction(crew, second, "Linus", InteractionType.COORDINATION)
+    interaction(crew, second, "Grace", InteractionType.FEEDBACK, to="Linus")
+    interaction(crew, second, "Linus", InteractionType.COORDINATION)
+
+    with crew.db.session() as s:
+        one = execution_metrics(s, second, user_id=crew.user_id)
+        both = workflow_metrics(s, crew.workflow_id, user_id=crew.user_id)
+
+    assert (one.total_interactions, both.total_interactions) == (3, 4)
+    steps = {f.agent_name: f.steps for f in both.agents}
+    assert steps == {"Ada": 1, "Grace": 0, "Linus": 1}
+    # Everyone took part; 4 interactions for 2 steps (one per run); no knowledge: r = 2/3 -> 7.
+    assert both.collaboration_score == 7.0
+    assert both.efficiency_rating == 10.0  # each run's step right first time
+    assert both.quality_score == 10.0
+
+
+async def test_nothing_done_yet_scores_one(make_crew):
+    crew = make_crew(steps=[{"id": "a", "name": "A"}])
+    with crew.db.session() as s:
+        m = execution_metrics(s, crew.execution_id, user_id=crew.user_id)
+    assert (m.total_interactions, m.collaboration_score, m.efficiency_rating, m.quality_score) == (
+        0,
+        1.0,
+        1.0,
+        1.0,
+    )

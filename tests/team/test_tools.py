@@ -1,0 +1,223 @@
+"""Collaboration tools: questions (to teammates and to the user), delegation, feedback,
+knowledge; each call an interaction row with its event."""
+
+import asyncio
+
+from accord.domain.enums import InteractionType, QuestionStatus
+from accord.storage.repositories.events import EventRepository
+from accord.storage.repositories.interactions import InteractionRepository
+from accord.storage.repositories.knowledge import KnowledgeRepository
+from accord.team.knowledge import KnowledgeBase
+
+from .helpers import answer, call, slow
+
+STEPS = [{"id": "build", "name": "Build the service", "instructions": "Write it in Python"}]
+
+
+def questions(crew):
+    with crew.db.session() as s:
+        return InteractionRepository(s).list(
+            crew.execution_id, interaction_type=InteractionType.QUESTION
+        )
+
+
+async def test_a_teammate_answers_a_question_with_its_own_model(make_crew):
+    crew = make_crew(steps=STEPS)
+    ada = crew.script(
+        "Ada", call("ask_question", to="Grace", question="Which test runner?"), answer()
+    )
+    grace = crew.script("Grace", {"answer": "pytest, with xdist", "data": {"runner": "pytest"}})
+
+    outcome = await crew.team().perform(crew.ctx("build", agent="Ada"))
+
+    assert outcome.status == "completed"
+    assert "Which test runner?" in grace.prompt_text() and "Ada" in grace.prompt_text()
+    assert "Grace answers: pytest, with xdist" in ada.prompt_text(1)
+    [q] = questions(crew)
+    assert (q.from_agent_id, q.to_agent_id, q.related_step_id) == (
+        crew.id("Ada"),
+        crew.id("Grace"),
+        "build",
+    )
+    assert q.requires_response and q.response_received
+    assert q.response_status is QuestionStatus.ANSWERED
+    assert (q.response_message, q.response_data) == ("pytest, with xdist", {"runner": "pytest"})
+    assert q.responded_at is not None
+    assert 299 <= (q.response_deadline - q.created_at).total_seconds() <= 301
+    assert outcome.usage.model_calls == 3  # Ada twice, Grace once
+    with crew.db.session() as s:
+        kinds = [
+            e.kind
+            for e in EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
+        ]
+    assert kinds.count("interaction.answered") == 1
+
+
+async def test_a_question_that_misses_its_deadline_is_expired_and_the_step_goes_on(make_crew):
+    crew = make_crew(steps=STEPS, coordination={"questionDeadlineMinutes": 0.002})
+    ada = crew.script(
+        "Ada",
+        call("ask_question", to="Grace", question="Still there?"),
+        answer(summary="went on alone"),
+    )
+    crew.script("Grace", slow(5, {"answer": "too late"}))
+
+    outcome = await crew.team().perform(crew.ctx("build", agent="Ada"))
+
+    assert outcome.status == "completed"
+    assert outcome.result["summary"] == "went on alone"
+    assert "No answer from Grace before the deadline" in ada.prompt_text(1)
+    [q] = questions(crew)
+    assert q.response_status is QuestionStatus.EXPIRED
+    assert not q.response_received and q.responded_at is None and q.response_message is None
+
+
+async def test_an_unanswered_question_fails_the_step_when_the_workflow_says_so(make_crew):
+    crew = make_crew(
+        steps=STEPS,
+        coordination={"questionDeadlineMinutes": 0.002, "failOnUnansweredQuestion": True},
+    )
+    crew.script("Ada", call("ask_question", to="Grace", question="Still there?"), answer())
+    crew.script("Grace", slow(5, {"answer": "too late"}))
+    outcome = await crew.team().perform(crew.ctx("build", agent="Ada"))
+    assert outcome.status == "failed"
+    assert "question to Grace was not answered within" in outcome.error
+    assert "failOnUnansweredQuestion" in outcome.error
+    assert questions(crew)[0].response_status is QuestionStatus.EXPIRED
+
+
+async def test_the_user_answers_a_question_through_its_row(make_crew):
+    crew = make_crew(steps=STEPS)
+    ada = crew.script(
+        "Ada", call("ask_question", to="user", question="Which Python version?"), answer()
+    )
+    performing = asyncio.create_task(crew.team().perform(crew.ctx("build", agent="Ada")))
+    pending = []
+    while not pending:
+        await asyncio.sleep(0.02)
+        with crew.db.session() as s:
+            pending = InteractionRepository(s).pending_questions_for_user(crew.user_id)
+    with crew.db.session() as s:  # what POST /interactions/{id}/answer does
+        InteractionRepository(s).record_response(pending[0].id, message="3.11")
+
+    outcome = await asyncio.wait_for(performing, 10)
+
+    assert outcome.status == "completed"
+    assert "The user answers: 3.11" in ada.prompt_text(1)
+    [q] = questions(crew)
+    assert (q.to_user_id, q.to_agent_id, q.response_status) == (
+        crew.user_id,
+        None,
+        QuestionStatus.ANSWERED,
+    )
+
+
+async def test_a_question_to_the_user_expires_at_its_deadline(make_crew):
+    crew = make_crew(steps=STEPS, coordination={"questionDeadlineMinutes": 0.002})
+    ada = crew.script("Ada", call("ask_question", to="user", question="Anyone?"), answer())
+    outcome = await crew.team().perform(crew.ctx("build", agent="Ada"))
+    assert outcome.status == "completed"
+    assert "No answer from user before the deadline" in ada.prompt_text(1)
+    assert questions(crew)[0].response_status is QuestionStatus.EXPIRED
+
+
+async def test_an_unknown_teammate_is_sent_back_to_the_model(make_crew):
+    crew = make_crew(steps=STEPS)
+    ada = crew.script(
+        "Ada",
+        call("ask_question", to="Bob", question="Hi?"),
+        call("give_feedback", to="team", message="Keep commits small"),
+        answer(),
+    )
+    outcome = await crew.team().perform(crew.ctx("build", agent="Ada"))
+    assert outcome.status == "completed"
+    assert "'Bob' is not one of your teammates; choose one of: Grace, Linus" in ada.prompt_text(1)
+    assert questions(crew) == []
+    with crew.db.session() as s:
+        [fb] = InteractionRepository(s).list(
+            crew.execution_id, interaction_type=InteractionType.FEEDBACK
+        )
+    assert (fb.from_agent_id, fb.to_agent_id, fb.message) == (
+        crew.id("Ada"),
+        None,
+        "Keep commits small",
+    )
+
+
+async def test_a_delegated_sub_task_runs_as_a_child_execution(make_crew):
+    crew = make_crew(steps=STEPS)
+    crew.children.answer = "benchmarks: 120 req/s"
+    ada = crew.script(
+        "Ada",
+        call(
+            "delegate_task",
+            to="Grace",
+            title="Benchmark",
+            instructions="Measure throughput",
+            expected_output="req/s",
+        ),
+        answer(),
+    )
+    outcome = await crew.team().perform(crew.ctx("build", agent="Ada"))
+    assert outcome.status == "completed"
+    assert crew.children.delegated == [{"agentId": crew.id("Grace"), "title": "Benchmark"}]
+    assert "Grace delivered: benchmarks: 120 req/s" in ada.prompt_text(1)
+    with crew.db.session() as s:
+        [d] = InteractionRepository(s).list(
+            crew.execution_id, step_id="build", interaction_type=InteractionType.TASK_DELEGATION
+        )
+    assert (d.from_agent_id, d.to_agent_id) == (crew.id("Ada"), crew.id("Grace"))
+    assert d.context_data["instructions"] == "Measure throughput"
+    assert d.response_status is QuestionStatus.ANSWERED
+    assert d.response_data["status"] == "completed"
+
+
+async def test_delegation_beyond_the_fan_out_bound_is_refused(make_crew):
+    crew = make_crew(steps=STEPS, constraints={"maxFanOut": 1})
+    task = {"to": "Grace", "title": "t", "instructions": "i", "expected_output": "o"}
+    ada = crew.script("Ada", call("delegate_task", **task), call("delegate_task", **task), answer())
+    await crew.team().perform(crew.ctx("build", agent="Ada"))
+    assert len(crew.children.delegated) == 1
+    assert "already delegated 1 sub-tasks (constraints.maxFanOut)" in ada.prompt_text(2)
+
+
+async def test_agents_share_search_and_validate_knowledge(make_crew):
+    crew = make_crew(steps=STEPS)
+    with crew.db.session() as s:
+        entry = KnowledgeBase(s, workflow_id=crew.workflow_id, user_id=crew.user_id).share(
+            agent_id=crew.id("Grace"),
+            title="Connection pooling",
+            content="Use one pool per process",
+        )
+    ada = crew.script(
+        "Ada",
+        call("search_knowledge", query="pool"),
+        call("validate_knowledge", knowledge_id=entry.id),
+        call(
+            "share_knowledge",
+            title="Timeouts",
+            content="Set 30 s timeouts",
+            tags=["http"],
+            knowledge_type="best_practice",
+        ),
+        answer(),
+    )
+    outcome = await crew.team().perform(crew.ctx("build", agent="Ada"))
+    assert outcome.status == "completed"
+    assert "Connection pooling" in ada.prompt_text(1)
+    assert f"Validated knowledge {entry.id}" in ada.prompt_text(2)
+    with crew.db.session() as s:
+        repo = KnowledgeRepository(s)
+        pooled = repo.get(entry.id)
+        [shared] = [k for k in repo.list_for_workflow(crew.workflow_id) if k.title == "Timeouts"]
+        sharing = InteractionRepository(s).list(
+            crew.execution_id, interaction_type=InteractionType.KNOWLEDGE_SHARING
+        )
+    assert pooled.validated_by_agents == [crew.id("Ada")]
+    assert pooled.usage_count == 1
+    assert (shared.knowledge_type.value, shared.tags, shared.created_by_agent_id) == (
+        "best_practice",
+        ["http"],
+        crew.id("Ada"),
+    )
+    assert [(i.from_agent_id, i.to_agent_id) for i in sharing] == [(crew.id("Ada"), None)]
