@@ -1,0 +1,128 @@
+"""The migrations: one head, a full upgrade on an empty database and on one holding data,
+agreement with `tables.py`, and `accord db upgrade` as a user runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from accord.domain.enums import KnowledgeType
+from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration, WorkflowStep
+from accord.storage.db import Database
+from accord.storage.migrate import alembic_config, current_revision, downgrade, heads, upgrade
+from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.knowledge import KnowledgeRepository
+from accord.storage.repositories.users import UserRepository
+from accord.storage.repositories.workflows import WorkflowRepository
+from accord.storage.tables import metadata
+
+# Full-text search objects live outside tables.py on purpose (dialect-specific, made in 0001).
+SEARCH_OBJECTS = {
+    "collaboration_knowledge_fts",
+    "search_vector",
+    "ix_collaboration_knowledge_search_vector",
+}
+
+
+def _revisions_oldest_first() -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def test_the_migrations_have_a_single_head_and_a_single_base():
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(heads()) == 1
+    assert len(script.get_bases()) == 1
+    assert _revisions_oldest_first()[-1] == heads()[0]
+
+
+def test_upgrading_a_database_that_holds_data_keeps_it(empty_database_url):
+    """Stop at the first revision, store data, then upgrade through every later revision."""
+    db = Database(empty_database_url)
+    try:
+        first, *_ = _revisions_oldest_first()
+        upgrade(db.engine, first)
+        with db.session() as s:
+            user = UserRepository(s).create(email="keep@example.test", display_name="Keeper")
+            agent = AgentRepository(s).create(user_id=user.id, name="Ada", role="architect")
+            workflow = WorkflowRepository(s).create(
+                user.id,
+                CreateWorkflowRequest(
+                    name="Kept",
+                    description="",
+                    participating_agents=[agent.id],
+                    configuration=WorkflowConfiguration(steps=[WorkflowStep(id="s", name="S")]),
+                ),
+            )
+            KnowledgeRepository(s).add(
+                workflow_id=workflow.id,
+                title="Durable facts",
+                content="Survive upgrades",
+                created_by_agent_id=agent.id,
+                knowledge_type=KnowledgeType.INSIGHT,
+            )
+        db.upgrade()
+        db.upgrade()  # every start runs it: a second run changes nothing
+        assert current_revision(db.engine) == heads()[0]
+        with db.session() as s:
+            kept = WorkflowRepository(s).get(workflow.id, user_id=user.id)
+            found = KnowledgeRepository(s).search(workflow.id, "durable")
+        assert kept.name == "Kept" and kept.participating_agents == [agent.id]
+        assert [k.title for k in found] == ["Durable facts"]
+    finally:
+        db.dispose()
+
+
+def test_downgrade_to_base_and_upgrade_again_rebuilds_the_schema(empty_database_url):
+    db = Database(empty_database_url)
+    try:
+        db.upgrade()
+        downgrade(db.engine, "base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        db.upgrade()
+        assert set(metadata.tables) <= set(inspect(db.engine).get_table_names())
+    finally:
+        db.dispose()
+
+
+def test_migrations_and_tables_py_describe_the_same_schema(db):
+    """`tables.py` (what the code uses) and the migrations (what databases get) agree."""
+
+    def include(obj, name, type_, reflected, compare_to):
+        return not (name or "").startswith(tuple(SEARCH_OBJECTS))
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"include_object": include, "compare_type": True}
+        )
+        differences = compare_metadata(context, metadata)
+    assert differences == []
+
+
+def test_accord_db_upgrade_brings_a_new_database_to_head(empty_database_url, tmp_path):
+    accord = Path(sys.executable).with_name("accord")
+    command = [str(accord)] if accord.exists() else [sys.executable, "-m", "accord.cli.main"]
+    result = subprocess.run(
+        [*command, "db", "upgrade"],
+        env={
+            **os.environ,
+            "ACCORD_DATABASE_URL": empty_database_url,
+            "ACCORD_DATA_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert heads()[0] in result.stdout
+    db = Database(empty_database_url)
+    try:
+        assert current_revision(db.engine) == heads()[0]
+        assert set(metadata.tables) <= set(inspect(db.engine).get_table_names())
+    finally:
+        db.dispose()
