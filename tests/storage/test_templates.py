@@ -13,11 +13,20 @@ def _request(steps=None, **fields) -> CreateTemplateRequest:
         description="Write, then review",
         category=fields.pop("category", TemplateCategory.REVIEW),
         required_agent_roles=fields.pop("required_agent_roles", ["developer", "reviewer"]),
-        template_definition=WorkflowConfiguration(steps=steps or [
-            WorkflowStep(id="write", name="Write"),
-            WorkflowStep(id="review", name="Review", type=StepType.REVIEW, depends_on=["write"],
-                         review_required=True, reviewer_role="reviewer"),
-        ]),
+        template_definition=WorkflowConfiguration(
+            steps=steps
+            or [
+                WorkflowStep(id="write", name="Write"),
+                WorkflowStep(
+                    id="review",
+                    name="Review",
+                    type=StepType.REVIEW,
+                    depends_on=["write"],
+                    review_required=True,
+                    reviewer_role="reviewer",
+                ),
+            ]
+        ),
         **fields,
     )
 
@@ -27,8 +36,9 @@ def test_system_templates_are_shared_and_user_templates_private(db, user_id, mak
     with db.session() as s:
         repo = TemplateRepository(s)
         system = repo.create(_request(), user_id=None, system_key=key)
-        mine = repo.create(_request(name="Mine", category=TemplateCategory.DEVELOPMENT),
-                           user_id=user_id)
+        mine = repo.create(
+            _request(name="Mine", category=TemplateCategory.DEVELOPMENT), user_id=user_id
+        )
     other = make_user()
     with db.session() as s:
         repo = TemplateRepository(s)
@@ -39,8 +49,11 @@ def test_system_templates_are_shared_and_user_templates_private(db, user_id, mak
         theirs = {t.id for t in repo.list(user_id=other)}
         assert system.id in theirs and mine.id not in theirs
         assert mine.id in {t.id for t in repo.list(user_id=user_id)}
-        assert [t.id for t in repo.list(user_id=user_id, category=TemplateCategory.DEVELOPMENT)
-                if t.created_by_user_id == user_id] == [mine.id]
+        assert [
+            t.id
+            for t in repo.list(user_id=user_id, category=TemplateCategory.DEVELOPMENT)
+            if t.created_by_user_id == user_id
+        ] == [mine.id]
         assert repo.find_by_system_key(key) == system
         assert repo.find_by_system_key("no-such-key") is None
     assert mine.template_definition.steps[1].reviewer_role == "reviewer"
@@ -70,28 +83,53 @@ def test_replace_system_installs_once_and_refreshes_in_place(db):
 @pytest.mark.parametrize(
     ("steps", "fields", "field"),
     [
-        ([WorkflowStep(id="a", name="A"), WorkflowStep(id="a", name="A again")], {},
-         "templateDefinition.steps[1].id"),
-        ([WorkflowStep(id="a", name="A", depends_on=["ghost"])], {},
-         "templateDefinition.steps[0].dependsOn[0]"),
-        ([WorkflowStep(id="a", name="A", depends_on=["b"]),
-          WorkflowStep(id="b", name="B", depends_on=["a"])],
-         {"workflow_type": WorkflowType.PARALLEL}, "templateDefinition.steps[1].dependsOn"),
-        ([WorkflowStep(id="a", name="A", review_required=True, reviewer_role="auditor")], {},
-         "templateDefinition.steps[0].reviewerRole"),
-        ([WorkflowStep(id="a", name="A", timeout_minutes=-1)], {},
-         "templateDefinition.steps[0].timeoutMinutes"),
+        (
+            [WorkflowStep(id="a", name="A"), WorkflowStep(id="a", name="A again")],
+            {},
+            "templateDefinition.steps[1].id",
+        ),
+        (
+            [WorkflowStep(id="a", name="A", depends_on=["ghost"])],
+            {},
+            "templateDefinition.steps[0].dependsOn[0]",
+        ),
+        (
+            [
+                WorkflowStep(id="a", name="A", depends_on=["b"]),
+                WorkflowStep(id="b", name="B", depends_on=["a"]),
+            ],
+            {"workflow_type": WorkflowType.PARALLEL},
+            "templateDefinition.steps[1].dependsOn",
+        ),
+        (
+            [WorkflowStep(id="a", name="A", review_required=True, reviewer_role="auditor")],
+            {},
+            "templateDefinition.steps[0].reviewerRole",
+        ),
+        (
+            [WorkflowStep(id="a", name="A", timeout_minutes=-1)],
+            {},
+            "templateDefinition.steps[0].timeoutMinutes",
+        ),
     ],
-    ids=["duplicate-id", "unknown-dependency", "cycle", "reviewer-role-not-required",
-         "timeout-out-of-range"],
+    ids=[
+        "duplicate-id",
+        "unknown-dependency",
+        "cycle",
+        "reviewer-role-not-required",
+        "timeout-out-of-range",
+    ],
 )
 def test_invalid_templates_are_refused_naming_the_field(db, user_id, steps, fields, field):
     with db.session() as s, pytest.raises(InvalidDefinition) as caught:
         TemplateRepository(s).create(_request(steps, **fields), user_id=user_id)
     assert [p.field for p in caught.value.problems] == [field]
     with db.session() as s:
-        assert [t for t in TemplateRepository(s).list(user_id=user_id)
-                if t.created_by_user_id == user_id] == []
+        assert [
+            t
+            for t in TemplateRepository(s).list(user_id=user_id)
+            if t.created_by_user_id == user_id
+        ] == []
 
 
 def test_an_empty_template_is_refused(db, user_id):
@@ -125,9 +163,11 @@ def test_update_usage_and_success_rate(db, user_id, make_workflow, make_executio
     from accord.storage.tables import collaboration_workflows
 
     with db.session() as s:
-        s.execute(update(collaboration_workflows)
-                  .where(collaboration_workflows.c.id == workflow_id)
-                  .values(template_id=template.id))
+        s.execute(
+            update(collaboration_workflows)
+            .where(collaboration_workflows.c.id == workflow_id)
+            .values(template_id=template.id)
+        )
     for status in ("completed", "completed", "failed", "running"):
         make_execution(workflow_id, user_id, status=status)
     with db.session() as s:
