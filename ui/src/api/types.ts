@@ -80,6 +80,7 @@ export interface ProviderInput {
   baseUrl: string | null;
   defaultModel: string;
   apiKey?: string;
+  settings?: Record<string, unknown>;
 }
 
 export interface Agent {

@@ -293,7 +293,7 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
 
       <aside className="builder-side">
         <Card title="Preview">
-          <StepGraph steps={steps} workflowType={draft.workflowType} height={280} />
+          <StepGraph steps={steps} workflowType={draft.workflowType} height={360} vertical />
         </Card>
         <Card title="Check">
           {!touched && problems.length === 0 ? (

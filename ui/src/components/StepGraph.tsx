@@ -1,6 +1,6 @@
 // The steps of a workflow as a graph: a live preview in the builder, and the live state of an
 // execution in the monitor (each node coloured by its status, with the agent working on it).
-import { useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
 import {
   Background,
   Controls,
@@ -59,6 +59,7 @@ function columns(steps: WorkflowStep[], deps: Record<string, string[]>): Record<
 
 interface StepNodeData extends Record<string, unknown> {
   step: WorkflowStep;
+  vertical: boolean;
   view?: StepView;
   agentName?: string;
 }
@@ -74,7 +75,7 @@ function StepNode({ data }: NodeProps<Node<StepNodeData>>) {
       style={colours ? { borderColor: colours.border, background: colours.background } : undefined}
       title={data.view?.error ?? data.view?.summary ?? data.step.description}
     >
-      <Handle type="target" position={Position.Left} />
+      <Handle type="target" position={data.vertical ? Position.Top : Position.Left} />
       <div className="step-node-name">{data.step.name || data.step.id}</div>
       <div className="step-node-meta">
         {data.step.type}
@@ -88,7 +89,7 @@ function StepNode({ data }: NodeProps<Node<StepNodeData>>) {
         </div>
       )}
       {data.agentName && <div className="step-node-agent">{data.agentName}</div>}
-      <Handle type="source" position={Position.Right} />
+      <Handle type="source" position={data.vertical ? Position.Bottom : Position.Right} />
     </div>
   );
 }
@@ -102,9 +103,26 @@ interface StepGraphProps {
   views?: Record<string, StepView>;
   agentNames?: Record<string, string>;
   height?: number;
+  /** Top to bottom (for narrow panels) instead of left to right; by default only on a narrow window. */
+  vertical?: boolean;
 }
 
-export function StepGraph({ steps, workflowType, views, agentNames = {}, height = 320 }: StepGraphProps) {
+/** True while the window is phone-narrow (follows resizes). */
+function useNarrowWindow(): boolean {
+  const query = typeof window !== "undefined" && window.matchMedia ? window.matchMedia("(max-width: 760px)") : null;
+  const [narrow, setNarrow] = useState(query?.matches ?? false);
+  useEffect(() => {
+    if (!query) return;
+    const changed = () => setNarrow(query.matches);
+    query.addEventListener("change", changed);
+    return () => query.removeEventListener("change", changed);
+  }, [query?.media]); // eslint-disable-line react-hooks/exhaustive-deps
+  return narrow;
+}
+
+export function StepGraph({ steps, workflowType, views, agentNames = {}, height = 320, vertical: verticalProp }: StepGraphProps) {
+  const narrow = useNarrowWindow();
+  const vertical = verticalProp ?? narrow;
   const { nodes, edges } = useMemo(() => {
     const deps = effectiveDependencies(steps, workflowType);
     const column = columns(steps, deps);
@@ -117,8 +135,8 @@ export function StepGraph({ steps, workflowType, views, agentNames = {}, height 
       return {
         id: step.id,
         type: "step",
-        position: { x: col * 230, y: row * 120 },
-        data: { step, view, agentName: agentId ? (agentNames[agentId] ?? agentId.slice(0, 8)) : undefined },
+        position: vertical ? { x: row * 210, y: col * 110 } : { x: col * 230, y: row * 120 },
+        data: { step, vertical, view, agentName: agentId ? (agentNames[agentId] ?? agentId.slice(0, 8)) : undefined },
         draggable: false,
         connectable: false,
       };
@@ -132,7 +150,7 @@ export function StepGraph({ steps, workflowType, views, agentNames = {}, height 
       })),
     );
     return { nodes, edges };
-  }, [steps, workflowType, views, agentNames]);
+  }, [steps, workflowType, views, agentNames, vertical]);
 
   if (steps.length === 0) {
     return (
@@ -141,9 +159,11 @@ export function StepGraph({ steps, workflowType, views, agentNames = {}, height 
       </div>
     );
   }
+  // Keyed by the layout: a changed shape remounts the flow, so the view fits it again.
   return (
     <div className="graph" style={{ height }} aria-label="Workflow graph">
       <ReactFlow
+        key={nodes.map((n) => `${n.id}@${n.position.x},${n.position.y}`).join("|")}
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}

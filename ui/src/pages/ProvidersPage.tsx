@@ -12,7 +12,7 @@ const KIND_LABELS: Record<ProviderKind, string> = {
   anthropic: "Anthropic",
 };
 const DEFAULT_MODELS: Record<ProviderKind, string> = {
-  offline: "offline",
+  offline: "accord-offline",
   openai: "gpt-4o-mini",
   openai_compatible: "llama3.1",
   anthropic: "claude-3-5-haiku-latest",
@@ -85,13 +85,20 @@ function ProviderForm({ provider, onSaved, onCancel }: {
 }) {
   const [form, setForm] = useState<ProviderInput>(
     provider
-      ? { name: provider.name, kind: provider.kind, baseUrl: provider.baseUrl, defaultModel: provider.defaultModel }
-      : { name: "", kind: "openai", baseUrl: null, defaultModel: DEFAULT_MODELS.openai },
+      ? { name: provider.name, kind: provider.kind, baseUrl: provider.baseUrl, defaultModel: provider.defaultModel, settings: provider.settings }
+      : { name: "", kind: "openai", baseUrl: null, defaultModel: DEFAULT_MODELS.openai, settings: {} },
   );
   const [apiKey, setApiKey] = useState("");
   const [error, setError] = useState<ApiError>();
   const [saving, setSaving] = useState(false);
   const set = (changes: Partial<ProviderInput>) => setForm((f) => ({ ...f, ...changes }));
+  const setSetting = (key: string, value: number | undefined) =>
+    setForm((f) => {
+      const settings = { ...(f.settings ?? {}) };
+      if (value === undefined) delete settings[key];
+      else settings[key] = value;
+      return { ...f, settings };
+    });
   const needsKey = form.kind === "openai" || form.kind === "anthropic" || form.kind === "openai_compatible";
 
   const submit = async (event: React.FormEvent) => {
@@ -130,6 +137,19 @@ function ProviderForm({ provider, onSaved, onCancel }: {
               onChange={(e) => set({ baseUrl: e.target.value || null })} /></label>
           )}
         </div>
+        {form.kind === "offline" && (
+          <div className="grid-2">
+            <label className="field">Simulated latency (seconds)
+              <input type="number" min={0} step="0.1" value={String(form.settings?.latencySeconds ?? "")} placeholder="0"
+                onChange={(e) => setSetting("latencySeconds", e.target.value === "" ? undefined : Number(e.target.value))} />
+              <span className="hint">Slows each answer down, so a run can be watched step by step.</span>
+            </label>
+            <label className="field">Seed
+              <input type="number" value={String(form.settings?.seed ?? "")} placeholder="Random"
+                onChange={(e) => setSetting("seed", e.target.value === "" ? undefined : Number(e.target.value))} />
+            </label>
+          </div>
+        )}
         {needsKey && (
           <label className="field">API key
             <input type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)}

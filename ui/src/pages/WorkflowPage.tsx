@@ -30,6 +30,7 @@ export function WorkflowPage() {
   const navigate = useNavigate();
   const [tab, setTab] = useState<Tab>("current");
   const [actionError, setActionError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
   const [busy, setBusy] = useState(false);
 
   const workflow = useResource(`wf-${workflowId}`, () => api.get<Workflow>(`/workflows/${workflowId}`));
@@ -128,6 +129,16 @@ export function WorkflowPage() {
     }
   };
 
+  const saveAsTemplate = async () => {
+    setActionError(undefined);
+    try {
+      const template = await api.post<{ name: string }>(`/workflows/${workflowId}/template`);
+      setNotice(`Saved as the template “${template.name}”.`);
+    } catch (e) {
+      setActionError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
   if (workflow.error) return <Page title="Workflow"><ErrorState error={workflow.error} onRetry={workflow.reload} /></Page>;
   if (!workflow.data) return <Page title="Workflow"><Loading what="the workflow" /></Page>;
   const w = workflow.data;
@@ -137,6 +148,7 @@ export function WorkflowPage() {
   const actions = (
     <>
       <Link className="button secondary" to={`/workflows/${w.id}/edit`}>Edit</Link>
+      <button className="button secondary" onClick={saveAsTemplate}>Save as template</button>
       {running && <button className="button secondary" disabled={busy} onClick={() => act("pause")}>Pause</button>}
       {status === "paused" && <button className="button" disabled={busy} onClick={() => act("resume")}>Resume</button>}
       {(running || status === "paused") && <button className="button danger" disabled={busy} onClick={() => act("cancel")}>Cancel</button>}
@@ -156,6 +168,7 @@ export function WorkflowPage() {
       actions={actions}
     >
       {actionError && <div className="error-state" role="alert">{actionError}</div>}
+      {notice && <div className="notice" role="status">{notice} <Link to="/templates">See templates</Link></div>}
       <Card
         title={current ? <>Execution #{current.executionNumber} <StatusBadge status={live!.status} /></> : "No runs yet"}
         actions={current && <span className={`stream stream-${stream}`} title="Live updates">{streamLabel(stream, live!.status)}</span>}

@@ -1,0 +1,167 @@
+"""The browser UI against a real `accord serve` on the offline model, in headless Chromium:
+set up a team, build a workflow (with the server's validation at the right field), run it
+and watch it live, then read its interactions, knowledge and metrics."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+def create_provider_and_agents(page: Page) -> None:
+    page.goto("/providers")
+    expect(page.get_by_text("No providers yet")).to_be_visible()
+    page.get_by_role("button", name="Add a provider").click()
+    page.get_by_label("Name").fill("Offline, slowed down")
+    page.get_by_label("Kind").select_option("offline")
+    page.get_by_label("Simulated latency (seconds)").fill("0.3")
+    page.get_by_label("Seed").fill("7")
+    page.get_by_role("button", name="Create provider").click()
+    row = page.get_by_role("row", name=re.compile("Offline, slowed down"))
+    expect(row).to_contain_text("accord-offline")
+
+    page.goto("/agents")
+    expect(page.get_by_text("No agents yet")).to_be_visible()
+    for name, role, skills in (
+        ("Ada", "developer", "python, api design"),
+        ("Grace", "reviewer", "code review, testing"),
+    ):
+        page.get_by_role("button", name=re.compile("New agent|Create an agent")).first.click()
+        page.get_by_label("Name").fill(name)
+        page.get_by_label("Role").fill(role)
+        page.get_by_label("Skills (comma-separated)").fill(skills)
+        page.get_by_label("Provider").select_option(label="Offline, slowed down · offline")
+        page.get_by_role("button", name="Create agent").click()
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
+
+
+def add_step(page: Page, index: int, name: str) -> None:
+    page.get_by_role("button", name="Add step").click()
+    step = page.get_by_role("group", name=f"Step {index}", exact=True)
+    step.get_by_label("Name").fill(name)
+
+
+def test_team_setup_and_builder_validation(page: Page, shot) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Workflows")).to_be_visible()
+    expect(page.get_by_role("link", name="Create an agent")).to_be_visible()
+    shot(page, "01-first-visit")
+
+    create_provider_and_agents(page)
+    shot(page, "02-agents")
+
+    page.goto("/workflows/new")
+    page.get_by_label("Name").first.fill("Feature delivery")
+    page.get_by_label("Description").fill("Plan, build and document a small feature.")
+    page.get_by_label("Ada").check()
+    page.get_by_label("Grace").check()
+    page.get_by_label("Coordinator").select_option(label="Ada · developer")
+    add_step(page, 1, "Plan the feature")
+    add_step(page, 2, "Build it")
+    add_step(page, 3, "Document it")
+    build = page.get_by_role("group", name="Step 2", exact=True)
+    build.get_by_label("Another agent reviews this step").check()
+    build.get_by_label("Reviewer role").fill("designer")
+
+    # The server's compiler rejects the reviewer role, and the message sits at that field.
+    reviewer_field = page.locator('[data-field="configuration.steps[1].reviewerRole"]')
+    expect(reviewer_field).to_contain_text("no participant has it")
+    expect(build.get_by_label("Reviewer role")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("group", name="Step 1", exact=True)).not_to_contain_text(
+        "no participant has it"
+    )
+    expect(page.get_by_test_id("step-node-step-3")).to_be_visible()
+    shot(page, "03-builder-validation", full_page=True)
+
+    build.get_by_label("Reviewer role").fill("reviewer")
+    expect(page.get_by_text("No problems found.")).to_be_visible()
+    page.get_by_role("button", name="Create workflow").click()
+    expect(page.get_by_role("heading", name="Feature delivery")).to_be_visible()
+    expect(page.get_by_text("This workflow has not run yet")).to_be_visible()
+    assert page.page_errors == []  # type: ignore[attr-defined]
+
+
+def test_run_is_watched_live_with_every_tab(page: Page, shot) -> None:
+    page.goto("/workflows")
+    page.get_by_role("link", name="Feature delivery").click()
+    expect(page.get_by_text("This workflow has not run yet")).to_be_visible()
+    # Marks this document: if anything reloaded the page, the mark would be gone.
+    page.evaluate("window.__sameDocument = true")
+
+    page.get_by_role("button", name="Start").first.click()
+    expect(page).to_have_url(re.compile(r"/executions/"))
+    expect(page.get_by_role("heading", name=re.compile("Execution #1"))).to_be_visible()
+
+    # The graph follows the run: some step is seen running, then every step completes.
+    expect(page.locator('[data-status="running"]').first).to_be_visible(timeout=30_000)
+    shot(page, "04-monitor-running")
+    for step_id in ("step-1", "step-2", "step-3"):
+        expect(page.get_by_test_id(f"step-node-{step_id}")).to_have_attribute(
+            "data-status", "completed", timeout=90_000
+        )
+    expect(page.get_by_test_id("progress-text")).to_contain_text("3/3 completed")
+    expect(page.get_by_role("heading", name=re.compile("Execution #1"))).to_contain_text(
+        "completed"
+    )
+    assert page.evaluate("window.__sameDocument") is True
+
+    # Current execution: each step's result rendered from markdown, with the agent's name.
+    result = page.get_by_test_id("result-step-2")
+    expect(result).to_contain_text(re.compile("Ada|Grace"))
+    expect(result.locator(".markdown")).not_to_be_empty()
+    shot(page, "05-monitor-completed", full_page=True)
+
+    page.get_by_role("tab", name=re.compile("Interactions")).click()
+    rows = page.get_by_test_id("interaction")
+    expect(rows.first).to_be_visible()
+    total = rows.count()
+    page.get_by_label("Filter by type").select_option("task_delegation")
+    expect(rows.first).to_contain_text("Delegation")
+    assert rows.count() <= total
+    for i in range(rows.count()):
+        expect(rows.nth(i).locator(".badge").first).to_have_text("Delegation")
+    page.get_by_label("Filter by type").select_option("")
+    shot(page, "06-interactions", full_page=True)
+
+    page.get_by_role("tab", name=re.compile("Knowledge")).click()
+    entries = page.get_by_test_id("knowledge")
+    expect(entries.first).to_be_visible()
+    title = entries.first.locator(".knowledge-head .strong").inner_text()
+    shot(page, "07-knowledge", full_page=True)
+    page.get_by_label("Search knowledge").fill(title.split()[0])
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(entries.first).to_be_visible()
+    expect(page.get_by_test_id("knowledge").filter(has_text=title).first).to_be_visible()
+
+    page.get_by_role("tab", name="Metrics").click()
+    per_agent = page.get_by_role("table", name="Usage per agent")
+    expect(per_agent).to_contain_text(re.compile("Ada|Grace"))
+    shot(page, "08-metrics")
+
+    page.get_by_role("tab", name="History").click()
+    expect(page.get_by_role("table", name="Execution history")).to_contain_text("#1")
+
+    page.get_by_role("button", name="Run again").click()
+    expect(page.get_by_role("heading", name=re.compile("Execution #2"))).to_be_visible()
+    for step_id in ("step-1", "step-2", "step-3"):
+        expect(page.get_by_test_id(f"step-node-{step_id}")).to_have_attribute(
+            "data-status", "completed", timeout=90_000
+        )
+    assert page.page_errors == []  # type: ignore[attr-defined]
+
+
+def test_narrow_window_keeps_the_monitor_readable(page: Page, shot) -> None:
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/workflows")
+    page.get_by_role("link", name="Feature delivery").click()
+    expect(page.get_by_test_id("step-node-step-1")).to_be_visible()
+    # The navigation folds into a menu button, and the page does not scroll sideways.
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    page.get_by_role("button", name="Menu").click()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    shot(page, "09-narrow", full_page=True)
