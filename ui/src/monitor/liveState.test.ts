@@ -50,11 +50,34 @@ describe("live execution state", () => {
     expect(applyEvent(s, started)).toBe(s);
   });
 
-  it("takes progress figures from execution.progress", () => {
-    const s = applyEvent(fromSnapshot(execution([]), ["a", "b"]),
-      event("execution.progress", null, { completed: 1, skipped: 0, failed: 0, total: 2, currentStepId: "b" }));
-    expect(s.progress.completed).toBe(1);
+  it("never steps backwards when the stream replays a run the snapshot already shows", () => {
+    const snapshot = { ...execution([run("a", 2, "completed", { summary: "second try" }), run("b", 1, "completed")]), status: "completed" as const };
+    let s = fromSnapshot(snapshot, ["a", "b"]);
+    const replay = [
+      event("execution.status", null, { status: "running", previous: "pending" }),
+      event("step.started", "a", { attempt: 1, agentId: "ada" }),
+      event("step.failed", "a", { attempt: 1, error: "timeout", willRetry: true }),
+      event("step.started", "a", { attempt: 2, agentId: "ada" }),
+      event("step.completed", "a", { attempt: 2, agentId: "ada", summary: "second try" }),
+      event("step.started", "b", { attempt: 1, agentId: "grace" }),
+    ];
+    for (const e of replay) {
+      s = applyEvent(s, e);
+      expect(s.status).toBe("completed");
+      expect(s.steps.a).toMatchObject({ status: "completed", attempt: 2 });
+      expect(s.steps.b.status).toBe("completed");
+    }
+    // A review sending step b back starts a new attempt, which does show.
+    s = applyEvent(s, event("step.retrying", "b", { attempt: 1, nextAttempt: 2, reason: "review feedback" }));
+    s = applyEvent(s, event("step.started", "b", { attempt: 2, agentId: "grace" }));
+    expect(s.steps.b).toMatchObject({ status: "running", attempt: 2 });
+  });
+
+  it("takes the total and the current step from execution.progress", () => {
+    const s = applyEvent(fromSnapshot(execution([run("a", 1, "completed")]), ["a", "b"]),
+      event("execution.progress", null, { completed: 1, skipped: 0, failed: 0, total: 3, currentStepId: "b" }));
+    expect(s.progress).toEqual({ completed: 1, skipped: 0, failed: 0, total: 3 });
     expect(s.currentStepId).toBe("b");
-    expect(percent(s.progress)).toBe(50);
+    expect(percent(s.progress)).toBe(33);
   });
 });

@@ -91,31 +91,49 @@ const text = (value: unknown): string | null => (typeof value === "string" ? val
 const num = (value: unknown, fallback: number): number =>
   typeof value === "number" ? value : fallback;
 
-/** The state after one event; events already applied (by id) change nothing. */
+const RANK: Record<StepStatus, number> = {
+  waiting: 0,
+  running: 1,
+  retrying: 2,
+  completed: 3,
+  failed: 3,
+  skipped: 3,
+  cancelled: 3,
+};
+const FINISHED: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "cancelled"]);
+
+/**
+ * The state after one event. An execution's stream replays it from its first event, so an
+ * event older than what the snapshot already shows (an earlier attempt, or an earlier stage
+ * of the same attempt) changes nothing: the view never steps backwards. Repeats are ignored.
+ */
 export function applyEvent(state: LiveExecution, event: ExecutionEvent): LiveExecution {
   if (event.id <= state.lastEventId) return state;
   const next: LiveExecution = { ...state, lastEventId: event.id };
   const d = event.data;
   const stepId = event.stepId;
   const step = stepId ? (state.steps[stepId] ?? { ...EMPTY_STEP }) : undefined;
-  const setStep = (changes: Partial<StepView>) => {
+  const setStep = (changes: Partial<StepView> & { status: StepStatus }) => {
     if (!stepId || !step) return;
+    const attempt = changes.attempt ?? step.attempt;
+    const older = attempt < step.attempt || (attempt === step.attempt && RANK[changes.status] < RANK[step.status]);
+    if (older) return;
     next.steps = { ...state.steps, [stepId]: { ...step, ...changes } };
     next.progress = countProgress(next.steps, Math.max(state.progress.total, Object.keys(next.steps).length));
   };
 
   switch (event.kind) {
-    case "execution.status":
-      next.status = (text(d.status) as ExecutionStatus | null) ?? state.status;
-      next.errorMessage = text(d.errorMessage) ?? (next.status === "failed" ? state.errorMessage : null);
+    case "execution.status": {
+      const status = text(d.status) as ExecutionStatus | null;
+      // A finished execution never runs again ("run again" starts a new one).
+      if (!status || (FINISHED.has(state.status) && !FINISHED.has(status))) return next;
+      next.status = status;
+      next.errorMessage = text(d.errorMessage) ?? (status === "failed" ? state.errorMessage : null);
       break;
+    }
     case "execution.progress":
-      next.progress = {
-        completed: num(d.completed, state.progress.completed),
-        skipped: num(d.skipped, state.progress.skipped),
-        failed: num(d.failed, state.progress.failed),
-        total: num(d.total, state.progress.total),
-      };
+      // Counts come from the steps' own events; the total and the current step from here.
+      next.progress = { ...state.progress, total: num(d.total, state.progress.total) };
       next.currentStepId = text(d.currentStepId);
       break;
     case "step.started":
@@ -139,12 +157,13 @@ export function applyEvent(state: LiveExecution, event: ExecutionEvent): LiveExe
     case "step.failed":
       setStep({
         status: d.willRetry ? "retrying" : "failed",
+        attempt: num(d.attempt, step?.attempt ?? 1),
         agentId: text(d.agentId) ?? step?.agentId ?? null,
         error: text(d.error),
       });
       break;
     case "step.retrying":
-      setStep({ status: "retrying", reason: text(d.reason) });
+      setStep({ status: "retrying", attempt: num(d.attempt, step?.attempt ?? 1), reason: text(d.reason) });
       break;
     case "step.skipped":
       setStep({ status: "skipped", reason: text(d.reason) });
