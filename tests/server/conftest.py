@@ -10,11 +10,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 
+from accord.domain.ports import StepPerformer
+from accord.engine.testing import LatencyPerformer
 from accord.server.app import create_app
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
@@ -47,11 +50,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_live_server(settings: ServerSettings) -> tuple[uvicorn.Server, threading.Thread]:
+def start_live_server(
+    settings: ServerSettings, performer: StepPerformer | None = None
+) -> tuple[uvicorn.Server, threading.Thread]:
+    app = create_app(settings, performer=performer)
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
-        )
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -63,10 +67,13 @@ def start_live_server(settings: ServerSettings) -> tuple[uvicorn.Server, threadi
     return server, thread
 
 
-def _live_server(url: str, **settings: object) -> Iterator[LiveServer]:
+def _live_server(
+    url: str, performer: StepPerformer | None = None, **settings: Any
+) -> Iterator[LiveServer]:
     port = free_port()
     server, thread = start_live_server(
-        ServerSettings(database_url=url, port=port, run_engine=False, **settings)
+        ServerSettings(database_url=url, port=port, run_engine=performer is not None, **settings),
+        performer,
     )
     db = Database(url)
     try:
@@ -92,6 +99,20 @@ def any_live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
         yield request.getfixturevalue("live_server")
     else:
         yield from _live_server(request.getfixturevalue("postgres_url"))
+
+
+SLOW_STEP_S = 1.5
+"""How long the step called `slow` takes in `engine_server`, long enough to act on it."""
+
+
+@pytest.fixture(scope="module")
+def engine_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The server running executions in-process with the engine's test performer, on a
+    database of its own. Module-scoped: DBOS allows one engine per process, so it must be
+    stopped before another module's engine starts."""
+    state = tmp_path_factory.mktemp("engine")
+    performer = LatencyPerformer(latency_s=0.05, hang={"slow": SLOW_STEP_S})
+    yield from _live_server(f"sqlite:///{state / 'accord.db'}", performer, state_dir=state)
 
 
 def make_user(server: LiveServer, name: str = "User") -> ApiUser:

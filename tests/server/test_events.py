@@ -1,5 +1,6 @@
 """Live events over SSE, fed from the event log whoever writes it."""
 
+import itertools
 import json
 import threading
 import time
@@ -11,23 +12,23 @@ from accord.server.event_feed import SettledHorizon
 from server.conftest import ApiUser, LiveServer, append_event, insert_execution, make_user
 
 
-def read_frames(response: httpx.Response, count: int) -> list[dict]:
-    """The first `count` SSE events of a streaming response, parsed."""
-    frames: list[dict] = []
+def iter_frames(response: httpx.Response) -> Iterator[dict]:
+    """The SSE events of a streaming response as they arrive, parsed (comments skipped)."""
     current: dict = {}
     for line in response.iter_lines():
         if line.startswith(":"):
             continue
         if not line:
             if current:
-                frames.append(current)
+                yield current
                 current = {}
-                if len(frames) == count:
-                    return frames
             continue
         key, _, value = line.partition(": ")
         current[key] = value
-    return frames
+
+
+def read_frames(response: httpx.Response, count: int) -> list[dict]:
+    return list(itertools.islice(iter_frames(response), count))
 
 
 def stream(user: ApiUser, path: str, last_event_id: int | None = None) -> Iterator[httpx.Response]:

@@ -23,8 +23,8 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def fuzz_user(live_server: LiveServer) -> ApiUser:
-    return make_user(live_server, "Fuzz")
+def fuzz_user(engine_server: LiveServer) -> ApiUser:
+    return make_user(engine_server, "Fuzz")
 
 
 # The document the server serves (`/openapi.json`) is `app.openapi()`; loading it here lets
@@ -40,9 +40,9 @@ schema = schemathesis.openapi.from_dict(create_app().openapi()).exclude(path_reg
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_the_api_keeps_to_its_schema(case, fuzz_user: ApiUser, live_server: LiveServer) -> None:
+def test_the_api_keeps_to_its_schema(case, fuzz_user: ApiUser, engine_server: LiveServer) -> None:
     case.call_and_validate(
-        base_url=live_server.base_url,
+        base_url=engine_server.base_url,
         headers={"Authorization": f"Bearer {fuzz_user.token}"},
         checks=CHECKS,
     )

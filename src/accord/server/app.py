@@ -11,10 +11,20 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
+from accord.domain.ports import StepPerformer
+from accord.engine.service import Engine
 from accord.server import browser
 from accord.server.auth import ensure_local_user
 from accord.server.errors import install_error_handlers
-from accord.server.routes import agents, events, me, providers, tokens, workflows
+from accord.server.routes import (
+    agents,
+    events,
+    executions,
+    me,
+    providers,
+    tokens,
+    workflows,
+)
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
 
@@ -30,16 +40,36 @@ def _prepare_database(settings: ServerSettings) -> Database:
     return db
 
 
-def create_app(settings: ServerSettings | None = None) -> FastAPI:
+def _default_performer(db: Database) -> StepPerformer:
+    """The agent team, on each agent's provider (the offline model when it has none)."""
+    from accord.team.runtime import AgentTeam
+
+    return AgentTeam(db)
+
+
+def create_app(
+    settings: ServerSettings | None = None, *, performer: StepPerformer | None = None
+) -> FastAPI:
+    """`performer` does the steps of executions this process runs (default: the agent team;
+    tests pass the engine's `LatencyPerformer`)."""
     settings = settings or ServerSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = await to_thread.run_sync(_prepare_database, settings)
         app.state.db = db
+        app.state.engine = None
         try:
+            if settings.run_engine:
+                engine = Engine(
+                    db, performer or _default_performer(db), state_dir=settings.state_dir
+                )
+                await engine.start()
+                app.state.engine = engine
             yield
         finally:
+            if app.state.engine is not None:
+                await app.state.engine.stop()
             db.dispose()
 
     app = FastAPI(
@@ -54,7 +84,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (me, tokens, providers, agents, workflows, events):
+    for module in (me, tokens, providers, agents, workflows, executions, events):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(browser.router)

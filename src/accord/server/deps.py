@@ -8,7 +8,8 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import User
-from accord.domain.errors import Unauthorized
+from accord.domain.errors import AccordError, Unauthorized
+from accord.engine.service import Engine
 from accord.server.auth import SESSION_COOKIE
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
@@ -23,6 +24,18 @@ _cookie = APIKeyCookie(
 )
 
 
+class EngineNotRunning(AccordError):
+    """This server was started without an engine (API only), so it cannot run executions."""
+
+    code = "engine_not_running"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This server does not run executions (it was started without the engine); "
+            "start it with the engine, or use `accord run`."
+        )
+
+
 def get_database(request: Request) -> Database:
     return request.app.state.db
 
@@ -31,7 +44,16 @@ def get_settings(request: Request) -> ServerSettings:
     return request.app.state.settings
 
 
+def get_engine(request: Request) -> Engine:
+    """The engine that runs executions in this process."""
+    engine = request.app.state.engine
+    if engine is None:
+        raise EngineNotRunning()
+    return engine
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 
 

@@ -11,7 +11,8 @@ from pydantic import Field
 
 from accord.domain.agent import ApiToken, ModelPrice
 from accord.domain.base import CamelModel
-from accord.domain.enums import ProviderKind
+from accord.domain.enums import ProviderKind, TriggerReason
+from accord.domain.execution import StepRun, WorkflowExecution
 
 
 class ErrorProblem(CamelModel):
@@ -109,3 +110,24 @@ class ValidationReport(CamelModel):
 
     valid: bool
     problems: list[ErrorProblem] = Field(default_factory=list)
+
+
+class ExecutionStart(CamelModel):
+    trigger_reason: TriggerReason = TriggerReason.MANUAL
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    """Shared context every step of the execution sees."""
+
+
+class ExecutionDetail(WorkflowExecution):
+    """An execution with every step attempt, oldest first."""
+
+    step_runs: list[StepRun] = Field(default_factory=list)
+
+
+class AnswerRequest(CamelModel):
+    message: str = Field(min_length=1, max_length=20_000)
+    data: Any = None
+
+
+class ValidationRequest(CamelModel):
+    agent_id: str = Field(min_length=1)

@@ -17,6 +17,9 @@ class ServerSettings:
     run_engine: bool = True
     """Run executions in this process (embedded mode). Off for an API-only process whose
     executions are run by `accord worker` processes."""
+    state_dir: Path | None = None
+    """Where the engine keeps its executor ID and (on SQLite) DBOS's system database; None:
+    the user's data directory."""
     event_poll_seconds: float = 0.15
     """How often a live event stream looks for new rows in `execution_events`."""
     event_gap_grace_seconds: float = 2.0

@@ -1,0 +1,127 @@
+"""Executions over HTTP with the engine running in the server: start, watch, control."""
+
+import json
+import time
+
+import pytest
+
+from server.conftest import ApiUser, LiveServer, make_user
+from server.test_events import iter_frames
+
+TERMINAL = {"completed", "failed", "cancelled"}
+
+
+@pytest.fixture
+def user(engine_server: LiveServer) -> ApiUser:
+    return make_user(engine_server)
+
+
+def team_workflow(user: ApiUser, *step_ids: str) -> dict:
+    agent = user.api.post("/agents", json={"name": "Ada", "role": "developer"}).json()
+    steps, previous = [], []
+    for step_id in step_ids:
+        steps.append({"id": step_id, "name": step_id.title(), "dependsOn": previous})
+        previous = [step_id]
+    response = user.api.post(
+        "/workflows",
+        json={
+            "name": "Pipeline",
+            "description": "",
+            "participatingAgents": [agent["id"]],
+            "configuration": {"steps": steps},
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def wait_for(user: ApiUser, execution_id: str, statuses: set[str], timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        execution = user.api.get(f"/executions/{execution_id}").json()
+        if execution["status"] in statuses:
+            return execution
+        time.sleep(0.05)
+    raise AssertionError(f"execution stayed {execution['status']}")
+
+
+def test_an_execution_runs_to_completion_and_shows_its_attempts(user: ApiUser) -> None:
+    wf = team_workflow(user, "plan", "build")
+    started = user.api.post(f"/workflows/{wf['id']}/executions", json={})
+    assert started.status_code == 201, started.text
+    execution = started.json()
+    assert execution["workflowId"] == wf["id"] and execution["executionNumber"] == 1
+
+    done = wait_for(user, execution["id"], TERMINAL)
+    assert done["status"] == "completed"
+    assert [(r["stepId"], r["status"], r["attempt"]) for r in done["stepRuns"]] == [
+        ("plan", "completed", 1),
+        ("build", "completed", 1),
+    ]
+    assert set(done["stepResults"]) == {"plan", "build"}
+    listed = user.api.get(f"/workflows/{wf['id']}/executions").json()
+    assert [e["id"] for e in listed] == [execution["id"]]
+
+
+def test_the_event_stream_shows_a_running_execution_live(user: ApiUser) -> None:
+    wf = team_workflow(user, "slow", "after")
+    execution = user.api.post(f"/workflows/{wf['id']}/executions").json()
+    kinds: list[str] = []
+    with user.api.stream("GET", f"/executions/{execution['id']}/events") as response:
+        for frame in iter_frames(response):
+            kinds.append(frame["event"])
+            if frame["event"] == "step.started" and len(kinds) < 4:
+                # Live: the first step has started and the execution has not finished.
+                current = user.api.get(f"/executions/{execution['id']}").json()
+                assert current["status"] == "running"
+            status = json.loads(frame["data"])["data"].get("status")
+            if frame["event"] == "execution.status" and status in TERMINAL:
+                assert status == "completed"
+                break
+    assert kinds.count("step.started") == 2 and kinds.count("step.completed") == 2
+
+
+def test_pause_resume_cancel_and_run_again(user: ApiUser) -> None:
+    wf = team_workflow(user, "slow", "after")
+    execution = user.api.post(f"/workflows/{wf['id']}/executions").json()
+    path = f"/executions/{execution['id']}"
+
+    paused = user.api.post(f"{path}/pause")
+    assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    again = user.api.post(f"{path}/pause")
+    assert again.status_code == 409
+    error = again.json()["error"]
+    assert error["code"] == "illegal_transition" and error["details"]["current"] == "paused"
+
+    assert user.api.post(f"{path}/resume").json()["status"] == "running"
+    assert user.api.post(f"{path}/cancel").json()["status"] == "cancelled"
+    late = user.api.post(f"{path}/resume")
+    assert late.status_code == 409 and late.json()["error"]["details"]["current"] == "cancelled"
+
+    rerun = user.api.post(f"{path}/rerun")
+    assert rerun.status_code == 201
+    second = rerun.json()
+    assert second["executionNumber"] == 2 and second["id"] != execution["id"]
+    assert wait_for(user, second["id"], TERMINAL)["status"] == "completed"
+    assert [
+        e["executionNumber"] for e in user.api.get(f"/workflows/{wf['id']}/executions").json()
+    ] == [2, 1]
+
+
+def test_another_users_executions_are_not_found(engine_server: LiveServer, user: ApiUser) -> None:
+    wf = team_workflow(user, "plan")
+    execution = user.api.post(f"/workflows/{wf['id']}/executions").json()
+    wait_for(user, execution["id"], TERMINAL)
+    intruder = make_user(engine_server, "Mallory")
+    for method, path in [
+        ("POST", f"/workflows/{wf['id']}/executions"),
+        ("GET", f"/workflows/{wf['id']}/executions"),
+        ("GET", f"/executions/{execution['id']}"),
+        ("POST", f"/executions/{execution['id']}/pause"),
+        ("POST", f"/executions/{execution['id']}/rerun"),
+        ("GET", f"/executions/{execution['id']}/interactions"),
+        ("GET", f"/executions/{execution['id']}/events"),
+    ]:
+        response = intruder.api.request(method, path)
+        assert response.status_code == 404, (method, path, response.text)
+    assert len(user.api.get(f"/workflows/{wf['id']}/executions").json()) == 1
