@@ -58,7 +58,6 @@ class Attempt:
     """The workflow's participants that exist, by ID, in participation order."""
     output_retries: int
     usage: Usage = field(default_factory=Usage)
-    delegations: int = 0
 
     @property
     def coordination(self) -> Coordination:

@@ -42,6 +42,7 @@ from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
 from accord.storage.repositories.step_runs import StepRunRepository
+from accord.storage.repositories.templates import TemplateRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 
 _FINISHED = (StepRunStatus.COMPLETED, StepRunStatus.FAILED)
@@ -152,3 +153,18 @@ def workflow_metrics(session: Session, workflow_id: str, *, user_id: str) -> Col
         user_id=user_id,
         execution_ids=[e.id for e in executions if e.parent_execution_id is None],
     )
+
+
+def record_finished_execution(session: Session, execution_id: str) -> CollaborationMetrics:
+    """Keep the aggregates current when an execution ends: its workflow's
+    `collaborationMetrics` (over all its runs) and its template's `success_rate`."""
+    executions = ExecutionRepository(session)
+    execution = executions.get(execution_id)
+    user_id = executions.owner(execution_id)
+    metrics = workflow_metrics(session, execution.workflow_id, user_id=user_id)
+    workflows = WorkflowRepository(session)
+    workflows.set_metrics(execution.workflow_id, metrics)
+    template_id = workflows.get(execution.workflow_id, user_id=user_id).template_id
+    if template_id is not None:
+        TemplateRepository(session).refresh_success_rate(template_id)
+    return metrics

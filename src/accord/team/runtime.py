@@ -2,7 +2,6 @@
 
 `assign` picks who does the step (see `assignment`). `perform` then runs the step:
 - a `decision` step is decided by the team (see `decisions`);
-- a step with a `subWorkflowId` runs that workflow as a child execution;
 - any other step goes to the agent's model with a prompt built from the agent, the team,
   the step, the results it builds on, the relevant team knowledge and a reviewer's
   feedback; the answer must validate as a `StepResult` (invalid output is retried with the
@@ -124,8 +123,6 @@ class AgentTeam:
         ctx = attempt.ctx
         if ctx.step.type is StepType.DECISION:
             result = await decide(attempt)
-        elif ctx.step.sub_workflow_id:
-            result = await self._run_sub_workflow(attempt, ctx.step.sub_workflow_id)
         else:
             result = await self._run_agent(attempt)
         if ctx.step.review_required and ctx.step.type is not StepType.DECISION:
@@ -168,20 +165,6 @@ class AgentTeam:
                 feedback=ctx.feedback,
                 inputs=ctx.execution_context.get("inputs") or {},
             ),
-        )
-
-    async def _run_sub_workflow(self, attempt: Attempt, workflow_id: str) -> StepResult:
-        ctx = attempt.ctx
-        child = await ctx.children.run_workflow(
-            workflow_id,
-            inputs={"parentStepId": ctx.step.id, "dependencyResults": dict(ctx.dependency_results)},
-        )
-        if child.status != "completed":
-            raise AccordError(f"sub-workflow {workflow_id} {child.status}: {child.error}")
-        return StepResult(
-            summary=f"Sub-workflow {workflow_id} completed.",
-            output=_as_text(child.final_output),
-            data={"childExecutionId": child.execution_id},
         )
 
     async def _share_insights(self, attempt: Attempt, result: StepResult) -> None:
@@ -228,9 +211,3 @@ def _retrieve(attempt: Attempt, session: Session) -> list[dict[str, Any]]:
 def _agent_name(attempt: Attempt) -> str:
     agent = attempt.team.get(attempt.ctx.agent_id or "")
     return agent.name if agent else "the agent"
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, dict) and isinstance(value.get("output"), str):
-        return value["output"] or "(empty)"
-    return str(value) if value not in (None, "") else "(no output)"

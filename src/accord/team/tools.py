@@ -270,7 +270,7 @@ class CollaborationTools:
         self, to: str, title: str, instructions: str, expected_output: str
     ) -> str:
         """Hand a self-contained sub-task to a teammate; it runs as its own small execution
-        and you get its result back.
+        and you get its result back (the engine bounds how deep and how many).
 
         Args:
             to: the teammate's name.
@@ -279,19 +279,7 @@ class CollaborationTools:
             expected_output: what to hand back.
         """
         ctx = self.attempt.ctx
-        limits = self.attempt.constraints
         mate = self._teammate(to)
-        if ctx.depth + 1 > limits.max_depth:
-            raise ModelRetry(
-                f"Sub-tasks may nest {limits.max_depth} deep "
-                "(constraints.maxDepth); do this part yourself."
-            )
-        if self.attempt.delegations >= limits.max_fan_out:
-            raise ModelRetry(
-                f"This step already delegated {limits.max_fan_out} sub-tasks "
-                "(constraints.maxFanOut); do the rest yourself."
-            )
-        self.attempt.delegations += 1
         record = await self.attempt.write(
             "tool:delegate_task",
             lambda records: self._interaction(
