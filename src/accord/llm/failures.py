@@ -6,6 +6,7 @@ agent's own give-ups (output that never validated), into one `ModelFailure` with
 says what happened and what to check. Callers outside `llm/` only ever see `ModelFailure`.
 """
 
+from pydantic import ValidationError
 from pydantic_ai.exceptions import (
     ModelAPIError,
     ModelAuthenticationError,
@@ -117,5 +118,12 @@ def _unexpected_behaviour(error: UnexpectedModelBehavior) -> str:
 
 
 def _last_validation_error(error: BaseException) -> str:
+    """The last validation error, one `field: problem` per fault, without pydantic's URLs."""
     cause = error.__cause__
+    if isinstance(cause, ValidationError):
+        faults = "; ".join(
+            f"{'.'.join(str(p) for p in fault['loc']) or 'answer'}: {fault['msg']}"
+            for fault in cause.errors()
+        )
+        return f"; last error: {faults}"
     return f"; last error: {cause}" if cause is not None else ""

@@ -140,9 +140,9 @@ class ScriptedModelServer:
             case "drop" if body.get("stream"):
                 events = list(self.reply_events(Reply(text="cut short " * 20), body))
                 self._start_events(handler)
-                handler.wfile.write(b"".join(events[: len(events) // 2]))
-                handler.wfile.flush()
-                _drop(handler)
+                for event in events[: len(events) // 2]:
+                    _write_chunk(handler, event)
+                _drop(handler)  # before the last chunk: the client sees a broken stream
             case "drop":
                 payload = json.dumps(self.reply_body(Reply(text="cut short"), body)).encode()
                 handler.send_response(200)
@@ -154,8 +154,8 @@ class ScriptedModelServer:
                 _drop(handler)
             case "malformed_json" if body.get("stream"):
                 self._start_events(handler)
-                handler.wfile.write(b"event: message_start\ndata: {this is not json\n\n")
-                handler.close_connection = True
+                _write_chunk(handler, b"event: message_start\ndata: {this is not json\n\n")
+                _write_chunk(handler, b"")
             case "malformed_json":
                 payload = b'{"id": "broken", "choices": [ this is not json'
                 handler.send_response(200)
@@ -169,7 +169,7 @@ class ScriptedModelServer:
         handler.send_response(200)
         handler.send_header("content-type", "text/event-stream")
         handler.send_header("cache-control", "no-cache")
-        handler.send_header("connection", "close")
+        handler.send_header("transfer-encoding", "chunked")
         handler.end_headers()
 
     def _send_reply(
@@ -178,9 +178,8 @@ class ScriptedModelServer:
         if body.get("stream"):
             self._start_events(handler)
             for event in self.reply_events(reply, body):
-                handler.wfile.write(event)
-                handler.wfile.flush()
-            handler.close_connection = True
+                _write_chunk(handler, event)
+            _write_chunk(handler, b"")
             return
         self._send_json(handler, 200, self.reply_body(reply, body))
 
@@ -206,6 +205,12 @@ def sse(data: dict[str, Any] | str, event: str | None = None) -> bytes:
     text = data if isinstance(data, str) else json.dumps(data)
     prefix = f"event: {event}\n" if event else ""
     return f"{prefix}data: {text}\n\n".encode()
+
+
+def _write_chunk(handler: BaseHTTPRequestHandler, data: bytes) -> None:
+    """One chunk of a chunked body; the empty chunk ends the body."""
+    handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+    handler.wfile.flush()
 
 
 def _drop(handler: BaseHTTPRequestHandler) -> None:

@@ -1,0 +1,144 @@
+"""Provider faults against real local HTTP servers: retried with backoff, then a clear failure.
+
+Every test runs against both fake vendor servers, through the real OpenAI and Anthropic SDK
+clients that `build_model` configures.
+"""
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from pydantic_ai import Agent
+
+from accord.domain.enums import ProviderKind
+from accord.domain.errors import ModelFailure
+from accord.domain.step_result import StepResult
+from accord.llm.models import build_model
+from accord.llm.retrying import RetryPolicy
+from accord.llm.testing import FakeAnthropicServer, FakeOpenAIServer, Fault, Reply
+from accord.llm.testing._http import ScriptedModelServer
+from tests.llm.conftest import make_provider
+
+FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.01)
+ANSWER = Reply.output({"summary": "Done.", "output": "# Report\nAll good."})
+SERVERS = {
+    "openai": (FakeOpenAIServer, ProviderKind.OPENAI_COMPATIBLE, "gpt-4o-mini"),
+    "anthropic": (FakeAnthropicServer, ProviderKind.ANTHROPIC, "claude-haiku-4-5"),
+}
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def server(request: pytest.FixtureRequest) -> Iterator[ScriptedModelServer]:
+    server_class, _, _ = SERVERS[request.param]
+    with server_class() as running:
+        yield running
+
+
+def agent_for(server: ScriptedModelServer, policy: RetryPolicy = FAST, **settings: object) -> Agent:
+    _, kind, model_name = SERVERS[server.vendor]
+    provider = make_provider(
+        kind, base_url=server.base_url, default_model=model_name, timeoutSeconds=0.3, **settings
+    )
+    model = build_model(provider, api_key="test-key", retry=policy)
+    return Agent(model, output_type=StepResult)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.http_status(429, retry_after=0.01),
+        Fault.http_status(500),
+        Fault.http_status(503),
+        Fault.http_status(529),
+        Fault.delay(1.0),
+        Fault.dropped_connection(),
+        Fault.malformed_json(),
+    ],
+    ids=["429", "500", "503", "529-overloaded", "timeout", "dropped", "malformed-json"],
+)
+async def test_a_transient_fault_is_retried_and_the_call_succeeds(
+    server: ScriptedModelServer, fault: Fault
+) -> None:
+    server.add(fault, fault, ANSWER)
+
+    result = await agent_for(server).run("Write the report.")
+
+    assert result.output.output == "# Report\nAll good."
+    assert len(server.requests) == 3
+
+
+async def test_retry_after_is_honoured(server: ScriptedModelServer) -> None:
+    server.add(Fault.http_status(429, retry_after=0.3), ANSWER)
+    started = time.monotonic()
+
+    await agent_for(server).run("Write the report.")
+
+    assert time.monotonic() - started >= 0.3
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        (Fault.http_status(500), "server error (HTTP 500)"),
+        (Fault.http_status(503), "unavailable or overloaded (HTTP 503)"),
+        (Fault.http_status(429, retry_after=0.01), "rate limited (HTTP 429)"),
+        (Fault.delay(1.0), "timed out"),
+        (Fault.dropped_connection(), "connection failed or was dropped"),
+        (Fault.malformed_json(), "could not be used"),
+    ],
+    ids=["500", "503", "429", "timeout", "dropped", "malformed-json"],
+)
+async def test_past_the_retry_bound_the_call_fails_with_a_clear_message(
+    server: ScriptedModelServer, fault: Fault, words: str
+) -> None:
+    server.add(fault, fault, fault, ANSWER)
+
+    with pytest.raises(ModelFailure) as failure:
+        await agent_for(server).run("Write the report.")
+
+    assert words in failure.value.message
+    assert "after 3 attempts" in failure.value.message
+    assert "Test provider" in failure.value.message
+    assert len(server.requests) == 3
+    assert server.remaining == 1
+
+
+async def test_a_retry_after_beyond_the_patience_limit_fails_at_once(
+    server: ScriptedModelServer,
+) -> None:
+    server.add(Fault.http_status(429, retry_after=30), ANSWER)
+    patient_for_a_second = RetryPolicy(max_retries=3, initial_delay=0.001, max_retry_after=1.0)
+
+    with pytest.raises(ModelFailure, match="rate limited.*asked to wait 30s"):
+        await agent_for(server, patient_for_a_second).run("Write the report.")
+
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(400, "rejected the request"), (401, "rejected the API key"), (404, "not found")],
+)
+async def test_a_rejected_request_is_not_retried(
+    server: ScriptedModelServer, status: int, words: str
+) -> None:
+    server.add(Fault.http_status(status), ANSWER)
+
+    with pytest.raises(ModelFailure, match=words):
+        await agent_for(server).run("Write the report.")
+
+    assert len(server.requests) == 1
+
+
+async def test_max_retries_comes_from_the_provider_settings(server: ScriptedModelServer) -> None:
+    server.add(*[Fault.http_status(500)] * 5, ANSWER)
+    _, kind, model_name = SERVERS[server.vendor]
+    provider = make_provider(kind, base_url=server.base_url, default_model=model_name, maxRetries=5)
+    model = build_model(provider, api_key="test-key")
+    model.policy = RetryPolicy(max_retries=5, initial_delay=0.001)  # keep the test fast
+
+    result = await Agent(model, output_type=StepResult).run("Write the report.")
+
+    assert result.output.summary == "Done."
+    assert len(server.requests) == 6
