@@ -23,5 +23,6 @@ export default defineConfig({
     environment: "jsdom",
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.tsx", "src/**/*.test.ts"],
+    testTimeout: 20_000,
   },
 });

@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import type { Agent } from "../api/types";
+import { suggestAssignments } from "./TemplatesPage";
+
+const agent = (id: string, role: string): Agent => ({
+  id, name: id, role, backstory: "", skills: [], llmProviderId: null, model: null, modelParameters: {}, createdAt: "", updatedAt: "",
+});
+
+describe("suggestAssignments", () => {
+  it("maps each required role to a different agent, exact roles first", () => {
+    const agents = [agent("lead", "Senior Developer"), agent("dev", "developer"), agent("qa", "reviewer")];
+    expect(suggestAssignments(["developer", "reviewer", "developer"], agents)).toEqual({
+      developer: "lead",
+      reviewer: "qa",
+    });
+    expect(suggestAssignments(["developer", "architect"], agents)).toEqual({ developer: "dev" });
+  });
+});
