@@ -1,0 +1,215 @@
+"""Running a workflow from the terminal: the engine and the agent team in this process, the
+live view in a thread beside them, and the report that `accord run --json` prints.
+
+The live view reads only the event log, so it would show the same thing for an execution
+running in another process; the report reads the recorded rows once the execution has ended.
+"""
+
+import asyncio
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from accord.cli.live import ExecutionView, latest_event_id, watch_execution
+from accord.domain.enums import ExecutionStatus
+from accord.domain.execution import WorkflowExecution
+from accord.storage.db import Database
+from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.executions import ExecutionRepository
+from accord.storage.repositories.interactions import InteractionRepository
+from accord.storage.repositories.knowledge import KnowledgeRepository
+from accord.storage.repositories.step_runs import StepRunRepository
+from accord.storage.repositories.workflows import WorkflowRepository
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What `accord run --json` prints: one object, camelCase like the API."""
+
+    data: dict[str, Any]
+
+    @property
+    def completed(self) -> bool:
+        return self.data["status"] == ExecutionStatus.COMPLETED.value
+
+
+def run_workflow(
+    database: Database,
+    *,
+    user_id: str,
+    workflow_id: str,
+    console: Console | None,
+    timeout_s: float | None = None,
+) -> RunReport:
+    """Start an execution of the workflow, show it live on `console` (None: silently), wait
+    for it to end, and report on it."""
+    return asyncio.run(_run(database, user_id, workflow_id, console, timeout_s))
+
+
+async def _run(
+    database: Database,
+    user_id: str,
+    workflow_id: str,
+    console: Console | None,
+    timeout_s: float | None,
+) -> RunReport:
+    os.environ.setdefault("ACCORD_DBOS_LOG_LEVEL", "ERROR")  # keep the terminal for the team
+    from accord.engine.service import Engine  # the engine stack loads only when running
+    from accord.team.runtime import AgentTeam
+
+    engine = Engine(database, AgentTeam(database))
+    await engine.start()
+    try:
+        start_id = await asyncio.to_thread(latest_event_id, database)
+        execution = await engine.start_execution(workflow_id, user_id)
+        ended = threading.Event()
+        watcher = None
+        if console is not None:
+            view = await asyncio.to_thread(_view_for, database, execution, user_id)
+            view.last_event_id = start_id
+            watcher = asyncio.create_task(
+                asyncio.to_thread(
+                    watch_execution,
+                    database,
+                    user_id=user_id,
+                    execution_id=execution.id,
+                    view=view,
+                    console=console,
+                    is_done=ended.is_set,
+                )
+            )
+        try:
+            execution = await engine.wait(execution.id, timeout=timeout_s)
+        except TimeoutError:
+            execution = await engine.cancel(execution.id, user_id)
+        finally:
+            ended.set()
+            if watcher is not None:
+                await watcher
+    finally:
+        await engine.stop()
+    return await asyncio.to_thread(build_report, database, execution.id, user_id)
+
+
+def _view_for(database: Database, execution: WorkflowExecution, user_id: str) -> ExecutionView:
+    with database.session() as session:
+        workflow = WorkflowRepository(session).get(execution.workflow_id, user_id=user_id)
+        names = {a.id: a.name for a in AgentRepository(session).list(user_id=user_id)}
+    definition = execution.definition or {"configuration": workflow.configuration.to_json_dict()}
+    return ExecutionView.for_definition(
+        execution.id,
+        title=f"{workflow.name} #{execution.execution_number}",
+        definition=definition,
+        agent_names=names,
+    )
+
+
+def build_report(database: Database, execution_id: str, user_id: str) -> RunReport:
+    """The execution's outcome from the recorded rows: steps, interactions, knowledge, usage
+    and metrics. Child executions (sub-workflows, delegated tasks) count toward the totals."""
+    with database.session() as session:
+        executions = ExecutionRepository(session)
+        execution = executions.get(execution_id, user_id=user_id)
+        family = _with_descendants(executions, execution)
+        runs = StepRunRepository(session).list(execution.id)
+        names = {a.id: a.name for a in AgentRepository(session).list(user_id=user_id)}
+        interactions = InteractionRepository(session).list_for_executions(e.id for e in family)
+        ids = {e.id for e in family}
+        knowledge = [
+            k
+            for workflow_id in {e.workflow_id for e in family}
+            for k in KnowledgeRepository(session).list_for_workflow(
+                workflow_id, include_inactive=True
+            )
+            if k.execution_id in ids
+        ]
+        metrics = _metrics(session, execution.id, user_id)
+    latest = {}
+    for run in runs:
+        if run.step_id not in latest or run.attempt > latest[run.step_id].attempt:
+            latest[run.step_id] = run
+    steps: dict[str, dict[str, Any]] = {}
+    defined = (execution.definition.get("configuration") or {}).get("steps") or []
+    for step_id in [s["id"] for s in defined] + sorted(set(latest) - {s["id"] for s in defined}):
+        run = latest.get(step_id)
+        steps[step_id] = {
+            "status": run.status.value if run else "pending",
+            "agent": names.get(run.agent_id or "", run.agent_id) if run else None,
+            "agentId": run.agent_id if run else None,
+            "attempts": run.attempt if run and run.status.value != "skipped" else 0,
+        }
+    usage = execution.usage
+    for child in family[1:]:
+        usage = usage + child.usage
+    return RunReport(
+        {
+            "executionId": execution.id,
+            "workflowId": execution.workflow_id,
+            "executionNumber": execution.execution_number,
+            "status": execution.status.value,
+            "error": execution.error_message,
+            "durationS": execution.actual_duration,
+            "steps": steps,
+            "interactions": dict(Counter(i.interaction_type.value for i in interactions)),
+            "knowledgeItems": len(knowledge),
+            "childExecutions": len(family) - 1,
+            "metrics": metrics,
+            "usage": usage.to_json_dict() | {"totalTokens": usage.total_tokens},
+        }
+    )
+
+
+def _with_descendants(
+    executions: ExecutionRepository, root: WorkflowExecution
+) -> list[WorkflowExecution]:
+    family = [root]
+    for execution in family:
+        family.extend(executions.children(execution.id))
+    return family
+
+
+def _metrics(session: Any, execution_id: str, user_id: str) -> dict[str, Any]:
+    from accord.team.metrics import execution_metrics
+
+    return execution_metrics(session, execution_id, user_id=user_id).to_json_dict()
+
+
+def print_summary(console: Console, report: RunReport) -> None:
+    data = report.data
+    style = "green" if report.completed else "bold red"
+    console.print(
+        f"[{style}]Execution {data['status']}[/] ({data['executionId']})", highlight=False
+    )
+    if data["error"]:
+        console.print(f"  error: {data['error']}", highlight=False)
+    usage = data["usage"]
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_row(
+        "tokens",
+        f"{usage['totalTokens']:,} ({usage['inputTokens']:,} in, "
+        f"{usage['outputTokens']:,} out) in {usage['modelCalls']} model calls",
+    )
+    table.add_row("cost", f"${usage['costUsd']:.4f}")
+    table.add_row(
+        "interactions",
+        ", ".join(
+            f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(data["interactions"].items())
+        )
+        or "none",
+    )
+    table.add_row("knowledge items", str(data["knowledgeItems"]))
+    if data["childExecutions"]:
+        table.add_row("child executions", str(data["childExecutions"]))
+    metrics = data["metrics"]
+    table.add_row(
+        "scores",
+        f"collaboration {metrics['collaborationScore']:.1f}, "
+        f"efficiency {metrics['efficiencyRating']:.1f}, "
+        f"quality {metrics['qualityScore']:.1f} (of 10)",
+    )
+    console.print(table)

@@ -1,0 +1,131 @@
+"""`accord run FILE --json` runs every example end to end on the offline model.
+
+The examples run at once, each in its own data directory (a module fixture starts them all),
+so the suite waits for the slowest, not for their sum.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.conftest import ACCORD, EXAMPLES, Accord, accord_env, json_of
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def example_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.Popen[str]]:
+    runs = {}
+    for path in EXAMPLE_FILES:
+        data_dir = tmp_path_factory.mktemp(path.stem)
+        runs[path.name] = subprocess.Popen(
+            [ACCORD, "run", str(path), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=accord_env(data_dir),
+            cwd=data_dir,
+        )
+    yield runs
+    for process in runs.values():
+        if process.poll() is None:
+            process.kill()
+
+
+def result_of(runs: dict[str, subprocess.Popen[str]], name: str) -> dict[str, Any]:
+    out, err = runs[name].communicate(timeout=240)
+    assert runs[name].returncode == 0, f"accord run {name} failed:\n{out}\n{err}"
+    report = json.loads(out)
+    assert report["status"] == "completed" and report["error"] is None
+    assert report["usage"]["modelCalls"] > 0 and report["usage"]["totalTokens"] > 0
+    assert report["knowledgeItems"] > 0
+    assert report["interactions"]["task_delegation"] >= 1
+    assert set(report["metrics"]) >= {
+        "totalInteractions",
+        "collaborationScore",
+        "efficiencyRating",
+        "qualityScore",
+    }
+    return report
+
+
+def test_code_review_pipeline(example_runs):
+    report = result_of(example_runs, "code-review.yaml")
+    assert list(report["steps"]) == ["analyse", "implement", "document"]
+    assert all(s["status"] == "completed" for s in report["steps"].values())
+    assert report["steps"]["analyse"]["agent"] == "Maya"  # the step's preferred agent
+    assert report["interactions"]["feedback"] >= 1  # the review of `implement`
+
+
+def test_parallel_research(example_runs):
+    report = result_of(example_runs, "parallel-research.yaml")
+    steps = report["steps"]
+    assert all(s["status"] == "completed" for s in steps.values()) and len(steps) == 5
+    assert steps["plan"]["agent"] == steps["merge"]["agent"] == "Lead"
+    assert {steps[s]["agent"] for s in ("technology", "users", "market")} <= {
+        "Lead",
+        "Tess",
+        "Uma",
+        "Finn",
+    }
+
+
+def test_conditional_triage_takes_exactly_one_branch(example_runs):
+    report = result_of(example_runs, "conditional-triage.yaml")
+    steps = report["steps"]
+    assert steps["triage"]["status"] == steps["classify"]["status"] == "completed"
+    branches = sorted(steps[s]["status"] for s in ("fix", "specify"))
+    assert branches == ["completed", "skipped"]
+    skipped = "fix" if steps["fix"]["status"] == "skipped" else "specify"
+    assert steps[skipped]["attempts"] == 0 and steps[skipped]["agent"] is None
+
+
+def test_recursive_release_runs_its_nested_team(example_runs):
+    report = result_of(example_runs, "recursive-release.yaml")
+    assert all(s["status"] == "completed" for s in report["steps"].values())
+    assert report["childExecutions"] == 1
+
+
+def test_security_audit_runs_on_its_own(example_runs):
+    report = result_of(example_runs, "security-audit.yaml")
+    assert [s["agent"] for s in report["steps"].values()] == ["Sam", "Ivy"]
+
+
+def test_every_example_has_a_test():
+    tested = {
+        "code-review.yaml",
+        "parallel-research.yaml",
+        "conditional-triage.yaml",
+        "recursive-release.yaml",
+        "security-audit.yaml",
+    }
+    assert {p.name for p in EXAMPLE_FILES} == tested
+
+
+def test_running_a_file_again_adds_an_execution_and_live_output_ends_in_a_summary(
+    accord: Accord, tmp_path: Path
+):
+    file = tmp_path / "tiny.yaml"
+    file.write_text(
+        "name: Tiny\nagents:\n  - name: Solo\n    role: developer\n"
+        "steps:\n  - id: only\n    name: Do it\n"
+    )
+    first = accord("run", str(file))
+    assert "Solo started Do it" in first.stdout  # the feed, printed as a log off a terminal
+    assert "Execution completed" in first.stdout and "knowledge items" in first.stdout
+    second = json_of(accord("run", str(file), "--json"))
+    assert second["executionNumber"] == 2, "the same workflow ran again"
+
+
+def test_an_invalid_file_is_refused_before_anything_runs(accord: Accord, tmp_path: Path):
+    file = tmp_path / "bad.yaml"
+    file.write_text(
+        "name: Bad\nagents:\n  - name: Solo\n    role: dev\nsteps:\n"
+        "  - id: a\n    name: A\n    agent: Nobody\n"
+    )
+    done = accord("run", str(file), "--json", ok=False)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "bad.yaml:8: steps[0].agent" in done.stderr
