@@ -4,7 +4,7 @@ import time
 from typing import Any, Literal
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from pydantic_ai import Agent, Tool
 
 from accord.domain.step_result import ReviewVerdict, StepResult, Vote
@@ -290,3 +290,39 @@ async def test_a_streamed_run_works_like_a_plain_one() -> None:
         streamed = await stream.get_output()
 
     assert streamed == await run_step(OfflineModel(seed=1))
+
+
+async def test_voters_go_along_with_the_previous_rounds_leader() -> None:
+    prompt = (
+        "The team must decide: Launch channel.\n\nVotes of the previous round:\n"
+        "- Ann: retail: cheaper\n- Bob: online: faster\n- Cy: online: reach\n\n"
+        "Choose exactly one of: online, retail; give your rationale."
+    )
+    ballot = create_model("Ballot", __base__=Vote, choice=(Literal["online", "retail"], ...))
+
+    votes = [
+        (await Agent(OfflineModel(seed=s), output_type=ballot).run(prompt)).output.choice
+        for s in range(6)
+    ]
+
+    assert set(votes) == {"online"}
+
+
+class Answer(BaseModel):
+    answer: str = Field(min_length=1)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+async def test_a_teammate_answers_the_question_it_was_asked() -> None:
+    prompt = (
+        "Your teammate Ann is working on the step 'Market research' and asks you:\n\n"
+        "Which year's retail figures should I use?\n\nAnswer briefly."
+    )
+    instructions = "You are Bob, a writer.\n\nYour teammates: Ann (analyst; skills: research)."
+
+    reply = await Agent(OfflineModel(seed=2), output_type=Answer, instructions=instructions).run(
+        prompt
+    )
+
+    assert reply.output.answer.startswith("[offline model] Bob answers")
+    assert "Which year's retail figures should I use?" in reply.output.answer

@@ -167,7 +167,16 @@ class Writer:
     def vote(self, schema: dict[str, Any]) -> dict[str, Any]:
         choice_schema = schema.get("properties", {}).get("choice", {})
         options = list(choice_schema.get("enum") or []) or self.brief.items("options", "choices")
-        choice = self.rng.choice(options) if options else "yes"
+        previous = [
+            item.split(":")[1].strip()
+            for item in self.brief.items("votes of the previous round")
+            if item.count(":") >= 2
+        ]
+        popular = [o for o in options if previous.count(o) == max(map(previous.count, options))]
+        # Like a reasonable teammate, it goes along with the previous round's leading option,
+        # so consensus rounds converge.
+        candidates = popular if previous else options
+        choice = self.rng.choice(candidates) if candidates else "yes"
         return {
             "choice": choice,
             "rationale": f"{OFFLINE_TAG} '{choice}' fits '{self.brief.step_name}' best on the "
@@ -187,12 +196,20 @@ class Writer:
         return {key: who, "reason": f"{OFFLINE_TAG} {reason} for '{self.brief.step_name}'."}
 
     def answer(self) -> str:
-        question = _first_sentence(self.brief.section("question") or self.brief.text[-300:])
+        question = _first_sentence(self._question())
         who = self.brief.me or "a teammate"
         return (
             f"{OFFLINE_TAG} {who} answers: on '{_clip(question, 160)}', go with the "
             "simplest option that meets the step's criteria."
         )
+
+    def _question(self) -> str:
+        text = self.brief.text
+        asked = re.search(r"asks you:\s*(.+?)(?:\n\s*\n|$)", text, re.DOTALL)
+        if asked:
+            return asked.group(1)
+        lines = [line for line in text.splitlines() if line.strip().endswith("?")]
+        return lines[-1] if lines else self.brief.section("question") or self.brief.step_name
 
     def _points(self, step: str, goal: str) -> list[str]:
         sources = [

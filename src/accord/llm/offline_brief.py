@@ -61,7 +61,7 @@ class Brief:
         name = self.section("step")
         if not name:
             quoted = re.search(r"the step '([^']+)'", self.text)
-            name = quoted.group(1) if quoted else ""
+            name = quoted.group(1) if quoted else self.section("the team must decide")
         return name.splitlines()[0].strip() if name else "the task"
 
     @property
