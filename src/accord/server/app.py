@@ -20,13 +20,18 @@ from accord.server.routes import (
     agents,
     events,
     executions,
+    knowledge,
     me,
+    metrics,
     providers,
+    questions,
+    templates,
     tokens,
     workflows,
 )
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
+from accord.team.templates import install_system_templates
 
 API_PREFIX = "/api/v1"
 
@@ -34,8 +39,9 @@ API_PREFIX = "/api/v1"
 def _prepare_database(settings: ServerSettings) -> Database:
     db = Database(settings.database_url)
     db.upgrade()
-    if settings.is_local:
-        with db.session() as session:
+    with db.session() as session:
+        install_system_templates(session)
+        if settings.is_local:
             ensure_local_user(session)
     return db
 
@@ -84,7 +90,19 @@ def create_app(
     )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (me, tokens, providers, agents, workflows, executions, events):
+    for module in (
+        me,
+        tokens,
+        providers,
+        agents,
+        templates,
+        workflows,
+        executions,
+        metrics,
+        knowledge,
+        questions,
+        events,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(browser.router)

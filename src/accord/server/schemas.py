@@ -11,8 +11,9 @@ from pydantic import Field
 
 from accord.domain.agent import ApiToken, ModelPrice
 from accord.domain.base import CamelModel
-from accord.domain.enums import ProviderKind, TriggerReason
+from accord.domain.enums import ProviderKind, TemplateCategory, TriggerReason, WorkflowType
 from accord.domain.execution import StepRun, WorkflowExecution
+from accord.domain.workflow import WorkflowConfiguration
 
 
 class ErrorProblem(CamelModel):
@@ -131,3 +132,21 @@ class AnswerRequest(CamelModel):
 
 class ValidationRequest(CamelModel):
     agent_id: str = Field(min_length=1)
+
+
+class TemplateUpdate(CamelModel):
+    """Only the fields sent change; the result is validated whole."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    category: TemplateCategory | None = None
+    workflow_type: WorkflowType | None = None
+    template_definition: WorkflowConfiguration | None = None
+    required_agent_roles: list[str] | None = None
+    recommended_agent_count: int | None = Field(default=None, ge=1, le=50)
+
+
+class SaveAsTemplate(CamelModel):
+    category: TemplateCategory
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)

@@ -1,0 +1,26 @@
+"""CollaborationMetrics computed from the recorded rows (formulas: `accord.team.metrics`)."""
+
+from fastapi import APIRouter
+
+from accord.domain.metrics import CollaborationMetrics
+from accord.server.deps import CurrentUser, SessionDep
+from accord.server.schemas import ERROR_RESPONSES
+from accord.team.metrics import execution_metrics, workflow_metrics
+
+router = APIRouter(tags=["metrics"], responses=ERROR_RESPONSES)
+
+
+@router.get("/workflows/{workflow_id}/analytics")
+def workflow_analytics(
+    workflow_id: str, user: CurrentUser, session: SessionDep
+) -> CollaborationMetrics:
+    """All of the workflow's top-level executions together (the spec's getAnalytics)."""
+    return workflow_metrics(session, workflow_id, user_id=user.id)
+
+
+@router.get("/executions/{execution_id}/metrics")
+def execution_analytics(
+    execution_id: str, user: CurrentUser, session: SessionDep
+) -> CollaborationMetrics:
+    """One execution, with per-agent figures."""
+    return execution_metrics(session, execution_id, user_id=user.id)
