@@ -92,7 +92,7 @@ def test_completion_reports_the_results_of_the_final_steps() -> None:
     p = plan([{"id": "a"}, {"id": "b", "dependsOn": ["a"]}, {"id": "c", "dependsOn": ["a"]}])
     [complete] = decide(p, state(done("a"), done("b"), done("c")))
     assert isinstance(complete, CompleteExecution)
-    assert set(complete.final_output) == {"b", "c"}
+    assert complete.final_steps == ("b", "c")
 
 
 def test_false_condition_skips_and_cascades_but_a_merge_runs() -> None:

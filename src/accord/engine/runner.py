@@ -85,6 +85,7 @@ class ExecutionRunner:
         self.backoff_base_s = backoff_base_s
         self._plans: dict[str, WorkflowPlan] = {}
         self._owners: dict[str, str] = {}
+        self._started_at: dict[str, float] = {}
 
     def owner(self, session: Session, execution: WorkflowExecution) -> str:
         """The user an execution belongs to (cached: it never changes)."""
@@ -99,6 +100,8 @@ class ExecutionRunner:
         cached = self._plans.get(execution.id)
         if cached is not None:
             return cached
+        if not execution.definition:  # a light read: fetch the snapshot
+            execution = ExecutionRepository(session).get(execution.id)
         d = execution.definition
         user_id = self.owner(session, execution)
         plan = compile_workflow(
@@ -109,7 +112,12 @@ class ExecutionRunner:
             owned_agents=ExecutionRepository(session).agents(user_id=user_id),
         )
         self._plans[execution.id] = plan
+        self._started_at[execution.id] = started_at(execution)
         return plan
+
+    def started_at(self, session: Session, execution: WorkflowExecution) -> float:
+        self.plan(session, execution)
+        return self._started_at[execution.id]
 
     # --- starting ---------------------------------------------------------------------------
 
@@ -233,14 +241,15 @@ class ExecutionRunner:
 
     def advance(self, session: Session, execution_id: str) -> AdvanceResult:
         repo = ExecutionRepository(session)
-        execution = repo.lock(execution_id)
+        execution = repo.lock(execution_id, light=True)
         if execution.status in TERMINAL_EXECUTION:
             return AdvanceResult([], False, [])
         plan = self.plan(session, execution)
-        runs = StepRunRepository(session).list(execution_id)
+        has_conditions = any(sp.condition is not None for sp in plan.steps)
+        runs = StepRunRepository(session).list(execution_id, outputs=has_conditions)
         now = time.time()
         limit = plan.configuration.constraints.max_execution_time
-        if limit is not None and now - started_at(execution) > limit * 60:
+        if limit is not None and now - self.started_at(session, execution) > limit * 60:
             return self._finish(
                 session,
                 execution,
@@ -303,14 +312,15 @@ class ExecutionRunner:
                         step_id=step_id,
                         data={"reason": reason},
                     )
-                case CompleteExecution(final_output=final_output):
+                case CompleteExecution(final_steps=final_steps):
+                    final_output = step_runs.outputs(execution_id, final_steps)
                     return self._finish(
                         session,
                         execution,
                         plan,
                         runs,
                         ExecutionStatus.COMPLETED,
-                        final_output=final_output,
+                        final_output={s: final_output[s] for s in final_steps},
                     )
                 case FailExecution(error=error):
                     return self._finish(
@@ -357,9 +367,6 @@ class ExecutionRunner:
                 }
             ),
             agent_assignments={s: r.agent_id for s, r in latest.items() if r.agent_id},
-            step_results={
-                s: r.output for s, r in latest.items() if r.status is StepRunStatus.COMPLETED
-            },
             usage=usage,
         )
         counts = {
@@ -448,7 +455,7 @@ class ExecutionRunner:
     ) -> tuple[WorkflowExecution, AdvanceResult]:
         """Pause, resume or cancel, along the legal transitions only."""
         repo = ExecutionRepository(session)
-        execution = repo.lock(execution_id, user_id=user_id)
+        execution = repo.lock(execution_id, user_id=user_id, light=True)
         if requested is ExecutionStatus.CANCELLED:
             if execution.status in TERMINAL_EXECUTION:
                 raise IllegalTransition("execution", execution_id, execution.status, requested)
@@ -456,7 +463,7 @@ class ExecutionRunner:
                 session,
                 execution,
                 self.plan(session, execution),
-                StepRunRepository(session).list(execution_id),
+                StepRunRepository(session).list(execution_id, outputs=False),
                 ExecutionStatus.CANCELLED,
                 error="cancelled by the user",
             )
@@ -488,7 +495,7 @@ class ExecutionRunner:
         with `mark`, also mark it running by `agent_id` (`step.started`)."""
         execution_id, step_id, attempt = key
         repo = ExecutionRepository(session)
-        execution = repo.lock(execution_id) if mark else repo.get(execution_id)
+        execution = repo.lock(execution_id, light=True)
         step_runs = StepRunRepository(session)
         run = step_runs.get(execution_id, step_id, attempt)
         if run.status not in (
@@ -501,7 +508,7 @@ class ExecutionRunner:
         not_before = (run.output or {}).get("notBefore")
         if run.status is StepRunStatus.PENDING and not_before and not_before > time.time():
             return AttemptStart("wait", not_before=not_before)
-        runs = step_runs.list(execution_id)
+        runs = step_runs.list(execution_id, outputs=False)
         plan = self.plan(session, execution)
         if mark and run.status is StepRunStatus.PENDING:
             run = step_runs.start(run, agent_id=agent_id, executor_id=self.executor_id)
@@ -515,8 +522,7 @@ class ExecutionRunner:
                 data={"attempt": attempt, "agentId": agent_id, "reason": reason},
             )
             self._record_progress(session, execution, plan, runs)
-        completed = {r.step_id: r.output for r in runs if r.status is StepRunStatus.COMPLETED}
-        deps = {d: completed[d] for d in plan.by_id[step_id].deps if d in completed}
+        deps = step_runs.outputs(execution_id, plan.by_id[step_id].deps)
         return AttemptStart(
             "go",
             step_run_id=run.id,
@@ -533,7 +539,7 @@ class ExecutionRunner:
     ) -> AdvanceResult:
         """Record an attempt's outcome and advance the execution, in one transaction."""
         execution_id, step_id, attempt = key
-        execution = ExecutionRepository(session).lock(execution_id)
+        execution = ExecutionRepository(session).lock(execution_id, light=True)
         step_runs = StepRunRepository(session)
         run = step_runs.get(execution_id, step_id, attempt)
         if run.status is not StepRunStatus.RUNNING:
@@ -546,6 +552,7 @@ class ExecutionRunner:
             step_runs.finish(
                 run, StepRunStatus.COMPLETED, output=outcome.result, usage=outcome.usage
             )
+            ExecutionRepository(session).merge_step_result(execution_id, step_id, outcome.result)
             events.append(
                 execution_id=execution_id,
                 user_id=user_id,
@@ -594,7 +601,7 @@ class ExecutionRunner:
         """An attempt whose durable workflow ended without recording an outcome."""
         run = StepRunRepository(session).get(*key)
         if run.status is StepRunStatus.PENDING:
-            ExecutionRepository(session).lock(key[0])
+            ExecutionRepository(session).lock(key[0], light=True)
             run = StepRunRepository(session).start(run, agent_id=None, executor_id=self.executor_id)
         if run.status is not StepRunStatus.RUNNING:
             return self.advance(session, key[0])

@@ -72,7 +72,8 @@ class SkipStep:
 
 @dataclass(frozen=True)
 class CompleteExecution:
-    final_output: dict[str, Any]
+    final_steps: tuple[str, ...]
+    """The completed steps nothing depends on: their results are the final output."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def decide(plan: WorkflowPlan, state: ExecutionState) -> list[Action]:
             return [FailExecution(sp.id, _failure_message(sp, run))]
 
     if all(v.done for v in views.values()):
-        return [CompleteExecution(_final_output(plan, latest))]
+        return [CompleteExecution(_final_steps(plan, latest))]
 
     # Skips cascade within one pass because the plan is in topological order.
     context: dict[str, Any] | None = None
@@ -178,7 +179,7 @@ def decide(plan: WorkflowPlan, state: ExecutionState) -> list[Action]:
         ready.append(StartAttempt(sp.id, 1))
 
     if all(v.done for v in views.values()) and not retries:
-        return [*actions, CompleteExecution(_final_output(plan, latest))]
+        return [*actions, CompleteExecution(_final_steps(plan, latest))]
     if state.paused:
         return actions
     for start in [*retries, *ready]:
@@ -221,13 +222,13 @@ def _failure_message(sp: StepPlan, run: RunView) -> str:
     return f"{name} failed{tries}: {run.error or 'no error given'}"
 
 
-def _final_output(plan: WorkflowPlan, latest: Mapping[str, RunView]) -> dict[str, Any]:
-    """The results of the steps nothing depends on (skipped ones leave no result)."""
+def _final_steps(plan: WorkflowPlan, latest: Mapping[str, RunView]) -> tuple[str, ...]:
+    """The steps nothing depends on that completed (skipped ones leave no result)."""
     depended_on = {d for sp in plan.steps for d in sp.deps}
-    return {
-        sp.id: dict(latest[sp.id].output or {})
+    return tuple(
+        sp.id
         for sp in plan.steps
         if sp.id not in depended_on
         and sp.id in latest
         and latest[sp.id].status is StepRunStatus.COMPLETED
-    }
+    )

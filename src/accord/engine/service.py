@@ -18,11 +18,13 @@ import os
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, Serializer, SetWorkflowID
 
 from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowType
@@ -140,6 +142,8 @@ class Engine:
             "log_level": os.environ.get("ACCORD_DBOS_LOG_LEVEL", "WARNING"),
             "run_admin_server": False,
         }  # type: ignore[typeddict-unknown-key]
+        if self._system_database_url.startswith("sqlite"):
+            config["system_database_engine"] = _sqlite_system_engine(self._system_database_url)
         DBOS(config=config)
         await asyncio.to_thread(DBOS.launch)
         self._dispatcher = asyncio.create_task(self._dispatch_loop())
@@ -157,6 +161,8 @@ class Engine:
         for loop, task in list(self._running.values()):
             loop.call_soon_threadsafe(task.cancel)
         await asyncio.to_thread(DBOS.destroy)
+        # DBOS made its (now shut down) thread pool this loop's default executor.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
         _active = None
 
     async def _recover(self) -> None:
@@ -630,6 +636,24 @@ def _delegated_workflow(
         participating_agents=list(definition["participatingAgents"]),
         coordinator_agent_id=definition.get("coordinatorAgentId"),
     )
+
+
+def _sqlite_system_engine(url: str) -> sa.Engine:
+    """DBOS's SQLite system database as DBOS sets it up (immediate transactions, a busy
+    timeout), plus WAL and synchronous=NORMAL: without them every recorded step waits on
+    several fsyncs (measured: 5-50 ms a step instead of about 2). Commits still survive a
+    process crash; only a power loss may lose the last ones, as for our own tables."""
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = "IMMEDIATE"
+        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+    return engine
 
 
 def _key(raw: Any) -> AttemptKey:

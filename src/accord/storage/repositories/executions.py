@@ -59,6 +59,39 @@ def _execution(row) -> WorkflowExecution:
     )
 
 
+_HEAVY = {
+    "definition",
+    "step_results",
+    "final_output",
+    "agent_assignments",
+    "active_agents",
+    "usage",
+}
+_LIGHT_COLUMNS = [c for c in workflow_executions.c if c.name not in _HEAVY]
+
+
+def _light_execution(row) -> WorkflowExecution:
+    return WorkflowExecution(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        execution_number=row.execution_number,
+        trigger_reason=TriggerReason(row.trigger_reason),
+        triggered_by=row.triggered_by,
+        current_step_id=row.current_step_id,
+        execution_context=row.execution_context or {},
+        status=ExecutionStatus(row.status),
+        error_message=row.error_message,
+        started_at=to_datetime(row.started_at),
+        completed_at=to_datetime(row.completed_at),
+        updated_at=to_datetime(row.updated_at),
+        parent_execution_id=row.parent_execution_id,
+        parent_step_id=row.parent_step_id,
+        depth=row.depth,
+        estimated_duration=row.estimated_duration,
+        actual_duration=row.actual_duration,
+    )
+
+
 @dataclass(frozen=True)
 class WorkflowForRun:
     """What starting and finishing an execution needs of its workflow."""
@@ -152,16 +185,39 @@ class ExecutionRepository:
             raise NotFound("execution", execution_id)
         return _execution(row)
 
-    def lock(self, execution_id: str, *, user_id: str | None = None) -> WorkflowExecution:
+    def lock(
+        self, execution_id: str, *, user_id: str | None = None, light: bool = False
+    ) -> WorkflowExecution:
         """Read the execution and hold it until the transaction ends (FOR UPDATE on Postgres;
-        SQLite writers are already serialised)."""
-        query = select(workflow_executions).where(workflow_executions.c.id == execution_id)
+        SQLite writers are already serialised). `light` leaves out the large JSON columns
+        (definition, step results, final output, assignments), which come back empty: the
+        engine's hot path needs only the status and the IDs."""
+        columns = _LIGHT_COLUMNS if light else [workflow_executions]
+        query = select(*columns).where(workflow_executions.c.id == execution_id)
         if user_id is not None:
             query = query.where(workflow_executions.c.user_id == user_id)
         row = self.session.execute(query.with_for_update()).one_or_none()
         if row is None:
             raise NotFound("execution", execution_id)
-        return _execution(row)
+        return _execution(row) if not light else _light_execution(row)
+
+    def merge_step_result(self, execution_id: str, step_id: str, result: Any) -> None:
+        """Set one step's result in `step_results`. The caller holds the execution's lock, so
+        the value read here is current: parallel steps never overwrite each other."""
+        current = (
+            self.session.execute(
+                select(workflow_executions.c.step_results).where(
+                    workflow_executions.c.id == execution_id
+                )
+            ).scalar_one()
+            or {}
+        )
+        current[step_id] = result
+        self.session.execute(
+            update(workflow_executions)
+            .where(workflow_executions.c.id == execution_id)
+            .values(step_results=current)
+        )
 
     def owner(self, execution_id: str) -> str:
         return self.session.execute(
@@ -230,7 +286,6 @@ class ExecutionRepository:
         current_step_id: str | None,
         active_agents: list[str],
         agent_assignments: dict[str, str],
-        step_results: dict[str, Any],
         usage: Usage,
     ) -> None:
         """Aggregates rebuilt from the step runs by the caller, never edited in place."""
@@ -241,7 +296,6 @@ class ExecutionRepository:
                 current_step_id=current_step_id,
                 active_agents=active_agents,
                 agent_assignments=agent_assignments,
-                step_results=step_results,
                 usage=usage.to_json_dict(),
                 updated_at=epoch_now(),
             )

@@ -5,9 +5,10 @@ key makes inserting the same attempt twice fail loudly instead of running it twi
 """
 
 import time
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from accord.domain.enums import StepRunStatus
@@ -85,13 +86,36 @@ class StepRunRepository:
             raise NotFound("step run", f"{execution_id}:{step_id}:{attempt}")
         return _step_run(row)
 
-    def list(self, execution_id: str) -> list[StepRun]:
+    def list(self, execution_id: str, *, outputs: bool = True) -> list[StepRun]:
+        """Every attempt of the execution. Without `outputs`, completed attempts come back
+        without their output (the engine's hot path; the results are read when needed)."""
+        columns = [c for c in step_runs.c if c.name != "output"]
+        output = (
+            step_runs.c.output
+            if outputs
+            else case(
+                (step_runs.c.status != StepRunStatus.COMPLETED, step_runs.c.output), else_=None
+            ).label("output")
+        )
         rows = self.session.execute(
-            select(step_runs)
+            select(*columns, type_coerce(output, step_runs.c.output.type).label("output"))
             .where(step_runs.c.execution_id == execution_id)
             .order_by(step_runs.c.created_at, step_runs.c.step_id, step_runs.c.attempt)
         )
         return [_step_run(r) for r in rows]
+
+    def outputs(self, execution_id: str, step_ids: Collection[str]) -> dict[str, Any]:
+        """The results of the given steps' completed attempts."""
+        if not step_ids:
+            return {}
+        rows = self.session.execute(
+            select(step_runs.c.step_id, step_runs.c.output).where(
+                step_runs.c.execution_id == execution_id,
+                step_runs.c.step_id.in_(list(step_ids)),
+                step_runs.c.status == StepRunStatus.COMPLETED,
+            )
+        )
+        return {r.step_id: r.output for r in rows}
 
     def start(self, run: StepRun, *, agent_id: str | None, executor_id: str | None) -> StepRun:
         return self._move(

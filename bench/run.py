@@ -1,0 +1,173 @@
+"""Engine benchmark (issue 3 item 6): overhead per step of durable executions on SQLite.
+
+Each step is one call of a model that answers after a fixed latency L (the engine's
+`LatencyPerformer`, through a durable call, as a real model call would be). Every step is
+persisted as in production: step runs, events, aggregates, DBOS attempt workflows.
+
+    python bench/run.py            # a table
+    python bench/run.py --json     # one JSON object per line
+
+overhead per step = (median wall - L x critical path) / steps;
+ratio = median wall / (L x critical path) (null when L = 0).
+"""
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from accord.domain.workflow import WorkflowConfiguration
+from accord.engine.service import Engine
+from accord.engine.testing import LatencyPerformer
+from accord.storage.db import Database
+from accord.storage.repositories.users import UserRepository
+from accord.storage.tables import agents, collaboration_workflows, epoch_now
+
+TIMED_RUNS = 5
+
+
+def pipeline(n: int) -> tuple[str, list[dict[str, Any]], int]:
+    return "pipeline", [{"id": f"s{i}", "name": f"Step {i}"} for i in range(n)], n
+
+
+def fan_out(width: int) -> tuple[str, list[dict[str, Any]], int]:
+    middle = [f"w{i}" for i in range(width)]
+    steps = [
+        {"id": "plan", "name": "Plan"},
+        *({"id": m, "name": m, "dependsOn": ["plan"]} for m in middle),
+        {"id": "merge", "name": "Merge", "dependsOn": middle},
+    ]
+    return "parallel", steps, 3
+
+
+SCENARIOS = [
+    ("S1", 0.0, pipeline(20)),
+    ("S1", 0.1, pipeline(20)),
+    ("S2", 0.0, fan_out(16)),
+    ("S2", 0.1, fan_out(16)),
+    ("S3", 0.0, pipeline(200)),
+]
+
+
+def setup(db: Database, workflow_type: str, steps: list[dict[str, Any]]) -> tuple[str, str]:
+    with db.session() as s:
+        user_id = (
+            UserRepository(s)
+            .create(email=f"{uuid.uuid4().hex}@bench.test", display_name="Bench")
+            .id
+        )
+        agent_id = str(uuid.uuid4())
+        s.execute(
+            insert(agents).values(
+                id=agent_id,
+                user_id=user_id,
+                name="Worker",
+                role="developer",
+                skills=[],
+                created_at=epoch_now(),
+                updated_at=epoch_now(),
+            )
+        )
+        workflow_id = str(uuid.uuid4())
+        configuration = WorkflowConfiguration.model_validate(
+            {"steps": steps, "constraints": {"maxConcurrency": 16, "maxRetries": 0}}
+        )
+        s.execute(
+            insert(collaboration_workflows).values(
+                id=workflow_id,
+                user_id=user_id,
+                name="bench",
+                description="benchmark",
+                workflow_type=workflow_type,
+                configuration=configuration.to_json_dict(),
+                participating_agents=[agent_id],
+                status="draft",
+                created_at=epoch_now(),
+                updated_at=epoch_now(),
+            )
+        )
+    return user_id, workflow_id
+
+
+async def measure(
+    name: str, latency: float, shape: tuple[str, list[dict[str, Any]], int], workdir: Path
+) -> dict[str, Any]:
+    workflow_type, steps, critical_path = shape
+    db = Database(f"sqlite:///{workdir / f'{name}-{latency}.db'}")
+    db.upgrade()
+    user_id, workflow_id = setup(db, workflow_type, steps)
+    engine = Engine(
+        db, LatencyPerformer(latency_s=latency), executor_id=f"bench-{name}", state_dir=workdir
+    )
+    await engine.start()
+    walls = []
+    try:
+        for i in range(TIMED_RUNS + 1):
+            started = time.perf_counter()
+            execution = await engine.start_execution(workflow_id, user_id)
+            done = await engine.wait(execution.id, 600)
+            wall = time.perf_counter() - started
+            if done.status != "completed":
+                raise SystemExit(f"{name}: execution {done.status}: {done.error_message}")
+            if i > 0:  # the first run warms up
+                walls.append(wall)
+    finally:
+        await engine.stop()
+        db.dispose()
+    median = statistics.median(walls)
+    ideal = latency * critical_path
+    return {
+        "scenario": name,
+        "latency_s": latency,
+        "steps": len(steps),
+        "wall_median_s": round(median, 4),
+        "overhead_ms_per_step": round((median - ideal) / len(steps) * 1000, 3),
+        "ratio_to_critical_path": round(median / ideal, 4) if ideal else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+async def main(as_json: bool) -> None:
+    with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
+        results = []
+        for name, latency, shape in SCENARIOS:
+            result = await measure(name, latency, shape, Path(tmp))
+            results.append(result)
+            if as_json:
+                print(json.dumps(result), flush=True)
+            else:
+                ratio = result["ratio_to_critical_path"]
+                print(
+                    f"{name} L={latency:<4} steps={result['steps']:<4} "
+                    f"wall={result['wall_median_s']:.3f}s "
+                    f"overhead={result['overhead_ms_per_step']:.2f} ms/step "
+                    f"ratio={'-' if ratio is None else f'{ratio:.3f}'} "
+                    f"rss={result['peak_rss_mb']} MB",
+                    flush=True,
+                )
+        if not as_json:
+            s1 = next(r for r in results if r["scenario"] == "S1" and r["latency_s"] == 0)
+            s3 = next(r for r in results if r["scenario"] == "S3")
+            s2 = next(r for r in results if r["scenario"] == "S2" and r["latency_s"] == 0.1)
+            print(
+                f"targets: overhead <= 10 ms/step (max "
+                f"{max(r['overhead_ms_per_step'] for r in results):.2f}); S2 L=0.1 ratio <= "
+                f"1.10 ({s2['ratio_to_critical_path']}); S3/S1 overhead <= 1.5 "
+                f"({s3['overhead_ms_per_step'] / s1['overhead_ms_per_step']:.2f})"
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    asyncio.run(main(parser.parse_args().json))
+    sys.exit(0)
