@@ -142,3 +142,25 @@ async def test_max_retries_comes_from_the_provider_settings(server: ScriptedMode
 
     assert result.output.summary == "Done."
     assert len(server.requests) == 6
+
+
+async def test_a_stream_that_fails_to_open_is_retried(server: ScriptedModelServer) -> None:
+    server.add(Fault.http_status(503), Fault.http_status(429, retry_after=0.01), ANSWER)
+
+    async with agent_for(server).run_stream("Write the report.") as stream:
+        output = await stream.get_output()
+
+    assert output.summary == "Done."
+    assert [request.body.get("stream") for request in server.requests] == [True] * 3
+
+
+async def test_a_stream_dropped_midway_fails_clearly_and_is_not_replayed(
+    server: ScriptedModelServer,
+) -> None:
+    server.add(Fault.dropped_connection(), ANSWER)
+
+    with pytest.raises(ModelFailure, match="connection failed or was dropped"):
+        async with agent_for(server).run_stream("Write the report.") as stream:
+            await stream.get_output()
+
+    assert len(server.requests) == 1

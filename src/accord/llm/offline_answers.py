@@ -50,7 +50,7 @@ class Writer:
         if {"summary", "output"} <= props:
             value: Any = self.step_result()
         elif "verdict" in props:
-            value = self.review(resolved)
+            value = self.review()
         elif {"choice", "rationale"} <= props:
             value = self.vote(resolved)
         elif props & {"agent", "agentId", "agent_id"} and "reason" in props:
@@ -62,7 +62,7 @@ class Writer:
         return conform(value, resolved, defs, self, "")
 
     def text(self) -> str:
-        if "question" in self.brief.text.lower() and "answer" in self.brief.text.lower():
+        if "asks you:" in self.brief.text:
             return self.answer()
         result = self.step_result()
         return f"{result['summary']}\n\n{result['output']}"
@@ -145,7 +145,7 @@ class Writer:
             "subject": _clip(step.lower(), 200),
         }
 
-    def review(self, schema: dict[str, Any]) -> dict[str, Any]:
+    def review(self) -> dict[str, Any]:
         criteria = self.brief.items("validation criteria")
         step = self.brief.step_name
         reworked = ADDRESSED_MARKER.lower() in self.brief.text.lower()
