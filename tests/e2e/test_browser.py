@@ -1,6 +1,9 @@
 """The browser UI against a real `accord serve` on the offline model, in headless Chromium:
 set up a team, build a workflow (with the server's validation at the right field), run it
-and watch it live, then read its interactions, knowledge and metrics."""
+and watch it live, then read its interactions, knowledge and metrics.
+
+The tests share one server and tell one story in order: the first sets up the team and the
+workflow the later ones run and read."""
 
 import re
 
@@ -108,9 +111,10 @@ def test_run_is_watched_live_with_every_tab(page: Page, shot) -> None:
     assert page.evaluate("window.__sameDocument") is True
 
     # Current execution: each step's result rendered from markdown, with the agent's name.
-    result = page.get_by_test_id("result-step-2")
-    expect(result).to_contain_text(re.compile("Ada|Grace"))
-    expect(result.locator(".markdown")).not_to_be_empty()
+    for step_id in ("step-1", "step-2", "step-3"):
+        result = page.get_by_test_id(f"result-{step_id}")
+        expect(result).to_contain_text(re.compile("Ada|Grace"))
+        expect(result.locator(".markdown h1, .markdown h2").first).to_be_visible()
     shot(page, "05-monitor-completed", full_page=True)
 
     page.get_by_role("tab", name=re.compile("Interactions")).click()
@@ -138,7 +142,7 @@ def test_run_is_watched_live_with_every_tab(page: Page, shot) -> None:
     page.get_by_role("tab", name="Metrics").click()
     per_agent = page.get_by_role("table", name="Usage per agent")
     expect(per_agent).to_contain_text(re.compile("Ada|Grace"))
-    shot(page, "08-metrics")
+    shot(page, "08-metrics", full_page=True)
 
     page.get_by_role("tab", name="History").click()
     expect(page.get_by_role("table", name="Execution history")).to_contain_text("#1")
@@ -165,3 +169,28 @@ def test_narrow_window_keeps_the_monitor_readable(page: Page, shot) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     shot(page, "09-narrow", full_page=True)
+
+
+def test_template_gallery_maps_roles_to_agents(page: Page, shot) -> None:
+    page.goto("/templates")
+    templates = page.get_by_test_id("template")
+    expect(templates.first).to_be_visible()
+    page.get_by_role("tab", name="Review").click()
+    expect(templates.filter(has_text="Code review")).to_be_visible()
+    for i in range(templates.count()):
+        expect(templates.nth(i).locator(".badge")).to_have_text("review")
+
+    templates.filter(has_text="Code review").get_by_role("button", name="Use template").click()
+    # The template's roles are matched to the agents with those roles.
+    expect(page.get_by_label("Agent for “developer”")).to_have_value(agent_id(page, "Ada"))
+    expect(page.get_by_label("Agent for “reviewer”")).to_have_value(agent_id(page, "Grace"))
+    shot(page, "10-template-gallery", full_page=True)
+    page.get_by_label("Workflow name").fill("Review the login change")
+    page.get_by_role("button", name="Create workflow").click()
+    expect(page.get_by_role("heading", name="Review the login change")).to_be_visible()
+    expect(page.get_by_text("2 agents")).to_be_visible()
+
+
+def agent_id(page: Page, name: str) -> str:
+    agents = page.request.get("/api/v1/agents").json()
+    return next(a["id"] for a in agents if a["name"] == name)

@@ -135,7 +135,7 @@ export function StepGraph({ steps, workflowType, views, agentNames = {}, height 
       return {
         id: step.id,
         type: "step",
-        position: vertical ? { x: row * 210, y: col * 110 } : { x: col * 230, y: row * 120 },
+        position: vertical ? { x: row * 210, y: col * 140 } : { x: col * 230, y: row * 120 },
         data: { step, vertical, view, agentName: agentId ? (agentNames[agentId] ?? agentId.slice(0, 8)) : undefined },
         draggable: false,
         connectable: false,

@@ -96,10 +96,8 @@ export function WorkflowPage() {
         break;
       case "execution.status":
         refreshDetails();
-        if (FINISHED.has(String(event.data.status))) {
-          executions.reload();
-          workflow.reload();
-        }
+        workflow.reload();
+        if (FINISHED.has(String(event.data.status))) executions.reload();
         break;
     }
   };
