@@ -3,22 +3,27 @@ import { useState } from "react";
 import { api, ApiError } from "../api/client";
 import type { Interaction } from "../api/types";
 
-export function QuestionCard({ question, agentName, onAnswered }: {
+const postAnswer = (id: string, message: string) =>
+  api.post<Interaction>(`/interactions/${id}/answer`, { message });
+
+export function QuestionCard({ question, agentName, onAnswered, send = postAnswer }: {
   question: Interaction;
   agentName: string;
   onAnswered: (answered: Interaction) => void;
+  /** Sends the answer; the server's `POST /interactions/{id}/answer` unless given. */
+  send?: (id: string, message: string) => Promise<Interaction>;
 }) {
   const [message, setMessage] = useState("");
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string>();
 
-  const send = async (event: React.FormEvent) => {
+  const submit = async (event: React.FormEvent) => {
     event.preventDefault();
     if (!message.trim()) return;
     setSending(true);
     setError(undefined);
     try {
-      onAnswered(await api.post<Interaction>(`/interactions/${question.id}/answer`, { message }));
+      onAnswered(await send(question.id, message.trim()));
     } catch (e) {
       setError(e instanceof ApiError ? e.message : String(e));
     } finally {
@@ -27,7 +32,7 @@ export function QuestionCard({ question, agentName, onAnswered }: {
   };
 
   return (
-    <form className="question" onSubmit={send} aria-label={`Question from ${agentName}`}>
+    <form className="question" onSubmit={submit} aria-label={`Question from ${agentName}`}>
       <div className="question-head">
         <span className="badge type-question">Question</span>
         <span className="strong">{agentName}</span>
