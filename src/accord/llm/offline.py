@@ -126,6 +126,11 @@ class OfflineModel(Model):
 
     # -- deciding what to say ---------------------------------------------------------------
 
+    def answer(self, messages: list[ModelMessage], params: ModelRequestParameters) -> ModelResponse:
+        """The response to a conversation, at once (no latency): for adapters such as the fake
+        servers' offline responder, which have the conversation in another shape."""
+        return self._respond(messages, params)
+
     def _respond(
         self, messages: list[ModelMessage], params: ModelRequestParameters
     ) -> ModelResponse:
@@ -262,15 +267,16 @@ def _brief_of(messages: list[ModelMessage], params: ModelRequestParameters) -> B
         ),
         "",
     )
+    system: list[str] = [instructions] if instructions else []
     prompts: list[str] = []
     for message in messages:
         if isinstance(message, ModelRequest):
             for part in message.parts:
                 if isinstance(part, SystemPromptPart):
-                    prompts.append(part.content)
+                    system.append(part.content)
                 elif isinstance(part, UserPromptPart):
                     prompts.append(_user_text(part))
-    return read_brief(instructions or "", prompts)
+    return read_brief("\n\n".join(system), prompts)
 
 
 def _user_text(part: UserPromptPart) -> str:

@@ -2,6 +2,7 @@
 
 from accord.llm.testing.fake_anthropic import FakeAnthropicServer
 from accord.llm.testing.fake_openai import FakeOpenAIServer
+from accord.llm.testing.offline_responder import offline_responder
 from accord.llm.testing.script import Fault, Reply, ToolCall
 from accord.llm.testing.scripted import ScriptedModel, ScriptedRequest, ScriptExhausted
 
@@ -14,4 +15,5 @@ __all__ = [
     "ScriptedModel",
     "ScriptedRequest",
     "ToolCall",
+    "offline_responder",
 ]

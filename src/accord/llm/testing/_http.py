@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Self
 
@@ -37,8 +37,16 @@ class ScriptedModelServer:
     api_path: ClassVar[str]
     vendor: ClassVar[str]
 
-    def __init__(self, script: Iterable[ScriptEntry] = ()) -> None:
+    def __init__(
+        self,
+        script: Iterable[ScriptEntry] = (),
+        *,
+        responder: Callable[[dict[str, Any]], ScriptEntry] | None = None,
+    ) -> None:
+        """`script` answers the first requests in order; once it is used up, `responder` (if
+        given) answers each further request from its JSON body, e.g. `offline_responder()`."""
         self._script: deque[ScriptEntry] = deque(script)
+        self._responder = responder
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
         self._server: ThreadingHTTPServer | None = None
@@ -110,6 +118,8 @@ class ScriptedModelServer:
 
     def _answer(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
         entry = self._next_entry()
+        if entry is None and self._responder is not None:
+            entry = self._responder(body)
         if entry is None:
             self._send_json(
                 handler,
