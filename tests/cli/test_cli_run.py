@@ -129,3 +129,12 @@ def test_an_invalid_file_is_refused_before_anything_runs(accord: Accord, tmp_pat
     done = accord("run", str(file), "--json", ok=False)
     assert done.returncode == 1 and done.stdout == ""
     assert "bad.yaml:8: steps[0].agent" in done.stderr
+
+
+def test_a_template_runs_with_a_cast_of_offline_agents(accord: Accord):
+    report = json_of(accord("run", "--template", "parallel-analysis", "--json"))
+    assert report["status"] == "completed"
+    assert list(report["steps"]) == ["scope", "security", "performance", "usability", "synthesis"]
+    agents = {a["name"]: a["role"] for a in json_of(accord("agents", "list", "--json"))}
+    assert set(agents.values()) == {"analyst", "security", "performance"}
+    assert {s["agent"] for s in report["steps"].values()} <= set(agents)

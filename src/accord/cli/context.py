@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from accord.domain.errors import AccordError, InvalidDefinition, NotFound
 from accord.server.auth import ensure_local_user
 from accord.storage.db import Database
+from accord.team.templates import install_system_templates
 
 console = Console()
 err_console = Console(stderr=True)
@@ -54,7 +55,10 @@ def open_database() -> Database:
 
 
 def local_user_id(session: Session) -> str:
-    return ensure_local_user(session).id
+    """The local user (made on the first run, with the system templates installed)."""
+    user = ensure_local_user(session)
+    install_system_templates(session)
+    return user.id
 
 
 @contextmanager

@@ -152,7 +152,8 @@ class ExecutionView:
                 )
         return None
 
-    def render(self, now: float | None = None) -> RenderableType:
+    def render(self, now: float | None = None, *, feed: bool = True) -> RenderableType:
+        """The step table, and the latest lines of the feed under it when `feed`."""
         now = time.time() if now is None else now
         table = Table(
             title=f"{self.title}  [{_style(self.status)}]{self.status}[/]",
@@ -179,8 +180,10 @@ class ExecutionView:
                 f"{elapsed:.1f}s" if elapsed is not None else "",
                 f"{tokens:,}" if tokens else "",
             )
-        feed = Text("\n".join(self.feed) or "waiting for the team...", overflow="ellipsis")
-        return Group(table, Panel(feed, title="team activity", title_align="left"))
+        if not feed:
+            return table
+        lines = Text("\n".join(self.feed) or "waiting for the team...", overflow="ellipsis")
+        return Group(table, Panel(lines, title="team activity", title_align="left"))
 
     def _step(self, step_id: str) -> StepLine:
         if step_id not in self.steps:
@@ -257,7 +260,7 @@ def watch_execution(
                 break
             time.sleep(poll_seconds)
         _print_lines(console, drain())
-        console.print(view.render())
+        console.print(view.render(feed=False))
     return view
 
 

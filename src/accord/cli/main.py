@@ -1,6 +1,15 @@
 """The `accord` command: one Typer app, one sub-app per resource."""
 
-from accord.cli import agents, providers, run, serve, templates, workflow_format, workflows
+from accord.cli import (
+    agents,
+    demo,
+    providers,
+    run,
+    serve,
+    templates,
+    workflow_format,
+    workflows,
+)
 from accord.cli import db as db_commands
 from accord.cli.context import AccordApp
 
@@ -12,6 +21,7 @@ app.add_typer(workflows.app, name="workflows")
 app.add_typer(templates.app, name="templates")
 app.command()(workflow_format.validate)
 app.command()(workflow_format.schema)
+app.command()(demo.demo)
 app.command()(run.run)
 app.command()(serve.serve)
 

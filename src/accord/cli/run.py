@@ -1,19 +1,30 @@
 """`accord run FILE.yaml` / `accord run --template NAME`: run a workflow, watch it live."""
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from accord.cli.context import console, local_user_id, open_database, print_json
-from accord.cli.running import print_summary, run_workflow
+from accord.cli.running import RunReport, print_summary, run_workflow
+from accord.cli.teams import workflow_from_template
 from accord.cli.workflow_files import install_workflow, load_workflow
 from accord.domain.errors import AccordError
+from accord.domain.workflow import CollaborationWorkflow
 
 
 def run(
     file: Annotated[Path | None, typer.Argument(help="A workflow file (see examples/).")] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            help="Run a template instead (key, name or ID: `accord templates list`); roles "
+            "none of your agents play get demo agents on the offline model."
+        ),
+    ] = None,
     json_: Annotated[
         bool,
         typer.Option("--json", help="Print one JSON object at the end instead of the live view."),
@@ -23,25 +34,41 @@ def run(
     ] = None,
 ) -> None:
     """Run a workflow with a live view; the exit code is 0 only if it completed."""
-    if file is None:
-        raise AccordError("give a workflow file (e.g. examples/code-review.yaml)")
-    loaded = load_workflow(file)
-    database = open_database()
-    try:
-        with database.session() as session:
-            user_id = local_user_id(session)
-            workflow = install_workflow(session, user_id=user_id, loaded=loaded)
-        report = run_workflow(
-            database,
-            user_id=user_id,
-            workflow_id=workflow.id,
-            console=None if json_ else console,
-            timeout_s=timeout,
-        )
-    finally:
-        database.dispose()
+    if (file is None) == (template is None):
+        raise AccordError("give a workflow file or --template NAME (one of them)")
+    if file is not None:
+        loaded = load_workflow(file)  # refuse a broken file before touching the database
+
+        def prepare(session: Session, user_id: str) -> CollaborationWorkflow:
+            return install_workflow(session, user_id=user_id, loaded=loaded)
+    else:
+
+        def prepare(session: Session, user_id: str) -> CollaborationWorkflow:
+            return workflow_from_template(session, user_id=user_id, template=template or "")
+
+    report = execute(prepare, live=not json_, timeout_s=timeout)
     if json_:
         print_json(report.data)
     else:
         print_summary(console, report)
     sys.exit(0 if report.completed else 1)
+
+
+def execute(
+    prepare: Callable[[Session, str], CollaborationWorkflow], *, live: bool, timeout_s: float | None
+) -> RunReport:
+    """Prepare the workflow in one transaction, then run it (live on the terminal or not)."""
+    database = open_database()
+    try:
+        with database.session() as session:
+            user_id = local_user_id(session)
+            workflow = prepare(session, user_id)
+        return run_workflow(
+            database,
+            user_id=user_id,
+            workflow_id=workflow.id,
+            console=console if live else None,
+            timeout_s=timeout_s,
+        )
+    finally:
+        database.dispose()

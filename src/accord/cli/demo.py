@@ -1,0 +1,73 @@
+"""`accord demo`: the README's main command. A team of agents on the built-in offline model
+runs a system template live in the terminal, then the browser monitor is served.
+
+It never blocks an unattended run: with `CI=true` or no terminal it stops after the run
+(and says how to serve) unless `--serve` is given.
+"""
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from accord.cli.context import console
+from accord.cli.run import execute
+from accord.cli.running import print_summary
+from accord.cli.serve import DEFAULT_HOST, DEFAULT_PORT
+from accord.cli.teams import DEMO_TEAM, DEMO_TEMPLATE, demo_agent, workflow_from_template
+from accord.domain.workflow import CollaborationWorkflow
+
+
+def demo(
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Serve the browser monitor after the run (default: yes on "
+            "a terminal, no under CI or without one).",
+        ),
+    ] = None,
+    template: Annotated[
+        str, typer.Option(help="The system template the team runs.")
+    ] = DEMO_TEMPLATE,
+    host: Annotated[str, typer.Option()] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option()] = DEFAULT_PORT,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the login link in your browser.")
+    ] = False,
+) -> None:
+    """Run a multi-agent workflow live on the offline model, then serve the browser monitor."""
+    console.print(
+        f"[bold]Accord demo[/]: {len(DEMO_TEAM)} agents on the built-in offline model (no API "
+        f"key, no network) run the [bold]{template}[/] template together: the coordinator "
+        "assigns steps, agents ask each other questions, review each other's work and share "
+        "knowledge.\n",
+        highlight=False,
+    )
+
+    def prepare(session: Session, user_id: str) -> CollaborationWorkflow:
+        for spec in DEMO_TEAM:
+            demo_agent(session, user_id, spec)
+        return workflow_from_template(session, user_id=user_id, template=template)
+
+    report = execute(prepare, live=True, timeout_s=None)
+    print_summary(console, report)
+    if serve is None:
+        serve = sys.stdout.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+    base = f"http://{host}:{port}"
+    monitor = f"{base}/executions/{report.data['executionId']}"
+    if not serve:
+        console.print(
+            f"\nTo watch it in the browser: [bold]accord serve[/], sign in with the "
+            f"link it prints, then open {monitor}",
+            highlight=False,
+        )
+        raise typer.Exit(0 if report.completed else 1)
+    from accord.server.serve import run_server  # the web stack loads only when serving
+
+    console.print(
+        f"\nThe browser monitor of this execution (after signing in): {monitor}", highlight=False
+    )
+    run_server(host=host, port=port, open_browser=open_browser)

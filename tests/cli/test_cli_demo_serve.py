@@ -1,0 +1,70 @@
+"""`accord demo` end to end, and `accord serve` handing the browser a working login link."""
+
+import re
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.cli.conftest import ACCORD, Accord, accord_env, json_of
+
+
+def test_demo_runs_a_template_live_and_does_not_block_under_ci(accord: Accord):
+    done = accord("demo", timeout=240)  # CI=true and no terminal: it must not serve forever
+    out = done.stdout
+    assert "Accord demo" in out and "offline model" in out
+    assert re.search(r"Ada started .*design", out, re.IGNORECASE), out  # the live feed
+    assert "Execution completed" in out and "knowledge items" in out
+    monitor = re.search(r"http://127\.0\.0\.1:8765/executions/([0-9a-f-]{36})", out)
+    assert monitor, out
+
+    agents = {a["name"]: a for a in json_of(accord("agents", "list", "--json"))}
+    assert {"Ada", "Dev", "Rita", "Tess"} <= set(agents)
+    assert all(a["llmProviderId"] is None for a in agents.values())  # the offline model
+    [workflow] = json_of(accord("workflows", "list", "--json"))
+    assert workflow["templateId"] is not None and workflow["status"] == "completed"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_prints_a_one_time_login_link_that_signs_the_browser_in(
+    data_dir: Path, tmp_path: Path
+):
+    port = free_port()
+    server = subprocess.Popen(
+        [ACCORD, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=accord_env(data_dir),
+        cwd=tmp_path,
+    )
+    try:
+        link = None
+        deadline = time.monotonic() + 90
+        while link is None and time.monotonic() < deadline:
+            line = server.stdout.readline()
+            assert line or server.poll() is None, "accord serve exited"
+            if found := re.search(rf"http://127\.0\.0\.1:{port}/login\?token=\S+", line):
+                link = found.group(0)
+        assert link, "no login link printed"
+        with httpx.Client(timeout=10) as browser:
+            for _ in range(200):  # the link is printed just before the socket opens
+                try:
+                    signed_in = browser.get(link)
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.1)
+            assert signed_in.status_code in (200, 303, 307)
+            me = browser.get(f"http://127.0.0.1:{port}/api/v1/me")
+            assert me.status_code == 200 and me.json()["email"]
+            assert browser.get(link).status_code == 401, "the link works once only"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
