@@ -177,3 +177,45 @@ def test_plan_compiles_the_stored_definition(db, user_id, team, two_step_request
         plan = WorkflowRepository(s).plan(created.id, user_id=user_id)
     assert [p.id for p in plan.steps] == ["design", "build"]
     assert plan.by_id["build"].deps == ("design",)
+
+
+def test_delete_takes_executions_interactions_and_knowledge_with_it(
+    db, user_id, make_workflow, make_execution
+):
+    from accord.domain.enums import InteractionType, KnowledgeType
+    from accord.storage.repositories.interactions import InteractionRepository
+    from accord.storage.repositories.knowledge import KnowledgeRepository
+
+    workflow_id, (lead, dev) = make_workflow(user_id)
+    execution_id = make_execution(workflow_id, user_id)
+    with db.session() as s:
+        InteractionRepository(s).record(
+            execution_id=execution_id,
+            from_agent_id=lead.id,
+            interaction_type=InteractionType.COORDINATION,
+            message="Go",
+        )
+        knowledge = KnowledgeRepository(s)
+        old = knowledge.add(
+            workflow_id=workflow_id,
+            title="v1",
+            content="old",
+            subject="plan",
+            knowledge_type=KnowledgeType.DECISION,
+            created_by_agent_id=lead.id,
+        )
+        knowledge.add(
+            workflow_id=workflow_id,
+            title="v2",
+            content="new",
+            subject="plan",
+            knowledge_type=KnowledgeType.DECISION,
+            created_by_agent_id=dev.id,
+            execution_id=execution_id,
+        )
+    with db.session() as s:
+        WorkflowRepository(s).delete(workflow_id, user_id=user_id)
+    with db.session() as s:
+        assert InteractionRepository(s).list(execution_id) == []
+        with pytest.raises(NotFound):
+            KnowledgeRepository(s).get(old.id)
