@@ -131,17 +131,27 @@ async def test_a_rejected_request_is_not_retried(
     assert len(server.requests) == 1
 
 
-async def test_max_retries_comes_from_the_provider_settings(server: ScriptedModelServer) -> None:
-    server.add(*[Fault.http_status(500)] * 5, ANSWER)
+async def test_the_retry_policy_comes_from_the_provider_settings(
+    server: ScriptedModelServer,
+) -> None:
+    server.add(*[Fault.http_status(500)] * 5, ANSWER, *[Fault.http_status(500)] * 6)
     _, kind, model_name = SERVERS[server.vendor]
-    provider = make_provider(kind, base_url=server.base_url, default_model=model_name, maxRetries=5)
-    model = build_model(provider, api_key="test-key")
-    model.policy = RetryPolicy(max_retries=5, initial_delay=0.001)  # keep the test fast
+    provider = make_provider(
+        kind,
+        base_url=server.base_url,
+        default_model=model_name,
+        maxRetries=5,
+        retryInitialDelaySeconds=0.001,
+        retryMaxDelaySeconds=0.002,
+    )
+    agent = Agent(build_model(provider, api_key="test-key"), output_type=StepResult)
 
-    result = await Agent(model, output_type=StepResult).run("Write the report.")
+    result = await agent.run("Write the report.")
+    with pytest.raises(ModelFailure, match="after 6 attempts"):
+        await agent.run("Write the report again.")
 
     assert result.output.summary == "Done."
-    assert len(server.requests) == 6
+    assert len(server.requests) == 12
 
 
 async def test_a_stream_that_fails_to_open_is_retried(server: ScriptedModelServer) -> None:

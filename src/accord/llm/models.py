@@ -76,9 +76,11 @@ def build_model(
 
     `api_key` is the provider's decrypted key (the caller owns secrets; this layer never reads
     or logs them). `model_name` is the agent's model, overriding the provider's default.
-    Provider `settings` understood: `timeoutSeconds` (one attempt; default 120), `maxRetries`,
-    and for the offline kind `seed`, `latencySeconds`, `changeRequestRate`, `questionRate`,
-    `feedbackRate`. `retry` overrides the retry policy (tests make its delays tiny).
+    Provider `settings` understood: `timeoutSeconds` (one attempt; default 120), `maxRetries`
+    (default 3), `retryInitialDelaySeconds` (0.5, doubled per retry), `retryMaxDelaySeconds`
+    (20), `maxRetryAfterSeconds` (60: a longer `Retry-After` fails at once), and for the
+    offline kind `seed`, `latencySeconds`, `changeRequestRate`, `questionRate`, `feedbackRate`.
+    `retry` overrides the retry policy whatever the settings say.
     """
     settings = provider.settings
     name = model_name or provider.default_model or DEFAULT_MODELS[provider.kind]
@@ -90,12 +92,22 @@ def build_model(
             question_rate=float(settings.get("questionRate", 0.5)),
             feedback_rate=float(settings.get("feedbackRate", 0.25)),
         )
-    policy = retry or RetryPolicy(max_retries=int(settings.get("maxRetries", 3)))
+    policy = retry or _retry_policy(settings)
     timeout = float(settings.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS))
     return ProviderModel(
         _vendor_model(provider, name, api_key=api_key, timeout=timeout),
         provider=provider,
         policy=policy,
+    )
+
+
+def _retry_policy(settings: Mapping[str, Any]) -> RetryPolicy:
+    default = RetryPolicy()
+    return RetryPolicy(
+        max_retries=int(settings.get("maxRetries", default.max_retries)),
+        initial_delay=float(settings.get("retryInitialDelaySeconds", default.initial_delay)),
+        max_delay=float(settings.get("retryMaxDelaySeconds", default.max_delay)),
+        max_retry_after=float(settings.get("maxRetryAfterSeconds", default.max_retry_after)),
     )
 
 
