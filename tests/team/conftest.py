@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from accord.domain.enums import TriggerReason, WorkflowType
+from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowType
 from accord.domain.plan import compile_workflow
 from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration
 from accord.storage.db import Database
@@ -63,6 +63,9 @@ def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
                 trigger_reason=TriggerReason.MANUAL,
                 triggered_by=user_id,
                 definition={},
+                # Not running: an engine started by any later test in this session recovers
+                # running executions, and this one has no definition to run.
+                status=ExecutionStatus.PENDING,
             )
         plan = compile_workflow(
             workflow_type=workflow_type,

@@ -2,7 +2,13 @@
 
 from sqlalchemy import update
 
-from accord.domain.enums import InteractionType, KnowledgeType, StepRunStatus, TriggerReason
+from accord.domain.enums import (
+    ExecutionStatus,
+    InteractionType,
+    KnowledgeType,
+    StepRunStatus,
+    TriggerReason,
+)
 from accord.domain.execution import Usage
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
@@ -114,6 +120,7 @@ async def test_workflow_metrics_add_up_its_executions(make_crew):
                 trigger_reason=TriggerReason.MANUAL,
                 triggered_by=None,
                 definition={},
+                status=ExecutionStatus.PENDING,
             )
             .id
         )

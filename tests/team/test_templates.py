@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import update
 
-from accord.domain.enums import TemplateCategory, TriggerReason, WorkflowType
+from accord.domain.enums import ExecutionStatus, TemplateCategory, TriggerReason, WorkflowType
 from accord.domain.errors import InvalidDefinition
 from accord.domain.template import CreateFromTemplateRequest
 from accord.storage.repositories.agents import AgentRepository
@@ -96,13 +96,14 @@ def test_success_rate_follows_the_executions_outcomes(db, user_id):
         )
         executions = ExecutionRepository(s)
         finished = []
-        for status in ("completed", "failed", "completed", "running"):
+        for status in ("completed", "failed", "completed", "pending"):
             e = executions.create(
                 workflow_id=workflow.id,
                 user_id=user_id,
                 trigger_reason=TriggerReason.MANUAL,
                 triggered_by=user_id,
                 definition={},
+                status=ExecutionStatus.PENDING,
             )
             s.execute(
                 update(workflow_executions)

@@ -244,6 +244,7 @@ SYSTEM_TEMPLATES: Mapping[str, CreateTemplateRequest] = {
             },
             {
                 "id": "scope",
+                "dependsOn": ["assess"],
                 "name": "Choose the test scope",
                 "type": "decision",
                 "decisionOptions": ["full", "smoke"],
@@ -298,6 +299,7 @@ SYSTEM_TEMPLATES: Mapping[str, CreateTemplateRequest] = {
             },
             {
                 "id": "diagnose",
+                "dependsOn": ["reproduce"],
                 "name": "Find the cause",
                 "type": "analysis",
                 "assignedAgentRole": "developer",
@@ -308,6 +310,7 @@ SYSTEM_TEMPLATES: Mapping[str, CreateTemplateRequest] = {
             },
             {
                 "id": "fix",
+                "dependsOn": ["diagnose"],
                 "name": "Fix the bug",
                 "type": "implementation",
                 "assignedAgentRole": "developer",
