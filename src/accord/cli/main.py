@@ -3,6 +3,7 @@
 from accord.cli import (
     agents,
     demo,
+    executions,
     providers,
     run,
     serve,
@@ -19,6 +20,7 @@ app.add_typer(agents.app, name="agents")
 app.add_typer(providers.app, name="providers")
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(templates.app, name="templates")
+app.add_typer(executions.app, name="executions")
 app.command()(workflow_format.validate)
 app.command()(workflow_format.schema)
 app.command()(demo.demo)

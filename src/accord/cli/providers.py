@@ -1,5 +1,6 @@
 """`accord providers ...`: the model endpoints agents run on (keys are never printed)."""
 
+import json
 import os
 from typing import Annotated
 
@@ -87,9 +88,17 @@ def create(
             "never shown again)."
         ),
     ] = None,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A kind-specific KEY=VALUE (repeat the option), e.g. latencySeconds=0.5 or "
+            "seed=7 for the offline model, timeoutSeconds=60."
+        ),
+    ] = None,
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create a provider."""
+    settings = dict(_setting(s) for s in setting or [])
     api_key = None
     if api_key_env is not None:
         api_key = os.environ.get(api_key_env)
@@ -103,8 +112,20 @@ def create(
             default_model=model,
             base_url=base_url,
             api_key=api_key,
+            settings=settings,
         )
     if json_:
         print_json(provider.to_json_dict())
     else:
         console.print(f"Created provider [bold]{provider.name}[/] ({provider.id})")
+
+
+def _setting(text: str) -> tuple[str, object]:
+    """`KEY=VALUE`, the value read as JSON when it is JSON (numbers, true), else a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise AccordError(f"--setting {text!r} is not KEY=VALUE")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value

@@ -70,7 +70,7 @@ async def _run(
         ended = threading.Event()
         watcher = None
         if console is not None:
-            view = await asyncio.to_thread(_view_for, database, execution, user_id)
+            view = await asyncio.to_thread(view_for, database, execution, user_id)
             view.last_event_id = start_id
             watcher = asyncio.create_task(
                 asyncio.to_thread(
@@ -96,7 +96,7 @@ async def _run(
     return await asyncio.to_thread(build_report, database, execution.id, user_id)
 
 
-def _view_for(database: Database, execution: WorkflowExecution, user_id: str) -> ExecutionView:
+def view_for(database: Database, execution: WorkflowExecution, user_id: str) -> ExecutionView:
     with database.session() as session:
         workflow = WorkflowRepository(session).get(execution.workflow_id, user_id=user_id)
         names = {a.id: a.name for a in AgentRepository(session).list(user_id=user_id)}

@@ -1,0 +1,138 @@
+"""`accord executions ...`: runs of your workflows, their step attempts, and watching one live
+(wherever it runs: this machine's `accord serve`, another terminal's `accord run`)."""
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import func, select
+
+from accord.cli.context import (
+    AccordApp,
+    console,
+    local_session,
+    local_user_id,
+    open_database,
+    pick,
+    print_json,
+    short_id,
+)
+from accord.cli.live import watch_execution
+from accord.cli.running import build_report, print_summary, view_for
+from accord.cli.workflows import find_workflow
+from accord.domain.execution import WorkflowExecution
+from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.executions import ExecutionRepository
+from accord.storage.repositories.step_runs import StepRunRepository
+from accord.storage.repositories.workflows import WorkflowRepository
+from accord.storage.tables import execution_events
+
+app = AccordApp(no_args_is_help=True, help="Executions: runs of your workflows.")
+
+
+def _all_executions(session, user_id: str, workflow: str | None) -> list[WorkflowExecution]:
+    workflows = WorkflowRepository(session)
+    chosen = (
+        [find_workflow(workflows, workflow, user_id=user_id)]
+        if workflow
+        else workflows.list(user_id=user_id)
+    )
+    executions = ExecutionRepository(session)
+    found = [e for w in chosen for e in executions.list_for_workflow(w.id, user_id=user_id)]
+    return sorted(found, key=lambda e: e.started_at, reverse=True)
+
+
+def find_execution(session, wanted: str, *, user_id: str) -> WorkflowExecution:
+    return pick(
+        _all_executions(session, user_id, None),
+        wanted,
+        kind="execution",
+        name=lambda e: e.id,
+        ident=lambda e: e.id,
+    )
+
+
+@app.command("list")
+def list_executions(
+    workflow: Annotated[str | None, typer.Option(help="Only this workflow's.")] = None,
+    json_: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List executions, newest first."""
+    with local_session() as (session, user_id):
+        executions = _all_executions(session, user_id, workflow)
+        names = {w.id: w.name for w in WorkflowRepository(session).list(user_id=user_id)}
+    if json_:
+        print_json([e.to_json_dict() for e in executions])
+        return
+    table = Table("id", "workflow", "#", "status", "started", "seconds", "tokens", "parent")
+    for e in executions:
+        table.add_row(
+            short_id(e.id),
+            names.get(e.workflow_id, "?"),
+            str(e.execution_number),
+            e.status.value,
+            e.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            str(e.actual_duration) if e.actual_duration is not None else "",
+            f"{e.usage.total_tokens:,}",
+            short_id(e.parent_execution_id),
+        )
+    console.print(table if executions else "No executions yet: `accord run FILE`.")
+
+
+@app.command()
+def show(execution: str, json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show an execution (by ID or prefix): its outcome and every step attempt."""
+    database = open_database()
+    try:
+        with database.session() as session:
+            user_id = local_user_id(session)
+            found = find_execution(session, execution, user_id=user_id)
+            runs = StepRunRepository(session).list(found.id)
+            names = {a.id: a.name for a in AgentRepository(session).list(user_id=user_id)}
+        report = build_report(database, found.id, user_id)
+    finally:
+        database.dispose()
+    if json_:
+        print_json(report.data | {"stepRuns": [r.to_json_dict() for r in runs]})
+        return
+    table = Table("step", "attempt", "agent", "status", "seconds", "tokens", "error")
+    for run in runs:
+        seconds = (
+            (run.finished_at - run.started_at).total_seconds()
+            if (run.started_at and run.finished_at)
+            else None
+        )
+        table.add_row(
+            run.step_id,
+            str(run.attempt),
+            names.get(run.agent_id or "", "-"),
+            run.status.value,
+            f"{seconds:.1f}" if seconds is not None else "",
+            f"{run.input_tokens + run.output_tokens:,}",
+            run.error or "",
+        )
+    console.print(table)
+    print_summary(console, report)
+
+
+@app.command()
+def watch(execution: str) -> None:
+    """Follow an execution live, wherever it runs, until it ends."""
+    database = open_database()
+    try:
+        with database.session() as session:
+            user_id = local_user_id(session)
+            found = find_execution(session, execution, user_id=user_id)
+            first = session.execute(
+                select(func.min(execution_events.c.id)).where(
+                    execution_events.c.execution_id == found.id
+                )
+            ).scalar()
+        view = view_for(database, found, user_id)
+        view.last_event_id = (first or 1) - 1
+        watch_execution(
+            database, user_id=user_id, execution_id=found.id, view=view, console=console
+        )
+        print_summary(console, build_report(database, found.id, user_id))
+    finally:
+        database.dispose()
