@@ -147,6 +147,16 @@ async def test_it_uses_the_collaboration_tools_before_answering() -> None:
     assert "check the 2025 retail figures" in result.output  # the answer is used
 
 
+async def test_it_delegates_only_when_told_to() -> None:
+    default, eager = ToolLog(), ToolLog()
+
+    await run_step(OfflineModel(seed=5), default)
+    await run_step(OfflineModel(seed=5, delegate_rate=1.0), eager)
+
+    assert "delegate_task" not in default.names()
+    assert dict(eager.calls)["delegate_task"]["to"] in ("Bob", "Cy")
+
+
 async def test_whether_it_asks_a_question_depends_on_the_seed() -> None:
     asked = []
     for seed in range(12):

@@ -79,7 +79,8 @@ def build_model(
     Provider `settings` understood: `timeoutSeconds` (one attempt; default 120), `maxRetries`
     (default 3), `retryInitialDelaySeconds` (0.5, doubled per retry), `retryMaxDelaySeconds`
     (20), `maxRetryAfterSeconds` (60: a longer `Retry-After` fails at once), and for the
-    offline kind `seed`, `latencySeconds`, `changeRequestRate`, `questionRate`, `feedbackRate`.
+    offline kind `seed`, `latencySeconds`, `changeRequestRate`, `questionRate`, `feedbackRate`,
+    `delegateRate`.
     `retry` overrides the retry policy whatever the settings say.
     """
     settings = provider.settings
@@ -91,6 +92,7 @@ def build_model(
             change_request_rate=float(settings.get("changeRequestRate", 0.25)),
             question_rate=float(settings.get("questionRate", 0.5)),
             feedback_rate=float(settings.get("feedbackRate", 0.25)),
+            delegate_rate=float(settings.get("delegateRate", 0.0)),
         )
     policy = retry or _retry_policy(settings)
     timeout = float(settings.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS))

@@ -10,7 +10,8 @@ machine, with no key. It behaves like a diligent, predictable teammate:
   before answering: `search_knowledge` first, `validate_knowledge` on an entry it was shown
   (sometimes), `ask_question` to a teammate (on some steps, `question_rate`),
   `share_knowledge` (one insight per step), `give_feedback` on earlier work (sometimes,
-  `feedback_rate`). Other tools (e.g. `delegate_task`) are never called;
+  `feedback_rate`), `delegate_task` to a teammate (only if `delegate_rate` > 0: each
+  delegation starts a child execution). Tools it does not know are never called;
 - its final answer is valid for whatever output the request asks for (see
   `offline_answers`): a step result whose deliverable quotes the step and its inputs, a
   review that requests changes on a first review at `change_request_rate` and approves
@@ -26,6 +27,7 @@ import json
 import random
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic_ai import RunContext
@@ -71,6 +73,7 @@ class OfflineModel(Model):
         change_request_rate: float = 0.25,
         question_rate: float = 0.5,
         feedback_rate: float = 0.25,
+        delegate_rate: float = 0.0,
         settings: ModelSettings | None = None,
     ) -> None:
         super().__init__(
@@ -84,6 +87,7 @@ class OfflineModel(Model):
         self.change_request_rate = change_request_rate
         self.question_rate = question_rate
         self.feedback_rate = feedback_rate
+        self.delegate_rate = delegate_rate
 
     @property
     def model_name(self) -> str:
@@ -140,8 +144,7 @@ class OfflineModel(Model):
             self._rng(brief.text, "tools"),
             brief,
             params.function_tools,
-            question_rate=self.question_rate,
-            feedback_rate=self.feedback_rate,
+            ToolRates(self.question_rate, self.feedback_rate, self.delegate_rate),
         )
         pending = [(tool, args) for tool, args in plan if tool.name not in called]
         parts: list[ModelResponsePart]
@@ -193,19 +196,26 @@ class OfflineModel(Model):
         return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+@dataclass(frozen=True)
+class ToolRates:
+    """How often (0 to 1, per step, decided by the seed) the optional tool calls happen."""
+
+    question: float
+    feedback: float
+    delegate: float
+
+
 def _tool_plan(
     rng: random.Random,
     brief: Brief,
     offered: list[ToolDefinition],
-    *,
-    question_rate: float,
-    feedback_rate: float,
+    rates: ToolRates,
 ) -> list[tuple[ToolDefinition, dict[str, Any]]]:
     """The tool calls to make before answering, in order, decided once per request content."""
     tools = {tool.name: tool for tool in offered}
     step = brief.step_name
     mates = [m for m in brief.teammates if m.name != brief.me]
-    rolls = {name: rng.random() for name in ("validate", "ask", "feedback", "mate")}
+    rolls = {name: rng.random() for name in ("validate", "ask", "feedback", "mate", "delegate")}
     plan: list[tuple[str, dict[str, Any]]] = []
     if "search_knowledge" in tools:
         plan.append(("search_knowledge", {"query": step}))
@@ -213,7 +223,7 @@ def _tool_plan(
     if "validate_knowledge" in tools and known_ids and rolls["validate"] < 0.5:
         plan.append(("validate_knowledge", {"knowledge_id": known_ids[0]}))
     mate = mates[int(rolls["mate"] * len(mates))].name if mates else None
-    if "ask_question" in tools and mate and rolls["ask"] < question_rate:
+    if "ask_question" in tools and mate and rolls["ask"] < rates.question:
         plan.append(
             (
                 "ask_question",
@@ -229,7 +239,7 @@ def _tool_plan(
         "give_feedback" in tools
         and mate
         and brief.dependency_summaries
-        and (rolls["feedback"] < feedback_rate)
+        and (rolls["feedback"] < rates.feedback)
     ):
         plan.append(
             (
@@ -237,6 +247,18 @@ def _tool_plan(
                 {
                     "to": mate,
                     "message": f"{OFFLINE_TAG} The earlier results gave '{step}' a solid base.",
+                },
+            )
+        )
+    if "delegate_task" in tools and mate and rolls["delegate"] < rates.delegate:
+        plan.append(
+            (
+                "delegate_task",
+                {
+                    "to": mate,
+                    "title": f"Check the facts for {step}"[:200],
+                    "instructions": f"{OFFLINE_TAG} Check the facts '{step}' relies on.",
+                    "expected_output": "A short list of the facts checked, each marked ok or not.",
                 },
             )
         )

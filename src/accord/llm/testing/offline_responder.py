@@ -40,6 +40,7 @@ def offline_responder(
     change_request_rate: float = 0.25,
     question_rate: float = 0.5,
     feedback_rate: float = 0.25,
+    delegate_rate: float = 0.0,
 ) -> Callable[[dict[str, Any]], Reply]:
     """A `responder` for `FakeOpenAIServer` that answers Chat Completions requests offline."""
     model = OfflineModel(
@@ -47,6 +48,7 @@ def offline_responder(
         change_request_rate=change_request_rate,
         question_rate=question_rate,
         feedback_rate=feedback_rate,
+        delegate_rate=delegate_rate,
     )
 
     def respond(body: dict[str, Any]) -> Reply:
