@@ -26,8 +26,8 @@ NOT_BUILT_PAGE = """<!doctype html>
 <h1>Accord is running</h1>
 <p>The API is at <a href="/api/v1/me">/api/v1</a> (<a href="/docs">docs</a>), but the browser
 UI has not been built.</p>
-<p>Build it with <code>./dev setup</code> (or <code>cd ui &amp;&amp; npm ci &amp;&amp; npm run
-build</code>), then reload this page.</p>
+<p>Build it with <code>./dev setup</code>
+(or <code>cd ui &amp;&amp; npm ci &amp;&amp; npm run build</code>), then reload this page.</p>
 </body></html>
 """
 
