@@ -16,6 +16,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from accord.domain.errors import AccordError, InvalidDefinition, NotFound
+from accord.domain.workflow_file import FileProblem, WorkflowFileError
 from accord.server.auth import ensure_local_user
 from accord.storage.db import Database
 from accord.team.templates import install_system_templates
@@ -39,11 +40,20 @@ class AccordApp(typer.Typer):
 
 
 def print_error(exc: AccordError) -> None:
-    if isinstance(exc, InvalidDefinition) and not hasattr(exc.problems[0], "line"):
-        err_console.print("[bold red]Invalid workflow definition:[/]")
-        for p in exc.problems:
-            err_console.print(f"  [bold]{p.field}[/]: {p.message}", highlight=False)
-            err_console.print(f"    [dim]fix: {p.fix}[/]", highlight=False)
+    """Each problem on its own line with its fix; a file's problems with their lines."""
+    if isinstance(exc, InvalidDefinition):
+        count = len(exc.problems)
+        what = "workflow file" if isinstance(exc, WorkflowFileError) else "workflow definition"
+        err_console.print(f"[bold red]Invalid {what}[/] ({count} problem{'s' * (count != 1)}):")
+        for problem in exc.problems:
+            where = ""
+            if isinstance(problem, FileProblem):
+                where = (
+                    f"{problem.source}:{problem.line}: " if problem.line else f"{problem.source}: "
+                )
+            field = f"[bold]{problem.field}[/]: " if problem.field else ""
+            err_console.print(f"  {where}{field}{problem.message}", highlight=False)
+            err_console.print(f"    [dim]fix: {problem.fix}[/]", highlight=False)
         return
     err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
 

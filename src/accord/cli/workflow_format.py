@@ -5,13 +5,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from accord.cli.context import console, print_error
 from accord.cli.workflow_files import load_workflow
 from accord.domain.workflow_file import WorkflowFileError, workflow_file_schema
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 def validate(
@@ -24,7 +21,7 @@ def validate(
             loaded = load_workflow(path)
         except WorkflowFileError as exc:
             failed = True
-            print_file_error(exc)
+            print_error(exc)
             continue
         workflow = loaded.workflow
         console.print(
@@ -43,15 +40,3 @@ def schema() -> None:
 
 def schema_text() -> str:
     return json.dumps(workflow_file_schema(), indent=2) + "\n"
-
-
-def print_file_error(exc: WorkflowFileError) -> None:
-    err_console.print(
-        f"[bold red]Invalid workflow file[/] ({len(exc.problems)} "
-        f"problem{'s' if len(exc.problems) != 1 else ''}):"
-    )
-    for problem in exc.problems:
-        where = f"{problem.source}:{problem.line}" if problem.line else problem.source
-        field = f" [bold]{problem.field}[/]:" if problem.field else ""
-        err_console.print(f"  {where}:{field} {problem.message}", highlight=False)
-        err_console.print(f"    [dim]fix: {problem.fix}[/]", highlight=False)
