@@ -90,15 +90,18 @@ def live_server(sqlite_url: str) -> Iterator[LiveServer]:
     yield from _live_server(sqlite_url)
 
 
+@pytest.fixture(scope="session")
+def pg_live_server(postgres_url: str) -> Iterator[LiveServer]:
+    """The server on Postgres."""
+    yield from _live_server(postgres_url)
+
+
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
-def any_live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+def any_live_server(request: pytest.FixtureRequest) -> LiveServer:
     """The server on each backend, for the core tests that must hold on both."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("live_server")
-    else:
-        yield from _live_server(request.getfixturevalue("postgres_url"))
+    return request.getfixturevalue("live_server" if request.param == "sqlite" else "pg_live_server")
 
 
 SLOW_STEP_S = 1.5

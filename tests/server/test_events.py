@@ -7,8 +7,11 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import pytest
+from sqlalchemy import insert
 
 from accord.server.event_feed import SettledHorizon
+from accord.storage.tables import execution_events
 from server.conftest import ApiUser, LiveServer, append_event, insert_execution, make_user
 
 
@@ -130,3 +133,48 @@ def test_a_gap_that_never_fills_is_given_up_after_the_grace_period() -> None:
     assert settled.advance([12], now=101.9) == 10
     assert settled.advance([12, 14], now=102.0) == 12
     assert settled.advance([14], now=104.0) == 14
+
+
+@pytest.mark.postgres
+def test_an_event_committed_late_on_postgres_is_still_sent_in_order(
+    pg_live_server: LiveServer,
+) -> None:
+    """Postgres hands out IDs at insert and shows rows at commit: event N+1 can be visible
+    while N is in flight. The stream must wait for N, not skip it."""
+    alice = make_user(pg_live_server)
+    db = pg_live_server.db
+    execution_id = insert_execution(db, alice.id)
+    append_event(db, execution_id=execution_id, user_id=alice.id, kind="start")
+
+    slow = db.engine.connect()
+    slow_tx = slow.begin()
+    late_id = slow.execute(
+        insert(execution_events)
+        .values(
+            execution_id=execution_id,
+            user_id=alice.id,
+            kind="late",
+            data={},
+            created_at=time.time(),
+        )
+        .returning(execution_events.c.id)
+    ).scalar_one()
+    early_id = append_event(db, execution_id=execution_id, user_id=alice.id, kind="early")
+    assert early_id > late_id
+
+    def commit_later() -> None:
+        time.sleep(0.3)
+        slow_tx.commit()
+        slow.close()
+
+    committer = threading.Thread(target=commit_later)
+    with stream(alice, f"/executions/{execution_id}/events") as response:
+        frames = iter_frames(response)
+        assert next(frames)["event"] == "start"  # the stream is live, "late" still in flight
+        committer.start()
+        received = [next(frames), next(frames)]
+    committer.join()
+    assert [(int(f["id"]), f["event"]) for f in received] == [
+        (late_id, "late"),
+        (early_id, "early"),
+    ]
