@@ -51,6 +51,9 @@ STEP_RUN_TRANSITIONS: Mapping[StepRunStatus, frozenset[StepRunStatus]] = {
     S.CANCELLED: frozenset(),
 }
 
+WORKFLOW_STARTABLE = frozenset({W.DRAFT, W.COMPLETED, W.FAILED})
+"""A new execution may start from these; `paused -> active` is a resume, not a start."""
+
 TERMINAL_EXECUTION = frozenset({E.COMPLETED, E.FAILED, E.CANCELLED})
 TERMINAL_STEP_RUN = frozenset({S.COMPLETED, S.FAILED, S.SKIPPED, S.CANCELLED})
 
@@ -73,3 +76,9 @@ def check_transition(kind: Kind, resource_id: str, current: str, requested: str)
     """Raise `IllegalTransition` (naming the current state) unless the change is legal."""
     if not can_transition(kind, str(current), str(requested)):
         raise IllegalTransition(kind, resource_id, str(current), str(requested))
+
+
+def check_workflow_start(workflow_id: str, current: str) -> None:
+    """Raise `IllegalTransition` unless a new execution may start the workflow."""
+    if current not in WORKFLOW_STARTABLE:
+        raise IllegalTransition("workflow", workflow_id, str(current), str(W.ACTIVE))

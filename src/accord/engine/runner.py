@@ -26,7 +26,7 @@ from accord.domain.errors import IllegalTransition
 from accord.domain.execution import StepRun, Usage, WorkflowExecution
 from accord.domain.plan import WorkflowPlan, compile_workflow
 from accord.domain.ports import AttemptOutcome
-from accord.domain.transitions import TERMINAL_EXECUTION
+from accord.domain.transitions import TERMINAL_EXECUTION, check_workflow_start
 from accord.domain.workflow import ExecutionRecord, WorkflowConfiguration
 from accord.engine.scheduler import (
     CompleteExecution,
@@ -115,6 +115,9 @@ class ExecutionRunner:
         self._started_at[execution.id] = started_at(execution)
         return plan
 
+    def cached_plan(self, execution_id: str) -> WorkflowPlan | None:
+        return self._plans.get(execution_id)
+
     def started_at(self, session: Session, execution: WorkflowExecution) -> float:
         self.plan(session, execution)
         return self._started_at[execution.id]
@@ -135,12 +138,7 @@ class ExecutionRunner:
         failed), the definition is validated and snapshotted, the first attempts are queued."""
         repo = ExecutionRepository(session)
         workflow = repo.workflow(workflow_id, user_id=user_id, lock=True)
-        if workflow.status not in (
-            WorkflowStatus.DRAFT,
-            WorkflowStatus.COMPLETED,
-            WorkflowStatus.FAILED,
-        ):
-            raise IllegalTransition("workflow", workflow_id, workflow.status, WorkflowStatus.ACTIVE)
+        check_workflow_start(workflow_id, workflow.status)
         compile_workflow(
             workflow_type=workflow.workflow_type,
             configuration=workflow.configuration,

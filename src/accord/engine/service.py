@@ -30,6 +30,7 @@ from dbos import DBOS, DBOSConfig, Serializer, SetWorkflowID
 from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowType
 from accord.domain.errors import AccordError
 from accord.domain.execution import Usage, WorkflowExecution
+from accord.domain.plan import WorkflowPlan
 from accord.domain.ports import AttemptContext, AttemptOutcome, ChildResult, StepPerformer
 from accord.domain.step_result import StepResult
 from accord.domain.transitions import TERMINAL_EXECUTION
@@ -369,7 +370,9 @@ class Engine:
 
     async def _attempt(self, key: AttemptKey) -> None:
         execution_id, step_id, attempt = key
-        plan = await asyncio.to_thread(self._plan, execution_id)
+        plan = self.runner.cached_plan(execution_id) or await asyncio.to_thread(
+            self._plan, execution_id
+        )
         sp = plan.by_id[step_id]
         try:
             async with asyncio.timeout(sp.timeout_seconds):
@@ -477,7 +480,7 @@ class Engine:
             result = self.runner.finish_attempt(s, _key(key), parsed)
         return {"dispatch": result.dispatch, "finished": result.finished, "cancel": result.cancel}
 
-    def _plan(self, execution_id: str):
+    def _plan(self, execution_id: str) -> WorkflowPlan:
         with self.db.session() as s:
             return self.runner.plan(s, ExecutionRepository(s).get(execution_id))
 
