@@ -15,6 +15,14 @@ export function useResource<T>(key: string | null, load: () => Promise<T>): Reso
   const [error, setError] = useState<ApiError>();
   const [loading, setLoading] = useState(key !== null);
   const [generation, setGeneration] = useState(0);
+  const [loadedKey, setLoadedKey] = useState(key);
+
+  // Another key is another thing: never show the previous one's data as if it were this one's.
+  if (key !== loadedKey) {
+    setLoadedKey(key);
+    setDataState(undefined);
+    setError(undefined);
+  }
 
   useEffect(() => {
     if (key === null) return;
