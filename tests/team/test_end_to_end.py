@@ -230,6 +230,10 @@ async def test_every_system_template_completes_on_the_offline_model(key, sqlite_
     skipped = {r.step_id for r in runs if r.status.value == "skipped"}
     steps = {st.id for st in workflow.configuration.steps}
     assert ran | skipped == steps
+    if key == "code-review":  # a majority vote: every participant voted, with a rationale
+        votes = ended.step_results["merge"]["data"]["votes"]
+        assert {v["agentId"] for v in votes} >= set(team)
+        assert all(v["rationale"] for v in votes)
     if key == "test-strategy":  # exactly one branch of the decision ran
         outcome = ended.step_results["scope"]["data"]["outcome"]
         assert ran & {"full_suite", "smoke"} == {"full_suite" if outcome == "full" else "smoke"}

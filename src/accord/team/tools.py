@@ -250,16 +250,21 @@ class CollaborationTools:
         """Poll the question's row until the user answers through the API or time is up."""
         db = self.attempt.db
 
+        def check() -> dict[str, Any] | None:
+            """The question once answered or expired; None while it is still open."""
+            with db.session() as session:
+                records = TeamRecords(session)
+                row = records.interactions.get(question_id)
+                if row.response_status is not QuestionStatus.PENDING:
+                    return row.to_json_dict()
+                if time.time() >= deadline:
+                    return records.expire(question_id).to_json_dict()
+                return None
+
         async def wait() -> dict[str, Any]:
-            while True:
-                with db.session() as session:
-                    records = TeamRecords(session)
-                    row = records.interactions.get(question_id)
-                    if row.response_status is QuestionStatus.ANSWERED:
-                        return row.to_json_dict()
-                    if time.time() >= deadline:
-                        return records.expire(question_id).to_json_dict()
+            while (settled := await asyncio.to_thread(check)) is None:
                 await asyncio.sleep(min(self.poll_seconds, max(0.0, deadline - time.time())))
+            return settled
 
         final = await self.attempt.ctx.durable.call("tool:wait_for_user", wait)
         if final.get("responseStatus") == QuestionStatus.ANSWERED.value:
