@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel, Field, create_model
-from pydantic_ai import Agent, Tool
+from pydantic_ai import Agent, NativeOutput, PromptedOutput, Tool, ToolOutput
 
 from accord.domain.step_result import ReviewVerdict, StepResult, Vote
 from accord.llm.offline import OfflineModel
@@ -262,6 +262,20 @@ async def test_its_structured_answers_always_validate(output_type: type[BaseMode
         agent = Agent(OfflineModel(seed=seed), output_type=output_type, retries={"output": 0})
         result = await agent.run(STEP_PROMPT)
         assert isinstance(result.output, output_type)
+
+
+@pytest.mark.parametrize(
+    "output_spec",
+    [NativeOutput(StepResult), PromptedOutput(StepResult), ToolOutput(StepResult, name="deliver")],
+    ids=["native", "prompted", "named-tool"],
+)
+async def test_every_output_mode_gets_a_valid_answer(output_spec: Any) -> None:
+    agent = Agent(OfflineModel(seed=1), output_type=output_spec, retries={"output": 0})
+
+    result = await agent.run(STEP_PROMPT)
+
+    assert isinstance(result.output, StepResult)
+    assert "Market research" in result.output.summary
 
 
 async def test_free_text_says_it_is_offline() -> None:

@@ -77,7 +77,7 @@ def price_of(
             model_name,
             provider_id=vendor,
         )
-    except LookupError:
+    except (LookupError, ValueError):
         return FREE
     return _price(float(found.input_price), float(found.output_price))
 
