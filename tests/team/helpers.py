@@ -168,6 +168,7 @@ class Crew:
         attempt: int = 1,
         feedback: str | None = None,
         dependency_results: Mapping[str, Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
     ) -> AttemptContext:
         """A started attempt at `step_id` (its step run is in the database)."""
         agent_id = self.id(agent) if agent else None
@@ -189,6 +190,7 @@ class Crew:
             durable=self.durable,
             children=self.children,
             agent_id=agent_id,
+            execution_context=inputs or {},
         )
 
     def spend(self, step_id: str, usage: Usage, *, agent: str | None = None) -> None:

@@ -49,7 +49,10 @@ async def test_a_step_is_done_from_a_prompt_of_agent_step_results_and_knowledge(
 
     outcome = await crew.team().perform(
         crew.ctx(
-            "build", agent="Ada", dependency_results={"design": answer(summary="REST API designed")}
+            "build",
+            agent="Ada",
+            dependency_results={"design": answer(summary="REST API designed")},
+            inputs={"service": "billing-api", "childKey": "engine-internal"},
         )
     )
 
@@ -69,8 +72,10 @@ async def test_a_step_is_done_from_a_prompt_of_agent_step_results_and_knowledge(
         "REST API designed",
         "Python lock file",
         "Write technically",
+        "billing-api",
     ):
         assert expected in prompt, expected
+    assert "engine-internal" not in prompt
     assert outcome.usage == Usage(
         input_tokens=TOKENS_IN,
         output_tokens=TOKENS_OUT,

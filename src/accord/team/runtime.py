@@ -38,6 +38,8 @@ from accord.team.review import review_result
 from accord.team.tools import collaboration_tools
 
 KNOWLEDGE_PER_STEP = 5
+_ENGINE_KEYS = frozenset({"childKey"})
+"""Keys of the execution context the engine keeps for itself, not inputs for agents."""
 OUTPUT_RETRIES = 2
 
 
@@ -163,7 +165,7 @@ class AgentTeam:
                 dependency_results=ctx.dependency_results,
                 knowledge=knowledge,
                 feedback=ctx.feedback,
-                inputs=ctx.execution_context.get("inputs") or {},
+                inputs={k: v for k, v in ctx.execution_context.items() if k not in _ENGINE_KEYS},
             ),
         )
 
