@@ -54,7 +54,7 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.usage import RequestUsage
 
-from accord.llm.offline_answers import OFFLINE_TAG, Writer, conform
+from accord.llm.offline_answers import OFFLINE_TAG, Writer
 from accord.llm.offline_brief import Brief, read_brief
 
 OFFLINE_MODEL_NAME = "accord-offline"
@@ -110,7 +110,7 @@ class OfflineModel(Model):
         model_settings, params = self.prepare_request(model_settings, model_request_parameters)
         if self.latency_seconds > 0:
             await asyncio.sleep(self.latency_seconds)
-        return self._respond(messages, params)
+        return self.answer(messages, params)
 
     @asynccontextmanager
     async def request_stream(
@@ -123,7 +123,7 @@ class OfflineModel(Model):
         model_settings, params = self.prepare_request(model_settings, model_request_parameters)
         if self.latency_seconds > 0:
             await asyncio.sleep(self.latency_seconds)
-        response = self._respond(messages, params)
+        response = self.answer(messages, params)
         yield CompletedStreamedResponse(
             response, model_request_parameters=params, replay_events=True
         )
@@ -131,13 +131,8 @@ class OfflineModel(Model):
     # -- deciding what to say ---------------------------------------------------------------
 
     def answer(self, messages: list[ModelMessage], params: ModelRequestParameters) -> ModelResponse:
-        """The response to a conversation, at once (no latency): for adapters such as the fake
-        servers' offline responder, which have the conversation in another shape."""
-        return self._respond(messages, params)
-
-    def _respond(
-        self, messages: list[ModelMessage], params: ModelRequestParameters
-    ) -> ModelResponse:
+        """The response to a conversation, at once (no latency). `request` adds the latency;
+        adapters such as the fake server's offline responder call this directly."""
         brief = _brief_of(messages, params)
         called = _tools_called(messages)
         plan = _tool_plan(
@@ -150,18 +145,8 @@ class OfflineModel(Model):
         parts: list[ModelResponsePart]
         if pending:
             tool, args = pending[0]
-            parts = [
-                ToolCallPart(
-                    tool.name,
-                    conform(
-                        args,
-                        tool.parameters_json_schema,
-                        tool.parameters_json_schema.get("$defs", {}),
-                        self._writer(brief, messages),
-                        tool.name,
-                    ),
-                )
-            ]
+            writer = self._writer(brief, messages)
+            parts = [ToolCallPart(tool.name, writer.complete(args, tool.parameters_json_schema))]
         else:
             parts = [self._final_answer(brief, messages, params)]
         response = ModelResponse(parts=parts, model_name=OFFLINE_MODEL_NAME, provider_name=_SYSTEM)

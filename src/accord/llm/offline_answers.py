@@ -61,6 +61,11 @@ class Writer:
             value = None
         return conform(value, resolved, defs, self, "")
 
+    def complete(self, value: Any, schema: dict[str, Any]) -> Any:
+        """`value` (e.g. planned tool arguments) made valid for `schema`: kept where it fits,
+        generated where missing, dropped where the schema has no such property."""
+        return conform(value, schema, schema.get("$defs", {}), self, "")
+
     def text(self) -> str:
         if "asks you:" in self.brief.text:
             return self.answer()
