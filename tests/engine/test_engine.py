@@ -61,6 +61,7 @@ async def test_pipeline_runs_in_order_and_completes_the_workflow(
     row = workflow_row(db, wf)
     assert row.status == "completed" and row.final_result == done.final_output
     assert [h["stepId"] for h in row.execution_history] == ["plan", "build", "ship"]
+    assert row.execution_history[0]["result"] == "plan done (attempt 1)"
     kinds = [e.kind for e in events_of(db, user_id, done.id)]
     assert kinds[:2] == ["execution.created", "execution.status"]
     assert kinds.count("step.started") == 3 and kinds.count("step.completed") == 3

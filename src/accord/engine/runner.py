@@ -8,7 +8,6 @@ whenever an attempt ends and again on recovery. Nothing here talks to DBOS or a 
 """
 
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -420,13 +419,11 @@ class ExecutionRunner:
             data=data,
         )
         if execution.parent_execution_id is None:
-            self._finish_workflow(session, ended, runs)
+            self._finish_workflow(session, ended)
         self._plans.pop(execution.id, None)
         return AdvanceResult([], True, cancelled)
 
-    def _finish_workflow(
-        self, session: Session, execution: WorkflowExecution, runs: Iterable[StepRun]
-    ) -> None:
+    def _finish_workflow(self, session: Session, execution: WorkflowExecution) -> None:
         repo = ExecutionRepository(session)
         workflow = repo.workflow(execution.workflow_id, user_id=self.owner(session, execution))
         completed = execution.status is ExecutionStatus.COMPLETED
@@ -443,7 +440,8 @@ class ExecutionRunner:
             else {"error": execution.error_message},
         )
         repo.append_history(
-            workflow.id, [_history_record(r) for r in runs if r.status is not StepRunStatus.PENDING]
+            workflow.id,
+            [_history_record(r) for r in StepRunRepository(session).list(execution.id)],
         )
 
     # --- control ----------------------------------------------------------------------------

@@ -101,13 +101,19 @@ class Engine:
     ) -> None:
         self.db = db
         self.performer = performer
-        self._state_dir = state_dir or data_dir()
+        # DBOS state belongs with the database it drives: next to a SQLite file by default,
+        # named after it, so two databases never share recovery state or an executor ID.
+        db_file = _sqlite_file(db.url)
+        self._state_dir = state_dir or (db_file.parent if db_file else data_dir())
+        self._state_name = db_file.stem if db_file else "accord"
         self.executor_id = executor_id or os.environ.get(EXECUTOR_ID_ENV) or self._stored_id()
         self.runner = ExecutionRunner(
             db, executor_id=self.executor_id, backoff_base_s=backoff_base_s
         )
         self._system_database_url = system_database_url or (
-            db.url if not db.is_sqlite else f"sqlite:///{self._state_dir / 'dbos.sqlite'}"
+            db.url
+            if not db.is_sqlite
+            else f"sqlite:///{self._state_dir / f'{self._state_name}.dbos.sqlite'}"
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dispatch_queue: asyncio.Queue[list[AttemptKey]] = asyncio.Queue()
@@ -120,7 +126,7 @@ class Engine:
 
     def _stored_id(self) -> str:
         """A stable executor ID per data directory, so a restart recovers its own attempts."""
-        path = self._state_dir / "executor_id"
+        path = self._state_dir / f"{self._state_name}.executor_id"
         if not path.exists():
             path.write_text(f"accord-{uuid.uuid4().hex[:12]}")
         return path.read_text().strip()
@@ -639,6 +645,14 @@ def _delegated_workflow(
         participating_agents=list(definition["participatingAgents"]),
         coordinator_agent_id=definition.get("coordinatorAgentId"),
     )
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for Postgres or an in-memory database)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[-1]
+    return Path(path) if path and path != ":memory:" else None
 
 
 def _sqlite_system_engine(url: str) -> sa.Engine:
