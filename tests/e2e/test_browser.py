@@ -156,6 +156,31 @@ def test_run_is_watched_live_with_every_tab(page: Page, shot) -> None:
     assert page.page_errors == []  # type: ignore[attr-defined]
 
 
+def test_pause_resume_and_cancel(page: Page) -> None:
+    page.goto("/workflows")
+    page.get_by_role("link", name="Feature delivery").click()
+    page.get_by_role("button", name="Run again").click()
+    heading = page.get_by_role("heading", name=re.compile(r"Execution #\d+"))
+    expect(heading).to_contain_text("running")
+
+    page.get_by_role("button", name="Pause").click()
+    expect(heading).to_contain_text("paused")
+    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    page.get_by_role("button", name="Resume").click()
+    expect(heading).to_contain_text("running")
+    expect(heading).to_contain_text("completed", timeout=90_000)
+
+    page.get_by_role("button", name="Run again").click()
+    expect(heading).to_contain_text("running")
+    page.get_by_role("button", name="Cancel").click()
+    expect(heading).to_contain_text("cancelled")
+    expect(page.get_by_role("button", name="Run again")).to_be_visible()
+    page.get_by_role("tab", name="History").click()
+    history = page.get_by_role("table", name="Execution history")
+    expect(history).to_contain_text("cancelled")
+    expect(history).to_contain_text("completed")
+
+
 def test_narrow_window_keeps_the_monitor_readable(page: Page, shot) -> None:
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto("/workflows")
@@ -188,6 +213,19 @@ def test_template_gallery_maps_roles_to_agents(page: Page, shot) -> None:
     page.get_by_role("button", name="Create workflow").click()
     expect(page.get_by_role("heading", name="Review the login change")).to_be_visible()
     expect(page.get_by_text("2 agents")).to_be_visible()
+
+    # Its decision step is taken by majority: the agents' votes show in the timeline.
+    page.get_by_role("button", name="Start").first.click()
+    expect(page.get_by_test_id("step-node-merge")).to_have_attribute(
+        "data-status", "completed", timeout=90_000
+    )
+    page.get_by_role("tab", name=re.compile("Interactions")).click()
+    page.get_by_label("Filter by type").select_option("coordination")
+    votes = page.get_by_test_id("interaction").filter(has_text="Vote:")
+    expect(votes.first).to_be_visible()
+    assert votes.count() >= 2
+    expect(page.get_by_test_id("interaction").filter(has_text="Outcome:").first).to_be_visible()
+    shot(page, "11-votes", full_page=True)
 
 
 def agent_id(page: Page, name: str) -> str:

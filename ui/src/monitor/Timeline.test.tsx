@@ -18,7 +18,9 @@ const interactions = [
   }),
   interaction("question", "grace", "coord", "Deadline?", { requiresResponse: true, responseStatus: "pending" }),
   interaction("feedback", "grace", "ada", "Add tests for the edge cases"),
-  interaction("coordination", "grace", null, "Vote on the release", { contextData: { choice: "approve", rationale: "tests pass" } }),
+  interaction("coordination", "grace", null, "Grace votes approve: tests pass", {
+    contextData: { choice: "approve", rationale: "tests pass", round: 1, decision: "majority" },
+  }),
 ];
 const names = { coord: "Coordinator", ada: "Ada", grace: "Grace" };
 const shown = () => screen.queryAllByTestId("interaction").map((li) => li.querySelector(".timeline-message")!.textContent);
@@ -32,6 +34,7 @@ describe("Timeline", () => {
     expect(within(answered).getByText(/Answer from Grace/)).toBeTruthy();
     expect(within(screen.getAllByTestId("interaction")[2]).getByText("Waiting for an answer…")).toBeTruthy();
     expect(screen.getByText("Vote: approve")).toBeTruthy();
+    expect(screen.getByText("· round 1 · majority")).toBeTruthy();
   });
 
   it("filters by type, by agent, and by both", () => {

@@ -82,15 +82,29 @@ export function Timeline({ interactions, agentNames }: TimelineProps) {
   );
 }
 
+/** The decision a vote, an outcome or a review verdict carries (its words are in the message). */
 function VoteLine({ interaction }: { interaction: Interaction }) {
   const data = interaction.contextData ?? {};
-  const choice = data.choice ?? data.vote ?? data.verdict;
-  if (typeof choice !== "string") return null;
-  const rationale = typeof data.rationale === "string" ? data.rationale : null;
+  const parts: string[] = [];
+  let label: string | null = null;
+  if (typeof data.choice === "string") {
+    label = `Vote: ${data.choice}`;
+    if (typeof data.round === "number") parts.push(`round ${data.round}`);
+    if (typeof data.decision === "string") parts.push(data.decision);
+  } else if (typeof data.outcome === "string") {
+    label = `Outcome: ${data.outcome}`;
+    if (typeof data.decision === "string") parts.push(data.decision);
+  } else if (data.review === "approve" || data.review === "request_changes") {
+    label = data.review === "approve" ? "Review: approved" : "Review: changes requested";
+    if (Array.isArray(data.unmetCriteria) && data.unmetCriteria.length) {
+      parts.push(`unmet: ${data.unmetCriteria.join(", ")}`);
+    }
+  }
+  if (!label) return null;
   return (
     <div className="vote">
-      <span className="strong">{data.verdict ? "Verdict" : "Vote"}: {choice}</span>
-      {rationale && <span className="muted"> · {rationale}</span>}
+      <span className="strong">{label}</span>
+      {parts.length > 0 && <span className="muted"> · {parts.join(" · ")}</span>}
     </div>
   );
 }

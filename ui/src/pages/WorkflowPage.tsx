@@ -96,11 +96,18 @@ export function WorkflowPage() {
         break;
       case "execution.status":
         refreshDetails();
-        workflow.reload();
-        if (FINISHED.has(String(event.data.status))) executions.reload();
         break;
     }
   };
+  // The workflow's status and the run history follow each status change, however it arrived
+  // (an event, or the answer to our own pause, resume or cancel).
+  const liveStatus = live?.status;
+  useEffect(() => {
+    if (!liveStatus) return;
+    workflow.reload();
+    executions.reload();
+  }, [liveStatus]); // eslint-disable-line react-hooks/exhaustive-deps
+
   const current = live && execution.data ? execution.data : undefined;
   const streaming = current && !FINISHED.has(live!.status);
   const stream = useEventStream(executionId && streaming ? `/executions/${executionId}/events` : null, onEvent);
