@@ -98,3 +98,22 @@ def test_providers_and_their_keys_are_private_to_their_owner(db, user_id, make_u
         with pytest.raises(NotFound):
             repo.get(provider.id, user_id=other)
         assert [p.name for p in repo.list(user_id=user_id)] == ["OpenAI"]
+
+
+def test_concurrent_first_uses_agree_on_one_generated_key(private_data_dir):
+    """Everyone who starts on a fresh data directory at once ends up with the same key."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from accord.storage.secrets import secret_key
+
+    start = threading.Barrier(8)
+
+    def first_use(_: int) -> bytes:
+        start.wait()
+        return secret_key()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = set(pool.map(first_use, range(8)))
+    assert keys == {(private_data_dir / "secret.key").read_bytes().strip()}
+    assert list(private_data_dir.iterdir()) == [private_data_dir / "secret.key"]

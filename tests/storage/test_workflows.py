@@ -219,3 +219,31 @@ def test_delete_takes_executions_interactions_and_knowledge_with_it(
         assert InteractionRepository(s).list(execution_id) == []
         with pytest.raises(NotFound):
             KnowledgeRepository(s).get(old.id)
+
+
+def test_concurrent_history_appends_lose_nothing(db, user_id, team, two_step_request):
+    """Parallel steps finish at once; each appends its record in its own transaction."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with db.session() as s:
+        created = WorkflowRepository(s).create(user_id, two_step_request(team))
+
+    def append(n: int) -> None:
+        for k in range(3):
+            with db.session() as s:
+                WorkflowRepository(s).append_execution_history(
+                    created.id,
+                    [
+                        ExecutionRecord(
+                            timestamp=datetime.now(UTC), step_id=f"s{n}-{k}", action="completed"
+                        )
+                    ],
+                )
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(append, range(6)))
+    with db.session() as s:
+        history = WorkflowRepository(s).get(created.id, user_id=user_id).execution_history
+    assert sorted(r.step_id for r in history) == sorted(
+        f"s{n}-{k}" for n in range(6) for k in range(3)
+    )
