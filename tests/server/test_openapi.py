@@ -46,3 +46,23 @@ def test_the_api_keeps_to_its_schema(case, fuzz_user: ApiUser, engine_server: Li
         headers={"Authorization": f"Bearer {fuzz_user.token}"},
         checks=CHECKS,
     )
+
+
+# On Postgres, the operations that write user text: the database's own refusals (NUL
+# characters, say) must come back as 4xx too.
+pg_schema = schema.include(
+    path_regex="^/api/v1/(me|agents|providers|tokens)$",
+    method=["POST", "PATCH"],
+)
+
+
+@pytest.mark.postgres
+@pg_schema.parametrize()
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_writes_on_postgres_keep_to_the_schema(case, pg_live_server: LiveServer) -> None:
+    user = make_user(pg_live_server, "Fuzz")
+    case.call_and_validate(
+        base_url=pg_live_server.base_url,
+        headers={"Authorization": f"Bearer {user.token}"},
+        checks=CHECKS,
+    )

@@ -170,3 +170,15 @@ def test_each_of_another_users_resources_is_not_found(any_live_server: LiveServe
     )
     assert borrowed.status_code == 422
     assert borrowed.json()["error"]["details"]["problems"][0]["field"] == "llmProviderId"
+
+
+def test_a_value_the_database_cannot_store_is_a_422(any_live_server: LiveServer) -> None:
+    """Postgres refuses NUL characters in text; that is bad input, never a 500."""
+    user = make_user(any_live_server)
+    response = user.api.post("/agents", json={"name": "Ada\u0000", "role": "developer"})
+    if response.status_code == 201:  # SQLite stores it, and gives it back intact
+        assert response.json()["name"] == "Ada\u0000"
+    else:
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "validation_error"
+    assert user.api.get("/me").status_code == 200

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.domain.errors import AccordError
@@ -138,6 +139,20 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
+async def _data_refused(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database cannot store (a NUL character in text on Postgres, a number out of
+    a column's range): the request's fault, so a 422 and not a 500."""
+    log.info("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+    problem = {
+        "field": "body",
+        "message": "a value cannot be stored (NUL characters and out-of-range numbers are not)",
+        "fix": "remove NUL characters and keep numbers within range",
+    }
+    return error_response(
+        422, "validation_error", "Invalid request: " + problem["message"], {"problems": [problem]}
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(
@@ -163,6 +178,7 @@ def install_error_handlers(
 
     app.add_exception_handler(AccordError, _accord_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(DataError, _data_refused)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, _unexpected_error)
 

@@ -27,7 +27,8 @@ from accord.storage.tables import collaboration_workflows, workflow_executions
 router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 
 LastEventId = Annotated[
-    int | None, Header(alias="Last-Event-ID", ge=0, description="Resume after this event ID.")
+    int | None,
+    Header(alias="Last-Event-ID", ge=0, le=2**63 - 1, description="Resume after this event ID."),
 ]
 
 
