@@ -6,27 +6,46 @@ so the suite waits for the slowest, not for their sum.
 
 import json
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.cli.conftest import ACCORD, EXAMPLES, Accord, accord_env, json_of
+from tests.conftest import _postgres_database
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
+ON_POSTGRES = "code-review.yaml"
+"""Also run on Postgres (ACCORD_DATABASE_URL), in a database of its own."""
 
 
 @pytest.fixture(scope="module")
-def example_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.Popen[str]]:
+def postgres_database() -> Any:
+    yield from _postgres_database(f"accord_cli_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="module")
+def example_runs(
+    tmp_path_factory: pytest.TempPathFactory, postgres_database: str
+) -> dict[str, subprocess.Popen[str]]:
     runs = {}
-    for path in EXAMPLE_FILES:
+    jobs = [(p.name, p, {}) for p in EXAMPLE_FILES]
+    jobs.append(
+        (
+            f"postgres:{ON_POSTGRES}",
+            EXAMPLES / ON_POSTGRES,
+            {"ACCORD_DATABASE_URL": postgres_database},
+        )
+    )
+    for key, path, extra_env in jobs:
         data_dir = tmp_path_factory.mktemp(path.stem)
-        runs[path.name] = subprocess.Popen(
+        runs[key] = subprocess.Popen(
             [ACCORD, "run", str(path), "--json"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=accord_env(data_dir),
+            env=accord_env(data_dir) | extra_env,
             cwd=data_dir,
         )
     yield runs
@@ -52,8 +71,12 @@ def result_of(runs: dict[str, subprocess.Popen[str]], name: str) -> dict[str, An
     return report
 
 
-def test_code_review_pipeline(example_runs):
-    report = result_of(example_runs, "code-review.yaml")
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_code_review_pipeline(example_runs, backend: str):
+    key = "code-review.yaml" if backend == "sqlite" else f"postgres:{ON_POSTGRES}"
+    report = result_of(example_runs, key)
     assert list(report["steps"]) == ["analyse", "implement", "document"]
     assert all(s["status"] == "completed" for s in report["steps"].values())
     assert report["steps"]["analyse"]["agent"] == "Maya"  # the step's preferred agent

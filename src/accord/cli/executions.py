@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from accord.cli.context import (
     AccordApp,
@@ -30,7 +31,9 @@ from accord.storage.tables import execution_events
 app = AccordApp(no_args_is_help=True, help="Executions: runs of your workflows.")
 
 
-def _all_executions(session, user_id: str, workflow: str | None) -> list[WorkflowExecution]:
+def _all_executions(
+    session: Session, user_id: str, workflow: str | None
+) -> list[WorkflowExecution]:
     workflows = WorkflowRepository(session)
     chosen = (
         [find_workflow(workflows, workflow, user_id=user_id)]
@@ -42,7 +45,7 @@ def _all_executions(session, user_id: str, workflow: str | None) -> list[Workflo
     return sorted(found, key=lambda e: e.started_at, reverse=True)
 
 
-def find_execution(session, wanted: str, *, user_id: str) -> WorkflowExecution:
+def find_execution(session: Session, wanted: str, *, user_id: str) -> WorkflowExecution:
     return pick(
         _all_executions(session, user_id, None),
         wanted,

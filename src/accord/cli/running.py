@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from accord.cli.live import ExecutionView, latest_event_id, watch_execution
 from accord.domain.enums import ExecutionStatus
@@ -173,7 +174,7 @@ def _with_descendants(
     return family
 
 
-def _metrics(session: Any, execution_id: str, user_id: str) -> dict[str, Any]:
+def _metrics(session: Session, execution_id: str, user_id: str) -> dict[str, Any]:
     from accord.team.metrics import execution_metrics
 
     return execution_metrics(session, execution_id, user_id=user_id).to_json_dict()
