@@ -1,11 +1,13 @@
 """Template workflows run through the real engine with real agents: on the offline model, and
 on a local OpenAI-compatible server that the real client library talks to."""
 
+import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from accord.domain.agent import ModelPrice
 from accord.domain.enums import ExecutionStatus, InteractionType, ProviderKind, QuestionStatus
@@ -32,21 +34,67 @@ from accord.team.templates import (
 
 from .helpers import answer
 
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def fresh_database(url: str) -> Iterator[Database]:
+    database = Database(url)
+    database.upgrade()
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def own_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A database of this module's own: an engine recovers every running execution it
+    finds, and other tests leave half-made ones in the shared database."""
+    if request.param == "sqlite":
+        yield from fresh_database(f"sqlite:///{tmp_path_factory.mktemp('team') / 'e2e.db'}")
+        return
+    name = f"accord_team_e2e_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield from fresh_database(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
 
 @pytest.fixture
-async def engine(db: Database, tmp_path: Path) -> AsyncIterator[Engine]:
+def db(own_database: Database) -> Database:
+    return own_database
+
+
+async def running_engine(db: Database, state_dir: Path) -> AsyncIterator[Engine]:
     running = Engine(
         db,
         AgentTeam(db),
         executor_id=f"team-{uuid.uuid4().hex[:8]}",
         backoff_base_s=0.01,
-        state_dir=tmp_path,
+        state_dir=state_dir,
     )
     await running.start()
     try:
         yield running
     finally:
         await running.stop()
+
+
+@pytest.fixture
+async def engine(db: Database, tmp_path: Path) -> AsyncIterator[Engine]:
+    async for running in running_engine(db, tmp_path):
+        yield running
 
 
 def from_template(db, user_id, key, agents, **request):
@@ -182,25 +230,17 @@ async def test_a_template_workflow_runs_on_an_openai_compatible_server(db, user_
     assert by_step == {"reproduce": 400, "diagnose": 100, "fix": 240}
 
 
+@pytest.fixture(scope="module")
+def templates_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """SQLite alone: every template on both backends would add time and show nothing the two
+    tests above do not."""
+    yield from fresh_database(f"sqlite:///{tmp_path_factory.mktemp('team') / 'templates.db'}")
+
+
 @pytest.fixture
-async def sqlite_engine(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
-    """The engine on SQLite alone: running every template on both backends adds time and
-    nothing the two tests above do not already show."""
-    database = Database(sqlite_url)
-    database.upgrade()
-    running = Engine(
-        database,
-        AgentTeam(database),
-        executor_id=f"t-{uuid.uuid4().hex[:8]}",
-        backoff_base_s=0.01,
-        state_dir=tmp_path,
-    )
-    await running.start()
-    try:
+async def sqlite_engine(templates_database: Database, tmp_path: Path) -> AsyncIterator[Engine]:
+    async for running in running_engine(templates_database, tmp_path):
         yield running
-    finally:
-        await running.stop()
-        database.dispose()
 
 
 @pytest.mark.parametrize("key", sorted(SYSTEM_TEMPLATES))
