@@ -147,6 +147,6 @@ class TemplateUpdate(CamelModel):
 
 
 class SaveAsTemplate(CamelModel):
-    category: TemplateCategory
+    category: TemplateCategory = TemplateCategory.DEVELOPMENT
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
