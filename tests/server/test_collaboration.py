@@ -187,3 +187,28 @@ def test_metrics_of_an_execution_and_a_workflow(live_server: LiveServer, alice: 
     other = make_user(live_server)
     assert other.api.get(f"/executions/{execution_id}/metrics").status_code == 404
     assert other.api.get(f"/workflows/{wf['id']}/analytics").status_code == 404
+
+
+def test_a_template_is_created_directly_and_checked_like_a_workflow(alice: ApiUser) -> None:
+    body = {
+        "name": "Review loop",
+        "description": "write, then review",
+        "category": "review",
+        "requiredAgentRoles": ["writer", "reviewer"],
+        "templateDefinition": {
+            "steps": [
+                {"id": "write", "name": "Write", "assignedAgentRole": "writer"},
+                {"id": "review", "name": "Review", "dependsOn": ["write"], "type": "review"},
+            ]
+        },
+    }
+    created = alice.api.post("/templates", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["createdByUserId"] == alice.id
+    assert created.json()["id"] in {t["id"] for t in alice.api.get("/templates").json()}
+
+    body["templateDefinition"]["steps"][1]["dependsOn"] = ["nowhere"]
+    refused = alice.api.post("/templates", json=body)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "invalid_definition"
+    assert "dependsOn" in refused.json()["error"]["details"]["problems"][0]["field"]
