@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from accord.domain.errors import IllegalTransition
+from accord.domain.ports import Assignment
 from accord.engine.service import Engine
 from accord.engine.testing import LatencyPerformer
 from accord.storage.db import Database
@@ -326,3 +327,22 @@ async def test_fan_out_is_bounded(
     wf = make_workflow(steps("lead"), "recursive", maxFanOut=2)
     done = await engine.wait((await engine.start_execution(wf, user_id)).id, 30)
     assert done.status == "failed" and "maxFanOut" in done.error_message
+
+
+async def test_an_assignment_outside_the_participants_is_refused(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    async def stranger(ctx):
+        return Assignment(agent_id="not-a-participant", reason="wrong")
+
+    performer.assign = stranger  # type: ignore[method-assign]
+    wf = make_workflow(steps("a"))
+    done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
+    assert done.status == "failed"
+    assert "'not-a-participant' was assigned but does not take part" in done.error_message
+    [run] = runs_of(db, done.id)
+    assert run.status == "failed" and run.agent_id is None and run.started_at is None

@@ -336,16 +336,15 @@ class ExecutionRunner:
     ) -> None:
         """Rebuild the aggregates from the step runs: never a read-modify-write of a copy."""
         latest: dict[str, StepRun] = {}
-        usage = Usage()
         for run in runs:
-            usage = usage + Usage(
-                input_tokens=run.input_tokens,
-                output_tokens=run.output_tokens,
-                cost_usd=run.cost_usd,
-                model_calls=run.model_calls,
-            )
             if run.step_id not in latest or run.attempt > latest[run.step_id].attempt:
                 latest[run.step_id] = run
+        usage = Usage(
+            input_tokens=sum(r.input_tokens for r in runs),
+            output_tokens=sum(r.output_tokens for r in runs),
+            cost_usd=sum(r.cost_usd for r in runs),
+            model_calls=sum(r.model_calls for r in runs),
+        )
         in_flight = [
             sp.id
             for sp in plan.steps
@@ -538,7 +537,8 @@ class ExecutionRunner:
         execution = ExecutionRepository(session).lock(execution_id, light=True)
         step_runs = StepRunRepository(session)
         run = step_runs.get(execution_id, step_id, attempt)
-        if run.status is not StepRunStatus.RUNNING:
+        refused = run.status is StepRunStatus.PENDING and outcome.status == "failed"
+        if run.status is not StepRunStatus.RUNNING and not refused:
             return AdvanceResult([], False, [])  # cancelled meanwhile: the outcome is moot
         plan = self.plan(session, execution)
         events = EventRepository(session)
@@ -567,14 +567,14 @@ class ExecutionRunner:
         else:
             rework = outcome.status == "rework"
             error = REWORK_ERROR if rework else (outcome.error or "the attempt failed")
-            output = (
-                {
-                    "reworkFeedback": outcome.feedback or "no feedback given",
-                    "rejectedResult": outcome.result,
-                }
-                if rework
-                else None
-            )
+            # A failed attempt's output records why, for the scheduler: the review's feedback
+            # (a rework) or that no further attempt can help.
+            output: dict[str, Any] = {"retryable": outcome.retryable}
+            if rework:
+                output.update(
+                    reworkFeedback=outcome.feedback or "no feedback given",
+                    rejectedResult=outcome.result,
+                )
             step_runs.finish(
                 run, StepRunStatus.FAILED, output=output, error=error, usage=outcome.usage
             )
@@ -622,6 +622,7 @@ def _view(run: StepRun) -> RunView:
         rework_feedback=output.get("reworkFeedback")
         if run.status is StepRunStatus.FAILED
         else None,
+        retryable=output.get("retryable", True) if run.status is StepRunStatus.FAILED else True,
     )
 
 

@@ -428,6 +428,13 @@ class Engine:
             agent_id = None
             if sp.step.sub_workflow_id is None:
                 agent_id = (await self.performer.assign(ctx)).agent_id
+                if agent_id not in plan.participants:
+                    return AttemptOutcome(
+                        status="failed",
+                        retryable=False,
+                        error=f"agent {agent_id!r} was assigned but does not take part in "
+                        "this workflow",
+                    )
             start = await DBOS.run_step_async(
                 {"name": "begin"}, self._begin_sync, key, agent_id, True
             )
