@@ -7,6 +7,7 @@ input and 10 output tokens, priced at $1 / $2 per million, so usage sums are exa
 """
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -92,21 +93,31 @@ class Script:
 
 
 class Durable:
-    """The engine's `DurableCalls` as a plain recorder: runs each call, keeps its name."""
+    """The engine's `DurableCalls` as DBOS behaves: each call's result is recorded as JSON,
+    by position; given the records of an earlier run (`replaying`), calls return those
+    instead of running again, as after a crash."""
 
-    def __init__(self) -> None:
+    def __init__(self, replaying: list[tuple[str, str]] | None = None) -> None:
         self.names: list[str] = []
+        self.records: list[tuple[str, str]] = []
+        self.replaying = list(replaying or [])
         self.running = 0
         self.overlapped = False
 
     async def call(self, name: str, fn: Callable[[], Awaitable[T]]) -> T:
         self.names.append(name)
+        if self.replaying:
+            recorded_name, recorded = self.replaying.pop(0)
+            assert recorded_name == name, f"replay out of order: {name} for {recorded_name}"
+            return json.loads(recorded)
         self.running += 1
         self.overlapped |= self.running > 1
         try:
-            return await fn()
+            result = await fn()
         finally:
             self.running -= 1
+        self.records.append((name, json.dumps(result)))
+        return json.loads(self.records[-1][1])
 
 
 @dataclass

@@ -1,5 +1,9 @@
 """Assignment: preferred agent, coordinator's checked choice, score; always a participant."""
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType, StepRunStatus
 from accord.domain.workflow import WorkflowStep
 from accord.storage.repositories.interactions import InteractionRepository
@@ -81,10 +85,6 @@ async def test_without_a_coordinator_skills_role_load_and_track_record_decide(ma
 
 
 def test_scores_weigh_load_and_past_success_and_break_ties_by_order():
-    from datetime import UTC, datetime
-
-    from accord.domain.agent import Agent
-
     now = datetime.now(UTC)
     a, b = (
         Agent(id=n, user_id="u", name=n, role="dev", skills=["go"], created_at=now, updated_at=now)
@@ -124,8 +124,6 @@ async def test_the_coordinators_tokens_count_in_the_attempts_usage(make_crew):
     team = crew.team()
     ctx = crew.ctx("s")
     assignment = await team.assign(ctx)
-    from dataclasses import replace
-
     outcome = await team.perform(replace(ctx, agent_id=assignment.agent_id))
     assert outcome.status == "completed"
     assert outcome.usage.model_calls == 2

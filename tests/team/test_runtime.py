@@ -1,5 +1,7 @@
 """The agent runtime: prompts, structured results, knowledge in and out, usage, budgets."""
 
+from dataclasses import replace
+
 from accord.domain.enums import InteractionType
 from accord.domain.execution import Usage
 from accord.storage.repositories.events import EventRepository
@@ -7,7 +9,7 @@ from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
 from accord.team.knowledge import KnowledgeBase
 
-from .helpers import TOKENS_IN, TOKENS_OUT, answer, call, price
+from .helpers import TOKENS_IN, TOKENS_OUT, Durable, answer, call, price
 
 STEPS = [
     {"id": "design", "name": "Design the API", "preferredAgentId": None},
@@ -188,3 +190,33 @@ async def test_tool_calls_run_one_at_a_time_in_the_order_asked(make_crew):
             )
         ]
     assert titles == ["First", "Second"]
+
+
+async def test_a_replayed_attempt_calls_no_model_and_records_nothing_twice(make_crew):
+    crew = make_crew(steps=[{**STEPS[1], "reviewRequired": True, "reviewerRole": "reviewer"}])
+    crew.script(
+        "Ada",
+        call("ask_question", to="Grace", question="Which Python?"),
+        call("share_knowledge", title="Python 3.11", content="The service runs on 3.11"),
+        answer(insights=[{"title": "Lock file", "content": "uv pip compile"}]),
+    )
+    crew.script("Grace", {"answer": "3.11"}, {"verdict": "approve", "feedback": "good"})
+    ctx = crew.ctx("build", agent="Ada")
+    first = await crew.team().perform(ctx)
+    with crew.db.session() as s:
+        recorded = len(InteractionRepository(s).list(crew.execution_id))
+        knowledge = len(KnowledgeRepository(s).list_for_workflow(crew.workflow_id))
+
+    # The process dies after the attempt's last durable call; the engine replays it.
+    replay = Durable(replaying=crew.durable.records)
+    crew.script("Ada")  # no turns: any model request would fail the test
+    crew.script("Grace")
+    second = await crew.team().perform(replace(ctx, durable=replay))
+
+    assert first.status == second.status == "completed"
+    assert second.result == first.result
+    assert second.usage == first.usage and first.usage.model_calls == 5
+    assert replay.names == crew.durable.names and not replay.replaying
+    with crew.db.session() as s:
+        assert len(InteractionRepository(s).list(crew.execution_id)) == recorded
+        assert len(KnowledgeRepository(s).list_for_workflow(crew.workflow_id)) == knowledge
