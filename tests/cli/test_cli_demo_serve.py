@@ -1,4 +1,4 @@
-"""`accord demo` end to end, and `accord serve` handing the browser a working login link."""
+"""`accord demo` end to end: live in the terminal, then the browser monitor it serves."""
 
 import re
 import socket
@@ -33,12 +33,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_prints_a_one_time_login_link_that_signs_the_browser_in(
-    data_dir: Path, tmp_path: Path
-):
+def test_demo_then_serves_the_monitor_with_a_one_time_login_link(data_dir: Path, tmp_path: Path):
+    """`--serve` (the default on a terminal): after the run, the browser signs in with the
+    printed link and finds the execution it just watched."""
     port = free_port()
     server = subprocess.Popen(
-        [ACCORD, "serve", "--port", str(port)],
+        [ACCORD, "demo", "--serve", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -46,24 +46,27 @@ def test_serve_prints_a_one_time_login_link_that_signs_the_browser_in(
         cwd=tmp_path,
     )
     try:
-        link = None
-        deadline = time.monotonic() + 90
+        link = execution_id = None
+        deadline = time.monotonic() + 180
         while link is None and time.monotonic() < deadline:
             line = server.stdout.readline()
-            assert line or server.poll() is None, "accord serve exited"
+            assert line or server.poll() is None, "accord demo exited"
+            if found := re.search(rf"127\.0\.0\.1:{port}/executions/([0-9a-f-]{{36}})", line):
+                execution_id = found.group(1)
             if found := re.search(rf"http://127\.0\.0\.1:{port}/login\?token=\S+", line):
                 link = found.group(0)
-        assert link, "no login link printed"
+        assert link and execution_id, "no monitor URL or login link printed"
+        base = f"http://127.0.0.1:{port}"
         with httpx.Client(timeout=10) as browser:
-            for _ in range(200):  # the link is printed just before the socket opens
+            for _ in range(300):  # the link is printed just before the socket opens
                 try:
                     signed_in = browser.get(link)
                     break
                 except httpx.ConnectError:
                     time.sleep(0.1)
-            assert signed_in.status_code in (200, 303, 307)
-            me = browser.get(f"http://127.0.0.1:{port}/api/v1/me")
-            assert me.status_code == 200 and me.json()["email"]
+            assert signed_in.status_code == 303
+            execution = browser.get(f"{base}/api/v1/executions/{execution_id}")
+            assert execution.status_code == 200 and execution.json()["status"] == "completed"
             assert browser.get(link).status_code == 401, "the link works once only"
     finally:
         server.terminate()
