@@ -13,6 +13,7 @@ from accord.domain.agent import ModelPrice
 from accord.domain.enums import ExecutionStatus, InteractionType, ProviderKind, QuestionStatus
 from accord.domain.execution import Usage
 from accord.domain.template import CreateFromTemplateRequest
+from accord.domain.workflow import UpdateWorkflowRequest
 from accord.engine.service import Engine
 from accord.llm.testing.fake_openai import FakeOpenAIServer
 from accord.llm.testing.script import Reply, ToolCall
@@ -24,6 +25,7 @@ from accord.storage.repositories.providers import ProviderRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.templates import TemplateRepository
 from accord.storage.repositories.users import UserRepository
+from accord.storage.repositories.workflows import WorkflowRepository
 from accord.team.metrics import execution_metrics
 from accord.team.runtime import AgentTeam
 from accord.team.templates import (
@@ -279,3 +281,28 @@ async def test_every_system_template_completes_on_the_offline_model(key, sqlite_
         assert ran & {"full_suite", "smoke"} == {"full_suite" if outcome == "full" else "smoke"}
     else:
         assert not skipped
+
+
+async def test_a_spent_budget_stops_the_execution(db, user_id, engine):
+    with db.session() as s:
+        agents = AgentRepository(s)
+        team = [
+            agents.create(user_id=user_id, name=n, role=r).id
+            for n, r in (("Ada", "researcher"), ("Rev", "reviewer"))
+        ]
+    workflow = from_template(db, user_id, "research-brief", team)
+    with db.session() as s:
+        config = workflow.configuration.model_copy(deep=True)
+        config.constraints.budget_tokens = 1500
+        WorkflowRepository(s).update(
+            workflow.id, user_id=user_id, request=UpdateWorkflowRequest(configuration=config)
+        )
+
+    started = await engine.start_execution(workflow.id, user_id)
+    ended = await engine.wait(started.id, timeout=60)
+
+    assert ended.status is ExecutionStatus.FAILED
+    assert "Token budget exceeded" in ended.error_message
+    runs, total = usage_sums(db, ended.id)
+    assert [r.attempt for r in runs if r.status.value == "failed"] == [1]  # not retried
+    assert total.total_tokens >= 1500
