@@ -16,6 +16,7 @@ from accord.engine.service import Engine
 from accord.server import browser
 from accord.server.auth import ensure_local_user
 from accord.server.errors import install_error_handlers
+from accord.server.event_feed import EventHub
 from accord.server.routes import (
     agents,
     events,
@@ -65,6 +66,13 @@ def create_app(
         db = await to_thread.run_sync(_prepare_database, settings)
         app.state.db = db
         app.state.engine = None
+        hub = EventHub(
+            db,
+            poll_seconds=settings.event_poll_seconds,
+            grace_seconds=settings.event_gap_grace_seconds,
+        )
+        app.state.event_hub = hub
+        await hub.start()
         try:
             if settings.run_engine:
                 engine = Engine(
@@ -76,6 +84,7 @@ def create_app(
         finally:
             if app.state.engine is not None:
                 await app.state.engine.stop()
+            await hub.stop()
             db.dispose()
 
     app = FastAPI(

@@ -1,8 +1,11 @@
 """Tailing `execution_events` for live streams, in ID order, without missing a late commit.
 
 The event log is the only source: whichever process runs an execution (this one, an
-`accord worker`, `accord run` in a terminal) appends rows, and a stream polls for them, so
-every watcher sees every execution.
+`accord worker`, `accord run` in a terminal) appends rows, and the server polls for them, so
+every watcher sees every execution. One `EventHub` per server tails the log for all open
+streams (one query per poll, not one per stream) and hands each stream its user's events; a
+commit in this process that appends an event wakes it at once, and polling every
+`poll_seconds` covers the other processes.
 
 IDs come from an auto-increment column, so they are the global order, but on Postgres they
 are taken when a row is inserted and become visible when its transaction commits: event 11
@@ -17,15 +20,24 @@ append events are short, so gaps close within milliseconds in practice. On SQLit
 serialised and commit in ID order, so the only gaps are deleted rows.
 """
 
+import asyncio
+import contextlib
+import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from anyio import to_thread
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from accord.domain.execution import ExecutionEvent
+from accord.storage.db import Database
 from accord.storage.repositories._convert import to_datetime
 from accord.storage.tables import execution_events
+
+log = logging.getLogger(__name__)
 
 MAX_IDS_PER_POLL = 5000
 
@@ -75,64 +87,150 @@ def settled_start(session: Session, *, grace_seconds: float) -> int:
     return int(value or 0)
 
 
-@dataclass
-class EventTail:
-    """One stream's cursor over the log: the user's events, optionally of one execution."""
+def read_events(
+    session: Session, *, user_id: str, execution_id: str | None, after: int, upto: int
+) -> list[ExecutionEvent]:
+    """The user's events (of one execution, if given) with `after < id <= upto`, in order."""
+    query = select(execution_events).where(
+        execution_events.c.user_id == user_id,
+        execution_events.c.id > after,
+        execution_events.c.id <= upto,
+    )
+    if execution_id is not None:
+        query = query.where(execution_events.c.execution_id == execution_id)
+    return [_event(r) for r in session.execute(query.order_by(execution_events.c.id))]
 
+
+@dataclass(eq=False)
+class Subscription:
     user_id: str
     execution_id: str | None
-    cursor: int
-    """The last ID sent (or skipped as not this stream's)."""
-    settled: SettledHorizon
+    horizon: int
+    """The hub's settled horizon when the stream subscribed: history up to it is read from
+    the table, everything after arrives through `queue`."""
+    queue: asyncio.Queue[ExecutionEvent] = field(default_factory=asyncio.Queue)
 
-    @classmethod
-    def start(
-        cls,
-        session: Session,
-        *,
-        user_id: str,
-        execution_id: str | None,
-        after: int | None,
-        grace_seconds: float,
-    ) -> "EventTail":
-        """`after`: the client's Last-Event-ID. Without it an execution's stream replays the
-        execution from its first event and the user's stream starts now."""
-        floor = settled_start(session, grace_seconds=grace_seconds)
-        if after is not None:
-            cursor = after
-        elif execution_id is not None:
-            cursor = 0
-        else:
-            cursor = floor
-        return cls(
-            user_id=user_id,
-            execution_id=execution_id,
-            cursor=cursor,
-            settled=SettledHorizon(horizon=floor, grace_seconds=grace_seconds),
+    def wants(self, event: ExecutionEvent) -> bool:
+        return event.user_id == self.user_id and (
+            self.execution_id is None or event.execution_id == self.execution_id
         )
 
-    def poll(self, session: Session, *, now: float | None = None) -> list[ExecutionEvent]:
-        """The stream's events that settled since the last poll, in ID order."""
-        ids = (
-            session.execute(
-                select(execution_events.c.id)
-                .where(execution_events.c.id > self.settled.horizon)
-                .order_by(execution_events.c.id)
-                .limit(MAX_IDS_PER_POLL)
+
+class EventHub:
+    """The server's one tail of the event log, fanned out to its streams."""
+
+    def __init__(self, db: Database, *, poll_seconds: float, grace_seconds: float) -> None:
+        self.db = db
+        self.poll_seconds = poll_seconds
+        self.grace_seconds = grace_seconds
+        self._settled = SettledHorizon(horizon=0, grace_seconds=grace_seconds)
+        self._subscriptions: set[Subscription] = set()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        def floor() -> int:
+            with self.db.session() as session:
+                return settled_start(session, grace_seconds=self.grace_seconds)
+
+        self._settled.horizon = await to_thread.run_sync(floor)
+        self._loop = asyncio.get_running_loop()
+        event.listen(self.db.engine, "after_cursor_execute", self._note_event_insert)
+        event.listen(self.db.engine, "commit", self._wake_after_event_commit)
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        event.remove(self.db.engine, "after_cursor_execute", self._note_event_insert)
+        event.remove(self.db.engine, "commit", self._wake_after_event_commit)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def stream(
+        self, *, user_id: str, execution_id: str | None, after: int | None
+    ) -> AsyncIterator[ExecutionEvent]:
+        """The user's events in ID order: after `after` (a Last-Event-ID), else from the
+        execution's first event, or from now for a user's stream; then live, forever."""
+        subscription = Subscription(user_id, execution_id, horizon=self._settled.horizon)
+        self._subscriptions.add(subscription)
+        try:
+            if after is not None:
+                cursor = after
+            else:
+                cursor = 0 if execution_id is not None else subscription.horizon
+
+            def history() -> list[ExecutionEvent]:
+                with self.db.session() as session:
+                    return read_events(
+                        session,
+                        user_id=user_id,
+                        execution_id=execution_id,
+                        after=cursor,
+                        upto=subscription.horizon,
+                    )
+
+            for past in await to_thread.run_sync(history):
+                yield past
+            cursor = max(cursor, subscription.horizon)
+            while True:
+                live = await subscription.queue.get()
+                if live.id > cursor:
+                    cursor = live.id
+                    yield live
+        finally:
+            self._subscriptions.discard(subscription)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                settled = await to_thread.run_sync(self._poll)
+            except Exception:  # a database hiccup must not end every stream
+                log.exception("reading the event log failed; retrying")
+                settled = []
+            for settled_event in settled:
+                for subscription in list(self._subscriptions):
+                    if subscription.wants(settled_event):
+                        subscription.queue.put_nowait(settled_event)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    def _poll(self) -> list[ExecutionEvent]:
+        """Advance the settled horizon; the newly settled events when anyone is listening."""
+        with self.db.session() as session:
+            before = self._settled.horizon
+            ids = (
+                session.execute(
+                    select(execution_events.c.id)
+                    .where(execution_events.c.id > before)
+                    .order_by(execution_events.c.id)
+                    .limit(MAX_IDS_PER_POLL)
+                )
+                .scalars()
+                .all()
             )
-            .scalars()
-            .all()
-        )
-        horizon = self.settled.advance(list(ids), time.time() if now is None else now)
-        if horizon <= self.cursor:
-            return []
-        query = select(execution_events).where(
-            execution_events.c.user_id == self.user_id,
-            execution_events.c.id > self.cursor,
-            execution_events.c.id <= horizon,
-        )
-        if self.execution_id is not None:
-            query = query.where(execution_events.c.execution_id == self.execution_id)
-        events = [_event(r) for r in session.execute(query.order_by(execution_events.c.id))]
-        self.cursor = horizon
-        return events
+            after = self._settled.advance(list(ids), time.time())
+            if after == before or not self._subscriptions:
+                return []
+            rows = session.execute(
+                select(execution_events)
+                .where(execution_events.c.id > before, execution_events.c.id <= after)
+                .order_by(execution_events.c.id)
+            )
+            return [_event(r) for r in rows]
+
+    # In-process wake-up: a transaction of this process that appended an event wakes the hub
+    # as it commits (the poll it triggers may run a moment before the commit is visible; the
+    # next regular poll then finds it).
+
+    def _note_event_insert(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip()[:30].upper().startswith("INSERT INTO EXECUTION_EVENTS"):
+            conn.info["accord_event_written"] = True
+
+    def _wake_after_event_commit(self, conn: Any) -> None:
+        if conn.info.pop("accord_event_written", False) and self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing to wake
+                self._loop.call_soon_threadsafe(self._wake.set)

@@ -21,7 +21,8 @@ class ServerSettings:
     """Where the engine keeps its executor ID and (on SQLite) DBOS's system database; None:
     the user's data directory."""
     event_poll_seconds: float = 0.15
-    """How often a live event stream looks for new rows in `execution_events`."""
+    """How often the server looks for new rows in `execution_events` (events appended by this
+    process wake it at once; this bounds the delay for other processes' events)."""
     event_gap_grace_seconds: float = 2.0
     """How long a stream waits for a missing event ID to commit before taking it as a rolled
     back insert (see `accord.server.event_feed`)."""

@@ -3,25 +3,21 @@
 Frames are `id: <event id>`, `event: <kind>`, `data: <ExecutionEvent JSON>`; FastAPI adds a
 `: ping` comment when a stream is idle, so proxies keep it open. Browsers resume with the
 `Last-Event-ID` header by themselves; see `accord.server.event_feed` for why resuming never
-skips an event. Each poll takes a short transaction of its own: an open stream holds no
-database connection between polls.
+skips an event. An open stream holds no database connection: the server's `EventHub` tails
+the log for all streams and hands each its events.
 """
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from anyio import to_thread
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy import select
 
 from accord.domain.errors import NotFound
-from accord.server.deps import CurrentUser, DatabaseDep, SettingsDep
-from accord.server.event_feed import EventTail
+from accord.server.deps import CurrentUser, DatabaseDep
+from accord.server.event_feed import EventHub
 from accord.server.schemas import ERROR_RESPONSES
-from accord.server.settings import ServerSettings
-from accord.storage.db import Database
 from accord.storage.tables import collaboration_workflows, workflow_executions
 
 router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
@@ -52,59 +48,40 @@ def owned_execution_id(execution_id: str, user: CurrentUser, db: DatabaseDep) ->
     return execution_id
 
 
-async def _stream(
-    db: Database,
-    settings: ServerSettings,
-    *,
-    user_id: str,
-    execution_id: str | None,
-    after: int | None,
+async def _frames(
+    hub: EventHub, *, user_id: str, execution_id: str | None, after: int | None
 ) -> AsyncIterator[ServerSentEvent]:
-    def start() -> EventTail:
-        with db.session() as session:
-            return EventTail.start(
-                session,
-                user_id=user_id,
-                execution_id=execution_id,
-                after=after,
-                grace_seconds=settings.event_gap_grace_seconds,
-            )
+    async for event in hub.stream(user_id=user_id, execution_id=execution_id, after=after):
+        yield ServerSentEvent(
+            id=str(event.id), event=event.kind, raw_data=event.model_dump_json(by_alias=True)
+        )
 
-    tail = await to_thread.run_sync(start)
 
-    def poll() -> list:
-        with db.session() as session:
-            return tail.poll(session)
+def get_event_hub(request: Request) -> EventHub:
+    return request.app.state.event_hub
 
-    while True:
-        for event in await to_thread.run_sync(poll):
-            yield ServerSentEvent(
-                id=str(event.id), event=event.kind, raw_data=event.model_dump_json(by_alias=True)
-            )
-        await asyncio.sleep(settings.event_poll_seconds)
+
+EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 
 
 @router.get("/executions/{execution_id}/events", response_class=EventSourceResponse)
 async def execution_events(
     execution_id: Annotated[str, Depends(owned_execution_id)],
     user: CurrentUser,
-    db: DatabaseDep,
-    settings: SettingsDep,
+    hub: EventHubDep,
     last_event_id: LastEventId = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """The execution's events: from its first one, or after `Last-Event-ID`."""
-    async for frame in _stream(
-        db, settings, user_id=user.id, execution_id=execution_id, after=last_event_id
+    async for frame in _frames(
+        hub, user_id=user.id, execution_id=execution_id, after=last_event_id
     ):
         yield frame
 
 
 @router.get("/events", response_class=EventSourceResponse)
 async def user_events(
-    user: CurrentUser, db: DatabaseDep, settings: SettingsDep, last_event_id: LastEventId = None
+    user: CurrentUser, hub: EventHubDep, last_event_id: LastEventId = None
 ) -> AsyncIterator[ServerSentEvent]:
     """Every event of the user's executions from now on, or after `Last-Event-ID`."""
-    async for frame in _stream(
-        db, settings, user_id=user.id, execution_id=None, after=last_event_id
-    ):
+    async for frame in _frames(hub, user_id=user.id, execution_id=None, after=last_event_id):
         yield frame
