@@ -13,14 +13,7 @@ from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 
-from .helpers import Crew
-
-AgentSpec = tuple[str, str, list[str]]
-DEFAULT_AGENTS: list[AgentSpec] = [
-    ("Ada", "developer", ["python", "sql"]),
-    ("Grace", "reviewer", ["code review", "testing"]),
-    ("Linus", "coordinator", ["planning"]),
-]
+from .helpers import DEFAULT_AGENTS, AgentSpec, Crew
 
 
 @pytest.fixture

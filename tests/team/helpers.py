@@ -143,6 +143,14 @@ class Children:
         )
 
 
+AgentSpec = tuple[str, str, list[str]]
+DEFAULT_AGENTS: list[AgentSpec] = [
+    ("Ada", "developer", ["python", "sql"]),
+    ("Grace", "reviewer", ["code review", "testing"]),
+    ("Linus", "coordinator", ["planning"]),
+]
+
+
 @dataclass
 class Crew:
     """A user's agents in one workflow with one running execution."""

@@ -4,7 +4,7 @@ from accord.domain.enums import InteractionType
 from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
 
-from .helpers import answer
+from .helpers import DEFAULT_AGENTS, answer
 
 REVIEWED = [
     {
@@ -242,3 +242,49 @@ async def test_a_consensus_fallback_to_majority_counts_the_last_round(make_crew)
     crew.script("Linus", vote("postgres"))
     outcome = await crew.team().perform(crew.ctx("pick", agent="Ada"))
     assert outcome.result["data"]["outcome"] == "postgres"
+
+
+PANEL_STEP = [{"id": "impl", "name": "Implement login", "reviewRequired": True}]
+
+
+def verdict(kind, feedback, *unmet):
+    return {"verdict": kind, "feedback": feedback, "unmetCriteria": list(unmet)}
+
+
+async def test_a_majority_panel_approves_with_more_than_half(make_crew):
+    crew = make_crew(
+        steps=PANEL_STEP,
+        agents=[*DEFAULT_AGENTS, ("Bea", "developer", [])],
+        coordination={"decisionMaking": "majority"},
+    )
+    crew.script("Ada", answer())
+    crew.script("Grace", verdict("approve", "fine"))
+    crew.script("Linus", verdict("request_changes", "rename it", "naming"))
+    crew.script("Bea", verdict("approve", "ship it"))
+    outcome = await crew.team().perform(crew.ctx("impl", agent="Ada"))
+    assert outcome.status == "completed"
+    reviews = interactions(crew, InteractionType.FEEDBACK)
+    assert [r.context_data["review"] for r in reviews] == ["approve", "request_changes", "approve"]
+    assert {r.to_agent_id for r in reviews} == {crew.id("Ada")}
+
+
+async def test_a_tied_panel_goes_the_coordinators_way(make_crew):
+    crew = make_crew(
+        steps=PANEL_STEP, coordinator="Linus", coordination={"decisionMaking": "majority"}
+    )
+    crew.script("Ada", answer())
+    crew.script("Grace", verdict("approve", "fine"))
+    crew.script("Linus", verdict("request_changes", "add rate limiting", "security"))
+    outcome = await crew.team().perform(crew.ctx("impl", agent="Ada"))
+    assert outcome.status == "rework"
+    assert outcome.feedback == "Linus: add rate limiting"
+
+
+async def test_a_consensus_panel_needs_every_approval(make_crew):
+    crew = make_crew(steps=PANEL_STEP, coordination={"decisionMaking": "consensus"})
+    crew.script("Ada", answer())
+    crew.script("Grace", verdict("request_changes", "add tests", "tests"))
+    crew.script("Linus", verdict("approve", "fine"))
+    outcome = await crew.team().perform(crew.ctx("impl", agent="Ada"))
+    assert outcome.status == "rework"
+    assert outcome.feedback == "Grace: add tests"

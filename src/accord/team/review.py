@@ -1,15 +1,21 @@
-"""Reviews: a teammate who is not the author checks a result against the step's criteria.
+"""Reviews: teammates who are not the author check a result against the step's criteria.
 
-The reviewer is the first participant (other than the author) whose role is the step's
-`reviewerRole`; without one, the coordinator if it is not the author; otherwise the first
-other participant. A one-agent team cannot review, which is recorded and the result stands.
-Each verdict is a `feedback` interaction from the reviewer to the author.
+Who reviews follows `coordination.decisionMaking`:
+- `coordinator` (the default): one reviewer, the first participant other than the author
+  whose role is the step's `reviewerRole`; without one, the coordinator if it is not the
+  author; otherwise the first other participant.
+- `majority` and `consensus`: a panel, every participant other than the author with the
+  `reviewerRole` (everyone else when the step names no role, or nobody has it). `majority`
+  approves when more than half approve, a tie going the coordinator's way if it sat on the
+  panel and to a request for changes otherwise; `consensus` approves only if all approve.
+A one-agent team cannot review, which is recorded and the result stands. Each verdict is a
+`feedback` interaction from its reviewer to the author; the changes asked for are combined.
 """
 
 import json
 
 from accord.domain.agent import Agent
-from accord.domain.enums import InteractionType
+from accord.domain.enums import DecisionMaking, InteractionType
 from accord.domain.step_result import ReviewVerdict, StepResult
 from accord.team.attempt import Attempt
 from accord.team.prompts import agent_instructions
@@ -27,13 +33,27 @@ def choose_reviewer(attempt: Attempt, author: Agent) -> Agent | None:
     return others[0] if others else None
 
 
+def choose_panel(attempt: Attempt, author: Agent) -> list[Agent]:
+    """Everyone but the author with the reviewer role (everyone but the author without one)."""
+    others = [a for a in attempt.team.values() if a.id != author.id]
+    role = (attempt.ctx.step.reviewer_role or "").strip().lower()
+    with_role = [a for a in others if role and a.role.strip().lower() == role]
+    return with_role or others
+
+
 async def review_result(attempt: Attempt, result: StepResult) -> ReviewVerdict | None:
-    """The reviewer's verdict, recorded; None when nobody but the author could review."""
+    """The review's verdict, each reviewer's recorded; None when only the author could
+    review."""
     ctx = attempt.ctx
     step = ctx.step
     author = attempt.agent
-    reviewer = choose_reviewer(attempt, author)
-    if reviewer is None:
+    method = attempt.coordination.decision_making
+    if method is DecisionMaking.COORDINATOR:
+        reviewer = choose_reviewer(attempt, author)
+        reviewers = [reviewer] if reviewer is not None else []
+    else:
+        reviewers = choose_panel(attempt, author)
+    if not reviewers:
         await attempt.write(
             "review:skipped",
             lambda records: records.add_interaction(
@@ -47,6 +67,41 @@ async def review_result(attempt: Attempt, result: StepResult) -> ReviewVerdict |
             ).to_json_dict(),
         )
         return None
+    verdicts = [(r, await _review_by(attempt, r, author, result)) for r in reviewers]
+    if len(verdicts) == 1:
+        return verdicts[0][1]
+    return _panel_verdict(attempt, method, verdicts)
+
+
+def _panel_verdict(
+    attempt: Attempt, method: DecisionMaking, verdicts: list[tuple[Agent, ReviewVerdict]]
+) -> ReviewVerdict:
+    approvals = sum(v.verdict == "approve" for _, v in verdicts)
+    if method is DecisionMaking.CONSENSUS:
+        approved = approvals == len(verdicts)
+    elif 2 * approvals == len(verdicts):
+        coordinator = attempt.coordinator
+        own = [v for r, v in verdicts if coordinator is not None and r.id == coordinator.id]
+        approved = bool(own) and own[0].verdict == "approve"
+    else:
+        approved = 2 * approvals > len(verdicts)
+    if approved:
+        return ReviewVerdict(
+            verdict="approve", feedback="; ".join(f"{r.name}: {v.feedback}" for r, v in verdicts)
+        )
+    changes = [(r, v) for r, v in verdicts if v.verdict == "request_changes"]
+    return ReviewVerdict(
+        verdict="request_changes",
+        feedback="\n".join(f"{r.name}: {v.feedback}" for r, v in changes),
+        unmet_criteria=list(dict.fromkeys(c for _, v in changes for c in v.unmet_criteria)),
+    )
+
+
+async def _review_by(
+    attempt: Attempt, reviewer: Agent, author: Agent, result: StepResult
+) -> ReviewVerdict:
+    ctx = attempt.ctx
+    step = ctx.step
     criteria = "\n".join(f"- {c}" for c in step.validation_criteria) or "- fit for purpose"
     prompt = (
         f"Review {author.name}'s result for the step '{step.name}'.\n\n"
