@@ -8,6 +8,8 @@ from accord.server.app import _prepare_database, create_app
 from accord.server.auth import ensure_local_user, issue_login_link
 from accord.server.settings import ServerSettings
 
+SHUTDOWN_GRACE_S = 3
+
 
 def login_link(settings: ServerSettings) -> str | None:
     """A one-time browser login link for the local user, when bound to this machine only
@@ -51,4 +53,11 @@ def run_server(
         )
         if open_browser:
             webbrowser.open(link)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        # Open event streams never end by themselves: give them a moment, then close them.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )
