@@ -237,8 +237,12 @@ class ExecutionRunner:
     # --- advancing --------------------------------------------------------------------------
 
     def advance(self, session: Session, execution_id: str) -> AdvanceResult:
-        repo = ExecutionRepository(session)
-        execution = repo.lock(execution_id, light=True)
+        execution = ExecutionRepository(session).lock(execution_id, light=True)
+        return self._advance(session, execution)
+
+    def _advance(self, session: Session, execution: WorkflowExecution) -> AdvanceResult:
+        """`advance` for an execution this transaction has locked already."""
+        execution_id = execution.id
         if execution.status in TERMINAL_EXECUTION:
             return AdvanceResult([], False, [])
         plan = self.plan(session, execution)
@@ -333,6 +337,8 @@ class ExecutionRunner:
         execution: WorkflowExecution,
         plan: WorkflowPlan,
         runs: list[StepRun],
+        *,
+        steps_done_changed: bool = True,
     ) -> None:
         """Rebuild the aggregates from the step runs: never a read-modify-write of a copy."""
         latest: dict[str, StepRun] = {}
@@ -381,7 +387,7 @@ class ExecutionRunner:
                 "currentStepId": current,
             },
         )
-        if execution.parent_execution_id is None:
+        if execution.parent_execution_id is None and steps_done_changed:
             done = counts[StepRunStatus.COMPLETED] + counts[StepRunStatus.SKIPPED]
             ExecutionRepository(session).set_workflow_current_step(execution.workflow_id, done)
 
@@ -503,11 +509,10 @@ class ExecutionRunner:
         not_before = (run.output or {}).get("notBefore")
         if run.status is StepRunStatus.PENDING and not_before and not_before > time.time():
             return AttemptStart("wait", not_before=not_before)
-        runs = step_runs.list(execution_id, outputs=False)
         plan = self.plan(session, execution)
         if mark and run.status is StepRunStatus.PENDING:
             run = step_runs.start(run, agent_id=agent_id, executor_id=self.executor_id)
-            runs = [run if r.id == run.id else r for r in runs]
+            runs = step_runs.list(execution_id, outputs=False)
             reason = "rework" if run.feedback else ("retry" if attempt > 1 else "ready")
             EventRepository(session).append(
                 execution_id=execution_id,
@@ -516,7 +521,7 @@ class ExecutionRunner:
                 step_id=step_id,
                 data={"attempt": attempt, "agentId": agent_id, "reason": reason},
             )
-            self._record_progress(session, execution, plan, runs)
+            self._record_progress(session, execution, plan, runs, steps_done_changed=False)
         deps = step_runs.outputs(execution_id, plan.by_id[step_id].deps)
         return AttemptStart(
             "go",
@@ -591,7 +596,7 @@ class ExecutionRunner:
                     "willRetry": will_retry,
                 },
             )
-        return self.advance(session, execution_id)
+        return self._advance(session, execution)
 
     def interrupted_attempt(self, session: Session, key: AttemptKey, reason: str) -> AdvanceResult:
         """An attempt whose durable workflow ended without recording an outcome."""

@@ -1,9 +1,12 @@
 """The engine facade: durable step attempts on DBOS around the runner's transactions.
 
 Each step attempt is a DBOS workflow with the ID `execution:step:attempt`, so starting it
-twice is harmless and a crash resumes it: the runner's transactions (begin, finish) and every
-`ctx.durable.call` are DBOS steps, recorded once. After an attempt's outcome is committed the
-execution is advanced in the same transaction, and the attempts it queued are dispatched.
+twice is harmless and a crash resumes it. Every `ctx.durable.call` (a model or tool call) and
+every child start is a DBOS step, recorded once, so a replay never repeats a finished call.
+The runner's own transactions (begin, finish) are idempotent on our tables instead of being
+recorded: a replay finds the run already running or ended. After an attempt's outcome is
+committed the execution is advanced in the same transaction, and the attempts it queued are
+dispatched.
 On start, DBOS recovers this executor's pending attempts and `Engine` advances every
 unfinished execution, which dispatches attempts queued but never started before a crash.
 
@@ -394,13 +397,14 @@ class Engine:
             return
         if outcome.status == "completed":
             outcome = _validated(outcome)
-        result = await DBOS.run_step_async(
-            {"name": "finish"}, self._finish_sync, key, _outcome_json(outcome)
-        )
+        # Not a recorded step: recording the outcome is idempotent (a replay finds the run
+        # ended and changes nothing; the attempts it queued are dispatched on recovery), and
+        # the outcome itself is rebuilt from the recorded model calls.
+        result = await asyncio.to_thread(self._finish_sync, key, _outcome_json(outcome))
         self._after(execution_id, _advance_result(result))
 
     async def _perform(self, key: AttemptKey, plan: Any) -> AttemptOutcome | None:
-        """Wait out backoff and pauses, assign, mark running (a recorded step), perform.
+        """Wait out backoff and pauses, assign, mark running, perform.
         None when the attempt must not run (its execution ended or it was cancelled)."""
         sp = plan.by_id[key[1]]
         while True:
@@ -435,9 +439,8 @@ class Engine:
                         error=f"agent {agent_id!r} was assigned but does not take part in "
                         "this workflow",
                     )
-            start = await DBOS.run_step_async(
-                {"name": "begin"}, self._begin_sync, key, agent_id, True
-            )
+            # Idempotent (a replay finds the run already running), so not a recorded step.
+            start = await asyncio.to_thread(self._begin_sync, key, agent_id, True)
             if start["status"] == "stop":
                 return None
             if start["status"] == "go":

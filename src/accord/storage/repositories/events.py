@@ -27,6 +27,9 @@ def _event(row) -> ExecutionEvent:
     )
 
 
+_APPEND = insert(execution_events)
+
+
 class EventRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -40,15 +43,17 @@ class EventRepository:
         step_id: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
+        # One constant statement with separate parameters: compiled once, cached after.
         self.session.execute(
-            insert(execution_events).values(
-                execution_id=execution_id,
-                user_id=user_id,
-                kind=kind,
-                step_id=step_id,
-                data=data or {},
-                created_at=time.time(),
-            )
+            _APPEND,
+            {
+                "execution_id": execution_id,
+                "user_id": user_id,
+                "kind": kind,
+                "step_id": step_id,
+                "data": data or {},
+                "created_at": time.time(),
+            },
         )
 
     def after(
