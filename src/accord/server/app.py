@@ -37,7 +37,9 @@ from accord.team.templates import install_system_templates
 API_PREFIX = "/api/v1"
 
 
-def _prepare_database(settings: ServerSettings) -> Database:
+def prepare_database(settings: ServerSettings) -> Database:
+    """Open the database, migrate it, install the system templates and, on a loopback bind,
+    make sure the local user exists (all idempotent)."""
     db = Database(settings.database_url)
     db.upgrade()
     with db.session() as session:
@@ -63,7 +65,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = await to_thread.run_sync(_prepare_database, settings)
+        db = await to_thread.run_sync(prepare_database, settings)
         app.state.db = db
         app.state.engine = None
         hub = EventHub(

@@ -4,7 +4,7 @@ import webbrowser
 
 import uvicorn
 
-from accord.server.app import _prepare_database, create_app
+from accord.server.app import create_app, prepare_database
 from accord.server.auth import ensure_local_user, issue_login_link
 from accord.server.settings import ServerSettings
 
@@ -16,7 +16,7 @@ def login_link(settings: ServerSettings) -> str | None:
     (any other bind address needs API tokens). Makes the local user on the first run."""
     if not settings.is_local:
         return None
-    db = _prepare_database(settings)
+    db = prepare_database(settings)
     try:
         with db.session() as session:
             user = ensure_local_user(session)

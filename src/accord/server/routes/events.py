@@ -12,13 +12,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from sqlalchemy import select
 
-from accord.domain.errors import NotFound
 from accord.server.deps import CurrentUser, DatabaseDep
 from accord.server.event_feed import EventHub
 from accord.server.schemas import ERROR_RESPONSES
-from accord.storage.tables import collaboration_workflows, workflow_executions
+from accord.storage.repositories.executions import ExecutionRepository
 
 router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 
@@ -32,20 +30,7 @@ def owned_execution_id(execution_id: str, user: CurrentUser, db: DatabaseDep) ->
     """The execution's ID if it is the user's; checked as a dependency, before the stream
     starts, so a wrong ID is a plain 404 and not a broken stream."""
     with db.session() as session:
-        found = session.execute(
-            select(workflow_executions.c.id)
-            .join(
-                collaboration_workflows,
-                collaboration_workflows.c.id == workflow_executions.c.workflow_id,
-            )
-            .where(
-                workflow_executions.c.id == execution_id,
-                collaboration_workflows.c.user_id == user.id,
-            )
-        ).first()
-    if found is None:
-        raise NotFound("execution", execution_id)
-    return execution_id
+        return ExecutionRepository(session).get(execution_id, user_id=user.id).id
 
 
 async def _frames(
