@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(settings)`.
 
-The lifespan opens the database and migrates it, makes the local user on a loopback bind,
-and runs the engine in this process (embedded mode) until shutdown. Routes validate input,
+The lifespan opens the database and migrates it, installs the system templates, makes the
+local user on a loopback bind, starts the event hub that feeds the live streams, and runs the
+engine in this process (embedded mode) until shutdown. Routes validate input,
 call the library and let `accord.server.errors` turn failures into the one error shape.
 """
 
@@ -32,6 +33,7 @@ from accord.server.routes import (
 )
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
+from accord.team.runtime import AgentTeam
 from accord.team.templates import install_system_templates
 
 API_PREFIX = "/api/v1"
@@ -49,18 +51,12 @@ def prepare_database(settings: ServerSettings) -> Database:
     return db
 
 
-def _default_performer(db: Database) -> StepPerformer:
-    """The agent team, on each agent's provider (the offline model when it has none)."""
-    from accord.team.runtime import AgentTeam
-
-    return AgentTeam(db)
-
-
 def create_app(
     settings: ServerSettings | None = None, *, performer: StepPerformer | None = None
 ) -> FastAPI:
-    """`performer` does the steps of executions this process runs (default: the agent team;
-    tests pass the engine's `LatencyPerformer`)."""
+    """`performer` does the steps of executions this process runs (default: the agent team,
+    on each agent's provider or the offline model; tests pass the engine's
+    `LatencyPerformer`)."""
     settings = settings or ServerSettings()
 
     @asynccontextmanager
@@ -77,9 +73,7 @@ def create_app(
         await hub.start()
         try:
             if settings.run_engine:
-                engine = Engine(
-                    db, performer or _default_performer(db), state_dir=settings.state_dir
-                )
+                engine = Engine(db, performer or AgentTeam(db), state_dir=settings.state_dir)
                 await engine.start()
                 app.state.engine = engine
             yield
