@@ -153,6 +153,15 @@ def test_an_invalid_file_is_refused_before_anything_runs(accord: Accord, tmp_pat
     assert done.returncode == 1 and done.stdout == ""
     assert "bad.yaml:8: steps[0].agent" in done.stderr
 
+    file.write_text(
+        "name: Bad\nagents:\n  - name: Solo\n    role: dev\n    provider: work\n"
+        "steps:\n  - id: a\n    name: A\n"
+    )
+    done = accord("run", str(file), ok=False)
+    assert done.returncode == 1
+    assert "bad.yaml:5: agents[0].provider: you have no provider named 'work'" in done.stderr
+    assert json_of(accord("workflows", "list", "--json")) == [], "nothing was created"
+
 
 def test_a_template_runs_with_a_cast_of_offline_agents(accord: Accord):
     report = json_of(accord("run", "--template", "parallel-analysis", "--json"))

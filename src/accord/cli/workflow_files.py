@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from accord.cli.providers import find_provider
 from accord.domain.enums import WorkflowStatus
+from accord.domain.errors import NotFound
 from accord.domain.workflow import CollaborationWorkflow, UpdateWorkflowRequest
 from accord.domain.workflow_file import (
     OFFLINE_PROVIDER,
@@ -22,6 +23,7 @@ from accord.domain.workflow_file import (
     FileProblem,
     WorkflowFile,
     WorkflowFileError,
+    file_problem,
     parse_workflow_file,
 )
 from accord.storage.repositories.agents import AgentRepository
@@ -120,7 +122,8 @@ def install_workflow(
     installed: dict[Path, CollaborationWorkflow] = {}
     for item in loaded.depth_first():
         agent_ids = {
-            spec.name: _ensure_agent(session, user_id, spec) for spec in item.workflow.agents
+            spec.name: _ensure_agent(session, user_id, spec, item, i)
+            for i, spec in enumerate(item.workflow.agents)
         }
         sub_ids = {step_id: installed[child.path].id for step_id, child in item.children.items()}
         request = item.workflow.create_request(agent_ids=agent_ids, sub_workflow_ids=sub_ids)
@@ -142,11 +145,28 @@ def install_workflow(
     return installed[loaded.path]
 
 
-def _ensure_agent(session: Session, user_id: str, spec: AgentSpec) -> str:
+def _ensure_agent(
+    session: Session, user_id: str, spec: AgentSpec, item: LoadedWorkflow, index: int
+) -> str:
     repo = AgentRepository(session)
     provider_id = None
     if spec.provider != OFFLINE_PROVIDER:
-        provider_id = find_provider(ProviderRepository(session), spec.provider, user_id=user_id).id
+        try:
+            provider_id = find_provider(
+                ProviderRepository(session), spec.provider, user_id=user_id
+            ).id
+        except NotFound:
+            raise WorkflowFileError(
+                [
+                    file_problem(
+                        item.path.read_text(encoding="utf-8"),
+                        f"agents[{index}].provider",
+                        f"you have no provider named {spec.provider!r}",
+                        "create it (`accord providers create`) or use `offline`",
+                        source=_display(item.path),
+                    )
+                ]
+            ) from None
     fields = {
         "role": spec.role,
         "backstory": spec.backstory,

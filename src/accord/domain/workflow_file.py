@@ -228,6 +228,15 @@ def parse_workflow_file(text: str, *, source: str = "<string>") -> WorkflowFile:
     return workflow
 
 
+def file_problem(
+    text: str, field: str, message: str, fix: str, *, source: str = "<string>"
+) -> FileProblem:
+    """A problem found after parsing (e.g. a provider name the user has no provider for),
+    located on the line of `field` (a path like `agents[1].provider`) in the file's text."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    return _Locator(root, source).problem(_parse_path(field), message, fix)
+
+
 def workflow_file_schema() -> dict[str, Any]:
     """The published JSON Schema of the format (editors use it to complete and check files)."""
     return WorkflowFile.model_json_schema(by_alias=True, mode="validation")
