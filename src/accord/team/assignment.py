@@ -79,7 +79,7 @@ def _best_by_score(attempt: Attempt) -> tuple[Agent, str, dict[str, Any]]:
 async def choose_agent(attempt: Attempt) -> Assignment:
     ctx = attempt.ctx
     step = ctx.step
-    context: dict[str, Any] = {"stepId": step.id, "attempt": ctx.attempt}
+    context: dict[str, Any] = {}
     chosen: Agent | None = None
     coordinator = attempt.coordinator
 
@@ -102,20 +102,13 @@ async def choose_agent(attempt: Attempt) -> Assignment:
         reason += f" (preferred agent {step.preferred_agent_id} does not take part)"
 
     context.update({"agentId": chosen.id, "method": method})
-    sender = coordinator or chosen
-    message = f"Assigned '{step.name}' to {chosen.name}: {reason}"
-    await attempt.write(
+    await attempt.record(
         "assign",
-        lambda records: records.add_interaction(
-            execution_id=ctx.execution_id,
-            user_id=ctx.user_id,
-            from_agent_id=sender.id,
-            to_agent_id=chosen.id,
-            interaction_type=InteractionType.TASK_DELEGATION,
-            message=message,
-            context=context,
-            step_id=step.id,
-        ).to_json_dict(),
+        sender=coordinator or chosen,
+        to=chosen,
+        kind=InteractionType.TASK_DELEGATION,
+        message=f"Assigned '{step.name}' to {chosen.name}: {reason}",
+        context=context,
     )
     return Assignment(agent_id=chosen.id, reason=f"{method}: {reason}")
 

@@ -21,12 +21,14 @@ from pydantic_ai.settings import ModelSettings
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import Agent
+from accord.domain.enums import InteractionType
 from accord.domain.errors import BudgetExceeded
 from accord.domain.execution import Usage
 from accord.domain.ports import AttemptContext
 from accord.domain.workflow import Constraints, Coordination
 from accord.storage.db import Database
 from accord.team.knowledge import KnowledgeBase
+from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
 
 OutputT = TypeVar("OutputT")
@@ -104,6 +106,46 @@ class Attempt:
     async def write_session(self, name: str, fn: Callable[[Session], T]) -> T:
         """As `write`, for code that needs the session itself (the knowledge base)."""
         return await self.write(name, lambda records: fn(records.session))
+
+    def instructions_for(self, agent: Agent, *, tools: bool = False) -> str:
+        """The agent's system instructions within this team."""
+        return agent_instructions(
+            agent, team=self.team.values(), style=self.coordination.communication_style, tools=tools
+        )
+
+    def add_interaction(
+        self,
+        records: TeamRecords,
+        *,
+        sender: Agent,
+        kind: InteractionType,
+        message: str,
+        to: Agent | None = None,
+        context: dict[str, Any] | None = None,
+        requires_response: bool = False,
+        deadline: float | None = None,
+        to_user: bool = False,
+    ) -> dict[str, Any]:
+        """Record an interaction about this attempt's step (inside a `write`); its context
+        always names the step and the attempt."""
+        ctx = self.ctx
+        return records.add_interaction(
+            execution_id=ctx.execution_id,
+            user_id=ctx.user_id,
+            from_agent_id=sender.id,
+            to_agent_id=to.id if to else None,
+            to_user_id=ctx.user_id if to_user else None,
+            interaction_type=kind,
+            message=message,
+            step_id=ctx.step.id,
+            context={"stepId": ctx.step.id, "attempt": ctx.attempt, **(context or {})},
+            requires_response=requires_response,
+            deadline=deadline,
+        ).to_json_dict()
+
+    async def record(self, name: str, **interaction: Any) -> dict[str, Any]:
+        """`add_interaction` as a durable write of its own."""
+        return await self.write(name, lambda records: self.add_interaction(records, **interaction))
 
     def knowledge(self, session: Session) -> KnowledgeBase:
         """The workflow's knowledge base, recording changes as this execution's events."""

@@ -26,7 +26,6 @@ from accord.domain.enums import ConsensusFallback, DecisionMaking, InteractionTy
 from accord.domain.errors import AccordError
 from accord.domain.step_result import StepResult, Vote
 from accord.team.attempt import Attempt
-from accord.team.prompts import agent_instructions
 
 DEFAULT_OPTIONS = ("approve", "reject")
 
@@ -210,51 +209,32 @@ class Decision:
             voter,
             output_type=ballot_type,
             prompt="\n\n".join(p for p in parts if p),
-            instructions=agent_instructions(
-                voter,
-                team=self.attempt.team.values(),
-                style=self.attempt.coordination.communication_style,
-                tools=False,
-            ),
+            instructions=self.attempt.instructions_for(voter),
         )
         vote = Vote(choice=vote.choice, rationale=vote.rationale)
         self.ballots.append(Ballot(voter, vote, round_no))
         label = method.value if isinstance(method, DecisionMaking) else method
-        await self.attempt.write(
+        await self.attempt.record(
             "decision:vote",
-            lambda records: records.add_interaction(
-                execution_id=ctx.execution_id,
-                user_id=ctx.user_id,
-                from_agent_id=voter.id,
-                interaction_type=InteractionType.COORDINATION,
-                step_id=step.id,
-                message=f"{voter.name} votes {vote.choice}: {vote.rationale}",
-                context={
-                    "stepId": step.id,
-                    "attempt": ctx.attempt,
-                    "decision": label,
-                    "round": round_no,
-                    "choice": vote.choice,
-                    "rationale": vote.rationale,
-                },
-            ).to_json_dict(),
+            sender=voter,
+            kind=InteractionType.COORDINATION,
+            message=f"{voter.name} votes {vote.choice}: {vote.rationale}",
+            context={
+                "decision": label,
+                "round": round_no,
+                "choice": vote.choice,
+                "rationale": vote.rationale,
+            },
         )
         return vote
 
     async def _record_outcome(self, data: dict[str, Any]) -> None:
-        ctx = self.attempt.ctx
-        decider = self.decider
-        await self.attempt.write(
+        await self.attempt.record(
             "decision:outcome",
-            lambda records: records.add_interaction(
-                execution_id=ctx.execution_id,
-                user_id=ctx.user_id,
-                from_agent_id=decider.id,
-                interaction_type=InteractionType.COORDINATION,
-                step_id=ctx.step.id,
-                message=f"Decision on '{ctx.step.name}': {data['outcome']}",
-                context={"stepId": ctx.step.id, "attempt": ctx.attempt, **data},
-            ).to_json_dict(),
+            sender=self.decider,
+            kind=InteractionType.COORDINATION,
+            message=f"Decision on '{self.attempt.ctx.step.name}': {data['outcome']}",
+            context=data,
         )
 
 

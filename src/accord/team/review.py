@@ -18,7 +18,6 @@ from accord.domain.agent import Agent
 from accord.domain.enums import DecisionMaking, InteractionType
 from accord.domain.step_result import ReviewVerdict, StepResult
 from accord.team.attempt import Attempt
-from accord.team.prompts import agent_instructions
 
 
 def choose_reviewer(attempt: Attempt, author: Agent) -> Agent | None:
@@ -54,17 +53,12 @@ async def review_result(attempt: Attempt, result: StepResult) -> ReviewVerdict |
     else:
         reviewers = choose_panel(attempt, author)
     if not reviewers:
-        await attempt.write(
+        await attempt.record(
             "review:skipped",
-            lambda records: records.add_interaction(
-                execution_id=ctx.execution_id,
-                user_id=ctx.user_id,
-                from_agent_id=author.id,
-                interaction_type=InteractionType.COORDINATION,
-                step_id=step.id,
-                message=f"'{step.name}' was not reviewed: no teammate other than its author",
-                context={"stepId": step.id, "attempt": ctx.attempt, "review": "skipped"},
-            ).to_json_dict(),
+            sender=author,
+            kind=InteractionType.COORDINATION,
+            message=f"'{step.name}' was not reviewed: no teammate other than its author",
+            context={"review": "skipped"},
         )
         return None
     verdicts = [(r, await _review_by(attempt, r, author, result)) for r in reviewers]
@@ -115,31 +109,19 @@ async def _review_by(
         reviewer,
         output_type=ReviewVerdict,
         prompt=prompt,
-        instructions=agent_instructions(
-            reviewer,
-            team=attempt.team.values(),
-            style=attempt.coordination.communication_style,
-            tools=False,
-        ),
+        instructions=attempt.instructions_for(reviewer),
     )
     word = "approved" if verdict.verdict == "approve" else "requested changes to"
-    await attempt.write(
+    await attempt.record(
         "review:verdict",
-        lambda records: records.add_interaction(
-            execution_id=ctx.execution_id,
-            user_id=ctx.user_id,
-            from_agent_id=reviewer.id,
-            to_agent_id=author.id,
-            interaction_type=InteractionType.FEEDBACK,
-            step_id=step.id,
-            message=f"{reviewer.name} {word} '{step.name}': {verdict.feedback}",
-            context={
-                "stepId": step.id,
-                "attempt": ctx.attempt,
-                "review": verdict.verdict,
-                "unmetCriteria": verdict.unmet_criteria,
-                "authorId": author.id,
-            },
-        ).to_json_dict(),
+        sender=reviewer,
+        to=author,
+        kind=InteractionType.FEEDBACK,
+        message=f"{reviewer.name} {word} '{step.name}': {verdict.feedback}",
+        context={
+            "review": verdict.verdict,
+            "unmetCriteria": verdict.unmet_criteria,
+            "authorId": author.id,
+        },
     )
     return verdict

@@ -32,7 +32,7 @@ from accord.team.assignment import choose_agent
 from accord.team.attempt import Attempt, ModelSource
 from accord.team.decisions import decide
 from accord.team.models import provider_models
-from accord.team.prompts import agent_instructions, knowledge_query, step_prompt
+from accord.team.prompts import knowledge_query, step_prompt
 from accord.team.records import TeamRecords
 from accord.team.review import review_result
 from accord.team.tools import collaboration_tools
@@ -154,12 +154,7 @@ class AgentTeam:
             agent,
             output_type=StepResult,
             tools=tools,
-            instructions=agent_instructions(
-                agent,
-                team=attempt.team.values(),
-                style=attempt.coordination.communication_style,
-                tools=True,
-            ),
+            instructions=attempt.instructions_for(agent, tools=True),
             prompt=step_prompt(
                 ctx.step,
                 dependency_results=ctx.dependency_results,
@@ -188,14 +183,12 @@ class AgentTeam:
                     step_id=ctx.step.id,
                 )
                 ids.append(entry.id)
-            records.add_interaction(
-                execution_id=ctx.execution_id,
-                user_id=ctx.user_id,
-                from_agent_id=agent.id,
-                interaction_type=InteractionType.KNOWLEDGE_SHARING,
-                step_id=ctx.step.id,
+            attempt.add_interaction(
+                records,
+                sender=agent,
+                kind=InteractionType.KNOWLEDGE_SHARING,
                 message=f"Shared {len(ids)} insight(s) from '{ctx.step.name}'",
-                context={"stepId": ctx.step.id, "attempt": ctx.attempt, "knowledgeIds": ids},
+                context={"knowledgeIds": ids},
             )
             return ids
 

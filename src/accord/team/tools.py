@@ -19,7 +19,6 @@ from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType, KnowledgeType, QuestionStatus
 from accord.domain.errors import AccordError, ModelFailure
 from accord.team.attempt import Attempt
-from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
 
 USER = "user"
@@ -67,31 +66,12 @@ class CollaborationTools:
         return mate
 
     def _interaction(
-        self,
-        records: TeamRecords,
-        kind: InteractionType,
-        message: str,
-        *,
-        to: Agent | None = None,
-        context: dict[str, Any] | None = None,
-        requires_response: bool = False,
-        deadline: float | None = None,
-        to_user_id: str | None = None,
+        self, records: TeamRecords, kind: InteractionType, message: str, **more: Any
     ) -> dict[str, Any]:
-        ctx = self.attempt.ctx
-        return records.add_interaction(
-            execution_id=ctx.execution_id,
-            user_id=ctx.user_id,
-            from_agent_id=self.me.id,
-            interaction_type=kind,
-            message=message,
-            to_agent_id=to.id if to else None,
-            to_user_id=to_user_id,
-            context={"stepId": ctx.step.id, "attempt": ctx.attempt, **(context or {})},
-            step_id=ctx.step.id,
-            requires_response=requires_response,
-            deadline=deadline,
-        ).to_json_dict()
+        """An interaction from the agent doing the step (see `Attempt.add_interaction`)."""
+        return self.attempt.add_interaction(
+            records, sender=self.me, kind=kind, message=message, **more
+        )
 
     async def share_knowledge(
         self,
@@ -182,7 +162,6 @@ class CollaborationTools:
             question: the question.
             requires_response: whether you wait for the answer.
         """
-        ctx = self.attempt.ctx
         deadline = time.time() + self.attempt.coordination.question_deadline_minutes * 60
         mate = None if to.strip().lower() == USER else self._teammate(to)
         asked = await self.attempt.write(
@@ -192,7 +171,7 @@ class CollaborationTools:
                 InteractionType.QUESTION,
                 question,
                 to=mate,
-                to_user_id=ctx.user_id if mate is None else None,
+                to_user=mate is None,
                 requires_response=requires_response,
                 deadline=deadline if requires_response else None,
                 context={"to": "user" if mate is None else mate.name},
@@ -224,12 +203,7 @@ class CollaborationTools:
                 mate,
                 output_type=Answer,
                 deadline=deadline,
-                instructions=agent_instructions(
-                    mate,
-                    team=self.attempt.team.values(),
-                    style=self.attempt.coordination.communication_style,
-                    tools=False,
-                ),
+                instructions=self.attempt.instructions_for(mate),
                 prompt=f"Your teammate {self.me.name} is working on the step "
                 f"'{ctx.step.name}' and asks you:\n\n{question}\n\nAnswer briefly.",
             )
