@@ -10,7 +10,6 @@ file again adds an execution to the same workflow instead of another copy of eve
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from sqlalchemy.orm import Session
 
 from accord.cli.providers import find_provider
@@ -67,31 +66,29 @@ def load_workflow(path: Path, *, _including: tuple[Path, ...] = ()) -> LoadedWor
         if step.sub_workflow is None:
             continue
         child_path = (path.parent / step.sub_workflow).resolve()
-        line = _step_line(text, i)
+        field = f"steps[{i}].subWorkflow"
         if child_path in (*_including, path):
             problems.append(
-                FileProblem(
-                    f"steps[{i}].subWorkflow",
+                file_problem(
+                    text,
+                    field,
                     f"{step.sub_workflow} includes this file again",
                     "a workflow cannot run itself; remove the cycle",
                     source=source,
-                    line=line,
                 )
             )
-            continue
-        if not child_path.is_file():
+        elif not child_path.is_file():
             problems.append(
-                FileProblem(
-                    f"steps[{i}].subWorkflow",
+                file_problem(
+                    text,
+                    field,
                     f"no workflow file at {step.sub_workflow!r}",
                     "give a path relative to this file",
                     source=source,
-                    line=line,
                 )
             )
-            continue
-        # A broken sub-workflow reports its own file and lines.
-        children[step.id] = load_workflow(child_path, _including=(*_including, path))
+        else:  # a broken sub-workflow reports its own file and lines
+            children[step.id] = load_workflow(child_path, _including=(*_including, path))
     if problems:
         raise WorkflowFileError(problems)
     return LoadedWorkflow(path=path, workflow=workflow, children=children)
@@ -102,16 +99,6 @@ def _display(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def _step_line(text: str, index: int) -> int | None:
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    for key, value in root.value:
-        if key.value == "steps" and isinstance(value, yaml.SequenceNode):
-            for subkey, subvalue in value.value[index].value:
-                if subkey.value in ("subWorkflow", "sub_workflow"):
-                    return subvalue.start_mark.line + 1
-    return None
 
 
 def install_workflow(
