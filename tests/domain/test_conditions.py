@@ -32,6 +32,7 @@ CONTEXT = {
         ("1 < steps.triage.data.count < 3", False),
         ('steps["triage"]["data"]["tags"][0] == "db"', True),
         ("steps.triage.data.tags[1] == 'api'", True),
+        ("steps.triage.data.tags[-1] == 'api'", True),
         ("steps.triage.data.count > -1", True),
         # A value that is missing is None: it equals nothing and never orders.
         ("steps.missing.data.x == null", True),

@@ -98,6 +98,11 @@ def _lookup_path(node: ast.expr) -> list[str | int]:
             ):
                 path.append(key)
                 node = value
+            case ast.Subscript(
+                value=value, slice=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=key))
+            ) if isinstance(key, int):
+                path.append(-key)
+                node = value
             case ast.Name(id=name):
                 path.append(name)
                 return path[::-1]
