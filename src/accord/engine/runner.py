@@ -114,6 +114,12 @@ class ExecutionRunner:
         self._started_at[execution.id] = started_at(execution)
         return plan
 
+    def forget(self, execution_id: str) -> None:
+        """Drop what is cached about an execution that has ended."""
+        self._plans.pop(execution_id, None)
+        self._started_at.pop(execution_id, None)
+        self._owners.pop(execution_id, None)
+
     def cached_plan(self, execution_id: str) -> WorkflowPlan | None:
         return self._plans.get(execution_id)
 
@@ -425,7 +431,7 @@ class ExecutionRunner:
         )
         if execution.parent_execution_id is None:
             self._finish_workflow(session, ended)
-        self._plans.pop(execution.id, None)
+        self.forget(execution.id)
         return AdvanceResult([], True, cancelled)
 
     def _finish_workflow(self, session: Session, execution: WorkflowExecution) -> None:

@@ -376,6 +376,8 @@ class Engine:
             await self._attempt(key)
         finally:
             self._running.pop(workflow_id, None)
+            # A later duplicate start finds the ended DBOS workflow and does nothing.
+            self._started.discard(workflow_id)
 
     async def _attempt(self, key: AttemptKey) -> None:
         execution_id, step_id, attempt = key
