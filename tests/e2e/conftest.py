@@ -93,6 +93,8 @@ def accord_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "server.log").write_text("".join(output))
 
 
 def _wait_until_listening(port: int, process: subprocess.Popen[str], output: list[str]) -> None:

@@ -25,6 +25,23 @@ def create_provider_and_agents(page: Page) -> None:
     row = page.get_by_role("row", name=re.compile("Offline, slowed down"))
     expect(row).to_contain_text("accord-offline")
 
+    # An API key is write-only: the page says one is saved, and nothing ever shows it.
+    page.get_by_role("button", name="New provider").click()
+    page.get_by_label("Name").fill("OpenAI (unused)")
+    page.get_by_label("Kind").select_option("openai")
+    page.get_by_label("API key").fill("sk-e2e-never-shown")
+    page.get_by_role("button", name="Create provider").click()
+    openai_row = page.get_by_role("row", name=re.compile("OpenAI \\(unused\\)"))
+    expect(openai_row).to_contain_text("Saved")
+    assert "sk-e2e-never-shown" not in page.request.get("/api/v1/providers").text()
+    openai_row.get_by_role("button", name="Edit").click()
+    expect(page.get_by_label("API key")).to_have_value("")
+    expect(page.get_by_label("API key")).to_have_attribute("placeholder", re.compile("Saved"))
+    page.get_by_role("button", name="Cancel").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    openai_row.get_by_role("button", name="Delete").click()
+    expect(openai_row).to_have_count(0)
+
     page.goto("/agents")
     expect(page.get_by_text("No agents yet")).to_be_visible()
     for name, role, skills in (
@@ -67,6 +84,7 @@ def test_team_setup_and_builder_validation(page: Page, shot) -> None:
     build = page.get_by_role("group", name="Step 2", exact=True)
     build.get_by_label("Another agent reviews this step").check()
     build.get_by_label("Reviewer role").fill("designer")
+    build.get_by_label("Retries").fill("5")
 
     # The server's compiler rejects the reviewer role, and the message sits at that field.
     reviewer_field = page.locator('[data-field="configuration.steps[1].reviewerRole"]')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Execution, ExecutionEvent, StepRun } from "../api/types";
-import { applyEvent, fromSnapshot, percent } from "./liveState";
+import { applyEvent, fromSnapshot, mergeSnapshot, percent } from "./liveState";
 
 const run = (stepId: string, attempt: number, status: StepRun["status"], output: Record<string, unknown> | null = null): StepRun => ({
   id: `${stepId}-${attempt}`, executionId: "e1", stepId, attempt, status, agentId: "a1", startedAt: null, finishedAt: null,
@@ -79,5 +79,20 @@ describe("live execution state", () => {
     expect(s.progress).toEqual({ completed: 1, skipped: 0, failed: 0, total: 3 });
     expect(s.currentStepId).toBe("b");
     expect(percent(s.progress)).toBe(33);
+  });
+
+  it("lets a late snapshot add outputs but not undo what newer events showed", () => {
+    let s = fromSnapshot(execution([run("a", 1, "running")]), ["a", "b"]);
+    s = applyEvent(s, event("execution.status", null, { status: "paused", previous: "running" }));
+    s = applyEvent(s, event("step.completed", "a", { attempt: 1, agentId: "ada", summary: "done" }));
+    // Read before the pause and before step a finished:
+    const stale = fromSnapshot(execution([run("a", 1, "running")]), ["a", "b"]);
+    const merged = mergeSnapshot(s, stale);
+    expect(merged.status).toBe("paused");
+    expect(merged.steps.a.status).toBe("completed");
+    expect(merged.lastEventId).toBe(s.lastEventId);
+    // A newer snapshot brings the output in.
+    const newer = fromSnapshot(execution([run("a", 1, "completed", { summary: "done", output: "# Result" })]), ["a", "b"]);
+    expect(mergeSnapshot(s, newer).steps.a).toMatchObject({ status: "completed", summary: "done" });
   });
 });

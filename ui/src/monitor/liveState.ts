@@ -34,6 +34,8 @@ export interface LiveExecution {
   steps: Record<string, StepView>;
   progress: Progress;
   lastEventId: number;
+  /** The status came from the event stream, which replays every change: trust it over a snapshot. */
+  statusFromEvents: boolean;
 }
 
 const EMPTY_STEP: StepView = {
@@ -84,6 +86,31 @@ export function fromSnapshot(execution: Execution, stepIds: string[]): LiveExecu
     steps,
     progress: countProgress(steps, stepIds.length),
     lastEventId: 0,
+    statusFromEvents: false,
+  };
+}
+
+/**
+ * A fresh snapshot (fetched for step outputs and usage) over the live state. Its answer may
+ * have been read before events already applied, so it never moves a step back, and once the
+ * stream has reported the status, the stream's word on it stands.
+ */
+export function mergeSnapshot(live: LiveExecution, fresh: LiveExecution): LiveExecution {
+  const steps = { ...fresh.steps };
+  for (const [id, view] of Object.entries(live.steps)) {
+    const snap = steps[id];
+    const newer = !snap || view.attempt > snap.attempt || (view.attempt === snap.attempt && RANK[view.status] > RANK[snap.status]);
+    if (newer) steps[id] = view;
+  }
+  const status = live.statusFromEvents ? live : fresh;
+  return {
+    ...fresh,
+    steps,
+    status: status.status,
+    errorMessage: status.errorMessage,
+    progress: countProgress(steps, Math.max(fresh.progress.total, live.progress.total)),
+    lastEventId: live.lastEventId,
+    statusFromEvents: live.statusFromEvents,
   };
 }
 
@@ -128,6 +155,7 @@ export function applyEvent(state: LiveExecution, event: ExecutionEvent): LiveExe
       // A finished execution never runs again ("run again" starts a new one).
       if (!status || (FINISHED.has(state.status) && !FINISHED.has(status))) return next;
       next.status = status;
+      next.statusFromEvents = true;
       next.errorMessage = text(d.errorMessage) ?? (status === "failed" ? state.errorMessage : null);
       break;
     }

@@ -12,7 +12,7 @@ import { KnowledgeTab } from "../monitor/KnowledgeTab";
 import { MetricsTab } from "../monitor/MetricsTab";
 import { QuestionCard } from "../monitor/QuestionCard";
 import { Timeline } from "../monitor/Timeline";
-import { applyEvent, fromSnapshot, latestRuns, percent, type LiveExecution } from "../monitor/liveState";
+import { applyEvent, fromSnapshot, latestRuns, mergeSnapshot, percent, type LiveExecution } from "../monitor/liveState";
 
 const TABS = [
   ["current", "Current execution"],
@@ -60,7 +60,7 @@ export function WorkflowPage() {
     if (execution.data && execution.data.id === executionId) {
       setLive((current) => {
         const fresh = fromSnapshot(execution.data!, steps.map((s) => s.id));
-        return current && current.lastEventId > 0 ? { ...fresh, lastEventId: current.lastEventId, ...keepNewer(current, fresh) } : fresh;
+        return current && current.lastEventId > 0 ? mergeSnapshot(current, fresh) : fresh;
       });
     } else {
       setLive(undefined);
@@ -241,18 +241,6 @@ export function WorkflowPage() {
       )}
     </Page>
   );
-}
-
-/** Live step states the snapshot has not caught up with yet (events newer than its read). */
-function keepNewer(live: LiveExecution, fresh: LiveExecution): Partial<LiveExecution> {
-  const rank = { waiting: 0, running: 1, retrying: 1, completed: 2, failed: 2, skipped: 2, cancelled: 2 };
-  const steps = { ...fresh.steps };
-  for (const [id, view] of Object.entries(live.steps)) {
-    const snap = steps[id];
-    if (snap && view.attempt >= snap.attempt && rank[view.status] > rank[snap.status]) steps[id] = view;
-  }
-  const status = FINISHED.has(live.status) && !FINISHED.has(fresh.status) ? live.status : fresh.status;
-  return { steps, status };
 }
 
 function upsert<T extends { id: string }>(list: T[] | undefined, item: T): T[] {
