@@ -20,6 +20,8 @@ from accord.llm.testing._http import ScriptedModelServer
 from tests.llm.conftest import make_provider
 
 FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.01)
+SHORT_TIMEOUT = 0.3
+"""Seconds; a `Fault.delay` lasts longer, so the attempt times out."""
 ANSWER = Reply.output({"summary": "Done.", "output": "# Report\nAll good."})
 SERVERS = {
     "openai": (FakeOpenAIServer, ProviderKind.OPENAI_COMPATIBLE, "gpt-4o-mini"),
@@ -34,10 +36,14 @@ def server(request: pytest.FixtureRequest) -> Iterator[ScriptedModelServer]:
         yield running
 
 
-def agent_for(server: ScriptedModelServer, policy: RetryPolicy = FAST, **settings: object) -> Agent:
+def agent_for(
+    server: ScriptedModelServer, policy: RetryPolicy = FAST, *, timeout: float = 10.0
+) -> Agent:
+    """An agent on `server`'s vendor. The timeout is generous unless a test is about timeouts:
+    on a busy machine a short one would turn other faults into timeouts."""
     _, kind, model_name = SERVERS[server.vendor]
     provider = make_provider(
-        kind, base_url=server.base_url, default_model=model_name, timeoutSeconds=0.3, **settings
+        kind, base_url=server.base_url, default_model=model_name, timeoutSeconds=timeout
     )
     model = build_model(provider, api_key="test-key", retry=policy)
     return Agent(model, output_type=StepResult)
@@ -50,7 +56,7 @@ def agent_for(server: ScriptedModelServer, policy: RetryPolicy = FAST, **setting
         Fault.http_status(500),
         Fault.http_status(503),
         Fault.http_status(529),
-        Fault.delay(1.0),
+        Fault.delay(1.5),
         Fault.dropped_connection(),
         Fault.malformed_json(),
     ],
@@ -60,11 +66,12 @@ async def test_a_transient_fault_is_retried_and_the_call_succeeds(
     server: ScriptedModelServer, fault: Fault
 ) -> None:
     server.add(fault, fault, ANSWER)
+    timeout = SHORT_TIMEOUT if fault.kind == "delay" else 10.0
 
-    result = await agent_for(server).run("Write the report.")
+    result = await agent_for(server, timeout=timeout).run("Write the report.")
 
     assert result.output.output == "# Report\nAll good."
-    assert len(server.requests) == 3
+    assert server.received(3) == 3
 
 
 async def test_retry_after_is_honoured(server: ScriptedModelServer) -> None:
@@ -74,7 +81,7 @@ async def test_retry_after_is_honoured(server: ScriptedModelServer) -> None:
     await agent_for(server).run("Write the report.")
 
     assert time.monotonic() - started >= 0.3
-    assert len(server.requests) == 2
+    assert server.received(2) == 2
 
 
 @pytest.mark.parametrize(
@@ -83,7 +90,7 @@ async def test_retry_after_is_honoured(server: ScriptedModelServer) -> None:
         (Fault.http_status(500), "server error (HTTP 500)"),
         (Fault.http_status(503), "unavailable or overloaded (HTTP 503)"),
         (Fault.http_status(429, retry_after=0.01), "rate limited (HTTP 429)"),
-        (Fault.delay(1.0), "timed out"),
+        (Fault.delay(1.5), "timed out"),
         (Fault.dropped_connection(), "connection failed or was dropped"),
         (Fault.malformed_json(), "could not be used"),
     ],
@@ -93,14 +100,15 @@ async def test_past_the_retry_bound_the_call_fails_with_a_clear_message(
     server: ScriptedModelServer, fault: Fault, words: str
 ) -> None:
     server.add(fault, fault, fault, ANSWER)
+    timeout = SHORT_TIMEOUT if fault.kind == "delay" else 10.0
 
     with pytest.raises(ModelFailure) as failure:
-        await agent_for(server).run("Write the report.")
+        await agent_for(server, timeout=timeout).run("Write the report.")
 
     assert words in failure.value.message
     assert "after 3 attempts" in failure.value.message
     assert "Test provider" in failure.value.message
-    assert len(server.requests) == 3
+    assert server.received(3) == 3
     assert server.remaining == 1
 
 
@@ -113,7 +121,7 @@ async def test_a_retry_after_beyond_the_patience_limit_fails_at_once(
     with pytest.raises(ModelFailure, match="rate limited.*asked to wait 30s"):
         await agent_for(server, patient_for_a_second).run("Write the report.")
 
-    assert len(server.requests) == 1
+    assert server.received(1) == 1
 
 
 @pytest.mark.parametrize(
@@ -128,7 +136,7 @@ async def test_a_rejected_request_is_not_retried(
     with pytest.raises(ModelFailure, match=words):
         await agent_for(server).run("Write the report.")
 
-    assert len(server.requests) == 1
+    assert server.received(1) == 1
 
 
 async def test_the_retry_policy_comes_from_the_provider_settings(
@@ -151,7 +159,7 @@ async def test_the_retry_policy_comes_from_the_provider_settings(
         await agent.run("Write the report again.")
 
     assert result.output.summary == "Done."
-    assert len(server.requests) == 12
+    assert server.received(12) == 12
 
 
 async def test_a_stream_that_fails_to_open_is_retried(server: ScriptedModelServer) -> None:
@@ -173,4 +181,4 @@ async def test_a_stream_dropped_midway_fails_clearly_and_is_not_replayed(
         async with agent_for(server).run_stream("Write the report.") as stream:
             await stream.get_output()
 
-    assert len(server.requests) == 1
+    assert server.received(1) == 1

@@ -71,6 +71,14 @@ class ScriptedModelServer:
         with self._lock:
             self._script.extend(entries)
 
+    def received(self, count: int, *, within: float = 2.0) -> int:
+        """How many requests have arrived, waiting up to `within` seconds for `count` of them:
+        a client that timed out may have moved on before the server got to its request."""
+        deadline = time.monotonic() + within
+        while len(self.requests) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return len(self.requests)
+
     @property
     def remaining(self) -> int:
         with self._lock:
