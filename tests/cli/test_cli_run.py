@@ -170,3 +170,32 @@ def test_a_template_runs_with_a_cast_of_offline_agents(accord: Accord):
     agents = {a["name"]: a["role"] for a in json_of(accord("agents", "list", "--json"))}
     assert set(agents.values()) == {"analyst", "security", "performance"}
     assert {s["agent"] for s in report["steps"].values()} <= set(agents)
+
+
+def test_the_exit_code_says_the_execution_did_not_complete(accord: Accord, tmp_path: Path):
+    accord(
+        "providers",
+        "create",
+        "slow",
+        "--kind",
+        "offline",
+        "--model",
+        "accord-offline",
+        "--setting",
+        "latencySeconds=2",
+    )
+    file = tmp_path / "slow.yaml"
+    file.write_text(
+        "name: Slow\nagents:\n  - name: Kim\n    role: dev\n    provider: slow\n"
+        "steps:\n  - id: a\n    name: A\n  - id: b\n    name: B\n"
+    )
+    done = accord("run", str(file), "--json", "--timeout", "1", ok=False)
+    assert done.returncode == 1
+    report = json_of(done)
+    assert report["status"] == "cancelled"
+    assert report["steps"]["b"] == {
+        "status": "pending",
+        "agent": None,
+        "agentId": None,
+        "attempts": 0,
+    }
