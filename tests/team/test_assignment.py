@@ -127,3 +127,10 @@ async def test_the_coordinators_tokens_count_in_the_attempts_usage(make_crew):
     outcome = await team.perform(replace(ctx, agent_id=assignment.agent_id))
     assert outcome.status == "completed"
     assert outcome.usage.model_calls == 2
+
+
+async def test_the_coordinator_leads_a_decision_without_being_asked_who(make_crew):
+    crew = make_crew(steps=[{"id": "d", "name": "Go?", "type": "decision"}], coordinator="Linus")
+    assignment = await crew.team().assign(crew.ctx("d"))
+    assert assignment.agent_id == crew.id("Linus")
+    assert "Linus" not in crew.scripts  # no model was asked

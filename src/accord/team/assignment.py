@@ -1,5 +1,7 @@
 """Who does a step: the preferred agent, else the coordinator's choice, else the best score.
 
+A decision step is led by the coordinator itself (the team votes; see `decisions`).
+
 Only participants are ever chosen. The coordinator's answer is structured output and is
 checked: a name that is not a participant, or an answer that never validates, falls back to
 the score and the fallback is recorded. The reason always ends up as a `task_delegation`
@@ -20,7 +22,7 @@ from pydantic import BaseModel, Field
 from pydantic_ai.exceptions import AgentRunError
 
 from accord.domain.agent import Agent
-from accord.domain.enums import InteractionType
+from accord.domain.enums import InteractionType, StepType
 from accord.domain.errors import ModelFailure
 from accord.domain.ports import Assignment
 from accord.domain.workflow import WorkflowStep
@@ -86,6 +88,9 @@ async def choose_agent(attempt: Attempt) -> Assignment:
     if step.preferred_agent_id and step.preferred_agent_id in attempt.team:
         chosen, method = attempt.team[step.preferred_agent_id], "preferred"
         reason = "the step's preferred agent"
+    elif coordinator is not None and step.type is StepType.DECISION:
+        chosen, method = coordinator, "coordinator"
+        reason = "the coordinator leads the team's decisions"
     elif coordinator is not None and len(attempt.team) > 1:
         choice, problem = await _ask_coordinator(attempt, coordinator)
         if choice is not None:
