@@ -60,6 +60,7 @@ class Attempt:
     """The workflow's participants that exist, by ID, in participation order."""
     output_retries: int
     usage: Usage = field(default_factory=Usage)
+    _agent_models: dict[str, AgentModel] = field(default_factory=dict)
 
     @property
     def coordination(self) -> Coordination:
@@ -183,7 +184,10 @@ class Attempt:
             )
 
     def metered(self, agent: Agent, *, deadline: float | None = None) -> "MeteredModel":
-        return MeteredModel(self, agent, self.models(agent), deadline=deadline)
+        """The agent's model for this attempt (built once per attempt: one HTTP client)."""
+        if agent.id not in self._agent_models:
+            self._agent_models[agent.id] = self.models(agent)
+        return MeteredModel(self, agent, self._agent_models[agent.id], deadline=deadline)
 
     async def run_model(
         self,
