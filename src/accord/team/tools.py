@@ -3,8 +3,9 @@
 Each call is recorded as an `agent_interactions` row (with its `interaction.*` event) in a
 durable write, so a replayed attempt does not record it twice. Tools are sequential
 barriers: pydantic-ai runs them one at a time, in the order the model asked for them.
-A bad argument (an unknown teammate, delegating beyond the bounds) goes back to the model
-as a retry message that says what to do instead.
+A bad argument (an unknown teammate) goes back to the model as a retry message that says
+what to do instead; a delegation the engine refuses (too deep, too many) comes back as the
+sub-task's failure.
 """
 
 import asyncio
