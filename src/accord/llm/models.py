@@ -24,14 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from anthropic import AsyncAnthropic
-from openai import AsyncOpenAI
 from pydantic_ai.models import Model
-from pydantic_ai.models.anthropic import AnthropicModel
-from pydantic_ai.models.openai import OpenAIChatModel
-from pydantic_ai.providers.anthropic import AnthropicProvider
-from pydantic_ai.providers.openai import OpenAIProvider
-from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
 
 from accord.domain.agent import LlmProvider, ModelPrice
 from accord.domain.enums import ProviderKind
@@ -117,8 +110,14 @@ def _vendor_model(
     provider: LlmProvider, name: str, *, api_key: str | None, timeout: float
 ) -> Model:
     # The SDKs' own retries are off: `RetryingModel` owns retrying (see `retrying`).
+    # The vendor SDKs are imported here, not at module level: they take seconds to import,
+    # and a team on the offline model never needs them.
     match provider.kind:
         case ProviderKind.OPENAI:
+            from openai import AsyncOpenAI
+            from pydantic_ai.models.openai import OpenAIChatModel
+            from pydantic_ai.providers.openai import OpenAIProvider
+
             client = AsyncOpenAI(
                 api_key=_required(api_key, provider),
                 base_url=provider.base_url,
@@ -132,6 +131,10 @@ def _vendor_model(
                     f"Provider {provider.name!r} is OpenAI-compatible but has no base URL: set "
                     "baseUrl, e.g. http://localhost:11434/v1 for Ollama."
                 )
+            from openai import AsyncOpenAI
+            from pydantic_ai.models.openai import OpenAIChatModel
+            from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
+
             client = AsyncOpenAI(
                 api_key=api_key or _NO_KEY,
                 base_url=provider.base_url,
@@ -142,6 +145,10 @@ def _vendor_model(
                 name, provider=OpenAICompatibleProvider(provider.name, openai_client=client)
             )
         case ProviderKind.ANTHROPIC:
+            from anthropic import AsyncAnthropic
+            from pydantic_ai.models.anthropic import AnthropicModel
+            from pydantic_ai.providers.anthropic import AnthropicProvider
+
             anthropic = AsyncAnthropic(
                 api_key=_required(api_key, provider),
                 base_url=provider.base_url,
