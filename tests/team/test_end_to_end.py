@@ -168,6 +168,14 @@ async def test_a_template_workflow_runs_on_the_offline_model(db, user_id, engine
     per_agent = sum(f.input_tokens + f.output_tokens for f in metrics.agents)
     assert per_agent == total.total_tokens
 
+    # The execution's end kept the aggregates current: workflow metrics, template success.
+    with db.session() as s:
+        stored = WorkflowRepository(s).get(workflow.id, user_id=user_id)
+        template = TemplateRepository(s).get(stored.template_id, user_id=user_id)
+    assert stored.collaboration_metrics is not None
+    assert stored.collaboration_metrics.total_interactions == len(interactions)
+    assert template.success_rate > 0
+
 
 def reply(arguments, tokens_in, tokens_out, tool="final_result"):
     return Reply(
@@ -306,3 +314,8 @@ async def test_a_spent_budget_stops_the_execution(db, user_id, engine):
     runs, total = usage_sums(db, ended.id)
     assert [r.attempt for r in runs if r.status.value == "failed"] == [1]  # not retried
     assert total.total_tokens >= 1500
+    with db.session() as s:
+        stored = WorkflowRepository(s).get(workflow.id, user_id=user_id)
+        template = TemplateRepository(s).get(stored.template_id, user_id=user_id)
+    assert stored.collaboration_metrics is not None
+    assert template.success_rate < 100

@@ -40,6 +40,7 @@ from accord.storage.db import Database
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository, WorkflowForRun
 from accord.storage.repositories.step_runs import StepRunRepository
+from accord.team.metrics import record_finished_execution
 
 AttemptKey = tuple[str, str, int]
 """(execution ID, step ID, attempt): also the DBOS workflow ID, joined by ':'."""
@@ -431,6 +432,8 @@ class ExecutionRunner:
         )
         if execution.parent_execution_id is None:
             self._finish_workflow(session, ended)
+            # The workflow's metrics and its template's success rate follow every outcome.
+            record_finished_execution(session, execution.id)
         self.forget(execution.id)
         return AdvanceResult([], True, cancelled)
 
