@@ -111,6 +111,16 @@ export function WorkflowPage() {
   const current = live && execution.data ? execution.data : undefined;
   const streaming = current && !FINISHED.has(live!.status);
   const stream = useEventStream(executionId && streaming ? `/executions/${executionId}/events` : null, onEvent);
+  // After a dropped connection the stream resumes where it was; the snapshot is read again too,
+  // so nothing that happened meanwhile is missing from outputs and usage.
+  const wasReconnecting = useRef(false);
+  useEffect(() => {
+    if (stream === "reconnecting") wasReconnecting.current = true;
+    if (stream === "live" && wasReconnecting.current) {
+      wasReconnecting.current = false;
+      execution.reload();
+    }
+  }, [stream]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const act = async (action: "pause" | "resume" | "cancel" | "rerun" | "start") => {
     setBusy(true);
