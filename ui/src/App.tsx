@@ -43,9 +43,7 @@ function Shell({ user }: { user: User }) {
   );
   // Questions to the user arrive live on the all-executions stream.
   useEventStream("/events", (event) => {
-    if (event.kind === "interaction.created" || event.kind === "interaction.answered") {
-      questions.reload();
-    }
+    if (event.kind.startsWith("interaction.") && event.data.toUserId) questions.reload();
   });
   const pending = questions.data?.length ?? 0;
   const close = () => setMenuOpen(false);

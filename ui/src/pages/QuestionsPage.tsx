@@ -11,7 +11,7 @@ export function QuestionsPage({ onAnswered }: { onAnswered: () => void }) {
   const agents = useResource("agents", () => api.get<Agent[]>("/agents"));
   const names = Object.fromEntries((agents.data ?? []).map((a) => [a.id, a.name]));
   useEventStream("/events", (event) => {
-    if (event.kind.startsWith("interaction.")) questions.reload();
+    if (event.kind.startsWith("interaction.") && event.data.toUserId) questions.reload();
   });
 
   return (

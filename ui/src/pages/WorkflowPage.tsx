@@ -68,12 +68,14 @@ export function WorkflowPage() {
   }, [execution.data, executionId, steps]);
 
   const refresh = useRef<number | undefined>(undefined);
+  // Outputs, usage and metrics are read again at most every 300 ms while events stream in.
   const refreshDetails = () => {
-    window.clearTimeout(refresh.current);
+    if (refresh.current !== undefined) return;
     refresh.current = window.setTimeout(() => {
+      refresh.current = undefined;
       execution.reload();
       metrics.reload();
-    }, 250);
+    }, 300);
   };
 
   const onEvent = (event: ExecutionEvent) => {
@@ -83,7 +85,7 @@ export function WorkflowPage() {
       case "interaction.created":
       case "interaction.answered":
         interactions.setData((list) => upsert(list, payload as Interaction));
-        metrics.reload();
+        refreshDetails();
         break;
       case "knowledge.created":
       case "knowledge.updated":
