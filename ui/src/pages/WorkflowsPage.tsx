@@ -11,12 +11,14 @@ export function WorkflowsPage() {
   const agents = useResource("agents", () => api.get<Agent[]>("/agents"));
   const pendingReload = useRef<number | undefined>(undefined);
 
-  // Status and progress change live: reload the list (at most every 300 ms) when they do.
+  // Status and progress change live: reload the list (at most every 500 ms) when they do.
   useEventStream("/events", (event) => {
-    if (event.kind.startsWith("execution.") || event.kind.startsWith("step.")) {
-      window.clearTimeout(pendingReload.current);
-      pendingReload.current = window.setTimeout(workflows.reload, 300);
-    }
+    const relevant = event.kind.startsWith("execution.") || event.kind.startsWith("step.");
+    if (!relevant || pendingReload.current !== undefined) return;
+    pendingReload.current = window.setTimeout(() => {
+      pendingReload.current = undefined;
+      workflows.reload();
+    }, 500);
   });
 
   const actions = (
