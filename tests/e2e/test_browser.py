@@ -199,6 +199,15 @@ def test_pause_resume_and_cancel(page: Page) -> None:
     expect(history).to_contain_text("completed")
 
 
+def test_workflow_list_shows_status_progress_and_last_run(page: Page, shot) -> None:
+    page.goto("/workflows")
+    row = page.get_by_role("row", name=re.compile("Feature delivery"))
+    expect(row).not_to_contain_text("never")
+    expect(row).to_contain_text(re.compile(r"\d+/3 steps"))
+    expect(row.locator(".badge")).not_to_have_text("draft")
+    shot(page, "12-workflow-list")
+
+
 def test_narrow_window_keeps_the_monitor_readable(page: Page, shot) -> None:
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto("/workflows")
