@@ -23,7 +23,7 @@ async def main(db_url: str, state_dir: str, call_log: str, starts: list[str]) ->
     with db.session() as s:
         helper = s.execute(select(agents.c.id).where(agents.c.role == "helper")).scalar_one()
     performer = LatencyPerformer(
-        latency_s=0.03, call_log=Path(call_log), delegate_to={"lead": [helper, helper]}
+        latency_s=0.15, call_log=Path(call_log), delegate_to={"lead": [helper, helper]}
     )
     engine = Engine(
         db, performer, executor_id="crash-worker", state_dir=Path(state_dir), backoff_base_s=0.01

@@ -8,7 +8,8 @@ whenever an attempt ends and again on recovery. Nothing here talks to DBOS or a 
 """
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,7 +40,7 @@ from accord.engine.scheduler import (
 from accord.storage.db import Database
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository, WorkflowForRun
-from accord.storage.repositories.step_runs import StepRunRepository
+from accord.storage.repositories.step_runs import StepRunRepository, StepRunState
 from accord.team.metrics import record_finished_execution
 
 AttemptKey = tuple[str, str, int]
@@ -50,15 +51,6 @@ REWORK_ERROR = "the review asked for changes"
 
 def attempt_workflow_id(key: AttemptKey) -> str:
     return f"{key[0]}:{key[1]}:{key[2]}"
-
-
-@dataclass(frozen=True)
-class AdvanceResult:
-    dispatch: list[AttemptKey]
-    finished: bool
-    """True when this advance ended the execution (completed or failed)."""
-    cancel: list[AttemptKey]
-    """Attempts still in flight that the end of the execution cancelled."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +66,19 @@ class AttemptStart:
     workflow_id: str = ""
     user_id: str = ""
     depth: int = 0
+
+
+@dataclass(frozen=True)
+class AdvanceResult:
+    dispatch: list[AttemptKey]
+    finished: bool
+    """True when this advance ended the execution (completed or failed)."""
+    cancel: list[AttemptKey]
+    """Attempts still in flight that the end of the execution cancelled."""
+    starts: dict[AttemptKey, "AttemptStart"] = field(default_factory=dict)
+    """The inputs of dispatched attempts that may start at once, read in this transaction,
+    so the attempt need not read them again (it still checks, when it marks itself
+    running, that its execution has not ended or paused meanwhile)."""
 
 
 class ExecutionRunner:
@@ -254,7 +259,7 @@ class ExecutionRunner:
             return AdvanceResult([], False, [])
         plan = self.plan(session, execution)
         has_conditions = any(sp.condition is not None for sp in plan.steps)
-        runs = StepRunRepository(session).list(execution_id, outputs=has_conditions)
+        runs = StepRunRepository(session).states(execution_id, outputs=has_conditions)
         now = time.time()
         limit = plan.configuration.constraints.max_execution_time
         if limit is not None and now - self.started_at(session, execution) > limit * 60:
@@ -277,6 +282,7 @@ class ExecutionRunner:
         events = EventRepository(session)
         user_id = self.owner(session, execution)
         dispatch: list[AttemptKey] = []
+        ready: list[tuple[StartAttempt, str]] = []
         for action in actions:
             match action:
                 case StartAttempt(step_id=step_id, attempt=attempt):
@@ -287,8 +293,10 @@ class ExecutionRunner:
                         feedback=action.feedback,
                         output={"notBefore": action.not_before} if action.not_before else None,
                     )
-                    runs.append(run)
+                    runs.append(_state(run))
                     dispatch.append((execution_id, step_id, attempt))
+                    if action.not_before is None:
+                        ready.append((action, run.id))
                     if attempt > 1:
                         delay = max(0.0, (action.not_before or now) - now)
                         events.append(
@@ -304,15 +312,14 @@ class ExecutionRunner:
                             },
                         )
                 case SkipStep(step_id=step_id, reason=reason):
-                    runs.append(
-                        step_runs.create(
-                            execution_id=execution_id,
-                            step_id=step_id,
-                            attempt=1,
-                            status=StepRunStatus.SKIPPED,
-                            error=reason,
-                        )
+                    skipped = step_runs.create(
+                        execution_id=execution_id,
+                        step_id=step_id,
+                        attempt=1,
+                        status=StepRunStatus.SKIPPED,
+                        error=reason,
                     )
+                    runs.append(_state(skipped))
                     events.append(
                         execution_id=execution_id,
                         user_id=user_id,
@@ -336,19 +343,48 @@ class ExecutionRunner:
                     )
         if actions:
             self._record_progress(session, execution, plan, runs)
-        return AdvanceResult(dispatch, False, [])
+        return AdvanceResult(dispatch, False, [], self._inputs(session, execution, plan, ready))
+
+    def _inputs(
+        self,
+        session: Session,
+        execution: WorkflowExecution,
+        plan: WorkflowPlan,
+        ready: list[tuple[StartAttempt, str]],
+    ) -> dict[AttemptKey, AttemptStart]:
+        """The inputs of attempts this advance queued to start at once: one read for all."""
+        if not ready:
+            return {}
+        deps = {d for action, _ in ready for d in plan.by_id[action.step_id].deps}
+        outputs = StepRunRepository(session).outputs(execution.id, deps)
+        user_id = self.owner(session, execution)
+        return {
+            (execution.id, action.step_id, action.attempt): AttemptStart(
+                "go",
+                step_run_id=run_id,
+                feedback=action.feedback,
+                dependency_results={
+                    d: outputs[d] for d in plan.by_id[action.step_id].deps if d in outputs
+                },
+                execution_context=execution.execution_context,
+                workflow_id=execution.workflow_id,
+                user_id=user_id,
+                depth=execution.depth,
+            )
+            for action, run_id in ready
+        }
 
     def _record_progress(
         self,
         session: Session,
         execution: WorkflowExecution,
         plan: WorkflowPlan,
-        runs: list[StepRun],
+        runs: Sequence[StepRunState],
         *,
         steps_done_changed: bool = True,
     ) -> None:
         """Rebuild the aggregates from the step runs: never a read-modify-write of a copy."""
-        latest: dict[str, StepRun] = {}
+        latest: dict[str, StepRunState] = {}
         for run in runs:
             if run.step_id not in latest or run.attempt > latest[run.step_id].attempt:
                 latest[run.step_id] = run
@@ -403,7 +439,7 @@ class ExecutionRunner:
         session: Session,
         execution: WorkflowExecution,
         plan: WorkflowPlan,
-        runs: list[StepRun],
+        runs: list[StepRunState],
         status: ExecutionStatus,
         *,
         error: str | None = None,
@@ -414,10 +450,9 @@ class ExecutionRunner:
         cancelled: list[AttemptKey] = []
         for i, run in enumerate(runs):
             if run.status in (StepRunStatus.PENDING, StepRunStatus.RUNNING):
-                runs[i] = step_runs.finish(
-                    run, StepRunStatus.CANCELLED, error=error or "the execution ended"
-                )
-                cancelled.append((run.execution_id, run.step_id, run.attempt))
+                step_runs.finish(run, StepRunStatus.CANCELLED, error=error or "the execution ended")
+                runs[i] = replace(run, status=StepRunStatus.CANCELLED)
+                cancelled.append((execution.id, run.step_id, run.attempt))
         self._record_progress(session, execution, plan, runs)
         repo = ExecutionRepository(session)
         ended = repo.set_status(execution, status, error_message=error, final_output=final_output)
@@ -473,7 +508,7 @@ class ExecutionRunner:
                 session,
                 execution,
                 self.plan(session, execution),
-                StepRunRepository(session).list(execution_id, outputs=False),
+                StepRunRepository(session).states(execution_id),
                 ExecutionStatus.CANCELLED,
                 error="cancelled by the user",
             )
@@ -521,7 +556,7 @@ class ExecutionRunner:
         plan = self.plan(session, execution)
         if mark and run.status is StepRunStatus.PENDING:
             run = step_runs.start(run, agent_id=agent_id, executor_id=self.executor_id)
-            runs = step_runs.list(execution_id, outputs=False)
+            runs = step_runs.states(execution_id)
             reason = "rework" if run.feedback else ("retry" if attempt > 1 else "ready")
             EventRepository(session).append(
                 execution_id=execution_id,
@@ -547,13 +582,43 @@ class ExecutionRunner:
         self, session: Session, key: AttemptKey, outcome: AttemptOutcome
     ) -> AdvanceResult:
         """Record an attempt's outcome and advance the execution, in one transaction."""
+        return self.finish_attempts(session, [(key, outcome)])[0]
+
+    def finish_attempts(
+        self, session: Session, ended: list[tuple[AttemptKey, AttemptOutcome]]
+    ) -> list[AdvanceResult]:
+        """Record the outcomes of attempts that ended together and advance each execution
+        once, in one transaction. The advance's result goes with the first outcome of each
+        execution; the others get an empty one."""
+        by_execution: dict[str, list[int]] = {}
+        for i, (key, _) in enumerate(ended):
+            by_execution.setdefault(key[0], []).append(i)
+        results = [AdvanceResult([], False, []) for _ in ended]
+        # Locks in a fixed order, so two batches never wait on each other (Postgres).
+        for execution_id in sorted(by_execution):
+            execution = ExecutionRepository(session).lock(execution_id, light=True)
+            recorded = [
+                self._record_outcome(session, execution, *ended[i])
+                for i in by_execution[execution_id]
+            ]
+            if any(recorded):
+                results[by_execution[execution_id][0]] = self._advance(session, execution)
+        return results
+
+    def _record_outcome(
+        self,
+        session: Session,
+        execution: WorkflowExecution,
+        key: AttemptKey,
+        outcome: AttemptOutcome,
+    ) -> bool:
+        """Record one outcome (the caller holds the execution's lock); False when moot."""
         execution_id, step_id, attempt = key
-        execution = ExecutionRepository(session).lock(execution_id, light=True)
         step_runs = StepRunRepository(session)
         run = step_runs.get(execution_id, step_id, attempt)
         refused = run.status is StepRunStatus.PENDING and outcome.status == "failed"
         if run.status is not StepRunStatus.RUNNING and not refused:
-            return AdvanceResult([], False, [])  # cancelled meanwhile: the outcome is moot
+            return False  # cancelled meanwhile: the outcome is moot
         plan = self.plan(session, execution)
         events = EventRepository(session)
         user_id = self.owner(session, execution)
@@ -605,7 +670,7 @@ class ExecutionRunner:
                     "willRetry": will_retry,
                 },
             )
-        return self._advance(session, execution)
+        return True
 
     def interrupted_attempt(self, session: Session, key: AttemptKey, reason: str) -> AdvanceResult:
         """An attempt whose durable workflow ended without recording an outcome."""
@@ -624,7 +689,24 @@ def started_at(execution: WorkflowExecution) -> float:
     return execution.definition.get("startedAt") or execution.started_at.timestamp()
 
 
-def _view(run: StepRun) -> RunView:
+def _state(run: StepRun) -> StepRunState:
+    return StepRunState(
+        run.id,
+        run.step_id,
+        run.attempt,
+        run.status,
+        run.agent_id,
+        run.finished_at.timestamp() if run.finished_at else None,
+        run.error,
+        run.output,
+        run.input_tokens,
+        run.output_tokens,
+        run.cost_usd,
+        run.model_calls,
+    )
+
+
+def _view(run: StepRunState) -> RunView:
     output = run.output or {}
     return RunView(
         step_id=run.step_id,
@@ -632,7 +714,7 @@ def _view(run: StepRun) -> RunView:
         status=run.status,
         output=run.output,
         error=run.error,
-        finished_at=run.finished_at.timestamp() if run.finished_at else None,
+        finished_at=run.finished_at,
         rework_feedback=output.get("reworkFeedback")
         if run.status is StepRunStatus.FAILED
         else None,

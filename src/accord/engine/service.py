@@ -16,6 +16,7 @@ on DBOS's own event loop thread, so the engine's notifications are thread-safe.
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import threading
@@ -23,7 +24,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,7 +33,7 @@ from dbos import DBOS, DBOSConfig, Serializer, SetWorkflowID
 
 from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowType
 from accord.domain.errors import AccordError
-from accord.domain.execution import Usage, WorkflowExecution
+from accord.domain.execution import WorkflowExecution
 from accord.domain.plan import WorkflowPlan
 from accord.domain.ports import AttemptContext, AttemptOutcome, ChildResult, StepPerformer
 from accord.domain.step_result import StepResult
@@ -41,6 +42,7 @@ from accord.domain.workflow import WorkflowConfiguration, WorkflowStep
 from accord.engine.runner import (
     AdvanceResult,
     AttemptKey,
+    AttemptStart,
     ExecutionRunner,
     attempt_workflow_id,
     started_at,
@@ -109,7 +111,8 @@ class Engine:
         db_file = _sqlite_file(db.url)
         self._state_dir = state_dir or (db_file.parent if db_file else data_dir())
         self._state_name = db_file.stem if db_file else "accord"
-        self.executor_id = executor_id or os.environ.get(EXECUTOR_ID_ENV) or self._stored_id()
+        self._id_lock: int | None = None
+        self.executor_id = executor_id or os.environ.get(EXECUTOR_ID_ENV) or self._claim_id()
         self.runner = ExecutionRunner(
             db, executor_id=self.executor_id, backoff_base_s=backoff_base_s
         )
@@ -126,13 +129,40 @@ class Engine:
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._waiters_lock = threading.Lock()
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
+        self._prefetched: dict[str, AttemptStart] = {}
+        self._ending: list[_Ending] = []
+        self._ending_lock = threading.Lock()
+        self._writer = threading.Lock()
 
-    def _stored_id(self) -> str:
-        """A stable executor ID per data directory, so a restart recovers its own attempts."""
-        path = self._state_dir / f"{self._state_name}.executor_id"
-        if not path.exists():
-            path.write_text(f"accord-{uuid.uuid4().hex[:12]}")
-        return path.read_text().strip()
+    def _claim_id(self) -> str:
+        """A stable executor ID per data directory, so a restart recovers its own attempts.
+
+        Each ID is held under an exclusive lock on its file while this engine lives, so two
+        processes on one database (`accord serve` beside `accord run`) never share an ID and
+        never resume each other's attempts: the second takes the next free slot
+        (`<name>.executor_id.2`, ...), which its own restart finds again."""
+        slot = 0
+        while True:
+            slot += 1
+            suffix = "" if slot == 1 else f".{slot}"
+            path = self._state_dir / f"{self._state_name}.executor_id{suffix}"
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            stored = os.read(fd, 256).decode().strip()
+            if not stored:
+                stored = f"accord-{uuid.uuid4().hex[:12]}"
+                os.write(fd, stored.encode())
+            self._id_lock = fd
+            return stored
+
+    def _release_id(self) -> None:
+        if self._id_lock is not None:
+            os.close(self._id_lock)  # closing the file releases its lock
+            self._id_lock = None
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -149,6 +179,9 @@ class Engine:
             "executor_id": self.executor_id,
             "serializer": JsonSerializer(),
             "notification_listener_polling_interval_sec": 0.01,
+            # Every attempt hands its transactions to this pool; DBOS's default (CPUs + 4)
+            # makes wide fan-outs queue for a thread.
+            "max_executor_threads": 64,
             "log_level": os.environ.get("ACCORD_DBOS_LOG_LEVEL", "WARNING"),
             "run_admin_server": False,
         }  # type: ignore[typeddict-unknown-key]
@@ -174,6 +207,7 @@ class Engine:
         # DBOS made its (now shut down) thread pool this loop's default executor.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
         _active = None
+        self._release_id()
 
     async def _recover(self) -> None:
         """Advance every unfinished execution and dispatch its attempts that DBOS does not
@@ -291,6 +325,8 @@ class Engine:
     def _after(self, execution_id: str, result: AdvanceResult) -> None:
         """After the commit: dispatch queued attempts, cancel ended ones, wake waiters."""
         if result.dispatch:
+            for key, start in result.starts.items():
+                self._prefetched[attempt_workflow_id(key)] = start
             self._queue(result.dispatch)
         for key in result.cancel:
             entry = self._running.get(attempt_workflow_id(key))
@@ -376,6 +412,7 @@ class Engine:
             await self._attempt(key)
         finally:
             self._running.pop(workflow_id, None)
+            self._prefetched.pop(workflow_id, None)
             # A later duplicate start finds the ended DBOS workflow and does nothing.
             self._started.discard(workflow_id)
 
@@ -402,34 +439,37 @@ class Engine:
         # Not a recorded step: recording the outcome is idempotent (a replay finds the run
         # ended and changes nothing; the attempts it queued are dispatched on recovery), and
         # the outcome itself is rebuilt from the recorded model calls.
-        result = await asyncio.to_thread(self._finish_sync, key, _outcome_json(outcome))
-        self._after(execution_id, _advance_result(result))
+        result = await asyncio.to_thread(self._finish_sync, _key(key), outcome)
+        self._after(execution_id, result)
 
     async def _perform(self, key: AttemptKey, plan: Any) -> AttemptOutcome | None:
         """Wait out backoff and pauses, assign, mark running, perform.
         None when the attempt must not run (its execution ended or it was cancelled)."""
         sp = plan.by_id[key[1]]
+        # Read when the attempt was queued, unless this is a replay or a retry after a wait.
+        prefetched = self._prefetched.pop(attempt_workflow_id(key), None)
         while True:
-            start = await asyncio.to_thread(self._begin_sync, key, None, False)
-            if start["status"] == "stop":
+            start = prefetched or await asyncio.to_thread(self._begin_sync, key, None, False)
+            prefetched = None
+            if start.status == "stop":
                 return None
-            if start["status"] == "wait":
-                await self._wait_a_while(key[0], start["notBefore"])
+            if start.status == "wait":
+                await self._wait_a_while(key[0], start.not_before)
                 continue
             ctx = AttemptContext(
                 execution_id=key[0],
-                workflow_id=start["workflowId"],
-                user_id=start["userId"],
+                workflow_id=start.workflow_id,
+                user_id=start.user_id,
                 plan=plan,
                 step=sp.step,
                 attempt=key[2],
-                step_run_id=start["stepRunId"],
-                dependency_results=start["dependencyResults"] or {},
-                feedback=start["feedback"],
-                depth=start["depth"],
+                step_run_id=start.step_run_id,
+                dependency_results=start.dependency_results or {},
+                feedback=start.feedback,
+                depth=start.depth,
                 durable=_Durable(),
-                children=_Children(self, key, start["depth"], plan),
-                execution_context=start["executionContext"] or {},
+                children=_Children(self, key, start.depth, plan),
+                execution_context=start.execution_context or {},
             )
             agent_id = None
             if sp.step.sub_workflow_id is None:
@@ -443,9 +483,9 @@ class Engine:
                     )
             # Idempotent (a replay finds the run already running), so not a recorded step.
             start = await asyncio.to_thread(self._begin_sync, key, agent_id, True)
-            if start["status"] == "stop":
+            if start.status == "stop":
                 return None
-            if start["status"] == "go":
+            if start.status == "go":
                 break
         if sp.step.sub_workflow_id is not None:
             return await self._run_sub_workflow(ctx, sp.step.sub_workflow_id)
@@ -470,33 +510,42 @@ class Engine:
                 if not self._waiters[execution_id]:
                     del self._waiters[execution_id]
 
-    def _begin_sync(self, key: AttemptKey, agent_id: str | None, mark: bool) -> dict[str, Any]:
+    def _begin_sync(self, key: AttemptKey, agent_id: str | None, mark: bool) -> AttemptStart:
         with self.db.session() as s:
-            start = self.runner.begin_attempt(s, _key(key), agent_id=agent_id, mark=mark)
-        return {
-            "status": start.status,
-            "notBefore": start.not_before,
-            "stepRunId": start.step_run_id,
-            "feedback": start.feedback,
-            "dependencyResults": start.dependency_results,
-            "executionContext": start.execution_context,
-            "workflowId": start.workflow_id,
-            "userId": start.user_id,
-            "depth": start.depth,
-        }
+            return self.runner.begin_attempt(s, _key(key), agent_id=agent_id, mark=mark)
 
-    def _finish_sync(self, key: AttemptKey, outcome: dict[str, Any]) -> dict[str, Any]:
-        parsed = AttemptOutcome(
-            status=outcome["status"],
-            result=outcome["result"],
-            error=outcome["error"],
-            retryable=outcome["retryable"],
-            feedback=outcome["feedback"],
-            usage=Usage.model_validate(outcome["usage"]),
-        )
-        with self.db.session() as s:
-            result = self.runner.finish_attempt(s, _key(key), parsed)
-        return {"dispatch": result.dispatch, "finished": result.finished, "cancel": result.cancel}
+    def _finish_sync(self, key: AttemptKey, outcome: AttemptOutcome) -> AdvanceResult:
+        """Record an outcome, together with any others that ended meanwhile (group commit):
+        while one thread commits, the outcomes arriving queue up, and the next thread to
+        write commits them all in one transaction with one advance per execution."""
+        ending = _Ending(key, outcome)
+        with self._ending_lock:
+            self._ending.append(ending)
+        with self._writer:
+            if not ending.done:
+                with self._ending_lock:
+                    batch, self._ending = self._ending, []
+                self._commit(batch)
+        if ending.error is not None:
+            raise ending.error
+        assert ending.result is not None
+        return ending.result
+
+    def _commit(self, batch: "list[_Ending]") -> None:
+        try:
+            with self.db.session() as s:
+                results = self.runner.finish_attempts(s, [(e.key, e.outcome) for e in batch])
+        except Exception as exc:
+            if len(batch) > 1:  # one bad outcome must not lose the others: one at a time
+                for ending in batch:
+                    self._commit([ending])
+                return
+            batch[0].error = exc
+            batch[0].done = True
+            return
+        for ending, result in zip(batch, results, strict=True):
+            ending.result = result
+            ending.done = True
 
     def _plan(self, execution_id: str) -> WorkflowPlan:
         with self.db.session() as s:
@@ -521,6 +570,17 @@ class Engine:
                 data={"childExecutionId": child.execution_id, "finalOutput": child.final_output},
             ).to_json_dict(),
         )
+
+
+@dataclass
+class _Ending:
+    """An attempt's outcome waiting to be committed by `Engine._finish_sync`."""
+
+    key: AttemptKey
+    outcome: AttemptOutcome
+    done: bool = False
+    result: AdvanceResult | None = None
+    error: BaseException | None = None
 
 
 class _Durable:
@@ -707,14 +767,3 @@ def _validated(outcome: AttemptOutcome) -> AttemptOutcome:
             error=f"the step result did not match the schema: {exc}",
         )
     return replace(outcome, result=result)
-
-
-def _outcome_json(outcome: AttemptOutcome) -> dict[str, Any]:
-    return {
-        "status": outcome.status,
-        "result": outcome.result,
-        "error": outcome.error,
-        "retryable": outcome.retryable,
-        "feedback": outcome.feedback,
-        "usage": outcome.usage.to_json_dict(),
-    }

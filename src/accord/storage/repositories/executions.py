@@ -8,11 +8,13 @@ The workflow and agent reads here are the engine's narrow view (status, definiti
 participants); the workflows and agents repositories own the full CRUD.
 """
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Text, cast, func, insert, literal, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import Agent
@@ -202,21 +204,25 @@ class ExecutionRepository:
         return _execution(row) if not light else _light_execution(row)
 
     def merge_step_result(self, execution_id: str, step_id: str, result: Any) -> None:
-        """Set one step's result in `step_results`. The caller holds the execution's lock, so
-        the value read here is current: parallel steps never overwrite each other."""
-        current = (
-            self.session.execute(
-                select(workflow_executions.c.step_results).where(
-                    workflow_executions.c.id == execution_id
-                )
-            ).scalar_one()
-            or {}
-        )
-        current[step_id] = result
+        """Set one step's result in `step_results`, in the database, without reading the
+        others back: the statement changes one key of the current value, so parallel steps
+        never overwrite each other (and the caller holds the execution's lock besides)."""
+        column = workflow_executions.c.step_results
+        current = func.coalesce(type_coerce(column, Text), "{}")  # raw text, no JSON binding
+        value = json.dumps(result, separators=(",", ":"))
+        if self.session.get_bind().dialect.name == "sqlite":
+            merged = func.json_set(current, "$." + json.dumps(step_id), func.json(value))
+        else:
+            merged = cast(
+                cast(current, JSONB).op("||")(
+                    func.jsonb_build_object(step_id, cast(literal(value, Text), JSONB))
+                ),
+                Text,
+            )
         self.session.execute(
             update(workflow_executions)
             .where(workflow_executions.c.id == execution_id)
-            .values(step_results=current)
+            .values({column: type_coerce(merged, Text)})
         )
 
     def owner(self, execution_id: str) -> str:

@@ -6,7 +6,8 @@ key makes inserting the same attempt twice fail loudly instead of running it twi
 
 import time
 from collections.abc import Collection
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import case, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
@@ -40,6 +41,36 @@ def _step_run(row) -> StepRun:
         model_calls=row.model_calls,
         executor_id=row.executor_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StepRunState:
+    """What the engine's hot path needs of one attempt: no timestamps but the end, and the
+    output only where the scheduler reads it (failed and pending attempts, or every attempt
+    when asked). Listing these is several times cheaper than listing `StepRun`s."""
+
+    id: str
+    step_id: str
+    attempt: int
+    status: StepRunStatus
+    agent_id: str | None
+    finished_at: float | None
+    error: str | None
+    output: Any
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    model_calls: int
+
+
+class _Movable(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> StepRunStatus: ...
+
+
+_STATUSES = {s.value: s for s in StepRunStatus}
 
 
 class StepRunRepository:
@@ -106,6 +137,50 @@ class StepRunRepository:
         )
         return [_step_run(r) for r in rows]
 
+    def states(self, execution_id: str, *, outputs: bool = False) -> "list[StepRunState]":
+        """Every attempt of the execution, light (see `StepRunState`), in creation order."""
+        c = step_runs.c
+        output = (
+            c.output
+            if outputs
+            else case((c.status != StepRunStatus.COMPLETED, c.output), else_=None)
+        )
+        rows = self.session.execute(
+            select(
+                c.id,
+                c.step_id,
+                c.attempt,
+                c.status,
+                c.agent_id,
+                c.finished_at,
+                c.error,
+                type_coerce(output, c.output.type).label("output"),
+                c.input_tokens,
+                c.output_tokens,
+                c.cost_usd,
+                c.model_calls,
+            )
+            .where(c.execution_id == execution_id)
+            .order_by(c.created_at, c.step_id, c.attempt)
+        )
+        return [
+            StepRunState(
+                r[0],
+                r[1],
+                r[2],
+                _STATUSES[r[3]],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8] or 0,
+                r[9] or 0,
+                r[10] or 0.0,
+                r[11] or 0,
+            )
+            for r in rows
+        ]
+
     def outputs(self, execution_id: str, step_ids: Collection[str]) -> dict[str, Any]:
         """The results of the given steps' completed attempts."""
         if not step_ids:
@@ -119,7 +194,7 @@ class StepRunRepository:
         )
         return {r.step_id: r.output for r in rows}
 
-    def start(self, run: StepRun, *, agent_id: str | None, executor_id: str | None) -> StepRun:
+    def start(self, run: _Movable, *, agent_id: str | None, executor_id: str | None) -> StepRun:
         return self._move(
             run,
             StepRunStatus.RUNNING,
@@ -130,7 +205,7 @@ class StepRunRepository:
 
     def finish(
         self,
-        run: StepRun,
+        run: _Movable,
         status: StepRunStatus,
         *,
         output: dict[str, Any] | None = None,
@@ -150,7 +225,7 @@ class StepRunRepository:
             model_calls=usage.model_calls,
         )
 
-    def _move(self, run: StepRun, status: StepRunStatus, **values: Any) -> StepRun:
+    def _move(self, run: _Movable, status: StepRunStatus, **values: Any) -> StepRun:
         check_transition("step run", run.id, run.status, status)
         row = self.session.execute(
             update(step_runs)
