@@ -252,8 +252,14 @@ class ExecutionRunner:
         execution = ExecutionRepository(session).lock(execution_id, light=True)
         return self._advance(session, execution)
 
-    def _advance(self, session: Session, execution: WorkflowExecution) -> AdvanceResult:
-        """`advance` for an execution this transaction has locked already."""
+    def _advance(
+        self,
+        session: Session,
+        execution: WorkflowExecution,
+        known: dict[str, Any] | None = None,
+    ) -> AdvanceResult:
+        """`advance` for an execution this transaction has locked already; `known` holds
+        results this transaction recorded (no need to read them back)."""
         execution_id = execution.id
         if execution.status in TERMINAL_EXECUTION:
             return AdvanceResult([], False, [])
@@ -343,7 +349,8 @@ class ExecutionRunner:
                     )
         if actions:
             self._record_progress(session, execution, plan, runs)
-        return AdvanceResult(dispatch, False, [], self._inputs(session, execution, plan, ready))
+        inputs = self._inputs(session, execution, plan, ready, known or {})
+        return AdvanceResult(dispatch, False, [], inputs)
 
     def _inputs(
         self,
@@ -351,12 +358,15 @@ class ExecutionRunner:
         execution: WorkflowExecution,
         plan: WorkflowPlan,
         ready: list[tuple[StartAttempt, str]],
+        known: dict[str, Any],
     ) -> dict[AttemptKey, AttemptStart]:
         """The inputs of attempts this advance queued to start at once: one read for all."""
         if not ready:
             return {}
         deps = {d for action, _ in ready for d in plan.by_id[action.step_id].deps}
-        outputs = StepRunRepository(session).outputs(execution.id, deps)
+        outputs = dict(known)
+        if not deps <= known.keys():
+            outputs.update(StepRunRepository(session).outputs(execution.id, deps - known.keys()))
         user_id = self.owner(session, execution)
         return {
             (execution.id, action.step_id, action.attempt): AttemptStart(
@@ -380,8 +390,6 @@ class ExecutionRunner:
         execution: WorkflowExecution,
         plan: WorkflowPlan,
         runs: Sequence[StepRunState],
-        *,
-        steps_done_changed: bool = True,
     ) -> None:
         """Rebuild the aggregates from the step runs: never a read-modify-write of a copy."""
         latest: dict[str, StepRunState] = {}
@@ -430,9 +438,50 @@ class ExecutionRunner:
                 "currentStepId": current,
             },
         )
-        if execution.parent_execution_id is None and steps_done_changed:
+        if execution.parent_execution_id is None:
             done = counts[StepRunStatus.COMPLETED] + counts[StepRunStatus.SKIPPED]
             ExecutionRepository(session).set_workflow_current_step(execution.workflow_id, done)
+
+    def _record_start(
+        self,
+        session: Session,
+        execution: WorkflowExecution,
+        plan: WorkflowPlan,
+        step_id: str,
+        agent_id: str | None,
+    ) -> None:
+        """`_record_progress` for an attempt that started, without listing every attempt:
+        only the in-flight attempts and the database's counts are read."""
+        step_runs = StepRunRepository(session)
+        in_flight = step_runs.in_flight(execution.id)
+        position = {sp.id: i for i, sp in enumerate(plan.steps)}
+        current = min(
+            (s for s, _, _ in in_flight),
+            key=position.__getitem__,
+            default=execution.current_step_id,
+        )
+        ExecutionRepository(session).record_start(
+            execution.id,
+            step_id=step_id,
+            agent_id=agent_id,
+            current_step_id=current,
+            active_agents=sorted(
+                {a for _, status, a in in_flight if status is StepRunStatus.RUNNING and a}
+            ),
+        )
+        counts = step_runs.latest_counts(execution.id)
+        EventRepository(session).append(
+            execution_id=execution.id,
+            user_id=self.owner(session, execution),
+            kind="execution.progress",
+            data={
+                "completed": counts.get(StepRunStatus.COMPLETED, 0),
+                "skipped": counts.get(StepRunStatus.SKIPPED, 0),
+                "failed": counts.get(StepRunStatus.FAILED, 0),
+                "total": len(plan.steps),
+                "currentStepId": current,
+            },
+        )
 
     def _finish(
         self,
@@ -537,7 +586,8 @@ class ExecutionRunner:
         self, session: Session, key: AttemptKey, *, agent_id: str | None = None, mark: bool = True
     ) -> AttemptStart:
         """Whether the attempt may go (not ended, not paused, its backoff over) and its inputs;
-        with `mark`, also mark it running by `agent_id` (`step.started`)."""
+        with `mark`, instead mark it running by `agent_id` (`step.started`): the caller has
+        its inputs already."""
         execution_id, step_id, attempt = key
         repo = ExecutionRepository(session)
         execution = repo.lock(execution_id, light=True)
@@ -556,7 +606,6 @@ class ExecutionRunner:
         plan = self.plan(session, execution)
         if mark and run.status is StepRunStatus.PENDING:
             run = step_runs.start(run, agent_id=agent_id, executor_id=self.executor_id)
-            runs = step_runs.states(execution_id)
             reason = "rework" if run.feedback else ("retry" if attempt > 1 else "ready")
             EventRepository(session).append(
                 execution_id=execution_id,
@@ -565,7 +614,9 @@ class ExecutionRunner:
                 step_id=step_id,
                 data={"attempt": attempt, "agentId": agent_id, "reason": reason},
             )
-            self._record_progress(session, execution, plan, runs, steps_done_changed=False)
+            self._record_start(session, execution, plan, step_id, agent_id)
+        if mark:
+            return AttemptStart("go", step_run_id=run.id)
         deps = step_runs.outputs(execution_id, plan.by_id[step_id].deps)
         return AttemptStart(
             "go",
@@ -602,7 +653,12 @@ class ExecutionRunner:
                 for i in by_execution[execution_id]
             ]
             if any(recorded):
-                results[by_execution[execution_id][0]] = self._advance(session, execution)
+                known = {
+                    ended[i][0][1]: ended[i][1].result
+                    for i, ok in zip(by_execution[execution_id], recorded, strict=True)
+                    if ok and ended[i][1].status == "completed"
+                }
+                results[by_execution[execution_id][0]] = self._advance(session, execution, known)
         return results
 
     def _record_outcome(

@@ -208,22 +208,51 @@ class ExecutionRepository:
         others back: the statement changes one key of the current value, so parallel steps
         never overwrite each other (and the caller holds the execution's lock besides)."""
         column = workflow_executions.c.step_results
-        current = func.coalesce(type_coerce(column, Text), "{}")  # raw text, no JSON binding
-        value = json.dumps(result, separators=(",", ":"))
-        if self.session.get_bind().dialect.name == "sqlite":
-            merged = func.json_set(current, "$." + json.dumps(step_id), func.json(value))
-        else:
-            merged = cast(
-                cast(current, JSONB).op("||")(
-                    func.jsonb_build_object(step_id, cast(literal(value, Text), JSONB))
-                ),
-                Text,
-            )
         self.session.execute(
             update(workflow_executions)
             .where(workflow_executions.c.id == execution_id)
-            .values({column: type_coerce(merged, Text)})
+            .values({column: self._with_key(column, step_id, result)})
         )
+
+    def record_start(
+        self,
+        execution_id: str,
+        *,
+        step_id: str,
+        agent_id: str | None,
+        current_step_id: str | None,
+        active_agents: list[str],
+    ) -> None:
+        """An attempt started: its agent joins `agent_assignments` (one key set in the
+        database, as `merge_step_result` does) and the agents at work are replaced."""
+        values: dict[Any, Any] = {
+            workflow_executions.c.current_step_id: current_step_id,
+            workflow_executions.c.active_agents: active_agents,
+            workflow_executions.c.updated_at: epoch_now(),
+        }
+        if agent_id is not None:
+            column = workflow_executions.c.agent_assignments
+            values[column] = self._with_key(column, step_id, agent_id)
+        self.session.execute(
+            update(workflow_executions)
+            .where(workflow_executions.c.id == execution_id)
+            .values(values)
+        )
+
+    def _with_key(self, column: Any, key: str, value: Any) -> Any:
+        """SQL for a JSON object column with `key` set to `value`, the other keys untouched."""
+        current = func.coalesce(type_coerce(column, Text), "{}")  # raw text, no JSON binding
+        encoded = json.dumps(value, separators=(",", ":"))
+        if self.session.get_bind().dialect.name == "sqlite":
+            merged = func.json_set(current, "$." + json.dumps(key), func.json(encoded))
+        else:
+            merged = cast(
+                cast(current, JSONB).op("||")(
+                    func.jsonb_build_object(key, cast(literal(encoded, Text), JSONB))
+                ),
+                Text,
+            )
+        return type_coerce(merged, Text)
 
     def owner(self, execution_id: str) -> str:
         return self.session.execute(

@@ -9,7 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import case, insert, select, type_coerce, update
+from sqlalchemy import and_, case, exists, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from accord.domain.enums import StepRunStatus
@@ -180,6 +180,41 @@ class StepRunRepository:
             )
             for r in rows
         ]
+
+    def in_flight(self, execution_id: str) -> "list[tuple[str, StepRunStatus, str | None]]":
+        """(step, status, agent) of the attempts pending or running: few, whatever the
+        execution's length (a pending or running attempt is always its step's latest)."""
+        c = step_runs.c
+        rows = self.session.execute(
+            select(c.step_id, c.status, c.agent_id).where(
+                c.execution_id == execution_id,
+                c.status.in_([StepRunStatus.PENDING, StepRunStatus.RUNNING]),
+            )
+        )
+        return [(r[0], _STATUSES[r[1]], r[2]) for r in rows]
+
+    def latest_counts(self, execution_id: str) -> dict[StepRunStatus, int]:
+        """How many steps' latest attempts completed, were skipped or failed, counted by the
+        database (a completed or skipped attempt is always its step's latest)."""
+        c = step_runs.c
+        later = step_runs.alias("later")
+        superseded = exists().where(
+            later.c.execution_id == c.execution_id,
+            later.c.step_id == c.step_id,
+            later.c.attempt > c.attempt,
+        )
+        rows = self.session.execute(
+            select(c.status, func.count())
+            .where(
+                c.execution_id == execution_id,
+                or_(
+                    c.status.in_([StepRunStatus.COMPLETED, StepRunStatus.SKIPPED]),
+                    and_(c.status == StepRunStatus.FAILED, ~superseded),
+                ),
+            )
+            .group_by(c.status)
+        )
+        return {_STATUSES[r[0]]: r[1] for r in rows}
 
     def outputs(self, execution_id: str, step_ids: Collection[str]) -> dict[str, Any]:
         """The results of the given steps' completed attempts."""
