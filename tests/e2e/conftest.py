@@ -53,7 +53,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def accord_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not STATIC_INDEX.is_file():
         pytest.fail("the UI is not built: run ./dev setup (or cd ui && npm ci && npm run build)")
@@ -109,7 +109,9 @@ def _wait_until_listening(port: int, process: subprocess.Popen[str], output: lis
     pytest.fail("accord serve did not start listening:\n" + "".join(output))
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running on this
+# thread while it is open, which would break every asyncio test collected after these.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (./dev test does)")
@@ -119,7 +121,7 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def signed_in_state(accord_server: Server, browser: Browser) -> dict:
     """Signs in once through the printed one-time link; later pages reuse the session cookie."""
     context = browser.new_context()
