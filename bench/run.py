@@ -14,6 +14,7 @@ ratio = median wall / (L x critical path) (null when L = 0).
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import sys
@@ -167,6 +168,8 @@ async def main(as_json: bool) -> None:
                     flush=True,
                 )
         if not as_json:
+            # Other processes inflate every figure: say how busy the machine was.
+            print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
             s1 = next(r for r in results if r["scenario"] == "S1" and r["latency_s"] == 0)
             s3 = next(r for r in results if r["scenario"] == "S3")
             s2 = next(r for r in results if r["scenario"] == "S2" and r["latency_s"] == 0.1)

@@ -391,7 +391,8 @@ class ExecutionRunner:
         plan: WorkflowPlan,
         runs: Sequence[StepRunState],
     ) -> None:
-        """Rebuild the aggregates from the step runs: never a read-modify-write of a copy."""
+        """Rebuild the aggregates from the step runs: never a read-modify-write of a copy.
+        (`agent_assignments` changes only when attempts start: see `_record_start`.)"""
         latest: dict[str, StepRunState] = {}
         for run in runs:
             if run.step_id not in latest or run.attempt > latest[run.step_id].attempt:
@@ -419,7 +420,6 @@ class ExecutionRunner:
                     if r.status is StepRunStatus.RUNNING and r.agent_id
                 }
             ),
-            agent_assignments={s: r.agent_id for s, r in latest.items() if r.agent_id},
             usage=usage,
         )
         counts = {
@@ -447,11 +447,10 @@ class ExecutionRunner:
         session: Session,
         execution: WorkflowExecution,
         plan: WorkflowPlan,
-        step_id: str,
-        agent_id: str | None,
+        started: dict[str, str | None],
     ) -> None:
-        """`_record_progress` for an attempt that started, without listing every attempt:
-        only the in-flight attempts and the database's counts are read."""
+        """`_record_progress` for attempts that started (step -> agent), without listing
+        every attempt: only the in-flight attempts and the database's counts are read."""
         step_runs = StepRunRepository(session)
         in_flight = step_runs.in_flight(execution.id)
         position = {sp.id: i for i, sp in enumerate(plan.steps)}
@@ -462,8 +461,7 @@ class ExecutionRunner:
         )
         ExecutionRepository(session).record_start(
             execution.id,
-            step_id=step_id,
-            agent_id=agent_id,
+            assignments={step: agent for step, agent in started.items() if agent},
             current_step_id=current,
             active_agents=sorted(
                 {a for _, status, a in in_flight if status is StepRunStatus.RUNNING and a}
@@ -582,52 +580,67 @@ class ExecutionRunner:
 
     # --- attempts ---------------------------------------------------------------------------
 
-    def begin_attempt(
-        self, session: Session, key: AttemptKey, *, agent_id: str | None = None, mark: bool = True
-    ) -> AttemptStart:
-        """Whether the attempt may go (not ended, not paused, its backoff over) and its inputs;
-        with `mark`, instead mark it running by `agent_id` (`step.started`): the caller has
-        its inputs already."""
+    def begin_attempt(self, session: Session, key: AttemptKey) -> AttemptStart:
+        """Whether the attempt may go (not ended, not paused, its backoff over), and if so
+        its inputs."""
         execution_id, step_id, attempt = key
-        repo = ExecutionRepository(session)
-        execution = repo.lock(execution_id, light=True)
+        execution = ExecutionRepository(session).lock(execution_id, light=True)
         step_runs = StepRunRepository(session)
         run = step_runs.get(execution_id, step_id, attempt)
-        if run.status not in (
-            StepRunStatus.PENDING,
-            StepRunStatus.RUNNING,
-        ) or execution.status not in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED):
-            return AttemptStart("stop")
-        if execution.status is ExecutionStatus.PAUSED and run.status is StepRunStatus.PENDING:
-            return AttemptStart("wait")
-        not_before = (run.output or {}).get("notBefore")
-        if run.status is StepRunStatus.PENDING and not_before and not_before > time.time():
-            return AttemptStart("wait", not_before=not_before)
+        verdict = _verdict(execution, run)
+        if verdict is not None:
+            return verdict
         plan = self.plan(session, execution)
-        if mark and run.status is StepRunStatus.PENDING:
-            run = step_runs.start(run, agent_id=agent_id, executor_id=self.executor_id)
-            reason = "rework" if run.feedback else ("retry" if attempt > 1 else "ready")
-            EventRepository(session).append(
-                execution_id=execution_id,
-                user_id=self.owner(session, execution),
-                kind="step.started",
-                step_id=step_id,
-                data={"attempt": attempt, "agentId": agent_id, "reason": reason},
-            )
-            self._record_start(session, execution, plan, step_id, agent_id)
-        if mark:
-            return AttemptStart("go", step_run_id=run.id)
-        deps = step_runs.outputs(execution_id, plan.by_id[step_id].deps)
         return AttemptStart(
             "go",
             step_run_id=run.id,
             feedback=run.feedback,
-            dependency_results=deps,
+            dependency_results=step_runs.outputs(execution_id, plan.by_id[step_id].deps),
             execution_context=execution.execution_context,
             workflow_id=execution.workflow_id,
             user_id=self.owner(session, execution),
             depth=execution.depth,
         )
+
+    def mark_attempts(
+        self, session: Session, assigned: list[tuple[AttemptKey, str | None]]
+    ) -> list[AttemptStart]:
+        """Mark attempts running by their agents (`step.started`), those that started
+        together in one transaction, after checking each may still go (`begin_attempt`).
+        The answers carry no inputs: the caller has them."""
+        by_execution: dict[str, list[int]] = {}
+        for i, (key, _) in enumerate(assigned):
+            by_execution.setdefault(key[0], []).append(i)
+        answers = [AttemptStart("stop") for _ in assigned]
+        step_runs = StepRunRepository(session)
+        events = EventRepository(session)
+        # Locks in a fixed order, so two batches never wait on each other (Postgres).
+        for execution_id in sorted(by_execution):
+            execution = ExecutionRepository(session).lock(execution_id, light=True)
+            started: dict[str, str | None] = {}
+            for i in by_execution[execution_id]:
+                (_, step_id, attempt), agent_id = assigned[i]
+                run = step_runs.get(execution_id, step_id, attempt)
+                verdict = _verdict(execution, run)
+                if verdict is not None:
+                    answers[i] = verdict
+                    continue
+                answers[i] = AttemptStart("go", step_run_id=run.id)
+                if run.status is StepRunStatus.RUNNING:
+                    continue  # a replay: marked before
+                step_runs.start(run, agent_id=agent_id, executor_id=self.executor_id)
+                reason = "rework" if run.feedback else ("retry" if attempt > 1 else "ready")
+                events.append(
+                    execution_id=execution_id,
+                    user_id=self.owner(session, execution),
+                    kind="step.started",
+                    step_id=step_id,
+                    data={"attempt": attempt, "agentId": agent_id, "reason": reason},
+                )
+                started[step_id] = agent_id
+            if started:
+                self._record_start(session, execution, self.plan(session, execution), started)
+        return answers
 
     def finish_attempt(
         self, session: Session, key: AttemptKey, outcome: AttemptOutcome
@@ -743,6 +756,22 @@ def started_at(execution: WorkflowExecution) -> float:
     """When the execution started, to the sub-second (`started_at` keeps whole seconds, as the
     spec's column does; the definition snapshot records the precise time)."""
     return execution.definition.get("startedAt") or execution.started_at.timestamp()
+
+
+def _verdict(execution: WorkflowExecution, run: StepRun) -> "AttemptStart | None":
+    """Stop (the run or its execution ended), wait (paused, or a backoff not over), or None
+    when the attempt may go."""
+    if run.status not in (
+        StepRunStatus.PENDING,
+        StepRunStatus.RUNNING,
+    ) or execution.status not in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED):
+        return AttemptStart("stop")
+    if execution.status is ExecutionStatus.PAUSED and run.status is StepRunStatus.PENDING:
+        return AttemptStart("wait")
+    not_before = (run.output or {}).get("notBefore")
+    if run.status is StepRunStatus.PENDING and not_before and not_before > time.time():
+        return AttemptStart("wait", not_before=not_before)
+    return None
 
 
 def _state(run: StepRun) -> StepRunState:

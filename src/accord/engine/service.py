@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, Serializer, SetWorkflowID
@@ -52,6 +52,8 @@ from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 
 T = TypeVar("T")
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 APPLICATION_VERSION = "accord-engine-1"
 """Pinned: recovery only resumes workflows of the same version, and ours are stable by name."""
@@ -130,9 +132,8 @@ class Engine:
         self._waiters_lock = threading.Lock()
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._prefetched: dict[str, AttemptStart] = {}
-        self._ending: list[_Ending] = []
-        self._ending_lock = threading.Lock()
-        self._writer = threading.Lock()
+        self._marks = GroupCommit(self._commit_marks)
+        self._finishes = GroupCommit(self._commit_finishes)
 
     def _claim_id(self) -> str:
         """A stable executor ID per data directory, so a restart recovers its own attempts.
@@ -344,13 +345,15 @@ class Engine:
         never started from racing coroutines inside one workflow)."""
         while True:
             keys = await self._dispatch_queue.get()
-            for key in keys:
-                workflow_id = attempt_workflow_id(key)
-                if workflow_id in self._started:
-                    continue
-                self._started.add(workflow_id)
-                with SetWorkflowID(workflow_id):
-                    await DBOS.start_workflow_async(_step_attempt, *key)
+            fresh = [k for k in keys if attempt_workflow_id(k) not in self._started]
+            self._started.update(attempt_workflow_id(k) for k in fresh)
+            # Top-level starts, each in its own task: they overlap (a wide fan-out starts at
+            # once), and no workflow's step order depends on them.
+            await asyncio.gather(*(self._start_attempt(k) for k in fresh))
+
+    async def _start_attempt(self, key: AttemptKey) -> None:
+        with SetWorkflowID(attempt_workflow_id(key)):
+            await DBOS.start_workflow_async(_step_attempt, *key)
 
     def _notify(self, execution_id: str) -> None:
         with self._waiters_lock:
@@ -439,7 +442,7 @@ class Engine:
         # Not a recorded step: recording the outcome is idempotent (a replay finds the run
         # ended and changes nothing; the attempts it queued are dispatched on recovery), and
         # the outcome itself is rebuilt from the recorded model calls.
-        result = await asyncio.to_thread(self._finish_sync, _key(key), outcome)
+        result = await asyncio.to_thread(self._finishes.submit, (_key(key), outcome))
         self._after(execution_id, result)
 
     async def _perform(self, key: AttemptKey, plan: Any) -> AttemptOutcome | None:
@@ -449,7 +452,7 @@ class Engine:
         # Read when the attempt was queued, unless this is a replay or a retry after a wait.
         prefetched = self._prefetched.pop(attempt_workflow_id(key), None)
         while True:
-            start = prefetched or await asyncio.to_thread(self._begin_sync, key, None, False)
+            start = prefetched or await asyncio.to_thread(self._begin_sync, key)
             prefetched = None
             if start.status == "stop":
                 return None
@@ -482,7 +485,7 @@ class Engine:
                         "this workflow",
                     )
             # Idempotent (a replay finds the run already running), so not a recorded step.
-            start = await asyncio.to_thread(self._begin_sync, key, agent_id, True)
+            start = await asyncio.to_thread(self._marks.submit, (_key(key), agent_id))
             if start.status == "stop":
                 return None
             if start.status == "go":
@@ -510,42 +513,19 @@ class Engine:
                 if not self._waiters[execution_id]:
                     del self._waiters[execution_id]
 
-    def _begin_sync(self, key: AttemptKey, agent_id: str | None, mark: bool) -> AttemptStart:
+    def _begin_sync(self, key: AttemptKey) -> AttemptStart:
         with self.db.session() as s:
-            return self.runner.begin_attempt(s, _key(key), agent_id=agent_id, mark=mark)
+            return self.runner.begin_attempt(s, _key(key))
 
-    def _finish_sync(self, key: AttemptKey, outcome: AttemptOutcome) -> AdvanceResult:
-        """Record an outcome, together with any others that ended meanwhile (group commit):
-        while one thread commits, the outcomes arriving queue up, and the next thread to
-        write commits them all in one transaction with one advance per execution."""
-        ending = _Ending(key, outcome)
-        with self._ending_lock:
-            self._ending.append(ending)
-        with self._writer:
-            if not ending.done:
-                with self._ending_lock:
-                    batch, self._ending = self._ending, []
-                self._commit(batch)
-        if ending.error is not None:
-            raise ending.error
-        assert ending.result is not None
-        return ending.result
+    def _commit_marks(self, batch: list[tuple[AttemptKey, str | None]]) -> list[AttemptStart]:
+        with self.db.session() as s:
+            return self.runner.mark_attempts(s, batch)
 
-    def _commit(self, batch: "list[_Ending]") -> None:
-        try:
-            with self.db.session() as s:
-                results = self.runner.finish_attempts(s, [(e.key, e.outcome) for e in batch])
-        except Exception as exc:
-            if len(batch) > 1:  # one bad outcome must not lose the others: one at a time
-                for ending in batch:
-                    self._commit([ending])
-                return
-            batch[0].error = exc
-            batch[0].done = True
-            return
-        for ending, result in zip(batch, results, strict=True):
-            ending.result = result
-            ending.done = True
+    def _commit_finishes(
+        self, batch: list[tuple[AttemptKey, AttemptOutcome]]
+    ) -> list[AdvanceResult]:
+        with self.db.session() as s:
+            return self.runner.finish_attempts(s, batch)
 
     def _plan(self, execution_id: str) -> WorkflowPlan:
         with self.db.session() as s:
@@ -573,14 +553,52 @@ class Engine:
 
 
 @dataclass
-class _Ending:
-    """An attempt's outcome waiting to be committed by `Engine._finish_sync`."""
-
-    key: AttemptKey
-    outcome: AttemptOutcome
+class _Pending(Generic[Item, Result]):
+    item: Item
     done: bool = False
-    result: AdvanceResult | None = None
+    result: Result | None = None
     error: BaseException | None = None
+
+
+class GroupCommit(Generic[Item, Result]):
+    """Writes that arrive together share one transaction (SQLite has one writer at a time):
+    while one thread commits, the items arriving queue up, and the next thread to write
+    commits them all. `commit` takes a batch and answers each item in order; if a batch
+    fails, its items are committed one at a time, so one bad item fails only itself."""
+
+    def __init__(self, commit: Callable[[list[Item]], list[Result]]) -> None:
+        self._commit = commit
+        self._queued: list[_Pending[Item, Result]] = []
+        self._queue_lock = threading.Lock()
+        self._writer = threading.Lock()
+
+    def submit(self, item: Item) -> Result:
+        pending: _Pending[Item, Result] = _Pending(item)
+        with self._queue_lock:
+            self._queued.append(pending)
+        with self._writer:
+            if not pending.done:
+                with self._queue_lock:
+                    batch, self._queued = self._queued, []
+                self._run(batch)
+        if pending.error is not None:
+            raise pending.error
+        return pending.result  # type: ignore[return-value]
+
+    def _run(self, batch: list[_Pending[Item, Result]]) -> None:
+        try:
+            results = self._commit([p.item for p in batch])
+        except Exception as exc:
+            if len(batch) > 1:
+                for pending in batch:
+                    self._run([pending])
+                return
+            batch[0].error = exc
+            batch[0].done = True
+            return
+        for pending, result in zip(batch, results, strict=True):
+            pending.result = result
+            pending.done = True
 
 
 class _Durable:

@@ -218,21 +218,23 @@ class ExecutionRepository:
         self,
         execution_id: str,
         *,
-        step_id: str,
-        agent_id: str | None,
+        assignments: dict[str, str],
         current_step_id: str | None,
         active_agents: list[str],
     ) -> None:
-        """An attempt started: its agent joins `agent_assignments` (one key set in the
-        database, as `merge_step_result` does) and the agents at work are replaced."""
+        """Attempts started: their agents join `agent_assignments` (a key set per step in
+        the database, as `merge_step_result` does) and the agents at work are replaced."""
         values: dict[Any, Any] = {
             workflow_executions.c.current_step_id: current_step_id,
             workflow_executions.c.active_agents: active_agents,
             workflow_executions.c.updated_at: epoch_now(),
         }
-        if agent_id is not None:
-            column = workflow_executions.c.agent_assignments
-            values[column] = self._with_key(column, step_id, agent_id)
+        column = workflow_executions.c.agent_assignments
+        merged: Any = column
+        for step_id, agent_id in assignments.items():
+            merged = self._with_key(merged, step_id, agent_id)
+        if assignments:
+            values[column] = merged
         self.session.execute(
             update(workflow_executions)
             .where(workflow_executions.c.id == execution_id)
@@ -320,7 +322,6 @@ class ExecutionRepository:
         *,
         current_step_id: str | None,
         active_agents: list[str],
-        agent_assignments: dict[str, str],
         usage: Usage,
     ) -> None:
         """Aggregates rebuilt from the step runs by the caller, never edited in place."""
@@ -330,7 +331,6 @@ class ExecutionRepository:
             .values(
                 current_step_id=current_step_id,
                 active_agents=active_agents,
-                agent_assignments=agent_assignments,
                 usage=usage.to_json_dict(),
                 updated_at=epoch_now(),
             )
