@@ -2,6 +2,7 @@
 an executor ID, or each would resume the other's attempts after a restart; each restart must
 still find its own ID again."""
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -41,4 +42,15 @@ async def test_a_second_process_gets_its_own_stable_executor_id(tmp_path: Path) 
         await first.stop()
     # Once the first process is gone, its ID is free for the next one to recover with.
     assert claim_in_another_process(url, tmp_path) == first.executor_id
+    db.dispose()
+
+
+def test_an_engine_dropped_without_stopping_frees_its_executor_id(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'accord.db'}")
+    first = Engine(db, LatencyPerformer(), state_dir=tmp_path)
+    taken = first.executor_id
+    assert Engine(db, LatencyPerformer(), state_dir=tmp_path).executor_id != taken
+    del first
+    gc.collect()
+    assert Engine(db, LatencyPerformer(), state_dir=tmp_path).executor_id == taken
     db.dispose()

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TextIO, TypeVar
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, Serializer, SetWorkflowID
@@ -113,7 +113,7 @@ class Engine:
         db_file = _sqlite_file(db.url)
         self._state_dir = state_dir or (db_file.parent if db_file else data_dir())
         self._state_name = db_file.stem if db_file else "accord"
-        self._id_lock: int | None = None
+        self._id_lock: TextIO | None = None
         self.executor_id = executor_id or os.environ.get(EXECUTOR_ID_ENV) or self._claim_id()
         self.runner = ExecutionRunner(
             db, executor_id=self.executor_id, backoff_base_s=backoff_base_s
@@ -147,22 +147,24 @@ class Engine:
             slot += 1
             suffix = "" if slot == 1 else f".{slot}"
             path = self._state_dir / f"{self._state_name}.executor_id{suffix}"
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            file = path.open("a+")  # a file object: an engine dropped unstopped frees it too
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                os.close(fd)
+                file.close()
                 continue
-            stored = os.read(fd, 256).decode().strip()
+            file.seek(0)
+            stored = file.read().strip()
             if not stored:
                 stored = f"accord-{uuid.uuid4().hex[:12]}"
-                os.write(fd, stored.encode())
-            self._id_lock = fd
+                file.write(stored)
+                file.flush()
+            self._id_lock = file
             return stored
 
     def _release_id(self) -> None:
         if self._id_lock is not None:
-            os.close(self._id_lock)  # closing the file releases its lock
+            self._id_lock.close()  # closing the file releases its lock
             self._id_lock = None
 
     # --- lifecycle --------------------------------------------------------------------------
