@@ -1,5 +1,6 @@
 """Dependencies every route shares: the database, one transaction, the current user."""
 
+import time
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -15,6 +16,8 @@ from accord.server.settings import ServerSettings
 from accord.storage.db import Database
 from accord.storage.repositories.tokens import TokenRepository
 from accord.storage.repositories.users import UserRepository
+
+TOKEN_USE_RECORDED_EVERY_S = 60.0
 
 _bearer = HTTPBearer(auto_error=False, description="An API token (`POST /api/v1/tokens`).")
 _cookie = APIKeyCookie(
@@ -57,11 +60,17 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 
 
-def get_session(db: DatabaseDep) -> Iterator[Session]:
+def get_session(db: DatabaseDep, request: Request) -> Iterator[Session]:
     """The request's one transaction: committed before the response is sent (scope
-    "function"), so a client never sees success for a write that then fails to commit."""
-    with db.session() as session:
-        yield session
+    "function"), so a client never sees success for a write that then fails to commit.
+    GET and HEAD only read, so they take a read-only transaction that never waits for the
+    engine's writes (see `Database.read_session`)."""
+    if request.method in ("GET", "HEAD"):
+        with db.read_session() as session:
+            yield session
+    else:
+        with db.session() as session:
+            yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -83,9 +92,15 @@ def get_current_user(
             "Sign in: send `Authorization: Bearer <token>` or open the login "
             "link `accord serve` printed."
         )
-    with db.session() as session:
-        token = TokenRepository(session).authenticate(secret)
-        return UserRepository(session).get(token.user_id)
+    with db.read_session() as session:
+        token = TokenRepository(session).verify(secret)
+        user = UserRepository(session).get(token.user_id)
+    # Recording every use would make each request a write; once a minute says enough.
+    last_used = token.last_used_at.timestamp() if token.last_used_at else 0.0
+    if time.time() - last_used >= TOKEN_USE_RECORDED_EVERY_S:
+        with db.session() as session:
+            TokenRepository(session).record_use(token.id)
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

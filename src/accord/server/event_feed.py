@@ -131,7 +131,7 @@ class EventHub:
 
     async def start(self) -> None:
         def floor() -> int:
-            with self.db.session() as session:
+            with self.db.read_session() as session:
                 return settled_start(session, grace_seconds=self.grace_seconds)
 
         self._settled.horizon = await to_thread.run_sync(floor)
@@ -162,7 +162,7 @@ class EventHub:
                 cursor = 0 if execution_id is not None else subscription.horizon
 
             def history() -> list[ExecutionEvent]:
-                with self.db.session() as session:
+                with self.db.read_session() as session:
                     return read_events(
                         session,
                         user_id=user_id,
@@ -200,7 +200,7 @@ class EventHub:
 
     def _poll(self) -> list[ExecutionEvent]:
         """Advance the settled horizon; the newly settled events when anyone is listening."""
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             before = self._settled.horizon
             ids = (
                 session.execute(

@@ -1,7 +1,10 @@
 """Where the database is and how to connect: SQLite by default, Postgres by URL.
 
 SQLite setup lives here and only here: WAL, foreign keys on, a busy timeout, and
-`BEGIN IMMEDIATE` for every transaction so two writers queue instead of failing mid-way.
+`BEGIN IMMEDIATE` for every writing transaction so two writers queue instead of failing
+mid-way. Read-only transactions (`Database.read_session`) begin deferred: under WAL they
+never wait for a writer nor make one wait, so API reads and event streams stay fast while
+the engine writes.
 """
 
 import os
@@ -17,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 DATABASE_URL_ENV = "ACCORD_DATABASE_URL"
 DATA_DIR_ENV = "ACCORD_DATA_DIR"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "accord_read_only"
+"""Execution option that marks a connection's transactions as read-only (see `read_session`)."""
 
 
 def data_dir() -> Path:
@@ -38,8 +43,9 @@ def create_db_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = url or database_url()
     if is_sqlite(url):
         engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                               "check_same_thread": False}, **kwargs
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **kwargs,
         )
         _configure_sqlite(engine)
         return engine
@@ -60,7 +66,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -70,6 +79,9 @@ class Database:
         self.url = url or database_url()
         self.engine = create_db_engine(self.url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -79,6 +91,13 @@ class Database:
     def session(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A transaction that only reads. On SQLite it neither waits for writers nor blocks
+        them (WAL); writing in it may fail with "database is locked", so don't."""
+        with self._readers() as session, session.begin():
             yield session
 
     def upgrade(self) -> None:

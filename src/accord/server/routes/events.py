@@ -29,7 +29,7 @@ LastEventId = Annotated[
 def owned_execution_id(execution_id: str, user: CurrentUser, db: DatabaseDep) -> str:
     """The execution's ID if it is the user's; checked as a dependency, before the stream
     starts, so a wrong ID is a plain 404 and not a broken stream."""
-    with db.session() as session:
+    with db.read_session() as session:
         return ExecutionRepository(session).get(execution_id, user_id=user.id).id
 
 

@@ -73,15 +73,23 @@ class TokenRepository:
     def authenticate(self, secret: str) -> ApiToken:
         """The api or session token with this secret, if it is still valid; records its use.
         Raises Unauthorized otherwise (a login token must be redeemed instead)."""
+        token = self.verify(secret)
+        self.record_use(token.id)
+        return token
+
+    def verify(self, secret: str) -> ApiToken:
+        """As `authenticate`, without writing: for read-only transactions."""
         row = self._valid(secret)
         if row.kind == "login":
             raise Unauthorized("a login link is not a bearer token; open it in the browser")
+        return _token(row)
+
+    def record_use(self, token_id: str) -> None:
         self.session.execute(
             update(api_tokens)
-            .where(api_tokens.c.id == row.id)
+            .where(api_tokens.c.id == token_id)
             .values(last_used_at=int(time.time()))
         )
-        return _token(row)
 
     def redeem_login(self, secret: str) -> ApiToken:
         """Use a one-time login token: valid once, then never again."""
