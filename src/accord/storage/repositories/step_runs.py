@@ -9,7 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import and_, case, exists, func, insert, or_, select, type_coerce, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from accord.domain.enums import StepRunStatus
@@ -71,6 +71,31 @@ class _Movable(Protocol):
 
 
 _STATUSES = {s.value: s for s in StepRunStatus}
+
+
+def _latest_counts() -> Any:
+    """Built once: a statement this shape costs more to build than to run."""
+    c = step_runs.c
+    later = step_runs.alias("later")
+    superseded = exists().where(
+        later.c.execution_id == c.execution_id,
+        later.c.step_id == c.step_id,
+        later.c.attempt > c.attempt,
+    )
+    return (
+        select(c.status, func.count())
+        .where(
+            c.execution_id == bindparam("execution_id"),
+            or_(
+                c.status.in_([StepRunStatus.COMPLETED, StepRunStatus.SKIPPED]),
+                and_(c.status == StepRunStatus.FAILED, ~superseded),
+            ),
+        )
+        .group_by(c.status)
+    )
+
+
+_LATEST_COUNTS = _latest_counts()
 
 
 class StepRunRepository:
@@ -196,24 +221,7 @@ class StepRunRepository:
     def latest_counts(self, execution_id: str) -> dict[StepRunStatus, int]:
         """How many steps' latest attempts completed, were skipped or failed, counted by the
         database (a completed or skipped attempt is always its step's latest)."""
-        c = step_runs.c
-        later = step_runs.alias("later")
-        superseded = exists().where(
-            later.c.execution_id == c.execution_id,
-            later.c.step_id == c.step_id,
-            later.c.attempt > c.attempt,
-        )
-        rows = self.session.execute(
-            select(c.status, func.count())
-            .where(
-                c.execution_id == execution_id,
-                or_(
-                    c.status.in_([StepRunStatus.COMPLETED, StepRunStatus.SKIPPED]),
-                    and_(c.status == StepRunStatus.FAILED, ~superseded),
-                ),
-            )
-            .group_by(c.status)
-        )
+        rows = self.session.execute(_LATEST_COUNTS, {"execution_id": execution_id})
         return {_STATUSES[r[0]]: r[1] for r in rows}
 
     def outputs(self, execution_id: str, step_ids: Collection[str]) -> dict[str, Any]:
