@@ -73,8 +73,10 @@ class _Movable(Protocol):
 _STATUSES = {s.value: s for s in StepRunStatus}
 
 
+# The engine's hot statements, built once: building one of these costs more than running it.
+
+
 def _latest_counts() -> Any:
-    """Built once: a statement this shape costs more to build than to run."""
     c = step_runs.c
     later = step_runs.alias("later")
     superseded = exists().where(
@@ -95,7 +97,38 @@ def _latest_counts() -> Any:
     )
 
 
+def _states(outputs: bool) -> Any:
+    c = step_runs.c
+    output = (
+        c.output if outputs else case((c.status != StepRunStatus.COMPLETED, c.output), else_=None)
+    )
+    return (
+        select(
+            c.id,
+            c.step_id,
+            c.attempt,
+            c.status,
+            c.agent_id,
+            c.finished_at,
+            c.error,
+            type_coerce(output, c.output.type).label("output"),
+            c.input_tokens,
+            c.output_tokens,
+            c.cost_usd,
+            c.model_calls,
+        )
+        .where(c.execution_id == bindparam("execution_id"))
+        .order_by(c.created_at, c.step_id, c.attempt)
+    )
+
+
 _LATEST_COUNTS = _latest_counts()
+_STATES = _states(outputs=False)
+_STATES_WITH_OUTPUTS = _states(outputs=True)
+_IN_FLIGHT = select(step_runs.c.step_id, step_runs.c.status, step_runs.c.agent_id).where(
+    step_runs.c.execution_id == bindparam("execution_id"),
+    step_runs.c.status.in_([StepRunStatus.PENDING, StepRunStatus.RUNNING]),
+)
 
 
 class StepRunRepository:
@@ -164,29 +197,8 @@ class StepRunRepository:
 
     def states(self, execution_id: str, *, outputs: bool = False) -> "list[StepRunState]":
         """Every attempt of the execution, light (see `StepRunState`), in creation order."""
-        c = step_runs.c
-        output = (
-            c.output
-            if outputs
-            else case((c.status != StepRunStatus.COMPLETED, c.output), else_=None)
-        )
         rows = self.session.execute(
-            select(
-                c.id,
-                c.step_id,
-                c.attempt,
-                c.status,
-                c.agent_id,
-                c.finished_at,
-                c.error,
-                type_coerce(output, c.output.type).label("output"),
-                c.input_tokens,
-                c.output_tokens,
-                c.cost_usd,
-                c.model_calls,
-            )
-            .where(c.execution_id == execution_id)
-            .order_by(c.created_at, c.step_id, c.attempt)
+            _STATES_WITH_OUTPUTS if outputs else _STATES, {"execution_id": execution_id}
         )
         return [
             StepRunState(
@@ -209,13 +221,7 @@ class StepRunRepository:
     def in_flight(self, execution_id: str) -> "list[tuple[str, StepRunStatus, str | None]]":
         """(step, status, agent) of the attempts pending or running: few, whatever the
         execution's length (a pending or running attempt is always its step's latest)."""
-        c = step_runs.c
-        rows = self.session.execute(
-            select(c.step_id, c.status, c.agent_id).where(
-                c.execution_id == execution_id,
-                c.status.in_([StepRunStatus.PENDING, StepRunStatus.RUNNING]),
-            )
-        )
+        rows = self.session.execute(_IN_FLIGHT, {"execution_id": execution_id})
         return [(r[0], _STATUSES[r[1]], r[2]) for r in rows]
 
     def latest_counts(self, execution_id: str) -> dict[StepRunStatus, int]:
