@@ -239,11 +239,11 @@ class Engine:
             self._arm_deadline(execution)
 
     def _unfinished(self) -> list[WorkflowExecution]:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return ExecutionRepository(s).list_unfinished()
 
     def _in_flight(self, execution_id: str) -> list[AttemptKey]:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return [
                 (r.execution_id, r.step_id, r.attempt)
                 for r in StepRunRepository(s).list(execution_id)
@@ -295,7 +295,7 @@ class Engine:
 
     async def get(self, execution_id: str, user_id: str | None = None) -> WorkflowExecution:
         def read() -> WorkflowExecution:
-            with self.db.session() as s:
+            with self.db.read_session() as s:
                 return ExecutionRepository(s).get(execution_id, user_id=user_id)
 
         return await asyncio.to_thread(read)
@@ -530,7 +530,7 @@ class Engine:
             return self.runner.finish_attempts(s, batch)
 
     def _plan(self, execution_id: str) -> WorkflowPlan:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return self.runner.plan(s, ExecutionRepository(s).get(execution_id))
 
     async def _run_sub_workflow(self, ctx: AttemptContext, workflow_id: str) -> AttemptOutcome:
