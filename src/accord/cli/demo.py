@@ -16,8 +16,15 @@ from accord.cli.context import console
 from accord.cli.run import execute
 from accord.cli.running import print_summary
 from accord.cli.serve import DEFAULT_HOST, DEFAULT_PORT
-from accord.cli.teams import DEMO_TEAM, DEMO_TEMPLATE, demo_agent, workflow_from_template
+from accord.cli.teams import (
+    DEMO_TEAM,
+    DEMO_TEMPLATE,
+    demo_agent,
+    demo_provider,
+    workflow_from_template,
+)
 from accord.domain.workflow import CollaborationWorkflow
+from accord.storage.repositories.agents import AgentRepository
 
 
 def demo(
@@ -37,6 +44,12 @@ def demo(
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the login link in your browser.")
     ] = False,
+    pace: Annotated[
+        float,
+        typer.Option(
+            min=0, max=10, help="Seconds each offline model call takes, so the work can be watched."
+        ),
+    ] = 0.25,
 ) -> None:
     """Run a multi-agent workflow live on the offline model, then serve the browser monitor."""
     console.print(
@@ -48,8 +61,12 @@ def demo(
     )
 
     def prepare(session: Session, user_id: str) -> CollaborationWorkflow:
+        provider_id = demo_provider(session, user_id, pace_seconds=pace)
+        agents = AgentRepository(session)
         for spec in DEMO_TEAM:
-            demo_agent(session, user_id, spec)
+            agent = demo_agent(session, user_id, spec)
+            if agent.llm_provider_id is None:
+                agents.update(agent.id, user_id=user_id, llm_provider_id=provider_id)
         return workflow_from_template(session, user_id=user_id, template=template)
 
     report = execute(prepare, live=True, timeout_s=None)

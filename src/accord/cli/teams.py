@@ -10,15 +10,18 @@ from sqlalchemy.orm import Session
 
 from accord.cli.templates import find_template
 from accord.domain.agent import Agent
-from accord.domain.enums import WorkflowStatus
+from accord.domain.enums import ProviderKind, WorkflowStatus
 from accord.domain.template import CreateFromTemplateRequest
 from accord.domain.workflow import CollaborationWorkflow
+from accord.llm import OFFLINE_MODEL_NAME
 from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.providers import ProviderRepository
 from accord.storage.repositories.templates import TemplateRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 from accord.team.templates import create_workflow_from_template
 
 DEMO_TEMPLATE = "feature-development"
+DEMO_PROVIDER = "offline (demo pace)"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,23 @@ def demo_agent(session: Session, user_id: str, spec: DemoAgent) -> Agent:
         backstory=spec.backstory,
         skills=spec.skills,
     )
+
+
+def demo_provider(session: Session, user_id: str, *, pace_seconds: float) -> str:
+    """The offline provider of the demo team, each model call taking `pace_seconds`, so
+    that the team's work unfolds at a pace a person can watch."""
+    repo = ProviderRepository(session)
+    settings = {"latencySeconds": pace_seconds}
+    for provider in repo.list(user_id=user_id):
+        if provider.name == DEMO_PROVIDER:
+            return repo.update(provider.id, user_id=user_id, settings=settings).id
+    return repo.create(
+        user_id=user_id,
+        name=DEMO_PROVIDER,
+        kind=ProviderKind.OFFLINE,
+        default_model=OFFLINE_MODEL_NAME,
+        settings=settings,
+    ).id
 
 
 def cast_for(session: Session, user_id: str, roles: list[str]) -> list[Agent]:
