@@ -22,7 +22,10 @@ def test_demo_runs_a_template_live_and_does_not_block_under_ci(accord: Accord):
 
     agents = {a["name"]: a for a in json_of(accord("agents", "list", "--json"))}
     assert {"Ada", "Dev", "Rita", "Tess"} <= set(agents)
-    assert all(a["llmProviderId"] is None for a in agents.values())  # the offline model
+    # They run on the offline model, paced so the work can be watched.
+    [provider] = json_of(accord("providers", "list", "--json"))
+    assert provider["kind"] == "offline" and provider["settings"]["latencySeconds"] > 0
+    assert all(a["llmProviderId"] == provider["id"] for a in agents.values())
     [workflow] = json_of(accord("workflows", "list", "--json"))
     assert workflow["templateId"] is not None and workflow["status"] == "completed"
 
