@@ -4,6 +4,8 @@ The only package that knows which vendor is behind an agent. Start at `accord.ll
 (its docstring shows the whole call sequence).
 """
 
+import pydantic_ai
+
 from accord.llm.failures import model_failure
 from accord.llm.models import (
     OFFLINE_PROVIDER,
@@ -16,6 +18,9 @@ from accord.llm.offline import OFFLINE_MODEL_NAME, OfflineModel
 from accord.llm.pricing import cost_usd, price_of
 from accord.llm.retrying import RetryPolicy
 from accord.llm.usage import usage_of
+
+# Accord owns its terminal output (the live view): no first-run banner from pydantic-ai.
+pydantic_ai.BANNER_ENABLED = False
 
 __all__ = [
     "OFFLINE_MODEL_NAME",
