@@ -31,7 +31,8 @@ class LatencyPerformer:
     delegate_to: Mapping[str, list[str]] = field(default_factory=dict)
     """Step ID -> agents it delegates a sub-task to, one child execution each."""
     call_log: Path | None = None
-    """When set, every real (not replayed) model call appends `execution:step:attempt`."""
+    """When set, every real (not replayed) model call appends `call execution:step:attempt pid`,
+    and every attempt that got its call's recorded result appends `recorded ...` after it."""
     performed: list[tuple[str, str, int]] = field(default_factory=list)
 
     async def assign(self, ctx: AttemptContext) -> Assignment:
@@ -55,6 +56,7 @@ class LatencyPerformer:
                 )
             children.append(child.execution_id)
         answer = await ctx.durable.call("model", lambda: self._model_call(ctx))
+        self._log("recorded", ctx)
         if ctx.attempt <= self.fail_first.get(ctx.step.id, 0):
             return AttemptOutcome(status="failed", error=f"scripted failure {ctx.attempt}")
         if ctx.attempt <= self.rework_first.get(ctx.step.id, 0):
@@ -65,15 +67,19 @@ class LatencyPerformer:
             answer = {**answer, "data": {**answer["data"], "children": children}}
         return AttemptOutcome(status="completed", result=answer)
 
+    def _log(self, kind: str, ctx: AttemptContext) -> None:
+        if self.call_log is None:
+            return
+        line = f"{kind} {ctx.execution_id}:{ctx.step.id}:{ctx.attempt} {os.getpid()}\n"
+        fd = os.open(self.call_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+
     async def _model_call(self, ctx: AttemptContext) -> dict[str, Any]:
         await asyncio.sleep(self.hang.get(ctx.step.id, self.latency_s))
-        if self.call_log is not None:
-            line = f"{ctx.execution_id}:{ctx.step.id}:{ctx.attempt}\n"
-            fd = os.open(self.call_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-            try:
-                os.write(fd, line.encode())
-            finally:
-                os.close(fd)
+        self._log("call", ctx)
         return {
             "summary": f"{ctx.step.id} done (attempt {ctx.attempt})",
             "output": json.dumps(
