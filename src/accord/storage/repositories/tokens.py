@@ -70,15 +70,10 @@ class TokenRepository:
         ).one()
         return _token(row), secret
 
-    def authenticate(self, secret: str) -> ApiToken:
-        """The api or session token with this secret, if it is still valid; records its use.
-        Raises Unauthorized otherwise (a login token must be redeemed instead)."""
-        token = self.verify(secret)
-        self.record_use(token.id)
-        return token
-
     def verify(self, secret: str) -> ApiToken:
-        """As `authenticate`, without writing: for read-only transactions."""
+        """The api or session token with this secret, if it is still valid; raises
+        Unauthorized otherwise (a login token must be redeemed instead). Only reads, so it
+        runs in read-only transactions; `record_use` notes the use separately."""
         row = self._valid(secret)
         if row.kind == "login":
             raise Unauthorized("a login link is not a bearer token; open it in the browser")
