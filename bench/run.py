@@ -6,6 +6,8 @@ persisted as in production: step runs, events, aggregates, DBOS attempt workflow
 
     python bench/run.py            # a table
     python bench/run.py --json     # one JSON object per line
+    python bench/run.py --scenario scale [--workers N ...]   # worker processes on Postgres
+                                                             # (see bench/scale.py)
 
 overhead per step = (median wall - L x critical path) / steps;
 ratio = median wall / (L x critical path) (null when L = 0).
@@ -184,5 +186,24 @@ async def main(as_json: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    asyncio.run(main(parser.parse_args().json))
+    parser.add_argument(
+        "--scenario",
+        choices=["engine", "scale"],
+        default="engine",
+        help="engine: S1-S3 on SQLite (default); scale: worker processes on Postgres",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 2, 4],
+        help="worker counts for --scenario scale (default: 1 2 4)",
+    )
+    args = parser.parse_args()
+    if args.scenario == "scale":
+        import scale  # bench/ is this script's directory
+
+        asyncio.run(scale.main(args.workers, args.json))
+    else:
+        asyncio.run(main(args.json))
     sys.exit(0)

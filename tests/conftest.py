@@ -5,35 +5,27 @@ test. Postgres is the real server on 127.0.0.1:5432 (`.ci/run` starts it); each 
 session gets its own freshly created database, dropped at the end.
 """
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from accord.storage.db import Database
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-
-
-def _postgres_database(name: str) -> Iterator[str]:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from accord.storage.testing import scratch_postgres_database
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    yield from _postgres_database(f"accord_test_{uuid.uuid4().hex[:12]}")
+    with scratch_postgres_database("accord_test") as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A Postgres database of the test's own (for tests of several processes, whose recovery
+    and reaper look at every execution in the database)."""
+    with scratch_postgres_database("accord_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,12 @@
 """`accord demo` end to end: live in the terminal, then the browser monitor it serves."""
 
 import re
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
+from support import free_port
 
 from tests.cli.conftest import ACCORD, Accord, accord_env, json_of
 
@@ -28,12 +28,6 @@ def test_demo_runs_a_template_live_and_does_not_block_under_ci(accord: Accord):
     assert all(a["llmProviderId"] == provider["id"] for a in agents.values())
     [workflow] = json_of(accord("workflows", "list", "--json"))
     assert workflow["templateId"] is not None and workflow["status"] == "completed"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_demo_then_serves_the_monitor_with_a_one_time_login_link(data_dir: Path, tmp_path: Path):
@@ -74,3 +68,10 @@ def test_demo_then_serves_the_monitor_with_a_one_time_login_link(data_dir: Path,
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_workers_and_an_api_only_server_refuse_sqlite_with_the_fix(accord: Accord):
+    for args in (["worker"], ["serve", "--api-only"]):
+        done = accord(*args, ok=False, timeout=30)
+        assert done.returncode == 1
+        assert "needs Postgres" in done.stderr and "ACCORD_DATABASE_URL" in done.stderr

@@ -6,14 +6,13 @@ so the suite waits for the slowest, not for their sum.
 
 import json
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from accord.storage.testing import scratch_postgres_database
 from tests.cli.conftest import ACCORD, EXAMPLES, Accord, accord_env, json_of
-from tests.conftest import _postgres_database
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 ON_POSTGRES = "code-review.yaml"
@@ -22,7 +21,8 @@ ON_POSTGRES = "code-review.yaml"
 
 @pytest.fixture(scope="module")
 def postgres_database() -> Any:
-    yield from _postgres_database(f"accord_cli_{uuid.uuid4().hex[:12]}")
+    with scratch_postgres_database("accord_cli") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +199,14 @@ def test_the_exit_code_says_the_execution_did_not_complete(accord: Accord, tmp_p
         "agentId": None,
         "attempts": 0,
     }
+
+
+def test_workers_list_shows_the_process_that_ran_a_workflow_and_that_it_stopped(accord: Accord):
+    assert json_of(accord("workers", "list", "--json")) == []
+    accord("run", "--template", "research-brief", "--json")
+    (process,) = json_of(accord("workers", "list", "--json"))
+    assert process["role"] == "run"
+    assert process["state"] == "stopped"  # a clean stop retires the process at once
+    assert process["runningAttempts"] == 0
+    table = accord("workers", "list").stdout
+    assert process["executorId"] in table and "stopped" in table

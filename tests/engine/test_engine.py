@@ -4,8 +4,9 @@ import asyncio
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
+from accord.domain.enums import InteractionType
 from accord.domain.errors import IllegalTransition
 from accord.domain.ports import Assignment
 from accord.engine.service import Engine
@@ -13,8 +14,9 @@ from accord.engine.testing import LatencyPerformer
 from accord.storage.db import Database
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository
+from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
-from accord.storage.tables import collaboration_workflows
+from accord.storage.tables import collaboration_workflows, new_id, workflow_executions
 
 from .conftest import MakeWorkflow, steps
 
@@ -301,6 +303,151 @@ async def test_sub_workflow_and_delegation_run_as_child_executions(
     assert workflow_row(db, child_wf).status == "draft"  # children do not move it
 
 
+async def test_ending_a_parent_cancels_its_unfinished_children(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    agent_ids: list[str],
+    db: Database,
+    user_id: str,
+) -> None:
+    """A child works for its parent's attempt: cancelled with it, down every level, instead
+    of running on (and spending) for nobody."""
+    inner = make_workflow(steps("inner"))  # a sub-workflow whose step delegates a sub-task
+    performer.delegate_to = {"inner": [agent_ids[1]]}
+    performer.hang = {"delegated_task": 30}
+    wf = make_workflow([{"id": "outer", "name": "Outer", "subWorkflowId": inner}], "recursive")
+    parent = await engine.start_execution(wf, user_id)
+
+    def family() -> list:
+        with db.session() as s:
+            children = ExecutionRepository(s).children(parent.id)
+            return children + [g for c in children for g in ExecutionRepository(s).children(c.id)]
+
+    def sub_task_running() -> bool:
+        generations = family()
+        return len(generations) == 2 and runs_of(db, generations[1].id)[-1].status == "running"
+
+    await until(sub_task_running)
+    await engine.cancel(parent.id, user_id)
+    for child in family():
+        ended = await engine.wait(child.id, 5)
+        assert ended.status == "cancelled"
+        assert ended.error_message == "its parent execution ended"
+        assert {r.status for r in runs_of(db, child.id)} == {"cancelled"}
+
+
+async def test_a_failed_attempts_sub_tasks_are_cancelled_while_the_step_is_retried(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    agent_ids: list[str],
+    db: Database,
+    user_id: str,
+) -> None:
+    """An attempt that times out waiting for its sub-task leaves it working for nobody: it is
+    cancelled, while the step's next attempt starts a sub-task of its own."""
+    performer.delegate_to = {"lead": [agent_ids[1]]}
+    performer.hang = {"delegated_task": 30}
+    wf = make_workflow(
+        [{"id": "lead", "name": "Lead", "timeoutMinutes": 0.01, "maxRetries": 1}], "recursive"
+    )
+    parent = await engine.start_execution(wf, user_id)
+
+    def children() -> list:
+        with db.session() as s:
+            return ExecutionRepository(s).children(parent.id)
+
+    await until(lambda: len(children()) == 2)  # the second attempt's sub-task has started
+    first = await engine.wait(children()[0].id, 5)
+    assert (first.status, first.error_message) == (
+        "cancelled",
+        "the attempt that started it ended",
+    )
+
+
+async def test_a_child_whose_parent_ended_unnoticed_is_cancelled_when_it_next_advances(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    db: Database,
+    user_id: str,
+) -> None:
+    """If the process that ended the parent died before cancelling the children, a child
+    ends at its next advance (at the latest, on recovery)."""
+    performer.hang = {"inner": 30}
+    inner = make_workflow(steps("inner"))
+    wf = make_workflow([{"id": "outer", "name": "Outer", "subWorkflowId": inner}], "recursive")
+    parent = await engine.start_execution(wf, user_id)
+
+    def child():
+        with db.session() as s:
+            children = ExecutionRepository(s).children(parent.id)
+        return children[0] if children and runs_of(db, children[0].id) else None
+
+    await until(child)
+    with db.session() as s:  # ended by a process that died before it cancelled the child
+        s.execute(
+            update(workflow_executions)
+            .where(workflow_executions.c.id == parent.id)
+            .values(status="failed")
+        )
+    result = await engine._tx(lambda s: engine.runner.advance(s, child().id))
+    assert result.finished
+    ended = await engine.get(child().id)
+    assert (ended.status, ended.error_message) == ("cancelled", "its parent execution ended")
+
+
+async def test_ending_an_execution_expires_its_open_questions(
+    engine: Engine,
+    performer: LatencyPerformer,
+    make_workflow: MakeWorkflow,
+    agent_ids: list[str],
+    db: Database,
+    user_id: str,
+) -> None:
+    """A question to the user from a cancelled execution leaves the user's list: the attempt
+    that waited for the answer is gone."""
+    performer.hang = {"ask": 30}
+    execution = await engine.start_execution(make_workflow(steps("ask")), user_id)
+    await until(lambda: [r.status for r in runs_of(db, execution.id)] == ["running"])
+    with db.session() as s:
+        question = InteractionRepository(s).record(
+            execution_id=execution.id,
+            from_agent_id=agent_ids[0],
+            interaction_type=InteractionType.QUESTION,
+            message="Which region?",
+            to_user_id=user_id,
+            related_step_id="ask",
+            requires_response=True,
+        )
+    await engine.cancel(execution.id, user_id)
+    with db.session() as s:
+        assert InteractionRepository(s).pending_questions_for_user(user_id) == []
+        assert InteractionRepository(s).get(question.id).response_status == "expired"
+
+
+async def test_the_runners_caches_stay_bounded(
+    engine: Engine,
+    make_workflow: MakeWorkflow,
+    user_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long-lived worker caches executions that others end (and never forgets them itself):
+    the caches are emptied when full, and executions still run from a fresh read."""
+    monkeypatch.setattr("accord.engine.runner.CACHE_LIMIT", 2)
+    runner = engine.runner
+    for _ in range(4):
+        done = await engine.wait(
+            (await engine.start_execution(make_workflow(steps("a")), user_id)).id, 10
+        )
+        assert done.status == "completed"
+        # As if another process had ended it: this one never forgets it.
+        runner._plans[done.id], runner._started_at[done.id] = object(), 0.0  # type: ignore[assignment]
+        runner._owners[done.id] = user_id
+    assert len(runner._plans) <= 2 and len(runner._owners) <= 2
+
+
 async def test_recursion_depth_is_bounded(
     engine: Engine,
     performer: LatencyPerformer,
@@ -346,3 +493,29 @@ async def test_an_assignment_outside_the_participants_is_refused(
     assert "'not-a-participant' was assigned but does not take part" in done.error_message
     [run] = runs_of(db, done.id)
     assert run.status == "failed" and run.agent_id is None and run.started_at is None
+
+
+async def test_an_unreadable_execution_does_not_keep_the_engine_from_starting(
+    db: Database, user_id: str, make_workflow: MakeWorkflow, tmp_path
+) -> None:
+    # A running execution with no definition snapshot, as a hand edit or a bad import leaves.
+    broken = make_workflow(steps("a"))
+    with db.session() as s:
+        s.execute(
+            insert(workflow_executions).values(
+                id=new_id(),
+                workflow_id=broken,
+                execution_number=1,
+                trigger_reason="manual",
+                user_id=user_id,
+                status="running",
+                definition={},
+            )
+        )
+    engine = Engine(db, LatencyPerformer(), executor_id=f"t-{new_id()[:8]}", state_dir=tmp_path)
+    await engine.start()
+    try:
+        execution = await engine.start_execution(make_workflow(steps("a", "b")), user_id)
+        assert (await engine.wait(execution.id, 20)).status == "completed"
+    finally:
+        await engine.stop()

@@ -4,7 +4,6 @@ The server runs in a thread of the test process (uvicorn, a real socket), so tes
 HTTP to it and can also set up or inspect rows through the same database.
 """
 
-import socket
 import threading
 import time
 import uuid
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from support import free_port
 
 from accord.domain.ports import StepPerformer
 from accord.engine.testing import LatencyPerformer
@@ -42,12 +42,6 @@ class ApiUser:
     token: str
     api: httpx.Client
     """Calls `/api/v1` as this user."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_live_server(

@@ -1,17 +1,16 @@
 """Helpers for the storage conformance tests: small builders over the real repositories."""
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from accord.domain.agent import Agent
 from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration, WorkflowStep
 from accord.storage.db import Database
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.users import UserRepository
+from accord.storage.testing import scratch_postgres_database
 
 
 @pytest.fixture
@@ -120,16 +119,5 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
-    admin_url = os.environ.get(
-        "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
-    name = f"accord_test_fresh_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database("accord_test_fresh") as url:
+        yield url

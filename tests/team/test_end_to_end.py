@@ -1,13 +1,11 @@
 """Template workflows run through the real engine with real agents: on the offline model, and
 on a local OpenAI-compatible server that the real client library talks to."""
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from accord.domain.agent import ModelPrice
 from accord.domain.enums import ExecutionStatus, InteractionType, ProviderKind, QuestionStatus
@@ -26,6 +24,7 @@ from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.templates import TemplateRepository
 from accord.storage.repositories.users import UserRepository
 from accord.storage.repositories.workflows import WorkflowRepository
+from accord.storage.testing import scratch_postgres_database
 from accord.team.metrics import execution_metrics
 from accord.team.runtime import AgentTeam
 from accord.team.templates import (
@@ -35,10 +34,6 @@ from accord.team.templates import (
 )
 
 from .helpers import answer
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def fresh_database(url: str) -> Iterator[Database]:
@@ -61,16 +56,8 @@ def own_database(
     if request.param == "sqlite":
         yield from fresh_database(f"sqlite:///{tmp_path_factory.mktemp('team') / 'e2e.db'}")
         return
-    name = f"accord_team_e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield from fresh_database(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database("accord_team_e2e") as url:
+        yield from fresh_database(url)
 
 
 @pytest.fixture

@@ -69,6 +69,25 @@ async def test_a_later_run_of_the_workflow_uses_what_an_earlier_run_learnt(make_
     assert "knowledge.updated" in kinds  # the use shows in the second run's live view
 
 
+async def test_knowledge_events_name_the_step_that_used_the_entry(make_crew):
+    """An entry written in `plan` and used in `build` shows in `build`'s live view, not as
+    activity of `plan` (a child execution's `delegated_task`, say, that its parent lacks)."""
+    crew = make_crew(steps=[*STEPS, {"id": "build", "name": "Build the database migration"}])
+    with crew.db.session() as s:
+        kb(crew, execution_id=crew.execution_id)(s).share(
+            agent_id=crew.id("Ada"),
+            title="Database migration",
+            content="Lock first",
+            step_id="plan",
+        )
+    crew.script("Grace", answer())
+    await crew.team().perform(crew.ctx("build", agent="Grace"))
+    with crew.db.session() as s:
+        events = EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
+    used = [e for e in events if e.kind == "knowledge.updated"]
+    assert used and {e.step_id for e in used} == {"build"}
+
+
 async def test_another_workflows_knowledge_is_not_found(make_crew):
     mine, theirs = make_crew(steps=STEPS), make_crew(steps=STEPS)
     with mine.db.session() as s:

@@ -167,6 +167,22 @@ async def test_the_budget_is_checked_before_each_call_within_an_attempt(make_cre
     assert outcome.usage.model_calls == 1
 
 
+async def test_a_running_attempts_spending_counts_for_the_attempts_beside_it(make_crew):
+    crew = make_crew(steps=STEPS, constraints={"budgetUsd": 0.0001})
+    crew.script("Ada", answer())
+    grace = crew.script("Grace", answer())
+    design = crew.ctx("design", agent="Ada")
+    build = crew.ctx("build", agent="Grace")  # runs in parallel: both attempts are running
+    first = await crew.team().perform(design)
+    assert first.status == "completed" and first.usage.cost_usd > 0.0001
+    # The design attempt has not ended (its outcome is not recorded yet), but what it spent
+    # already counts: the build attempt beside it may not make a call.
+    second = await crew.team().perform(build)
+    assert second.status == "failed" and not second.retryable
+    assert second.error.startswith("Cost budget exceeded")
+    assert grace.requests == []
+
+
 async def test_tool_calls_run_one_at_a_time_in_the_order_asked(make_crew):
     crew = make_crew(steps=STEPS)
     crew.script(

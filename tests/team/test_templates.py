@@ -117,7 +117,7 @@ def test_success_rate_follows_the_executions_outcomes(db, user_id):
                 .values(status=status)
             )
             finished.append(e.id)
-        record_finished_execution(s, finished[2])
+        record_finished_execution(s, workflow_id=workflow.id, user_id=user_id)
         after = TemplateRepository(s).get(template.id, user_id=user_id)
         stored = WorkflowRepository(s).get(workflow.id, user_id=user_id)
     assert after.usage_count == 1

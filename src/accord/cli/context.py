@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from accord.domain.errors import AccordError, InvalidDefinition, NotFound
 from accord.domain.workflow_file import FileProblem, WorkflowFileError
 from accord.server.auth import ensure_local_user
-from accord.storage.db import Database
+from accord.storage.db import Database, database_url, is_sqlite
 from accord.team.templates import install_system_templates
 
 console = Console()
@@ -56,6 +56,16 @@ def print_error(exc: AccordError) -> None:
             err_console.print(f"    [dim]fix: {problem.fix}[/]", highlight=False)
         return
     err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+
+
+def require_postgres(command: str) -> None:
+    """Worker processes share a Postgres database; refuse SQLite with the fix."""
+    if is_sqlite(database_url()):
+        raise AccordError(
+            f"{command} needs Postgres, shared by the server and its workers: set "
+            "ACCORD_DATABASE_URL=postgresql://user@host/dbname (on SQLite, `accord serve` "
+            "alone runs everything)"
+        )
 
 
 def open_database() -> Database:

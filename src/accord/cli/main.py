@@ -8,6 +8,7 @@ from accord.cli import (
     run,
     serve,
     templates,
+    worker,
     workflow_format,
     workflows,
 )
@@ -26,6 +27,8 @@ app.command()(workflow_format.schema)
 app.command()(demo.demo)
 app.command()(run.run)
 app.command()(serve.serve)
+app.command()(worker.worker)
+app.add_typer(worker.workers_app, name="workers")
 
 
 if __name__ == "__main__":

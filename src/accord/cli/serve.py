@@ -4,6 +4,8 @@ from typing import Annotated
 
 import typer
 
+from accord.cli.context import require_postgres
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 
@@ -16,8 +18,17 @@ def serve(
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the login link in your browser.")
     ] = False,
+    api_only: Annotated[
+        bool,
+        typer.Option(
+            "--api-only",
+            help="Leave step attempts to `accord worker` processes (Postgres only).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the API and the browser monitor (prints a one-time login link on 127.0.0.1)."""
     from accord.server.serve import run_server  # the web stack loads only when serving
 
-    run_server(host=host, port=port, open_browser=open_browser)
+    if api_only:
+        require_postgres("accord serve --api-only")
+    run_server(host=host, port=port, open_browser=open_browser, run_steps=not api_only)

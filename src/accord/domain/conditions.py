@@ -17,8 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 ROOTS = ("steps", "decisions")
-_CONSTANT_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False,
-                   "None": None}
+_CONSTANT_NAMES = {
+    "true": True,
+    "false": False,
+    "null": None,
+    "True": True,
+    "False": False,
+    "None": None,
+}
 
 
 class ConditionError(ValueError):
@@ -140,8 +146,10 @@ def _eval(node: ast.expr, ctx: Mapping[str, Any]) -> Any:
             for key in _lookup_path(node):
                 if isinstance(value, Mapping):
                     value = value.get(key)
-                elif isinstance(value, list) and isinstance(key, int) and -len(value) <= key < len(
-                    value
+                elif (
+                    isinstance(value, list)
+                    and isinstance(key, int)
+                    and -len(value) <= key < len(value)
                 ):
                     value = value[key]
                 else:

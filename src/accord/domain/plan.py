@@ -6,6 +6,7 @@ field and step with a fix, and returns the `WorkflowPlan` the scheduler runs.
 
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 
 from accord.domain.agent import Agent
@@ -35,7 +36,7 @@ class StepPlan:
     max_retries: int
     timeout_seconds: float | None
 
-    @property
+    @cached_property  # read for every step at every advance: the scheduler's inner loop
     def id(self) -> str:
         return self.step.id
 
@@ -81,44 +82,86 @@ def compile_workflow(
 
     # Participants and coordinator.
     if not participants:
-        add(Problem("participatingAgents", "no agents take part",
-                    "add at least one agent ID; a one-agent workflow is fine"))
+        add(
+            Problem(
+                "participatingAgents",
+                "no agents take part",
+                "add at least one agent ID; a one-agent workflow is fine",
+            )
+        )
     if len(participants) != len(participating_agents):
         add(Problem("participatingAgents", "an agent is listed twice", "list each agent once"))
     for i, agent_id in enumerate(participants):
         if agent_id not in owned_agents:
-            add(Problem(f"participatingAgents[{i}]", f"agent {agent_id!r} does not exist or is "
-                        "not yours", "create the agent first, or pick one of your agents"))
+            add(
+                Problem(
+                    f"participatingAgents[{i}]",
+                    f"agent {agent_id!r} does not exist or is not yours",
+                    "create the agent first, or pick one of your agents",
+                )
+            )
     if coordinator_agent_id is not None and coordinator_agent_id not in participants:
-        add(Problem("coordinatorAgentId", f"coordinator {coordinator_agent_id!r} is not a "
-                    "participant", "add it to participatingAgents or choose a participant"))
+        add(
+            Problem(
+                "coordinatorAgentId",
+                f"coordinator {coordinator_agent_id!r} is not a participant",
+                "add it to participatingAgents or choose a participant",
+            )
+        )
 
     # Limits.
     c = configuration.constraints
     _range(add, "configuration.constraints.maxRetries", c.max_retries, 0, MAX_RETRIES_LIMIT)
-    _range(add, "configuration.constraints.maxExecutionTime", c.max_execution_time, 0.01,
-           MAX_EXECUTION_MINUTES, unit="minutes")
+    _range(
+        add,
+        "configuration.constraints.maxExecutionTime",
+        c.max_execution_time,
+        0.01,
+        MAX_EXECUTION_MINUTES,
+        unit="minutes",
+    )
     _range(add, "configuration.constraints.maxConcurrency", c.max_concurrency, 1, MAX_CONCURRENCY)
     _range(add, "configuration.constraints.maxDepth", c.max_depth, 1, MAX_RECURSION_DEPTH)
     _range(add, "configuration.constraints.maxFanOut", c.max_fan_out, 1, MAX_FAN_OUT)
     _range(add, "configuration.constraints.budgetTokens", c.budget_tokens, 1, 10**10)
     _range(add, "configuration.constraints.budgetUsd", c.budget_usd, 0.0001, 10**6)
-    _range(add, "configuration.coordination.consensusRounds",
-           configuration.coordination.consensus_rounds, 1, MAX_CONSENSUS_ROUNDS)
-    _range(add, "configuration.coordination.questionDeadlineMinutes",
-           configuration.coordination.question_deadline_minutes, 0.001, 24 * 60, unit="minutes")
+    _range(
+        add,
+        "configuration.coordination.consensusRounds",
+        configuration.coordination.consensus_rounds,
+        1,
+        MAX_CONSENSUS_ROUNDS,
+    )
+    _range(
+        add,
+        "configuration.coordination.questionDeadlineMinutes",
+        configuration.coordination.question_deadline_minutes,
+        0.001,
+        24 * 60,
+        unit="minutes",
+    )
 
     # Steps.
     if not steps:
         add(Problem("configuration.steps", "the workflow has no steps", "add at least one step"))
     if len(steps) > MAX_STEPS:
-        add(Problem("configuration.steps", f"{len(steps)} steps is more than {MAX_STEPS}",
-                    "split the work into sub-workflows"))
+        add(
+            Problem(
+                "configuration.steps",
+                f"{len(steps)} steps is more than {MAX_STEPS}",
+                "split the work into sub-workflows",
+            )
+        )
     seen: dict[str, int] = {}
     for i, step in enumerate(steps):
         if step.id in seen:
-            add(Problem(f"configuration.steps[{i}].id", f"step ID {step.id!r} is also used by "
-                        f"step {seen[step.id]}", "give every step a unique ID"))
+            add(
+                Problem(
+                    f"configuration.steps[{i}].id",
+                    f"step ID {step.id!r} is also used by step {seen[step.id]}",
+                    "give every step a unique ID",
+                )
+            )
         else:
             seen[step.id] = i
     roles = {owned_agents[a].role.lower() for a in participants if a in owned_agents}
@@ -126,31 +169,67 @@ def compile_workflow(
         where = f"configuration.steps[{i}]"
         for j, dep in enumerate(step.depends_on):
             if dep not in seen:
-                add(Problem(f"{where}.dependsOn[{j}]", f"step {step.id!r} depends on unknown "
-                            f"step {dep!r}", f"use one of: {', '.join(seen) or 'no steps yet'}"))
+                add(
+                    Problem(
+                        f"{where}.dependsOn[{j}]",
+                        f"step {step.id!r} depends on unknown step {dep!r}",
+                        f"use one of: {', '.join(seen) or 'no steps yet'}",
+                    )
+                )
             elif dep == step.id:
-                add(Problem(f"{where}.dependsOn[{j}]", f"step {step.id!r} depends on itself",
-                            "remove it from its own dependsOn"))
+                add(
+                    Problem(
+                        f"{where}.dependsOn[{j}]",
+                        f"step {step.id!r} depends on itself",
+                        "remove it from its own dependsOn",
+                    )
+                )
         if step.preferred_agent_id is not None and step.preferred_agent_id not in participants:
-            add(Problem(f"{where}.preferredAgentId", f"step {step.id!r} prefers agent "
-                        f"{step.preferred_agent_id!r}, which is not a participant",
-                        "add that agent to participatingAgents or pick a participant"))
-        _range(add, f"{where}.timeoutMinutes", step.timeout_minutes, 0.001, MAX_TIMEOUT_MINUTES,
-               unit="minutes")
+            add(
+                Problem(
+                    f"{where}.preferredAgentId",
+                    f"step {step.id!r} prefers agent "
+                    f"{step.preferred_agent_id!r}, which is not a participant",
+                    "add that agent to participatingAgents or pick a participant",
+                )
+            )
+        _range(
+            add,
+            f"{where}.timeoutMinutes",
+            step.timeout_minutes,
+            0.001,
+            MAX_TIMEOUT_MINUTES,
+            unit="minutes",
+        )
         _range(add, f"{where}.maxRetries", step.max_retries, 0, MAX_RETRIES_LIMIT)
         if step.review_required:
             _check_reviewer(add, where, step, participants, owned_agents, roles)
         if step.type is StepType.DECISION and len(step.decision_options) == 1:
-            add(Problem(f"{where}.decisionOptions", f"decision step {step.id!r} has one option",
-                        "give at least two options, or none for approve/reject"))
+            add(
+                Problem(
+                    f"{where}.decisionOptions",
+                    f"decision step {step.id!r} has one option",
+                    "give at least two options, or none for approve/reject",
+                )
+            )
         if step.sub_workflow_id is not None:
             if workflow_type is not WorkflowType.RECURSIVE:
-                add(Problem(f"{where}.subWorkflowId", f"step {step.id!r} runs a sub-workflow "
-                            f"but the workflow is {workflow_type.value}",
-                            "set workflowType to recursive"))
+                add(
+                    Problem(
+                        f"{where}.subWorkflowId",
+                        f"step {step.id!r} runs a sub-workflow "
+                        f"but the workflow is {workflow_type.value}",
+                        "set workflowType to recursive",
+                    )
+                )
             elif owned_workflow_ids is not None and step.sub_workflow_id not in owned_workflow_ids:
-                add(Problem(f"{where}.subWorkflowId", f"workflow {step.sub_workflow_id!r} does "
-                            "not exist or is not yours", "create the sub-workflow first"))
+                add(
+                    Problem(
+                        f"{where}.subWorkflowId",
+                        f"workflow {step.sub_workflow_id!r} does not exist or is not yours",
+                        "create the sub-workflow first",
+                    )
+                )
 
     deps = _effective_deps(workflow_type, steps, seen)
     order = _topological_order(add, steps, deps)
@@ -162,22 +241,43 @@ def compile_workflow(
             continue
         where = f"configuration.steps[{i}].condition"
         if workflow_type not in (WorkflowType.CONDITIONAL, WorkflowType.RECURSIVE):
-            add(Problem(where, f"step {step.id!r} has a condition but the workflow is "
-                        f"{workflow_type.value}", "set workflowType to conditional"))
+            add(
+                Problem(
+                    where,
+                    f"step {step.id!r} has a condition but the workflow is {workflow_type.value}",
+                    "set workflowType to conditional",
+                )
+            )
             continue
         try:
             cond = parse_condition(step.condition)
         except ConditionError as exc:
-            add(Problem(where, f"step {step.id!r}: {exc}", "see the condition syntax in the "
-                        "README, e.g. decisions.choose.outcome == \"yes\""))
+            add(
+                Problem(
+                    where,
+                    f"step {step.id!r}: {exc}",
+                    "see the condition syntax in the "
+                    'README, e.g. decisions.choose.outcome == "yes"',
+                )
+            )
             continue
         for ref in sorted(cond.referenced_steps):
             if ref not in seen:
-                add(Problem(where, f"step {step.id!r} tests unknown step {ref!r}",
-                            f"use one of: {', '.join(seen)}"))
+                add(
+                    Problem(
+                        where,
+                        f"step {step.id!r} tests unknown step {ref!r}",
+                        f"use one of: {', '.join(seen)}",
+                    )
+                )
             elif order is not None and ref not in ancestors.get(step.id, set()):
-                add(Problem(where, f"step {step.id!r} tests step {ref!r}, which does not run "
-                            "before it", f"add {ref!r} to its dependsOn"))
+                add(
+                    Problem(
+                        where,
+                        f"step {step.id!r} tests step {ref!r}, which does not run before it",
+                        f"add {ref!r} to its dependsOn",
+                    )
+                )
         conditions[step.id] = cond
 
     if problems:
@@ -207,27 +307,46 @@ def compile_workflow(
     )
 
 
-def _range(add, field: str, value: float | None, low: float, high: float, *, unit: str = "") -> None:
+def _range(
+    add, field: str, value: float | None, low: float, high: float, *, unit: str = ""
+) -> None:
     if value is not None and not (low <= value <= high):
         suffix = f" {unit}" if unit else ""
         add(Problem(field, f"{value} is out of range", f"use a value from {low} to {high}{suffix}"))
 
 
-def _check_reviewer(add, where: str, step: WorkflowStep, participants: list[str],
-                    owned_agents: Mapping[str, Agent], roles: set[str]) -> None:
+def _check_reviewer(
+    add,
+    where: str,
+    step: WorkflowStep,
+    participants: list[str],
+    owned_agents: Mapping[str, Agent],
+    roles: set[str],
+) -> None:
     if step.reviewer_role is not None:
         if step.reviewer_role.lower() not in roles:
-            add(Problem(f"{where}.reviewerRole", f"step {step.id!r} needs a reviewer with role "
-                        f"{step.reviewer_role!r} but no participant has it",
-                        f"add an agent with that role, or use one of: {', '.join(sorted(roles))}"))
+            add(
+                Problem(
+                    f"{where}.reviewerRole",
+                    f"step {step.id!r} needs a reviewer with role "
+                    f"{step.reviewer_role!r} but no participant has it",
+                    f"add an agent with that role, or use one of: {', '.join(sorted(roles))}",
+                )
+            )
     elif len(participants) < 2:
-        add(Problem(f"{where}.reviewRequired", f"step {step.id!r} requires a review but only one "
-                    "agent takes part, and nobody reviews their own work",
-                    "add a second agent or set reviewRequired to false"))
+        add(
+            Problem(
+                f"{where}.reviewRequired",
+                f"step {step.id!r} requires a review but only one "
+                "agent takes part, and nobody reviews their own work",
+                "add a second agent or set reviewRequired to false",
+            )
+        )
 
 
-def _effective_deps(workflow_type: WorkflowType, steps: list[WorkflowStep],
-                    index: Mapping[str, int]) -> dict[str, list[str]]:
+def _effective_deps(
+    workflow_type: WorkflowType, steps: list[WorkflowStep], index: Mapping[str, int]
+) -> dict[str, list[str]]:
     """A pipeline runs in the listed order; the other types follow `dependsOn`."""
     deps: dict[str, list[str]] = {}
     for i, step in enumerate(steps):
@@ -238,8 +357,9 @@ def _effective_deps(workflow_type: WorkflowType, steps: list[WorkflowStep],
     return deps
 
 
-def _topological_order(add, steps: list[WorkflowStep],
-                       deps: Mapping[str, list[str]]) -> list[WorkflowStep] | None:
+def _topological_order(
+    add, steps: list[WorkflowStep], deps: Mapping[str, list[str]]
+) -> list[WorkflowStep] | None:
     """Kahn's algorithm in listed order (stable); on a cycle, report the steps on it."""
     by_id = {s.id: s for s in steps}
     remaining = {sid: set(d) for sid, d in deps.items()}
@@ -254,12 +374,17 @@ def _topological_order(add, steps: list[WorkflowStep],
             order.append(by_id[sid])
     if len(order) == len(by_id):
         return order
-    cycle = _find_cycle({sid: [d for d in remaining[sid] if d not in done]
-                         for sid in by_id if sid not in done})
+    cycle = _find_cycle(
+        {sid: [d for d in remaining[sid] if d not in done] for sid in by_id if sid not in done}
+    )
     index = {s.id: i for i, s in enumerate(steps)}
-    add(Problem(f"configuration.steps[{index[cycle[0]]}].dependsOn",
-                "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
-                "remove one of these dependencies so the steps can run in an order"))
+    add(
+        Problem(
+            f"configuration.steps[{index[cycle[0]]}].dependsOn",
+            "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
+            "remove one of these dependencies so the steps can run in an order",
+        )
+    )
     return None
 
 
@@ -273,7 +398,7 @@ def _find_cycle(graph: Mapping[str, list[str]]) -> list[str]:
         position[node] = len(path)
         path.append(node)
         node = graph[node][0]
-    return path[position[node]:][::-1]
+    return path[position[node] :][::-1]
 
 
 def _ancestors(order: list[WorkflowStep], deps: Mapping[str, list[str]]) -> dict[str, set[str]]:

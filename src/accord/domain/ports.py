@@ -41,8 +41,9 @@ class ChildExecutions(Protocol):
         """Run another workflow of the same user as a child of this attempt."""
         ...
 
-    async def delegate(self, *, agent_id: str, title: str, instructions: str,
-                       expected_output: str) -> ChildResult:
+    async def delegate(
+        self, *, agent_id: str, title: str, instructions: str, expected_output: str
+    ) -> ChildResult:
         """Run a one-step sub-task by `agent_id` as a child execution."""
         ...
 

@@ -8,6 +8,7 @@ whenever an attempt ends and again on recovery. Nothing here talks to DBOS or a 
 """
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from accord.domain.enums import (
     WorkflowStatus,
     WorkflowType,
 )
-from accord.domain.errors import IllegalTransition
+from accord.domain.errors import Conflict, IllegalTransition
 from accord.domain.execution import StepRun, Usage, WorkflowExecution
 from accord.domain.plan import WorkflowPlan, compile_workflow
 from accord.domain.ports import AttemptOutcome
@@ -40,6 +41,7 @@ from accord.engine.scheduler import (
 from accord.storage.db import Database
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository, WorkflowForRun
+from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.step_runs import StepRunRepository, StepRunState
 from accord.team.metrics import record_finished_execution
 
@@ -47,6 +49,8 @@ AttemptKey = tuple[str, str, int]
 """(execution ID, step ID, attempt): also the DBOS workflow ID, joined by ':'."""
 
 REWORK_ERROR = "the review asked for changes"
+CACHE_LIMIT = 4096
+"""Executions whose plans and owners a runner keeps at most (see `_bounded`)."""
 
 
 def attempt_workflow_id(key: AttemptKey) -> str:
@@ -95,6 +99,7 @@ class ExecutionRunner:
     def owner(self, session: Session, execution: WorkflowExecution) -> str:
         """The user an execution belongs to (cached: it never changes)."""
         if execution.id not in self._owners:
+            _bounded(self._owners)
             self._owners[execution.id] = ExecutionRepository(session).owner(execution.id)
         return self._owners[execution.id]
 
@@ -116,6 +121,7 @@ class ExecutionRunner:
             coordinator_agent_id=d.get("coordinatorAgentId"),
             owned_agents=ExecutionRepository(session).agents(user_id=user_id),
         )
+        _bounded(self._plans, self._started_at)
         self._plans[execution.id] = plan
         self._started_at[execution.id] = started_at(execution)
         return plan
@@ -181,16 +187,27 @@ class ExecutionRunner:
         *,
         parent: WorkflowExecution,
         parent_step_id: str,
+        parent_attempt: int,
         child_key: str,
         workflow: WorkflowForRun,
         inputs: dict[str, Any],
     ) -> tuple[WorkflowExecution, AdvanceResult]:
         """A child execution of `parent` (idempotent per `child_key`: a replayed start after a
-        crash finds the child it already made)."""
+        crash finds the child it already made). Refused once the attempt starting it has
+        ended: a start cut off by the attempt's timeout goes on in its thread, and would
+        otherwise commit a child after the attempt's end looked for children to cancel. The
+        parent's lock orders the two (recording an outcome takes it too)."""
         repo = ExecutionRepository(session)
+        repo.lock(parent.id, light=True)
         for child in repo.children(parent.id):
             if child.execution_context.get("childKey") == child_key:
                 return child, AdvanceResult([], False, [])
+        run = StepRunRepository(session).get(parent.id, parent_step_id, parent_attempt)
+        if run.status is not StepRunStatus.RUNNING:
+            raise Conflict(
+                f"attempt {parent_attempt} of step {parent_step_id!r} has ended "
+                f"({run.status.value}); it can start no more child executions"
+            )
         repo.workflow(workflow.id, user_id=workflow.user_id, lock=True)
         execution = self._create(
             session,
@@ -263,6 +280,10 @@ class ExecutionRunner:
         execution_id = execution.id
         if execution.status in TERMINAL_EXECUTION:
             return AdvanceResult([], False, [])
+        if execution.parent_execution_id is not None:
+            parent = ExecutionRepository(session).status_of(execution.parent_execution_id)
+            if parent in TERMINAL_EXECUTION:  # missed by `end_orphan` (a crash, a race)
+                return self.end_orphan(session, execution.id)
         plan = self.plan(session, execution)
         has_conditions = any(sp.condition is not None for sp in plan.steps)
         runs = StepRunRepository(session).states(execution_id, outputs=has_conditions)
@@ -393,23 +414,25 @@ class ExecutionRunner:
     ) -> None:
         """Rebuild the aggregates from the step runs: never a read-modify-write of a copy.
         (`agent_assignments` changes only when attempts start: see `_record_start`.)"""
+        # One pass over the attempts, and the counts from their latest: this runs at every
+        # advance, over every attempt of the execution.
         latest: dict[str, StepRunState] = {}
+        input_tokens = output_tokens = model_calls = 0
+        cost_usd = 0.0
         for run in runs:
-            if run.step_id not in latest or run.attempt > latest[run.step_id].attempt:
+            input_tokens += run.input_tokens
+            output_tokens += run.output_tokens
+            cost_usd += run.cost_usd
+            model_calls += run.model_calls
+            known = latest.get(run.step_id)
+            if known is None or run.attempt > known.attempt:
                 latest[run.step_id] = run
-        usage = Usage(
-            input_tokens=sum(r.input_tokens for r in runs),
-            output_tokens=sum(r.output_tokens for r in runs),
-            cost_usd=sum(r.cost_usd for r in runs),
-            model_calls=sum(r.model_calls for r in runs),
+        counts = Counter(r.status for r in latest.values())
+        in_flight = (StepRunStatus.PENDING, StepRunStatus.RUNNING)
+        current = next(
+            (sp.id for sp in plan.steps if sp.id in latest and latest[sp.id].status in in_flight),
+            execution.current_step_id,
         )
-        in_flight = [
-            sp.id
-            for sp in plan.steps
-            if sp.id in latest
-            and latest[sp.id].status in (StepRunStatus.PENDING, StepRunStatus.RUNNING)
-        ]
-        current = in_flight[0] if in_flight else execution.current_step_id
         ExecutionRepository(session).record_progress(
             execution.id,
             current_step_id=current,
@@ -420,12 +443,13 @@ class ExecutionRunner:
                     if r.status is StepRunStatus.RUNNING and r.agent_id
                 }
             ),
-            usage=usage,
+            usage=Usage(
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost_usd=cost_usd,
+                model_calls=model_calls,
+            ),
         )
-        counts = {
-            status: sum(r.status is status for r in latest.values())
-            for status in (StepRunStatus.COMPLETED, StepRunStatus.SKIPPED, StepRunStatus.FAILED)
-        }
         EventRepository(session).append(
             execution_id=execution.id,
             user_id=self.owner(session, execution),
@@ -500,8 +524,11 @@ class ExecutionRunner:
                 step_runs.finish(run, StepRunStatus.CANCELLED, error=error or "the execution ended")
                 runs[i] = replace(run, status=StepRunStatus.CANCELLED)
                 cancelled.append((execution.id, run.step_id, run.attempt))
-        self._record_progress(session, execution, plan, runs)
         repo = ExecutionRepository(session)
+        # Questions still open (the user's, above all) wait for an attempt that has ended:
+        # expired, they leave the user's list of questions and can no longer be answered.
+        InteractionRepository(session).expire_open(execution.id)
+        self._record_progress(session, execution, plan, runs)
         ended = repo.set_status(execution, status, error_message=error, final_output=final_output)
         data: dict[str, Any] = {"status": str(status), "previous": str(execution.status)}
         if error:
@@ -515,7 +542,11 @@ class ExecutionRunner:
         if execution.parent_execution_id is None:
             self._finish_workflow(session, ended)
             # The workflow's metrics and its template's success rate follow every outcome.
-            record_finished_execution(session, execution.id)
+            record_finished_execution(
+                session,
+                workflow_id=execution.workflow_id,
+                user_id=self.owner(session, execution),
+            )
         self.forget(execution.id)
         return AdvanceResult([], True, cancelled)
 
@@ -578,6 +609,26 @@ class ExecutionRunner:
         result = self.advance(session, execution_id)
         return repo.get(execution_id) if result.finished else updated, result
 
+    def end_orphan(
+        self, session: Session, execution_id: str, reason: str = "its parent execution ended"
+    ) -> AdvanceResult:
+        """Cancel a child execution whose parent has ended: it works for an attempt that is
+        gone, and would run on for nobody, spending tokens and (on workers) holding slots.
+        One transaction per child, after the parent's has committed (`Engine` calls it for
+        each unfinished child of an execution that ended): taking the child's lock while
+        holding the parent's deadlocked, on Postgres, with transactions ending the child."""
+        execution = ExecutionRepository(session).lock(execution_id, light=True)
+        if execution.status in TERMINAL_EXECUTION:
+            return AdvanceResult([], False, [])
+        return self._finish(
+            session,
+            execution,
+            self.plan(session, execution),
+            StepRunRepository(session).states(execution_id),
+            ExecutionStatus.CANCELLED,
+            error=reason,
+        )
+
     # --- attempts ---------------------------------------------------------------------------
 
     def begin_attempt(self, session: Session, key: AttemptKey) -> AttemptStart:
@@ -627,7 +678,11 @@ class ExecutionRunner:
                     continue
                 answers[i] = AttemptStart("go", step_run_id=run.id)
                 if run.status is StepRunStatus.RUNNING:
-                    continue  # a replay: marked before
+                    # A replay: marked before, here or by a process that died (whose attempt
+                    # DBOS handed to this one). The outcome is ours to record from now on.
+                    if self._foreign(run):
+                        step_runs.take_over(run, executor_id=self.executor_id or "")
+                    continue
                 step_runs.start(run, agent_id=agent_id, executor_id=self.executor_id)
                 reason = "rework" if run.feedback else ("retry" if attempt > 1 else "ready")
                 events.append(
@@ -688,6 +743,8 @@ class ExecutionRunner:
         refused = run.status is StepRunStatus.PENDING and outcome.status == "failed"
         if run.status is not StepRunStatus.RUNNING and not refused:
             return False  # cancelled meanwhile: the outcome is moot
+        if self._foreign(run):
+            return False  # taken over by another process: only its outcome counts
         plan = self.plan(session, execution)
         events = EventRepository(session)
         user_id = self.owner(session, execution)
@@ -741,6 +798,16 @@ class ExecutionRunner:
             )
         return True
 
+    def _foreign(self, run: StepRun) -> bool:
+        """Whether another process holds the running attempt (this one was presumed dead,
+        its work handed over, and it is finishing late)."""
+        return (
+            run.status is StepRunStatus.RUNNING
+            and self.executor_id is not None
+            and run.executor_id is not None
+            and run.executor_id != self.executor_id
+        )
+
     def interrupted_attempt(self, session: Session, key: AttemptKey, reason: str) -> AdvanceResult:
         """An attempt whose durable workflow ended without recording an outcome."""
         run = StepRunRepository(session).get(*key)
@@ -749,7 +816,18 @@ class ExecutionRunner:
             run = StepRunRepository(session).start(run, agent_id=None, executor_id=self.executor_id)
         if run.status is not StepRunStatus.RUNNING:
             return self.advance(session, key[0])
+        if self._foreign(run):  # its durable workflow ended: no process runs it any more
+            StepRunRepository(session).take_over(run, executor_id=self.executor_id or "")
         return self.finish_attempt(session, key, AttemptOutcome(status="failed", error=reason))
+
+
+def _bounded(*caches: dict[str, Any]) -> None:
+    """Empty full caches. Only the process that ends an execution forgets it, so a worker
+    would otherwise keep the plan of every execution it ran a step of and another ended; an
+    emptied cache refills from the database, one read per execution."""
+    if len(caches[0]) >= CACHE_LIMIT:
+        for cache in caches:
+            cache.clear()
 
 
 def started_at(execution: WorkflowExecution) -> float:

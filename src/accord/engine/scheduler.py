@@ -31,7 +31,7 @@ from accord.domain.plan import StepPlan, WorkflowPlan
 MAX_BACKOFF_S = 60.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunView:
     """What the scheduler needs of one step attempt (a `step_runs` row)."""
 
@@ -85,14 +85,6 @@ class FailExecution:
 Action = StartAttempt | SkipStep | CompleteExecution | FailExecution
 
 
-@dataclass
-class _StepView:
-    latest: RunView | None = None
-    in_flight: bool = False
-    done: bool = False
-    skipped: bool = False
-
-
 def latest_runs(runs: Sequence[RunView]) -> dict[str, RunView]:
     latest: dict[str, RunView] = {}
     for run in runs:
@@ -127,24 +119,27 @@ def backoff_delay(attempt: int, base_s: float) -> float:
 
 
 def decide(plan: WorkflowPlan, state: ExecutionState) -> list[Action]:
+    # Sets of step IDs rather than a view per step: this runs at every advance, over every
+    # step of the plan.
     latest = latest_runs(state.runs)
-    views: dict[str, _StepView] = {}
-    actions: list[Action] = []
+    done: set[str] = set()
+    skipped: set[str] = set()
     in_flight = 0
     for sp in plan.steps:
-        view = _StepView(latest=latest.get(sp.id))
-        run = view.latest
-        if run is not None:
-            view.in_flight = run.status in (StepRunStatus.PENDING, StepRunStatus.RUNNING)
-            view.done = run.status in (StepRunStatus.COMPLETED, StepRunStatus.SKIPPED)
-            view.skipped = run.status is StepRunStatus.SKIPPED
-        in_flight += view.in_flight
-        views[sp.id] = view
+        run = latest.get(sp.id)
+        if run is None:
+            continue
+        if run.status in (StepRunStatus.PENDING, StepRunStatus.RUNNING):
+            in_flight += 1
+        elif run.status in (StepRunStatus.COMPLETED, StepRunStatus.SKIPPED):
+            done.add(sp.id)
+            if run.status is StepRunStatus.SKIPPED:
+                skipped.add(sp.id)
 
     # Failures first: a step failed for good fails the execution; others get retries.
     retries: list[StartAttempt] = []
     for sp in plan.steps:
-        run = views[sp.id].latest
+        run = latest.get(sp.id)
         if run is None or run.status not in (StepRunStatus.FAILED, StepRunStatus.CANCELLED):
             continue
         if run.status is StepRunStatus.FAILED and run.retryable and run.attempt <= sp.max_retries:
@@ -152,33 +147,32 @@ def decide(plan: WorkflowPlan, state: ExecutionState) -> list[Action]:
         else:
             return [FailExecution(sp.id, _failure_message(sp, run))]
 
-    if all(v.done for v in views.values()):
+    if len(done) == len(plan.steps):
         return [CompleteExecution(_final_steps(plan, latest))]
 
     # Skips cascade within one pass because the plan is in topological order.
     context: dict[str, Any] | None = None
+    actions: list[Action] = []
     ready: list[StartAttempt] = []
     for sp in plan.steps:
-        view = views[sp.id]
-        if view.latest is not None:
+        if sp.id in latest or not all(d in done for d in sp.deps):
             continue
-        deps = [views[d] for d in sp.deps]
-        if not all(d.done for d in deps):
-            continue
-        if deps and all(d.skipped for d in deps):
+        if sp.deps and all(d in skipped for d in sp.deps):
             actions.append(SkipStep(sp.id, "every step it depends on was skipped"))
-            view.done = view.skipped = True
+            done.add(sp.id)
+            skipped.add(sp.id)
             continue
         if sp.condition is not None:
             if context is None:
                 context = condition_context(plan, state.runs)
             if not sp.condition.evaluate(context):
                 actions.append(SkipStep(sp.id, f"condition is false: {sp.condition.source}"))
-                view.done = view.skipped = True
+                done.add(sp.id)
+                skipped.add(sp.id)
                 continue
         ready.append(StartAttempt(sp.id, 1))
 
-    if all(v.done for v in views.values()) and not retries:
+    if len(done) == len(plan.steps) and not retries:
         return [*actions, CompleteExecution(_final_steps(plan, latest))]
     if state.paused:
         return actions

@@ -10,6 +10,15 @@ dispatched.
 On start, DBOS recovers this executor's pending attempts and `Engine` advances every
 unfinished execution, which dispatches attempts queued but never started before a crash.
 
+Two ways to run attempts. Embedded (the default): this process starts them itself, at once.
+Distributed (`AttemptQueue`, on Postgres): attempts go onto a DBOS queue that `accord worker`
+processes take them from, within a global and a per-worker concurrency limit; any process
+may then advance the execution and queue the next ones. A child execution's attempts (a
+delegated sub-task, a sub-workflow) run in the process of the attempt waiting for it, within
+that attempt's place in the limits, not from the queue (see `_dispatch_loop`). Either way
+every process heartbeats, and a process that stops heartbeating has its attempts resumed by
+another (`liveness`).
+
 One `Engine` runs per process (DBOS is a process-wide singleton). Recovered attempts may run
 on DBOS's own event loop thread, so the engine's notifications are thread-safe.
 """
@@ -17,19 +26,22 @@ on DBOS's own event loop thread, so the engine's notifications are thread-safe.
 import asyncio
 import contextlib
 import fcntl
+import gc
 import json
+import logging
 import os
 import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, TextIO, TypeVar
 
 import sqlalchemy as sa
-from dbos import DBOS, DBOSConfig, Serializer, SetWorkflowID
+from dbos import DBOS, DBOSConfig, Queue, Serializer, SetWorkflowID
+from dbos._error import DBOSAwaitedWorkflowCancelledError
 
 from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowType
 from accord.domain.errors import AccordError
@@ -39,6 +51,7 @@ from accord.domain.ports import AttemptContext, AttemptOutcome, ChildResult, Ste
 from accord.domain.step_result import StepResult
 from accord.domain.transitions import TERMINAL_EXECUTION
 from accord.domain.workflow import WorkflowConfiguration, WorkflowStep
+from accord.engine.liveness import Liveness, failover_seconds
 from accord.engine.runner import (
     AdvanceResult,
     AttemptKey,
@@ -50,6 +63,7 @@ from accord.engine.runner import (
 from accord.storage.db import Database, data_dir
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
+from accord.storage.repositories.workers import WorkerRole
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -62,7 +76,62 @@ CHILD_POLL_S = 0.5
 """How often a parent re-reads its child when no in-process notification arrives (a child
 finished by another process, or before a restart)."""
 
+ATTEMPT_QUEUE = "accord_attempts"
+WORKER_CONCURRENCY_ENV = "ACCORD_WORKER_CONCURRENCY"
+GLOBAL_CONCURRENCY_ENV = "ACCORD_GLOBAL_CONCURRENCY"
+
 _active: "Engine | None" = None
+
+
+@dataclass(frozen=True)
+class AttemptQueue:
+    """Distributed mode: attempts go through the DBOS queue `accord_attempts` (Postgres).
+
+    The limits belong to the queue, which every process shares: give all processes the same
+    ones (the last to start writes them)."""
+
+    run_steps: bool = True
+    """Whether this process takes attempts from the queue (off for an API-only server)."""
+    worker_concurrency: int = 8
+    """At most this many attempts at once in each process (children's attempts besides)."""
+    global_concurrency: int | None = None
+    """At most this many attempts at once in all processes together (None: no limit)."""
+    polling_s: float = 0.05
+    """How often each process looks for queued attempts (DBOS polls; its default is 1 s)."""
+
+    @classmethod
+    def from_env(cls, *, run_steps: bool = True) -> "AttemptQueue":
+        """The limits from `ACCORD_WORKER_CONCURRENCY` and `ACCORD_GLOBAL_CONCURRENCY`, the
+        settings every process of one deployment shares."""
+        worker = _positive_int_env(WORKER_CONCURRENCY_ENV)
+        return cls(
+            run_steps=run_steps,
+            worker_concurrency=worker if worker is not None else cls.worker_concurrency,
+            global_concurrency=_positive_int_env(GLOBAL_CONCURRENCY_ENV),
+        )
+
+
+def _positive_int_env(name: str) -> int | None:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise AccordError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+class _QuietCancellations(logging.Filter):
+    """DBOS logs a traceback, as an error, for each attempt that finds out at a recorded call
+    that another process cancelled it (its execution was cancelled or ended); that is how an
+    attempt running here learns of a cancel from the server, not a failure. Its one-line
+    warning ("was cancelled during execution") stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, DBOSAwaitedWorkflowCancelledError)
+
+
+_QUIET_CANCELLATIONS = _QuietCancellations()
 
 
 class JsonSerializer(Serializer):
@@ -105,9 +174,19 @@ class Engine:
         backoff_base_s: float = 1.0,
         system_database_url: str | None = None,
         state_dir: Path | None = None,
+        queue: AttemptQueue | None = None,
+        role: WorkerRole = "run",
+        failover_s: float | None = None,
     ) -> None:
+        if queue is not None and db.is_sqlite:
+            raise AccordError(
+                "distributed mode (worker processes and a shared queue) needs Postgres: set "
+                "ACCORD_DATABASE_URL to a postgresql:// URL; on SQLite one process runs "
+                "everything (accord serve, accord run)"
+            )
         self.db = db
         self.performer = performer
+        self.queue = queue
         # DBOS state belongs with the database it drives: next to a SQLite file by default,
         # named after it, so two databases never share recovery state or an executor ID.
         db_file = _sqlite_file(db.url)
@@ -126,14 +205,26 @@ class Engine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dispatch_queue: asyncio.Queue[list[AttemptKey]] = asyncio.Queue()
         self._dispatcher: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self._started: set[str] = set()
+        self._adopted: set[str] = set()
+        """Child executions an attempt in this process waits for (see `_dispatch_loop`)."""
         self._running: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = {}
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._waiters_lock = threading.Lock()
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._prefetched: dict[str, AttemptStart] = {}
+        self._attempts: Queue | None = None  # the DBOS queue, in distributed mode
+        self._system_engine: sa.Engine | None = None  # ours to dispose: DBOS does not
         self._marks = GroupCommit(self._commit_marks)
         self._finishes = GroupCommit(self._commit_finishes)
+        self._liveness = Liveness(
+            db,
+            executor_id=self.executor_id,
+            role=role,
+            failover_s=failover_s or failover_seconds(),
+            resume=self._resume_dead,
+        )
 
     def _claim_id(self) -> str:
         """A stable executor ID per data directory, so a restart recovers its own attempts.
@@ -181,7 +272,10 @@ class Engine:
             "application_version": APPLICATION_VERSION,
             "executor_id": self.executor_id,
             "serializer": JsonSerializer(),
-            "notification_listener_polling_interval_sec": 0.01,
+            # DBOS's default. On SQLite this thread polls only for DBOS messages, events and
+            # streams, none of which Accord uses (attempts wake each other through `_notify`);
+            # at 10 ms it cost about 1 ms of CPU a step while calls waited.
+            "notification_listener_polling_interval_sec": 1.0,
             # Every attempt hands its transactions to this pool; DBOS's default (CPUs + 4)
             # makes wide fan-outs queue for a thread.
             "max_executor_threads": 64,
@@ -189,54 +283,101 @@ class Engine:
             "run_admin_server": False,
         }  # type: ignore[typeddict-unknown-key]
         if self._system_database_url.startswith("sqlite"):
-            config["system_database_engine"] = _sqlite_system_engine(self._system_database_url)
+            self._system_engine = _sqlite_system_engine(self._system_database_url)
+            config["system_database_engine"] = self._system_engine
+        else:
+            # DBOS's default (20 connections a process) runs a few workers into Postgres's
+            # default max_connections (100); each attempt holds at most one at a time.
+            concurrency = self.queue.worker_concurrency if self.queue else 8
+            config["sys_db_pool_size"] = min(20, concurrency + 2)
         DBOS(config=config)
+        logging.getLogger("dbos").addFilter(_QUIET_CANCELLATIONS)
+        if self.queue is not None and not self.queue.run_steps:
+            DBOS.listen_queues([])  # DBOS's own internal queue is always served
         await asyncio.to_thread(DBOS.launch)
+        # What exists by now (modules, DBOS, SQLAlchemy's caches) lives as long as the engine:
+        # frozen out of the collector's sight, it no longer makes each full collection walk
+        # ~100 MB and stop every thread for 50-100 ms in the middle of attempts.
+        gc.collect()
+        gc.freeze()
+        if self.queue is not None:
+            self._attempts = await DBOS.register_queue_async(
+                ATTEMPT_QUEUE,
+                worker_concurrency=self.queue.worker_concurrency,
+                global_concurrency=self.queue.global_concurrency,
+                polling_interval_sec=self.queue.polling_s,
+                on_conflict="always_update",
+            )
         self._dispatcher = asyncio.create_task(self._dispatch_loop())
+        self._watcher = asyncio.create_task(self._stop_cancelled_elsewhere())
         await self._recover()
+        await self._liveness.start()
 
     async def stop(self) -> None:
         global _active
         for handle in self._deadlines.values():
             handle.cancel()
         self._deadlines.clear()
-        if self._dispatcher is not None:
-            self._dispatcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._dispatcher
-        for loop, task in list(self._running.values()):
-            loop.call_soon_threadsafe(task.cancel)
+        for loop_task in (self._dispatcher, self._watcher):
+            if loop_task is not None:
+                loop_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop_task
+        for workflow_id in list(self._running):
+            self._cancel_here(workflow_id)
         await asyncio.to_thread(DBOS.destroy)
+        if self._system_engine is not None:
+            self._system_engine.dispose()
+            self._system_engine = None
+        gc.unfreeze()  # what the engine held may be collected again
         # DBOS made its (now shut down) thread pool this loop's default executor.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
+        # Last: once retired, another process resumes whatever this one left unfinished.
+        await self._liveness.stop()
         _active = None
         self._release_id()
+
+    async def _resume_dead(self, executor_ids: list[str]) -> None:
+        """Hand on the attempts of processes presumed dead: DBOS puts their pending attempt
+        workflows back on their queue (what its admin API's recovery endpoint does; the
+        executor-ID predicate makes a second request a no-op), and `_recover` dispatches
+        attempts they queued but never started."""
+        await asyncio.to_thread(DBOS._recover_pending_workflows, executor_ids)
+        await self._recover()
 
     async def _recover(self) -> None:
         """Advance every unfinished execution and dispatch its attempts that DBOS does not
         know (queued, then a crash before they started); DBOS resumes the ones it knows."""
         executions = await asyncio.to_thread(self._unfinished)
         for execution in executions:
-            result = await self._tx(lambda s, e=execution: self.runner.advance(s, e.id))
-            self._after(execution.id, result)
-            runs = await asyncio.to_thread(self._in_flight, execution.id)
-            for key in runs:
-                status = await DBOS.get_workflow_status_async(attempt_workflow_id(key))
-                if status is None:
-                    self._queue([key])
-                elif status.status in (
-                    "SUCCESS",
-                    "ERROR",
-                    "CANCELLED",
-                    "MAX_RECOVERY_ATTEMPTS_EXCEEDED",
-                ):
-                    ended = await self._tx(
-                        lambda s, k=key: self.runner.interrupted_attempt(
-                            s, k, "the attempt was interrupted before it recorded an outcome"
-                        )
+            try:
+                await self._recover_execution(execution)
+            except Exception:  # one unreadable execution must not keep the others down
+                logging.getLogger(__name__).exception(
+                    "could not recover execution %s; it stays as it is", execution.id
+                )
+
+    async def _recover_execution(self, execution: WorkflowExecution) -> None:
+        result = await self._tx(lambda s: self.runner.advance(s, execution.id))
+        self._after(execution.id, result)
+        runs = await asyncio.to_thread(self._in_flight, execution.id)
+        for key in runs:
+            status = await DBOS.get_workflow_status_async(attempt_workflow_id(key))
+            if status is None:
+                self._queue([key])
+            elif status.status in (
+                "SUCCESS",
+                "ERROR",
+                "CANCELLED",
+                "MAX_RECOVERY_ATTEMPTS_EXCEEDED",
+            ):
+                ended = await self._tx(
+                    lambda s, k=key: self.runner.interrupted_attempt(
+                        s, k, "the attempt was interrupted before it recorded an outcome"
                     )
-                    self._after(key[0], ended)
-            self._arm_deadline(execution)
+                )
+                self._after(key[0], ended)
+        self._arm_deadline(execution)
 
     def _unfinished(self) -> list[WorkflowExecution]:
         with self.db.read_session() as s:
@@ -328,15 +469,56 @@ class Engine:
     def _after(self, execution_id: str, result: AdvanceResult) -> None:
         """After the commit: dispatch queued attempts, cancel ended ones, wake waiters."""
         if result.dispatch:
-            for key, start in result.starts.items():
-                self._prefetched[attempt_workflow_id(key)] = start
+            if self.queue is None:  # on a queue, another process may well run them
+                for key, start in result.starts.items():
+                    self._prefetched[attempt_workflow_id(key)] = start
             self._queue(result.dispatch)
         for key in result.cancel:
-            entry = self._running.get(attempt_workflow_id(key))
-            if entry is not None:
-                entry[0].call_soon_threadsafe(entry[1].cancel)
+            if not self._cancel_here(attempt_workflow_id(key)) and self.queue is not None:
+                self._cancel_remote(attempt_workflow_id(key))  # queued, or in another process
         if result.finished:
             self._notify(execution_id)
+            self._soon(lambda: self._end_children(execution_id))
+
+    def _soon(self, make: Callable[[], Awaitable[None]]) -> None:
+        """Run `make()` on the engine's loop, from whichever thread calls (recovered attempts
+        run on DBOS's own loop)."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(make()))
+
+    def _cancel_here(self, workflow_id: str) -> bool:
+        """Cancel the attempt's task if it runs in this process; False if it does not."""
+        entry = self._running.get(workflow_id)
+        if entry is None:
+            return False
+        entry[0].call_soon_threadsafe(entry[1].cancel)
+        return True
+
+    async def _end_children(
+        self,
+        execution_id: str,
+        *,
+        started_by: str | None = None,
+        reason: str = "its parent execution ended",
+    ) -> None:
+        """Cancel the unfinished children of an execution that has ended (or only those an
+        attempt of it that failed had started), each in a transaction of its own (see
+        `ExecutionRunner.end_orphan`); their own children follow through `_after`. A crash
+        before this runs is caught up, for an ended execution, when a child next advances (on
+        recovery at the latest)."""
+        try:
+            children = await asyncio.to_thread(self._unfinished_children, execution_id, started_by)
+            for child_id in children:
+                result = await self._tx(lambda s, c=child_id: self.runner.end_orphan(s, c, reason))
+                self._after(child_id, result)
+        except Exception:  # the children end when they next advance
+            logging.getLogger(__name__).warning(
+                "could not cancel the children of %s", execution_id, exc_info=True
+            )
+
+    def _unfinished_children(self, execution_id: str, started_by: str | None) -> list[str]:
+        with self.db.read_session() as s:
+            return ExecutionRepository(s).unfinished_children(execution_id, started_by=started_by)
 
     def _queue(self, keys: list[AttemptKey]) -> None:
         assert self._loop is not None
@@ -347,15 +529,73 @@ class Engine:
         never started from racing coroutines inside one workflow)."""
         while True:
             keys = await self._dispatch_queue.get()
+            if self.queue is not None:
+                # A child execution's attempts run here, beside the attempt waiting for it,
+                # not from the queue: that attempt holds a queue slot while it waits, so once
+                # every slot held a waiting parent, children queued behind them would never
+                # start. Children run within their parent's slot, as a call would.
+                queued = [k for k in keys if k[0] not in self._adopted]
+                # Enqueuing an ID again is a no-op in the database.
+                await asyncio.gather(*(self._enqueue_attempt(k) for k in queued))
+                keys = [k for k in keys if k[0] in self._adopted]
             fresh = [k for k in keys if attempt_workflow_id(k) not in self._started]
             self._started.update(attempt_workflow_id(k) for k in fresh)
-            # Top-level starts, each in its own task: they overlap (a wide fan-out starts at
-            # once), and no workflow's step order depends on them.
-            await asyncio.gather(*(self._start_attempt(k) for k in fresh))
+            # Top-level starts, one at a time: each attempt runs as soon as its own start is
+            # recorded. Started all at once, a fan-out's starts took the pool's threads
+            # together and the attempts already started waited behind them to mark
+            # themselves and call (S2: 1.46 -> 1.40 times the critical path).
+            for key in fresh:
+                await self._start_attempt(key)
 
     async def _start_attempt(self, key: AttemptKey) -> None:
         with SetWorkflowID(attempt_workflow_id(key)):
             await DBOS.start_workflow_async(_step_attempt, *key)
+
+    async def _enqueue_attempt(self, key: AttemptKey) -> None:
+        assert self._attempts is not None
+        with SetWorkflowID(attempt_workflow_id(key)):
+            await self._attempts.enqueue_async(_step_attempt, *key)
+
+    def _cancel_remote(self, workflow_id: str) -> None:
+        """Stop an attempt this process does not run: DBOS takes it off the queue, or ends
+        it at its running process's next recorded call."""
+
+        async def cancel() -> None:
+            try:
+                await DBOS.cancel_workflow_async(workflow_id)
+            except Exception:  # it ended meanwhile; its outcome is moot anyway
+                logging.getLogger(__name__).debug("could not cancel %s", workflow_id)
+
+        self._soon(cancel)
+
+    async def _stop_cancelled_elsewhere(self) -> None:
+        """Stop the attempts running here whose runs another process cancelled.
+
+        Another process (the server cancelling an execution, a worker failing it or ending its
+        parent) cannot cancel this process's tasks: it cancels their DBOS workflows, which an
+        attempt notices only at its next recorded call. One waiting for a child execution or
+        for the user's answer may not get there for minutes, and meanwhile it holds one of
+        this process's queue slots (DBOS counts the tasks it runs). Reading their runs every
+        CHILD_POLL_S and cancelling those cancelled, as `_after` does for executions ended
+        here, stops them within that time. (Only cancelled runs: an attempt resumed here from
+        a dead process holds that process's run until it marks itself running, and must not
+        be taken for one another process took over.)"""
+        while True:
+            await asyncio.sleep(CHILD_POLL_S)
+            if not self._running:
+                continue
+            keys = [_attempt_key(workflow_id) for workflow_id in list(self._running)]
+            try:
+                cancelled = await asyncio.to_thread(self._cancelled, keys)
+            except Exception:  # a database hiccup: look again next time
+                logging.getLogger(__name__).warning("could not read attempts", exc_info=True)
+                continue
+            for key in cancelled:
+                self._cancel_here(attempt_workflow_id(key))
+
+    def _cancelled(self, keys: list[AttemptKey]) -> list[AttemptKey]:
+        with self.db.read_session() as s:
+            return StepRunRepository(s).cancelled(keys)
 
     def _notify(self, execution_id: str) -> None:
         with self._waiters_lock:
@@ -444,8 +684,14 @@ class Engine:
         # Not a recorded step: recording the outcome is idempotent (a replay finds the run
         # ended and changes nothing; the attempts it queued are dispatched on recovery), and
         # the outcome itself is rebuilt from the recorded model calls.
-        result = await asyncio.to_thread(self._finishes.submit, (_key(key), outcome))
+        result = await self._finishes.submit((_key(key), outcome))
         self._after(execution_id, result)
+        if outcome.status == "failed":  # timed out, say, while a sub-task of it still runs
+            await self._end_children(
+                execution_id,
+                started_by=attempt_workflow_id(key),
+                reason="the attempt that started it ended",
+            )
 
     async def _perform(self, key: AttemptKey, plan: Any) -> AttemptOutcome | None:
         """Wait out backoff and pauses, assign, mark running, perform.
@@ -487,7 +733,7 @@ class Engine:
                         "this workflow",
                     )
             # Idempotent (a replay finds the run already running), so not a recorded step.
-            start = await asyncio.to_thread(self._marks.submit, (_key(key), agent_id))
+            start = await self._marks.submit((_key(key), agent_id))
             if start.status == "stop":
                 return None
             if start.status == "go":
@@ -554,53 +800,51 @@ class Engine:
         )
 
 
-@dataclass
-class _Pending(Generic[Item, Result]):
-    item: Item
-    done: bool = False
-    result: Result | None = None
-    error: BaseException | None = None
-
-
 class GroupCommit(Generic[Item, Result]):
     """Writes that arrive together share one transaction (SQLite has one writer at a time):
-    while one thread commits, the items arriving queue up, and the next thread to write
-    commits them all. `commit` takes a batch and answers each item in order; if a batch
-    fails, its items are committed one at a time, so one bad item fails only itself."""
+    while one batch commits, the items arriving queue up, and the next batch commits them all.
+    Callers on any event loop await `submit` without holding a thread: one worker thread at a
+    time writes, so a wide fan-out's attempts neither queue for threads nor contend for the
+    database. `commit` takes a batch and answers each item in order; if a batch fails, its
+    items are committed one at a time, so one bad item fails only itself."""
 
     def __init__(self, commit: Callable[[list[Item]], list[Result]]) -> None:
         self._commit = commit
-        self._queued: list[_Pending[Item, Result]] = []
-        self._queue_lock = threading.Lock()
-        self._writer = threading.Lock()
+        self._queued: list[tuple[Item, Future[Result]]] = []
+        self._lock = threading.Lock()
+        self._writing = False
 
-    def submit(self, item: Item) -> Result:
-        pending: _Pending[Item, Result] = _Pending(item)
-        with self._queue_lock:
-            self._queued.append(pending)
-        with self._writer:
-            if not pending.done:
-                with self._queue_lock:
-                    batch, self._queued = self._queued, []
-                self._run(batch)
-        if pending.error is not None:
-            raise pending.error
-        return pending.result  # type: ignore[return-value]
+    async def submit(self, item: Item) -> Result:
+        answer: Future[Result] = Future()
+        with self._lock:
+            self._queued.append((item, answer))
+            idle, self._writing = not self._writing, True
+        if idle:
+            asyncio.get_running_loop().run_in_executor(None, self._write)
+        # Shielded: a caller cancelled meanwhile must not cancel the answer the writer sets.
+        return await asyncio.shield(asyncio.wrap_future(answer))
 
-    def _run(self, batch: list[_Pending[Item, Result]]) -> None:
+    def _write(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._queued = self._queued, []
+                if not batch:
+                    self._writing = False
+                    return
+            self._run(batch)
+
+    def _run(self, batch: list[tuple[Item, Future[Result]]]) -> None:
         try:
-            results = self._commit([p.item for p in batch])
+            results = self._commit([item for item, _ in batch])
         except Exception as exc:
             if len(batch) > 1:
                 for pending in batch:
                     self._run([pending])
                 return
-            batch[0].error = exc
-            batch[0].done = True
+            batch[0][1].set_exception(exc)
             return
-        for pending, result in zip(batch, results, strict=True):
-            pending.result = result
-            pending.done = True
+        for (_, answer), result in zip(batch, results, strict=True):
+            answer.set_result(result)
 
 
 class _Durable:
@@ -668,8 +912,12 @@ class _Children:
         if started.get("error"):
             return ChildResult("", "failed", None, started["error"])
         child_id = started["executionId"]
-        self.engine._after(child_id, _advance_result(started))
-        ended = await self.engine._wait_ended(child_id)
+        self.engine._adopted.add(child_id)  # its attempts run in this process
+        try:
+            self.engine._after(child_id, _advance_result(started))
+            ended = await self.engine._wait_ended(child_id)
+        finally:
+            self.engine._adopted.discard(child_id)
         return ChildResult(
             child_id,
             ended.status.value,  # type: ignore[arg-type]
@@ -702,6 +950,7 @@ class _Children:
                     s,
                     parent=parent,
                     parent_step_id=self.key[1],
+                    parent_attempt=self.key[2],
                     child_key=child_key,
                     workflow=workflow,
                     inputs=inputs,
@@ -747,6 +996,10 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
+SYSTEM_BUSY_TIMEOUT_S = 30
+"""How long a write to DBOS's SQLite system database waits for its turn, then for SQLite."""
+
+
 def _sqlite_system_engine(url: str) -> sa.Engine:
     """DBOS's SQLite system database as DBOS sets it up (immediate transactions, a busy
     timeout), plus WAL and synchronous=NORMAL: without them every recorded step waits on
@@ -757,17 +1010,50 @@ def _sqlite_system_engine(url: str) -> sa.Engine:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = "IMMEDIATE"
-        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+        dbapi_connection.execute(f"PRAGMA busy_timeout={SYSTEM_BUSY_TIMEOUT_S * 1000}")
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
         dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
+    _take_turns(engine)
     return engine
+
+
+def _take_turns(engine: sa.Engine) -> None:
+    """This process's threads use the system database one at a time, on a lock that hands
+    over at once. Meeting in SQLite's busy handler instead, which sleeps 1, 2, 5, 10, ... ms
+    between tries, a fan-out's attempts waited up to 50 ms each to record a result.
+
+    A thread may open a second connection while holding one (it goes ahead: the turn is its
+    own); the connection that took the turn gives it back, whichever thread returns it. A
+    thread kept waiting as long as SQLite's busy timeout goes ahead without it, as before."""
+    turn = threading.Lock()
+    held = threading.local()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _take(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        depth = getattr(held, "depth", 0)
+        if depth == 0:
+            record.info["turn"] = turn.acquire(timeout=SYSTEM_BUSY_TIMEOUT_S)
+        held.depth = depth + 1
+
+    @sa.event.listens_for(engine, "checkin")
+    def _give(_dbapi_connection: Any, record: Any) -> None:
+        held.depth = max(0, getattr(held, "depth", 0) - 1)
+        if record.info.pop("turn", False):
+            turn.release()
 
 
 def _key(raw: Any) -> AttemptKey:
     """An attempt key as DBOS hands it back (a JSON list after a replay)."""
     return (str(raw[0]), str(raw[1]), int(raw[2]))
+
+
+def _attempt_key(workflow_id: str) -> AttemptKey:
+    """The attempt of a DBOS workflow ID (`attempt_workflow_id`; a step ID may hold ':')."""
+    execution_id, rest = workflow_id.split(":", 1)
+    step_id, attempt = rest.rsplit(":", 1)
+    return (execution_id, step_id, int(attempt))
 
 
 def _advance_result(raw: dict[str, Any]) -> AdvanceResult:

@@ -4,6 +4,14 @@ crash test) without agents or models.
 `LatencyPerformer` answers each attempt with a schema-valid StepResult after a fixed
 latency, through one durable call (as a model call would be), and can be scripted to fail,
 ask for rework, hang, delegate or return data a condition tests.
+
+Run as a module, this is a worker process with that performer (the worker-loss test and the
+scale benchmark start several), as `accord worker` runs the agent team:
+
+    python -m accord.engine.testing <executor_id> <latency_s> [<call_log>]
+
+The database comes from ACCORD_DATABASE_URL, the limits from ACCORD_WORKER_CONCURRENCY and
+ACCORD_GLOBAL_CONCURRENCY. It prints `ready` once it takes attempts and stops on SIGTERM.
 """
 
 import asyncio
@@ -92,3 +100,29 @@ class LatencyPerformer:
             "confidence": 0.9,
             "data": {"step": ctx.step.id, **self.data.get(ctx.step.id, {})},
         }
+
+
+async def _latency_worker(executor_id: str, latency_s: float, call_log: Path | None) -> None:
+    from accord.engine.service import AttemptQueue, Engine
+    from accord.engine.worker import work_until_stopped
+    from accord.storage.db import Database
+
+    db = Database()
+    performer = LatencyPerformer(latency_s=latency_s, call_log=call_log)
+    engine = Engine(
+        db, performer, executor_id=executor_id, queue=AttemptQueue.from_env(), role="worker"
+    )
+    try:
+        await work_until_stopped(engine, on_ready=lambda: print("ready", flush=True))
+    finally:
+        db.dispose()
+
+
+if __name__ == "__main__":
+    import sys
+
+    asyncio.run(
+        _latency_worker(
+            sys.argv[1], float(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None
+        )
+    )

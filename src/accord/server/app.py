@@ -2,7 +2,8 @@
 
 The lifespan opens the database and migrates it, installs the system templates, makes the
 local user on a loopback bind, starts the event hub that feeds the live streams, and runs the
-engine in this process (embedded mode) until shutdown. Routes validate input,
+engine in this process until shutdown (on Postgres, its step attempts go through the
+shared queue that `accord worker` processes also serve). Routes validate input,
 call the library and let `accord.server.errors` turn failures into the one error shape.
 """
 
@@ -12,8 +13,9 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
+from accord.domain.errors import AccordError
 from accord.domain.ports import StepPerformer
-from accord.engine.service import Engine
+from accord.engine.service import AttemptQueue, Engine
 from accord.server import browser
 from accord.server.auth import ensure_local_user
 from accord.server.errors import install_error_handlers
@@ -73,7 +75,22 @@ def create_app(
         await hub.start()
         try:
             if settings.run_engine:
-                engine = Engine(db, performer or AgentTeam(db), state_dir=settings.state_dir)
+                # On Postgres, attempts go through the shared queue, so workers can help.
+                queue = (
+                    None if db.is_sqlite else AttemptQueue.from_env(run_steps=settings.run_steps)
+                )
+                if db.is_sqlite and not settings.run_steps:
+                    raise AccordError(
+                        "--api-only needs Postgres, where accord worker processes run the "
+                        "steps: set ACCORD_DATABASE_URL to a postgresql:// URL"
+                    )
+                engine = Engine(
+                    db,
+                    performer or AgentTeam(db),
+                    state_dir=settings.state_dir,
+                    queue=queue,
+                    role="serve",
+                )
                 await engine.start()
                 app.state.engine = engine
             yield

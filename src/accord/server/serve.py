@@ -31,13 +31,18 @@ def run_server(
     *,
     database_url: str | None = None,
     run_engine: bool = True,
+    run_steps: bool = True,
     open_browser: bool = False,
     log_level: str = "info",
 ) -> None:
     """Serve until interrupted. Prints the login link on a loopback bind; on any other bind
     address says that requests need an API token."""
     settings = ServerSettings(
-        database_url=database_url, host=host, port=port, run_engine=run_engine
+        database_url=database_url,
+        host=host,
+        port=port,
+        run_engine=run_engine,
+        run_steps=run_steps,
     )
     link = login_link(settings)
     if link is None:

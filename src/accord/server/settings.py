@@ -15,8 +15,12 @@ class ServerSettings:
     port: int = 8765
     static_dir: Path = field(default=STATIC_DIR)
     run_engine: bool = True
-    """Run executions in this process (embedded mode). Off for an API-only process whose
-    executions are run by `accord worker` processes."""
+    """Run an engine in this process, to start and control executions (off in tests of the
+    API alone, where starting one answers 503)."""
+    run_steps: bool = True
+    """Run step attempts in this process. On Postgres they come from the shared queue, and
+    turning this off (`accord serve --api-only`) leaves them to `accord worker` processes;
+    on SQLite this process runs them all."""
     state_dir: Path | None = None
     """Where the engine keeps its executor ID and (on SQLite) DBOS's system database; None:
     the user's data directory."""

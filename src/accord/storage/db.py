@@ -8,6 +8,7 @@ the engine writes.
 """
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,12 +65,26 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # SQLite has one writer at a time. This process's writers queue on a lock, which hands
+    # over at once, rather than in SQLite's busy handler, which sleeps 1, 2, 5, 10, ... ms
+    # between tries and so often well past the moment the writer ahead ended. A connection
+    # takes it as it begins writing and gives it back when it returns to the pool, whichever
+    # thread returns it; after the busy timeout a writer goes ahead without it, as before.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        if not connection.info.get("writer"):
+            connection.info["writer"] = writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop("writer", False):
+            writer.release()
 
 
 class Database:

@@ -69,40 +69,50 @@ def _id() -> Column[str]:
 
 
 def _created() -> Column[int]:
-    return Column("created_at", Integer, nullable=False, default=epoch_now,
-                  server_default=EPOCH_DEFAULT)
+    return Column(
+        "created_at", Integer, nullable=False, default=epoch_now, server_default=EPOCH_DEFAULT
+    )
 
 
 def _updated() -> Column[int]:
-    return Column("updated_at", Integer, nullable=False, default=epoch_now, onupdate=epoch_now,
-                  server_default=EPOCH_DEFAULT)
+    return Column(
+        "updated_at",
+        Integer,
+        nullable=False,
+        default=epoch_now,
+        onupdate=epoch_now,
+        server_default=EPOCH_DEFAULT,
+    )
 
 
 # --- Referenced by the spec -------------------------------------------------------------
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     _id(),
     Column("email", Text, nullable=False, unique=True),
     Column("display_name", Text, nullable=False),
-    _created(), _updated(),
+    _created(),
+    _updated(),
 )
 
 projects = Table(
-    "projects", metadata,
+    "projects",
+    metadata,
     _id(),
-    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("name", Text, nullable=False),
     Column("description", Text, nullable=False, server_default=""),
-    _created(), _updated(),
+    _created(),
+    _updated(),
 )
 
 llm_providers = Table(
-    "llm_providers", metadata,
+    "llm_providers",
+    metadata,
     _id(),
-    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("name", Text, nullable=False),
     Column("kind", Text, nullable=False),  # openai, openai_compatible, anthropic, offline
     Column("base_url", Text),
@@ -110,14 +120,15 @@ llm_providers = Table(
     Column("default_model", Text, nullable=False),
     Column("price_overrides", JSONText),  # {model: {inputPerMtok, outputPerMtok}}
     Column("settings", JSONText),  # kind-specific knobs (offline latency and seed, timeouts)
-    _created(), _updated(),
+    _created(),
+    _updated(),
 )
 
 agents = Table(
-    "agents", metadata,
+    "agents",
+    metadata,
     _id(),
-    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("name", Text, nullable=False),
     Column("role", Text, nullable=False),
     Column("backstory", Text, nullable=False, server_default=""),
@@ -125,13 +136,15 @@ agents = Table(
     Column("llm_provider_id", Text, ForeignKey("llm_providers.id", ondelete="SET NULL")),
     Column("model", Text),
     Column("model_parameters", JSONText),
-    _created(), _updated(),
+    _created(),
+    _updated(),
 )
 
 # --- The spec's tables ------------------------------------------------------------------
 
 workflow_templates = Table(
-    "workflow_templates", metadata,
+    "workflow_templates",
+    metadata,
     _id(),
     Column("name", Text, nullable=False),
     Column("description", Text, nullable=False),
@@ -143,13 +156,15 @@ workflow_templates = Table(
     Column("created_by_user_id", Text, ForeignKey("users.id", ondelete="CASCADE")),
     Column("usage_count", Integer, server_default=text("0"), default=0),
     Column("success_rate", Float, server_default=text("0.0"), default=0.0),
-    _created(), _updated(),
+    _created(),
+    _updated(),
     Column("workflow_type", Text, nullable=False, server_default="pipeline"),  # extension
     Column("system_key", Text, unique=True),  # extension: system templates install once
 )
 
 collaboration_workflows = Table(
-    "collaboration_workflows", metadata,
+    "collaboration_workflows",
+    metadata,
     _id(),
     Column("user_id", Text, ForeignKey("users.id"), nullable=False, index=True),
     Column("project_id", Text, ForeignKey("projects.id")),
@@ -169,16 +184,23 @@ collaboration_workflows = Table(
     Column("completed_at", Integer),
     Column("estimated_duration", Integer),
     Column("actual_duration", Integer),
-    _created(), _updated(),
+    _created(),
+    _updated(),
     # extension: the template it was made from, for the template's success rate
     Column("template_id", Text, ForeignKey("workflow_templates.id", ondelete="SET NULL")),
 )
 
 workflow_executions = Table(
-    "workflow_executions", metadata,
+    "workflow_executions",
+    metadata,
     _id(),
-    Column("workflow_id", Text, ForeignKey("collaboration_workflows.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "workflow_id",
+        Text,
+        ForeignKey("collaboration_workflows.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("execution_number", Integer, nullable=False),
     Column("trigger_reason", Text, nullable=False),
     Column("triggered_by", Text),
@@ -194,8 +216,12 @@ workflow_executions = Table(
     Column("completed_at", Integer),
     _updated(),
     # extensions
-    Column("parent_execution_id", Text,
-           ForeignKey("workflow_executions.id", ondelete="CASCADE"), index=True),
+    Column(
+        "parent_execution_id",
+        Text,
+        ForeignKey("workflow_executions.id", ondelete="CASCADE"),
+        index=True,
+    ),
     Column("parent_step_id", Text),
     Column("depth", Integer, nullable=False, server_default=text("0"), default=0),
     Column("definition", JSONText),  # the workflow as started: type, configuration, agents
@@ -203,15 +229,24 @@ workflow_executions = Table(
     Column("actual_duration", Integer),
     Column("usage", JSONText),  # {inputTokens, outputTokens, costUsd, modelCalls}
     Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), index=True),
-    UniqueConstraint("workflow_id", "execution_number",
-                     name="uq_workflow_executions_workflow_id_execution_number"),
+    UniqueConstraint(
+        "workflow_id",
+        "execution_number",
+        name="uq_workflow_executions_workflow_id_execution_number",
+    ),
 )
 
 agent_interactions = Table(
-    "agent_interactions", metadata,
+    "agent_interactions",
+    metadata,
     _id(),
-    Column("workflow_execution_id", Text,
-           ForeignKey("workflow_executions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "workflow_execution_id",
+        Text,
+        ForeignKey("workflow_executions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("from_agent_id", Text, ForeignKey("agents.id"), nullable=False),
     Column("to_agent_id", Text, ForeignKey("agents.id")),
     Column("interaction_type", Text, nullable=False),
@@ -229,15 +264,22 @@ agent_interactions = Table(
     # extensions
     Column("to_user_id", Text, ForeignKey("users.id", ondelete="CASCADE")),  # question to user
     Column("response_status", Text),  # pending, answered, expired
-    Column("recorded_at", Float, nullable=False, default=time.time,
-           server_default=text("0")),  # sub-second order within a second
+    Column(
+        "recorded_at", Float, nullable=False, default=time.time, server_default=text("0")
+    ),  # sub-second order within a second
 )
 
 collaboration_knowledge = Table(
-    "collaboration_knowledge", metadata,
+    "collaboration_knowledge",
+    metadata,
     _id(),
-    Column("workflow_id", Text, ForeignKey("collaboration_workflows.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "workflow_id",
+        Text,
+        ForeignKey("collaboration_workflows.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("title", Text, nullable=False),
     Column("content", Text, nullable=False),
     Column("knowledge_type", Text, nullable=False),
@@ -248,7 +290,8 @@ collaboration_knowledge = Table(
     Column("tags", JSONText),
     Column("is_active", Boolean, server_default=text("true"), default=True),
     Column("superseded_by", Text, ForeignKey("collaboration_knowledge.id")),
-    _created(), _updated(),
+    _created(),
+    _updated(),
     # extensions
     Column("subject", Text),  # a newer active entry with the same subject supersedes
     Column("execution_id", Text, ForeignKey("workflow_executions.id", ondelete="SET NULL")),
@@ -258,10 +301,15 @@ collaboration_knowledge = Table(
 # --- Engine and server extensions -------------------------------------------------------
 
 step_runs = Table(
-    "step_runs", metadata,
+    "step_runs",
+    metadata,
     _id(),
-    Column("execution_id", Text, ForeignKey("workflow_executions.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "execution_id",
+        Text,
+        ForeignKey("workflow_executions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     Column("step_id", Text, nullable=False),
     Column("attempt", Integer, nullable=False),
     Column("status", Text, nullable=False),
@@ -277,15 +325,21 @@ step_runs = Table(
     Column("model_calls", Integer, nullable=False, server_default=text("0"), default=0),
     Column("executor_id", Text),
     Column("created_at", Float, nullable=False, default=time.time),
-    UniqueConstraint("execution_id", "step_id", "attempt",
-                     name="uq_step_runs_execution_id_step_id_attempt"),
+    UniqueConstraint(
+        "execution_id", "step_id", "attempt", name="uq_step_runs_execution_id_step_id_attempt"
+    ),
 )
 
 execution_events = Table(
-    "execution_events", metadata,
+    "execution_events",
+    metadata,
     Column("id", EventId, primary_key=True, autoincrement=True),
-    Column("execution_id", Text, ForeignKey("workflow_executions.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "execution_id",
+        Text,
+        ForeignKey("workflow_executions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("kind", Text, nullable=False),
     Column("step_id", Text),
@@ -296,10 +350,10 @@ execution_events = Table(
 )
 
 api_tokens = Table(
-    "api_tokens", metadata,
+    "api_tokens",
+    metadata,
     _id(),
-    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("name", Text, nullable=False),
     Column("token_hash", Text, nullable=False, unique=True),  # SHA-256 of the secret
     Column("kind", Text, nullable=False, server_default="api"),  # api, login (one-time), session
@@ -310,7 +364,8 @@ api_tokens = Table(
 )
 
 workers = Table(
-    "workers", metadata,
+    "workers",
+    metadata,
     Column("executor_id", Text, primary_key=True),
     Column("hostname", Text, nullable=False),
     Column("pid", Integer, nullable=False),

@@ -155,14 +155,20 @@ class Attempt:
             workflow_id=self.ctx.workflow_id,
             user_id=self.ctx.user_id,
             execution_id=self.ctx.execution_id,
+            step_id=self.ctx.step.id,
         )
 
+    @property
+    def budgeted(self) -> bool:
+        return self.constraints.budget_tokens is not None or self.constraints.budget_usd is not None
+
     def check_budget(self) -> None:
-        """Refuse a model call once the execution has spent its token or dollar budget."""
+        """Refuse a model call once the execution has spent its token or dollar budget, counting
+        what the attempts running beside this one have used so far (`share_usage`)."""
         limits = self.constraints
-        if limits.budget_tokens is None and limits.budget_usd is None:
+        if not self.budgeted:
             return
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             spent = (
                 TeamRecords(session).execution_usage(
                     self.ctx.execution_id, excluding_step_run=self.ctx.step_run_id
@@ -182,6 +188,19 @@ class Attempt:
                 f"${limits.budget_usd:.4f} (constraints.budgetUsd); raise the budget to continue.",
                 details={"usedUsd": spent.cost_usd, "budgetUsd": limits.budget_usd},
             )
+
+    async def share_usage(self) -> None:
+        """Under a budget, put this attempt's usage so far on its step run after each model
+        call, so that parallel attempts count it at their next call, not only once this one
+        has ended (which let a fan-out spend several times its budget)."""
+        if not self.budgeted:
+            return
+
+        def write() -> None:
+            with self.db.session() as session:
+                TeamRecords(session).note_running_usage(self.ctx.step_run_id, self.usage)
+
+        await asyncio.to_thread(write)
 
     def metered(self, agent: Agent, *, deadline: float | None = None) -> "MeteredModel":
         """The agent's model for this attempt (built once per attempt: one HTTP client)."""
@@ -250,4 +269,5 @@ class MeteredModel(WrapperModel):
             cost_usd=self.cost_usd(tokens_in, tokens_out),
             model_calls=1,
         )
+        await self.attempt.share_usage()
         return response

@@ -31,13 +31,23 @@ class KnowledgeBase:
     """One workflow's knowledge as seen from one execution (flushes, never commits)."""
 
     def __init__(
-        self, session: Session, *, workflow_id: str, user_id: str, execution_id: str | None = None
+        self,
+        session: Session,
+        *,
+        workflow_id: str,
+        user_id: str,
+        execution_id: str | None = None,
+        step_id: str | None = None,
     ) -> None:
+        """`step_id`: the step of `execution_id` making the changes, which their events name.
+        An entry used or validated there may come from another step or execution (a child
+        shares its parent's knowledge), whose step a live view of this one does not have."""
         self.repo = KnowledgeRepository(session)
         self.events = EventRepository(session)
         self.workflow_id = workflow_id
         self.user_id = user_id
         self.execution_id = execution_id
+        self.step_id = step_id
 
     def share(
         self,
@@ -105,6 +115,6 @@ class KnowledgeBase:
                 execution_id=self.execution_id,
                 user_id=self.user_id,
                 kind=kind,
-                step_id=entry.source_step_id,
+                step_id=self.step_id or entry.source_step_id,
                 data=entry.to_json_dict(),
             )

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import Agent
@@ -114,6 +114,20 @@ class TeamRecords:
             output_tokens=int(tokens_out),
             cost_usd=float(cost),
             model_calls=int(calls),
+        )
+
+    def note_running_usage(self, step_run_id: str, usage: Usage) -> None:
+        """What a running attempt has used so far, on its step run (recording its outcome
+        writes the final figures)."""
+        self.session.execute(
+            update(step_runs)
+            .where(step_runs.c.id == step_run_id, step_runs.c.status == "running")
+            .values(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost_usd=usage.cost_usd,
+                model_calls=usage.model_calls,
+            )
         )
 
     def agent_track_records(self, agent_ids: list[str]) -> dict[str, tuple[int, int, int]]:

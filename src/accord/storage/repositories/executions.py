@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, cast, func, insert, literal, select, type_coerce, update
+from sqlalchemy import Text, bindparam, cast, func, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -70,6 +70,83 @@ _HEAVY = {
     "usage",
 }
 _LIGHT_COLUMNS = [c for c in workflow_executions.c if c.name not in _HEAVY]
+
+# The engine's hot statements, built once: building one costs more than running it.
+_LOCK_LIGHT = (
+    select(*_LIGHT_COLUMNS)
+    .where(workflow_executions.c.id == bindparam("execution_id"))
+    .with_for_update()
+)
+_RECORD_PROGRESS = (
+    update(workflow_executions)
+    .where(workflow_executions.c.id == bindparam("execution_id"))
+    .values(
+        current_step_id=bindparam("current_step_id"),
+        active_agents=bindparam("active_agents", type_=workflow_executions.c.active_agents.type),
+        usage=bindparam("usage", type_=workflow_executions.c.usage.type),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_SET_CURRENT_STEP = (
+    update(collaboration_workflows)
+    .where(collaboration_workflows.c.id == bindparam("workflow_id"))
+    .values(current_step=bindparam("current_step"))
+)
+
+
+@dataclass(frozen=True)
+class _DialectStatements:
+    merge_step_result: Any
+    record_start: Any
+
+
+def _build(dialect: str) -> _DialectStatements:
+    """JSON object columns changed in the database, a few keys set and the others untouched,
+    so parallel steps never overwrite each other. Raw text both ways: no JSON is parsed."""
+    we = workflow_executions.c
+    by_id = we.id == bindparam("execution_id")
+    results = func.coalesce(type_coerce(we.step_results, Text), "{}")
+    assignments = func.coalesce(type_coerce(we.agent_assignments, Text), "{}")
+    if dialect == "sqlite":
+        # json_set for a step's result, which may hold nulls a merge patch would drop;
+        # json_patch for assignments, whose values are agent IDs.
+        result_set = func.json_set(results, bindparam("path"), func.json(bindparam("value")))
+        assigned = func.json_patch(assignments, bindparam("assignments"))
+    else:
+        result_set = cast(
+            cast(results, JSONB).op("||")(
+                func.jsonb_build_object(
+                    bindparam("key", type_=Text), cast(bindparam("value", type_=Text), JSONB)
+                )
+            ),
+            Text,
+        )
+        assigned = cast(
+            cast(assignments, JSONB).op("||")(cast(bindparam("assignments", type_=Text), JSONB)),
+            Text,
+        )
+    return _DialectStatements(
+        merge_step_result=update(workflow_executions)
+        .where(by_id)
+        .values({we.step_results: type_coerce(result_set, Text)}),
+        record_start=update(workflow_executions)
+        .where(by_id)
+        .values(
+            {
+                we.agent_assignments: type_coerce(assigned, Text),
+                we.current_step_id: bindparam("current_step_id"),
+                we.active_agents: bindparam("active_agents", type_=we.active_agents.type),
+                we.updated_at: bindparam("updated_at"),
+            }
+        ),
+    )
+
+
+_BY_DIALECT = {name: _build(name) for name in ("sqlite", "postgresql")}
+
+
+def _statements(session: Session) -> _DialectStatements:
+    return _BY_DIALECT[session.get_bind().dialect.name]
 
 
 def _light_execution(row) -> WorkflowExecution:
@@ -187,6 +264,15 @@ class ExecutionRepository:
             raise NotFound("execution", execution_id)
         return _execution(row)
 
+    def status_of(self, execution_id: str) -> ExecutionStatus:
+        """The execution's status, read without a lock."""
+        status = self.session.execute(
+            select(workflow_executions.c.status).where(workflow_executions.c.id == execution_id)
+        ).scalar_one_or_none()
+        if status is None:
+            raise NotFound("execution", execution_id)
+        return ExecutionStatus(status)
+
     def lock(
         self, execution_id: str, *, user_id: str | None = None, light: bool = False
     ) -> WorkflowExecution:
@@ -194,11 +280,14 @@ class ExecutionRepository:
         SQLite writers are already serialised). `light` leaves out the large JSON columns
         (definition, step results, final output, assignments), which come back empty: the
         engine's hot path needs only the status and the IDs."""
-        columns = _LIGHT_COLUMNS if light else [workflow_executions]
-        query = select(*columns).where(workflow_executions.c.id == execution_id)
-        if user_id is not None:
-            query = query.where(workflow_executions.c.user_id == user_id)
-        row = self.session.execute(query.with_for_update()).one_or_none()
+        if light and user_id is None:
+            row = self.session.execute(_LOCK_LIGHT, {"execution_id": execution_id}).one_or_none()
+        else:
+            columns = _LIGHT_COLUMNS if light else [workflow_executions]
+            query = select(*columns).where(workflow_executions.c.id == execution_id)
+            if user_id is not None:
+                query = query.where(workflow_executions.c.user_id == user_id)
+            row = self.session.execute(query.with_for_update()).one_or_none()
         if row is None:
             raise NotFound("execution", execution_id)
         return _execution(row) if not light else _light_execution(row)
@@ -207,11 +296,14 @@ class ExecutionRepository:
         """Set one step's result in `step_results`, in the database, without reading the
         others back: the statement changes one key of the current value, so parallel steps
         never overwrite each other (and the caller holds the execution's lock besides)."""
-        column = workflow_executions.c.step_results
         self.session.execute(
-            update(workflow_executions)
-            .where(workflow_executions.c.id == execution_id)
-            .values({column: self._with_key(column, step_id, result)})
+            _statements(self.session).merge_step_result,
+            {
+                "execution_id": execution_id,
+                "key": step_id,
+                "path": "$." + json.dumps(step_id),
+                "value": json.dumps(result, separators=(",", ":")),
+            },
         )
 
     def record_start(
@@ -222,39 +314,18 @@ class ExecutionRepository:
         current_step_id: str | None,
         active_agents: list[str],
     ) -> None:
-        """Attempts started: their agents join `agent_assignments` (a key set per step in
-        the database, as `merge_step_result` does) and the agents at work are replaced."""
-        values: dict[Any, Any] = {
-            workflow_executions.c.current_step_id: current_step_id,
-            workflow_executions.c.active_agents: active_agents,
-            workflow_executions.c.updated_at: epoch_now(),
-        }
-        column = workflow_executions.c.agent_assignments
-        merged: Any = column
-        for step_id, agent_id in assignments.items():
-            merged = self._with_key(merged, step_id, agent_id)
-        if assignments:
-            values[column] = merged
+        """Attempts started: their agents join `agent_assignments` (keys set in the database,
+        as `merge_step_result` does) and the agents at work are replaced."""
         self.session.execute(
-            update(workflow_executions)
-            .where(workflow_executions.c.id == execution_id)
-            .values(values)
+            _statements(self.session).record_start,
+            {
+                "execution_id": execution_id,
+                "assignments": json.dumps(assignments, separators=(",", ":")),
+                "current_step_id": current_step_id,
+                "active_agents": active_agents,
+                "updated_at": epoch_now(),
+            },
         )
-
-    def _with_key(self, column: Any, key: str, value: Any) -> Any:
-        """SQL for a JSON object column with `key` set to `value`, the other keys untouched."""
-        current = func.coalesce(type_coerce(column, Text), "{}")  # raw text, no JSON binding
-        encoded = json.dumps(value, separators=(",", ":"))
-        if self.session.get_bind().dialect.name == "sqlite":
-            merged = func.json_set(current, "$." + json.dumps(key), func.json(encoded))
-        else:
-            merged = cast(
-                cast(current, JSONB).op("||")(
-                    func.jsonb_build_object(key, cast(literal(encoded, Text), JSONB))
-                ),
-                Text,
-            )
-        return type_coerce(merged, Text)
 
     def owner(self, execution_id: str) -> str:
         return self.session.execute(
@@ -280,6 +351,33 @@ class ExecutionRepository:
             )
         )
         return [_execution(r) for r in rows]
+
+    def unfinished_children(
+        self, parent_execution_id: str, *, started_by: str | None = None
+    ) -> list[str]:
+        """The IDs of the execution's children that have not ended (a light read); with
+        `started_by`, only those the attempt with that DBOS workflow ID started (their
+        `childKey` is that ID, a colon and a number)."""
+        rows = self.session.execute(
+            select(workflow_executions.c.id, workflow_executions.c.execution_context)
+            .where(
+                workflow_executions.c.parent_execution_id == parent_execution_id,
+                workflow_executions.c.status.in_(
+                    [
+                        ExecutionStatus.PENDING.value,
+                        ExecutionStatus.RUNNING.value,
+                        ExecutionStatus.PAUSED.value,
+                    ]
+                ),
+            )
+            .order_by(workflow_executions.c.started_at, workflow_executions.c.id)
+        )
+        return [
+            row.id
+            for row in rows
+            if started_by is None
+            or str((row.execution_context or {}).get("childKey", "")).startswith(f"{started_by}:")
+        ]
 
     def children(self, parent_execution_id: str) -> list[WorkflowExecution]:
         rows = self.session.execute(
@@ -326,14 +424,14 @@ class ExecutionRepository:
     ) -> None:
         """Aggregates rebuilt from the step runs by the caller, never edited in place."""
         self.session.execute(
-            update(workflow_executions)
-            .where(workflow_executions.c.id == execution_id)
-            .values(
-                current_step_id=current_step_id,
-                active_agents=active_agents,
-                usage=usage.to_json_dict(),
-                updated_at=epoch_now(),
-            )
+            _RECORD_PROGRESS,
+            {
+                "execution_id": execution_id,
+                "current_step_id": current_step_id,
+                "active_agents": active_agents,
+                "usage": usage.to_json_dict(),
+                "updated_at": epoch_now(),
+            },
         )
 
     # --- the workflow and agents, as the engine sees them ---------------------------------
@@ -379,17 +477,17 @@ class ExecutionRepository:
 
     def set_workflow_current_step(self, workflow_id: str, current_step: int) -> None:
         self.session.execute(
-            update(collaboration_workflows)
-            .where(collaboration_workflows.c.id == workflow_id)
-            .values(current_step=current_step)
+            _SET_CURRENT_STEP, {"workflow_id": workflow_id, "current_step": current_step}
         )
 
     def append_history(self, workflow_id: str, records: list[ExecutionRecord]) -> None:
+        # Locked: executions of one workflow (a parent and its delegated sub-tasks) may end
+        # together in different processes, and a read-modify-write would lose one's records.
         current = (
             self.session.execute(
-                select(collaboration_workflows.c.execution_history).where(
-                    collaboration_workflows.c.id == workflow_id
-                )
+                select(collaboration_workflows.c.execution_history)
+                .where(collaboration_workflows.c.id == workflow_id)
+                .with_for_update()
             ).scalar_one()
             or []
         )

@@ -193,6 +193,19 @@ class InteractionRepository:
         )
         return result.rowcount > 0
 
+    def expire_open(self, execution_id: str) -> int:
+        """Expire the execution's pending questions (it ended: nobody waits for the answers);
+        returns how many."""
+        result = self.session.execute(
+            update(ai)
+            .where(
+                ai.c.workflow_execution_id == execution_id,
+                ai.c.response_status == QuestionStatus.PENDING.value,
+            )
+            .values(response_status=QuestionStatus.EXPIRED.value)
+        )
+        return result.rowcount
+
     def expire_overdue(self, *, now: datetime | None = None) -> list[str]:
         """Expire every pending question whose deadline has passed; returns their IDs."""
         cutoff = to_epoch(now) if now is not None else int(time.time())

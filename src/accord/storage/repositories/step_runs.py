@@ -125,6 +125,19 @@ def _states(outputs: bool) -> Any:
 _LATEST_COUNTS = _latest_counts()
 _STATES = _states(outputs=False)
 _STATES_WITH_OUTPUTS = _states(outputs=True)
+_GET = select(step_runs).where(
+    step_runs.c.execution_id == bindparam("execution_id"),
+    step_runs.c.step_id == bindparam("step_id"),
+    step_runs.c.attempt == bindparam("attempt"),
+)
+_CREATE = insert(step_runs).returning(step_runs)
+_MOVE = update(step_runs).where(step_runs.c.id == bindparam("run_id")).returning(step_runs)
+"""The columns to set come with the parameters."""
+_OUTPUTS = select(step_runs.c.step_id, step_runs.c.output).where(
+    step_runs.c.execution_id == bindparam("execution_id"),
+    step_runs.c.step_id.in_(bindparam("step_ids", expanding=True)),
+    step_runs.c.status == StepRunStatus.COMPLETED,
+)
 _IN_FLIGHT = select(step_runs.c.step_id, step_runs.c.status, step_runs.c.agent_id).where(
     step_runs.c.execution_id == bindparam("execution_id"),
     step_runs.c.status.in_([StepRunStatus.PENDING, StepRunStatus.RUNNING]),
@@ -148,30 +161,25 @@ class StepRunRepository:
     ) -> StepRun:
         now = time.time()
         row = self.session.execute(
-            insert(step_runs)
-            .values(
-                id=new_id(),
-                execution_id=execution_id,
-                step_id=step_id,
-                attempt=attempt,
-                status=status,
-                feedback=feedback,
-                output=output,
-                error=error,
-                created_at=now,
-                finished_at=now if status is StepRunStatus.SKIPPED else None,
-            )
-            .returning(step_runs)
+            _CREATE,
+            {
+                "id": new_id(),
+                "execution_id": execution_id,
+                "step_id": step_id,
+                "attempt": attempt,
+                "status": status,
+                "feedback": feedback,
+                "output": output,
+                "error": error,
+                "created_at": now,
+                "finished_at": now if status is StepRunStatus.SKIPPED else None,
+            },
         ).one()
         return _step_run(row)
 
     def get(self, execution_id: str, step_id: str, attempt: int) -> StepRun:
         row = self.session.execute(
-            select(step_runs).where(
-                step_runs.c.execution_id == execution_id,
-                step_runs.c.step_id == step_id,
-                step_runs.c.attempt == attempt,
-            )
+            _GET, {"execution_id": execution_id, "step_id": step_id, "attempt": attempt}
         ).one_or_none()
         if row is None:
             raise NotFound("step run", f"{execution_id}:{step_id}:{attempt}")
@@ -224,6 +232,20 @@ class StepRunRepository:
         rows = self.session.execute(_IN_FLIGHT, {"execution_id": execution_id})
         return [(r[0], _STATUSES[r[1]], r[2]) for r in rows]
 
+    def cancelled(self, keys: Collection[tuple[str, str, int]]) -> "list[tuple[str, str, int]]":
+        """Of these attempts (execution, step, attempt), the ones cancelled (their execution
+        ended)."""
+        wanted = set(keys)
+        if not wanted:
+            return []
+        rows = self.session.execute(
+            select(step_runs.c.execution_id, step_runs.c.step_id, step_runs.c.attempt).where(
+                step_runs.c.execution_id.in_({k[0] for k in wanted}),
+                step_runs.c.status == StepRunStatus.CANCELLED.value,
+            )
+        )
+        return [key for r in rows if (key := (r[0], r[1], r[2])) in wanted]
+
     def latest_counts(self, execution_id: str) -> dict[StepRunStatus, int]:
         """How many steps' latest attempts completed, were skipped or failed, counted by the
         database (a completed or skipped attempt is always its step's latest)."""
@@ -235,13 +257,18 @@ class StepRunRepository:
         if not step_ids:
             return {}
         rows = self.session.execute(
-            select(step_runs.c.step_id, step_runs.c.output).where(
-                step_runs.c.execution_id == execution_id,
-                step_runs.c.step_id.in_(list(step_ids)),
-                step_runs.c.status == StepRunStatus.COMPLETED,
-            )
+            _OUTPUTS, {"execution_id": execution_id, "step_ids": list(step_ids)}
         )
         return {r.step_id: r.output for r in rows}
+
+    def running_by_executor(self) -> dict[str, int]:
+        """How many attempts each process is running now, by executor ID."""
+        rows = self.session.execute(
+            select(step_runs.c.executor_id, func.count())
+            .where(step_runs.c.status == StepRunStatus.RUNNING)
+            .group_by(step_runs.c.executor_id)
+        )
+        return {r[0]: r[1] for r in rows if r[0] is not None}
 
     def start(self, run: _Movable, *, agent_id: str | None, executor_id: str | None) -> StepRun:
         return self._move(
@@ -250,6 +277,13 @@ class StepRunRepository:
             agent_id=agent_id,
             executor_id=executor_id,
             started_at=time.time(),
+        )
+
+    def take_over(self, run: StepRun, *, executor_id: str) -> None:
+        """A running attempt now runs in another process (its first one died): only the new
+        owner may record its outcome."""
+        self.session.execute(
+            update(step_runs).where(step_runs.c.id == run.id).values(executor_id=executor_id)
         )
 
     def finish(
@@ -276,10 +310,5 @@ class StepRunRepository:
 
     def _move(self, run: _Movable, status: StepRunStatus, **values: Any) -> StepRun:
         check_transition("step run", run.id, run.status, status)
-        row = self.session.execute(
-            update(step_runs)
-            .where(step_runs.c.id == run.id)
-            .values(status=status, **values)
-            .returning(step_runs)
-        ).one()
+        row = self.session.execute(_MOVE, {"run_id": run.id, "status": status, **values}).one()
         return _step_run(row)

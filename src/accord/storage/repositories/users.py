@@ -10,13 +10,24 @@ from accord.storage.tables import epoch_now, new_id, projects, users
 
 
 def _user(row) -> User:
-    return User(id=row.id, email=row.email, display_name=row.display_name,
-                created_at=to_datetime(row.created_at), updated_at=to_datetime(row.updated_at))
+    return User(
+        id=row.id,
+        email=row.email,
+        display_name=row.display_name,
+        created_at=to_datetime(row.created_at),
+        updated_at=to_datetime(row.updated_at),
+    )
 
 
 def _project(row) -> Project:
-    return Project(id=row.id, user_id=row.user_id, name=row.name, description=row.description,
-                   created_at=to_datetime(row.created_at), updated_at=to_datetime(row.updated_at))
+    return Project(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        description=row.description,
+        created_at=to_datetime(row.created_at),
+        updated_at=to_datetime(row.updated_at),
+    )
 
 
 class UserRepository:
@@ -26,8 +37,11 @@ class UserRepository:
     def create(self, *, email: str, display_name: str) -> User:
         now = epoch_now()
         row = self.session.execute(
-            insert(users).values(id=new_id(), email=email, display_name=display_name,
-                                 created_at=now, updated_at=now).returning(users)
+            insert(users)
+            .values(
+                id=new_id(), email=email, display_name=display_name, created_at=now, updated_at=now
+            )
+            .returning(users)
         ).one()
         return _user(row)
 
@@ -42,13 +56,17 @@ class UserRepository:
         return None if row is None else _user(row)
 
     def list(self) -> list[User]:
-        return [_user(r) for r in self.session.execute(select(users).order_by(users.c.created_at,
-                                                                              users.c.id))]
+        return [
+            _user(r)
+            for r in self.session.execute(select(users).order_by(users.c.created_at, users.c.id))
+        ]
 
     def rename(self, user_id: str, display_name: str) -> User:
         row = self.session.execute(
-            update(users).where(users.c.id == user_id)
-            .values(display_name=display_name, updated_at=epoch_now()).returning(users)
+            update(users)
+            .where(users.c.id == user_id)
+            .values(display_name=display_name, updated_at=epoch_now())
+            .returning(users)
         ).one_or_none()
         if row is None:
             raise NotFound("user", user_id)
@@ -62,8 +80,15 @@ class ProjectRepository:
     def create(self, *, user_id: str, name: str, description: str = "") -> Project:
         now = epoch_now()
         row = self.session.execute(
-            insert(projects).values(id=new_id(), user_id=user_id, name=name,
-                                    description=description, created_at=now, updated_at=now)
+            insert(projects)
+            .values(
+                id=new_id(),
+                user_id=user_id,
+                name=name,
+                description=description,
+                created_at=now,
+                updated_at=now,
+            )
             .returning(projects)
         ).one()
         return _project(row)

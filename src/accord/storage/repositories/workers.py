@@ -81,7 +81,26 @@ class WorkerRepository:
         )
         return [_worker(r) for r in rows]
 
-    def unregister(self, executor_id: str) -> bool:
-        """Forget a process (it stopped, or its work was handed over); False if unknown."""
-        result = self.session.execute(delete(workers).where(workers.c.executor_id == executor_id))
-        return result.rowcount > 0
+    def claim_stale(self, *, older_than_seconds: float) -> list[str]:
+        """Forget the processes presumed dead and return their executor IDs, to resume their
+        work. Of several processes claiming at once, each dead one goes to exactly one: the
+        delete re-checks staleness, and only the claimant's delete finds the row."""
+        cutoff = time.time() - older_than_seconds
+        claimed = []
+        for worker in self.list_stale(older_than_seconds=older_than_seconds):
+            gone = self.session.execute(
+                delete(workers).where(
+                    workers.c.executor_id == worker.executor_id,
+                    workers.c.heartbeat_at < cutoff,
+                )
+            )
+            if gone.rowcount == 1:
+                claimed.append(worker.executor_id)
+        return claimed
+
+    def retire(self, executor_id: str) -> None:
+        """A process stopping: mark it stale at once, so another resumes anything it left
+        unfinished without waiting for the heartbeat to age."""
+        self.session.execute(
+            update(workers).where(workers.c.executor_id == executor_id).values(heartbeat_at=0.0)
+        )

@@ -235,9 +235,11 @@ class WorkflowRepository:
         return self._set(workflow_id, values)
 
     def set_metrics(self, workflow_id: str, metrics: CollaborationMetrics) -> None:
-        self._set(
-            workflow_id,
-            {"collaboration_metrics": metrics.to_json_dict(), "updated_at": epoch_now()},
+        # No row back: this runs as every execution ends, and parsing the workflow is not free.
+        self.session.execute(
+            update(wf)
+            .where(wf.c.id == workflow_id)
+            .values(collaboration_metrics=metrics.to_json_dict(), updated_at=epoch_now())
         )
 
     def append_execution_history(
@@ -292,6 +294,18 @@ class WorkflowRepository:
                     )
                 ]
             )
+
+    def team(self, workflow_id: str, *, user_id: str) -> tuple[list[str], str | None]:
+        """The participating agents and the template of a workflow: a narrow read, for what
+        runs whenever one of its executions ends (the full row holds its whole history)."""
+        row = self.session.execute(
+            select(wf.c.participating_agents, wf.c.template_id).where(
+                wf.c.id == workflow_id, wf.c.user_id == user_id
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound("workflow", workflow_id)
+        return list(row.participating_agents or []), row.template_id
 
     def _row(self, workflow_id: str, user_id: str) -> Row[Any]:
         row = self.session.execute(
