@@ -8,6 +8,7 @@ persisted as in production: step runs, events, aggregates, DBOS attempt workflow
     python bench/run.py --json     # one JSON object per line
     python bench/run.py --scenario scale [--workers N ...]   # worker processes on Postgres
                                                              # (see bench/scale.py)
+    python bench/run.py --scenario floor   # S2 with DBOS's records alone (see bench/floor.py)
 
 overhead per step = (median wall - L x critical path) / steps;
 ratio = median wall / (L x critical path) (null when L = 0).
@@ -188,9 +189,10 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
         "--scenario",
-        choices=["engine", "scale"],
+        choices=["engine", "scale", "floor"],
         default="engine",
-        help="engine: S1-S3 on SQLite (default); scale: worker processes on Postgres",
+        help="engine: S1-S3 on SQLite (default); scale: worker processes on Postgres; "
+        "floor: S2 with DBOS's own records and nothing else",
     )
     parser.add_argument(
         "--workers",
@@ -204,6 +206,10 @@ if __name__ == "__main__":
         import scale  # bench/ is this script's directory
 
         asyncio.run(scale.main(args.workers, args.json))
+    elif args.scenario == "floor":
+        import floor
+
+        asyncio.run(floor.main(args.json))
     else:
         asyncio.run(main(args.json))
     sys.exit(0)
