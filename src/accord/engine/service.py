@@ -282,8 +282,7 @@ class Engine:
             # makes wide fan-outs queue for a thread.
             "max_executor_threads": 64,
             "log_level": os.environ.get("ACCORD_DBOS_LOG_LEVEL", "WARNING"),
-            "run_admin_server": False,
-        }  # type: ignore[typeddict-unknown-key]
+        }
         if self._system_database_url.startswith("sqlite"):
             self._system_engine = _sqlite_system_engine(self._system_database_url)
             config["system_database_engine"] = self._system_engine
