@@ -103,12 +103,13 @@ def pick(
     """Find a resource by ID, by name, or by a unique ID or name prefix (as people type)."""
     items = list(items)
     lowered = wanted.lower()
-    for match in (
+    matchers: tuple[Callable[[T], bool], ...] = (
         lambda i: ident(i) == wanted,
         lambda i: name(i) == wanted,
         lambda i: ident(i).startswith(wanted),
         lambda i: name(i).lower().startswith(lowered),
-    ):
+    )
+    for match in matchers:
         found = [i for i in items if match(i)]
         if len(found) == 1:
             return found[0]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, Group, JustifyMethod, RenderableType
 from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
@@ -160,15 +160,16 @@ class ExecutionView:
             title_justify="left",
             expand=True,
         )
-        for column, justify in (
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
             ("step", "left"),
             ("agent", "left"),
             ("status", "left"),
             ("attempt", "right"),
             ("elapsed", "right"),
             ("tokens", "right"),
-        ):
-            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        )
+        for column, justify in columns:
+            table.add_column(column, justify=justify)
         for step in self.steps.values():
             elapsed = step.elapsed(now)
             tokens = step.input_tokens + step.output_tokens

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.cli.live import ExecutionView, latest_event_id, watch_execution
 from accord.domain.enums import ExecutionStatus
-from accord.domain.execution import WorkflowExecution
+from accord.domain.execution import StepRun, WorkflowExecution
 from accord.storage.db import Database
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.executions import ExecutionRepository
@@ -36,7 +36,8 @@ class RunReport:
 
     @property
     def completed(self) -> bool:
-        return self.data["status"] == ExecutionStatus.COMPLETED.value
+        status: str = self.data["status"]
+        return status == ExecutionStatus.COMPLETED.value
 
 
 def run_workflow(
@@ -130,19 +131,19 @@ def build_report(database: Database, execution_id: str, user_id: str) -> RunRepo
             if k.execution_id in ids
         ]
         metrics = _metrics(session, execution.id, user_id)
-    latest = {}
+    latest: dict[str, StepRun] = {}
     for run in runs:
         if run.step_id not in latest or run.attempt > latest[run.step_id].attempt:
             latest[run.step_id] = run
     steps: dict[str, dict[str, Any]] = {}
     defined = (execution.definition.get("configuration") or {}).get("steps") or []
     for step_id in [s["id"] for s in defined] + sorted(set(latest) - {s["id"] for s in defined}):
-        run = latest.get(step_id)
+        last = latest.get(step_id)
         steps[step_id] = {
-            "status": run.status.value if run else "pending",
-            "agent": names.get(run.agent_id or "", run.agent_id) if run else None,
-            "agentId": run.agent_id if run else None,
-            "attempts": run.attempt if run and run.status.value != "skipped" else 0,
+            "status": last.status.value if last else "pending",
+            "agent": names.get(last.agent_id or "", last.agent_id) if last else None,
+            "agentId": last.agent_id if last else None,
+            "attempts": last.attempt if last and last.status.value != "skipped" else 0,
         }
     usage = execution.usage
     for child in family[1:]:

@@ -5,7 +5,7 @@ import asyncio
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Column, Table
@@ -95,7 +95,7 @@ def list_workers(json_: Annotated[bool, typer.Option("--json")] = False) -> None
     finally:
         database.dispose()
     now, failover_s = time.time(), failover_seconds()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "executorId": w.executor_id,
             "role": w.role,

@@ -9,6 +9,7 @@ file again adds an execution to the same workflow instead of another copy of eve
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -132,6 +133,17 @@ def install_workflow(
     return installed[loaded.path]
 
 
+class _AgentFields(TypedDict):
+    """What a file says of an agent, as `AgentRepository.create` and `update` take it."""
+
+    role: str
+    backstory: str
+    skills: list[str]
+    llm_provider_id: str | None
+    model: str | None
+    model_parameters: dict[str, Any]
+
+
 def _ensure_agent(
     session: Session, user_id: str, spec: AgentSpec, item: LoadedWorkflow, index: int
 ) -> str:
@@ -154,14 +166,14 @@ def _ensure_agent(
                     )
                 ]
             ) from None
-    fields = {
-        "role": spec.role,
-        "backstory": spec.backstory,
-        "skills": spec.skills,
-        "llm_provider_id": provider_id,
-        "model": spec.model,
-        "model_parameters": spec.model_parameters,
-    }
+    fields = _AgentFields(
+        role=spec.role,
+        backstory=spec.backstory,
+        skills=spec.skills,
+        llm_provider_id=provider_id,
+        model=spec.model,
+        model_parameters=spec.model_parameters,
+    )
     for agent in repo.list(user_id=user_id):
         if agent.name == spec.name:
             return repo.update(agent.id, user_id=user_id, **fields).id

@@ -142,19 +142,19 @@ def _eval(node: ast.expr, ctx: Mapping[str, Any]) -> Any:
         case ast.Name(id=name):
             return _CONSTANT_NAMES[name]
         case ast.Attribute() | ast.Subscript():
-            value: Any = ctx
+            found: Any = ctx
             for key in _lookup_path(node):
-                if isinstance(value, Mapping):
-                    value = value.get(key)
+                if isinstance(found, Mapping):
+                    found = found.get(key)
                 elif (
-                    isinstance(value, list)
+                    isinstance(found, list)
                     and isinstance(key, int)
-                    and -len(value) <= key < len(value)
+                    and -len(found) <= key < len(found)
                 ):
-                    value = value[key]
+                    found = found[key]
                 else:
                     return None
-            return value
+            return found
     raise ConditionError(f"cannot evaluate {type(node).__name__}")
 
 

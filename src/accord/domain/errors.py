@@ -1,5 +1,6 @@
 """One exception hierarchy with stable codes; the server maps each code to an HTTP status."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ class InvalidDefinition(AccordError):
 
     code = "invalid_definition"
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = problems
         lines = "; ".join(str(p) for p in problems)
         super().__init__(

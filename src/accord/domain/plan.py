@@ -4,7 +4,7 @@
 field and step with a fix, and returns the `WorkflowPlan` the scheduler runs.
 """
 
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -308,7 +308,13 @@ def compile_workflow(
 
 
 def _range(
-    add, field: str, value: float | None, low: float, high: float, *, unit: str = ""
+    add: Callable[[Problem], None],
+    field: str,
+    value: float | None,
+    low: float,
+    high: float,
+    *,
+    unit: str = "",
 ) -> None:
     if value is not None and not (low <= value <= high):
         suffix = f" {unit}" if unit else ""
@@ -316,7 +322,7 @@ def _range(
 
 
 def _check_reviewer(
-    add,
+    add: Callable[[Problem], None],
     where: str,
     step: WorkflowStep,
     participants: list[str],
@@ -358,7 +364,7 @@ def _effective_deps(
 
 
 def _topological_order(
-    add, steps: list[WorkflowStep], deps: Mapping[str, list[str]]
+    add: Callable[[Problem], None], steps: list[WorkflowStep], deps: Mapping[str, list[str]]
 ) -> list[WorkflowStep] | None:
     """Kahn's algorithm in listed order (stable); on a cycle, report the steps on it."""
     by_id = {s.id: s for s in steps}

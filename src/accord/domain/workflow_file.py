@@ -233,8 +233,11 @@ def file_problem(
 ) -> FileProblem:
     """A problem found after parsing (e.g. a provider name the user has no provider for),
     located on the line of `field` (a path like `agents[1].provider`) in the file's text."""
+    path = _parse_path(field)
     root = yaml.compose(text, Loader=yaml.SafeLoader)
-    return _Locator(root, source).problem(_parse_path(field), message, fix)
+    if root is None:  # an empty document (e.g. the file was emptied since): no line to give
+        return FileProblem(_render(path), message, fix, source=source)
+    return _Locator(root, source).problem(path, message, fix)
 
 
 def workflow_file_schema() -> dict[str, Any]:
@@ -267,7 +270,7 @@ class _Locator:
         """The line of the key itself (for an unknown or misspelt key)."""
         parent = self._node(path[:-1])
         if isinstance(parent, yaml.MappingNode):
-            for key, _ in parent.value:
+            for key, _ in _pairs(parent):
                 if _same_key(key.value, path[-1]):
                     return key.start_mark.line + 1
         return self.line(path)
@@ -287,7 +290,7 @@ class _Locator:
         def walk(node: yaml.Node, path: Path) -> None:
             if isinstance(node, yaml.MappingNode):
                 seen: set[str] = set()
-                for key, value in node.value:
+                for key, value in _pairs(node):
                     if key.value in seen:
                         problems.append(
                             FileProblem(
@@ -301,7 +304,7 @@ class _Locator:
                     seen.add(key.value)
                     walk(value, (*path, key.value))
             elif isinstance(node, yaml.SequenceNode):
-                for i, item in enumerate(node.value):
+                for i, item in enumerate(_items(node)):
                     walk(item, (*path, i))
 
         walk(self.root, ())
@@ -316,16 +319,26 @@ class _Locator:
     @staticmethod
     def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            for key, value in node.value:
+            for key, value in _pairs(node):
                 if _same_key(key.value, part):
                     return value
-        if (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(part, int)
-            and 0 <= part < len(node.value)
-        ):
-            return node.value[part]
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            items = _items(node)
+            if 0 <= part < len(items):
+                return items[part]
         return None
+
+
+def _pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+    """A mapping node's (key, value) nodes (PyYAML's stubs leave `value` untyped)."""
+    pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+    return pairs
+
+
+def _items(node: yaml.SequenceNode) -> list[yaml.Node]:
+    """A sequence node's item nodes (PyYAML's stubs leave `value` untyped)."""
+    items: list[yaml.Node] = node.value
+    return items
 
 
 def _same_key(written: Any, field: str | int) -> bool:

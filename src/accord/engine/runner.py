@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -61,7 +61,8 @@ def attempt_workflow_id(key: AttemptKey) -> str:
 class AttemptStart:
     """What `begin_attempt` found: whether to go on, and the attempt's inputs."""
 
-    status: str  # "go", "wait" (not before a time, or paused), "stop" (ended or cancelled)
+    # "wait": not before a time, or paused; "stop": ended or cancelled
+    status: Literal["go", "wait", "stop"]
     not_before: float | None = None
     step_run_id: str = ""
     feedback: str | None = None

@@ -115,7 +115,7 @@ def condition_context(plan: WorkflowPlan, runs: Sequence[RunView]) -> dict[str, 
 
 def backoff_delay(attempt: int, base_s: float) -> float:
     """Seconds to wait before the attempt after `attempt` failed."""
-    return min(base_s * 2 ** (attempt - 1), MAX_BACKOFF_S)
+    return min(base_s * 2.0 ** (attempt - 1), MAX_BACKOFF_S)
 
 
 def decide(plan: WorkflowPlan, state: ExecutionState) -> list[Action]:

@@ -36,12 +36,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TextIO, TypeVar
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, Queue, Serializer, SetWorkflowID
 from dbos._error import DBOSAwaitedWorkflowCancelledError
+from sqlalchemy.orm import Session
 
 from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowType
 from accord.domain.errors import AccordError
@@ -280,8 +282,7 @@ class Engine:
             # makes wide fan-outs queue for a thread.
             "max_executor_threads": 64,
             "log_level": os.environ.get("ACCORD_DBOS_LOG_LEVEL", "WARNING"),
-            "run_admin_server": False,
-        }  # type: ignore[typeddict-unknown-key]
+        }
         if self._system_database_url.startswith("sqlite"):
             self._system_engine = _sqlite_system_engine(self._system_database_url)
             config["system_database_engine"] = self._system_engine
@@ -372,8 +373,10 @@ class Engine:
                 "MAX_RECOVERY_ATTEMPTS_EXCEEDED",
             ):
                 ended = await self._tx(
-                    lambda s, k=key: self.runner.interrupted_attempt(
-                        s, k, "the attempt was interrupted before it recorded an outcome"
+                    partial(
+                        self.runner.interrupted_attempt,
+                        key=key,
+                        reason="the attempt was interrupted before it recorded an outcome",
                     )
                 )
                 self._after(key[0], ended)
@@ -459,7 +462,7 @@ class Engine:
         self._notify(execution_id)  # wake attempts waiting out a pause
         return execution
 
-    async def _tx(self, fn: Callable[[Any], T]) -> T:
+    async def _tx(self, fn: Callable[[Session], T]) -> T:
         def run() -> T:
             with self.db.session() as s:
                 return fn(s)
@@ -509,7 +512,9 @@ class Engine:
         try:
             children = await asyncio.to_thread(self._unfinished_children, execution_id, started_by)
             for child_id in children:
-                result = await self._tx(lambda s, c=child_id: self.runner.end_orphan(s, c, reason))
+                result = await self._tx(
+                    partial(self.runner.end_orphan, execution_id=child_id, reason=reason)
+                )
                 self._after(child_id, result)
         except Exception:  # the children end when they next advance
             logging.getLogger(__name__).warning(
@@ -663,9 +668,9 @@ class Engine:
 
     async def _attempt(self, key: AttemptKey) -> None:
         execution_id, step_id, attempt = key
-        plan = self.runner.cached_plan(execution_id) or await asyncio.to_thread(
-            self._plan, execution_id
-        )
+        plan = self.runner.cached_plan(execution_id)
+        if plan is None:
+            plan = await asyncio.to_thread(self._plan, execution_id)
         sp = plan.by_id[step_id]
         try:
             async with asyncio.timeout(sp.timeout_seconds):
@@ -693,14 +698,16 @@ class Engine:
                 reason="the attempt that started it ended",
             )
 
-    async def _perform(self, key: AttemptKey, plan: Any) -> AttemptOutcome | None:
+    async def _perform(self, key: AttemptKey, plan: WorkflowPlan) -> AttemptOutcome | None:
         """Wait out backoff and pauses, assign, mark running, perform.
         None when the attempt must not run (its execution ended or it was cancelled)."""
         sp = plan.by_id[key[1]]
         # Read when the attempt was queued, unless this is a replay or a retry after a wait.
         prefetched = self._prefetched.pop(attempt_workflow_id(key), None)
         while True:
-            start = prefetched or await asyncio.to_thread(self._begin_sync, key)
+            start = prefetched
+            if start is None:
+                start = await asyncio.to_thread(self._begin_sync, key)
             prefetched = None
             if start.status == "stop":
                 return None

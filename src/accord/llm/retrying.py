@@ -47,7 +47,7 @@ class RetryPolicy:
         retry_after = error.retry_after if isinstance(error, ModelAPIError) else None
         if retry_after is not None and retry_after > 0:
             return retry_after if retry_after <= self.max_retry_after else None
-        backoff = min(self.initial_delay * 2 ** (retry - 1), self.max_delay)
+        backoff = min(self.initial_delay * 2.0 ** (retry - 1), self.max_delay)
         return backoff * (1 - self.jitter * random.random())
 
 

@@ -40,16 +40,18 @@ class EngineNotRunning(AccordError):
 
 
 def get_database(request: Request) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def get_settings(request: Request) -> ServerSettings:
-    return request.app.state.settings
+    settings: ServerSettings = request.app.state.settings
+    return settings
 
 
 def get_engine(request: Request) -> Engine:
     """The engine that runs executions in this process."""
-    engine = request.app.state.engine
+    engine: Engine | None = request.app.state.engine
     if engine is None:
         raise EngineNotRunning()
     return engine

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import event, func, select
+from sqlalchemy import Row, event, func, select
 from sqlalchemy.orm import Session
 
 from accord.domain.execution import ExecutionEvent
@@ -65,7 +65,7 @@ class SettledHorizon:
         return self.horizon
 
 
-def _event(row) -> ExecutionEvent:
+def _event(row: Row[Any]) -> ExecutionEvent:
     return ExecutionEvent(
         id=row.id,
         execution_id=row.execution_id,

@@ -16,6 +16,7 @@ else goes back to the voter as a validation error. Every vote and the outcome ar
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -179,11 +180,13 @@ class Decision:
         options: tuple[str, ...],
         method: DecisionMaking | str,
         *,
-        previous: list[Ballot] = (),
+        previous: Sequence[Ballot] = (),
     ) -> Vote:
         ctx = self.attempt.ctx
         step = ctx.step
-        ballot_type = create_model("Ballot", __base__=Vote, choice=(Literal[options], ...))  # type: ignore[valid-type]
+        # The options are known only now: the Literal is built at runtime, so it has no static type.
+        choice_type: Any = Literal[options]
+        ballot_type = create_model("Ballot", __base__=Vote, choice=(choice_type, ...))
         parts = [f"The team must decide: {step.name}.", step.description, step.instructions]
         if ctx.dependency_results:
             parts.append(
@@ -205,13 +208,13 @@ class Decision:
                 )
             )
         parts.append(f"Choose exactly one of: {', '.join(options)}; give your rationale.")
-        vote = await self.attempt.run_model(
+        ballot = await self.attempt.run_model(
             voter,
             output_type=ballot_type,
             prompt="\n\n".join(p for p in parts if p),
             instructions=self.attempt.instructions_for(voter),
         )
-        vote = Vote(choice=vote.choice, rationale=vote.rationale)
+        vote = Vote(choice=ballot.choice, rationale=ballot.rationale)
         self.ballots.append(Ballot(voter, vote, round_no))
         label = method.value if isinstance(method, DecisionMaking) else method
         await self.attempt.record(

@@ -6,6 +6,8 @@ built-in offline model, seeded by the agent's ID so that teammates do not answer
 
 import zlib
 
+from pydantic_ai.models import Model
+
 from accord.domain.agent import Agent
 from accord.llm import OfflineModel, build_model, model_cost
 from accord.storage.db import Database
@@ -15,6 +17,7 @@ from accord.team.attempt import AgentModel, ModelSource
 
 def provider_models(db: Database) -> ModelSource:
     def model_for(agent: Agent) -> AgentModel:
+        model: Model
         if agent.llm_provider_id is None:
             model = OfflineModel(seed=zlib.crc32(agent.id.encode()))
         else:

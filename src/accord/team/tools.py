@@ -10,6 +10,7 @@ sub-task's failure.
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -41,7 +42,12 @@ class Answer(BaseModel):
 
 def collaboration_tools(attempt: Attempt, *, poll_seconds: float = 0.5) -> list[Tool[None]]:
     tools = CollaborationTools(attempt, poll_seconds=poll_seconds)
-    chosen = [tools.ask_question, tools.delegate_task, tools.give_feedback]
+    # Tools of different signatures: pydantic-ai reads each one's parameters itself.
+    chosen: list[Callable[..., Awaitable[Any]]] = [
+        tools.ask_question,
+        tools.delegate_task,
+        tools.give_feedback,
+    ]
     if attempt.coordination.knowledge_sharing:
         chosen = [tools.share_knowledge, tools.search_knowledge, tools.validate_knowledge, *chosen]
     return [Tool(fn, sequential=True) for fn in chosen]

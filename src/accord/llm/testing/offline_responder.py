@@ -129,7 +129,11 @@ def _text(content: Any) -> str:
 def _reply(response: ModelResponse) -> Reply:
     text = "\n".join(p.content for p in response.parts if isinstance(p, TextPart)) or None
     calls = tuple(
-        ToolCall(p.tool_name, p.args if isinstance(p.args, dict) else json.loads(p.args or "{}"))
+        ToolCall(
+            p.tool_name,
+            # a typed tool part (e.g. tool search) holds a TypedDict: copied as dict[str, Any]
+            dict(p.args) if isinstance(p.args, dict) else json.loads(p.args or "{}"),
+        )
         for p in response.parts
         if isinstance(p, ToolCallPart)
     )

@@ -43,7 +43,8 @@ async def _frames(
 
 
 def get_event_hub(request: Request) -> EventHub:
-    return request.app.state.event_hub
+    hub: EventHub = request.app.state.event_hub
+    return hub
 
 
 EventHubDep = Annotated[EventHub, Depends(get_event_hub)]

@@ -49,20 +49,20 @@ def update_template(
     """One of the user's templates (a system template is a 409: save a copy instead)."""
     repo = TemplateRepository(session)
     current = repo.get(template_id, user_id=user.id)
-    given = {name: getattr(body, name) for name in body.model_fields_set}
     merged = CreateTemplateRequest(
-        **{
-            name: value if given.get(name) is None else given[name]
-            for name, value in {
-                "name": current.name,
-                "description": current.description,
-                "category": current.category,
-                "workflow_type": current.workflow_type,
-                "template_definition": current.template_definition,
-                "required_agent_roles": current.required_agent_roles,
-                "recommended_agent_count": current.recommended_agent_count,
-            }.items()
-        }
+        name=current.name if body.name is None else body.name,
+        description=current.description if body.description is None else body.description,
+        category=current.category if body.category is None else body.category,
+        workflow_type=current.workflow_type if body.workflow_type is None else body.workflow_type,
+        template_definition=current.template_definition
+        if body.template_definition is None
+        else body.template_definition,
+        required_agent_roles=current.required_agent_roles
+        if body.required_agent_roles is None
+        else body.required_agent_roles,
+        recommended_agent_count=current.recommended_agent_count
+        if body.recommended_agent_count is None
+        else body.recommended_agent_count,
     )
     return repo.update(template_id, user_id=user.id, request=merged)
 

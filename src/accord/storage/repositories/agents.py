@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -92,7 +93,7 @@ class AgentRepository:
             raise NotFound("agent", agent_id)
         return _agent(row)
 
-    def list(self, *, user_id: str) -> list[Agent]:
+    def list(self, *, user_id: str) -> builtins.list[Agent]:
         rows = self.session.execute(
             select(agents)
             .where(agents.c.user_id == user_id)

@@ -7,7 +7,7 @@ reads after an event ID never sees a change without its event or an event withou
 import time
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from accord.domain.execution import ExecutionEvent
@@ -15,7 +15,7 @@ from accord.storage.repositories._convert import to_datetime
 from accord.storage.tables import execution_events
 
 
-def _event(row) -> ExecutionEvent:
+def _event(row: Row[Any]) -> ExecutionEvent:
     return ExecutionEvent(
         id=row.id,
         execution_id=row.execution_id,

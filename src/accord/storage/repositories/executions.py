@@ -13,9 +13,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, func, insert, select, type_coerce, update
+from sqlalchemy import Row, Text, bindparam, cast, func, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from accord.domain.agent import Agent
 from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowStatus, WorkflowType
@@ -23,7 +24,7 @@ from accord.domain.errors import NotFound
 from accord.domain.execution import Usage, WorkflowExecution
 from accord.domain.transitions import check_transition
 from accord.domain.workflow import ExecutionRecord, WorkflowConfiguration
-from accord.storage.repositories._convert import to_datetime
+from accord.storage.repositories._convert import to_datetime, to_optional_datetime
 from accord.storage.tables import (
     agents,
     collaboration_workflows,
@@ -33,7 +34,7 @@ from accord.storage.tables import (
 )
 
 
-def _execution(row) -> WorkflowExecution:
+def _execution(row: Row[Any]) -> WorkflowExecution:
     return WorkflowExecution(
         id=row.id,
         workflow_id=row.workflow_id,
@@ -49,7 +50,7 @@ def _execution(row) -> WorkflowExecution:
         error_message=row.error_message,
         final_output=row.final_output,
         started_at=to_datetime(row.started_at),
-        completed_at=to_datetime(row.completed_at),
+        completed_at=to_optional_datetime(row.completed_at),
         updated_at=to_datetime(row.updated_at),
         parent_execution_id=row.parent_execution_id,
         parent_step_id=row.parent_step_id,
@@ -110,8 +111,10 @@ def _build(dialect: str) -> _DialectStatements:
     if dialect == "sqlite":
         # json_set for a step's result, which may hold nulls a merge patch would drop;
         # json_patch for assignments, whose values are agent IDs.
-        result_set = func.json_set(results, bindparam("path"), func.json(bindparam("value")))
-        assigned = func.json_patch(assignments, bindparam("assignments"))
+        result_set: ColumnElement[str] = func.json_set(
+            results, bindparam("path"), func.json(bindparam("value"))
+        )
+        assigned: ColumnElement[str] = func.json_patch(assignments, bindparam("assignments"))
     else:
         result_set = cast(
             cast(results, JSONB).op("||")(
@@ -149,7 +152,7 @@ def _statements(session: Session) -> _DialectStatements:
     return _BY_DIALECT[session.get_bind().dialect.name]
 
 
-def _light_execution(row) -> WorkflowExecution:
+def _light_execution(row: Row[Any]) -> WorkflowExecution:
     return WorkflowExecution(
         id=row.id,
         workflow_id=row.workflow_id,
@@ -161,7 +164,7 @@ def _light_execution(row) -> WorkflowExecution:
         status=ExecutionStatus(row.status),
         error_message=row.error_message,
         started_at=to_datetime(row.started_at),
-        completed_at=to_datetime(row.completed_at),
+        completed_at=to_optional_datetime(row.completed_at),
         updated_at=to_datetime(row.updated_at),
         parent_execution_id=row.parent_execution_id,
         parent_step_id=row.parent_step_id,
@@ -328,9 +331,10 @@ class ExecutionRepository:
         )
 
     def owner(self, execution_id: str) -> str:
-        return self.session.execute(
+        user_id: str = self.session.execute(
             select(workflow_executions.c.user_id).where(workflow_executions.c.id == execution_id)
         ).scalar_one()
+        return user_id
 
     def list_for_workflow(self, workflow_id: str, *, user_id: str) -> list[WorkflowExecution]:
         rows = self.session.execute(

@@ -7,6 +7,7 @@ response carries `response_status`: pending until answered or past its deadline 
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -18,7 +19,12 @@ from sqlalchemy.orm import Session
 from accord.domain.enums import InteractionType, QuestionStatus
 from accord.domain.errors import IllegalTransition, NotFound
 from accord.domain.interaction import AgentInteraction
-from accord.storage.repositories._convert import to_datetime, to_epoch
+from accord.storage.repositories._convert import (
+    affected_rows,
+    to_datetime,
+    to_epoch,
+    to_optional_datetime,
+)
 from accord.storage.tables import (
     agent_interactions,
     collaboration_workflows,
@@ -41,12 +47,12 @@ def _interaction(row: Row[Any]) -> AgentInteraction:
         related_step_id=row.related_step_id,
         related_task_id=row.related_task_id,
         requires_response=bool(row.requires_response),
-        response_deadline=to_datetime(row.response_deadline),
+        response_deadline=to_optional_datetime(row.response_deadline),
         response_received=bool(row.response_received),
         response_message=row.response_message,
         response_data=row.response_data,
         created_at=to_datetime(row.created_at),
-        responded_at=to_datetime(row.responded_at),
+        responded_at=to_optional_datetime(row.responded_at),
         to_user_id=row.to_user_id,
         response_status=None
         if row.response_status is None
@@ -122,7 +128,7 @@ class InteractionRepository:
         interaction_type: InteractionType | None = None,
         agent_id: str | None = None,
         step_id: str | None = None,
-    ) -> list[AgentInteraction]:
+    ) -> builtins.list[AgentInteraction]:
         """An execution's interactions, oldest first; `agent_id` matches sender or receiver."""
         query = select(ai).where(ai.c.workflow_execution_id == execution_id)
         if interaction_type is not None:
@@ -134,7 +140,7 @@ class InteractionRepository:
         rows = self.session.execute(query.order_by(ai.c.recorded_at, ai.c.id))
         return [_interaction(r) for r in rows]
 
-    def list_for_executions(self, execution_ids: Iterable[str]) -> list[AgentInteraction]:
+    def list_for_executions(self, execution_ids: Iterable[str]) -> builtins.list[AgentInteraction]:
         """Interactions of several executions (a workflow's, for its metrics), oldest first."""
         ids = list(execution_ids)
         if not ids:
@@ -176,7 +182,7 @@ class InteractionRepository:
             )
         return _interaction(row)
 
-    def pending_questions_for_user(self, user_id: str) -> list[AgentInteraction]:
+    def pending_questions_for_user(self, user_id: str) -> builtins.list[AgentInteraction]:
         rows = self.session.execute(
             select(ai)
             .where(ai.c.to_user_id == user_id, ai.c.response_status == QuestionStatus.PENDING.value)
@@ -191,7 +197,7 @@ class InteractionRepository:
             .where(ai.c.id == interaction_id, ai.c.response_status == QuestionStatus.PENDING.value)
             .values(response_status=QuestionStatus.EXPIRED.value)
         )
-        return result.rowcount > 0
+        return affected_rows(result) > 0
 
     def expire_open(self, execution_id: str) -> int:
         """Expire the execution's pending questions (it ended: nobody waits for the answers);
@@ -204,9 +210,9 @@ class InteractionRepository:
             )
             .values(response_status=QuestionStatus.EXPIRED.value)
         )
-        return result.rowcount
+        return affected_rows(result)
 
-    def expire_overdue(self, *, now: datetime | None = None) -> list[str]:
+    def expire_overdue(self, *, now: datetime | None = None) -> builtins.list[str]:
         """Expire every pending question whose deadline has passed; returns their IDs."""
         cutoff = to_epoch(now) if now is not None else int(time.time())
         rows = self.session.execute(

@@ -6,6 +6,7 @@ llm layer calls when it builds a model; `LlmProvider` says whether a key is set,
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,7 +80,7 @@ class ProviderRepository:
     def get(self, provider_id: str, *, user_id: str) -> LlmProvider:
         return _provider(self._row(provider_id, user_id))
 
-    def list(self, *, user_id: str) -> list[LlmProvider]:
+    def list(self, *, user_id: str) -> builtins.list[LlmProvider]:
         rows = self.session.execute(
             select(llm_providers)
             .where(llm_providers.c.user_id == user_id)

@@ -4,23 +4,36 @@ Status changes go through `accord.domain.transitions`; the unique (execution, st
 key makes inserting the same attempt twice fail loudly instead of running it twice.
 """
 
+import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, type_coerce, update
+from sqlalchemy import (
+    Row,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from accord.domain.enums import StepRunStatus
 from accord.domain.errors import NotFound
 from accord.domain.execution import StepRun, Usage
 from accord.domain.transitions import check_transition
-from accord.storage.repositories._convert import to_datetime
+from accord.storage.repositories._convert import to_optional_datetime
 from accord.storage.tables import new_id, step_runs
 
 
-def _step_run(row) -> StepRun:
+def _step_run(row: Row[*tuple[Any, ...]]) -> StepRun:
     """Rows are trusted (we wrote them), so the model is built without re-validation: listing
     the attempts of a long execution is on the engine's hot path."""
     return StepRun.model_construct(
@@ -30,8 +43,8 @@ def _step_run(row) -> StepRun:
         attempt=row.attempt,
         status=StepRunStatus(row.status),
         agent_id=row.agent_id,
-        started_at=to_datetime(row.started_at),
-        finished_at=to_datetime(row.finished_at),
+        started_at=to_optional_datetime(row.started_at),
+        finished_at=to_optional_datetime(row.finished_at),
         output=row.output,
         error=row.error,
         feedback=row.feedback,
@@ -185,7 +198,7 @@ class StepRunRepository:
             raise NotFound("step run", f"{execution_id}:{step_id}:{attempt}")
         return _step_run(row)
 
-    def list(self, execution_id: str, *, outputs: bool = True) -> list[StepRun]:
+    def list(self, execution_id: str, *, outputs: bool = True) -> builtins.list[StepRun]:
         """Every attempt of the execution. Without `outputs`, completed attempts come back
         without their output (the engine's hot path; the results are read when needed)."""
         columns = [c for c in step_runs.c if c.name != "output"]
@@ -203,7 +216,7 @@ class StepRunRepository:
         )
         return [_step_run(r) for r in rows]
 
-    def states(self, execution_id: str, *, outputs: bool = False) -> "list[StepRunState]":
+    def states(self, execution_id: str, *, outputs: bool = False) -> builtins.list[StepRunState]:
         """Every attempt of the execution, light (see `StepRunState`), in creation order."""
         rows = self.session.execute(
             _STATES_WITH_OUTPUTS if outputs else _STATES, {"execution_id": execution_id}
@@ -226,13 +239,15 @@ class StepRunRepository:
             for r in rows
         ]
 
-    def in_flight(self, execution_id: str) -> "list[tuple[str, StepRunStatus, str | None]]":
+    def in_flight(self, execution_id: str) -> builtins.list[tuple[str, StepRunStatus, str | None]]:
         """(step, status, agent) of the attempts pending or running: few, whatever the
         execution's length (a pending or running attempt is always its step's latest)."""
         rows = self.session.execute(_IN_FLIGHT, {"execution_id": execution_id})
         return [(r[0], _STATUSES[r[1]], r[2]) for r in rows]
 
-    def cancelled(self, keys: Collection[tuple[str, str, int]]) -> "list[tuple[str, str, int]]":
+    def cancelled(
+        self, keys: Collection[tuple[str, str, int]]
+    ) -> builtins.list[tuple[str, str, int]]:
         """Of these attempts (execution, step, attempt), the ones cancelled (their execution
         ended)."""
         wanted = set(keys)

@@ -8,6 +8,7 @@ a workflow (duplicate IDs, unknown dependencies, cycles, reviewer roles, conditi
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,7 +131,7 @@ class TemplateRepository:
 
     def list(
         self, *, user_id: str, category: TemplateCategory | None = None
-    ) -> list[WorkflowTemplate]:
+    ) -> builtins.list[WorkflowTemplate]:
         """System templates and the user's own, most used first."""
         query = select(tpl).where(self._visible_to(user_id))
         if category is not None:

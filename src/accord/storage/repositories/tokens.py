@@ -8,6 +8,7 @@ once, then only the session it was exchanged for does).
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
 import hashlib
 import secrets
 import time
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from accord.domain.agent import ApiToken
 from accord.domain.errors import NotFound, Unauthorized
-from accord.storage.repositories._convert import to_datetime
+from accord.storage.repositories._convert import affected_rows, to_datetime, to_optional_datetime
 from accord.storage.tables import api_tokens, new_id
 
 TokenKind = Literal["api", "session", "login"]
@@ -35,8 +36,8 @@ def _token(row: Row[Any]) -> ApiToken:
         user_id=row.user_id,
         name=row.name,
         created_at=to_datetime(row.created_at),
-        last_used_at=to_datetime(row.last_used_at),
-        expires_at=to_datetime(row.expires_at),
+        last_used_at=to_optional_datetime(row.last_used_at),
+        expires_at=to_optional_datetime(row.expires_at),
     )
 
 
@@ -97,11 +98,11 @@ class TokenRepository:
             .where(api_tokens.c.id == row.id, api_tokens.c.used_at.is_(None))
             .values(used_at=now, last_used_at=now)
         )
-        if used.rowcount == 0:
+        if affected_rows(used) == 0:
             raise Unauthorized("this login link has already been used; ask for a new one")
         return _token(row)
 
-    def list(self, *, user_id: str, kind: TokenKind = "api") -> list[ApiToken]:
+    def list(self, *, user_id: str, kind: TokenKind = "api") -> builtins.list[ApiToken]:
         rows = self.session.execute(
             select(api_tokens)
             .where(api_tokens.c.user_id == user_id, api_tokens.c.kind == kind)
@@ -113,7 +114,7 @@ class TokenRepository:
         result = self.session.execute(
             delete(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.user_id == user_id)
         )
-        if result.rowcount == 0:
+        if affected_rows(result) == 0:
             raise NotFound("token", token_id)
 
     def delete_expired(self) -> int:
@@ -126,7 +127,7 @@ class TokenRepository:
                 )
             )
         )
-        return result.rowcount
+        return affected_rows(result)
 
     def _valid(self, secret: str) -> Row[Any]:
         row = self.session.execute(

@@ -1,6 +1,9 @@
 """Users and projects."""
 
-from sqlalchemy import insert, select, update
+import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import Project, User
@@ -9,7 +12,7 @@ from accord.storage.repositories._convert import to_datetime
 from accord.storage.tables import epoch_now, new_id, projects, users
 
 
-def _user(row) -> User:
+def _user(row: Row[Any]) -> User:
     return User(
         id=row.id,
         email=row.email,
@@ -19,7 +22,7 @@ def _user(row) -> User:
     )
 
 
-def _project(row) -> Project:
+def _project(row: Row[Any]) -> Project:
     return Project(
         id=row.id,
         user_id=row.user_id,
@@ -55,7 +58,7 @@ class UserRepository:
         row = self.session.execute(select(users).where(users.c.email == email)).one_or_none()
         return None if row is None else _user(row)
 
-    def list(self) -> list[User]:
+    def list(self) -> builtins.list[User]:
         return [
             _user(r)
             for r in self.session.execute(select(users).order_by(users.c.created_at, users.c.id))
@@ -101,7 +104,7 @@ class ProjectRepository:
             raise NotFound("project", project_id)
         return _project(row)
 
-    def list(self, *, user_id: str) -> list[Project]:
+    def list(self, *, user_id: str) -> builtins.list[Project]:
         rows = self.session.execute(
             select(projects).where(projects.c.user_id == user_id).order_by(projects.c.created_at)
         )

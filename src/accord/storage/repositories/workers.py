@@ -6,6 +6,7 @@ resumes the pending work of those whose heartbeat has gone stale.
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -13,6 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from accord.storage.repositories._convert import affected_rows
 from accord.storage.tables import workers
 
 WorkerRole = Literal["serve", "worker", "run"]
@@ -23,7 +25,7 @@ class Worker:
     executor_id: str
     hostname: str
     pid: int
-    role: str
+    role: WorkerRole
     started_at: float
     heartbeat_at: float
 
@@ -56,9 +58,16 @@ class WorkerRepository:
         updated = self.session.execute(
             update(workers).where(workers.c.executor_id == executor_id).values(**values)
         )
-        if updated.rowcount == 0:
+        if affected_rows(updated) == 0:
             self.session.execute(insert(workers).values(executor_id=executor_id, **values))
-        return Worker(executor_id=executor_id, **values)
+        return Worker(
+            executor_id=executor_id,
+            hostname=hostname,
+            pid=pid,
+            role=role,
+            started_at=now,
+            heartbeat_at=now,
+        )
 
     def heartbeat(self, executor_id: str) -> bool:
         """Record that the process is alive; False if it was unregistered (reaped) meanwhile."""
@@ -67,13 +76,13 @@ class WorkerRepository:
             .where(workers.c.executor_id == executor_id)
             .values(heartbeat_at=time.time())
         )
-        return result.rowcount > 0
+        return affected_rows(result) > 0
 
-    def list(self) -> list[Worker]:
+    def list(self) -> builtins.list[Worker]:
         rows = self.session.execute(select(workers).order_by(workers.c.started_at))
         return [_worker(r) for r in rows]
 
-    def list_stale(self, *, older_than_seconds: float) -> list[Worker]:
+    def list_stale(self, *, older_than_seconds: float) -> builtins.list[Worker]:
         """Processes whose last heartbeat is older than the threshold: presumed dead."""
         cutoff = time.time() - older_than_seconds
         rows = self.session.execute(
@@ -81,7 +90,7 @@ class WorkerRepository:
         )
         return [_worker(r) for r in rows]
 
-    def claim_stale(self, *, older_than_seconds: float) -> list[str]:
+    def claim_stale(self, *, older_than_seconds: float) -> builtins.list[str]:
         """Forget the processes presumed dead and return their executor IDs, to resume their
         work. Of several processes claiming at once, each dead one goes to exactly one: the
         delete re-checks staleness, and only the claimant's delete finds the row."""
@@ -94,7 +103,7 @@ class WorkerRepository:
                     workers.c.heartbeat_at < cutoff,
                 )
             )
-            if gone.rowcount == 1:
+            if affected_rows(gone) == 1:
                 claimed.append(worker.executor_id)
         return claimed
 

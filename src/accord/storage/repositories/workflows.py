@@ -3,6 +3,7 @@ progress fields the engine keeps current while they run."""
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,7 +21,7 @@ from accord.domain.workflow import (
     UpdateWorkflowRequest,
     WorkflowConfiguration,
 )
-from accord.storage.repositories._convert import UNSET, Unset, to_datetime
+from accord.storage.repositories._convert import UNSET, Unset, to_datetime, to_optional_datetime
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.tables import collaboration_workflows, epoch_now, new_id, projects
 
@@ -46,8 +47,8 @@ def _workflow(row: Row[Any]) -> CollaborationWorkflow:
         if row.collaboration_metrics is None
         else CollaborationMetrics.model_validate(row.collaboration_metrics),
         final_result=row.final_result,
-        started_at=to_datetime(row.started_at),
-        completed_at=to_datetime(row.completed_at),
+        started_at=to_optional_datetime(row.started_at),
+        completed_at=to_optional_datetime(row.completed_at),
         estimated_duration=row.estimated_duration,
         actual_duration=row.actual_duration,
         template_id=row.template_id,
@@ -120,7 +121,7 @@ class WorkflowRepository:
         user_id: str,
         status: WorkflowStatus | None = None,
         project_id: str | None = None,
-    ) -> list[CollaborationWorkflow]:
+    ) -> builtins.list[CollaborationWorkflow]:
         """The user's workflows, most recently created first."""
         query = select(wf).where(wf.c.user_id == user_id)
         if status is not None:
@@ -136,39 +137,41 @@ class WorkflowRepository:
         """Apply the fields the request sets, validate the result whole, then store it."""
         current = self.get(workflow_id, user_id=user_id)
         given = request.model_fields_set
-        merged = {
-            "name": request.name if request.name is not None else current.name,
-            "description": request.description
-            if request.description is not None
-            else current.description,
-            "workflow_type": request.workflow_type or current.workflow_type,
-            "participating_agents": request.participating_agents
+        name = request.name if request.name is not None else current.name
+        description = (
+            request.description if request.description is not None else current.description
+        )
+        workflow_type = request.workflow_type or current.workflow_type
+        participating_agents = (
+            request.participating_agents
             if request.participating_agents is not None
-            else current.participating_agents,
-            "coordinator_agent_id": request.coordinator_agent_id
+            else current.participating_agents
+        )
+        coordinator_agent_id = (
+            request.coordinator_agent_id
             if "coordinator_agent_id" in given
-            else current.coordinator_agent_id,
-            "configuration": request.configuration or current.configuration,
-        }
+            else current.coordinator_agent_id
+        )
+        configuration = request.configuration or current.configuration
         self._compile(
             user_id,
-            merged["workflow_type"],
-            merged["configuration"],
-            merged["participating_agents"],
-            merged["coordinator_agent_id"],
+            workflow_type,
+            configuration,
+            participating_agents,
+            coordinator_agent_id,
             self_id=workflow_id,
         )
         row = self.session.execute(
             update(wf)
             .where(wf.c.id == workflow_id)
             .values(
-                name=merged["name"],
-                description=merged["description"],
-                workflow_type=WorkflowType(merged["workflow_type"]).value,
-                participating_agents=list(merged["participating_agents"]),
-                coordinator_agent_id=merged["coordinator_agent_id"],
-                configuration=merged["configuration"].to_json_dict(),
-                total_steps=len(merged["configuration"].steps),
+                name=name,
+                description=description,
+                workflow_type=WorkflowType(workflow_type).value,
+                participating_agents=list(participating_agents),
+                coordinator_agent_id=coordinator_agent_id,
+                configuration=configuration.to_json_dict(),
+                total_steps=len(configuration.steps),
                 updated_at=epoch_now(),
             )
             .returning(wf)
@@ -258,7 +261,7 @@ class WorkflowRepository:
         user_id: str,
         workflow_type: WorkflowType,
         configuration: WorkflowConfiguration,
-        participating_agents: list[str],
+        participating_agents: builtins.list[str],
         coordinator_agent_id: str | None,
         *,
         self_id: str | None = None,
@@ -295,7 +298,7 @@ class WorkflowRepository:
                 ]
             )
 
-    def team(self, workflow_id: str, *, user_id: str) -> tuple[list[str], str | None]:
+    def team(self, workflow_id: str, *, user_id: str) -> tuple[builtins.list[str], str | None]:
         """The participating agents and the template of a workflow: a narrow read, for what
         runs whenever one of its executions ends (the full row holds its whole history)."""
         row = self.session.execute(
