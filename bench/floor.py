@@ -104,7 +104,6 @@ async def main(as_json: bool) -> None:
                 "notification_listener_polling_interval_sec": 1.0,
                 "max_executor_threads": 64,
                 "log_level": "WARNING",
-                "run_admin_server": False,
             }
         )
         await asyncio.to_thread(DBOS.launch)
