@@ -519,3 +519,49 @@ async def test_an_unreadable_execution_does_not_keep_the_engine_from_starting(
         assert (await engine.wait(execution.id, 20)).status == "completed"
     finally:
         await engine.stop()
+
+
+class _Fickle(LatencyPerformer):
+    """Chooses `choices` in turn, as a choice by load would after a restart, and notes which
+    agent each attempt was performed by."""
+
+    def __init__(self, choices: list[str], latency_s: float) -> None:
+        super().__init__(latency_s=latency_s)
+        self.choices = choices
+        self.performed_by: list[str | None] = []
+
+    async def assign(self, ctx):
+        return Assignment(agent_id=self.choices.pop(0), reason="in turn")
+
+    async def perform(self, ctx):
+        self.performed_by.append(ctx.agent_id)
+        return await super().perform(ctx)
+
+
+async def test_a_resumed_attempt_keeps_the_agent_it_was_assigned(
+    db: Database, user_id: str, agent_ids: list[str], make_workflow: MakeWorkflow, tmp_path
+) -> None:
+    """An attempt cut off by a stop resumes with the agent chosen before it, though the
+    assignment would now choose another: its recorded calls belong to that agent."""
+    first, other = agent_ids
+    executor_id = f"t-{new_id()[:8]}"
+    before = _Fickle([first], latency_s=30)
+    engine = Engine(db, before, executor_id=executor_id, state_dir=tmp_path)
+    await engine.start()
+    try:
+        execution = await engine.start_execution(make_workflow(steps("a")), user_id)
+        await until(lambda: before.performed_by == [first])
+    finally:
+        await engine.stop()  # the attempt's DBOS workflow stays pending, as after a crash
+
+    after = _Fickle([other, other], latency_s=0)
+    engine = Engine(db, after, executor_id=executor_id, state_dir=tmp_path)
+    await engine.start()
+    try:
+        done = await engine.wait(execution.id, 20)
+    finally:
+        await engine.stop()
+    assert done.status == "completed"
+    assert after.performed_by == [first]
+    [run] = runs_of(db, execution.id)
+    assert (run.attempt, run.agent_id) == (1, first)
