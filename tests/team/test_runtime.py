@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 from accord.domain.enums import InteractionType
+from accord.domain.errors import ModelFailure
 from accord.domain.execution import Usage
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.interactions import InteractionRepository
@@ -140,6 +141,30 @@ async def test_output_that_never_validates_fails_the_attempt_clearly(make_crew):
     assert outcome.retryable
     assert outcome.error.startswith("Ada's model gave no valid answer after 2 retries")
     assert outcome.usage.model_calls == 3
+
+
+def provider_fails(message: str, *, transient: bool):
+    def turn(messages, info):
+        raise ModelFailure(message, details={"transient": transient})
+
+    return turn
+
+
+async def test_a_provider_fault_that_asking_again_cannot_mend_is_not_retried(make_crew):
+    crew = make_crew(steps=STEPS)
+    crew.script(
+        "Ada", provider_fails("the provider rejected the API key (HTTP 401)", transient=False)
+    )
+    outcome = await crew.team().perform(crew.ctx("build", agent="Ada"))
+    assert outcome.status == "failed" and not outcome.retryable
+    assert outcome.error == "Ada: the provider rejected the API key (HTTP 401)"
+
+
+async def test_a_provider_fault_that_may_pass_is_retried(make_crew):
+    crew = make_crew(steps=STEPS)
+    crew.script("Ada", provider_fails("the model is unavailable (HTTP 503)", transient=True))
+    outcome = await crew.team().perform(crew.ctx("build", agent="Ada"))
+    assert outcome.status == "failed" and outcome.retryable
 
 
 async def test_a_spent_token_budget_stops_the_attempt_before_any_model_call(make_crew):

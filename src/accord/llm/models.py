@@ -129,7 +129,8 @@ def _vendor_model(
             if not provider.base_url:
                 raise ModelFailure(
                     f"Provider {provider.name!r} is OpenAI-compatible but has no base URL: set "
-                    "baseUrl, e.g. http://localhost:11434/v1 for Ollama."
+                    "baseUrl, e.g. http://localhost:11434/v1 for Ollama.",
+                    details={"transient": False},
                 )
             from openai import AsyncOpenAI
             from pydantic_ai.models.openai import OpenAIChatModel
@@ -163,7 +164,8 @@ def _vendor_model(
 def _required(api_key: str | None, provider: LlmProvider) -> str:
     if not api_key:
         raise ModelFailure(
-            f"Provider {provider.name!r} ({provider.kind}) has no API key: add one to the provider."
+            f"Provider {provider.name!r} ({provider.kind}) has no API key: add one to it.",
+            details={"transient": False},
         )
     return api_key
 

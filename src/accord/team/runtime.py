@@ -21,7 +21,7 @@ from pydantic_ai.exceptions import UnexpectedModelBehavior
 from sqlalchemy.orm import Session
 
 from accord.domain.enums import InteractionType, StepType
-from accord.domain.errors import AccordError, BudgetExceeded
+from accord.domain.errors import AccordError, BudgetExceeded, ModelFailure
 from accord.domain.execution import Usage
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.ports import Assignment, AttemptContext, AttemptOutcome
@@ -100,6 +100,8 @@ class AgentTeam:
                 status="failed", error=exc.message, retryable=False, usage=attempt.usage
             )
         except AccordError as exc:
+            if isinstance(exc, ModelFailure):
+                return self._model_failed(attempt, exc, exc)
             return AttemptOutcome(
                 status="failed", usage=attempt.usage, error=f"{_agent_name(attempt)}: {exc.message}"
             )
@@ -107,19 +109,27 @@ class AgentTeam:
             failure = model_failure(exc)
             if failure is None:
                 raise
-            if isinstance(exc, UnexpectedModelBehavior):
-                message = (
-                    f"{_agent_name(attempt)}'s model gave no valid answer after "
-                    f"{self.output_retries} retries: {failure.message}"
-                )
-            else:
-                message = f"{_agent_name(attempt)}: {failure.message}"
-            return AttemptOutcome(
-                status="failed",
-                error=message,
-                usage=attempt.usage,
-                retryable=bool(failure.details.get("transient", True)),
+            return self._model_failed(attempt, failure, exc)
+
+    def _model_failed(
+        self, attempt: Attempt, failure: ModelFailure, exc: BaseException
+    ) -> AttemptOutcome:
+        """A failed attempt, retried only when the model's fault may pass (a rate limit, a
+        server error), not when asking again must fail the same way (a rejected API key, a
+        provider without a base URL)."""
+        if isinstance(exc, UnexpectedModelBehavior):
+            message = (
+                f"{_agent_name(attempt)}'s model gave no valid answer after "
+                f"{self.output_retries} retries: {failure.message}"
             )
+        else:
+            message = f"{_agent_name(attempt)}: {failure.message}"
+        return AttemptOutcome(
+            status="failed",
+            error=message,
+            usage=attempt.usage,
+            retryable=bool(failure.details.get("transient", True)),
+        )
 
     async def _perform(self, attempt: Attempt) -> AttemptOutcome:
         ctx = attempt.ctx
