@@ -170,6 +170,10 @@ def test_a_template_runs_with_a_cast_of_offline_agents(accord: Accord):
     agents = {a["name"]: a["role"] for a in json_of(accord("agents", "list", "--json"))}
     assert set(agents.values()) == {"analyst", "security", "performance"}
     assert {s["agent"] for s in report["steps"].values()} <= set(agents)
+    row = next(
+        line for line in accord("templates", "list").stdout.splitlines() if "parallel" in line
+    )
+    assert "100%" in row and "10000%" not in row  # one run, completed
 
 
 def test_the_exit_code_says_the_execution_did_not_complete(accord: Accord, tmp_path: Path):

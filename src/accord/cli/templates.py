@@ -48,7 +48,7 @@ def list_templates(
             str(len(t.template_definition.steps)),
             ", ".join(t.required_agent_roles),
             str(t.usage_count),
-            f"{t.success_rate:.0%}",
+            f"{t.success_rate:.0f}%",  # a percentage already (0-100)
         )
     console.print(table if templates else "No templates yet.")
 

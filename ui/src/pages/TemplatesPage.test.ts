@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Agent } from "../api/types";
-import { suggestAssignments } from "./TemplatesPage";
+import { successText, suggestAssignments } from "./TemplatesPage";
 
 const agent = (id: string, role: string): Agent => ({
   id, name: id, role, backstory: "", skills: [], llmProviderId: null, model: null, modelParameters: {}, createdAt: "", updatedAt: "",
@@ -14,5 +14,12 @@ describe("suggestAssignments", () => {
       reviewer: "qa",
     });
     expect(suggestAssignments(["developer", "architect"], agents)).toEqual({ developer: "dev" });
+  });
+});
+
+describe("successText", () => {
+  it("shows the API's percentage as it is", () => {
+    expect(successText(100)).toBe("100% succeeded");
+    expect(successText(66.67)).toBe("67% succeeded");
   });
 });

@@ -46,7 +46,7 @@ export function TemplatesPage() {
               <p className="small clamp">{t.description}</p>
               <div className="small muted">
                 {t.workflowType} · {t.templateDefinition.steps.length} steps · used {t.usageCount}×
-                {t.usageCount > 0 ? ` · ${Math.round(t.successRate * 100)}% succeeded` : ""}
+                {t.usageCount > 0 ? ` · ${successText(t.successRate)}` : ""}
               </div>
               <div className="chips">{t.requiredAgentRoles.map((r) => <span key={r} className="chip">{r}</span>)}</div>
               <div className="actions end">
@@ -61,6 +61,11 @@ export function TemplatesPage() {
 }
 
 /** Maps each role the template needs to one of the user's agents (matching roles first). */
+/** The API's success rate is a percentage already (0-100). */
+export function successText(successRate: number): string {
+  return `${Math.round(successRate)}% succeeded`;
+}
+
 export function suggestAssignments(roles: string[], agents: Agent[]): Record<string, string> {
   const taken = new Set<string>();
   const result: Record<string, string> = {};
