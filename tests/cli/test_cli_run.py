@@ -197,6 +197,7 @@ def test_the_exit_code_says_the_execution_did_not_complete(accord: Accord, tmp_p
     assert done.returncode == 1
     report = json_of(done)
     assert report["status"] == "cancelled"
+    assert report["error"] == "not finished within accord run's --timeout of 1 s"
     assert report["steps"]["b"] == {
         "status": "pending",
         "agent": None,

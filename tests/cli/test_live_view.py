@@ -127,6 +127,15 @@ def test_the_execution_status_ends_the_view_and_a_skip_is_shown():
     assert v.steps["build"].status == "skipped"
 
 
+def test_a_cancel_ends_the_steps_still_running_or_waiting():
+    v = view()
+    v.apply(event(1, "step.started", "plan", attempt=1, agentId="a1"))
+    v.apply(event(2, "step.cancelled", "plan", attempt=1, reason="cancelled by the user"))
+    v.apply(event(3, "step.cancelled", "build", attempt=1, reason="cancelled by the user"))
+    v.apply(event(4, "execution.status", status="cancelled", previous="running"))
+    assert [s.status for s in v.steps.values()] == ["cancelled", "cancelled"]
+
+
 def test_the_render_shows_every_step_row():
     v = view()
     v.apply(event(1, "step.started", "plan", attempt=1, agentId="a1"))

@@ -263,6 +263,12 @@ async def test_pause_resume_cancel_and_illegal_transitions(
     cancelled = await engine.cancel(execution.id, user_id)
     assert cancelled.status == "cancelled"
     assert runs_of(db, execution.id)[-1].status == "cancelled"
+    # The event log, which live views are built from, says so too.
+    assert [
+        (e.step_id, e.data["reason"])
+        for e in events_of(db, user_id, execution.id)
+        if e.kind == "step.cancelled"
+    ] == [(runs_of(db, execution.id)[-1].step_id, "cancelled by the user")]
     assert workflow_row(db, wf).status == "failed"
     with pytest.raises(IllegalTransition) as err:
         await engine.resume(execution.id, user_id)

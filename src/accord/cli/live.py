@@ -134,6 +134,9 @@ class ExecutionView:
             case "step.skipped" if step:
                 step.status = "skipped"
                 return self._note(f"{step.name} skipped: {_short(data.get('reason', ''))}")
+            case "step.cancelled" if step:
+                step.status, step.finished_at = "cancelled", at
+                return None  # the execution's own line says why
             case "interaction.created":
                 kind = data.get("interactionType", "interaction")
                 self.interactions[kind] += 1

@@ -88,7 +88,11 @@ async def _run(
         try:
             execution = await engine.wait(execution.id, timeout=timeout_s)
         except TimeoutError:
-            execution = await engine.cancel(execution.id, user_id)
+            execution = await engine.cancel(
+                execution.id,
+                user_id,
+                reason=f"not finished within accord run's --timeout of {timeout_s:g} s",
+            )
         finally:
             ended.set()
             if watcher is not None:

@@ -519,12 +519,22 @@ class ExecutionRunner:
     ) -> AdvanceResult:
         """End the execution, cancel what is still in flight, and move its workflow."""
         step_runs = StepRunRepository(session)
+        events = EventRepository(session)
+        reason = error or "the execution ended"
         cancelled: list[AttemptKey] = []
         for i, run in enumerate(runs):
             if run.status in (StepRunStatus.PENDING, StepRunStatus.RUNNING):
-                step_runs.finish(run, StepRunStatus.CANCELLED, error=error or "the execution ended")
+                step_runs.finish(run, StepRunStatus.CANCELLED, error=reason)
                 runs[i] = replace(run, status=StepRunStatus.CANCELLED)
                 cancelled.append((execution.id, run.step_id, run.attempt))
+                # A live view built from events learns that the step stopped here.
+                events.append(
+                    execution_id=execution.id,
+                    user_id=self.owner(session, execution),
+                    kind="step.cancelled",
+                    step_id=run.step_id,
+                    data={"attempt": run.attempt, "reason": reason},
+                )
         repo = ExecutionRepository(session)
         # Questions still open (the user's, above all) wait for an attempt that has ended:
         # expired, they leave the user's list of questions and can no longer be answered.
@@ -534,7 +544,7 @@ class ExecutionRunner:
         data: dict[str, Any] = {"status": str(status), "previous": str(execution.status)}
         if error:
             data["errorMessage"] = error
-        EventRepository(session).append(
+        events.append(
             execution_id=execution.id,
             user_id=self.owner(session, execution),
             kind="execution.status",
@@ -575,9 +585,15 @@ class ExecutionRunner:
     # --- control ----------------------------------------------------------------------------
 
     def control(
-        self, session: Session, execution_id: str, user_id: str, requested: ExecutionStatus
+        self,
+        session: Session,
+        execution_id: str,
+        user_id: str,
+        requested: ExecutionStatus,
+        *,
+        reason: str = "cancelled by the user",
     ) -> tuple[WorkflowExecution, AdvanceResult]:
-        """Pause, resume or cancel, along the legal transitions only."""
+        """Pause, resume or cancel (for `reason`), along the legal transitions only."""
         repo = ExecutionRepository(session)
         execution = repo.lock(execution_id, user_id=user_id, light=True)
         if requested is ExecutionStatus.CANCELLED:
@@ -589,7 +605,7 @@ class ExecutionRunner:
                 self.plan(session, execution),
                 StepRunRepository(session).states(execution_id),
                 ExecutionStatus.CANCELLED,
-                error="cancelled by the user",
+                error=reason,
             )
             return repo.get(execution_id), result
         updated = repo.set_status(execution, requested)

@@ -424,8 +424,10 @@ class Engine:
     async def resume(self, execution_id: str, user_id: str) -> WorkflowExecution:
         return await self._control(execution_id, user_id, ExecutionStatus.RUNNING)
 
-    async def cancel(self, execution_id: str, user_id: str) -> WorkflowExecution:
-        return await self._control(execution_id, user_id, ExecutionStatus.CANCELLED)
+    async def cancel(
+        self, execution_id: str, user_id: str, *, reason: str = "cancelled by the user"
+    ) -> WorkflowExecution:
+        return await self._control(execution_id, user_id, ExecutionStatus.CANCELLED, reason)
 
     async def rerun(self, execution_id: str, user_id: str) -> WorkflowExecution:
         """Run again: a new execution of the same workflow, with the next number."""
@@ -453,10 +455,14 @@ class Engine:
     # --- internals: transactions, dispatch, notifications -----------------------------------
 
     async def _control(
-        self, execution_id: str, user_id: str, requested: ExecutionStatus
+        self,
+        execution_id: str,
+        user_id: str,
+        requested: ExecutionStatus,
+        reason: str = "cancelled by the user",
     ) -> WorkflowExecution:
         execution, result = await self._tx(
-            lambda s: self.runner.control(s, execution_id, user_id, requested)
+            lambda s: self.runner.control(s, execution_id, user_id, requested, reason=reason)
         )
         self._after(execution_id, result)
         self._notify(execution_id)  # wake attempts waiting out a pause

@@ -14,6 +14,7 @@ export const EVENT_KINDS = [
   "step.failed",
   "step.retrying",
   "step.skipped",
+  "step.cancelled",
   "interaction.created",
   "interaction.answered",
   "knowledge.created",

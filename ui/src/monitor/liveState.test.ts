@@ -46,6 +46,10 @@ describe("live execution state", () => {
     s = applyEvent(s, event("execution.status", null, { status: "failed", previous: "running", errorMessage: "step c failed" }));
     expect(s).toMatchObject({ status: "failed", errorMessage: "step c failed" });
 
+    s = applyEvent(s, event("step.started", "d", { attempt: 1, agentId: "ada" }));
+    s = applyEvent(s, event("step.cancelled", "d", { attempt: 1, reason: "cancelled by the user" }));
+    expect(s.steps.d).toMatchObject({ status: "cancelled", reason: "cancelled by the user" });
+
     // A replayed event (SSE reconnect) changes nothing.
     expect(applyEvent(s, started)).toBe(s);
   });

@@ -196,6 +196,9 @@ export function applyEvent(state: LiveExecution, event: ExecutionEvent): LiveExe
     case "step.skipped":
       setStep({ status: "skipped", reason: text(d.reason) });
       break;
+    case "step.cancelled":
+      setStep({ status: "cancelled", attempt: num(d.attempt, step?.attempt ?? 1), reason: text(d.reason) });
+      break;
     default:
       return next;
   }
