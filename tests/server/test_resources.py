@@ -76,6 +76,19 @@ def test_an_agent_taking_part_in_a_workflow_cannot_be_deleted(alice: ApiUser) ->
     assert response.json()["error"]["code"] == "conflict"
 
 
+def test_a_provider_an_agent_speaks_through_cannot_be_deleted(alice: ApiUser) -> None:
+    provider = alice.api.post(
+        "/providers", json={"name": "Local", "kind": "offline", "defaultModel": "accord-offline"}
+    ).json()
+    ada = agent(alice, llmProviderId=provider["id"])
+    response = alice.api.delete(f"/providers/{provider['id']}")
+    assert response.status_code == 409
+    assert "used by agent(s) Ada" in response.json()["error"]["message"]
+    assert alice.api.get(f"/agents/{ada['id']}").json()["llmProviderId"] == provider["id"]
+    assert alice.api.patch(f"/agents/{ada['id']}", json={"llmProviderId": None}).status_code == 200
+    assert alice.api.delete(f"/providers/{provider['id']}").status_code == 204
+
+
 def test_workflows_are_created_listed_shown_updated_and_deleted(alice: ApiUser) -> None:
     ada, bo = agent(alice), agent(alice, "Bo", "reviewer")
     created = alice.api.post("/workflows", json=workflow_body(ada["id"], bo["id"]))

@@ -83,7 +83,7 @@ def test_deleting_an_agent_in_a_workflow_is_refused_until_it_leaves(
         AgentRepository(s).get(b.id, user_id=user_id)
 
 
-def test_deleting_a_provider_leaves_its_agents_on_the_default(db, user_id):
+def test_a_provider_its_agents_speak_through_is_not_deleted(db, user_id):
     with db.session() as s:
         provider = ProviderRepository(s).create(
             user_id=user_id, name="P", kind=ProviderKind.OFFLINE, default_model="offline"
@@ -91,7 +91,7 @@ def test_deleting_a_provider_leaves_its_agents_on_the_default(db, user_id):
         agent = AgentRepository(s).create(
             user_id=user_id, name="A", role="dev", llm_provider_id=provider.id
         )
-    with db.session() as s:
+    with pytest.raises(Conflict, match="used by agent"), db.session() as s:
         ProviderRepository(s).delete(provider.id, user_id=user_id)
     with db.session() as s:
-        assert AgentRepository(s).get(agent.id, user_id=user_id).llm_provider_id is None
+        assert AgentRepository(s).get(agent.id, user_id=user_id).llm_provider_id == provider.id

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from accord.domain.agent import LlmProvider, ModelPrice
 from accord.domain.enums import ProviderKind
-from accord.domain.errors import NotFound
+from accord.domain.errors import Conflict, NotFound
 from accord.storage.repositories._convert import UNSET, Unset, to_datetime
 from accord.storage.secrets import decrypt_secret, encrypt_secret
-from accord.storage.tables import epoch_now, llm_providers, new_id
+from accord.storage.tables import agents, epoch_now, llm_providers, new_id
 
 
 def _provider(row: Row[Any]) -> LlmProvider:
@@ -130,8 +130,20 @@ class ProviderRepository:
         return _provider(row)
 
     def delete(self, provider_id: str, *, user_id: str) -> None:
-        """Agents using the provider keep working on the default provider (FK SET NULL)."""
+        """Delete a provider no agent speaks through; otherwise say which agents do (their
+        foreign key would quietly move them to the offline model)."""
         self._row(provider_id, user_id)
+        users = self.session.scalars(
+            select(agents.c.name)
+            .where(agents.c.user_id == user_id, agents.c.llm_provider_id == provider_id)
+            .order_by(agents.c.name)
+        ).all()
+        if users:
+            raise Conflict(
+                f"llm provider {provider_id!r} is used by agent(s) {', '.join(users)}; move them "
+                "to another provider (or delete them) first",
+                details={"id": provider_id, "agents": list(users)},
+            )
         self.session.execute(delete(llm_providers).where(llm_providers.c.id == provider_id))
 
     def api_key_for(self, provider_id: str, user_id: str) -> str | None:
