@@ -6,11 +6,15 @@ so the suite waits for the slowest, not for their sum.
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from accord.storage.db import Database
+from accord.storage.tables import step_runs
 from accord.storage.testing import scratch_postgres_database
 from tests.cli.conftest import ACCORD, EXAMPLES, Accord, accord_env, json_of
 
@@ -215,3 +219,56 @@ def test_workers_list_shows_the_process_that_ran_a_workflow_and_that_it_stopped(
     assert process["runningAttempts"] == 0
     table = accord("workers", "list").stdout
     assert process["executorId"] in table and "stopped" in table
+
+
+def test_running_a_file_again_after_a_crash_finishes_the_cut_off_execution(
+    accord: Accord, data_dir: Path, tmp_path: Path
+):
+    """A run killed mid-way is picked up by running the same file again: the same workflow,
+    the same execution, each step done once; not a second workflow of the same name."""
+    accord(
+        "providers",
+        "create",
+        "slow",
+        "--kind",
+        "offline",
+        "--model",
+        "accord-offline",
+        "--setting",
+        "latencySeconds=0.5",
+    )
+    file = tmp_path / "three.yaml"
+    file.write_text(
+        "name: Three\nagents:\n  - name: Kim\n    role: dev\n    provider: slow\n"
+        "steps:\n  - id: a\n    name: A\n  - id: b\n    name: B\n    dependsOn: [a]\n"
+        "  - id: c\n    name: C\n    dependsOn: [b]\n"
+    )
+    first = subprocess.Popen(
+        [ACCORD, "run", str(file), "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=accord_env(data_dir),
+        cwd=tmp_path,
+    )
+    db = Database(f"sqlite:///{data_dir / 'accord.db'}")
+    try:
+        deadline = time.monotonic() + 60
+        while not completed_runs(db):  # kill it once the first step is done
+            assert time.monotonic() < deadline and first.poll() is None, "never got going"
+            time.sleep(0.1)
+    finally:
+        first.kill()
+        first.wait()
+        db.dispose()
+
+    report = json_of(accord("run", str(file), "--json"))
+    assert report["status"] == "completed"
+    assert report["executionNumber"] == 1
+    assert {s["status"] for s in report["steps"].values()} == {"completed"}
+    assert [s["attempts"] for s in report["steps"].values()] == [1, 1, 1]
+    assert [w["name"] for w in json_of(accord("workflows", "list", "--json"))] == ["Three"]
+
+
+def completed_runs(db: Database) -> int:
+    with db.read_session() as s:
+        return s.execute(select(func.count()).where(step_runs.c.status == "completed")).scalar_one()

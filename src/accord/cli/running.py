@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.cli.live import ExecutionView, latest_event_id, watch_execution
 from accord.domain.enums import ExecutionStatus
+from accord.domain.errors import Conflict
 from accord.domain.execution import StepRun, WorkflowExecution
 from accord.storage.db import Database
 from accord.storage.repositories.agents import AgentRepository
@@ -68,7 +69,16 @@ async def _run(
     await engine.start()
     try:
         start_id = await asyncio.to_thread(latest_event_id, database)
-        execution = await engine.start_execution(workflow_id, user_id)
+        unfinished = await asyncio.to_thread(unfinished_execution, database, workflow_id, user_id)
+        if unfinished is None:
+            execution = await engine.start_execution(workflow_id, user_id)
+        else:  # resumed by this engine's start if its process is gone: watch it from its start
+            execution, start_id = unfinished, 0
+            if console is not None:
+                console.print(
+                    f"[yellow]Execution #{execution.execution_number} of this workflow had not "
+                    "ended; following it (changes to the file apply from the next run).[/]"
+                )
         ended = threading.Event()
         watcher = None
         if console is not None:
@@ -100,6 +110,26 @@ async def _run(
     finally:
         await engine.stop()
     return await asyncio.to_thread(build_report, database, execution.id, user_id)
+
+
+def unfinished_execution(
+    database: Database, workflow_id: str, user_id: str
+) -> WorkflowExecution | None:
+    """The workflow's running execution, if one has not ended (a run cut off by a crash);
+    a paused one is the user's to resume or cancel, not this command's."""
+    with database.read_session() as session:
+        for execution in ExecutionRepository(session).list_for_workflow(
+            workflow_id, user_id=user_id
+        ):
+            if execution.status is ExecutionStatus.PAUSED:
+                raise Conflict(
+                    f"execution #{execution.execution_number} of this workflow is paused: "
+                    "resume or cancel it (in the browser, or through the API) first",
+                    details={"id": execution.id},
+                )
+            if execution.status is ExecutionStatus.RUNNING:
+                return execution
+    return None
 
 
 def view_for(database: Database, execution: WorkflowExecution, user_id: str) -> ExecutionView:

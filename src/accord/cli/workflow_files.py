@@ -106,7 +106,10 @@ def install_workflow(
     session: Session, *, user_id: str, loaded: LoadedWorkflow
 ) -> CollaborationWorkflow:
     """Create (or update, matching by name) the file's agents and workflow, sub-workflows
-    first; returns the top workflow, ready to start."""
+    first; returns the top workflow, ready to start. A workflow of that name that is still
+    running (its run was cut off, say) is returned as it is, for the caller to follow: it
+    cannot change while it runs, and a second one of the same name would make every lookup
+    by name ambiguous."""
     installed: dict[Path, CollaborationWorkflow] = {}
     for item in loaded.depth_first():
         agent_ids = {
@@ -116,13 +119,10 @@ def install_workflow(
         sub_ids = {step_id: installed[child.path].id for step_id, child in item.children.items()}
         request = item.workflow.create_request(agent_ids=agent_ids, sub_workflow_ids=sub_ids)
         repo = WorkflowRepository(session)
-        existing = [
-            w
-            for w in repo.list(user_id=user_id)
-            if w.name == item.workflow.name
-            and w.status not in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED)
-        ]
-        if existing:
+        existing = [w for w in repo.list(user_id=user_id) if w.name == item.workflow.name]
+        if existing and existing[0].status in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):
+            installed[item.path] = existing[0]
+        elif existing:
             installed[item.path] = repo.update(
                 existing[0].id,
                 user_id=user_id,
