@@ -5,6 +5,7 @@ so the suite waits for the slowest, not for their sum.
 """
 
 import json
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.storage.db import Database
-from accord.storage.tables import step_runs
+from accord.storage.tables import step_runs, workers
 from accord.storage.testing import scratch_postgres_database
 from tests.cli.conftest import ACCORD, EXAMPLES, Accord, accord_env, json_of
 
@@ -272,3 +273,50 @@ def test_running_a_file_again_after_a_crash_finishes_the_cut_off_execution(
 def completed_runs(db: Database) -> int:
     with db.read_session() as s:
         return s.execute(select(func.count()).where(step_runs.c.status == "completed")).scalar_one()
+
+
+def test_sigterm_stops_a_run_cleanly_so_its_execution_is_handed_on_at_once(
+    accord: Accord, data_dir: Path, tmp_path: Path
+):
+    accord(
+        "providers",
+        "create",
+        "slow",
+        "--kind",
+        "offline",
+        "--model",
+        "accord-offline",
+        "--setting",
+        "latencySeconds=5",
+    )
+    file = tmp_path / "one.yaml"
+    file.write_text(
+        "name: One\nagents:\n  - name: Kim\n    role: dev\n    provider: slow\n"
+        "steps:\n  - id: a\n    name: A\n"
+    )
+    run = subprocess.Popen(
+        [ACCORD, "run", str(file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=accord_env(data_dir),
+        cwd=tmp_path,
+    )
+    db = Database(f"sqlite:///{data_dir / 'accord.db'}")
+    try:
+        deadline = time.monotonic() + 60
+        while not registered_workers(db):  # the engine has started
+            assert time.monotonic() < deadline and run.poll() is None, "never got going"
+            time.sleep(0.1)
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(30)
+        db.dispose()
+    (process,) = json_of(accord("workers", "list", "--json"))
+    assert process["state"] == "stopped"  # retired: another process takes its work at once
+    (execution,) = json_of(accord("executions", "list", "--json"))
+    assert execution["status"] == "running"  # stopped, not cancelled: it is to be resumed
+
+
+def registered_workers(db: Database) -> int:
+    with db.read_session() as s:
+        return s.execute(select(func.count()).select_from(workers)).scalar_one()

@@ -7,6 +7,7 @@ running in another process; the report reads the recorded rows once the executio
 
 import asyncio
 import os
+import signal
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -51,7 +52,10 @@ def run_workflow(
 ) -> RunReport:
     """Start an execution of the workflow, show it live on `console` (None: silently), wait
     for it to end, and report on it."""
-    return asyncio.run(_run(database, user_id, workflow_id, console, timeout_s))
+    try:
+        return asyncio.run(_run(database, user_id, workflow_id, console, timeout_s))
+    except asyncio.CancelledError:  # SIGTERM: stopped cleanly, as Ctrl-C stops it
+        raise KeyboardInterrupt from None
 
 
 async def _run(
@@ -65,6 +69,12 @@ async def _run(
     from accord.engine.service import Engine  # the engine stack loads only when running
     from accord.team.runtime import AgentTeam
 
+    # SIGTERM stops the engine cleanly, as Ctrl-C does: this process retires at once, and
+    # another (accord serve, the next run of the file) resumes the execution at its next
+    # heartbeat round instead of after the failover time.
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     engine = Engine(database, AgentTeam(database))
     await engine.start()
     try:
