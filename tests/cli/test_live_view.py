@@ -104,17 +104,28 @@ def test_interactions_and_knowledge_are_counted_and_fed():
             "plan",
             interactionType="knowledge_sharing",
             fromAgentId="a2",
-            message="Use WAL",
+            message="Shared: Use WAL",
+            contextData={"knowledgeIds": ["k1"]},
         )
     )
     v.apply(event(4, "knowledge.created", "plan", title="Use WAL", createdByAgentId="a2"))
-    assert v.interactions == {"question": 1, "knowledge_sharing": 1}
+    v.apply(
+        event(
+            5,
+            "interaction.created",
+            "plan",
+            interactionType="knowledge_sharing",
+            fromAgentId="a1",
+            message="Mind the locks",
+        )
+    )
+    assert v.interactions == {"question": 1, "knowledge_sharing": 2}
     assert v.knowledge_items == 1
     assert list(v.feed) == [
         "[question] Ada -> Rex: Which database?",
         "Rex answered Ada: Postgres",
-        "[knowledge sharing] Rex: Use WAL",
-        "Rex shared knowledge: Use WAL",
+        "Rex shared knowledge: Use WAL",  # once, not again as the interaction that shared it
+        "[knowledge sharing] Ada: Mind the locks",
     ]
 
 

@@ -140,6 +140,9 @@ class ExecutionView:
             case "interaction.created":
                 kind = data.get("interactionType", "interaction")
                 self.interactions[kind] += 1
+                shared = data.get("contextData") or {}
+                if shared.get("knowledgeId") or shared.get("knowledgeIds"):
+                    return None  # shared knowledge: its knowledge.created lines say it once
                 return self._note(self._interaction_line(data))
             case "interaction.answered":
                 return self._note(
