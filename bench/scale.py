@@ -28,7 +28,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from accord.engine.service import AttemptQueue, Engine
+from accord.engine.queue import AttemptQueue
+from accord.engine.service import Engine
 from accord.engine.testing import LatencyPerformer
 from accord.storage.db import Database
 from accord.storage.tables import workflow_executions

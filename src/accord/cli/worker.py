@@ -12,7 +12,7 @@ from rich.table import Column, Table
 
 from accord.cli.context import AccordApp, console, open_database, print_json, require_postgres
 from accord.engine.liveness import failover_seconds, state_of
-from accord.engine.service import (
+from accord.engine.queue import (
     EXECUTOR_ID_ENV,
     GLOBAL_CONCURRENCY_ENV,
     WORKER_CONCURRENCY_ENV,

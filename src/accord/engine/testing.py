@@ -103,7 +103,8 @@ class LatencyPerformer:
 
 
 async def _latency_worker(executor_id: str, latency_s: float, call_log: Path | None) -> None:
-    from accord.engine.service import AttemptQueue, Engine
+    from accord.engine.queue import AttemptQueue
+    from accord.engine.service import Engine
     from accord.engine.worker import work_until_stopped
     from accord.storage.db import Database
 

@@ -15,7 +15,8 @@ from fastapi import APIRouter, FastAPI
 
 from accord.domain.errors import AccordError
 from accord.domain.ports import StepPerformer
-from accord.engine.service import AttemptQueue, Engine
+from accord.engine.queue import AttemptQueue
+from accord.engine.service import Engine
 from accord.server import browser
 from accord.server.auth import ensure_local_user
 from accord.server.errors import install_error_handlers
