@@ -134,3 +134,68 @@ def test_a_workflow_file_saved_as_a_template_names_roles_not_agents(accord: Acco
     assert created["id"] in [t["id"] for t in listed]
     shown = accord("templates", "show", "Parallel market").stdout
     assert "research lead" in shown and "Merge the findings" in shown
+
+
+def test_duplicate_names_are_refused_saying_which_name_exists(accord: Accord):
+    accord("agents", "create", "Ada", "--role", "developer")
+    again = accord("agents", "create", "ada", "--role", "developer", ok=False)
+    assert again.returncode == 1 and "Traceback" not in again.stderr
+    assert "'Ada' already exists" in again.stderr and "pick another name" in again.stderr
+    assert "Ada" in accord("agents", "show", "Ada").stdout  # the lookup still finds one
+
+    accord("providers", "create", "slow", "--kind", "offline", "--model", "offline")
+    clash = accord(
+        "providers", "create", "Slow", "--kind", "offline", "--model", "offline", ok=False
+    )
+    assert "'slow' already exists" in clash.stderr
+    builtin = accord(
+        "providers", "create", "offline", "--kind", "offline", "--model", "m", ok=False
+    )
+    assert builtin.returncode == 1 and "built-in offline model" in builtin.stderr
+
+    review = str(EXAMPLES / "code-review.yaml")
+    accord("templates", "create", review, "--category", "review")
+    twice = accord("templates", "create", review, "--category", "review", ok=False)
+    assert twice.returncode == 1 and "already exists" in twice.stderr
+
+
+def test_the_cli_applies_the_apis_validation(accord: Accord):
+    blank = accord("agents", "create", "", "--role", "developer", ok=False)
+    assert blank.returncode == 1 and "Traceback" not in blank.stderr
+    assert "name" in blank.stderr and "not blank" in blank.stderr
+    no_role = accord("agents", "create", "Ada", "--role", " ", ok=False)
+    assert no_role.returncode == 1 and "role" in no_role.stderr
+    assert json_of(accord("agents", "list", "--json")) == []
+
+    no_url = accord(
+        "providers", "create", "local", "--kind", "openai_compatible", "--model", "m", ok=False
+    )
+    assert no_url.returncode == 1 and "baseUrl" in no_url.stderr and "--base-url" in no_url.stderr
+    not_http = accord(
+        "providers",
+        "create",
+        "local",
+        "--kind",
+        "openai_compatible",
+        "--model",
+        "m",
+        "--base-url",
+        "localhost:11434",
+        ok=False,
+    )
+    assert "not an http:// or https:// URL" in not_http.stderr
+    slow = accord(
+        "providers",
+        "create",
+        "o",
+        "--kind",
+        "offline",
+        "--model",
+        "m",
+        "--setting",
+        "latencySeconds=abc",
+        ok=False,
+    )
+    assert slow.returncode == 1 and "settings.latencySeconds" in slow.stderr
+    assert "'abc' is not a number" in slow.stderr
+    assert json_of(accord("providers", "list", "--json")) == []

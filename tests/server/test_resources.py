@@ -195,3 +195,101 @@ def test_a_value_the_database_cannot_store_is_a_422(any_live_server: LiveServer)
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "validation_error"
     assert user.api.get("/me").status_code == 200
+
+
+def test_duplicate_names_are_a_409_saying_which_name_exists(alice: ApiUser, bob: ApiUser) -> None:
+    ada, bo = agent(alice, "Ada"), agent(alice, "Bo", "reviewer")
+    agent(bob, "Ada")  # another user's names are theirs
+    again = alice.api.post("/agents", json={"name": "ada", "role": "tester"})
+    assert again.status_code == 409
+    error = again.json()["error"]
+    assert error["code"] == "conflict"
+    assert "'Ada' already exists" in error["message"] and "pick another name" in error["message"]
+    assert error["details"]["existingId"] == ada["id"]
+    renamed = alice.api.patch(f"/agents/{bo['id']}", json={"name": "ADA"})
+    assert renamed.status_code == 409
+    assert [a["name"] for a in alice.api.get("/agents").json()] == ["Ada", "Bo"]
+
+    body = {"name": "slow", "kind": "offline", "defaultModel": "offline"}
+    slow = alice.api.post("/providers", json=body)
+    assert slow.status_code == 201
+    assert alice.api.post("/providers", json=body | {"name": "SLOW"}).status_code == 409
+    fast = alice.api.post("/providers", json=body | {"name": "fast"}).json()
+    clash = alice.api.patch(f"/providers/{fast['id']}", json={"name": "slow"})
+    assert clash.status_code == 409 and "'slow' already exists" in clash.json()["error"]["message"]
+
+    builtin = alice.api.post("/providers", json=body | {"name": "offline"})
+    assert builtin.status_code == 422
+    [problem] = builtin.json()["error"]["details"]["problems"]
+    assert problem["field"] == "name" and "built-in offline model" in problem["message"]
+
+    saved = alice.api.post(f"/workflows/{_workflow_id(alice, ada, bo)}/template", json={}).json()
+    copy = _template_fields(saved) | {"name": "Our way"}
+    assert alice.api.post("/templates", json=copy).status_code == 201
+    assert alice.api.post("/templates", json=copy | {"name": "our WAY"}).status_code == 409
+    clash = alice.api.patch(f"/templates/{saved['id']}", json={"name": "Our way"})
+    assert clash.status_code == 409
+
+
+def _workflow_id(user: ApiUser, *agents: dict) -> str:
+    response = user.api.post("/workflows", json=workflow_body(*(a["id"] for a in agents)))
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def _template_fields(template: dict) -> dict:
+    keep = ("description", "category", "workflowType", "templateDefinition", "requiredAgentRoles")
+    return {k: template[k] for k in keep}
+
+
+def test_saving_a_workflow_as_a_template_twice_numbers_the_default_name(alice: ApiUser) -> None:
+    ada, bo = agent(alice, "Ada"), agent(alice, "Bo", "reviewer")
+    workflow_id = _workflow_id(alice, ada, bo)
+    first = alice.api.post(f"/workflows/{workflow_id}/template", json={}).json()
+    second = alice.api.post(f"/workflows/{workflow_id}/template", json={}).json()
+    assert (first["name"], second["name"]) == ("Ship it", "Ship it (2)")
+    named = alice.api.post(f"/workflows/{workflow_id}/template", json={"name": "ship IT"})
+    assert named.status_code == 409
+
+
+def test_a_provider_that_could_not_work_is_a_422_naming_the_field(alice: ApiUser) -> None:
+    compatible = {"name": "local", "kind": "openai_compatible", "defaultModel": "llama3"}
+    for body, field, fix in [
+        (compatible, "baseUrl", "set baseUrl"),
+        (compatible | {"baseUrl": "localhost:11434"}, "baseUrl", "full URL"),
+        (
+            {
+                "name": "o",
+                "kind": "offline",
+                "defaultModel": "m",
+                "settings": {"latencySeconds": "abc"},
+            },
+            "settings.latencySeconds",
+            "set latencySeconds to a number from 0 to 3600",
+        ),
+    ]:
+        refused = alice.api.post("/providers", json=body)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "validation_error"
+        [problem] = error["details"]["problems"]
+        assert problem["field"] == field and fix in problem["fix"], problem
+    assert alice.api.get("/providers").json() == []
+
+    ok = alice.api.post("/providers", json=compatible | {"baseUrl": "http://127.0.0.1:11434/v1"})
+    assert ok.status_code == 201
+    unset = alice.api.patch(f"/providers/{ok.json()['id']}", json={"baseUrl": None})
+    assert unset.status_code == 422
+    assert unset.json()["error"]["details"]["problems"][0]["field"] == "baseUrl"
+    bad = alice.api.patch(f"/providers/{ok.json()['id']}", json={"settings": {"maxRetries": -1}})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"]["problems"][0]["field"] == "settings.maxRetries"
+
+
+def test_blank_names_and_roles_are_refused(alice: ApiUser) -> None:
+    response = alice.api.post("/agents", json={"name": "  ", "role": " "})
+    assert response.status_code == 422
+    problems = response.json()["error"]["details"]["problems"]
+    assert {p["field"] for p in problems} == {"name", "role"}
+    stripped = agent(alice, "  Ada  ")
+    assert stripped["name"] == "Ada"

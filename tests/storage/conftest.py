@@ -28,11 +28,21 @@ def make_user(db: Database) -> Callable[[], str]:
 
 @pytest.fixture
 def make_agent(db: Database) -> Callable[..., Agent]:
+    """`make(user_id, role)`: named after the role, numbered from the second one on, since a
+    user's agents have unique names."""
+
     def make(user_id: str, role: str = "developer", **fields) -> Agent:
         with db.session() as s:
-            return AgentRepository(s).create(
-                user_id=user_id, name=fields.pop("name", role.title()), role=role, **fields
-            )
+            repo = AgentRepository(s)
+            name = fields.pop("name", None)
+            if name is None:
+                taken = {a.name for a in repo.list(user_id=user_id)}
+                name = next(
+                    n
+                    for n in (f"{role.title()}{f' {i}' if i else ''}" for i in range(99))
+                    if n not in taken
+                )
+            return repo.create(user_id=user_id, name=name, role=role, **fields)
 
     return make
 

@@ -1,7 +1,7 @@
 import pytest
 
 from accord.domain.enums import ProviderKind
-from accord.domain.errors import Conflict, NotFound
+from accord.domain.errors import Conflict, InvalidInput, NotFound
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.providers import ProviderRepository
 from accord.storage.repositories.workflows import WorkflowRepository
@@ -95,3 +95,30 @@ def test_a_provider_its_agents_speak_through_is_not_deleted(db, user_id):
         ProviderRepository(s).delete(provider.id, user_id=user_id)
     with db.session() as s:
         assert AgentRepository(s).get(agent.id, user_id=user_id).llm_provider_id == provider.id
+
+
+def test_agent_names_are_unique_per_user_ignoring_case(db, user_id, make_user):
+    other = make_user()
+    with db.session() as s:
+        repo = AgentRepository(s)
+        ada = repo.create(user_id=user_id, name="Ada", role="developer")
+        bo = repo.create(user_id=user_id, name="Bo", role="reviewer")
+        repo.create(user_id=other, name="Ada", role="developer")  # another user's: fine
+        for taken in ("Ada", "ada", " ADA "):
+            with pytest.raises(Conflict) as refused:
+                repo.create(user_id=user_id, name=taken, role="tester")
+            assert "'Ada' already exists" in refused.value.message
+            assert "pick another name, or update the existing agent" in refused.value.message
+            assert refused.value.details["existingId"] == ada.id
+        with pytest.raises(Conflict, match="'Ada' already exists"):
+            repo.update(bo.id, user_id=user_id, name="ADA")
+        # Keeping its own name, or changing only its case, is no clash.
+        assert repo.update(ada.id, user_id=user_id, name="ADA", role="architect").name == "ADA"
+        assert repo.update(bo.id, user_id=user_id, name="Bo", role="tester").role == "tester"
+        assert sorted(a.name for a in repo.list(user_id=user_id)) == ["ADA", "Bo"]
+
+
+def test_a_blank_agent_name_is_refused(db, user_id):
+    with db.session() as s, pytest.raises(InvalidInput) as refused:
+        AgentRepository(s).create(user_id=user_id, name="  ", role="developer")
+    assert refused.value.problems[0].field == "name"

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from accord.domain.agent import ModelPrice
 from accord.domain.enums import ProviderKind
-from accord.domain.errors import NotFound
+from accord.domain.errors import Conflict, InvalidInput, NotFound
 from accord.storage.repositories.providers import ProviderRepository
 from accord.storage.secrets import SECRET_KEY_ENV, SecretUnreadable
 from accord.storage.tables import llm_providers
@@ -26,7 +26,7 @@ def _create(db, user_id, **fields):
     with db.session() as s:
         return ProviderRepository(s).create(
             user_id=user_id,
-            name="OpenAI",
+            name=fields.pop("name", "OpenAI"),
             kind=ProviderKind.OPENAI,
             default_model="gpt-4o-mini",
             **fields,
@@ -58,7 +58,7 @@ def test_generated_secret_key_file_is_private_and_reused(db, user_id, private_da
     key_file = private_data_dir / "secret.key"
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     first_key = key_file.read_bytes()
-    _create(db, user_id, api_key="another")
+    _create(db, user_id, name="OpenAI 2", api_key="another")
     assert key_file.read_bytes() == first_key
     with db.session() as s:
         assert ProviderRepository(s).api_key_for(provider.id, user_id) == KEY
@@ -117,3 +117,89 @@ def test_concurrent_first_uses_agree_on_one_generated_key(private_data_dir):
         keys = set(pool.map(first_use, range(8)))
     assert keys == {(private_data_dir / "secret.key").read_bytes().strip()}
     assert list(private_data_dir.iterdir()) == [private_data_dir / "secret.key"]
+
+
+def test_provider_names_are_unique_per_user_ignoring_case(db, user_id, make_user):
+    first = _create(db, user_id, name="slow")
+    other = make_user()
+    _create(db, other, name="slow")  # another user's: fine
+    with db.session() as s:
+        repo = ProviderRepository(s)
+        with pytest.raises(Conflict) as refused:
+            repo.create(user_id=user_id, name="Slow", kind=ProviderKind.OFFLINE, default_model="m")
+        assert "a provider named 'slow' already exists" in refused.value.message
+        assert "pick another name, or update the existing provider" in refused.value.message
+        fast = repo.create(
+            user_id=user_id, name="fast", kind=ProviderKind.OFFLINE, default_model="m"
+        )
+        with pytest.raises(Conflict, match="'slow' already exists"):
+            repo.update(fast.id, user_id=user_id, name="SLOW")
+        assert repo.update(first.id, user_id=user_id, name="Slow").name == "Slow"
+
+
+@pytest.mark.parametrize("name", ["offline", "Offline", " OFFLINE "])
+def test_a_provider_cannot_take_the_name_workflow_files_give_the_offline_model(db, user_id, name):
+    with db.session() as s:
+        repo = ProviderRepository(s)
+        with pytest.raises(InvalidInput) as refused:
+            repo.create(user_id=user_id, name=name, kind=ProviderKind.OFFLINE, default_model="m")
+        assert refused.value.problems[0].field == "name"
+        assert "built-in offline model" in refused.value.problems[0].message
+        mine = repo.create(
+            user_id=user_id, name="mine", kind=ProviderKind.OFFLINE, default_model="m"
+        )
+        with pytest.raises(InvalidInput):
+            repo.update(mine.id, user_id=user_id, name=name)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "says"),
+    [
+        ({"kind": ProviderKind.OPENAI_COMPATIBLE}, "baseUrl", "needs the URL of its server"),
+        ({"base_url": "localhost:11434/v1"}, "baseUrl", "not an http:// or https:// URL"),
+        ({"base_url": "ftp://example.test/v1"}, "baseUrl", "not an http:// or https:// URL"),
+        ({"settings": {"latencySeconds": "abc"}}, "settings.latencySeconds", "'abc' is not"),
+        ({"settings": {"latencySeconds": -1}}, "settings.latencySeconds", "from 0 to 3600"),
+        ({"settings": {"timeoutSeconds": 0}}, "settings.timeoutSeconds", "above 0"),
+        ({"settings": {"maxRetries": 1.5}}, "settings.maxRetries", "not an integer"),
+        ({"settings": {"seed": True}}, "settings.seed", "not an integer"),
+        ({"settings": {"questionRate": 2}}, "settings.questionRate", "from 0 to 1"),
+    ],
+)
+def test_a_provider_that_could_not_work_is_refused_naming_the_field(
+    db, user_id, fields, field, says
+):
+    fields = dict(fields)
+    kind = fields.pop("kind", ProviderKind.OFFLINE)
+    with db.session() as s:
+        repo = ProviderRepository(s)
+        with pytest.raises(InvalidInput) as refused:
+            repo.create(user_id=user_id, name="p", kind=kind, default_model="m", **fields)
+        [problem] = refused.value.problems
+        assert (problem.field, says in problem.message) == (field, True), problem
+        assert problem.fix
+        # An update that would leave the same fault is refused too.
+        ok = repo.create(user_id=user_id, name="ok", kind=ProviderKind.OFFLINE, default_model="m")
+        with pytest.raises(InvalidInput):
+            repo.update(ok.id, user_id=user_id, kind=kind, **fields)
+
+
+def test_valid_urls_and_settings_are_kept(db, user_id):
+    provider = _create(
+        db,
+        user_id,
+        name="local",
+        base_url="http://127.0.0.1:11434/v1",
+        settings={
+            "timeoutSeconds": 60,
+            "maxRetries": 2.0,
+            "seed": 7,
+            "questionRate": 0.5,
+            "x": "y",
+        },
+    )
+    assert provider.settings["timeoutSeconds"] == 60
+    with db.session() as s:
+        repo = ProviderRepository(s)
+        changed = repo.update(provider.id, user_id=user_id, kind=ProviderKind.OPENAI_COMPATIBLE)
+    assert changed.base_url == "http://127.0.0.1:11434/v1"

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from accord.domain.enums import StepType, TemplateCategory, WorkflowType
@@ -9,7 +11,7 @@ from accord.storage.repositories.templates import TemplateRepository
 
 def _request(steps=None, **fields) -> CreateTemplateRequest:
     return CreateTemplateRequest(
-        name=fields.pop("name", "Code review"),
+        name=fields.pop("name", f"Code review {uuid.uuid4().hex[:8]}"),
         description="Write, then review",
         category=fields.pop("category", TemplateCategory.REVIEW),
         required_agent_roles=fields.pop("required_agent_roles", ["developer", "reviewer"]),
@@ -183,3 +185,27 @@ def test_update_usage_and_success_rate(db, user_id, make_workflow, make_executio
         TemplateRepository(s).delete(template.id, user_id=user_id)
     with db.session() as s, pytest.raises(NotFound):
         TemplateRepository(s).get(template.id, user_id=user_id)
+
+
+def test_template_names_are_unique_among_those_a_user_sees(db, user_id, make_user):
+    key = f"named-{user_id}"
+    other = make_user()
+    with db.session() as s:
+        repo = TemplateRepository(s)
+        system = repo.create(_request(name=f"System {user_id}"), user_id=None, system_key=key)
+        mine = repo.create(_request(name="Mine"), user_id=user_id)
+        repo.create(_request(name="Mine"), user_id=other)  # another user's: fine
+        with pytest.raises(Conflict) as refused:
+            repo.create(_request(name="MINE"), user_id=user_id)
+        assert "a template named 'Mine' already exists" in refused.value.message
+        assert "pick another name, or update the existing template" in refused.value.message
+        # A system template's name would make lookups by name ambiguous too.
+        with pytest.raises(Conflict, match="already exists"):
+            repo.create(_request(name=system.name.lower()), user_id=user_id)
+        second = repo.create(_request(name="Second"), user_id=user_id)
+        with pytest.raises(Conflict, match="'Mine' already exists"):
+            repo.update(second.id, user_id=user_id, request=_request(name="mine"))
+        kept = repo.update(
+            mine.id, user_id=user_id, request=_request(name="Mine", recommended_agent_count=3)
+        )
+        assert kept.recommended_agent_count == 3

@@ -18,6 +18,10 @@ from .helpers import DEFAULT_AGENTS, AgentSpec, Crew
 
 @pytest.fixture
 def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
+    """`make(steps=...)`: a crew of the user's agents on a new workflow; a second crew's agents
+    are numbered (`Ada (2)`), since a user's agent names are unique."""
+    crews = 0
+
     def make(
         *,
         steps: list[dict[str, Any]],
@@ -30,11 +34,13 @@ def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
         config = WorkflowConfiguration.model_validate(
             {"steps": steps, "coordination": coordination or {}, "constraints": constraints or {}}
         )
+        nonlocal crews
+        crews += 1
         with db.session() as s:
             made = {
                 name: AgentRepository(s).create(
                     user_id=user_id,
-                    name=name,
+                    name=name if crews == 1 else f"{name} ({crews})",
                     role=role,
                     skills=skills,
                     backstory=f"{name} backstory",

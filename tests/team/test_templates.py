@@ -92,7 +92,8 @@ def test_success_rate_follows_the_executions_outcomes(db, user_id):
         agents = AgentRepository(s)
         ids = [agents.create(user_id=user_id, name=n, role=n).id for n in ("developer", "tester")]
         template = TemplateRepository(s).create(
-            SYSTEM_TEMPLATES["bug-investigation"], user_id=user_id
+            SYSTEM_TEMPLATES["bug-investigation"].model_copy(update={"name": "Our bugs"}),
+            user_id=user_id,
         )
         workflow = create_workflow_from_template(
             s,

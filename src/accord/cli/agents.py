@@ -7,7 +7,8 @@ from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
 from accord.cli.providers import find_provider
-from accord.domain.agent import Agent
+from accord.domain.agent import Agent, AgentCreate
+from accord.domain.errors import validate_request
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.providers import ProviderRepository
 
@@ -80,19 +81,16 @@ def create(
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create an agent."""
+    request = validate_request(
+        AgentCreate,
+        {"name": name, "role": role, "backstory": backstory, "skills": skill or [], "model": model},
+    )
     with local_session() as (session, user_id):
-        provider_id = None
         if provider is not None:
-            provider_id = find_provider(ProviderRepository(session), provider, user_id=user_id).id
-        created = AgentRepository(session).create(
-            user_id=user_id,
-            name=name,
-            role=role,
-            backstory=backstory,
-            skills=skill or [],
-            llm_provider_id=provider_id,
-            model=model,
-        )
+            request.llm_provider_id = find_provider(
+                ProviderRepository(session), provider, user_id=user_id
+            ).id
+        created = AgentRepository(session).create(user_id=user_id, **dict(request))
     if json_:
         print_json(created.to_json_dict())
     else:

@@ -15,7 +15,8 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from accord.domain.errors import AccordError, InvalidDefinition, NotFound
+from accord.domain.agent import same_name
+from accord.domain.errors import AccordError, InvalidDefinition, InvalidInput, NotFound
 from accord.domain.workflow_file import FileProblem, WorkflowFileError
 from accord.server.auth import ensure_local_user
 from accord.storage.db import Database, database_url, is_sqlite
@@ -53,6 +54,13 @@ def print_error(exc: AccordError) -> None:
                 )
             field = f"[bold]{problem.field}[/]: " if problem.field else ""
             err_console.print(f"  {where}{field}{problem.message}", highlight=False)
+            err_console.print(f"    [dim]fix: {problem.fix}[/]", highlight=False)
+        return
+    if isinstance(exc, InvalidInput):
+        for problem in exc.problems:
+            err_console.print(
+                f"[bold red]error:[/] [bold]{problem.field}[/]: {problem.message}", highlight=False
+            )
             err_console.print(f"    [dim]fix: {problem.fix}[/]", highlight=False)
         return
     err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
@@ -106,6 +114,7 @@ def pick(
     matchers: tuple[Callable[[T], bool], ...] = (
         lambda i: ident(i) == wanted,
         lambda i: name(i) == wanted,
+        lambda i: same_name(name(i), wanted),
         lambda i: ident(i).startswith(wanted),
         lambda i: name(i).lower().startswith(lowered),
     )

@@ -8,9 +8,9 @@ import typer
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
-from accord.domain.agent import LlmProvider
+from accord.domain.agent import LlmProvider, ProviderCreate
 from accord.domain.enums import ProviderKind
-from accord.domain.errors import AccordError
+from accord.domain.errors import AccordError, validate_request
 from accord.storage.repositories.providers import ProviderRepository
 
 app = AccordApp(
@@ -104,16 +104,19 @@ def create(
         api_key = os.environ.get(api_key_env)
         if not api_key:
             raise AccordError(f"environment variable {api_key_env} is not set")
+    request = validate_request(
+        ProviderCreate,
+        {
+            "name": name,
+            "kind": kind,
+            "default_model": model,
+            "base_url": base_url,
+            "api_key": api_key,
+            "settings": settings,
+        },
+    )
     with local_session() as (session, user_id):
-        provider = ProviderRepository(session).create(
-            user_id=user_id,
-            name=name,
-            kind=kind,
-            default_model=model,
-            base_url=base_url,
-            api_key=api_key,
-            settings=settings,
-        )
+        provider = ProviderRepository(session).create(user_id=user_id, **dict(request))
     if json_:
         print_json(provider.to_json_dict())
     else:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from accord.cli.templates import find_template
-from accord.domain.agent import Agent
+from accord.domain.agent import Agent, same_name
 from accord.domain.enums import ProviderKind, WorkflowStatus
 from accord.domain.template import CreateFromTemplateRequest
 from accord.domain.workflow import CollaborationWorkflow
@@ -63,7 +63,7 @@ def demo_agent(session: Session, user_id: str, spec: DemoAgent) -> Agent:
     """The demo agent of that name, created on the offline model if missing."""
     repo = AgentRepository(session)
     for agent in repo.list(user_id=user_id):
-        if agent.name == spec.name:
+        if same_name(agent.name, spec.name):
             return agent
     return repo.create(
         user_id=user_id,
@@ -80,7 +80,7 @@ def demo_provider(session: Session, user_id: str, *, pace_seconds: float) -> str
     repo = ProviderRepository(session)
     settings = {"latencySeconds": pace_seconds}
     for provider in repo.list(user_id=user_id):
-        if provider.name == DEMO_PROVIDER:
+        if same_name(provider.name, DEMO_PROVIDER):
             return repo.update(provider.id, user_id=user_id, settings=settings).id
     return repo.create(
         user_id=user_id,

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from sqlalchemy.orm import Session
 
 from accord.cli.providers import find_provider
+from accord.domain.agent import same_name
 from accord.domain.enums import WorkflowStatus
 from accord.domain.errors import NotFound
 from accord.domain.workflow import CollaborationWorkflow, UpdateWorkflowRequest
@@ -175,6 +176,6 @@ def _ensure_agent(
         model_parameters=spec.model_parameters,
     )
     for agent in repo.list(user_id=user_id):
-        if agent.name == spec.name:
+        if same_name(agent.name, spec.name):
             return repo.update(agent.id, user_id=user_id, **fields).id
     return repo.create(user_id=user_id, name=spec.name, **fields).id

@@ -1,12 +1,25 @@
 """The entities the spec references: users, projects, agents and LLM providers."""
 
+import math
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from accord.domain.base import CamelModel
 from accord.domain.enums import ProviderKind
+from accord.domain.errors import InvalidInput, Problem
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+"""A name or role as people type it: surrounding spaces dropped, never blank."""
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two names find the same thing: `Ada`, `ada` and ` ADA ` are one name (a user's
+    agents, providers and templates each have unique names in this sense)."""
+    return a.strip().casefold() == b.strip().casefold()
 
 
 class User(CamelModel):
@@ -72,3 +85,122 @@ class ApiToken(CamelModel):
     created_at: datetime
     last_used_at: datetime | None = None
     expires_at: datetime | None = None
+
+
+class ProviderCreate(CamelModel):
+    name: Name
+    kind: ProviderKind
+    default_model: Name
+    base_url: str | None = Field(default=None, max_length=2000)
+    api_key: str | None = Field(default=None, max_length=10_000)
+    """Write-only: stored encrypted, never returned (responses say `hasApiKey`)."""
+    price_overrides: dict[str, ModelPrice] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProviderUpdate(CamelModel):
+    """Only the fields sent change; `apiKey: null` removes the stored key."""
+
+    name: Name | None = None
+    kind: ProviderKind | None = None
+    default_model: Name | None = None
+    base_url: str | None = Field(default=None, max_length=2000)
+    api_key: str | None = Field(default=None, max_length=10_000)
+    price_overrides: dict[str, ModelPrice] | None = None
+    settings: dict[str, Any] | None = None
+
+
+class AgentCreate(CamelModel):
+    name: Name
+    role: Name
+    backstory: str = Field(default="", max_length=10_000)
+    skills: list[str] = Field(default_factory=list, max_length=100)
+    llm_provider_id: str | None = None
+    """None: the built-in offline model."""
+    model: str | None = Field(default=None, max_length=200)
+    model_parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentUpdate(CamelModel):
+    """Only the fields sent change; `llmProviderId: null` or `model: null` clears them."""
+
+    name: Name | None = None
+    role: Name | None = None
+    backstory: str | None = Field(default=None, max_length=10_000)
+    skills: list[str] | None = Field(default=None, max_length=100)
+    llm_provider_id: str | None = None
+    model: str | None = Field(default=None, max_length=200)
+    model_parameters: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class _NumericSetting:
+    low: float
+    high: float
+    integer: bool = False
+    above_low: bool = False
+    """The low bound itself is refused (a timeout of 0 would fail every call)."""
+
+    def accepts(self, value: object) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if not math.isfinite(value) or (self.integer and value != int(value)):
+            return False
+        low_ok = value > self.low if self.above_low else value >= self.low
+        return low_ok and value <= self.high
+
+    def describe(self) -> str:
+        what = "an integer" if self.integer else "a number"
+        low = "above" if self.above_low else "from"
+        return f"{what} {low} {self.low:g} to {self.high:g}"
+
+
+PROVIDER_NUMERIC_SETTINGS: dict[str, _NumericSetting] = {
+    "timeoutSeconds": _NumericSetting(0, 3600, above_low=True),
+    "maxRetries": _NumericSetting(0, 20, integer=True),
+    "retryInitialDelaySeconds": _NumericSetting(0, 600),
+    "retryMaxDelaySeconds": _NumericSetting(0, 3600),
+    "maxRetryAfterSeconds": _NumericSetting(0, 3600),
+    "seed": _NumericSetting(-(2**53), 2**53, integer=True),
+    "latencySeconds": _NumericSetting(0, 3600),
+    "changeRequestRate": _NumericSetting(0, 1),
+    "questionRate": _NumericSetting(0, 1),
+    "feedbackRate": _NumericSetting(0, 1),
+    "delegateRate": _NumericSetting(0, 1),
+}
+"""The provider settings the llm layer reads as numbers (`accord.llm.models.build_model`),
+checked when a provider is saved so that a typo fails then, not at the first model call."""
+
+
+def check_provider(kind: ProviderKind, base_url: str | None, settings: dict[str, Any]) -> None:
+    """Raise InvalidInput naming each field of a provider that could not work."""
+    problems = []
+    if base_url:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append(
+                Problem(
+                    "baseUrl",
+                    f"{base_url!r} is not an http:// or https:// URL",
+                    "give the server's full URL, e.g. http://127.0.0.1:11434/v1",
+                )
+            )
+    elif kind == ProviderKind.OPENAI_COMPATIBLE:
+        problems.append(
+            Problem(
+                "baseUrl",
+                "an openai_compatible provider needs the URL of its server",
+                "set baseUrl (CLI: --base-url), e.g. http://127.0.0.1:11434/v1 for Ollama",
+            )
+        )
+    for key, rule in PROVIDER_NUMERIC_SETTINGS.items():
+        if key in settings and not rule.accepts(settings[key]):
+            problems.append(
+                Problem(
+                    f"settings.{key}",
+                    f"{settings[key]!r} is not {rule.describe()}",
+                    f"set {key} to {rule.describe()}, or leave it out for the default",
+                )
+            )
+    if problems:
+        raise InvalidInput(problems)

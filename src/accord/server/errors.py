@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.domain.errors import AccordError
+from accord.domain.errors import AccordError, validation_problems
 
 log = logging.getLogger(__name__)
 
@@ -62,56 +62,6 @@ def error_response(
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
-def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """`("body", "configuration", "steps", 2, "id")` -> `configuration.steps[2].id`; a query,
-    path or header parameter is named by itself."""
-    parts = list(loc)
-    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
-        parts = parts[1:]
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "body"
-
-
-_FIXES = {
-    "missing": "add this field",
-    "extra_forbidden": "remove this field",
-    "json_invalid": "send a valid JSON document",
-    "model_attributes_type": "send a JSON object",
-    "dict_type": "send a JSON object",
-    "list_type": "send a JSON array",
-    "string_type": "send a string",
-    "int_type": "send an integer",
-    "int_parsing": "send an integer",
-    "float_type": "send a number",
-    "float_parsing": "send a number",
-    "bool_type": "send true or false",
-    "bool_parsing": "send true or false",
-    "enum": "use one of the allowed values",
-    "literal_error": "use one of the allowed values",
-    "string_too_short": "send a longer value",
-    "string_too_long": "send a shorter value",
-    "greater_than_equal": "send a larger number",
-    "less_than_equal": "send a smaller number",
-}
-
-
-def validation_problems(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
-    problems = []
-    for err in errors:
-        fix = _FIXES.get(err.get("type", ""), "correct this value")
-        if err.get("type") in ("enum", "literal_error") and "expected" in err.get("ctx", {}):
-            fix = f"use one of: {err['ctx']['expected']}"
-        problems.append(
-            {"field": field_path(err.get("loc", ())), "message": err.get("msg", ""), "fix": fix}
-        )
-    return problems
-
-
 async def _accord_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AccordError)
     status = STATUS_BY_CODE.get(exc.code, 400)
@@ -120,7 +70,7 @@ async def _accord_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _request_validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = validation_problems(list(exc.errors()))
+    problems = [p.__dict__ for p in validation_problems(exc.errors())]
     message = "Invalid request: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems)
     return error_response(422, "validation_error", message, {"problems": problems})
 
@@ -181,16 +131,3 @@ def install_error_handlers(
     app.add_exception_handler(DataError, _data_refused)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, _unexpected_error)
-
-
-class InvalidInput(AccordError):
-    """A well-formed request whose value cannot be accepted (e.g. it names another user's
-    provider); reported like a validation error, with the field and the fix."""
-
-    code = "validation_error"
-
-    def __init__(self, field: str, message: str, fix: str) -> None:
-        super().__init__(
-            f"{field}: {message}",
-            details={"problems": [{"field": field, "message": message, "fix": fix}]},
-        )

@@ -2,16 +2,17 @@
 
 Domain models (`accord.domain`) are the API's vocabulary and are returned directly where
 their shape is the public one; the models here add or remove what the API must (secrets shown
-once, write-only keys, partial updates).
+once, partial updates). Request models the CLI applies too (`AgentCreate`, `ProviderCreate`)
+live in the domain, so both check the same rules.
 """
 
 from typing import Any
 
 from pydantic import Field
 
-from accord.domain.agent import ApiToken, ModelPrice
+from accord.domain.agent import ApiToken
 from accord.domain.base import CamelModel
-from accord.domain.enums import ProviderKind, TemplateCategory, TriggerReason, WorkflowType
+from accord.domain.enums import TemplateCategory, TriggerReason, WorkflowType
 from accord.domain.execution import StepRun, WorkflowExecution
 from accord.domain.workflow import WorkflowConfiguration
 
@@ -58,52 +59,6 @@ class TokenCreate(CamelModel):
 class TokenCreated(ApiToken):
     token: str
     """The secret: shown this once, stored only as a hash."""
-
-
-class ProviderCreate(CamelModel):
-    name: str = Field(min_length=1, max_length=200)
-    kind: ProviderKind
-    default_model: str = Field(min_length=1, max_length=200)
-    base_url: str | None = Field(default=None, max_length=2000)
-    api_key: str | None = Field(default=None, max_length=10_000)
-    """Write-only: stored encrypted, never returned (responses say `hasApiKey`)."""
-    price_overrides: dict[str, ModelPrice] = Field(default_factory=dict)
-    settings: dict[str, Any] = Field(default_factory=dict)
-
-
-class ProviderUpdate(CamelModel):
-    """Only the fields sent change; `apiKey: null` removes the stored key."""
-
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    kind: ProviderKind | None = None
-    default_model: str | None = Field(default=None, min_length=1, max_length=200)
-    base_url: str | None = Field(default=None, max_length=2000)
-    api_key: str | None = Field(default=None, max_length=10_000)
-    price_overrides: dict[str, ModelPrice] | None = None
-    settings: dict[str, Any] | None = None
-
-
-class AgentCreate(CamelModel):
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(min_length=1, max_length=200)
-    backstory: str = Field(default="", max_length=10_000)
-    skills: list[str] = Field(default_factory=list, max_length=100)
-    llm_provider_id: str | None = None
-    """None: the built-in offline model."""
-    model: str | None = Field(default=None, max_length=200)
-    model_parameters: dict[str, Any] = Field(default_factory=dict)
-
-
-class AgentUpdate(CamelModel):
-    """Only the fields sent change; `llmProviderId: null` or `model: null` clears them."""
-
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    role: str | None = Field(default=None, min_length=1, max_length=200)
-    backstory: str | None = Field(default=None, max_length=10_000)
-    skills: list[str] | None = Field(default=None, max_length=100)
-    llm_provider_id: str | None = None
-    model: str | None = Field(default=None, max_length=200)
-    model_parameters: dict[str, Any] | None = None
 
 
 class ValidationReport(CamelModel):

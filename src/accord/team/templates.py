@@ -439,7 +439,9 @@ def save_workflow_as_template(
     name: str | None = None,
     description: str | None = None,
 ) -> WorkflowTemplate:
-    """The user's own template from one of their workflows: agents become their roles."""
+    """The user's own template from one of their workflows: agents become their roles. Without
+    a `name`, it is the workflow's, numbered if a template of that name exists (an explicit
+    name that is taken is refused)."""
     workflow = WorkflowRepository(session).get(workflow_id, user_id=user_id)
     agents = AgentRepository(session).owned(workflow.participating_agents, user_id=user_id)
     team = [agents[a] for a in workflow.participating_agents if a in agents]
@@ -452,9 +454,10 @@ def save_workflow_as_template(
             step.model_copy(update={"preferred_agent_id": None, "assigned_agent_role": role})
         )
     roles = list(dict.fromkeys(a.role for a in team))
-    return TemplateRepository(session).create(
+    templates = TemplateRepository(session)
+    return templates.create(
         CreateTemplateRequest(
-            name=name or workflow.name,
+            name=name or templates.free_name(workflow.name, user_id=user_id),
             description=workflow.description if description is None else description,
             category=category,
             workflow_type=workflow.workflow_type,

@@ -4,18 +4,17 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from accord.domain.agent import Agent
-from accord.domain.errors import NotFound
+from accord.domain.agent import Agent, AgentCreate, AgentUpdate
+from accord.domain.errors import InvalidInput, NotFound
 from accord.server.deps import CurrentUser, SessionDep
-from accord.server.errors import InvalidInput
-from accord.server.schemas import ERROR_RESPONSES, AgentCreate, AgentUpdate
+from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.repositories.agents import AgentRepository
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=ERROR_RESPONSES)
 
 
 def _unknown_provider(provider_id: str | None) -> InvalidInput:
-    return InvalidInput(
+    return InvalidInput.of(
         "llmProviderId",
         f"provider {provider_id!r} does not exist or is not yours",
         "pick one of your providers (GET /api/v1/providers), or null for the offline model",

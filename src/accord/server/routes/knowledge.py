@@ -4,10 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from accord.domain.errors import NotFound
+from accord.domain.errors import InvalidInput, NotFound
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.server.deps import CurrentUser, SessionDep
-from accord.server.errors import InvalidInput
 from accord.server.schemas import ERROR_RESPONSES, ValidationRequest
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
@@ -43,7 +42,7 @@ def validate_knowledge(
     try:
         AgentRepository(session).get(body.agent_id, user_id=user.id)
     except NotFound as exc:
-        raise InvalidInput(
+        raise InvalidInput.of(
             "agentId",
             f"agent {body.agent_id!r} does not exist or is not yours",
             "pick one of your agents",

@@ -4,9 +4,9 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from accord.domain.agent import LlmProvider
+from accord.domain.agent import LlmProvider, ProviderCreate, ProviderUpdate
 from accord.server.deps import CurrentUser, SessionDep
-from accord.server.schemas import ERROR_RESPONSES, ProviderCreate, ProviderUpdate
+from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.repositories.providers import ProviderRepository
 
 router = APIRouter(prefix="/providers", tags=["providers"], responses=ERROR_RESPONSES)

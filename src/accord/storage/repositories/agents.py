@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import Row, Text, delete, exists, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from accord.domain.agent import Agent
+from accord.domain.agent import Agent, same_name
 from accord.domain.errors import Conflict, NotFound
 from accord.storage.repositories._convert import UNSET, Unset, to_datetime
+from accord.storage.repositories._names import check_name_free
 from accord.storage.tables import (
     agent_interactions,
     agents,
@@ -55,6 +56,8 @@ class AgentRepository:
         model: str | None = None,
         model_parameters: Mapping[str, Any] | None = None,
     ) -> Agent:
+        """Raise Conflict if the user already has an agent of that name (ignoring case)."""
+        self._check_name_free(name, user_id)
         if llm_provider_id is not None:
             self._check_provider(llm_provider_id, user_id)
         now = epoch_now()
@@ -124,7 +127,10 @@ class AgentRepository:
         model: str | None | Unset = UNSET,
         model_parameters: Mapping[str, Any] | Unset = UNSET,
     ) -> Agent:
-        """Change the given fields; an argument left out keeps its value, None clears it."""
+        """Change the given fields; an argument left out keeps its value, None clears it.
+        A new name must be free (see `create`)."""
+        if isinstance(name, str) and not same_name(name, self.get(agent_id, user_id=user_id).name):
+            self._check_name_free(name, user_id, own_id=agent_id)
         if isinstance(llm_provider_id, str):
             self._check_provider(llm_provider_id, user_id)
         changes: dict[str, Any] = {
@@ -187,6 +193,15 @@ class AgentRepository:
                 details={"id": agent_id},
             )
         self.session.execute(delete(agents).where(agents.c.id == agent_id))
+
+    def _check_name_free(self, name: str, user_id: str, *, own_id: str | None = None) -> None:
+        check_name_free(
+            self.session,
+            select(agents.c.id, agents.c.name).where(agents.c.user_id == user_id),
+            kind="agent",
+            name=name,
+            own_id=own_id,
+        )
 
     def _check_provider(self, provider_id: str, user_id: str) -> None:
         found = self.session.execute(

@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from accord.domain.agent import LlmProvider, ModelPrice
+from accord.domain.agent import LlmProvider, ModelPrice, check_provider, same_name
 from accord.domain.enums import ProviderKind
-from accord.domain.errors import Conflict, NotFound
+from accord.domain.errors import Conflict, InvalidInput, NotFound
+from accord.domain.workflow_file import OFFLINE_PROVIDER
 from accord.storage.repositories._convert import UNSET, Unset, to_datetime
+from accord.storage.repositories._names import check_name_free
 from accord.storage.secrets import decrypt_secret, encrypt_secret
 from accord.storage.tables import agents, epoch_now, llm_providers, new_id
 
@@ -57,6 +59,10 @@ class ProviderRepository:
         price_overrides: Mapping[str, ModelPrice] | None = None,
         settings: Mapping[str, Any] | None = None,
     ) -> LlmProvider:
+        """Raise Conflict if the user already has a provider of that name (ignoring case), and
+        InvalidInput if the provider could not work (see `check_provider`)."""
+        self._check_name_free(name, user_id)
+        check_provider(ProviderKind(kind), base_url, dict(settings or {}))
         now = epoch_now()
         row = self.session.execute(
             insert(llm_providers)
@@ -101,7 +107,17 @@ class ProviderRepository:
         price_overrides: Mapping[str, ModelPrice] | Unset = UNSET,
         settings: Mapping[str, Any] | Unset = UNSET,
     ) -> LlmProvider:
-        """Change the given fields; `api_key=None` removes the stored key."""
+        """Change the given fields; `api_key=None` removes the stored key. A new name must be
+        free, and a change of kind, URL or settings must leave a provider that can work."""
+        current = _provider(self._row(provider_id, user_id))
+        if isinstance(name, str) and not same_name(name, current.name):
+            self._check_name_free(name, user_id, own_id=provider_id)
+        if not all(isinstance(v, Unset) for v in (kind, base_url, settings)):
+            check_provider(
+                current.kind if isinstance(kind, Unset) else ProviderKind(kind),
+                current.base_url if isinstance(base_url, Unset) else base_url,
+                current.settings if isinstance(settings, Unset) else dict(settings),
+            )
         changes: dict[str, Any] = {
             key: value
             for key, value in {
@@ -150,6 +166,24 @@ class ProviderRepository:
         """The decrypted API key, for the llm layer only: never log it or send it to a client."""
         encrypted = self._row(provider_id, user_id).encrypted_api_key
         return None if encrypted is None else decrypt_secret(encrypted)
+
+    def _check_name_free(self, name: str, user_id: str, *, own_id: str | None = None) -> None:
+        if same_name(name, OFFLINE_PROVIDER):
+            raise InvalidInput.of(
+                "name",
+                f"{OFFLINE_PROVIDER!r} names the built-in offline model in workflow files "
+                f"(`provider: {OFFLINE_PROVIDER}`), so a provider of yours cannot be called that",
+                "pick another name, e.g. 'offline (slow)'",
+            )
+        check_name_free(
+            self.session,
+            select(llm_providers.c.id, llm_providers.c.name).where(
+                llm_providers.c.user_id == user_id
+            ),
+            kind="provider",
+            name=name,
+            own_id=own_id,
+        )
 
     def _row(self, provider_id: str, user_id: str) -> Row[Any]:
         row = self.session.execute(

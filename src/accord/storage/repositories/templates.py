@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from accord.domain.agent import Agent
+from accord.domain.agent import Agent, same_name
 from accord.domain.enums import ExecutionStatus, TemplateCategory, WorkflowType
 from accord.domain.errors import Conflict, InvalidDefinition, NotFound, Problem
 from accord.domain.plan import compile_workflow
 from accord.domain.template import CreateTemplateRequest, WorkflowTemplate
 from accord.domain.workflow import WorkflowConfiguration
 from accord.storage.repositories._convert import to_datetime
+from accord.storage.repositories._names import check_name_free
 from accord.storage.tables import (
     collaboration_workflows,
     epoch_now,
@@ -100,8 +101,11 @@ class TemplateRepository:
         self, request: CreateTemplateRequest, *, user_id: str | None, system_key: str | None = None
     ) -> WorkflowTemplate:
         """A user's template, or a system template when `user_id` is None (installed once per
-        `system_key`: see `find_by_system_key`)."""
+        `system_key`: see `find_by_system_key`). A user's template may not take the name of
+        another template the user sees, theirs or a system one (ignoring case): Conflict."""
         validate_template(request)
+        if user_id is not None:
+            self._check_name_free(request.name, user_id)
         now = epoch_now()
         row = self.session.execute(
             insert(tpl)
@@ -150,9 +154,12 @@ class TemplateRepository:
     def update(
         self, template_id: str, *, user_id: str, request: CreateTemplateRequest
     ) -> WorkflowTemplate:
-        """Replace the definition of one of the user's templates (system ones are read-only)."""
-        self._owned(template_id, user_id)
+        """Replace the definition of one of the user's templates (system ones are read-only);
+        a new name must be free (see `create`)."""
+        current = self._owned(template_id, user_id)
         validate_template(request)
+        if not same_name(request.name, current.name):
+            self._check_name_free(request.name, user_id, own_id=template_id)
         row = self.session.execute(
             update(tpl)
             .where(tpl.c.id == template_id)
@@ -237,7 +244,25 @@ class TemplateRepository:
             "recommended_agent_count": request.recommended_agent_count,
         }
 
-    def _owned(self, template_id: str, user_id: str) -> None:
+    def free_name(self, base: str, *, user_id: str) -> str:
+        """`base`, or `base (2)`, `base (3)`...: the first no template the user sees has."""
+        taken = [
+            r.name
+            for r in self.session.execute(select(tpl.c.name).where(self._visible_to(user_id)))
+        ]
+        candidates = (base if n == 1 else f"{base} ({n})" for n in range(1, len(taken) + 2))
+        return next(c for c in candidates if not any(same_name(c, t) for t in taken))
+
+    def _check_name_free(self, name: str, user_id: str, *, own_id: str | None = None) -> None:
+        check_name_free(
+            self.session,
+            select(tpl.c.id, tpl.c.name).where(self._visible_to(user_id)),
+            kind="template",
+            name=name,
+            own_id=own_id,
+        )
+
+    def _owned(self, template_id: str, user_id: str) -> WorkflowTemplate:
         template = self.get(template_id, user_id=user_id)
         if template.is_system_template:
             raise Conflict(
@@ -245,3 +270,4 @@ class TemplateRepository:
                 "save a copy as your own template instead",
                 details={"id": template_id},
             )
+        return template
