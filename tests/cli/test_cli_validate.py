@@ -52,3 +52,29 @@ def test_broken_files_name_line_and_field(accord: Accord, tmp_path: Path):
     assert "self.yaml:9: steps[0].subWorkflow: self.yaml includes this file again" in err
     assert "typo.yaml:12: steps[1].dependOn: unknown field 'dependOn'" in err
     assert "Traceback" not in done.stderr
+
+
+def test_a_misspelt_condition_or_a_decision_option_is_a_problem(accord: Accord, tmp_path: Path):
+    """Both used to validate and then skip their steps at run time, every time."""
+    path = tmp_path / "typos.yaml"
+    path.write_text(
+        """\
+name: Typos
+workflowType: conditional
+agents: [{name: Q1, role: analyst}]
+steps:
+  - {id: pick, name: Pick, type: decision, decisionOptions: [bug, feature]}
+  - {id: x, name: X, dependsOn: [pick], condition: 'decisions.pick.outcome == "Bug"'}
+  - {id: y, name: Y, dependsOn: [pick], condition: 'steps.pick.confidnce > 0.5'}
+"""
+    )
+    done = accord("validate", str(path), ok=False)
+    assert done.returncode == 1
+    err = " ".join(done.stderr.split())
+    assert (
+        "typos.yaml:6: steps[1].condition: step 'x' compares decisions.pick.outcome with 'Bug', "
+        "which is not one of the options of 'pick': [bug, feature]"
+    ) in err
+    assert "fix: did you mean 'bug'? compare with one of: bug, feature" in err
+    assert "typos.yaml:7: steps[2].condition: step 'y': steps.pick has no field 'confidnce'" in err
+    assert "fix: did you mean 'confidence'? use one of: status, summary, output, data," in err

@@ -2,7 +2,13 @@
 
 import pytest
 
-from accord.domain.conditions import ConditionError, parse_condition
+from accord.domain.conditions import (
+    DECISION_FIELDS,
+    STEP_FIELDS,
+    ConditionError,
+    OutcomeTest,
+    parse_condition,
+)
 
 CONTEXT = {
     "steps": {
@@ -87,9 +93,12 @@ def test_anything_but_comparisons_over_lookups_is_refused(source):
 
 
 def test_lookups_never_reach_python_attributes():
-    """A lookup reads keys of the result data; `__class__` is just a missing key."""
-    assert parse_condition("steps.triage.__class__ == null").evaluate(CONTEXT)
+    """A lookup reads keys of the result data; `__class__` is just a missing key (and not a
+    field of a step result at all)."""
+    assert parse_condition("steps.triage.data.__class__ == null").evaluate(CONTEXT)
     assert parse_condition("steps.triage.data.__len__ == null").evaluate(CONTEXT)
+    with pytest.raises(ConditionError, match="steps.triage has no field '__class__'"):
+        parse_condition("steps.triage.__class__ == null")
 
 
 def test_error_messages_say_what_is_allowed():
@@ -97,3 +106,68 @@ def test_error_messages_say_what_is_allowed():
         parse_condition("os.system")
     with pytest.raises(ConditionError, match="Call is not allowed"):
         parse_condition("__import__('os')")
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "suggestion"),
+    [
+        ("steps.pick.confidnce > 0.5", "steps.pick has no field 'confidnce'", "'confidence'"),
+        ('steps["pick"]["sumary"] == "x"', "steps.pick has no field 'sumary'", "'summary'"),
+        ("steps.pick.severity == 'high'", "steps.pick has no field 'severity'", None),
+        ('decisions.pick.outcom == "bug"', "decisions.pick has no field 'outcom'", "'outcome'"),
+        ("decisions.pick.confidence > 0.5", "decisions.pick has no field 'confidence'", None),
+    ],
+)
+def test_a_misspelt_field_is_refused_with_the_fields_there_are(source, message, suggestion):
+    """A field that is not there would always read as missing and silently skip the step."""
+    with pytest.raises(ConditionError, match=message) as caught:
+        parse_condition(source)
+    fix = caught.value.fix
+    assert fix is not None
+    fields = DECISION_FIELDS if source.startswith("decisions") else STEP_FIELDS
+    assert f"use one of: {', '.join(fields)}" in fix
+    if suggestion:
+        assert fix.startswith(f"did you mean {suggestion}?")
+    else:
+        assert "did you mean" not in fix
+
+
+def test_every_field_and_anything_under_data_may_be_read():
+    for field in STEP_FIELDS:
+        parse_condition(f"steps.a.{field} == null")
+    for field in DECISION_FIELDS:
+        parse_condition(f"decisions.a.{field} == null")
+    parse_condition("steps.a.data.confidnce == null and steps.a.data['any key'][0] == 1")
+    parse_condition("steps.a and decisions.a")
+
+
+def test_outcomes_compared_with_literals_are_collected_for_the_option_check():
+    condition = parse_condition(
+        'decisions.p.outcome == "a" or "b" != decisions.p.outcome'
+        ' or decisions.q.outcome in ["c", 1] or decisions.q.outcome not in ("d",)'
+        ' or decisions.p.outcome == null or steps.p.data.outcome == "z"'
+        ' or decisions.p.votes == "e" or "f" in decisions.p.outcome'
+    )
+    assert condition.outcome_tests == (
+        OutcomeTest("p", "a"),
+        OutcomeTest("p", "b"),
+        OutcomeTest("q", "c"),
+        OutcomeTest("q", 1),
+        OutcomeTest("q", "d"),
+    )
+    assert condition.referenced_decisions == {"p", "q"}
+    assert condition.referenced_steps == {"p", "q"}
+
+
+@pytest.mark.parametrize(
+    ("source", "column"),
+    [
+        ("steps.a.confidence >", "the expression ends early, at column 21"),
+        ("  steps.a.x == 1 and ", "the expression ends early, at column 19"),
+        ("steps.a.x === 1", "at column 13"),
+    ],
+)
+def test_a_syntax_error_names_its_column(source, column):
+    with pytest.raises(ConditionError) as caught:
+        parse_condition(source)
+    assert str(caught.value).endswith(f"{column})")

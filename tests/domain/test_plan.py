@@ -243,7 +243,7 @@ def test_conditions_are_checked_at_creation():
     assert fields(steps=[step("a"), step("b", depends_on=["a"], condition="steps.a.ok")]) == [
         "configuration.steps[1].condition"
     ]
-    for bad in ("__import__('os')", "steps.a.ok +", "steps.ghost.ok", "steps.c.ok"):
+    for bad in ("__import__('os')", "steps.a.ok +", "steps.ghost.data.ok", "steps.c.data.ok"):
         assert fields(
             steps=[step("a"), step("b", depends_on=["a"], condition=bad), step("c")],
             workflow_type=conditional,
@@ -254,6 +254,78 @@ def test_conditions_are_checked_at_creation():
     )
     assert plan.by_id["b"].condition is not None
     assert plan.by_id["b"].condition.evaluate({"steps": {"a": {"data": {"go": True}}}})
+
+
+def condition_problems(condition: str, **decision) -> list[tuple[str, str, str]]:
+    """The problems of a conditional workflow whose step `c` tests decision step `pick`."""
+    steps = [
+        step("pick", type=StepType.DECISION, **decision),
+        step("work"),
+        step("c", depends_on=["pick", "work"], condition=condition),
+    ]
+    try:
+        compile_(steps, workflow_type=WorkflowType.CONDITIONAL)
+    except InvalidDefinition as exc:
+        return [(p.field, p.message, p.fix) for p in exc.problems]
+    return []
+
+
+def test_a_condition_reads_only_the_fields_a_step_result_has():
+    assert condition_problems("steps.pick.confidnce > 0.5") == [
+        (
+            "configuration.steps[2].condition",
+            "step 'c': steps.pick has no field 'confidnce'",
+            "did you mean 'confidence'? use one of: status, summary, output, data, confidence "
+            "(anything under data. is free-form, e.g. data.severity)",
+        )
+    ]
+    assert condition_problems("steps.pick.confidence > 0.5 and steps.work.data.x") == []
+
+
+def test_a_decision_outcome_is_compared_with_one_of_its_options():
+    options = {"decision_options": ["bug", "feature"]}
+    assert condition_problems('decisions.pick.outcome == "Bug"', **options) == [
+        (
+            "configuration.steps[2].condition",
+            "step 'c' compares decisions.pick.outcome with 'Bug', which is not one of the "
+            "options of 'pick': [bug, feature]",
+            "did you mean 'bug'? compare with one of: bug, feature",
+        )
+    ]
+    bad = 'decisions.pick.outcome in ["bug", "featur"] or decisions.pick.outcome != "chore"'
+    assert [m for _, m, _ in condition_problems(bad, **options)] == [
+        "step 'c' compares decisions.pick.outcome with 'featur', which is not one of the "
+        "options of 'pick': [bug, feature]",
+        "step 'c' compares decisions.pick.outcome with 'chore', which is not one of the "
+        "options of 'pick': [bug, feature]",
+    ]
+    fine = 'decisions.pick.outcome in ["bug", "feature"] and "bug" != decisions.pick.outcome'
+    assert condition_problems(fine, **options) == []
+
+
+def test_a_decision_without_options_decides_between_the_defaults():
+    [(_, message, fix)] = condition_problems('decisions.pick.outcome == "yes"')
+    assert message == (
+        "step 'c' compares decisions.pick.outcome with 'yes', which is not one of the "
+        "options of 'pick': [approve, reject]"
+    )
+    assert fix == (
+        "compare with one of: approve, reject (step 'pick' has no decisionOptions, so it "
+        "decides between the defaults approve, reject; list its options in decisionOptions "
+        "to offer others)"
+    )
+    assert condition_problems('decisions.pick.outcome == "approve"') == []
+
+
+def test_only_a_decision_step_has_an_outcome():
+    assert condition_problems('decisions.work.outcome == "approve"') == [
+        (
+            "configuration.steps[2].condition",
+            "step 'c' tests decisions.work, but 'work' is not a decision step, so it never "
+            "has an outcome",
+            "test steps.work.data.<field> instead, or make 'work' a decision step",
+        )
+    ]
 
 
 def test_every_problem_is_reported_at_once():

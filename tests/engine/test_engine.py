@@ -123,7 +123,12 @@ async def test_conditional_records_skipped_branches(
     performer.data = {"choose": {"outcome": "rewrite"}}
     wf = make_workflow(
         [
-            {"id": "choose", "name": "Choose", "type": "decision"},
+            {
+                "id": "choose",
+                "name": "Choose",
+                "type": "decision",
+                "decisionOptions": ["rewrite", "patch"],
+            },
             {
                 "id": "rewrite",
                 "name": "R",

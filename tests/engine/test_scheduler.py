@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.domain.agent import Agent
+from accord.domain.conditions import DECISION_FIELDS, STEP_FIELDS
 from accord.domain.enums import StepRunStatus, WorkflowType
 from accord.domain.plan import WorkflowPlan, compile_workflow
 from accord.domain.workflow import WorkflowConfiguration
@@ -18,6 +19,7 @@ from accord.engine.scheduler import (
     SkipStep,
     StartAttempt,
     backoff_delay,
+    condition_context,
     decide,
 )
 
@@ -98,7 +100,7 @@ def test_completion_reports_the_results_of_the_final_steps() -> None:
 def test_false_condition_skips_and_cascades_but_a_merge_runs() -> None:
     p = plan(
         [
-            {"id": "choose", "type": "decision"},
+            {"id": "choose", "type": "decision", "decisionOptions": ["yes", "no"]},
             {
                 "id": "yes",
                 "dependsOn": ["choose"],
@@ -138,6 +140,14 @@ def test_conditions_see_step_data_and_confidence() -> None:
     )
     assert starts(decide(p, state(high))) == ["fix"]
     assert isinstance(decide(p, state(done("t", severity="low")))[0], SkipStep)
+
+
+def test_conditions_see_exactly_the_fields_validation_accepts() -> None:
+    """Validation refuses any other field, so the two lists must not drift apart."""
+    p = plan([{"id": "choose", "type": "decision"}, {"id": "t"}])
+    context = condition_context(p, [done("choose", outcome="approve"), done("t")])
+    assert set(context["steps"]["t"]) == set(STEP_FIELDS)
+    assert set(context["decisions"]["choose"]) == set(DECISION_FIELDS)
 
 
 def test_failed_attempt_is_retried_with_exponential_backoff_then_fails_the_execution() -> None:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import same_name
@@ -41,7 +42,9 @@ class AccordApp(typer.Typer):
 
 
 def print_error(exc: AccordError) -> None:
-    """Each problem on its own line with its fix; a file's problems with their lines."""
+    """Each problem on its own line with its fix; a file's problems with their lines.
+
+    The texts are escaped: a message quoting `[bug, feature]` is not Rich markup."""
     if isinstance(exc, InvalidDefinition):
         count = len(exc.problems)
         what = "workflow file" if isinstance(exc, WorkflowFileError) else "workflow definition"
@@ -52,18 +55,19 @@ def print_error(exc: AccordError) -> None:
                 where = (
                     f"{problem.source}:{problem.line}: " if problem.line else f"{problem.source}: "
                 )
-            field = f"[bold]{problem.field}[/]: " if problem.field else ""
-            err_console.print(f"  {where}{field}{problem.message}", highlight=False)
-            err_console.print(f"    [dim]fix: {problem.fix}[/]", highlight=False)
+            field = f"[bold]{escape(problem.field)}[/]: " if problem.field else ""
+            err_console.print(f"  {escape(where)}{field}{escape(problem.message)}", highlight=False)
+            err_console.print(f"    [dim]fix: {escape(problem.fix)}[/]", highlight=False)
         return
     if isinstance(exc, InvalidInput):
         for problem in exc.problems:
             err_console.print(
-                f"[bold red]error:[/] [bold]{problem.field}[/]: {problem.message}", highlight=False
+                f"[bold red]error:[/] [bold]{escape(problem.field)}[/]: {escape(problem.message)}",
+                highlight=False,
             )
-            err_console.print(f"    [dim]fix: {problem.fix}[/]", highlight=False)
+            err_console.print(f"    [dim]fix: {escape(problem.fix)}[/]", highlight=False)
         return
-    err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
 
 
 def require_postgres(command: str) -> None:

@@ -4,6 +4,7 @@
 field and step with a fix, and returns the `WorkflowPlan` the scheduler runs.
 """
 
+import difflib
 from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from functools import cached_property
@@ -256,11 +257,13 @@ def compile_workflow(
                 Problem(
                     where,
                     f"step {step.id!r}: {exc}",
-                    "see the condition syntax in the "
+                    exc.fix
+                    or "see the condition syntax in the "
                     'README, e.g. decisions.choose.outcome == "yes"',
                 )
             )
             continue
+        _check_decisions(add, where, step, cond, steps, seen)
         for ref in sorted(cond.referenced_steps):
             if ref not in seen:
                 add(
@@ -305,6 +308,60 @@ def compile_workflow(
         coordinator_agent_id=coordinator_agent_id,
         concurrency=concurrency,
     )
+
+
+def _check_decisions(
+    add: Callable[[Problem], None],
+    where: str,
+    step: WorkflowStep,
+    cond: Condition,
+    steps: list[WorkflowStep],
+    index: Mapping[str, int],
+) -> None:
+    """`decisions.<id>` must name a decision step, and an outcome compared with a literal
+    must be compared with one of that step's options: otherwise the test is always false
+    (or always true) and a branch is silently never (or always) taken."""
+    for ref in sorted(cond.referenced_decisions):
+        if ref in index and steps[index[ref]].type is not StepType.DECISION:
+            add(
+                Problem(
+                    where,
+                    f"step {step.id!r} tests decisions.{ref}, but {ref!r} is not a "
+                    "decision step, so it never has an outcome",
+                    f"test steps.{ref}.data.<field> instead, or make {ref!r} a decision step",
+                )
+            )
+    reported: set[tuple[str, str]] = set()
+    for test in cond.outcome_tests:
+        if test.step_id not in index:
+            continue  # reported as an unknown step
+        decision = steps[index[test.step_id]]
+        choices = decision.decision_choices()
+        if decision.type is not StepType.DECISION or test.value in choices:
+            continue
+        if (test.step_id, repr(test.value)) in reported:
+            continue
+        reported.add((test.step_id, repr(test.value)))
+        listed = ", ".join(choices)
+        fix = f"compare with one of: {listed}"
+        close = [c for c in choices if c.lower() == str(test.value).lower()]
+        close = close or difflib.get_close_matches(str(test.value), choices, n=1)
+        if close:
+            fix = f"did you mean {close[0]!r}? " + fix
+        if not decision.decision_options:
+            fix += (
+                f" (step {test.step_id!r} has no decisionOptions, so it decides between "
+                f"the defaults {listed}; list its options in decisionOptions to offer others)"
+            )
+        add(
+            Problem(
+                where,
+                f"step {step.id!r} compares decisions.{test.step_id}.outcome with "
+                f"{test.value!r}, which is not one of the options of {test.step_id!r}: "
+                f"[{listed}]",
+                fix,
+            )
+        )
 
 
 def _range(

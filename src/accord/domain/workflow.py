@@ -29,6 +29,8 @@ MAX_CONCURRENCY = 64
 MAX_RECURSION_DEPTH = 5
 MAX_FAN_OUT = 20
 MAX_CONSENSUS_ROUNDS = 10
+DEFAULT_DECISION_OPTIONS = ("approve", "reject")
+"""What a decision step without `decisionOptions` decides between."""
 
 
 class WorkflowStep(CamelModel):
@@ -60,6 +62,10 @@ class WorkflowStep(CamelModel):
     """Extension: the choices a `decision` step votes on (default: approve / reject)."""
     sub_workflow_id: str | None = None
     """Extension (recursive): this step runs that workflow as a child execution."""
+
+    def decision_choices(self) -> tuple[str, ...]:
+        """The choices a decision step decides between, each once, in the listed order."""
+        return tuple(dict.fromkeys(self.decision_options)) or DEFAULT_DECISION_OPTIONS
 
 
 class Coordination(CamelModel):

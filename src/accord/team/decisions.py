@@ -28,8 +28,6 @@ from accord.domain.errors import AccordError
 from accord.domain.step_result import StepResult, Vote
 from accord.team.attempt import Attempt
 
-DEFAULT_OPTIONS = ("approve", "reject")
-
 
 class NoConsensus(AccordError):
     """A consensus that never converged, in a workflow whose fallback is to fail."""
@@ -64,7 +62,7 @@ class Decision:
     def __init__(self, attempt: Attempt) -> None:
         self.attempt = attempt
         step = attempt.ctx.step
-        self.options = tuple(dict.fromkeys(step.decision_options)) or DEFAULT_OPTIONS
+        self.options = step.decision_choices()
         self.ballots: list[Ballot] = []
 
     @property
