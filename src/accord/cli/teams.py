@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from accord.cli.templates import find_template
-from accord.domain.agent import Agent, same_name
+from accord.domain.agent import OFFLINE_MODEL_NAME, Agent, same_name
 from accord.domain.enums import ProviderKind, WorkflowStatus
 from accord.domain.template import CreateFromTemplateRequest
 from accord.domain.workflow import CollaborationWorkflow
-from accord.llm import OFFLINE_MODEL_NAME
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.providers import ProviderRepository
 from accord.storage.repositories.templates import TemplateRepository

@@ -46,6 +46,11 @@ class ModelPrice(CamelModel):
     output_per_mtok: float = Field(ge=0)
 
 
+OFFLINE_MODEL_NAME = "accord-offline"
+"""The built-in offline model's name (a domain fact: the CLI names it without loading the
+model stack)."""
+
+
 class LlmProvider(CamelModel):
     """A model endpoint. The API key is stored encrypted and never leaves the server."""
 

@@ -6,6 +6,7 @@ The only package that knows which vendor is behind an agent. Start at `accord.ll
 
 import pydantic_ai
 
+from accord.domain.agent import OFFLINE_MODEL_NAME
 from accord.llm.failures import model_failure
 from accord.llm.models import (
     OFFLINE_PROVIDER,
@@ -14,7 +15,7 @@ from accord.llm.models import (
     model_cost,
     providers_from_environment,
 )
-from accord.llm.offline import OFFLINE_MODEL_NAME, OfflineModel
+from accord.llm.offline import OfflineModel
 from accord.llm.pricing import cost_usd, price_of
 from accord.llm.retrying import RetryPolicy
 from accord.llm.usage import usage_of

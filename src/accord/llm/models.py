@@ -26,10 +26,10 @@ from typing import Any
 
 from pydantic_ai.models import Model
 
-from accord.domain.agent import LlmProvider, ModelPrice
+from accord.domain.agent import OFFLINE_MODEL_NAME, LlmProvider, ModelPrice
 from accord.domain.enums import ProviderKind
 from accord.domain.errors import ModelFailure
-from accord.llm.offline import OFFLINE_MODEL_NAME, OfflineModel
+from accord.llm.offline import OfflineModel
 from accord.llm.pricing import cost_usd
 from accord.llm.retrying import RetryingModel, RetryPolicy
 

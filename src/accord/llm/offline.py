@@ -54,10 +54,10 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.usage import RequestUsage
 
+from accord.domain.agent import OFFLINE_MODEL_NAME
 from accord.llm.offline_answers import OFFLINE_TAG, Writer
 from accord.llm.offline_brief import Brief, read_brief
 
-OFFLINE_MODEL_NAME = "accord-offline"
 _SYSTEM = "accord-offline"
 
 
