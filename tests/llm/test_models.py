@@ -56,8 +56,9 @@ async def test_the_api_key_is_sent_to_the_provider() -> None:
 
 @pytest.mark.parametrize("kind", [ProviderKind.OPENAI, ProviderKind.ANTHROPIC])
 def test_a_cloud_provider_without_a_key_is_refused_clearly(kind: ProviderKind) -> None:
-    with pytest.raises(ModelFailure, match="has no API key: add one to the provider"):
+    with pytest.raises(ModelFailure, match="has no API key: add one to the provider") as refused:
         build_model(make_provider(kind), api_key=None)
+    assert refused.value.details["transient"] is False  # asking again cannot mend it
 
 
 def test_an_openai_compatible_provider_without_a_base_url_is_refused_clearly() -> None:

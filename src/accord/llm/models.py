@@ -164,7 +164,8 @@ def _vendor_model(
 def _required(api_key: str | None, provider: LlmProvider) -> str:
     if not api_key:
         raise ModelFailure(
-            f"Provider {provider.name!r} ({provider.kind}) has no API key: add one to it.",
+            f"Provider {provider.name!r} ({provider.kind}) has no API key: "
+            "add one to the provider.",
             details={"transient": False},
         )
     return api_key
