@@ -10,7 +10,7 @@ from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.team.assignment import score_agents
 
-from .helpers import answer
+from .helpers import Durable, answer
 
 
 def delegations(crew):
@@ -82,6 +82,24 @@ async def test_without_a_coordinator_skills_role_load_and_track_record_decide(ma
     [d] = delegations(crew)
     assert (d.from_agent_id, d.context_data["method"]) == (crew.id("Ada"), "score")
     assert d.context_data["scores"][crew.id("Ada")] == 4.5
+
+
+async def test_a_replayed_assignment_keeps_its_agent_though_the_load_has_changed(make_crew):
+    crew = make_crew(
+        steps=[
+            {"id": "s", "name": "S", "requiredSkills": ["Python"], "assignedAgentRole": "reviewer"}
+        ]
+    )
+    ctx = crew.ctx("s")
+    first = await crew.team().assign(ctx)
+    assert first.agent_id == crew.id("Ada")  # 4.5 against Grace's 2.5
+    with crew.db.session() as s:  # Ada now runs three attempts: a new choice would be Grace
+        runs = StepRunRepository(s)
+        for attempt in range(2, 5):
+            run = runs.create(execution_id=crew.execution_id, step_id="s", attempt=attempt)
+            runs.start(run, agent_id=crew.id("Ada"), executor_id="test")
+    replay = replace(ctx, durable=Durable(replaying=crew.durable.records))
+    assert (await crew.team().assign(replay)).agent_id == crew.id("Ada")
 
 
 def test_scores_weigh_load_and_past_success_and_break_ties_by_order():

@@ -71,6 +71,8 @@ class AttemptStart:
     workflow_id: str = ""
     user_id: str = ""
     depth: int = 0
+    agent_id: str | None = None
+    """The agent of an attempt marked running before (a replay after a crash)."""
 
 
 @dataclass(frozen=True)
@@ -668,6 +670,7 @@ class ExecutionRunner:
             workflow_id=execution.workflow_id,
             user_id=self.owner(session, execution),
             depth=execution.depth,
+            agent_id=run.agent_id if run.status is StepRunStatus.RUNNING else None,
         )
 
     def mark_attempts(

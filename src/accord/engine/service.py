@@ -696,10 +696,13 @@ class Engine:
             )
             agent_id = None
             if sp.step.sub_workflow_id is None:
-                # One recorded step, so a replay keeps the agent chosen the first time: a
-                # choice by score reads the team's load, which the replayed attempt itself
-                # adds to, and the calls that follow are recorded under that agent.
-                agent_id = await ctx.durable.call("assign", partial(self._assign, ctx))
+                agent_id = (await self.performer.assign(ctx)).agent_id
+                if start.agent_id is not None:
+                    # A replay keeps the agent chosen the first time: a choice by score reads
+                    # the team's load, which the replayed attempt itself adds to, and the
+                    # calls that follow are recorded under that agent. (Assigning again all
+                    # the same replays the assignment's own recorded calls, in order.)
+                    agent_id = start.agent_id
                 if agent_id not in plan.participants:
                     return AttemptOutcome(
                         status="failed",
@@ -716,9 +719,6 @@ class Engine:
         if sp.step.sub_workflow_id is not None:
             return await self._run_sub_workflow(ctx, sp.step.sub_workflow_id)
         return await self.performer.perform(replace(ctx, agent_id=agent_id))
-
-    async def _assign(self, ctx: AttemptContext) -> str:
-        return (await self.performer.assign(ctx)).agent_id
 
     async def _wait_a_while(self, execution_id: str, not_before: float | None) -> None:
         """Until a backoff ends, or (while paused) until a resume or cancel wakes us."""

@@ -107,7 +107,7 @@ async def choose_agent(attempt: Attempt) -> Assignment:
         reason += f" (preferred agent {step.preferred_agent_id} does not take part)"
 
     context.update({"agentId": chosen.id, "method": method})
-    await attempt.record(
+    recorded = await attempt.record(
         "assign",
         sender=coordinator or chosen,
         to=chosen,
@@ -115,7 +115,10 @@ async def choose_agent(attempt: Attempt) -> Assignment:
         message=f"Assigned '{step.name}' to {chosen.name}: {reason}",
         context=context,
     )
-    return Assignment(agent_id=chosen.id, reason=f"{method}: {reason}")
+    # A replay after a crash gets the interaction recorded the first time: its agent stands,
+    # though a choice by score made now (the team's load has changed) could differ.
+    agent_id = str(recorded.get("contextData", {}).get("agentId", chosen.id))
+    return Assignment(agent_id=agent_id, reason=f"{method}: {reason}")
 
 
 async def _ask_coordinator(
