@@ -119,13 +119,25 @@ def test_interactions_and_knowledge_are_counted_and_fed():
             message="Mind the locks",
         )
     )
-    assert v.interactions == {"question": 1, "knowledge_sharing": 2}
+    v.apply(
+        event(
+            6,
+            "interaction.created",
+            "build",
+            interactionType="task_delegation",
+            fromAgentId="a1",
+            toAgentId="a1",
+            message="Assigned 'Build' to Ada: best score",
+        )
+    )
+    assert v.interactions == {"question": 1, "knowledge_sharing": 2, "task_delegation": 1}
     assert v.knowledge_items == 1
     assert list(v.feed) == [
         "[question] Ada -> Rex: Which database?",
         "Rex answered Ada: Postgres",
         "Rex shared knowledge: Use WAL",  # once, not again as the interaction that shared it
         "[knowledge sharing] Ada: Mind the locks",
+        "[task delegation] Ada: Assigned 'Build' to Ada: best score",  # not "Ada -> Ada"
     ]
 
 

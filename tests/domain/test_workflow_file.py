@@ -93,6 +93,14 @@ def test_shape_errors_name_field_and_line_and_all_are_reported_at_once():
     ]
 
 
+def test_an_unquoted_yes_as_a_step_id_is_explained():
+    with pytest.raises(WorkflowFileError) as info:
+        parse_workflow_file(VALID.replace("id: check", "id: yes"), source="wf.yaml")
+    [problem] = info.value.problems
+    assert (problem.line, problem.field) == (14, "steps[1].id")
+    assert problem.fix.startswith('quote it (e.g. "yes")')
+
+
 def test_semantic_problems_use_the_files_terms():
     text = VALID.replace("reviewerRole: reviewer", "reviewerRole: auditor").replace(
         "coordinator: Ada", "coordinator: Ghost"

@@ -205,6 +205,8 @@ class ExecutionView:
     def _interaction_line(self, data: Mapping[str, Any]) -> str:
         kind = str(data.get("interactionType", "interaction")).replace("_", " ")
         target = data.get("toAgentId")
+        if target == data.get("fromAgentId"):
+            target = None  # a step taken by score, with no coordinator to hand it over
         to = f" -> {self.agent(target)}" if target else (" -> you" if data.get("toUserId") else "")
         return (
             f"[{kind}] {self.agent(data.get('fromAgentId'))}{to}: {_short(data.get('message', ''))}"

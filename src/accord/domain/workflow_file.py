@@ -387,6 +387,8 @@ def _shape_problem(err: Any, locate: _Locator) -> FileProblem:
 
 def _shape_fix(err: Any) -> str:
     ctx = err.get("ctx") or {}
+    if err["type"] == "string_type" and isinstance(err.get("input"), bool):
+        return 'quote it (e.g. "yes"): unquoted, YAML reads yes/no/on/off/true/false as a boolean'
     if "expected" in ctx:
         return "use one of the values listed"
     return "see schemas/workflow.schema.json for the allowed values"
