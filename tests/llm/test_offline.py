@@ -8,8 +8,11 @@ from pydantic import BaseModel, Field, create_model
 from pydantic_ai import Agent, NativeOutput, PromptedOutput, Tool, ToolOutput
 
 from accord.domain.step_result import ReviewVerdict, StepResult, Vote
+from accord.domain.workflow import WorkflowStep
 from accord.llm.offline import OfflineModel
 from accord.llm.offline_answers import ADDRESSED_MARKER
+from accord.llm.offline_brief import read_brief
+from accord.team.prompts import step_prompt
 
 INSTRUCTIONS = (
     "You are Ann, a analyst.\n\nYou work in a team. Your teammates: "
@@ -350,3 +353,11 @@ async def test_a_teammate_answers_the_question_it_was_asked() -> None:
 
     assert reply.output.answer.startswith("[offline model] Bob answers")
     assert "Which year's retail figures should I use?" in reply.output.answer
+
+
+def test_a_step_prompts_closing_request_is_not_read_as_its_expected_output():
+    step = WorkflowStep.model_validate(
+        {"id": "design", "name": "Design", "expectedOutput": "A design doc and its risks"}
+    )
+    prompt = step_prompt(step, dependency_results={}, knowledge=[], feedback=None, inputs={})
+    assert read_brief("", [prompt]).section("expected output") == "A design doc and its risks"

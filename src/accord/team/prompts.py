@@ -89,8 +89,10 @@ def step_prompt(
         )
     if feedback:
         parts.append("## Reviewer feedback to address in this attempt\n" + feedback)
+    # A section of its own: under the last heading it would read as part of that section
+    # (the offline model quoted it as the end of the expected output).
     parts.append(
-        "Do the step, then answer with the step result: a short summary, the "
+        "## Your answer\nDo the step, then answer with the step result: a short summary, the "
         "deliverable as output, insights worth remembering, open questions."
     )
     return "\n\n".join(parts)
