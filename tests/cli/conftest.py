@@ -51,3 +51,22 @@ def accord(data_dir: Path, tmp_path: Path) -> Accord:
 
 def json_of(done: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(done.stdout)
+
+
+def slow_provider(
+    accord: Accord, latency_s: float, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`accord providers create slow`: the offline model, each call taking `latency_s`, so a
+    test can act while a run is still going."""
+    return accord(
+        "providers",
+        "create",
+        "slow",
+        "--kind",
+        "offline",
+        "--model",
+        "accord-offline",
+        "--setting",
+        f"latencySeconds={latency_s:g}",
+        *extra,
+    )

@@ -5,7 +5,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.cli.conftest import ACCORD, Accord, accord_env, json_of
+from tests.cli.conftest import ACCORD, Accord, accord_env, json_of, slow_provider
 
 SLOW = """\
 name: Slow pair
@@ -29,20 +29,7 @@ steps:
 def test_watch_follows_a_run_in_another_process_then_show_lists_its_attempts(
     accord: Accord, data_dir: Path, tmp_path: Path
 ):
-    offline = json_of(
-        accord(
-            "providers",
-            "create",
-            "slow",
-            "--kind",
-            "offline",
-            "--model",
-            "accord-offline",
-            "--setting",
-            "latencySeconds=0.4",
-            "--json",
-        )
-    )
+    offline = json_of(slow_provider(accord, 0.4, "--json"))
     assert offline["settings"] == {"latencySeconds": 0.4}
     file = tmp_path / "slow.yaml"
     file.write_text(SLOW)

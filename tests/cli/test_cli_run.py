@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 from accord.storage.db import Database
 from accord.storage.tables import step_runs, workers
 from accord.storage.testing import scratch_postgres_database
-from tests.cli.conftest import ACCORD, EXAMPLES, Accord, accord_env, json_of
+from tests.cli.conftest import ACCORD, EXAMPLES, Accord, accord_env, json_of, slow_provider
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 ON_POSTGRES = "code-review.yaml"
@@ -182,17 +183,7 @@ def test_a_template_runs_with_a_cast_of_offline_agents(accord: Accord):
 
 
 def test_the_exit_code_says_the_execution_did_not_complete(accord: Accord, tmp_path: Path):
-    accord(
-        "providers",
-        "create",
-        "slow",
-        "--kind",
-        "offline",
-        "--model",
-        "accord-offline",
-        "--setting",
-        "latencySeconds=2",
-    )
+    slow_provider(accord, 2)
     file = tmp_path / "slow.yaml"
     file.write_text(
         "name: Slow\nagents:\n  - name: Kim\n    role: dev\n    provider: slow\n"
@@ -227,40 +218,16 @@ def test_running_a_file_again_after_a_crash_finishes_the_cut_off_execution(
 ):
     """A run killed mid-way is picked up by running the same file again: the same workflow,
     the same execution, each step done once; not a second workflow of the same name."""
-    accord(
-        "providers",
-        "create",
-        "slow",
-        "--kind",
-        "offline",
-        "--model",
-        "accord-offline",
-        "--setting",
-        "latencySeconds=0.5",
-    )
+    slow_provider(accord, 0.5)
     file = tmp_path / "three.yaml"
     file.write_text(
         "name: Three\nagents:\n  - name: Kim\n    role: dev\n    provider: slow\n"
         "steps:\n  - id: a\n    name: A\n  - id: b\n    name: B\n    dependsOn: [a]\n"
         "  - id: c\n    name: C\n    dependsOn: [b]\n"
     )
-    first = subprocess.Popen(
-        [ACCORD, "run", str(file), "--json"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=accord_env(data_dir),
-        cwd=tmp_path,
-    )
-    db = Database(f"sqlite:///{data_dir / 'accord.db'}")
-    try:
-        deadline = time.monotonic() + 60
-        while not completed_runs(db):  # kill it once the first step is done
-            assert time.monotonic() < deadline and first.poll() is None, "never got going"
-            time.sleep(0.1)
-    finally:
-        first.kill()
-        first.wait()
-        db.dispose()
+    first = run_in_background(file, data_dir, tmp_path, until=completed_runs)
+    first.kill()  # once its first step is done
+    first.wait()
 
     report = json_of(accord("run", str(file), "--json"))
     assert report["status"] == "completed"
@@ -278,39 +245,15 @@ def completed_runs(db: Database) -> int:
 def test_sigterm_stops_a_run_cleanly_so_its_execution_is_handed_on_at_once(
     accord: Accord, data_dir: Path, tmp_path: Path
 ):
-    accord(
-        "providers",
-        "create",
-        "slow",
-        "--kind",
-        "offline",
-        "--model",
-        "accord-offline",
-        "--setting",
-        "latencySeconds=5",
-    )
+    slow_provider(accord, 5)
     file = tmp_path / "one.yaml"
     file.write_text(
         "name: One\nagents:\n  - name: Kim\n    role: dev\n    provider: slow\n"
         "steps:\n  - id: a\n    name: A\n"
     )
-    run = subprocess.Popen(
-        [ACCORD, "run", str(file)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=accord_env(data_dir),
-        cwd=tmp_path,
-    )
-    db = Database(f"sqlite:///{data_dir / 'accord.db'}")
-    try:
-        deadline = time.monotonic() + 60
-        while not registered_workers(db):  # the engine has started
-            assert time.monotonic() < deadline and run.poll() is None, "never got going"
-            time.sleep(0.1)
-    finally:
-        run.send_signal(signal.SIGTERM)
-        run.wait(30)
-        db.dispose()
+    run = run_in_background(file, data_dir, tmp_path, until=registered_workers)
+    run.send_signal(signal.SIGTERM)  # once its engine has started
+    run.wait(30)
     (process,) = json_of(accord("workers", "list", "--json"))
     assert process["state"] == "stopped"  # retired: another process takes its work at once
     (execution,) = json_of(accord("executions", "list", "--json"))
@@ -320,3 +263,27 @@ def test_sigterm_stops_a_run_cleanly_so_its_execution_is_handed_on_at_once(
 def registered_workers(db: Database) -> int:
     with db.read_session() as s:
         return s.execute(select(func.count()).select_from(workers)).scalar_one()
+
+
+def run_in_background(
+    file: Path, data_dir: Path, tmp_path: Path, *, until: Callable[[Database], object]
+) -> subprocess.Popen[bytes]:
+    """`accord run FILE` in a process of its own, returned once `until(database)` holds."""
+    run = subprocess.Popen(
+        [ACCORD, "run", str(file), "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=accord_env(data_dir),
+        cwd=tmp_path,
+    )
+    db = Database(f"sqlite:///{data_dir / 'accord.db'}")
+    try:
+        deadline = time.monotonic() + 60
+        while not until(db):
+            if time.monotonic() > deadline or run.poll() is not None:
+                run.kill()
+                raise AssertionError("the run never got going")
+            time.sleep(0.1)
+    finally:
+        db.dispose()
+    return run
