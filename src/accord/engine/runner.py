@@ -601,14 +601,7 @@ class ExecutionRunner:
         if requested is ExecutionStatus.CANCELLED:
             if execution.status in TERMINAL_EXECUTION:
                 raise IllegalTransition("execution", execution_id, execution.status, requested)
-            result = self._finish(
-                session,
-                execution,
-                self.plan(session, execution),
-                StepRunRepository(session).states(execution_id),
-                ExecutionStatus.CANCELLED,
-                error=reason,
-            )
+            result = self._cancel(session, execution, reason)
             return repo.get(execution_id), result
         updated = repo.set_status(execution, requested)
         EventRepository(session).append(
@@ -639,11 +632,15 @@ class ExecutionRunner:
         execution = ExecutionRepository(session).lock(execution_id, light=True)
         if execution.status in TERMINAL_EXECUTION:
             return AdvanceResult([], False, [])
+        return self._cancel(session, execution, reason)
+
+    def _cancel(self, session: Session, execution: WorkflowExecution, reason: str) -> AdvanceResult:
+        """End a locked, unfinished execution as cancelled, for `reason`."""
         return self._finish(
             session,
             execution,
             self.plan(session, execution),
-            StepRunRepository(session).states(execution_id),
+            StepRunRepository(session).states(execution.id),
             ExecutionStatus.CANCELLED,
             error=reason,
         )
