@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
+from accord.domain.enums import TriggerReason
+from accord.domain.execution import WorkflowExecution
 from accord.domain.workflow import WorkflowConfiguration
+from accord.engine.runner import AttemptKey, ExecutionRunner
 from accord.engine.service import Engine
 from accord.engine.testing import LatencyPerformer
 from accord.storage.db import Database
@@ -71,6 +74,25 @@ def add_workflow(
 
 def steps(*ids: str, **extra: Any) -> list[dict[str, Any]]:
     return [{"id": i, "name": f"Step {i}", **extra} for i in ids]
+
+
+def start_and_mark(
+    runner: ExecutionRunner, db: Database, *, workflow_id: str, user_id: str, agent_id: str
+) -> tuple[WorkflowExecution, AttemptKey]:
+    """An execution of a one-step workflow, started by `runner` without an engine, with its
+    first attempt marked running by `agent_id` (as the engine does before the call)."""
+    with db.session() as s:
+        execution, started = runner.start_execution(
+            s,
+            workflow_id=workflow_id,
+            user_id=user_id,
+            trigger_reason=TriggerReason.MANUAL,
+            triggered_by=user_id,
+        )
+    (key,) = started.dispatch
+    with db.session() as s:
+        assert runner.mark_attempts(s, [(key, agent_id)])[0].status == "go"
+    return execution, key
 
 
 @pytest.fixture

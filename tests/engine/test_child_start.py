@@ -3,30 +3,21 @@ attempt's timeout must not leave a child working for nobody (issue 3 item 2)."""
 
 import pytest
 
-from accord.domain.enums import TriggerReason
 from accord.domain.errors import Conflict
 from accord.domain.ports import AttemptOutcome
 from accord.engine.runner import ExecutionRunner
 from accord.storage.repositories.executions import ExecutionRepository
 
-from .conftest import add_agents, add_workflow, steps
+from .conftest import add_agents, add_workflow, start_and_mark, steps
 
 
 def test_an_attempt_that_has_ended_starts_no_child(db, user_id):
     (agent,) = add_agents(db, user_id, ["developer"])
     workflow_id = add_workflow(db, user_id, [agent], steps("lead"))
     runner = ExecutionRunner(db)
-    with db.session() as s:
-        parent, started = runner.start_execution(
-            s,
-            workflow_id=workflow_id,
-            user_id=user_id,
-            trigger_reason=TriggerReason.MANUAL,
-            triggered_by=user_id,
-        )
-    (key,) = started.dispatch
-    with db.session() as s:
-        assert runner.mark_attempts(s, [(key, agent)])[0].status == "go"
+    parent, key = start_and_mark(
+        runner, db, workflow_id=workflow_id, user_id=user_id, agent_id=agent
+    )
 
     def start_child(child_key: str):
         with db.session() as s:

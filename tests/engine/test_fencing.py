@@ -1,13 +1,12 @@
 """A process presumed dead but only slow, and the process that took its attempt over, never
 both record the attempt's outcome: only the holder's counts (issue 8 item 2)."""
 
-from accord.domain.enums import TriggerReason
 from accord.domain.ports import AttemptOutcome
 from accord.engine.runner import ExecutionRunner
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 
-from .conftest import add_agents, add_workflow, steps
+from .conftest import add_agents, add_workflow, start_and_mark, steps
 
 
 def result(by: str) -> dict:
@@ -19,17 +18,9 @@ def test_a_late_outcome_from_the_old_holder_is_refused(db, user_id):
     workflow_id = add_workflow(db, user_id, [agent], steps("only"))
     slow = ExecutionRunner(db, executor_id="slow-worker")
     heir = ExecutionRunner(db, executor_id="heir-worker")
-    with db.session() as s:
-        execution, started = slow.start_execution(
-            s,
-            workflow_id=workflow_id,
-            user_id=user_id,
-            trigger_reason=TriggerReason.MANUAL,
-            triggered_by=user_id,
-        )
-    (key,) = started.dispatch
-    with db.session() as s:
-        assert slow.mark_attempts(s, [(key, agent)])[0].status == "go"
+    execution, key = start_and_mark(
+        slow, db, workflow_id=workflow_id, user_id=user_id, agent_id=agent
+    )
     # The slow worker's attempt was handed on: its heir replays it and takes the run over.
     with db.session() as s:
         assert heir.mark_attempts(s, [(key, agent)])[0].status == "go"
