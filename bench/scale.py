@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 
 from accord.engine.queue import AttemptQueue
 from accord.engine.service import Engine
-from accord.engine.testing import LatencyPerformer
+from accord.engine.testing import LatencyPerformer, stop_all
 from accord.storage.db import Database
 from accord.storage.tables import workflow_executions
 from accord.storage.testing import scratch_postgres_database
@@ -55,16 +55,6 @@ def start_workers(count: int, env: dict[str, str]) -> list[subprocess.Popen[byte
         if worker.stdout is None or worker.stdout.readline().strip() != b"ready":
             raise SystemExit("a benchmark worker did not start")
     return workers
-
-
-def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
-    for worker in workers:
-        worker.terminate()
-    for worker in workers:
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
 
 def unfinished(db: Database) -> int:
@@ -114,7 +104,7 @@ async def measure(workers: int) -> dict[str, Any]:
             makespan = time.perf_counter() - started
         finally:
             await engine.stop()
-            stop_workers(processes)
+            stop_all(processes, timeout_s=30)
         with db.read_session() as s:
             statuses = s.execute(
                 select(workflow_executions.c.status, func.count()).group_by(

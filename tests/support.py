@@ -1,11 +1,10 @@
 """Helpers for tests that drive real processes: a free port, polling with a deadline, an API
-client once a server answers, and stopping what was started."""
+client once a server answers (stopping them: `accord.engine.testing.stop_all`)."""
 
 import socket
-import subprocess
 import time
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
 
@@ -46,16 +45,3 @@ def api_when_serving(port: int, token: str, timeout: float) -> httpx.Client:
 
     wait_for("the server", serving, timeout=timeout)
     return api
-
-
-def stop_all(processes: Iterable[subprocess.Popen[Any]]) -> None:
-    """SIGTERM each process still running, then wait for it (SIGKILL after 20 s)."""
-    processes = list(processes)
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from support import api_when_serving, free_port, stop_all, wait_for
+from support import api_when_serving, free_port, wait_for
 
+from accord.engine.testing import stop_all
 from accord.storage.db import Database
 from accord.storage.repositories.tokens import TokenRepository
 from accord.storage.repositories.users import UserRepository

@@ -17,12 +17,27 @@ ACCORD_GLOBAL_CONCURRENCY. It prints `ready` once it takes attempts and stops on
 import asyncio
 import json
 import os
-from collections.abc import Mapping
+import subprocess
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from accord.domain.ports import Assignment, AttemptContext, AttemptOutcome
+
+
+def stop_all(processes: Iterable["subprocess.Popen[Any]"], *, timeout_s: float = 20) -> None:
+    """SIGTERM each process still running (worker processes stop cleanly on it), then wait for
+    it, with SIGKILL after `timeout_s`."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @dataclass
