@@ -9,10 +9,10 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from accord.domain.enums import KnowledgeType
-from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration, WorkflowStep
+from accord.domain.workflow import WorkflowConfiguration, WorkflowStep
 from accord.storage.db import Database
 from accord.storage.migrate import alembic_config, current_revision, downgrade, heads, upgrade
 from accord.storage.repositories.agents import AgentRepository
@@ -49,31 +49,48 @@ def test_upgrading_a_database_that_holds_data_keeps_it(empty_database_url):
         upgrade(db.engine, first)
         with db.session() as s:
             user = UserRepository(s).create(email="keep@example.test", display_name="Keeper")
-            agent = AgentRepository(s).create(user_id=user.id, name="Ada", role="architect")
-            workflow = WorkflowRepository(s).create(
-                user.id,
-                CreateWorkflowRequest(
-                    name="Kept",
-                    description="",
-                    participating_agents=[agent.id],
-                    configuration=WorkflowConfiguration(steps=[WorkflowStep(id="s", name="S")]),
+            # The agents table as the first revision made it (later ones add columns).
+            agent_id = "agent-ada"
+            s.execute(
+                text(
+                    "INSERT INTO agents (id, user_id, name, role, backstory, created_at, "
+                    "updated_at) VALUES (:id, :user_id, 'Ada', 'architect', '', 0, 0)"
                 ),
+                {"id": agent_id, "user_id": user.id},
+            )
+            workflow_id = "workflow-kept"
+            s.execute(
+                text(
+                    "INSERT INTO collaboration_workflows (id, user_id, name, description, "
+                    "configuration, participating_agents, created_at, updated_at) VALUES "
+                    "(:id, :user_id, 'Kept', '', :configuration, :agents, 0, 0)"
+                ),
+                {
+                    "id": workflow_id,
+                    "user_id": user.id,
+                    "configuration": WorkflowConfiguration(
+                        steps=[WorkflowStep(id="s", name="S")]
+                    ).model_dump_json(by_alias=True),
+                    "agents": f'["{agent_id}"]',
+                },
             )
             KnowledgeRepository(s).add(
-                workflow_id=workflow.id,
+                workflow_id=workflow_id,
                 title="Durable facts",
                 content="Survive upgrades",
-                created_by_agent_id=agent.id,
+                created_by_agent_id=agent_id,
                 knowledge_type=KnowledgeType.INSIGHT,
             )
         db.upgrade()
         db.upgrade()  # every start runs it: a second run changes nothing
         assert current_revision(db.engine) == heads()[0]
         with db.session() as s:
-            kept = WorkflowRepository(s).get(workflow.id, user_id=user.id)
-            found = KnowledgeRepository(s).search(workflow.id, "durable")
-        assert kept.name == "Kept" and kept.participating_agents == [agent.id]
+            kept = WorkflowRepository(s).get(workflow_id, user_id=user.id)
+            found = KnowledgeRepository(s).search(workflow_id, "durable")
+        assert kept.name == "Kept" and kept.participating_agents == [agent_id]
         assert [k.title for k in found] == ["Durable facts"]
+        with db.session() as s:
+            assert AgentRepository(s).get(agent_id, user_id=user.id).tools == []
     finally:
         db.dispose()
 

@@ -61,6 +61,7 @@ def show(agent: str, json_: Annotated[bool, typer.Option("--json")] = False) -> 
         ("name", found.name),
         ("role", found.role),
         ("skills", ", ".join(found.skills) or "-"),
+        ("tools", ", ".join(found.tools) or "-"),
         ("backstory", found.backstory or "-"),
         ("provider", providers.get(found.llm_provider_id or "", "default")),
         ("model", found.model or "provider default"),
@@ -78,12 +79,26 @@ def create(
         str | None, typer.Option(help="A provider's name or ID (default: the offline model).")
     ] = None,
     model: Annotated[str | None, typer.Option(help="Overrides the provider's model.")] = None,
+    tool: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="What it may use (repeat): a server or toolkit (`workspace`), a tool "
+            "(`files.read_text_file`) or a pattern (`git.*`)."
+        ),
+    ] = None,
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create an agent."""
     request = validate_request(
         AgentCreate,
-        {"name": name, "role": role, "backstory": backstory, "skills": skill or [], "model": model},
+        {
+            "name": name,
+            "role": role,
+            "backstory": backstory,
+            "skills": skill or [],
+            "model": model,
+            "tools": tool or [],
+        },
     )
     with local_session() as (session, user_id):
         if provider is not None:

@@ -7,6 +7,7 @@ its agents are created or brought up to date by name, and its workflow likewise,
 file again adds an execution to the same workflow instead of another copy of everything.
 """
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
@@ -61,7 +62,7 @@ def load_workflow(path: Path, *, _including: tuple[Path, ...] = ()) -> LoadedWor
             ]
         ) from None
     source = _display(path)
-    workflow = parse_workflow_file(text, source=source)
+    workflow = parse_workflow_file(text, source=source, environment=os.environ)
     children: dict[str, LoadedWorkflow] = {}
     problems: list[FileProblem] = []
     for i, step in enumerate(workflow.steps):
@@ -143,6 +144,7 @@ class _AgentFields(TypedDict):
     llm_provider_id: str | None
     model: str | None
     model_parameters: dict[str, Any]
+    tools: list[str]
 
 
 def _ensure_agent(
@@ -174,6 +176,7 @@ def _ensure_agent(
         llm_provider_id=provider_id,
         model=spec.model,
         model_parameters=spec.model_parameters,
+        tools=spec.tools,
     )
     for agent in repo.list(user_id=user_id):
         if same_name(agent.name, spec.name):

@@ -15,6 +15,17 @@ from accord.domain.errors import InvalidInput, Problem
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 """A name or role as people type it: surrounding spaces dropped, never blank."""
 
+ToolName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_*?\[\]-]+(\.[A-Za-z0-9_*?\[\]./-]+)?$",
+    ),
+]
+"""An allow-list entry: `files`, `files.read_text_file`, `git.*`."""
+
 
 def same_name(a: str, b: str) -> bool:
     """Whether two names find the same thing: `Ada`, `ada` and ` ADA ` are one name (a user's
@@ -79,6 +90,9 @@ class Agent(CamelModel):
     model: str | None = None
     """Overrides the provider's default model."""
     model_parameters: dict[str, Any] = Field(default_factory=dict)
+    tools: list[str] = Field(default_factory=list)
+    """Extension: what the agent may use besides the collaboration tools (its allow-list):
+    servers and toolkits (`files`, `workspace`), tools (`files.read_text_file`), patterns."""
     created_at: datetime
     updated_at: datetime
 
@@ -124,6 +138,8 @@ class AgentCreate(CamelModel):
     """None: the built-in offline model."""
     model: str | None = Field(default=None, max_length=200)
     model_parameters: dict[str, Any] = Field(default_factory=dict)
+    tools: list[ToolName] = Field(default_factory=list, max_length=100)
+    """The agent's allow-list (see `Agent.tools`)."""
 
 
 class AgentUpdate(CamelModel):
@@ -136,6 +152,7 @@ class AgentUpdate(CamelModel):
     llm_provider_id: str | None = None
     model: str | None = Field(default=None, max_length=200)
     model_parameters: dict[str, Any] | None = None
+    tools: list[ToolName] | None = Field(default=None, max_length=100)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from accord.domain.agent import Agent
 from accord.domain.conditions import Condition, ConditionError, parse_condition
 from accord.domain.enums import StepType, WorkflowType
 from accord.domain.errors import InvalidDefinition, Problem
+from accord.domain.tools import allow_list_problems, server_problems
 from accord.domain.workflow import (
     MAX_CONCURRENCY,
     MAX_CONSENSUS_ROUNDS,
@@ -70,11 +71,14 @@ def compile_workflow(
     coordinator_agent_id: str | None,
     owned_agents: Mapping[str, Agent],
     owned_workflow_ids: Set[str] | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> WorkflowPlan:
     """Validate a definition and compile it. Raises `InvalidDefinition` listing every problem.
 
     `owned_agents` holds the requesting user's agents (at least those the definition names);
-    `owned_workflow_ids`, when given, the user's workflows a recursive step may run.
+    `owned_workflow_ids`, when given, the user's workflows a recursive step may run;
+    `environment`, when given, the variables the MCP servers' `${VAR}` must find (checked
+    when a definition is saved, not when a stored one runs: the runner checks at the call).
     """
     problems: list[Problem] = []
     add = problems.append
@@ -141,6 +145,43 @@ def compile_workflow(
         24 * 60,
         unit="minutes",
     )
+
+    _range(
+        add,
+        "configuration.constraints.maxToolCallsPerStep",
+        c.max_tool_calls_per_step,
+        0,
+        10_000,
+    )
+    _range(
+        add,
+        "configuration.constraints.toolCallTimeoutSeconds",
+        c.tool_call_timeout_seconds,
+        0.1,
+        24 * 3600,
+        unit="seconds",
+    )
+    _range(
+        add,
+        "configuration.constraints.maxToolResultChars",
+        c.max_tool_result_chars,
+        100,
+        10_000_000,
+    )
+
+    # Tools: servers, and what each participant may use of them.
+    problems += server_problems(
+        configuration.mcp_servers, where="configuration.mcpServers", environ=environment
+    )
+    for i, agent_id in enumerate(participants):
+        agent = owned_agents.get(agent_id)
+        if agent is not None and agent.tools:
+            problems += allow_list_problems(
+                agent.tools,
+                where=f"participatingAgents[{i}].tools",
+                declared=configuration.mcp_servers,
+                owner=f"agent {agent.name!r}",
+            )
 
     # Steps.
     if not steps:

@@ -19,6 +19,7 @@ from accord.domain.enums import (
     WorkflowType,
 )
 from accord.domain.metrics import CollaborationMetrics
+from accord.domain.tools import McpServer
 
 # Limits checked when a definition is created or updated (see validation.py).
 MAX_STEPS = 500
@@ -97,12 +98,20 @@ class Constraints(CamelModel):
     """Extension: total tokens the execution may use before it is stopped."""
     budget_usd: float | None = None
     """Extension: total cost in US dollars the execution may reach before it is stopped."""
+    max_tool_calls_per_step: int = 50
+    """Extension: tool calls one step attempt may make; more get a tool error."""
+    tool_call_timeout_seconds: float = 60.0
+    """Extension: seconds one tool call may take before it fails (the model is told)."""
+    max_tool_result_chars: int = 20_000
+    """Extension: a longer tool result reaches the model truncated, with a note saying so."""
 
 
 class WorkflowConfiguration(CamelModel):
     steps: list[WorkflowStep] = Field(default_factory=list)
     coordination: Coordination = Field(default_factory=Coordination)
     constraints: Constraints = Field(default_factory=Constraints)
+    mcp_servers: dict[str, McpServer] = Field(default_factory=dict)
+    """Extension: the MCP servers the agents may use (each agent's `tools` picks), by name."""
 
 
 class ExecutionRecord(CamelModel):

@@ -11,6 +11,7 @@ The published JSON Schema (`schemas/workflow.schema.json`) is `workflow_file_sch
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from accord.domain.base import CamelModel
 from accord.domain.enums import WorkflowType
 from accord.domain.errors import InvalidDefinition, Problem
 from accord.domain.plan import compile_workflow
+from accord.domain.tools import McpServer
 from accord.domain.workflow import (
     Constraints,
     Coordination,
@@ -57,6 +59,12 @@ class AgentSpec(_Strict):
     )
     model: str | None = Field(default=None, description="Overrides the provider's model.")
     model_parameters: dict[str, Any] = Field(default_factory=dict)
+    tools: list[str] = Field(
+        default_factory=list,
+        description="What the agent may use besides talking to its team: a server of "
+        "`mcpServers` or a built-in toolkit (`workspace`) whole, one tool "
+        "(`files.read_text_file`) or a pattern (`git.*`).",
+    )
 
 
 class StepSpec(WorkflowStep, _Strict):
@@ -92,6 +100,10 @@ class CoordinationSpec(Coordination, _Strict):
     pass
 
 
+class McpServerSpec(McpServer, _Strict):
+    pass
+
+
 class ConstraintsSpec(Constraints, _Strict):
     pass
 
@@ -117,6 +129,12 @@ class WorkflowFile(_Strict):
     steps: list[StepSpec] = Field(min_length=1)
     coordination: CoordinationSpec = Field(default_factory=CoordinationSpec)
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+    mcp_servers: dict[str, McpServerSpec] = Field(
+        default_factory=dict,
+        description="MCP servers the agents may use, in the `mcpServers` format other MCP "
+        "clients read; `${VAR}` and `${VAR:-default}` expand from the environment of the "
+        "process running the step, `${WORKSPACE}` to the execution's workspace folder.",
+    )
 
     def configuration(
         self,
@@ -142,6 +160,10 @@ class WorkflowFile(_Strict):
             steps=steps,
             coordination=Coordination.model_validate(self.coordination.model_dump()),
             constraints=Constraints.model_validate(self.constraints.model_dump()),
+            mcp_servers={
+                name: McpServer.model_validate(server.model_dump())
+                for name, server in self.mcp_servers.items()
+            },
         )
 
     def create_request(
@@ -183,9 +205,12 @@ class WorkflowFileError(InvalidDefinition):
         self.args = (self.message,)
 
 
-def parse_workflow_file(text: str, *, source: str = "<string>") -> WorkflowFile:
+def parse_workflow_file(
+    text: str, *, source: str = "<string>", environment: Mapping[str, str] | None = None
+) -> WorkflowFile:
     """Parse and fully validate a workflow file. Raises `WorkflowFileError` listing every
-    problem found (syntax, shape, then the semantic checks of `compile_workflow`)."""
+    problem found (syntax, shape, then the semantic checks of `compile_workflow`; with
+    `environment`, the MCP servers' `${VAR}` must be set in it)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -222,7 +247,7 @@ def parse_workflow_file(text: str, *, source: str = "<string>") -> WorkflowFile:
     except ValidationError as exc:
         raise WorkflowFileError([_shape_problem(err, locate) for err in exc.errors()]) from None
     problems = _reference_problems(workflow, locate)
-    problems += _semantic_problems(workflow, locate)
+    problems += _semantic_problems(workflow, locate, environment)
     if problems:
         raise WorkflowFileError(problems)
     return workflow
@@ -436,7 +461,9 @@ _FIELD_RENAMES = (
 )
 
 
-def _semantic_problems(workflow: WorkflowFile, locate: _Locator) -> list[FileProblem]:
+def _semantic_problems(
+    workflow: WorkflowFile, locate: _Locator, environment: Mapping[str, str] | None
+) -> list[FileProblem]:
     """Run the definition compiler with names as agent IDs; map its problems to lines."""
     names = {a.name for a in workflow.agents}
     now = datetime.now(UTC)
@@ -448,6 +475,7 @@ def _semantic_problems(workflow: WorkflowFile, locate: _Locator) -> list[FilePro
             role=a.role,
             backstory=a.backstory,
             skills=a.skills,
+            tools=a.tools,
             created_at=now,
             updated_at=now,
         )
@@ -464,6 +492,7 @@ def _semantic_problems(workflow: WorkflowFile, locate: _Locator) -> list[FilePro
             participating_agents=list(dict.fromkeys(a.name for a in workflow.agents)),
             coordinator_agent_id=workflow.coordinator if workflow.coordinator in names else None,
             owned_agents=agents,
+            environment=environment,
         )
     except InvalidDefinition as exc:
         problems = []

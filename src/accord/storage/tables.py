@@ -136,6 +136,7 @@ agents = Table(
     Column("llm_provider_id", Text, ForeignKey("llm_providers.id", ondelete="SET NULL")),
     Column("model", Text),
     Column("model_parameters", JSONText),
+    Column("tools", JSONText),  # JSON array: the agent's tool allow-list (extension)
     _created(),
     _updated(),
 )
@@ -323,6 +324,8 @@ step_runs = Table(
     Column("output_tokens", Integer, nullable=False, server_default=text("0"), default=0),
     Column("cost_usd", Float, nullable=False, server_default=text("0"), default=0.0),
     Column("model_calls", Integer, nullable=False, server_default=text("0"), default=0),
+    Column("tool_calls", Integer, nullable=False, server_default=text("0"), default=0),
+    Column("tool_seconds", Float, nullable=False, server_default=text("0"), default=0.0),
     Column("executor_id", Text),
     Column("created_at", Float, nullable=False, default=time.time),
     UniqueConstraint(

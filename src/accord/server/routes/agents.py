@@ -42,7 +42,7 @@ def get_agent(agent_id: str, user: CurrentUser, session: SessionDep) -> Agent:
 @router.patch("/{agent_id}")
 def update_agent(agent_id: str, body: AgentUpdate, user: CurrentUser, session: SessionDep) -> Agent:
     changes: dict[str, Any] = {name: getattr(body, name) for name in body.model_fields_set}
-    for required in ("name", "role", "backstory", "skills", "model_parameters"):
+    for required in ("name", "role", "backstory", "skills", "model_parameters", "tools"):
         if changes.get(required, ...) is None:
             del changes[required]  # null for a required field means "unchanged"
     repo = AgentRepository(session)

@@ -35,6 +35,7 @@ def _agent(row: Row[Any]) -> Agent:
         llm_provider_id=row.llm_provider_id,
         model=row.model,
         model_parameters=row.model_parameters or {},
+        tools=row.tools or [],
         created_at=to_datetime(row.created_at),
         updated_at=to_datetime(row.updated_at),
     )
@@ -55,6 +56,7 @@ class AgentRepository:
         llm_provider_id: str | None = None,
         model: str | None = None,
         model_parameters: Mapping[str, Any] | None = None,
+        tools: Iterable[str] = (),
     ) -> Agent:
         """Raise Conflict if the user already has an agent of that name (ignoring case)."""
         self._check_name_free(name, user_id)
@@ -73,6 +75,7 @@ class AgentRepository:
                 llm_provider_id=llm_provider_id,
                 model=model,
                 model_parameters=dict(model_parameters or {}),
+                tools=list(dict.fromkeys(tools)),
                 created_at=now,
                 updated_at=now,
             )
@@ -126,6 +129,7 @@ class AgentRepository:
         llm_provider_id: str | None | Unset = UNSET,
         model: str | None | Unset = UNSET,
         model_parameters: Mapping[str, Any] | Unset = UNSET,
+        tools: Iterable[str] | Unset = UNSET,
     ) -> Agent:
         """Change the given fields; an argument left out keeps its value, None clears it.
         A new name must be free (see `create`)."""
@@ -148,6 +152,8 @@ class AgentRepository:
             changes["skills"] = list(dict.fromkeys(skills))
         if not isinstance(model_parameters, Unset):
             changes["model_parameters"] = dict(model_parameters)
+        if not isinstance(tools, Unset):
+            changes["tools"] = list(dict.fromkeys(tools))
         row = self.session.execute(
             update(agents)
             .where(agents.c.id == agent_id, agents.c.user_id == user_id)

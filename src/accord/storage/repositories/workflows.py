@@ -4,7 +4,8 @@ progress fields the engine keeps current while they run."""
 from __future__ import annotations
 
 import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
@@ -75,6 +76,7 @@ class WorkflowRepository:
             request.configuration,
             request.participating_agents,
             request.coordinator_agent_id,
+            environment=os.environ,
         )
         now = epoch_now()
         row = self.session.execute(
@@ -110,6 +112,7 @@ class WorkflowRepository:
             request.configuration,
             request.participating_agents,
             request.coordinator_agent_id,
+            environment=os.environ,
         )
 
     def get(self, workflow_id: str, *, user_id: str) -> CollaborationWorkflow:
@@ -160,6 +163,7 @@ class WorkflowRepository:
             participating_agents,
             coordinator_agent_id,
             self_id=workflow_id,
+            environment=os.environ,
         )
         row = self.session.execute(
             update(wf)
@@ -265,7 +269,10 @@ class WorkflowRepository:
         coordinator_agent_id: str | None,
         *,
         self_id: str | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> WorkflowPlan:
+        """`environment`: where the MCP servers' `${VAR}` are looked up, when saving (this
+        process's environment: the server, or the CLI that runs the steps itself)."""
         named = {*participating_agents, coordinator_agent_id or ""}
         named |= {s.preferred_agent_id for s in configuration.steps if s.preferred_agent_id}
         owned = AgentRepository(self.session).owned(named, user_id=user_id)
@@ -279,6 +286,7 @@ class WorkflowRepository:
             coordinator_agent_id=coordinator_agent_id,
             owned_agents=owned,
             owned_workflow_ids=workflow_ids,
+            environment=environment,
         )
 
     def _check_project(self, project_id: str | None, user_id: str) -> None:
