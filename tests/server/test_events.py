@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import insert
 
-from accord.server.event_feed import SettledHorizon
+from accord.storage.repositories.events import SettledHorizon
 from accord.storage.tables import execution_events
 from server.conftest import ApiUser, LiveServer, append_event, insert_execution, make_user
 

@@ -153,11 +153,18 @@ class ExecutionRunner:
         trigger_reason: TriggerReason,
         triggered_by: str | None,
         inputs: dict[str, Any] | None = None,
+        trigger_key: str | None = None,
     ) -> tuple[WorkflowExecution, AdvanceResult]:
         """A new top-level execution: the workflow moves to active (from draft, completed or
-        failed), the definition is validated and snapshotted, the first attempts are queued."""
+        failed), the definition is validated and snapshotted, the first attempts are queued.
+        With a `trigger_key` (what started it by itself) a start repeated after a crash finds
+        the execution it made and queues nothing."""
         repo = ExecutionRepository(session)
         workflow = repo.workflow(workflow_id, user_id=user_id, lock=True)
+        if trigger_key is not None:
+            made = repo.by_trigger_key(trigger_key)
+            if made is not None:
+                return made, AdvanceResult([], False, [])
         check_workflow_start(workflow_id, workflow.status)
         compile_workflow(
             workflow_type=workflow.workflow_type,
@@ -173,6 +180,7 @@ class ExecutionRunner:
             trigger_reason=trigger_reason,
             triggered_by=triggered_by,
             inputs=inputs,
+            trigger_key=trigger_key,
         )
         repo.set_workflow_status(
             workflow,
@@ -233,6 +241,7 @@ class ExecutionRunner:
         inputs: dict[str, Any] | None,
         parent: WorkflowExecution | None = None,
         parent_step_id: str | None = None,
+        trigger_key: str | None = None,
     ) -> WorkflowExecution:
         execution = ExecutionRepository(session).create(
             workflow_id=workflow.id,
@@ -245,6 +254,7 @@ class ExecutionRunner:
             parent_step_id=parent_step_id,
             depth=parent.depth + 1 if parent else 0,
             estimated_duration=workflow.estimated_duration,
+            trigger_key=trigger_key,
         )
         events = EventRepository(session)
         events.append(

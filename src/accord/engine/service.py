@@ -36,6 +36,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TextIO, TypeVar
@@ -46,7 +47,7 @@ from dbos._error import DBOSAwaitedWorkflowCancelledError
 from sqlalchemy.orm import Session
 
 from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowType
-from accord.domain.errors import AccordError
+from accord.domain.errors import AccordError, IllegalTransition
 from accord.domain.execution import WorkflowExecution
 from accord.domain.plan import WorkflowPlan
 from accord.domain.ports import AttemptContext, AttemptOutcome, ChildResult, StepPerformer
@@ -54,6 +55,7 @@ from accord.domain.step_result import StepResult
 from accord.domain.transitions import TERMINAL_EXECUTION
 from accord.domain.workflow import WorkflowConfiguration, WorkflowStep
 from accord.engine.liveness import Liveness, failover_seconds
+from accord.engine.notifier import Notifier
 from accord.engine.queue import ATTEMPT_QUEUE, EXECUTOR_ID_ENV, AttemptQueue
 from accord.engine.runner import (
     AdvanceResult,
@@ -63,6 +65,7 @@ from accord.engine.runner import (
     attempt_workflow_id,
     started_at,
 )
+from accord.engine.triggers import Triggers
 from accord.storage.db import Database, data_dir
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
@@ -109,6 +112,8 @@ class JsonSerializer(Serializer):
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):  # a schedule's tick time
+        return value.isoformat()
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json", by_alias=True)
     if isinstance(value, BaseException):
@@ -179,6 +184,8 @@ class Engine:
         self._system_engine: sa.Engine | None = None  # ours to dispose: DBOS does not
         self._marks = GroupCommit(self._commit_marks)
         self._finishes = GroupCommit(self._commit_finishes)
+        self.triggers = Triggers(db, self.start_triggered)
+        self.notifier = Notifier(db)
         self._liveness = Liveness(
             db,
             executor_id=self.executor_id,
@@ -241,6 +248,8 @@ class Engine:
             # makes wide fan-outs queue for a thread.
             "max_executor_threads": 64,
             "log_level": os.environ.get("ACCORD_DBOS_LOG_LEVEL", "WARNING"),
+            # How soon a process picks up a schedule made or changed elsewhere.
+            "scheduler_polling_interval_sec": 5.0,
         }
         if self._system_database_url.startswith("sqlite"):
             self._system_engine = _sqlite_system_engine(self._system_database_url)
@@ -271,6 +280,8 @@ class Engine:
         self._dispatcher = asyncio.create_task(self._dispatch_loop())
         self._watcher = asyncio.create_task(self._stop_cancelled_elsewhere())
         await self._recover()
+        await self.triggers.start()
+        await self.notifier.start()
         await self._liveness.start()
 
     async def stop(self) -> None:
@@ -278,6 +289,8 @@ class Engine:
         for handle in self._deadlines.values():
             handle.cancel()
         self._deadlines.clear()
+        await self.notifier.stop()
+        await self.triggers.stop()
         for loop_task in (self._dispatcher, self._watcher):
             if loop_task is not None:
                 loop_task.cancel()
@@ -377,6 +390,38 @@ class Engine:
         self._arm_deadline(execution)
         return await self.get(execution.id, user_id) if result.finished else execution
 
+    async def start_triggered(self, start: Mapping[str, Any]) -> dict[str, Any]:
+        """One try at a start that a schedule, a hook or an upstream run made (see
+        `engine.triggers`): `{"executionId"}`, `{"busy": True}` while the workflow runs
+        another execution, or `{"error"}` when it cannot start at all (nothing retries that).
+        Idempotent per `start["key"]`."""
+        try:
+            execution, result = await self._tx(
+                lambda s: self.runner.start_execution(
+                    s,
+                    workflow_id=start["workflowId"],
+                    user_id=start["userId"],
+                    trigger_reason=TriggerReason(start["reason"]),
+                    triggered_by=start.get("triggeredBy"),
+                    inputs=dict(start.get("inputs") or {}),
+                    trigger_key=start["key"],
+                )
+            )
+        except IllegalTransition:
+            return {"busy": True}
+        except AccordError as exc:
+            logging.getLogger(__name__).warning(
+                "a %s start of workflow %s was refused: %s",
+                start["reason"],
+                start["workflowId"],
+                exc.message,
+            )
+            return {"error": exc.message}
+        self._after(execution.id, result)
+        assert self._loop is not None  # attempts recovered by DBOS run on its own loop
+        self._loop.call_soon_threadsafe(self._arm_deadline, execution)
+        return {"executionId": execution.id}
+
     async def pause(self, execution_id: str, user_id: str) -> WorkflowExecution:
         return await self._control(execution_id, user_id, ExecutionStatus.PAUSED)
 
@@ -447,6 +492,7 @@ class Engine:
         if result.finished:
             self._notify(execution_id)
             self._soon(lambda: self._end_children(execution_id))
+            self._soon(lambda: self.triggers.execution_ended(execution_id))
 
     def _soon(self, make: Callable[[], Awaitable[None]]) -> None:
         """Run `make()` on the engine's loop, from whichever thread calls (recovered attempts

@@ -25,6 +25,7 @@ from accord.server.routes import (
     agents,
     events,
     executions,
+    hooks,
     knowledge,
     me,
     metrics,
@@ -32,6 +33,7 @@ from accord.server.routes import (
     questions,
     templates,
     tokens,
+    triggers,
     workflows,
 )
 from accord.server.settings import ServerSettings
@@ -125,6 +127,8 @@ def create_app(
         knowledge,
         questions,
         events,
+        triggers,
+        hooks,
     ):
         api.include_router(module.router)
     app.include_router(api)

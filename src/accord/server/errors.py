@@ -32,6 +32,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "engine_not_running": 503,
     # The model provider failed past its retries: an upstream failure, not the user's input.
     "model_failure": 502,
+    "payload_too_large": 413,
+    "rate_limited": 429,
 }
 
 CODE_BY_HTTP_STATUS: dict[int, str] = {

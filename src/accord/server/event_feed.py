@@ -35,34 +35,12 @@ from sqlalchemy.orm import Session
 from accord.domain.execution import ExecutionEvent
 from accord.storage.db import Database
 from accord.storage.repositories._convert import to_datetime
+from accord.storage.repositories.events import SettledHorizon
 from accord.storage.tables import execution_events
 
 log = logging.getLogger(__name__)
 
 MAX_IDS_PER_POLL = 5000
-
-
-@dataclass
-class SettledHorizon:
-    """Pure bookkeeping of the settled horizon over the IDs seen above it."""
-
-    horizon: int
-    grace_seconds: float
-    _gap_seen_at: dict[tuple[int, int], float] = field(default_factory=dict)
-
-    def advance(self, visible_ids: list[int], now: float) -> int:
-        """`visible_ids`: every ID above the horizon now visible, ascending."""
-        for event_id in visible_ids:
-            if event_id <= self.horizon:
-                continue
-            if event_id != self.horizon + 1:
-                gap = (self.horizon, event_id)
-                first_seen = self._gap_seen_at.setdefault(gap, now)
-                if now - first_seen < self.grace_seconds:
-                    break
-            self.horizon = event_id
-        self._gap_seen_at = {g: t for g, t in self._gap_seen_at.items() if g[0] >= self.horizon}
-        return self.horizon
 
 
 def _event(row: Row[Any]) -> ExecutionEvent:

@@ -230,6 +230,9 @@ workflow_executions = Table(
     Column("actual_duration", Integer),
     Column("usage", JSONText),  # {inputTokens, outputTokens, costUsd, modelCalls}
     Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), index=True),
+    # what started it by itself (a schedule's tick, a hook's delivery, an upstream run), so
+    # that a start repeated after a crash finds the execution it already made
+    Column("trigger_key", Text, unique=True),
     UniqueConstraint(
         "workflow_id",
         "execution_number",
@@ -375,4 +378,120 @@ workers = Table(
     Column("role", Text, nullable=False),  # serve, worker, run
     Column("started_at", Float, nullable=False),
     Column("heartbeat_at", Float, nullable=False),
+)
+
+# --- Triggers: what starts a workflow by itself, and who hears about its runs ----------
+
+workflow_schedules = Table(
+    "workflow_schedules",
+    metadata,
+    _id(),
+    Column(
+        "workflow_id",
+        Text,
+        ForeignKey("collaboration_workflows.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("spec", JSONText, nullable=False),  # ScheduleSpec: cron/every, zone, inputs, policies
+    Column("paused", Boolean, nullable=False, server_default=text("false"), default=False),
+    _created(),
+)
+
+workflow_hooks = Table(
+    "workflow_hooks",
+    metadata,
+    _id(),
+    Column(
+        "workflow_id",
+        Text,
+        ForeignKey("collaboration_workflows.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("spec", JSONText, nullable=False),  # HookSpec: name, auth, input selectors, limits
+    Column("encrypted_secret", Text, nullable=False),  # Fernet: HMAC needs the secret itself
+    _created(),
+)
+
+hook_deliveries = Table(
+    "hook_deliveries",
+    metadata,
+    Column("hook_id", Text, ForeignKey("workflow_hooks.id", ondelete="CASCADE"), primary_key=True),
+    Column("delivery_id", Text, primary_key=True),  # X-GitHub-Delivery / X-Delivery-Id
+    Column("execution_id", Text),
+    Column("received_at", Float, nullable=False),
+)
+
+workflow_dependencies = Table(
+    "workflow_dependencies",
+    metadata,
+    _id(),
+    Column(
+        "workflow_id",
+        Text,
+        ForeignKey("collaboration_workflows.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column(
+        "upstream_workflow_id",
+        Text,
+        ForeignKey("collaboration_workflows.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("outcome", Text, nullable=False),  # completed, failed, any
+    _created(),
+    UniqueConstraint("workflow_id", "upstream_workflow_id", name="uq_workflow_dependencies_pair"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    _id(),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "workflow_id",
+        Text,
+        ForeignKey("collaboration_workflows.id", ondelete="CASCADE"),
+    ),  # None: every workflow of the user
+    Column("url", Text, nullable=False),
+    Column("events", JSONText, nullable=False),
+    Column("encrypted_secret", Text, nullable=False),
+    _created(),
+)
+
+notification_deliveries = Table(
+    "notification_deliveries",
+    metadata,
+    _id(),
+    Column(
+        "notification_id",
+        Text,
+        ForeignKey("notifications.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("event", Text, nullable=False),
+    Column("execution_id", Text),
+    Column("payload", JSONText, nullable=False),
+    Column("status", Text, nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False, server_default=text("0"), default=0),
+    Column("next_attempt_at", Float, index=True),
+    Column("claimed_until", Float),  # a process delivering it holds it until then
+    Column("last_error", Text),
+    Column("response_status", Integer),
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float),
+)
+
+notification_cursor = Table(
+    "notification_cursor",
+    metadata,
+    Column("id", Integer, primary_key=True),  # one row
+    Column("last_event_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
 )

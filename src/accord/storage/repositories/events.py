@@ -5,6 +5,7 @@ reads after an event ID never sees a change without its event or an event withou
 """
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, insert, select
@@ -28,6 +29,31 @@ def _event(row: Row[Any]) -> ExecutionEvent:
 
 
 _APPEND = insert(execution_events)
+
+
+@dataclass
+class SettledHorizon:
+    """Pure bookkeeping of the settled horizon over the IDs seen above it: the highest ID
+    below which every ID is visible, or has been missing longer than `grace_seconds` (see
+    `accord.server.event_feed` for why Postgres needs it)."""
+
+    horizon: int
+    grace_seconds: float
+    _gap_seen_at: dict[tuple[int, int], float] = field(default_factory=dict)
+
+    def advance(self, visible_ids: list[int], now: float) -> int:
+        """`visible_ids`: every ID above the horizon now visible, ascending."""
+        for event_id in visible_ids:
+            if event_id <= self.horizon:
+                continue
+            if event_id != self.horizon + 1:
+                gap = (self.horizon, event_id)
+                first_seen = self._gap_seen_at.setdefault(gap, now)
+                if now - first_seen < self.grace_seconds:
+                    break
+            self.horizon = event_id
+        self._gap_seen_at = {g: t for g, t in self._gap_seen_at.items() if g[0] >= self.horizon}
+        return self.horizon
 
 
 class EventRepository:
@@ -55,6 +81,16 @@ class EventRepository:
                 "created_at": time.time(),
             },
         )
+
+    def all_after(self, after_id: int, *, limit: int = 1000) -> list[ExecutionEvent]:
+        """Every user's events with an ID above `after_id`, in order."""
+        rows = self.session.execute(
+            select(execution_events)
+            .where(execution_events.c.id > after_id)
+            .order_by(execution_events.c.id)
+            .limit(limit)
+        )
+        return [_event(r) for r in rows]
 
     def after(
         self, *, user_id: str, after_id: int = 0, execution_id: str | None = None, limit: int = 1000

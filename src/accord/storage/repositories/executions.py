@@ -218,6 +218,7 @@ class ExecutionRepository:
         parent_step_id: str | None = None,
         depth: int = 0,
         estimated_duration: int | None = None,
+        trigger_key: str | None = None,
     ) -> WorkflowExecution:
         """Insert with the workflow's next `execution_number`. The caller holds the workflow's
         lock (`lock_workflow`), so two starts never draw the same number; the unique key on
@@ -253,6 +254,7 @@ class ExecutionRepository:
                 estimated_duration=estimated_duration,
                 user_id=user_id,
                 usage=Usage().to_json_dict(),
+                trigger_key=trigger_key,
             )
             .returning(workflow_executions)
         ).one()
@@ -266,6 +268,24 @@ class ExecutionRepository:
         if row is None:
             raise NotFound("execution", execution_id)
         return _execution(row)
+
+    def by_trigger_key(self, trigger_key: str) -> WorkflowExecution | None:
+        """The execution a schedule tick, hook delivery or upstream run already started."""
+        row = self.session.execute(
+            select(workflow_executions).where(workflow_executions.c.trigger_key == trigger_key)
+        ).one_or_none()
+        return None if row is None else _execution(row)
+
+    def ended_since(self, since: float) -> list[WorkflowExecution]:
+        """Top-level executions that ended at or after `since` (epoch seconds)."""
+        rows = self.session.execute(
+            select(workflow_executions).where(
+                workflow_executions.c.depth == 0,
+                workflow_executions.c.completed_at >= int(since),
+                workflow_executions.c.status.in_(["completed", "failed", "cancelled"]),
+            )
+        )
+        return [_execution(r) for r in rows]
 
     def status_of(self, execution_id: str) -> ExecutionStatus:
         """The execution's status, read without a lock."""
