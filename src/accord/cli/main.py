@@ -8,6 +8,7 @@ from accord.cli import (
     run,
     serve,
     templates,
+    triggers,
     worker,
     workflow_format,
     workflows,
@@ -22,6 +23,9 @@ app.add_typer(providers.app, name="providers")
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(templates.app, name="templates")
 app.add_typer(executions.app, name="executions")
+app.add_typer(triggers.app, name="triggers")
+app.add_typer(triggers.hooks_app, name="hooks")
+app.add_typer(triggers.notifications_app, name="notifications")
 app.command()(workflow_format.validate)
 app.command()(workflow_format.schema)
 app.command()(demo.demo)

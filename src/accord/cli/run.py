@@ -12,6 +12,7 @@ from accord.cli.context import console, local_user_id, open_database, print_json
 from accord.cli.running import RunReport, print_summary, run_workflow
 from accord.cli.teams import workflow_from_template
 from accord.cli.workflow_files import install_workflow, load_workflow
+from accord.cli.workflow_triggers import show_new_secret
 from accord.domain.errors import AccordError
 from accord.domain.workflow import CollaborationWorkflow
 
@@ -40,7 +41,9 @@ def run(
         loaded = load_workflow(file)  # refuse a broken file before touching the database
 
         def prepare(session: Session, user_id: str) -> CollaborationWorkflow:
-            return install_workflow(session, user_id=user_id, loaded=loaded)
+            return install_workflow(
+                session, user_id=user_id, loaded=loaded, show_secret=show_new_secret
+            )
     else:
 
         def prepare(session: Session, user_id: str) -> CollaborationWorkflow:

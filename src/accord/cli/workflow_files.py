@@ -8,6 +8,7 @@ file again adds an execution to the same workflow instead of another copy of eve
 """
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
@@ -15,9 +16,11 @@ from typing import Any, TypedDict
 from sqlalchemy.orm import Session
 
 from accord.cli.providers import find_provider
+from accord.cli.workflow_triggers import install_triggers
 from accord.domain.agent import same_name
 from accord.domain.enums import WorkflowStatus
-from accord.domain.errors import NotFound
+from accord.domain.errors import InvalidInput, NotFound
+from accord.domain.triggers import HookCreated, NotificationCreated
 from accord.domain.workflow import CollaborationWorkflow, UpdateWorkflowRequest
 from accord.domain.workflow_file import (
     OFFLINE_PROVIDER,
@@ -105,7 +108,11 @@ def _display(path: Path) -> str:
 
 
 def install_workflow(
-    session: Session, *, user_id: str, loaded: LoadedWorkflow
+    session: Session,
+    *,
+    user_id: str,
+    loaded: LoadedWorkflow,
+    show_secret: Callable[[HookCreated | NotificationCreated], None] | None = None,
 ) -> CollaborationWorkflow:
     """Create (or update, matching by name) the file's agents and workflow, sub-workflows
     first; returns the top workflow, ready to start. A workflow of that name that is still
@@ -132,7 +139,28 @@ def install_workflow(
             )
         else:
             installed[item.path] = repo.create(user_id, request)
+        if installed[item.path].status not in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):
+            for made in _install_triggers(session, user_id, installed[item.path].id, item):
+                if show_secret is not None:
+                    show_secret(made)
     return installed[loaded.path]
+
+
+def _install_triggers(
+    session: Session, user_id: str, workflow_id: str, item: LoadedWorkflow
+) -> list[HookCreated | NotificationCreated]:
+    try:
+        return install_triggers(
+            session, user_id=user_id, workflow_id=workflow_id, triggers=item.workflow.triggers
+        )
+    except InvalidInput as exc:
+        text = item.path.read_text(encoding="utf-8")
+        raise WorkflowFileError(
+            [
+                file_problem(text, p.field, p.message, p.fix, source=_display(item.path))
+                for p in exc.problems
+            ]
+        ) from None
 
 
 class _AgentFields(TypedDict):

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
 from accord.cli.workflow_files import install_workflow, load_workflow
+from accord.cli.workflow_triggers import show_new_secret
 from accord.domain.workflow import CollaborationWorkflow
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.workflows import WorkflowRepository
@@ -93,7 +94,9 @@ def create(
     has the same name)."""
     loaded = load_workflow(file)
     with local_session() as (session, user_id):
-        workflow = install_workflow(session, user_id=user_id, loaded=loaded)
+        workflow = install_workflow(
+            session, user_id=user_id, loaded=loaded, show_secret=show_new_secret
+        )
     if json_:
         print_json(workflow.to_json_dict())
     else:

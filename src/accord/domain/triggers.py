@@ -14,7 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from accord.domain.base import CamelModel
 
@@ -83,7 +83,13 @@ def interval_cron(every: str) -> str:
     return {"s": f"{step} * * * * *", "m": f"0 {step} * * * *", "h": f"0 0 {step} * * *"}[unit]
 
 
-class ScheduleSpec(CamelModel):
+class _Strict(CamelModel):
+    """A field nobody reads is a typo: refused, in files and requests alike."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScheduleSpec(_Strict):
     """A schedule as written (YAML `triggers.schedules[]`, the API): `cron` or `every`."""
 
     cron: str | None = None
@@ -159,7 +165,7 @@ class ScheduleSpec(CamelModel):
 _SELECTOR = re.compile(r"^\$(\.[A-Za-z_][\w-]*|\[\d+\])*$")
 
 
-class HookSpec(CamelModel):
+class HookSpec(_Strict):
     """An inbound webhook as written: how requests prove who sent them, and which parts of the
     request's JSON become the run's inputs (all of it when `inputs` is empty)."""
 
@@ -197,14 +203,14 @@ def select(document: Any, selector: str) -> Any:
     return value
 
 
-class DependencySpec(CamelModel):
+class DependencySpec(_Strict):
     """Run this workflow when `workflow` (a name in YAML, an ID in the API) ends with `on`."""
 
     workflow: str = Field(min_length=1)
     on: DependencyOutcome = DependencyOutcome.COMPLETED
 
 
-class NotificationSpec(CamelModel):
+class NotificationSpec(_Strict):
     """An outbound webhook: each listed event is POSTed to `url`, signed with `secret`."""
 
     url: str = Field(min_length=1, max_length=2000)
@@ -220,16 +226,23 @@ class NotificationSpec(CamelModel):
         return value
 
 
-class TriggersSpec(CamelModel):
+class HookCreate(HookSpec):
+    secret: str | None = Field(default=None, min_length=16, max_length=500)
+    """The shared secret (e.g. `${GITHUB_WEBHOOK_SECRET}` in a file); made when not given."""
+
+
+class TriggersSpec(_Strict):
     """The `triggers:` block of a workflow file."""
 
     schedules: list[ScheduleSpec] = Field(default_factory=list)
-    hooks: list[HookSpec] = Field(default_factory=list)
+    hooks: list[HookCreate] = Field(default_factory=list)
     after: list[DependencySpec] = Field(default_factory=list)
     notify: list[NotificationSpec] = Field(default_factory=list)
 
 
 class Schedule(ScheduleSpec):
+    model_config = ConfigDict(extra="ignore")
+
     id: str
     workflow_id: str
     next_runs: list[datetime] = Field(default_factory=list)
@@ -238,6 +251,8 @@ class Schedule(ScheduleSpec):
 
 
 class Hook(HookSpec):
+    model_config = ConfigDict(extra="ignore")
+
     id: str
     workflow_id: str
     url_path: str

@@ -27,6 +27,7 @@ from accord.domain.enums import WorkflowType
 from accord.domain.errors import InvalidDefinition, Problem
 from accord.domain.plan import compile_workflow
 from accord.domain.tools import McpServer
+from accord.domain.triggers import TriggersSpec
 from accord.domain.workflow import (
     Constraints,
     Coordination,
@@ -129,6 +130,11 @@ class WorkflowFile(_Strict):
     steps: list[StepSpec] = Field(min_length=1)
     coordination: CoordinationSpec = Field(default_factory=CoordinationSpec)
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+    triggers: TriggersSpec = Field(
+        default_factory=TriggersSpec,
+        description="What starts this workflow by itself (schedules, webhooks, other "
+        "workflows' ends) and where its runs are reported (signed notifications).",
+    )
     mcp_servers: dict[str, McpServerSpec] = Field(
         default_factory=dict,
         description="MCP servers the agents may use, in the `mcpServers` format other MCP "

@@ -12,8 +12,8 @@ from accord.domain.triggers import (
     Dependency,
     DependencyOutcome,
     Hook,
+    HookCreate,
     HookCreated,
-    HookSpec,
     Notification,
     NotificationCreated,
     NotificationDelivery,
@@ -148,9 +148,10 @@ def remove_schedule(
 
 @router.post("/workflows/{workflow_id}/hooks", status_code=status.HTTP_201_CREATED)
 def add_hook(
-    workflow_id: str, body: HookSpec, user: CurrentUser, session: SessionDep
+    workflow_id: str, body: HookCreate, user: CurrentUser, session: SessionDep
 ) -> HookCreated:
-    """A webhook that starts the workflow. Its secret is shown in this response only: sign
+    """A webhook that starts the workflow. Its secret (given, or made) is shown in this
+    response only: sign
     requests with it (`X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>`) or send it
     as a bearer token, as the hook's `auth` says."""
     return TriggerRepository(session).add_hook(workflow_id=workflow_id, user_id=user.id, spec=body)

@@ -20,6 +20,7 @@ from accord.domain.triggers import (
     Dependency,
     DependencyOutcome,
     Hook,
+    HookCreate,
     HookCreated,
     HookSpec,
     Schedule,
@@ -144,21 +145,21 @@ class TriggerRepository:
 
     # --- inbound hooks --------------------------------------------------------------------
 
-    def add_hook(self, *, workflow_id: str, user_id: str, spec: HookSpec) -> HookCreated:
-        """A new hook with a fresh secret, which is returned this once."""
+    def add_hook(self, *, workflow_id: str, user_id: str, spec: HookCreate) -> HookCreated:
+        """A new hook with the given secret or a fresh one, returned this once."""
         self._check_workflow(workflow_id, user_id)
         if any(
             h.name.casefold() == spec.name.casefold() for h in self.hooks(workflow_id=workflow_id)
         ):
             raise Conflict(f"workflow already has a hook named {spec.name!r}: choose another name")
         hook_id = new_id()
-        secret = secrets.token_urlsafe(32)
+        secret = spec.secret or secrets.token_urlsafe(32)
         self.session.execute(
             insert(workflow_hooks).values(
                 id=hook_id,
                 workflow_id=workflow_id,
                 user_id=user_id,
-                spec=spec.model_dump(mode="json"),
+                spec=spec.model_dump(mode="json", exclude={"secret"}),
                 encrypted_secret=encrypt_secret(secret),
                 created_at=epoch_now(),
             )
