@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,51 @@ def test_workers_run_a_system_template_with_the_agent_team(fleet: dict[str, Any]
     for worker in fleet["workers"]:
         worker.terminate()
     assert [w.wait(timeout=20) for w in fleet["workers"]] == [0, 0]
+
+
+def test_a_schedule_fires_once_per_tick_across_a_server_and_two_workers(
+    fleet: dict[str, Any],
+) -> None:
+    """Every process runs DBOS's scheduler; each tick must still start one execution."""
+    api: httpx.Client = fleet["api"]
+    agent = created(api.post("/agents", json={"name": "Clock", "role": "timekeeper"}))
+    workflow = created(
+        api.post(
+            "/workflows",
+            json={
+                "name": "Every second",
+                "description": "",
+                "participatingAgents": [agent["id"]],
+                "configuration": {"steps": [{"id": "tick", "name": "Note the time"}]},
+            },
+        )
+    )
+    schedule = created(
+        api.post(f"/workflows/{workflow['id']}/schedules", json={"every": "1s", "overlap": "queue"})
+    )
+
+    def runs() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = created(api.get(f"/workflows/{workflow['id']}/executions"))
+        return found
+
+    wait_for("four scheduled runs", lambda: len(runs()) >= 4, timeout=60)
+    created(api.post(f"/schedules/{schedule['id']}/pause"))
+
+    seen: list[int] = []
+
+    def settled() -> list[dict[str, Any]] | None:
+        """Every queued tick has run: all runs ended, and no new one for three seconds."""
+        now = runs()
+        seen.append(len(now))
+        quiet = len(seen) > 30 and seen[-30] == len(now)
+        return now if quiet and all(r["status"] in TERMINAL for r in now) else None
+
+    final = wait_for("the queued ticks to run", settled, timeout=90)
+    ticks = sorted(r["executionContext"]["scheduledAt"] for r in final)
+    assert len(ticks) == len(set(ticks)), f"a tick ran twice: {ticks}"
+    seconds = [int(datetime.fromisoformat(t).timestamp()) for t in ticks]
+    assert seconds == list(range(seconds[0], seconds[0] + len(seconds))), (
+        f"a tick was lost: {ticks}"
+    )
+    assert {r["status"] for r in final} == {"completed"}
+    assert {r["triggerReason"] for r in final} == {"scheduled"}

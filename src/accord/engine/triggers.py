@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
@@ -75,8 +76,26 @@ async def _schedule_tick(scheduled_at: Any, context: Any) -> None:
         return await asyncio.to_thread(_triggers.tick_start, schedule_id, str(scheduled_at))
 
     start = await DBOS.run_step_async({"name": "read_schedule"}, read)
-    if start is not None:
-        await _start_when_free(start)
+    if start is None:
+        return
+    # Queued ticks start in their order: each waits for the tick before it to have started.
+    previous = start.pop("after", None)
+    if previous:
+        await DBOS.run_step_async({"name": "wait_for_previous_tick"}, partial(_ended, previous))
+    await _start_when_free(start)
+
+
+async def _ended(workflow_id: str) -> bool:
+    """Once the DBOS workflow `workflow_id` has ended (at once if there is none). Called in
+    a step, where DBOS's status reads are plain reads, not recorded steps of their own."""
+    while True:
+        status = await asyncio.to_thread(DBOS.get_workflow_status, workflow_id)
+        if status is None or status.status not in _WAITING:
+            return True
+        await asyncio.sleep(BUSY_POLL_SECONDS / 4)
+
+
+_WAITING = frozenset({"PENDING", "ENQUEUED", "DELAYED"})
 
 
 _triggers: "Triggers | None" = None
@@ -192,7 +211,11 @@ class Triggers:
             schedule = repo.schedule(schedule_id)
         if schedule.paused:
             return None
+        previous = schedule.previous_time(datetime.fromisoformat(scheduled_at))
         return {
+            "after": f"sched-{schedule_name(schedule_id)}-{previous.isoformat()}"
+            if schedule.overlap is Overlap.QUEUE
+            else None,
             "key": f"schedule:{schedule_id}:{scheduled_at}",
             "workflowId": schedule.workflow_id,
             "userId": owner[1],
