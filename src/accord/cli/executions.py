@@ -4,6 +4,7 @@
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -114,6 +115,8 @@ def show(execution: str, json_: Annotated[bool, typer.Option("--json")] = False)
             f"{run.input_tokens + run.output_tokens:,}",
             run.error or "",
         )
+    fired_by = f" by {found.triggered_by}" if found.trigger_reason != "manual" else ""
+    console.print(f"Started: {found.trigger_reason.value}{escape(fired_by)}", highlight=False)
     console.print(table)
     print_summary(console, report)
 
