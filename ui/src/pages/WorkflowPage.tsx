@@ -12,6 +12,7 @@ import { KnowledgeTab } from "../monitor/KnowledgeTab";
 import { MetricsTab } from "../monitor/MetricsTab";
 import { QuestionCard } from "../monitor/QuestionCard";
 import { Timeline } from "../monitor/Timeline";
+import { TriggersTab } from "../monitor/TriggersTab";
 import { applyEvent, fromSnapshot, latestRuns, mergeSnapshot, percent, type LiveExecution } from "../monitor/liveState";
 
 const TABS = [
@@ -250,6 +251,12 @@ export function WorkflowPage() {
             )}
           </div>
         </>
+      )}
+      {workflowId && (
+        <details className="triggers">
+          <summary>Triggers: schedules, webhooks, runs after, notifications</summary>
+          <TriggersTab workflowId={workflowId} />
+        </details>
       )}
     </Page>
   );
