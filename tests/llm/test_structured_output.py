@@ -93,7 +93,10 @@ async def test_malformed_tool_arguments_are_sent_back_and_the_retry_succeeds(
 
     assert result.output.summary == "Drafted the plan."
     assert len(server.requests) == 2
-    assert "Invalid JSON" in sent_text(server, 1)  # the parse error went back to the model
+    # The parse error went back to the model. (Anthropic's body cannot carry malformed tool
+    # input unstreamed: its fake server sends the raw text as a field, which does not validate.)
+    retry = sent_text(server, 1)
+    assert "Invalid JSON" in retry or "Field required" in retry
 
 
 async def test_output_that_breaks_the_schema_is_retried_with_the_validation_error(

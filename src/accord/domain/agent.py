@@ -179,6 +179,8 @@ class _NumericSetting:
 
 PROVIDER_NUMERIC_SETTINGS: dict[str, _NumericSetting] = {
     "timeoutSeconds": _NumericSetting(0, 3600, above_low=True),
+    "connectTimeoutSeconds": _NumericSetting(0, 600, above_low=True),
+    "maxTokens": _NumericSetting(1, 1_000_000, integer=True),
     "maxRetries": _NumericSetting(0, 20, integer=True),
     "retryInitialDelaySeconds": _NumericSetting(0, 600),
     "retryMaxDelaySeconds": _NumericSetting(0, 3600),
@@ -192,6 +194,10 @@ PROVIDER_NUMERIC_SETTINGS: dict[str, _NumericSetting] = {
 }
 """The provider settings the llm layer reads as numbers (`accord.llm.models.build_model`),
 checked when a provider is saved so that a typo fails then, not at the first model call."""
+
+OUTPUT_MODE_CHOICES = ("auto", "tool", "native", "prompted", "text")
+"""The provider's `outputMode` setting (`accord.llm.output_modes`): how its models give
+structured answers, or `auto` to detect it per model."""
 
 
 def check_provider(kind: ProviderKind, base_url: str | None, settings: dict[str, Any]) -> None:
@@ -224,5 +230,14 @@ def check_provider(kind: ProviderKind, base_url: str | None, settings: dict[str,
                     f"set {key} to {rule.describe()}, or leave it out for the default",
                 )
             )
+    mode = settings.get("outputMode")
+    if mode is not None and str(mode).strip().lower() not in OUTPUT_MODE_CHOICES:
+        problems.append(
+            Problem(
+                "settings.outputMode",
+                f"{mode!r} is not an output mode",
+                f"set outputMode to one of {', '.join(OUTPUT_MODE_CHOICES)} (auto detects it)",
+            )
+        )
     if problems:
         raise InvalidInput(problems)

@@ -13,9 +13,21 @@ from accord.llm.models import (
     ProviderDefinition,
     build_model,
     model_cost,
+    provider_model_name,
+    provider_output_modes,
     providers_from_environment,
 )
 from accord.llm.offline import OfflineModel
+from accord.llm.output_modes import (
+    DETECTED_SETTING,
+    OUTPUT_MODES,
+    OutputMode,
+    detected_mode,
+    mode_failure,
+    model_for_mode,
+    output_spec,
+    text_mode_hint,
+)
 from accord.llm.pricing import cost_usd, price_of
 from accord.llm.retrying import RetryPolicy
 from accord.llm.usage import usage_of
@@ -24,16 +36,26 @@ from accord.llm.usage import usage_of
 pydantic_ai.BANNER_ENABLED = False
 
 __all__ = [
+    "DETECTED_SETTING",
     "OFFLINE_MODEL_NAME",
+    "OUTPUT_MODES",
     "OFFLINE_PROVIDER",
     "OfflineModel",
+    "OutputMode",
     "ProviderDefinition",
     "RetryPolicy",
     "build_model",
     "cost_usd",
+    "detected_mode",
     "model_cost",
+    "mode_failure",
     "model_failure",
+    "model_for_mode",
+    "output_spec",
     "price_of",
+    "provider_model_name",
+    "provider_output_modes",
     "providers_from_environment",
+    "text_mode_hint",
     "usage_of",
 ]

@@ -25,15 +25,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_ai.models import Model
+from pydantic_ai.settings import ModelSettings
 
 from accord.domain.agent import OFFLINE_MODEL_NAME, LlmProvider, ModelPrice
 from accord.domain.enums import ProviderKind
 from accord.domain.errors import ModelFailure
 from accord.llm.offline import OfflineModel
+from accord.llm.output_modes import OutputMode, modes_to_try
 from accord.llm.pricing import cost_usd
 from accord.llm.retrying import RetryingModel, RetryPolicy
 
 DEFAULT_TIMEOUT_SECONDS = 120.0
+LOCAL_TIMEOUT_SECONDS = 600.0
+"""OpenAI-compatible servers are mostly local (Ollama, llama.cpp) and slow on a CPU: a small
+model on two cores writes a 2,000-token answer in minutes."""
+CONNECT_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_TOKENS = 2048
+"""Every request carries an output limit: without one a looping small model writes until the
+timeout (7,760 tokens in 834 s was seen)."""
 DEFAULT_MODELS: Mapping[ProviderKind, str] = {
     ProviderKind.OPENAI: "gpt-4o-mini",
     ProviderKind.OPENAI_COMPATIBLE: "llama3.1",
@@ -44,11 +53,21 @@ _NO_KEY = "not-needed"
 """Sent to OpenAI-compatible servers that take no key (Ollama, llama.cpp): the SDK wants one."""
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds for one whole request (the answer included) and for connecting."""
+
+    request: float
+    connect: float
+
+
 class ProviderModel(RetryingModel):
     """A vendor model as `build_model` returns it: retrying, and knowing its provider's kind
     and price overrides, so usage can be priced from the model alone."""
 
-    def __init__(self, wrapped: Model, *, provider: LlmProvider, policy: RetryPolicy) -> None:
+    def __init__(
+        self, wrapped: Model, *, provider: LlmProvider, policy: RetryPolicy, max_tokens: int
+    ) -> None:
         super().__init__(
             wrapped,
             policy=policy,
@@ -56,6 +75,7 @@ class ProviderModel(RetryingModel):
         )
         self.kind = provider.kind
         self.price_overrides: Mapping[str, ModelPrice] = dict(provider.price_overrides)
+        self.max_tokens = max_tokens
 
 
 def build_model(
@@ -69,7 +89,10 @@ def build_model(
 
     `api_key` is the provider's decrypted key (the caller owns secrets; this layer never reads
     or logs them). `model_name` is the agent's model, overriding the provider's default.
-    Provider `settings` understood: `timeoutSeconds` (one attempt; default 120), `maxRetries`
+    Provider `settings` understood: `timeoutSeconds` (one request; default 120, 600 for
+    OpenAI-compatible servers, which are mostly slow local ones), `connectTimeoutSeconds` (10),
+    `maxTokens` (the output limit every request carries; 2048), `outputMode` (see
+    `output_modes`; read by the team through `provider_output_modes`), `maxRetries`
     (default 3), `retryInitialDelaySeconds` (0.5, doubled per retry), `retryMaxDelaySeconds`
     (20), `maxRetryAfterSeconds` (60: a longer `Retry-After` fails at once), and for the
     offline kind `seed`, `latencySeconds`, `changeRequestRate`, `questionRate`, `feedbackRate`,
@@ -77,7 +100,7 @@ def build_model(
     `retry` overrides the retry policy whatever the settings say.
     """
     settings = provider.settings
-    name = model_name or provider.default_model or DEFAULT_MODELS[provider.kind]
+    name = provider_model_name(provider, model_name)
     if provider.kind == ProviderKind.OFFLINE:
         return OfflineModel(
             seed=int(settings.get("seed", 0)),
@@ -88,12 +111,39 @@ def build_model(
             delegate_rate=float(settings.get("delegateRate", 0.0)),
         )
     policy = retry or _retry_policy(settings)
-    timeout = float(settings.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS))
+    default_timeout = (
+        LOCAL_TIMEOUT_SECONDS
+        if provider.kind == ProviderKind.OPENAI_COMPATIBLE
+        else DEFAULT_TIMEOUT_SECONDS
+    )
+    timeout = Timeouts(
+        request=float(settings.get("timeoutSeconds", default_timeout)),
+        connect=float(settings.get("connectTimeoutSeconds", CONNECT_TIMEOUT_SECONDS)),
+    )
+    max_tokens = int(settings.get("maxTokens", DEFAULT_MAX_TOKENS))
     return ProviderModel(
-        _vendor_model(provider, name, api_key=api_key, timeout=timeout),
+        _vendor_model(
+            provider,
+            name,
+            api_key=api_key,
+            timeout=timeout,
+            settings=ModelSettings(max_tokens=max_tokens),
+        ),
         provider=provider,
         policy=policy,
+        max_tokens=max_tokens,
     )
+
+
+def provider_output_modes(provider: LlmProvider, model_name: str | None = None) -> list[OutputMode]:
+    """The output modes to try for `model_name` on `provider`, in order (see `output_modes`):
+    the fixed `outputMode`, or the ladder from the mode detected earlier."""
+    return modes_to_try(provider.settings, provider_model_name(provider, model_name))
+
+
+def provider_model_name(provider: LlmProvider, model_name: str | None = None) -> str:
+    """The model an agent on `provider` speaks through: its own, or the provider's default."""
+    return model_name or provider.default_model or DEFAULT_MODELS[provider.kind]
 
 
 def _retry_policy(settings: Mapping[str, Any]) -> RetryPolicy:
@@ -107,24 +157,31 @@ def _retry_policy(settings: Mapping[str, Any]) -> RetryPolicy:
 
 
 def _vendor_model(
-    provider: LlmProvider, name: str, *, api_key: str | None, timeout: float
+    provider: LlmProvider,
+    name: str,
+    *,
+    api_key: str | None,
+    timeout: "Timeouts",
+    settings: ModelSettings,
 ) -> Model:
     # The SDKs' own retries are off: `RetryingModel` owns retrying (see `retrying`).
     # The vendor SDKs are imported here, not at module level: they take seconds to import,
     # and a team on the offline model never needs them.
     match provider.kind:
         case ProviderKind.OPENAI:
-            from openai import AsyncOpenAI
+            from openai import AsyncOpenAI, Timeout
             from pydantic_ai.models.openai import OpenAIChatModel
             from pydantic_ai.providers.openai import OpenAIProvider
 
             client = AsyncOpenAI(
                 api_key=_required(api_key, provider),
                 base_url=provider.base_url,
-                timeout=timeout,
+                timeout=Timeout(timeout.request, connect=timeout.connect),
                 max_retries=0,
             )
-            return OpenAIChatModel(name, provider=OpenAIProvider(openai_client=client))
+            return OpenAIChatModel(
+                name, provider=OpenAIProvider(openai_client=client), settings=settings
+            )
         case ProviderKind.OPENAI_COMPATIBLE:
             if not provider.base_url:
                 raise ModelFailure(
@@ -132,31 +189,36 @@ def _vendor_model(
                     "baseUrl, e.g. http://localhost:11434/v1 for Ollama.",
                     details={"transient": False},
                 )
-            from openai import AsyncOpenAI
+            from openai import AsyncOpenAI, Timeout
             from pydantic_ai.models.openai import OpenAIChatModel
             from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
 
             client = AsyncOpenAI(
                 api_key=api_key or _NO_KEY,
                 base_url=provider.base_url,
-                timeout=timeout,
+                timeout=Timeout(timeout.request, connect=timeout.connect),
                 max_retries=0,
             )
             return OpenAIChatModel(
-                name, provider=OpenAICompatibleProvider(provider.name, openai_client=client)
+                name,
+                provider=OpenAICompatibleProvider(provider.name, openai_client=client),
+                settings=settings,
             )
         case ProviderKind.ANTHROPIC:
             from anthropic import AsyncAnthropic
+            from anthropic import Timeout as AnthropicTimeout
             from pydantic_ai.models.anthropic import AnthropicModel
             from pydantic_ai.providers.anthropic import AnthropicProvider
 
             anthropic = AsyncAnthropic(
                 api_key=_required(api_key, provider),
                 base_url=provider.base_url,
-                timeout=timeout,
+                timeout=AnthropicTimeout(timeout.request, connect=timeout.connect),
                 max_retries=0,
             )
-            return AnthropicModel(name, provider=AnthropicProvider(anthropic_client=anthropic))
+            return AnthropicModel(
+                name, provider=AnthropicProvider(anthropic_client=anthropic), settings=settings
+            )
         case ProviderKind.OFFLINE:
             raise AssertionError("the offline model is not a vendor model")
 

@@ -6,17 +6,33 @@ them tiny, deployments may want them longer), they do not retry a 200 whose body
 and one policy for every vendor is easier to reason about. The decision uses pydantic-ai's
 vendor-neutral error categories (`ModelRateLimitError.retry_after` carries the provider's
 `Retry-After`). Past the bound, the caller gets one `ModelFailure` saying what happened.
+
+Two faults are not retried, because sending the request again only makes things worse:
+- a server that rejects a request outright (HTTP 400/422), or gives the same server error to
+  every retry of it, will answer so every time: the failure is diagnosed once, naming what in
+  the request the server refuses (tools, a JSON schema) and the `outputMode` to try, and is
+  marked `rejected` (not transient) so that the team falls to the next output mode instead
+  of the engine retrying the step;
+- a request that timed out: its connection is closed (httpx drops it), so a single-slot local
+  server can stop working on it, and a retry would only queue behind the abandoned work. Its
+  tokens are estimated (`estimatedUsage`) so that what the server spent is still counted.
 """
 
 import asyncio
 import random
+import time
 from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic_ai import RunContext
-from pydantic_ai.exceptions import ModelAPIError
+from pydantic_ai.exceptions import (
+    ModelAPIError,
+    ModelHTTPError,
+    ModelRequestRejectedError,
+    ModelTimeoutError,
+)
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.wrapper import WrapperModel
@@ -24,6 +40,9 @@ from pydantic_ai.settings import ModelSettings
 
 from accord.domain.errors import ModelFailure
 from accord.llm.failures import is_transient, reason
+from accord.llm.usage_estimate import estimate_tokens
+
+_REJECTING_STATUSES = frozenset({400, 422})
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,9 @@ class RetryingModel(WrapperModel):
         super().__init__(wrapped)
         self.policy = policy
         self.description = description
+        self.max_tokens: int | None = None
+        """The output token limit its requests carry (for estimating a timed-out answer)."""
+        self.tokens_per_second: float | None = None
 
     async def request(
         self,
@@ -69,14 +91,33 @@ class RetryingModel(WrapperModel):
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
         attempt = 1
+        first: ModelAPIError | None = None
+        all_same = True
         while True:
+            started = time.monotonic()
             try:
-                return await self.wrapped.request(
+                response = await self.wrapped.request(
                     messages, model_settings, model_request_parameters
                 )
+            except ModelTimeoutError as error:
+                raise self._timed_out(
+                    error, messages, model_settings, time.monotonic() - started
+                ) from error
             except ModelAPIError as error:
-                await self._wait_or_fail(attempt, error)
+                first = first or error
+                all_same = all_same and _same_error(first, error)
+                if _rejecting(error):
+                    raise self._rejected(error, attempt, model_request_parameters) from error
+                delay = self.policy.delay_before_retry(attempt, error)
+                if delay is None:
+                    if attempt > 1 and all_same and _server_error(error):
+                        raise self._rejected(error, attempt, model_request_parameters) from error
+                    raise self._failure(error, attempt) from error
+                await asyncio.sleep(delay)
                 attempt += 1
+            else:
+                self._note_speed(response, time.monotonic() - started)
+                return response
 
     @asynccontextmanager
     async def request_stream(
@@ -111,9 +152,80 @@ class RetryingModel(WrapperModel):
             raise self._failure(error, attempt) from error
         await asyncio.sleep(delay)
 
+    def _rejected(
+        self, error: ModelAPIError, attempts: int, params: ModelRequestParameters
+    ) -> ModelFailure:
+        """The server refuses this request whatever happens: say what in it, and what to try."""
+        if params.function_tools or params.output_tools:
+            diagnosis = "the server rejects requests with tools: try outputMode prompted"
+        elif params.output_mode == "native":
+            diagnosis = (
+                "the server rejects requests for JSON-schema output: try outputMode prompted"
+            )
+        else:
+            diagnosis = "the server rejects even a plain request: check the server's log"
+        again = f" (the same answer {attempts} times)" if attempts > 1 else ""
+        return ModelFailure(
+            f"Model {self.description} failed: {reason(error)}{again}; {diagnosis}",
+            details={
+                "attempts": attempts,
+                "transient": False,
+                "rejected": True,
+                "diagnosis": f"{diagnosis} ({reason(error)})",
+            },
+        )
+
+    def _timed_out(
+        self,
+        error: ModelTimeoutError,
+        messages: list[ModelMessage],
+        settings: ModelSettings | None,
+        elapsed: float,
+    ) -> ModelFailure:
+        """A timed-out request, not retried, with an estimate of the tokens it cost."""
+        max_tokens = int((settings or {}).get("max_tokens") or self.max_tokens or 0)
+        input_tokens, output_tokens = estimate_tokens(
+            messages, elapsed=elapsed, max_tokens=max_tokens, speed=self.tokens_per_second
+        )
+        return ModelFailure(
+            f"Model {self.description} failed: {reason(error)} after {elapsed:.1f}s (the request "
+            f"was cancelled, not retried; about {input_tokens + output_tokens} tokens estimated): "
+            "raise the provider's timeoutSeconds, or lower its maxTokens",
+            details={
+                "transient": False,
+                "timedOut": True,
+                "estimatedUsage": {"inputTokens": input_tokens, "outputTokens": output_tokens},
+            },
+        )
+
+    def _note_speed(self, response: ModelResponse, elapsed: float) -> None:
+        """Output tokens a second of the last answer, to estimate a timed-out one's."""
+        if response.usage.output_tokens and elapsed > 0:
+            self.tokens_per_second = response.usage.output_tokens / elapsed
+
     def _failure(self, error: ModelAPIError, attempts: int) -> ModelFailure:
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         return ModelFailure(
             f"Model {self.description} failed{tries}: {reason(error)}",
             details={"attempts": attempts, "transient": is_transient(error)},
         )
+
+
+def _same_error(first: ModelAPIError, error: ModelAPIError) -> bool:
+    return (
+        isinstance(first, ModelHTTPError)
+        and isinstance(error, ModelHTTPError)
+        and first.status_code == error.status_code
+        and (first.message, first.body) == (error.message, error.body)
+    )
+
+
+def _server_error(error: ModelAPIError) -> bool:
+    """A plain server error (not a rate limit or an overload, which say to wait)."""
+    return isinstance(error, ModelHTTPError) and error.status_code in (500, 502)
+
+
+def _rejecting(error: ModelAPIError) -> bool:
+    return isinstance(error, ModelRequestRejectedError) or (
+        isinstance(error, ModelHTTPError) and error.status_code in _REJECTING_STATUSES
+    )

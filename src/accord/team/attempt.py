@@ -4,6 +4,10 @@ Two rules hold everything durable (see `DurableCalls`): every model request and 
 the team makes runs as one `ctx.durable.call`, and they run one after another, never from
 racing coroutines (pydantic-ai is told to run tool calls sequentially). After a crash the
 engine replays the recorded results in the same order instead of calling or writing again.
+
+Every model call degrades per model (see `accord.llm.output_modes`): it tries the agent's
+output modes in order, a mode that fails for its shape falling to the next, and tells the
+model source which mode worked so that the next call starts there.
 """
 
 import asyncio
@@ -12,9 +16,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from pydantic_ai import Agent as ModelAgent
 from pydantic_ai import Tool
-from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter, ModelResponse
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelResponse,
+    RetryFeedbackPart,
+    ToolCallPart,
+    ToolReturnPart,
+)
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
@@ -22,16 +34,24 @@ from sqlalchemy.orm import Session
 
 from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType
-from accord.domain.errors import BudgetExceeded
+from accord.domain.errors import BudgetExceeded, ModelFailure
 from accord.domain.execution import Usage
 from accord.domain.ports import AttemptContext
 from accord.domain.workflow import Constraints, Coordination
+from accord.llm import (
+    OUTPUT_MODES,
+    OutputMode,
+    mode_failure,
+    model_for_mode,
+    output_spec,
+    text_mode_hint,
+)
 from accord.storage.db import Database
 from accord.team.knowledge import KnowledgeBase
 from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
 
-OutputT = TypeVar("OutputT")
+OutputT = TypeVar("OutputT", bound=BaseModel)
 T = TypeVar("T")
 
 
@@ -42,6 +62,13 @@ class AgentModel:
     model: Model
     cost_usd: Callable[[int, int], float] = lambda _input, _output: 0.0
     """US dollars for (input tokens, output tokens) of one call."""
+    output_modes: Sequence[OutputMode] = ("tool",)
+    """The output modes to try, in order (a fixed mode is the only one). A provider's
+    models get theirs from its settings; the offline model and test doubles answer in
+    tool mode."""
+    remember_mode: Callable[[OutputMode, str], None] | None = None
+    """Called with the mode that worked and why the ones before it did not, when that is
+    news; the provider keeps it so the next call starts there."""
 
 
 ModelSource = Callable[[Agent], AgentModel]
@@ -60,6 +87,12 @@ class Attempt:
     """The workflow's participants that exist, by ID, in participation order."""
     output_retries: int
     usage: Usage = field(default_factory=Usage)
+    output_modes: dict[str, OutputMode] = field(default_factory=dict)
+    """Agent ID -> the output mode of its last model run in this attempt."""
+    validation_retries: int = 0
+    """Answers sent back to a model because they did not validate, over all its runs."""
+    tool_calls: int = 0
+    """Function tools the models called (collaboration tools), over all runs."""
     _agent_models: dict[str, AgentModel] = field(default_factory=dict)
 
     @property
@@ -202,11 +235,19 @@ class Attempt:
 
         await asyncio.to_thread(write)
 
-    def metered(self, agent: Agent, *, deadline: float | None = None) -> "MeteredModel":
+    def _source(self, agent: Agent) -> AgentModel:
         """The agent's model for this attempt (built once per attempt: one HTTP client)."""
         if agent.id not in self._agent_models:
             self._agent_models[agent.id] = self.models(agent)
-        return MeteredModel(self, agent, self._agent_models[agent.id], deadline=deadline)
+        return self._agent_models[agent.id]
+
+    def metered(
+        self, agent: Agent, *, mode: OutputMode = "tool", deadline: float | None = None
+    ) -> "MeteredModel":
+        source = self._source(agent)
+        return MeteredModel(
+            self, agent, source, model_for_mode(mode, source.model), deadline=deadline
+        )
 
     async def run_model(
         self,
@@ -219,26 +260,84 @@ class Attempt:
         deadline: float | None = None,
     ) -> OutputT:
         """Run `agent`'s model until it returns a valid `output_type` (invalid output is sent
-        back with the validation error, `output_retries` times)."""
-        runner = ModelAgent(
-            self.metered(agent, deadline=deadline),
-            output_type=output_type,
-            instructions=instructions,
-            tools=tools,
-            name=agent.name,
-            retries={"output": self.output_retries, "tools": self.output_retries},
-        )
-        result = await runner.run(prompt)
-        return result.output
+        back with the validation error, `output_retries` times), in the first of its output
+        modes that works."""
+        source = self._source(agent)
+
+        ladder = list(source.output_modes)
+        if source.remember_mode is not None:
+            # Recorded, so that a replay after a crash walks the modes the first run walked
+            # even if the provider has learnt a better starting mode since.
+            async def modes() -> list[str]:
+                return list(ladder)
+
+            recorded = await self.ctx.durable.call(f"modes:{agent.id}", modes)
+            ladder = [m for m in OUTPUT_MODES if m in recorded]
+        failed: list[str] = []
+        for mode in ladder:
+            hint = "\n\n" + text_mode_hint(output_type) if mode == "text" else ""
+            runner: ModelAgent[None, OutputT] = ModelAgent(
+                self.metered(agent, mode=mode, deadline=deadline),
+                output_type=output_spec(mode, output_type),
+                instructions=instructions + hint,
+                tools=tools,
+                name=agent.name,
+                retries={"output": self.output_retries, "tools": self.output_retries},
+            )
+            try:
+                result = await runner.run(prompt)
+            except Exception as exc:
+                why = mode_failure(exc)
+                if why is None:
+                    raise
+                failed.append(f"{mode}: {why}")
+                if len(ladder) == 1:
+                    raise
+                if mode == ladder[-1]:
+                    raise _no_mode_worked(agent, failed, exc) from exc
+                continue
+            self._count(result.all_messages())
+            self.output_modes[agent.id] = mode
+            if source.remember_mode is not None and len(source.output_modes) > 1:
+                await asyncio.to_thread(source.remember_mode, mode, "; ".join(failed))
+            return result.output
+        raise AssertionError("an agent has at least one output mode")
+
+    def _count(self, messages: list[ModelMessage]) -> None:
+        for message in messages:
+            for part in message.parts:
+                if isinstance(part, RetryFeedbackPart) or (
+                    isinstance(part, ToolReturnPart) and part.outcome == "retried"
+                ):
+                    self.validation_retries += 1
+                elif isinstance(part, ToolCallPart) and not part.tool_name.startswith(
+                    "final_result"
+                ):
+                    self.tool_calls += 1
+
+
+def _no_mode_worked(agent: Agent, failed: list[str], last: Exception) -> ModelFailure:
+    """Every mode tried failed: say how each did. Another attempt may do better only if the
+    last mode failed on an answer (models vary), not on a server that refuses requests."""
+    return ModelFailure(
+        f"{agent.name}'s model gave no usable answer in any output mode: " + " | ".join(failed),
+        details={"transient": not isinstance(last, ModelFailure)},
+    )
 
 
 class MeteredModel(WrapperModel):
     """An agent's model whose every request is budget-checked, durable and metered."""
 
     def __init__(
-        self, attempt: Attempt, agent: Agent, source: AgentModel, *, deadline: float | None
+        self,
+        attempt: Attempt,
+        agent: Agent,
+        source: AgentModel,
+        model: Model,
+        *,
+        deadline: float | None,
     ) -> None:
-        super().__init__(source.model)
+        super().__init__(model)
         self.attempt = attempt
         self.agent = agent
         self.cost_usd = source.cost_usd
@@ -259,7 +358,11 @@ class MeteredModel(WrapperModel):
                 response = await asyncio.wait_for(pending, max(0.0, self.deadline - time.time()))
             return ModelMessagesTypeAdapter.dump_python([response], mode="json")
 
-        recorded = await self.attempt.ctx.durable.call(f"model:{self.agent.id}", call)
+        try:
+            recorded = await self.attempt.ctx.durable.call(f"model:{self.agent.id}", call)
+        except ModelFailure as failure:
+            self._count_estimate(failure)
+            raise
         response = ModelMessagesTypeAdapter.validate_python(recorded)[0]
         assert isinstance(response, ModelResponse)
         tokens_in, tokens_out = response.usage.input_tokens, response.usage.output_tokens
@@ -271,3 +374,16 @@ class MeteredModel(WrapperModel):
         )
         await self.attempt.share_usage()
         return response
+
+    def _count_estimate(self, failure: ModelFailure) -> None:
+        """A request that timed out still cost tokens: count the LLM layer's estimate."""
+        estimate = failure.details.get("estimatedUsage")
+        if not isinstance(estimate, dict):
+            return
+        tokens_in, tokens_out = int(estimate["inputTokens"]), int(estimate["outputTokens"])
+        self.attempt.usage += Usage(
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            cost_usd=self.cost_usd(tokens_in, tokens_out),
+            model_calls=1,
+        )

@@ -2,14 +2,29 @@
 
 An agent without a provider (never given one, or its provider was deleted) works on the
 built-in offline model, seeded by the agent's ID so that teammates do not answer alike.
+
+The output mode that works for a provider's model is remembered in the provider's settings
+(`detectedOutputModes`: model name -> mode and why the stronger ones failed), where
+`accord providers show` and the API show it and the next call starts from it.
 """
 
+import time
 import zlib
+from typing import Any
 
 from pydantic_ai.models import Model
 
 from accord.domain.agent import Agent
-from accord.llm import OfflineModel, build_model, model_cost
+from accord.llm import (
+    DETECTED_SETTING,
+    OfflineModel,
+    OutputMode,
+    build_model,
+    detected_mode,
+    model_cost,
+    provider_model_name,
+    provider_output_modes,
+)
 from accord.storage.db import Database
 from accord.storage.repositories.providers import ProviderRepository
 from accord.team.attempt import AgentModel, ModelSource
@@ -20,12 +35,50 @@ def provider_models(db: Database) -> ModelSource:
         model: Model
         if agent.llm_provider_id is None:
             model = OfflineModel(seed=zlib.crc32(agent.id.encode()))
-        else:
-            with db.session() as session:
-                providers = ProviderRepository(session)
-                provider = providers.get(agent.llm_provider_id, user_id=agent.user_id)
-                api_key = providers.api_key_for(provider.id, agent.user_id)
-            model = build_model(provider, api_key=api_key, model_name=agent.model)
-        return AgentModel(model, cost_usd=model_cost(model))
+            return AgentModel(model, cost_usd=model_cost(model))
+        with db.session() as session:
+            providers = ProviderRepository(session)
+            provider = providers.get(agent.llm_provider_id, user_id=agent.user_id)
+            api_key = providers.api_key_for(provider.id, agent.user_id)
+        model = build_model(provider, api_key=api_key, model_name=agent.model)
+        name = provider_model_name(provider, agent.model)
+        known = [detected_mode(provider.settings, name)]
+
+        def remember(mode: OutputMode, reason: str) -> None:
+            if known[0] != mode:
+                remember_output_mode(db, agent, model_name=name, mode=mode, reason=reason)
+                known[0] = mode
+
+        return AgentModel(
+            model,
+            cost_usd=model_cost(model),
+            output_modes=provider_output_modes(provider, agent.model),
+            remember_mode=remember,
+        )
 
     return model_for
+
+
+def remember_output_mode(
+    db: Database, agent: Agent, *, model_name: str, mode: OutputMode, reason: str
+) -> None:
+    """Keep the mode that worked for `model_name` on the agent's provider, unless it is
+    already kept (a write only when something was learnt)."""
+    assert agent.llm_provider_id is not None
+    with db.session() as session:
+        providers = ProviderRepository(session)
+        provider = providers.get(agent.llm_provider_id, user_id=agent.user_id)
+        detected: dict[str, Any] = dict(provider.settings.get(DETECTED_SETTING) or {})
+        known = detected.get(model_name)
+        if isinstance(known, dict) and known.get("mode") == mode:
+            return
+        detected[model_name] = {
+            "mode": mode,
+            "reason": reason or f"{mode} output worked on the first try",
+            "detectedAt": round(time.time()),
+        }
+        providers.update(
+            provider.id,
+            user_id=agent.user_id,
+            settings={**provider.settings, DETECTED_SETTING: detected},
+        )
