@@ -3,6 +3,7 @@
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
@@ -66,7 +67,7 @@ def show(agent: str, json_: Annotated[bool, typer.Option("--json")] = False) -> 
         ("provider", providers.get(found.llm_provider_id or "", "default")),
         ("model", found.model or "provider default"),
     ):
-        console.print(f"[bold]{label}:[/] {value}", highlight=False)
+        console.print(f"[bold]{label}:[/] {escape(value)}", highlight=False)
 
 
 @app.command()

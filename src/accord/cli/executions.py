@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -72,7 +73,7 @@ def list_executions(
     for e in executions:
         table.add_row(
             short_id(e.id),
-            names.get(e.workflow_id, "?"),
+            Text(names.get(e.workflow_id, "?")),
             str(e.execution_number),
             e.status.value,
             e.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
@@ -99,7 +100,7 @@ def show(execution: str, json_: Annotated[bool, typer.Option("--json")] = False)
     if json_:
         print_json(report.data | {"stepRuns": [r.to_json_dict() for r in runs]})
         return
-    table = Table("step", "attempt", "agent", "status", "seconds", "tokens", "error")
+    table = Table("step", "attempt", "agent", "status", "mode", "seconds", "tokens", "error")
     for run in runs:
         seconds = (
             (run.finished_at - run.started_at).total_seconds()
@@ -107,13 +108,14 @@ def show(execution: str, json_: Annotated[bool, typer.Option("--json")] = False)
             else None
         )
         table.add_row(
-            run.step_id,
+            Text(run.step_id),
             str(run.attempt),
-            names.get(run.agent_id or "", "-"),
+            Text(names.get(run.agent_id or "", "-")),
             run.status.value,
+            run.output_mode or "",
             f"{seconds:.1f}" if seconds is not None else "",
             f"{run.input_tokens + run.output_tokens:,}",
-            run.error or "",
+            Text(run.error or ""),  # model text: shown as written, never as markup
         )
     fired_by = f" by {found.triggered_by}" if found.trigger_reason != "manual" else ""
     console.print(f"Started: {found.trigger_reason.value}{escape(fired_by)}", highlight=False)

@@ -180,8 +180,8 @@ class ExecutionView:
             elapsed = step.elapsed(now)
             tokens = step.input_tokens + step.output_tokens
             table.add_row(
-                step.name,
-                self.agent(step.agent_id),
+                Text(step.name),
+                Text(self.agent(step.agent_id)),
                 Text(step.status, style=_style(step.status)),
                 str(step.attempt) if step.attempt else "",
                 f"{elapsed:.1f}s" if elapsed is not None else "",

@@ -2,13 +2,14 @@
 
 import json
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
-from accord.domain.agent import LlmProvider, ProviderCreate
+from accord.domain.agent import DETECTED_OUTPUT_MODES, LlmProvider, ProviderCreate
 from accord.domain.enums import ProviderKind
 from accord.domain.errors import AccordError, validate_request
 from accord.storage.repositories.providers import ProviderRepository
@@ -65,9 +66,28 @@ def show(provider: str, json_: Annotated[bool, typer.Option("--json")] = False) 
         ("default model", found.default_model),
         ("base url", found.base_url or "-"),
         ("api key", "set" if found.has_api_key else "not set"),
-        ("settings", found.settings or "-"),
+        ("output mode", _output_mode(found.settings)),
+        (
+            "settings",
+            {k: v for k, v in found.settings.items() if k != DETECTED_OUTPUT_MODES} or "-",
+        ),
     ):
-        console.print(f"[bold]{label}:[/] {value}", highlight=False)
+        console.print(f"[bold]{label}:[/] {escape(str(value))}", highlight=False)
+    for model, entry in (found.settings.get(DETECTED_OUTPUT_MODES) or {}).items():
+        console.print(
+            f"  [bold]{escape(model)}[/]: {escape(str(entry.get('mode')))}"
+            f" (detected: {escape(str(entry.get('reason') or ''))})",
+            highlight=False,
+        )
+
+
+def _output_mode(settings: dict[str, Any]) -> str:
+    """The `outputMode` setting in words: fixed, or detected per model (listed below)."""
+    mode = str(settings.get("outputMode") or "auto")
+    if mode != "auto":
+        return f"{mode} (set by outputMode)"
+    detected = settings.get(DETECTED_OUTPUT_MODES) or {}
+    return "auto: detected per model" + (", as below" if detected else ", none detected yet")
 
 
 @app.command()

@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session
 
 from accord.cli.live import ExecutionView, latest_event_id, watch_execution
@@ -232,7 +233,7 @@ def print_summary(console: Console, report: RunReport) -> None:
         f"[{style}]Execution {data['status']}[/] ({data['executionId']})", highlight=False
     )
     if data["error"]:
-        console.print(f"  error: {data['error']}", highlight=False)
+        console.print(Text(f"  error: {data['error']}"), highlight=False)
     usage = data["usage"]
     table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_row(

@@ -198,6 +198,9 @@ checked when a provider is saved so that a typo fails then, not at the first mod
 OUTPUT_MODE_CHOICES = ("auto", "tool", "native", "prompted", "text")
 """The provider's `outputMode` setting (`accord.llm.output_modes`): how its models give
 structured answers, or `auto` to detect it per model."""
+DETECTED_OUTPUT_MODES = "detectedOutputModes"
+"""The provider setting where the team keeps the mode detected per model name:
+`{model: {mode, reason, detectedAt}}`."""
 
 
 def check_provider(kind: ProviderKind, base_url: str | None, settings: dict[str, Any]) -> None:

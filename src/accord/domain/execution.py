@@ -82,6 +82,13 @@ class StepRun(CamelModel):
     output_tokens: int = 0
     cost_usd: float = 0.0
     model_calls: int = 0
+    output_mode: str | None = None
+    """How the agent's model gave its answer: tool, native, prompted or text (see
+    `accord.llm.output_modes`); None for a step no model answered (a sub-workflow)."""
+    validation_retries: int = 0
+    """Answers sent back to a model because they did not validate."""
+    tool_calls: int = 0
+    """Function tools the models called during the attempt."""
     executor_id: str | None = None
 
 

@@ -88,6 +88,10 @@ class AttemptOutcome:
     feedback: str | None = None
     """On `rework`: what the reviewer wants changed; becomes the next attempt's feedback."""
     usage: Usage = field(default_factory=Usage)
+    output_mode: str | None = None
+    """The output mode the step's agent answered in (see `accord.llm.output_modes`)."""
+    validation_retries: int = 0
+    tool_calls: int = 0
 
 
 class StepPerformer(Protocol):

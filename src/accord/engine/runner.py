@@ -778,7 +778,11 @@ class ExecutionRunner:
         duration = round(time.time() - run.started_at.timestamp(), 3) if run.started_at else 0.0
         if outcome.status == "completed":
             step_runs.finish(
-                run, StepRunStatus.COMPLETED, output=outcome.result, usage=outcome.usage
+                run,
+                StepRunStatus.COMPLETED,
+                output=outcome.result,
+                usage=outcome.usage,
+                **_model_report(outcome),
             )
             ExecutionRepository(session).merge_step_result(execution_id, step_id, outcome.result)
             events.append(
@@ -794,6 +798,7 @@ class ExecutionRunner:
                     "outputTokens": outcome.usage.output_tokens,
                     "costUsd": outcome.usage.cost_usd,
                     "durationS": duration,
+                    "outputMode": outcome.output_mode,
                 },
             )
         else:
@@ -808,7 +813,12 @@ class ExecutionRunner:
                     rejectedResult=outcome.result,
                 )
             step_runs.finish(
-                run, StepRunStatus.FAILED, output=output, error=error, usage=outcome.usage
+                run,
+                StepRunStatus.FAILED,
+                output=output,
+                error=error,
+                usage=outcome.usage,
+                **_model_report(outcome),
             )
             will_retry = outcome.retryable and attempt <= plan.by_id[step_id].max_retries
             events.append(
@@ -927,3 +937,12 @@ def _history_record(run: StepRun) -> ExecutionRecord:
         result=output.get("summary") or run.error,
         duration=duration,
     )
+
+
+def _model_report(outcome: AttemptOutcome) -> dict[str, Any]:
+    """How the attempt's models answered, for its step run."""
+    return {
+        "output_mode": outcome.output_mode,
+        "validation_retries": outcome.validation_retries,
+        "tool_calls": outcome.tool_calls,
+    }

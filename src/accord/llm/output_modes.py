@@ -25,6 +25,7 @@ from pydantic_ai import ModelRetry, NativeOutput, PromptedOutput, TextOutput, To
 from pydantic_ai.exceptions import UnexpectedModelBehavior, UserError
 from pydantic_ai.models import Model
 
+from accord.domain.agent import DETECTED_OUTPUT_MODES
 from accord.domain.errors import ModelFailure
 from accord.llm.lenient import TextNotUsable, derive_from_text
 from accord.llm.text_tools import TextToolsModel
@@ -33,7 +34,7 @@ OutputMode = Literal["tool", "native", "prompted", "text"]
 OUTPUT_MODES: tuple[OutputMode, ...] = get_args(OutputMode)
 """Strongest first: the order in which `auto` tries them."""
 OUTPUT_MODE_SETTING = "outputMode"
-DETECTED_SETTING = "detectedOutputModes"
+DETECTED_SETTING = DETECTED_OUTPUT_MODES
 """Provider setting: model name -> {mode, reason}, written by the team as it detects."""
 
 PROMPTED_TEMPLATE = (

@@ -329,6 +329,8 @@ step_runs = Table(
     Column("model_calls", Integer, nullable=False, server_default=text("0"), default=0),
     Column("tool_calls", Integer, nullable=False, server_default=text("0"), default=0),
     Column("tool_seconds", Float, nullable=False, server_default=text("0"), default=0.0),
+    Column("output_mode", Text),
+    Column("validation_retries", Integer, nullable=False, server_default=text("0"), default=0),
     Column("executor_id", Text),
     Column("created_at", Float, nullable=False, default=time.time),
     UniqueConstraint(

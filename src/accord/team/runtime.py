@@ -15,6 +15,7 @@ Faults never escape: a spent budget fails the attempt for good (`retryable=False
 that fails or never gives valid output fails it with a message saying so.
 """
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic_ai.exceptions import UnexpectedModelBehavior
@@ -87,6 +88,16 @@ class AgentTeam:
         attempt.usage = self._assignment_usage.pop(
             (ctx.execution_id, ctx.step.id, ctx.attempt), Usage()
         )
+        outcome = await self._outcome(attempt)
+        return replace(
+            outcome,
+            output_mode=attempt.output_modes.get(ctx.agent_id or ""),
+            validation_retries=attempt.validation_retries,
+            tool_calls=attempt.tool_calls,
+        )
+
+    async def _outcome(self, attempt: Attempt) -> AttemptOutcome:
+        ctx = attempt.ctx
         try:
             if ctx.agent_id not in attempt.team:
                 return AttemptOutcome(

@@ -52,6 +52,9 @@ def _step_run(row: Row[*tuple[Any, ...]]) -> StepRun:
         output_tokens=row.output_tokens,
         cost_usd=row.cost_usd,
         model_calls=row.model_calls,
+        output_mode=row.output_mode,
+        validation_retries=row.validation_retries,
+        tool_calls=row.tool_calls,
         executor_id=row.executor_id,
     )
 
@@ -309,6 +312,9 @@ class StepRunRepository:
         output: dict[str, Any] | None = None,
         error: str | None = None,
         usage: Usage | None = None,
+        output_mode: str | None = None,
+        validation_retries: int = 0,
+        tool_calls: int = 0,
     ) -> StepRun:
         usage = usage or Usage()
         return self._move(
@@ -321,6 +327,9 @@ class StepRunRepository:
             output_tokens=usage.output_tokens,
             cost_usd=usage.cost_usd,
             model_calls=usage.model_calls,
+            output_mode=output_mode,
+            validation_retries=validation_retries,
+            tool_calls=tool_calls,
         )
 
     def _move(self, run: _Movable, status: StepRunStatus, **values: Any) -> StepRun:
