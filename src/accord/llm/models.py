@@ -76,6 +76,9 @@ class ProviderModel(RetryingModel):
         self.kind = provider.kind
         self.price_overrides: Mapping[str, ModelPrice] = dict(provider.price_overrides)
         self.max_tokens = max_tokens
+        self.client: Any = None
+        """The vendor SDK client, closed by `close_model` (its connections belong to the
+        event loop that opened them)."""
 
 
 def build_model(
@@ -121,18 +124,23 @@ def build_model(
         connect=float(settings.get("connectTimeoutSeconds", CONNECT_TIMEOUT_SECONDS)),
     )
     max_tokens = int(settings.get("maxTokens", DEFAULT_MAX_TOKENS))
-    return ProviderModel(
-        _vendor_model(
-            provider,
-            name,
-            api_key=api_key,
-            timeout=timeout,
-            settings=ModelSettings(max_tokens=max_tokens),
-        ),
-        provider=provider,
-        policy=policy,
-        max_tokens=max_tokens,
+    vendor_model, client = _vendor_model(
+        provider,
+        name,
+        api_key=api_key,
+        timeout=timeout,
+        settings=ModelSettings(max_tokens=max_tokens),
     )
+    model = ProviderModel(vendor_model, provider=provider, policy=policy, max_tokens=max_tokens)
+    model.client = client
+    return model
+
+
+async def close_model(model: Model) -> None:
+    """Close the HTTP connections of a model `build_model` made (nothing to do for others):
+    left open, they are closed at garbage collection, on an event loop that may be gone."""
+    if isinstance(model, ProviderModel) and model.client is not None:
+        await model.client.close()
 
 
 def provider_output_modes(provider: LlmProvider, model_name: str | None = None) -> list[OutputMode]:
@@ -163,7 +171,8 @@ def _vendor_model(
     api_key: str | None,
     timeout: "Timeouts",
     settings: ModelSettings,
-) -> Model:
+) -> tuple[Model, Any]:
+    """The vendor's model and its SDK client."""
     # The SDKs' own retries are off: `RetryingModel` owns retrying (see `retrying`).
     # The vendor SDKs are imported here, not at module level: they take seconds to import,
     # and a team on the offline model never needs them.
@@ -181,7 +190,7 @@ def _vendor_model(
             )
             return OpenAIChatModel(
                 name, provider=OpenAIProvider(openai_client=client), settings=settings
-            )
+            ), client
         case ProviderKind.OPENAI_COMPATIBLE:
             if not provider.base_url:
                 raise ModelFailure(
@@ -203,7 +212,7 @@ def _vendor_model(
                 name,
                 provider=OpenAICompatibleProvider(provider.name, openai_client=client),
                 settings=settings,
-            )
+            ), client
         case ProviderKind.ANTHROPIC:
             from anthropic import AsyncAnthropic
             from anthropic import Timeout as AnthropicTimeout
@@ -218,7 +227,7 @@ def _vendor_model(
             )
             return AnthropicModel(
                 name, provider=AnthropicProvider(anthropic_client=anthropic), settings=settings
-            )
+            ), anthropic
         case ProviderKind.OFFLINE:
             raise AssertionError("the offline model is not a vendor model")
 

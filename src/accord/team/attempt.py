@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from pydantic_ai import Agent as ModelAgent
+from pydantic_ai import capture_run_messages
 from pydantic_ai import Tool
 from pydantic_ai.messages import (
     ModelMessage,
@@ -40,6 +41,7 @@ from accord.domain.ports import AttemptContext
 from accord.domain.workflow import Constraints, Coordination
 from accord.llm import (
     OUTPUT_MODES,
+    close_model,
     OutputMode,
     mode_failure,
     model_for_mode,
@@ -241,6 +243,12 @@ class Attempt:
             self._agent_models[agent.id] = self.models(agent)
         return self._agent_models[agent.id]
 
+    async def close(self) -> None:
+        """Close the models' connections: the attempt is over."""
+        for source in self._agent_models.values():
+            await close_model(source.model)
+        self._agent_models.clear()
+
     def metered(
         self, agent: Agent, *, mode: OutputMode = "tool", deadline: float | None = None
     ) -> "MeteredModel":
@@ -285,8 +293,10 @@ class Attempt:
                 retries={"output": self.output_retries, "tools": self.output_retries},
             )
             try:
-                result = await runner.run(prompt)
+                with capture_run_messages() as messages:
+                    result = await runner.run(prompt)
             except Exception as exc:
+                self._count(messages)  # what a failed mode cost counts too
                 why = mode_failure(exc)
                 if why is None:
                     raise
@@ -296,7 +306,7 @@ class Attempt:
                 if mode == ladder[-1]:
                     raise _no_mode_worked(agent, failed, exc) from exc
                 continue
-            self._count(result.all_messages())
+            self._count(messages)
             self.output_modes[agent.id] = mode
             if source.remember_mode is not None and len(source.output_modes) > 1:
                 await asyncio.to_thread(source.remember_mode, mode, "; ".join(failed))

@@ -82,13 +82,17 @@ class AgentTeam:
             return await choose_agent(attempt)
         finally:
             self._assignment_usage[(ctx.execution_id, ctx.step.id, ctx.attempt)] = attempt.usage
+            await attempt.close()
 
     async def perform(self, ctx: AttemptContext) -> AttemptOutcome:
         attempt = self._attempt(ctx)
         attempt.usage = self._assignment_usage.pop(
             (ctx.execution_id, ctx.step.id, ctx.attempt), Usage()
         )
-        outcome = await self._outcome(attempt)
+        try:
+            outcome = await self._outcome(attempt)
+        finally:
+            await attempt.close()
         return replace(
             outcome,
             output_mode=attempt.output_modes.get(ctx.agent_id or ""),

@@ -1,5 +1,6 @@
 """Test doubles shipped with the package: a scripted model and fake vendor HTTP servers."""
 
+from accord.llm.testing.behaviours import strong_responder, weak_responder
 from accord.llm.testing.fake_anthropic import FakeAnthropicServer
 from accord.llm.testing.fake_openai import FakeOpenAIServer
 from accord.llm.testing.offline_responder import offline_responder
@@ -16,4 +17,6 @@ __all__ = [
     "ScriptedRequest",
     "ToolCall",
     "offline_responder",
+    "strong_responder",
+    "weak_responder",
 ]

@@ -8,6 +8,7 @@ parsing are what gets tested.
 
 import contextlib
 import json
+import select
 import socket
 import threading
 import time
@@ -49,6 +50,9 @@ class ScriptedModelServer:
         self._responder = responder
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
+        self.disconnects = 0
+        """Requests whose client closed the connection while the server was still working on
+        them (during a `Fault.delay`): what a client that cancels a timed-out request does."""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -147,12 +151,15 @@ class ScriptedModelServer:
                 if fault.retry_after is not None:
                     headers["retry-after"] = str(max(1, round(fault.retry_after)))
                     headers["retry-after-ms"] = str(int(fault.retry_after * 1000))
-                message = f"injected HTTP {fault.status}"
+                message = fault.message or f"injected HTTP {fault.status}"
                 self._send_json(
                     handler, fault.status, self.error_body(fault.status, message), headers
                 )
             case "delay":
-                time.sleep(fault.delay_seconds)
+                if self._client_left_within(handler, fault.delay_seconds):
+                    with self._lock:
+                        self.disconnects += 1
+                    return
                 if fault.then is not None:
                     self._send_reply(handler, fault.then, body)
             case "drop" if body.get("stream"):
@@ -181,6 +188,23 @@ class ScriptedModelServer:
                 handler.send_header("content-length", str(len(payload)))
                 handler.end_headers()
                 handler.wfile.write(payload)
+
+    @staticmethod
+    def _client_left_within(handler: BaseHTTPRequestHandler, seconds: float) -> bool:
+        """Work for `seconds`, as a busy server does, watching whether the client closes the
+        connection meanwhile (then the socket reads as ended, or fails)."""
+        deadline = time.monotonic() + seconds
+        connection = handler.connection
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([connection], [], [], min(left, 0.02))
+            if readable:
+                try:
+                    if connection.recv(1, socket.MSG_PEEK) == b"":
+                        return True
+                except OSError:
+                    return True
+                time.sleep(min(left, 0.02))  # a pipelined request: not a close
+        return False
 
     @staticmethod
     def _start_events(handler: BaseHTTPRequestHandler) -> None:

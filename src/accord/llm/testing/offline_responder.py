@@ -53,7 +53,7 @@ def offline_responder(
 
     def respond(body: dict[str, Any]) -> Reply:
         messages, params = chat_request_to_conversation(body)
-        return _reply(model.answer(messages, params))
+        return reply_of(model.answer(messages, params))
 
     return respond
 
@@ -126,7 +126,8 @@ def _text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
-def _reply(response: ModelResponse) -> Reply:
+def reply_of(response: ModelResponse) -> Reply:
+    """A pydantic-ai response as the fake server's `Reply`."""
     text = "\n".join(p.content for p in response.parts if isinstance(p, TextPart)) or None
     calls = tuple(
         ToolCall(

@@ -52,11 +52,15 @@ class Fault:
     delay_seconds: float = 0.0
     then: Reply | None = None
     """For a delay: the answer sent once the delay is over (usually to a client that gave up)."""
+    message: str | None = None
+    """For a status: the error message (by default one naming the injected status)."""
 
     @staticmethod
-    def http_status(status: int, *, retry_after: float | None = None) -> "Fault":
+    def http_status(
+        status: int, *, retry_after: float | None = None, message: str | None = None
+    ) -> "Fault":
         """An error response such as 429 (with `retry_after`), 500 or 503."""
-        return Fault(kind="status", status=status, retry_after=retry_after)
+        return Fault(kind="status", status=status, retry_after=retry_after, message=message)
 
     @staticmethod
     def delay(seconds: float, then: Reply | None = None) -> "Fault":
