@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from pydantic_ai import Agent as ModelAgent
-from pydantic_ai import capture_run_messages
-from pydantic_ai import Tool
+from pydantic_ai import Tool, capture_run_messages
 from pydantic_ai.messages import (
     ModelMessage,
     ModelMessagesTypeAdapter,
@@ -41,8 +40,8 @@ from accord.domain.ports import AttemptContext
 from accord.domain.workflow import Constraints, Coordination
 from accord.llm import (
     OUTPUT_MODES,
-    close_model,
     OutputMode,
+    close_model,
     mode_failure,
     model_for_mode,
     output_spec,
