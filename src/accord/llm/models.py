@@ -208,11 +208,16 @@ def _vendor_model(
                 timeout=Timeout(timeout.request, connect=timeout.connect),
                 max_retries=0,
             )
-            return OpenAIChatModel(
-                name,
-                provider=OpenAICompatibleProvider(provider.name, openai_client=client),
-                settings=settings,
-            ), client
+            from pydantic_ai.profiles.openai import OpenAIModelProfile
+
+            # Local servers (llama.cpp, Ollama, vLLM) all honour `max_tokens`; OpenAI's newer
+            # `max_completion_tokens` is ignored by some, which lets a looping model run on.
+            compatible = OpenAICompatibleProvider(
+                provider.name,
+                openai_client=client,
+                profile=OpenAIModelProfile(openai_chat_supports_max_completion_tokens=False),
+            )
+            return OpenAIChatModel(name, provider=compatible, settings=settings), client
         case ProviderKind.ANTHROPIC:
             from anthropic import AsyncAnthropic
             from anthropic import Timeout as AnthropicTimeout

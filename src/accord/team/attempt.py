@@ -70,6 +70,9 @@ class AgentModel:
     remember_mode: Callable[[OutputMode, str], None] | None = None
     """Called with the mode that worked and why the ones before it did not, when that is
     news; the provider keeps it so the next call starts there."""
+    mode_failed: Callable[[OutputMode, str], None] | None = None
+    """Called as soon as a mode fails, so that models built meanwhile (a teammate asked a
+    question during the run) start below it instead of failing the same way."""
 
 
 ModelSource = Callable[[Agent], AgentModel]
@@ -300,6 +303,8 @@ class Attempt:
                 if why is None:
                     raise
                 failed.append(f"{mode}: {why}")
+                if source.mode_failed is not None:
+                    source.mode_failed(mode, why)
                 if len(ladder) == 1:
                     raise
                 if mode == ladder[-1]:

@@ -31,6 +31,10 @@ from accord.team.attempt import AgentModel, ModelSource
 
 
 def provider_models(db: Database) -> ModelSource:
+    failed_modes: dict[tuple[str, str], dict[OutputMode, str]] = {}
+    """(provider ID, model name) -> modes that failed in this process and why, until a mode
+    works (which is then kept in the provider's settings, with these reasons)."""
+
     def model_for(agent: Agent) -> AgentModel:
         model: Model
         if agent.llm_provider_id is None:
@@ -43,17 +47,25 @@ def provider_models(db: Database) -> ModelSource:
         model = build_model(provider, api_key=api_key, model_name=agent.model)
         name = provider_model_name(provider, agent.model)
         known = [detected_mode(provider.settings, name)]
+        failed = failed_modes.setdefault((provider.id, name), {})
 
         def remember(mode: OutputMode, reason: str) -> None:
+            reason = reason or "; ".join(f"{m}: {why}" for m, why in failed.items())
+            failed.clear()
             if known[0] != mode:
                 remember_output_mode(db, agent, model_name=name, mode=mode, reason=reason)
                 known[0] = mode
 
+        def note_failure(mode: OutputMode, reason: str) -> None:
+            failed[mode] = reason
+
+        modes = provider_output_modes(provider, agent.model)
         return AgentModel(
             model,
             cost_usd=model_cost(model),
-            output_modes=provider_output_modes(provider, agent.model),
+            output_modes=[m for m in modes if m not in failed] or modes[-1:],
             remember_mode=remember,
+            mode_failed=note_failure,
         )
 
     return model_for
