@@ -167,3 +167,54 @@ def test_the_render_shows_every_step_row():
     text = console.export_text()
     assert "Plan" in text and "Build" in text and "Ada" in text and "running" in text
     assert "1.0s" in text and "Ada started Plan" in text
+
+
+MARKUP = "use [/bold] and [red]x[/red] literally"
+"""Model text that Rich would read as markup: a closing tag with no opening one raises."""
+
+
+def test_model_text_with_markup_is_shown_literally_in_the_live_view_and_the_summary():
+    from accord.cli.running import RunReport, print_summary
+
+    v = ExecutionView.for_definition(
+        "ex",
+        title="Demo",
+        definition={"configuration": {"steps": [{"id": "plan", "name": "Plan [/x]"}]}},
+        agent_names={"a1": "Ada [/b]"},
+    )
+    v.apply(event(1, "step.started", "plan", attempt=1, agentId="a1"))
+    v.apply(
+        event(
+            2,
+            "interaction.created",
+            "plan",
+            interactionType="question",
+            fromAgentId="a1",
+            message=MARKUP,
+        )
+    )
+    v.apply(event(3, "step.failed", "plan", error=MARKUP, willRetry=False))
+    console = Console(width=200, record=True)
+    console.print(v.render(now=1001.0))
+    report = RunReport(
+        {
+            "executionId": "ex",
+            "status": "failed",
+            "error": f"step 'plan' failed: {MARKUP}",
+            "usage": {
+                "totalTokens": 0,
+                "inputTokens": 0,
+                "outputTokens": 0,
+                "modelCalls": 0,
+                "costUsd": 0.0,
+            },
+            "interactions": {},
+            "knowledgeItems": 0,
+            "childExecutions": 0,
+            "metrics": {"collaborationScore": 0, "efficiencyRating": 0, "qualityScore": 0},
+        }
+    )
+    print_summary(console, report)
+    text = console.export_text()
+    assert "Plan [/x]" in text and "Ada [/b]" in text
+    assert text.count(MARKUP) == 3  # two feed lines and the summary error, all verbatim

@@ -11,7 +11,7 @@ from pydantic_ai import Agent, Tool
 from accord.domain.enums import ProviderKind
 from accord.domain.errors import ModelFailure
 from accord.domain.step_result import ReviewVerdict, StepResult
-from accord.llm import model_for_mode, output_spec
+from accord.llm import OfflineModel, model_for_mode, output_spec, text_mode_hint
 from accord.llm.lenient import TextNotUsable, derive_from_text, read_json_object
 from accord.llm.models import build_model
 from accord.llm.retrying import RetryPolicy
@@ -136,3 +136,19 @@ async def test_a_timed_out_request_is_cancelled_on_the_connection_not_retried() 
     estimate = failure.value.details["estimatedUsage"]
     assert estimate["inputTokens"] > 0 and estimate["outputTokens"] == 2048
     assert "timed out" in failure.value.message and "timeoutSeconds" in failure.value.message
+
+
+@pytest.mark.parametrize("mode", ["tool", "native", "prompted", "text"])
+async def test_the_offline_model_answers_in_every_mode(mode: str) -> None:
+    model = model_for_mode(mode, OfflineModel(seed=3))  # type: ignore[arg-type]
+    result = await Agent(model, output_type=output_spec(mode, StepResult)).run(  # type: ignore[arg-type]
+        "# Step: Plan the release\n\n## Expected output\nA dated plan."
+    )
+    assert result.output.summary and result.output.output
+    review = Agent(
+        model,
+        output_type=output_spec(mode, ReviewVerdict),  # type: ignore[arg-type]
+        instructions=text_mode_hint(ReviewVerdict) if mode == "text" else None,
+    )
+    verdict = await review.run("Review Ada's result for the step 'Plan'. Result: a plan.")
+    assert verdict.output.verdict in ("approve", "request_changes")

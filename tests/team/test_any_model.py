@@ -13,11 +13,14 @@ import pytest
 from sqlalchemy import select
 
 from accord.domain.agent import DETECTED_OUTPUT_MODES
-from accord.domain.enums import InteractionType
-from accord.llm.testing import FakeOpenAIServer, strong_responder, weak_responder
+from accord.domain.enums import InteractionType, ProviderKind
+from accord.llm.testing import FakeOpenAIServer, Fault, strong_responder, weak_responder
 from accord.storage.db import Database
+from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.interactions import InteractionRepository
+from accord.storage.repositories.providers import ProviderRepository
 from accord.storage.tables import agent_interactions, llm_providers
+from accord.team.runtime import AgentTeam
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST_RETRIES = {"retryInitialDelaySeconds": 0.001, "retryMaxDelaySeconds": 0.01}
@@ -138,3 +141,30 @@ def test_a_strong_model_chooses_every_kind_of_collaboration_with_parallel_calls(
     assert all(q.response_message for q in by_kind[InteractionType.QUESTION])  # answered
     feedback = by_kind[InteractionType.FEEDBACK]
     assert any("review" not in (i.context_data or {}) for i in feedback)
+
+
+async def test_a_timed_out_call_fails_the_attempt_with_its_tokens_estimated_and_recorded(
+    make_crew: Any, db: Database, user_id: str
+) -> None:
+    crew = make_crew(steps=[{"id": "build", "name": "Build"}])
+    with FakeOpenAIServer([Fault.delay(5.0)]) as server:
+        with db.session() as session:
+            provider = ProviderRepository(session).create(
+                user_id=user_id,
+                name=f"slow-{crew.workflow_id[:8]}",
+                kind=ProviderKind.OPENAI_COMPATIBLE,
+                default_model="slow",
+                base_url=server.base_url,
+                settings={"timeoutSeconds": 0.3, "maxTokens": 500, "outputMode": "prompted"},
+            )
+            AgentRepository(session).update(
+                crew.id("Ada"), user_id=user_id, llm_provider_id=provider.id
+            )
+        outcome = await AgentTeam(db).perform(crew.ctx("build", agent="Ada"))
+        assert server.received(1) == 1
+
+    assert outcome.status == "failed" and not outcome.retryable
+    assert "timed out" in (outcome.error or "")
+    # The server read the prompt and wrote until cut off: that is counted, not dropped.
+    assert outcome.usage.model_calls == 1
+    assert outcome.usage.input_tokens > 100 and outcome.usage.output_tokens == 500

@@ -57,6 +57,7 @@ from pydantic_ai.usage import RequestUsage
 from accord.domain.agent import OFFLINE_MODEL_NAME
 from accord.llm.offline_answers import OFFLINE_TAG, Writer
 from accord.llm.offline_brief import Brief, read_brief
+from accord.llm.output_modes import choices_asked
 
 _SYSTEM = "accord-offline"
 
@@ -165,7 +166,11 @@ class OfflineModel(Model):
             return ToolCallPart(tool.name, writer.structured(tool.parameters_json_schema))
         if params.output_object is not None and params.output_mode in ("native", "prompted"):
             return TextPart(json.dumps(writer.structured(params.output_object.json_schema)))
-        return TextPart(writer.text())
+        # A plain-text answer that must name a choice (a verdict, a vote) names the first.
+        named = "".join(
+            f"My {what}: {options[0]}.\n\n" for what, options in choices_asked(brief.text)
+        )
+        return TextPart(named + writer.text())
 
     def _writer(self, brief: Brief, messages: list[ModelMessage]) -> Writer:
         return Writer(

@@ -17,6 +17,7 @@ requests with tools, the answer never validates) falls to the next, and the mode
 is remembered per provider and model (the provider's `detectedOutputModes` setting).
 """
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, cast, get_args
 
@@ -109,6 +110,18 @@ def text_mode_hint(output_type: type[BaseModel]) -> str:
         if info.is_required() and get_args(info.annotation) and _is_literal(info.annotation)
     ]
     return "Answer in plain text" + (f"; {'; '.join(choices)}." if choices else ".")
+
+
+_CHOICE_HINT = re.compile(r"say which ([\w ]+?) you choose: ([^;.\n]+)")
+
+
+def choices_asked(instructions: str) -> list[tuple[str, list[str]]]:
+    """The choices a `text_mode_hint` in `instructions` asks for: (what, options), so that a
+    model that follows instructions literally (the offline one, test doubles) can answer."""
+    return [
+        (what, [o.strip() for o in options.split(" or ")])
+        for what, options in _CHOICE_HINT.findall(instructions)
+    ]
 
 
 def _is_literal(annotation: Any) -> bool:

@@ -43,6 +43,7 @@ from pydantic_ai.output import OutputObjectDefinition
 from pydantic_ai.tools import ToolDefinition
 
 from accord.llm.offline import OfflineModel
+from accord.llm.output_modes import choices_asked
 from accord.llm.testing.offline_responder import chat_request_to_conversation, reply_of
 from accord.llm.testing.script import Fault, Reply, ScriptEntry
 from accord.llm.text_tools import TOOLS_MARKER, read_actions, render_action
@@ -52,7 +53,6 @@ REJECTION = "tools are not supported by this server's chat template"
 """What a `rejects_tools` server says, every time."""
 
 _SCHEMA_INTRO = re.compile(r"JSON schema[^\n]*:\s*\n", re.IGNORECASE)
-_CHOICE_HINT = re.compile(r"say which ([\w ]+?) you choose: ([^;.\n]+)")
 _RESULT = re.compile(r"^Result of (\w+): (.*)$", re.DOTALL)
 
 
@@ -235,8 +235,5 @@ def _sloppy_json(text: str) -> str:
 
 def _choice_sentence(system: str) -> str:
     """Where the instructions ask which of some options it chooses, the first option named."""
-    sentences = []
-    for field, options in _CHOICE_HINT.findall(system):
-        first = options.split(" or ")[0].strip()
-        sentences.append(f"My {field}: {first}.")
+    sentences = [f"My {what}: {options[0]}." for what, options in choices_asked(system)]
     return " ".join(sentences) + ("\n\n" if sentences else "")
