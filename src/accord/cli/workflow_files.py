@@ -126,7 +126,9 @@ def install_workflow(
             for i, spec in enumerate(item.workflow.agents)
         }
         sub_ids = {step_id: installed[child.path].id for step_id, child in item.children.items()}
-        request = item.workflow.create_request(agent_ids=agent_ids, sub_workflow_ids=sub_ids)
+        request = item.workflow.create_request(
+            agent_ids=agent_ids, sub_workflow_ids=sub_ids, base_dir=item.path.parent
+        )
         repo = WorkflowRepository(session)
         existing = [w for w in repo.list(user_id=user_id) if w.name == item.workflow.name]
         if existing and existing[0].status in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):

@@ -27,6 +27,7 @@ from accord.domain.workflow import (
     WorkflowConfiguration,
     WorkflowStep,
 )
+from accord.domain.workspace import workspace_path_problem
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,13 @@ def compile_workflow(
                 "add it to participatingAgents or choose a participant",
             )
         )
+
+    if configuration.workspace.path is not None:
+        problem = workspace_path_problem(
+            configuration.workspace.path, "configuration.workspace.path"
+        )
+        if problem:
+            add(problem)
 
     # Limits.
     c = configuration.constraints

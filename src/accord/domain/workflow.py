@@ -106,12 +106,22 @@ class Constraints(CamelModel):
     """Extension: a longer tool result reaches the model truncated, with a note saying so."""
 
 
+class WorkspaceSettings(CamelModel):
+    """Extension: where the execution's files live."""
+
+    path: str | None = None
+    """An absolute folder every execution of this workflow works in (shared by its runs);
+    None: a fresh folder per execution under the data directory."""
+
+
 class WorkflowConfiguration(CamelModel):
     steps: list[WorkflowStep] = Field(default_factory=list)
     coordination: Coordination = Field(default_factory=Coordination)
     constraints: Constraints = Field(default_factory=Constraints)
     mcp_servers: dict[str, McpServer] = Field(default_factory=dict)
     """Extension: the MCP servers the agents may use (each agent's `tools` picks), by name."""
+    workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
+    """Extension: the folder the team's files go to."""
 
 
 class ExecutionRecord(CamelModel):

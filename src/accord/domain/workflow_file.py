@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
@@ -34,6 +35,7 @@ from accord.domain.workflow import (
     CreateWorkflowRequest,
     WorkflowConfiguration,
     WorkflowStep,
+    WorkspaceSettings,
 )
 
 OFFLINE_PROVIDER = "offline"
@@ -109,6 +111,15 @@ class ConstraintsSpec(Constraints, _Strict):
     pass
 
 
+class WorkspaceSpec(WorkspaceSettings, _Strict):
+    path: str | None = Field(
+        default=None,
+        description="The folder the team's files go to, shared by every run of this workflow "
+        "(relative to this file, or absolute); omitted: a fresh folder per execution in the "
+        "data directory.",
+    )
+
+
 class WorkflowFile(_Strict):
     """One workflow file: who takes part, what they do, and how they decide."""
 
@@ -141,15 +152,19 @@ class WorkflowFile(_Strict):
         "clients read; `${VAR}` and `${VAR:-default}` expand from the environment of the "
         "process running the step, `${WORKSPACE}` to the execution's workspace folder.",
     )
+    workspace: WorkspaceSpec = Field(default_factory=WorkspaceSpec)
 
     def configuration(
         self,
         *,
         sub_workflow_ids: dict[str, str] | None = None,
         agent_ids: dict[str, str] | None = None,
+        base_dir: FsPath | None = None,
     ) -> WorkflowConfiguration:
         """The stored configuration, with agent names and sub-workflow files resolved to IDs
-        (`agent_ids`: name -> ID; `sub_workflow_ids`: step ID -> workflow ID)."""
+        (`agent_ids`: name -> ID; `sub_workflow_ids`: step ID -> workflow ID) and a relative
+        workspace folder to an absolute one under `base_dir` (the file's folder; default: the
+        current directory)."""
         agent_ids = agent_ids or {a.name: a.name for a in self.agents}
         sub_workflow_ids = sub_workflow_ids or {}
         steps = [
@@ -170,10 +185,21 @@ class WorkflowFile(_Strict):
                 name: McpServer.model_validate(server.model_dump())
                 for name, server in self.mcp_servers.items()
             },
+            workspace=WorkspaceSettings(path=self._workspace_path(base_dir)),
         )
 
+    def _workspace_path(self, base_dir: FsPath | None) -> str | None:
+        path = self.workspace.path
+        if path is None or not path.strip() or path.startswith("~") or FsPath(path).is_absolute():
+            return path  # blank is reported by the definition check
+        return str(((base_dir or FsPath.cwd()) / path).resolve())
+
     def create_request(
-        self, *, agent_ids: dict[str, str], sub_workflow_ids: dict[str, str] | None = None
+        self,
+        *,
+        agent_ids: dict[str, str],
+        sub_workflow_ids: dict[str, str] | None = None,
+        base_dir: FsPath | None = None,
     ) -> CreateWorkflowRequest:
         """The API's create request for this file, once its agents exist (name -> ID)."""
         return CreateWorkflowRequest(
@@ -183,7 +209,7 @@ class WorkflowFile(_Strict):
             participating_agents=[agent_ids[a.name] for a in self.agents],
             coordinator_agent_id=agent_ids[self.coordinator] if self.coordinator else None,
             configuration=self.configuration(
-                agent_ids=agent_ids, sub_workflow_ids=sub_workflow_ids
+                agent_ids=agent_ids, sub_workflow_ids=sub_workflow_ids, base_dir=base_dir
             ),
         )
 

@@ -44,6 +44,7 @@ from accord.storage.repositories.executions import ExecutionRepository, Workflow
 from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.step_runs import StepRunRepository, StepRunState
 from accord.team.metrics import record_finished_execution
+from accord.tools.workspace_folder import named_folder
 
 AttemptKey = tuple[str, str, int]
 """(execution ID, step ID, attempt): also the DBOS workflow ID, joined by ':'."""
@@ -154,11 +155,14 @@ class ExecutionRunner:
         triggered_by: str | None,
         inputs: dict[str, Any] | None = None,
         trigger_key: str | None = None,
+        workspace: str | None = None,
     ) -> tuple[WorkflowExecution, AdvanceResult]:
         """A new top-level execution: the workflow moves to active (from draft, completed or
         failed), the definition is validated and snapshotted, the first attempts are queued.
         With a `trigger_key` (what started it by itself) a start repeated after a crash finds
-        the execution it made and queues nothing."""
+        the execution it made and queues nothing. It works in `workspace` if given, else in
+        the folder its workflow names, else in a fresh one of its own (see
+        `accord.tools.workspace_folder`)."""
         repo = ExecutionRepository(session)
         workflow = repo.workflow(workflow_id, user_id=user_id, lock=True)
         if trigger_key is not None:
@@ -174,6 +178,7 @@ class ExecutionRunner:
             owned_agents=repo.agents(user_id=user_id),
             owned_workflow_ids=repo.workflow_ids(user_id=user_id),
         )
+        named = workflow.configuration.workspace.path
         execution = self._create(
             session,
             workflow,
@@ -181,6 +186,13 @@ class ExecutionRunner:
             triggered_by=triggered_by,
             inputs=inputs,
             trigger_key=trigger_key,
+            workspace_dir=(
+                named_folder(workspace, field="workspace")
+                if workspace is not None
+                else named_folder(named, field="configuration.workspace.path")
+                if named is not None
+                else None
+            ),
         )
         repo.set_workflow_status(
             workflow,
@@ -242,6 +254,7 @@ class ExecutionRunner:
         parent: WorkflowExecution | None = None,
         parent_step_id: str | None = None,
         trigger_key: str | None = None,
+        workspace_dir: str | None = None,
     ) -> WorkflowExecution:
         execution = ExecutionRepository(session).create(
             workflow_id=workflow.id,
@@ -255,6 +268,7 @@ class ExecutionRunner:
             depth=parent.depth + 1 if parent else 0,
             estimated_duration=workflow.estimated_duration,
             trigger_key=trigger_key,
+            workspace_dir=workspace_dir,
         )
         events = EventRepository(session)
         events.append(

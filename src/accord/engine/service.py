@@ -375,7 +375,9 @@ class Engine:
         trigger_reason: str | TriggerReason = TriggerReason.MANUAL,
         *,
         inputs: Mapping[str, Any] | None = None,
+        workspace: str | None = None,
     ) -> WorkflowExecution:
+        """`workspace`: a folder the execution works in, instead of its workflow's or its own."""
         execution, result = await self._tx(
             lambda s: self.runner.start_execution(
                 s,
@@ -384,6 +386,7 @@ class Engine:
                 trigger_reason=TriggerReason(trigger_reason),
                 triggered_by=user_id,
                 inputs=dict(inputs or {}),
+                workspace=workspace,
             )
         )
         self._after(execution.id, result)
@@ -434,13 +437,16 @@ class Engine:
         return await self._control(execution_id, user_id, ExecutionStatus.CANCELLED, reason)
 
     async def rerun(self, execution_id: str, user_id: str) -> WorkflowExecution:
-        """Run again: a new execution of the same workflow, with the next number."""
+        """Run again: a new execution of the same workflow, with the next number, in the
+        folder the previous one was told to work in, if any."""
         previous = await self.get(execution_id, user_id)
+        lineage = await self._tx(lambda s: ExecutionRepository(s).workspace_lineage(execution_id))
         return await self.start_execution(
             previous.workflow_id,
             user_id,
             previous.trigger_reason,
             inputs=previous.execution_context,
+            workspace=lineage[0][1] if len(lineage) == 1 else None,
         )
 
     async def get(self, execution_id: str, user_id: str | None = None) -> WorkflowExecution:

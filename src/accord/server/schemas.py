@@ -72,6 +72,9 @@ class ExecutionStart(CamelModel):
     trigger_reason: TriggerReason = TriggerReason.MANUAL
     inputs: dict[str, Any] = Field(default_factory=dict)
     """Shared context every step of the execution sees."""
+    workspace: str | None = None
+    """An absolute folder (on the server) this execution works in, instead of the one its
+    workflow names or a fresh one of its own."""
 
 
 class ExecutionDetail(WorkflowExecution):

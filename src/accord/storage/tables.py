@@ -233,6 +233,9 @@ workflow_executions = Table(
     # what started it by itself (a schedule's tick, a hook's delivery, an upstream run), so
     # that a start repeated after a crash finds the execution it already made
     Column("trigger_key", Text, unique=True),
+    # the folder a user named for this execution's files (per run or per workflow); None: the
+    # default, `<data dir>/workspaces/<id>`, or for a child `<parent's>/children/<id>`
+    Column("workspace_dir", Text),
     UniqueConstraint(
         "workflow_id",
         "execution_number",
@@ -496,4 +499,43 @@ notification_cursor = Table(
     metadata,
     Column("id", Integer, primary_key=True),  # one row
     Column("last_event_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+)
+
+# --- Workspaces and saved MCP servers ----------------------------------------------------
+
+workspace_files = Table(
+    "workspace_files",
+    metadata,
+    Column(
+        "execution_id",
+        Text,
+        ForeignKey("workflow_executions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("path", Text, primary_key=True),  # relative to the workspace, `/`-separated
+    Column("size", BigInteger, nullable=False),
+    # who last wrote it through the `workspace` toolkit
+    Column("step_id", Text),
+    Column("attempt", Integer),
+    Column("agent_id", Text, ForeignKey("agents.id", ondelete="SET NULL")),
+    Column("updated_at", Float, nullable=False, default=time.time),
+)
+
+mcp_servers = Table(
+    "mcp_servers",
+    metadata,
+    _id(),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("command", Text),  # stdio servers
+    Column("args", JSONText),
+    Column("cwd", Text),
+    Column("url", Text),  # streamable-HTTP servers
+    Column("encrypted_env", Text),  # Fernet token of the JSON map; never returned by the API
+    Column("encrypted_headers", Text),  # likewise
+    Column(
+        "require_approval", Boolean, nullable=False, server_default=text("false"), default=False
+    ),
+    _created(),
+    _updated(),
 )

@@ -26,7 +26,7 @@ async def start_execution(
     """Start the workflow now; watch it at `/executions/{id}/events`."""
     body = body or ExecutionStart()
     return await engine.start_execution(
-        workflow_id, user.id, body.trigger_reason, inputs=body.inputs
+        workflow_id, user.id, body.trigger_reason, inputs=body.inputs, workspace=body.workspace
     )
 
 

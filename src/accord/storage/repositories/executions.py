@@ -219,6 +219,7 @@ class ExecutionRepository:
         depth: int = 0,
         estimated_duration: int | None = None,
         trigger_key: str | None = None,
+        workspace_dir: str | None = None,
     ) -> WorkflowExecution:
         """Insert with the workflow's next `execution_number`. The caller holds the workflow's
         lock (`lock_workflow`), so two starts never draw the same number; the unique key on
@@ -255,6 +256,7 @@ class ExecutionRepository:
                 user_id=user_id,
                 usage=Usage().to_json_dict(),
                 trigger_key=trigger_key,
+                workspace_dir=workspace_dir,
             )
             .returning(workflow_executions)
         ).one()
@@ -402,6 +404,25 @@ class ExecutionRepository:
             if started_by is None
             or str((row.execution_context or {}).get("childKey", "")).startswith(f"{started_by}:")
         ]
+
+    def workspace_lineage(self, execution_id: str) -> list[tuple[str, str | None]]:
+        """(execution ID, named workspace folder) from `execution_id` up through its parents,
+        ending at the first that names a folder or has no parent: what locating its
+        workspace needs (a child works inside its parent's)."""
+        lineage: list[tuple[str, str | None]] = []
+        current: str | None = execution_id
+        while current is not None:
+            row = self.session.execute(
+                select(
+                    workflow_executions.c.workspace_dir,
+                    workflow_executions.c.parent_execution_id,
+                ).where(workflow_executions.c.id == current)
+            ).one_or_none()
+            if row is None:
+                raise NotFound("execution", current)
+            lineage.append((current, row.workspace_dir))
+            current = None if row.workspace_dir else row.parent_execution_id
+        return lineage
 
     def children(self, parent_execution_id: str) -> list[WorkflowExecution]:
         rows = self.session.execute(
