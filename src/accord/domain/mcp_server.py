@@ -19,19 +19,19 @@ MASKED = "********"
 """What a response shows in place of a stored `env` or `headers` value."""
 
 McpTransport = Literal["stdio", "http"]
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
 def _server_name(name: str) -> str:
     if not _NAME.match(name):
         raise ValueError(
             f"{name!r} cannot name an MCP server: agents name its tools `<server>.<tool>`, so use "
-            "letters, digits, '-' and '_' only, starting with a letter or digit (e.g. my-files)"
+            "letters, digits, '-' and '_' only, starting with a letter, at most 64 (e.g. my-files)"
         )
     return name
 
 
-ServerName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_server_name)]
+ServerName = Annotated[str, AfterValidator(_server_name)]
 
 
 class McpServerConfig(CamelModel):

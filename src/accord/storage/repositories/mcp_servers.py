@@ -131,7 +131,7 @@ class McpServerRepository:
         sent = request.model_fields_set
         if request.name is not None and not same_name(request.name, row.name):
             self._check_name_free(request.name, user_id, own_id=server_id)
-        merged = _config(row).model_dump()
+        merged = _config(row).model_dump(by_alias=False)
         if "url" in sent and request.url:  # now an HTTP server
             merged.update(command=None, args=[], env={}, cwd=None)
         if "command" in sent and request.command:  # now a stdio server

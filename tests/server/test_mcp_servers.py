@@ -1,0 +1,119 @@
+"""Saved MCP servers over HTTP: `env` and `headers` values are encrypted at rest and never
+returned, names are unique per user, and a server workflows name cannot be deleted."""
+
+from sqlalchemy import select, update
+
+from accord.storage.repositories.mcp_servers import McpServerRepository
+from accord.storage.tables import collaboration_workflows, mcp_servers
+from server.conftest import ApiUser, LiveServer
+
+
+def test_secrets_are_write_only_and_encrypted_at_rest(
+    live_server: LiveServer, alice: ApiUser, bob: ApiUser
+) -> None:
+    created = alice.api.post(
+        "/mcp-servers",
+        json={
+            "name": "github",
+            "url": "https://mcp.example.test/mcp",
+            "headers": {"Authorization": "Bearer ghp-secret-123"},
+            "requireApproval": True,
+        },
+    )
+    assert created.status_code == 201, created.text
+    server = created.json()
+    assert server["transport"] == "http"
+    assert server["headers"] == {"Authorization": "********"}
+    assert server["requireApproval"] is True
+    assert "ghp-secret-123" not in created.text
+    for response in (
+        alice.api.get("/mcp-servers"),
+        alice.api.get(f"/mcp-servers/{server['id']}"),
+        alice.api.patch(f"/mcp-servers/{server['id']}", json={"requireApproval": False}),
+    ):
+        assert response.status_code == 200
+        assert "ghp-secret-123" not in response.text
+    with live_server.db.session() as s:
+        stored = s.execute(
+            select(mcp_servers.c.encrypted_headers).where(mcp_servers.c.id == server["id"])
+        ).scalar_one()
+        assert "ghp-secret-123" not in stored and "Authorization" not in stored
+        # The tools runtime gets the values in clear, by name (ignoring case).
+        configs = McpServerRepository(s).configs_for(["GitHub"], user_id=alice.id)
+    assert configs["GitHub"].headers == {"Authorization": "Bearer ghp-secret-123"}
+    assert configs["GitHub"].entry() == {
+        "url": "https://mcp.example.test/mcp",
+        "headers": {"Authorization": "Bearer ghp-secret-123"},
+    }
+
+    assert bob.api.get(f"/mcp-servers/{server['id']}").status_code == 404
+    assert bob.api.get("/mcp-servers").json() == []
+
+
+def test_names_are_unique_ignoring_case_and_configs_are_checked(alice: ApiUser) -> None:
+    stdio = alice.api.post(
+        "/mcp-servers",
+        json={
+            "name": "files",
+            "command": "npx",
+            "args": ["-y", "@modelcontextprotocol/server-filesystem", "${WORKSPACE}"],
+            "env": {"TOKEN": "t0k3n"},
+        },
+    )
+    assert stdio.status_code == 201
+    assert stdio.json()["env"] == {"TOKEN": "********"}
+    assert stdio.json()["args"][-1] == "${WORKSPACE}"  # stored as written
+
+    twin = alice.api.post("/mcp-servers", json={"name": "FILES", "url": "http://x.test/mcp"})
+    assert twin.status_code == 409
+    assert "already exists" in twin.json()["error"]["message"]
+
+    both = alice.api.post(
+        "/mcp-servers", json={"name": "both", "command": "npx", "url": "http://x.test/mcp"}
+    )
+    assert both.status_code == 422
+    assert "either `command`" in both.text
+    neither = alice.api.post("/mcp-servers", json={"name": "neither"})
+    assert neither.status_code == 422
+    bad_name = alice.api.post("/mcp-servers", json={"name": "my files", "command": "npx"})
+    assert bad_name.status_code == 422
+    assert bad_name.json()["error"]["details"]["problems"][0]["field"] == "name"
+
+    # Switching transport clears the other's fields; replacing env drops the old values.
+    server_id = stdio.json()["id"]
+    moved = alice.api.patch(f"/mcp-servers/{server_id}", json={"url": "https://files.test/mcp"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["transport"] == "http"
+    assert moved.json()["command"] is None and moved.json()["env"] == {}
+    mixed = alice.api.patch(f"/mcp-servers/{server_id}", json={"env": {"A": "b"}})
+    assert mixed.status_code == 422 and "stdio servers only" in mixed.text
+
+
+def test_a_server_workflows_name_cannot_be_deleted(live_server: LiveServer, alice: ApiUser) -> None:
+    server = alice.api.post("/mcp-servers", json={"name": "docs", "url": "http://d.test/mcp"})
+    agent = alice.api.post("/agents", json={"name": "Ada", "role": "writer"}).json()
+    workflow = alice.api.post(
+        "/workflows",
+        json={
+            "name": "Uses docs",
+            "description": "",
+            "participatingAgents": [agent["id"]],
+            "configuration": {"steps": [{"id": "a", "name": "A"}]},
+        },
+    ).json()
+    with live_server.db.session() as s:  # as a workflow declaring `docs: {saved: Docs}` is stored
+        s.execute(
+            update(collaboration_workflows)
+            .where(collaboration_workflows.c.id == workflow["id"])
+            .values(
+                configuration={**workflow["configuration"], "mcpServers": {"d": {"saved": "Docs"}}}
+            )
+        )
+    refused = alice.api.delete(f"/mcp-servers/{server.json()['id']}")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["details"]["workflows"] == ["Uses docs"]
+    assert "Uses docs" in refused.json()["error"]["message"]
+
+    assert alice.api.delete(f"/workflows/{workflow['id']}").status_code == 204
+    assert alice.api.delete(f"/mcp-servers/{server.json()['id']}").status_code == 204
+    assert alice.api.get(f"/mcp-servers/{server.json()['id']}").status_code == 404
