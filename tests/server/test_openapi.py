@@ -1,6 +1,8 @@
 """Schemathesis against `/openapi.json`: generated requests find no 5xx and no response that
 breaks the documented schema (status codes, content types, bodies)."""
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -20,6 +22,19 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def workspaces_kept_in_a_temporary_folder(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Generated starts name workspace folders anywhere: keep them, and the default ones,
+    inside a temporary folder (a named folder outside it is a 422)."""
+    with pytest.MonkeyPatch.context() as patch:
+        root = tmp_path_factory.mktemp("workspaces")
+        patch.setenv("ACCORD_DATA_DIR", str(root))
+        patch.setenv("ACCORD_WORKSPACE_ROOTS", str(root))
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +66,7 @@ def test_the_api_keeps_to_its_schema(case, fuzz_user: ApiUser, engine_server: Li
 # On Postgres, the operations that write user text: the database's own refusals (NUL
 # characters, say) must come back as 4xx too.
 pg_schema = schema.include(
-    path_regex="^/api/v1/(me|agents|providers|tokens)$",
+    path_regex="^/api/v1/(me|agents|providers|tokens|mcp-servers)$",
     method=["POST", "PATCH"],
 )
 

@@ -6,6 +6,7 @@ import type { Execution, Interaction, User } from "./api/types";
 import { useResource } from "./api/useResource";
 import { ErrorState, Loading } from "./components/ui";
 import { AgentsPage } from "./pages/AgentsPage";
+import { McpServersPage } from "./pages/McpServersPage";
 import { ProvidersPage } from "./pages/ProvidersPage";
 import { QuestionsPage } from "./pages/QuestionsPage";
 import { TemplatesPage } from "./pages/TemplatesPage";
@@ -69,6 +70,7 @@ function Shell({ user }: { user: User }) {
         <NavLink to="/templates" onClick={close}>Templates</NavLink>
         <NavLink to="/agents" onClick={close}>Agents</NavLink>
         <NavLink to="/providers" onClick={close}>Providers</NavLink>
+        <NavLink to="/mcp-servers" onClick={close}>MCP servers</NavLink>
         <NavLink to="/questions" onClick={close}>
           Questions {pending > 0 && <span className="count" aria-label={`${pending} pending`}>{pending}</span>}
         </NavLink>
@@ -85,6 +87,7 @@ function Shell({ user }: { user: User }) {
           <Route path="/templates" element={<TemplatesPage />} />
           <Route path="/agents" element={<AgentsPage />} />
           <Route path="/providers" element={<ProvidersPage />} />
+          <Route path="/mcp-servers" element={<McpServersPage />} />
           <Route path="/questions" element={<QuestionsPage onAnswered={questions.reload} />} />
           <Route path="*" element={<ErrorState error={new Error("There is no page at this address.")} />} />
         </Routes>

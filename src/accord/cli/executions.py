@@ -1,6 +1,8 @@
 """`accord executions ...`: runs of your workflows, their step attempts, and watching one live
 (wherever it runs: this machine's `accord serve`, another terminal's `accord run`)."""
 
+import shutil
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,12 +25,14 @@ from accord.cli.context import (
 from accord.cli.live import watch_execution
 from accord.cli.running import build_report, print_summary, view_for
 from accord.cli.workflows import find_workflow
+from accord.domain.errors import AccordError, NotFound
 from accord.domain.execution import WorkflowExecution
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 from accord.storage.tables import execution_events
+from accord.tools.workspace_folder import list_files, locate_workspace
 
 app = AccordApp(no_args_is_help=True, help="Executions: runs of your workflows.")
 
@@ -144,3 +148,68 @@ def watch(execution: str) -> None:
         print_summary(console, build_report(database, found.id, user_id))
     finally:
         database.dispose()
+
+
+@app.command()
+def files(execution: str, json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the files in an execution's workspace, and which step and agent wrote each."""
+    with local_session() as (session, user_id):
+        found = find_execution(session, execution, user_id=user_id)
+        listed = list_files(session, found.id)
+        folder = locate_workspace(session, found.id).root
+    if json_:
+        print_json([f.to_json_dict() for f in listed])
+        return
+    if not listed:
+        console.print(f"No files in the workspace ({folder}).", highlight=False)
+        return
+    table = Table("path", "size", "step", "agent")
+    for f in listed:
+        step = f"{f.step_id} (attempt {f.attempt})" if f.step_id else "unknown"
+        table.add_row(f.path, f"{f.size:,}", step, f.agent_name or f.agent_id or "unknown")
+    console.print(table)
+    console.print(f"in {folder}", highlight=False)
+
+
+@app.command()
+def download(
+    execution: str,
+    path: Annotated[
+        str | None, typer.Argument(help="One file (as `files` lists it); omitted: all, as a zip.")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to save: a file name, or an existing folder to save into (default: "
+            "the current folder).",
+        ),
+    ] = None,
+) -> None:
+    """Save one workspace file, or all of them as a zip."""
+    with local_session() as (session, user_id):
+        found = find_execution(session, execution, user_id=user_id)
+        workspace = locate_workspace(session, found.id)
+    if path is None:
+        target = _target(output, f"workspace-{found.id[:8]}.zip")
+        with target.open("wb") as out:
+            count = workspace.write_zip(out)
+        console.print(f"Saved {count} file(s) to {target}", highlight=False)
+        return
+    source = workspace.resolve(path)
+    if source.is_symlink() or not source.is_file():
+        raise NotFound("workspace file", path)
+    target = _target(output, source.name)
+    shutil.copyfile(source, target)
+    console.print(f"Saved {path} ({target.stat().st_size:,} bytes) to {target}", highlight=False)
+
+
+def _target(output: Path | None, name: str) -> Path:
+    if output is None:
+        return Path.cwd() / name
+    if output.is_dir():
+        return output / name
+    if not output.parent.is_dir():
+        raise AccordError(f"--output {output}: folder {output.parent} does not exist")
+    return output

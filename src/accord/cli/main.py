@@ -4,6 +4,7 @@ from accord.cli import (
     agents,
     demo,
     executions,
+    mcp_servers,
     providers,
     run,
     serve,
@@ -20,6 +21,7 @@ app = AccordApp(no_args_is_help=True, help="Accord: teams of LLM agents running 
 app.add_typer(db_commands.app, name="db")
 app.add_typer(agents.app, name="agents")
 app.add_typer(providers.app, name="providers")
+app.add_typer(mcp_servers.app, name="mcp-servers")
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(templates.app, name="templates")
 app.add_typer(executions.app, name="executions")

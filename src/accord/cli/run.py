@@ -33,6 +33,14 @@ def run(
     timeout: Annotated[
         float | None, typer.Option(help="Cancel the execution after this many seconds.")
     ] = None,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            help="The folder the team's files go to (made if missing), instead of the one the "
+            "file names or a fresh one in the data directory.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a workflow with a live view; the exit code is 0 only if it completed."""
     if (file is None) == (template is None):
@@ -49,7 +57,12 @@ def run(
         def prepare(session: Session, user_id: str) -> CollaborationWorkflow:
             return workflow_from_template(session, user_id=user_id, template=template or "")
 
-    report = execute(prepare, live=not json_, timeout_s=timeout)
+    report = execute(
+        prepare,
+        live=not json_,
+        timeout_s=timeout,
+        workspace=str(workspace.resolve()) if workspace else None,
+    )
     if json_:
         print_json(report.data)
     else:
@@ -58,7 +71,11 @@ def run(
 
 
 def execute(
-    prepare: Callable[[Session, str], CollaborationWorkflow], *, live: bool, timeout_s: float | None
+    prepare: Callable[[Session, str], CollaborationWorkflow],
+    *,
+    live: bool,
+    timeout_s: float | None,
+    workspace: str | None = None,
 ) -> RunReport:
     """Prepare the workflow in one transaction, then run it (live on the terminal or not)."""
     database = open_database()
@@ -72,6 +89,7 @@ def execute(
             workflow_id=workflow.id,
             console=console if live else None,
             timeout_s=timeout_s,
+            workspace=workspace,
         )
     finally:
         database.dispose()

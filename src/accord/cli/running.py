@@ -29,6 +29,7 @@ from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workflows import WorkflowRepository
+from accord.tools.workspace_folder import locate_workspace
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,12 @@ def run_workflow(
     workflow_id: str,
     console: Console | None,
     timeout_s: float | None = None,
+    workspace: str | None = None,
 ) -> RunReport:
-    """Start an execution of the workflow, show it live on `console` (None: silently), wait
-    for it to end, and report on it."""
+    """Start an execution of the workflow (working in `workspace` if given), show it live on
+    `console` (None: silently), wait for it to end, and report on it."""
     try:
-        return asyncio.run(_run(database, user_id, workflow_id, console, timeout_s))
+        return asyncio.run(_run(database, user_id, workflow_id, console, timeout_s, workspace))
     except asyncio.CancelledError:  # SIGTERM: stopped cleanly, as Ctrl-C stops it
         raise KeyboardInterrupt from None
 
@@ -65,6 +67,7 @@ async def _run(
     workflow_id: str,
     console: Console | None,
     timeout_s: float | None,
+    workspace: str | None,
 ) -> RunReport:
     os.environ.setdefault("ACCORD_DBOS_LOG_LEVEL", "ERROR")  # keep the terminal for the team
     from accord.engine.service import Engine  # the engine stack loads only when running
@@ -82,7 +85,7 @@ async def _run(
         start_id = await asyncio.to_thread(latest_event_id, database)
         unfinished = await asyncio.to_thread(unfinished_execution, database, workflow_id, user_id)
         if unfinished is None:
-            execution = await engine.start_execution(workflow_id, user_id)
+            execution = await engine.start_execution(workflow_id, user_id, workspace=workspace)
         else:  # resumed by this engine's start if its process is gone: watch it from its start
             execution, start_id = unfinished, 0
             if console is not None:
@@ -176,6 +179,7 @@ def build_report(database: Database, execution_id: str, user_id: str) -> RunRepo
             if k.execution_id in ids
         ]
         metrics = _metrics(session, execution.id, user_id)
+        workspace = locate_workspace(session, execution.id)
     latest: dict[str, StepRun] = {}
     for run in runs:
         if run.step_id not in latest or run.attempt > latest[run.step_id].attempt:
@@ -205,6 +209,7 @@ def build_report(database: Database, execution_id: str, user_id: str) -> RunRepo
             "interactions": dict(Counter(i.interaction_type.value for i in interactions)),
             "knowledgeItems": len(knowledge),
             "childExecutions": len(family) - 1,
+            "workspace": {"path": str(workspace.root), "files": len(workspace.files())},
             "metrics": metrics,
             "usage": usage.to_json_dict() | {"totalTokens": usage.total_tokens},
         }
@@ -252,6 +257,13 @@ def print_summary(console: Console, report: RunReport) -> None:
     table.add_row("knowledge items", str(data["knowledgeItems"]))
     if data["childExecutions"]:
         table.add_row("child executions", str(data["childExecutions"]))
+    workspace = data["workspace"]
+    if workspace["files"]:
+        table.add_row(
+            "files",
+            f"{workspace['files']} in {workspace['path']} "
+            f"(`accord executions files {data['executionId'][:8]}`)",
+        )
     metrics = data["metrics"]
     table.add_row(
         "scores",

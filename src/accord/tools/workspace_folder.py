@@ -32,6 +32,9 @@ CHILDREN_DIR = "children"
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 
+WORKSPACE_ROOTS_ENV = "ACCORD_WORKSPACE_ROOTS"
+"""Folders (separated by the OS path separator) that named workspaces must be inside: set it
+on a server several people use, so that nobody makes it write where they please."""
 MAX_FILE_BYTES_ENV = "ACCORD_WORKSPACE_MAX_FILE_BYTES"
 MAX_TOTAL_BYTES_ENV = "ACCORD_WORKSPACE_MAX_TOTAL_BYTES"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -238,7 +241,16 @@ def named_folder(path: str, *, field: str) -> str:
     created so that a folder that cannot be is refused when the run starts, not mid-way."""
     if problem := workspace_path_problem(path, field):
         raise InvalidInput([problem])
-    folder = Path(path).expanduser()
+    folder = Path(os.path.normpath(Path(path).expanduser()))
+    roots = [
+        Path(r).expanduser() for r in os.environ.get(WORKSPACE_ROOTS_ENV, "").split(os.pathsep) if r
+    ]
+    if roots and not any(folder.resolve().is_relative_to(r.resolve()) for r in roots):
+        raise InvalidInput.of(
+            field,
+            f"{str(folder)!r} is outside the folders workspaces may be in on this server",
+            f"name a folder inside {' or '.join(str(r) for r in roots)} ({WORKSPACE_ROOTS_ENV})",
+        )
     try:
         Workspace(folder).ensure()
     except AccordError as exc:

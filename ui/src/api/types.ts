@@ -83,6 +83,45 @@ export interface ProviderInput {
   settings?: Record<string, unknown>;
 }
 
+/** A saved MCP server; `env` and `headers` show their keys with masked values. */
+export interface McpServer {
+  id: string;
+  name: string;
+  transport: "stdio" | "http";
+  command: string | null;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string | null;
+  url: string | null;
+  headers: Record<string, string>;
+  requireApproval: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the MCP server form sends; `env` and `headers` values are write-only. */
+export interface McpServerInput {
+  name: string;
+  command?: string | null;
+  args?: string[];
+  cwd?: string | null;
+  url?: string | null;
+  env?: Record<string, string>;
+  headers?: Record<string, string>;
+  requireApproval: boolean;
+}
+
+/** A file of an execution's workspace; `stepId`/`agentId` are null when not written by the toolkit. */
+export interface WorkspaceFile {
+  path: string;
+  size: number;
+  stepId: string | null;
+  attempt: number | null;
+  agentId: string | null;
+  agentName: string | null;
+  modifiedAt: string;
+}
+
 export interface Agent {
   id: string;
   name: string;

@@ -4,10 +4,11 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, query } from "../api/client";
 import { useEventStream } from "../api/events";
-import type { Agent, Execution, ExecutionEvent, Interaction, Knowledge, Metrics, Workflow, WorkflowStep, WorkflowType } from "../api/types";
+import type { Agent, Execution, ExecutionEvent, Interaction, Knowledge, Metrics, Workflow, WorkflowStep, WorkflowType, WorkspaceFile } from "../api/types";
 import { useResource } from "../api/useResource";
 import { StatusLegend, StepGraph } from "../components/StepGraph";
 import { Card, EmptyState, ErrorState, Loading, MarkdownText, Page, ProgressBar, StatusBadge, duration, money, relativeTime, tokens } from "../components/ui";
+import { FilesTab } from "../monitor/FilesTab";
 import { KnowledgeTab } from "../monitor/KnowledgeTab";
 import { MetricsTab } from "../monitor/MetricsTab";
 import { QuestionCard } from "../monitor/QuestionCard";
@@ -20,6 +21,7 @@ const TABS = [
   ["history", "History"],
   ["interactions", "Interactions"],
   ["knowledge", "Knowledge"],
+  ["files", "Files"],
   ["metrics", "Metrics"],
 ] as const;
 type Tab = (typeof TABS)[number][0];
@@ -43,6 +45,7 @@ export function WorkflowPage() {
   const execution = useResource(executionId, () => api.get<Execution>(`/executions/${executionId}`));
   const interactions = useResource(executionId && `int-${executionId}`, () => api.get<Interaction[]>(`/executions/${executionId}/interactions`));
   const metrics = useResource(executionId && `met-${executionId}`, () => api.get<Metrics>(`/executions/${executionId}/metrics`));
+  const files = useResource(executionId && `files-${executionId}`, () => api.get<WorkspaceFile[]>(`/executions/${executionId}/files`));
   const [search, setSearch] = useState("");
   const [includeInactive, setIncludeInactive] = useState(true);
   const knowledge = useResource(`kn-${workflowId}-${search}-${includeInactive}`, () =>
@@ -93,9 +96,13 @@ export function WorkflowPage() {
         if (search) knowledge.reload();
         else knowledge.setData((list) => upsert(list, payload as Knowledge));
         break;
+      case "workspace.file_written":
+        files.reload();
+        break;
       case "step.completed":
       case "step.failed":
         refreshDetails();
+        files.reload(); // files written by other means (an MCP server) show up as steps end
         break;
       case "execution.status":
         refreshDetails();
@@ -224,6 +231,7 @@ export function WorkflowPage() {
                 {label}
                 {id === "interactions" && interactions.data ? ` (${interactions.data.length})` : ""}
                 {id === "knowledge" && knowledge.data ? ` (${knowledge.data.length})` : ""}
+                {id === "files" && files.data ? ` (${files.data.length})` : ""}
               </button>
             ))}
           </div>
@@ -244,6 +252,9 @@ export function WorkflowPage() {
             {tab === "knowledge" && (
               <KnowledgeTab entries={knowledge.data} error={knowledge.error} agentNames={agentNames}
                 search={search} onSearch={setSearch} includeInactive={includeInactive} onIncludeInactive={setIncludeInactive} />
+            )}
+            {tab === "files" && (
+              <FilesTab executionId={executionId} files={files.data} error={files.error} onRetry={files.reload} />
             )}
             {tab === "metrics" && (
               metrics.error ? <ErrorState error={metrics.error} onRetry={metrics.reload} /> :
