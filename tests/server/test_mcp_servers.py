@@ -1,16 +1,17 @@
 """Saved MCP servers over HTTP: `env` and `headers` values are encrypted at rest and never
 returned, names are unique per user, and a server workflows name cannot be deleted."""
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from accord.domain.tools import McpServer
 from accord.storage.repositories.mcp_servers import McpServerRepository
-from accord.storage.tables import collaboration_workflows, mcp_servers
-from server.conftest import ApiUser, LiveServer
+from accord.storage.tables import mcp_servers
+from server.conftest import ApiUser, LiveServer, make_user
 
 
-def test_secrets_are_write_only_and_encrypted_at_rest(
-    live_server: LiveServer, alice: ApiUser, bob: ApiUser
-) -> None:
+def test_secrets_are_write_only_and_encrypted_at_rest(any_live_server: LiveServer) -> None:
+    live_server = any_live_server
+    alice, bob = make_user(live_server, "Alice"), make_user(live_server, "Bob")
     created = alice.api.post(
         "/mcp-servers",
         json={
@@ -39,12 +40,14 @@ def test_secrets_are_write_only_and_encrypted_at_rest(
         ).scalar_one()
         assert "ghp-secret-123" not in stored and "Authorization" not in stored
         # The tools runtime gets the values in clear, by name (ignoring case).
-        configs = McpServerRepository(s).configs_for(["GitHub"], user_id=alice.id)
-    assert configs["GitHub"].headers == {"Authorization": "Bearer ghp-secret-123"}
-    assert configs["GitHub"].entry() == {
-        "url": "https://mcp.example.test/mcp",
-        "headers": {"Authorization": "Bearer ghp-secret-123"},
-    }
+        resolved = McpServerRepository(s).resolve(
+            {"gh": McpServer(saved="GitHub"), "local": McpServer(command="npx")},
+            user_id=alice.id,
+        )
+    assert resolved["gh"].url == "https://mcp.example.test/mcp"
+    assert resolved["gh"].headers == {"Authorization": "Bearer ghp-secret-123"}
+    assert resolved["gh"].require_approval is False  # as updated above
+    assert resolved["local"] == McpServer(command="npx")
 
     assert bob.api.get(f"/mcp-servers/{server['id']}").status_code == 404
     assert bob.api.get("/mcp-servers").json() == []
@@ -89,31 +92,38 @@ def test_names_are_unique_ignoring_case_and_configs_are_checked(alice: ApiUser) 
     assert mixed.status_code == 422 and "stdio servers only" in mixed.text
 
 
-def test_a_server_workflows_name_cannot_be_deleted(live_server: LiveServer, alice: ApiUser) -> None:
+def test_workflows_name_saved_servers_which_cannot_be_deleted_meanwhile(alice: ApiUser) -> None:
     server = alice.api.post("/mcp-servers", json={"name": "docs", "url": "http://d.test/mcp"})
-    agent = alice.api.post("/agents", json={"name": "Ada", "role": "writer"}).json()
-    workflow = alice.api.post(
-        "/workflows",
-        json={
-            "name": "Uses docs",
-            "description": "",
-            "participatingAgents": [agent["id"]],
-            "configuration": {"steps": [{"id": "a", "name": "A"}]},
-        },
-    ).json()
-    with live_server.db.session() as s:  # as a workflow declaring `docs: {saved: Docs}` is stored
-        s.execute(
-            update(collaboration_workflows)
-            .where(collaboration_workflows.c.id == workflow["id"])
-            .values(
-                configuration={**workflow["configuration"], "mcpServers": {"d": {"saved": "Docs"}}}
-            )
+    agent = alice.api.post("/agents", json={"name": "Ada", "role": "writer", "tools": ["d"]})
+
+    def workflow(saved: str):
+        return alice.api.post(
+            "/workflows",
+            json={
+                "name": "Uses docs",
+                "description": "",
+                "participatingAgents": [agent.json()["id"]],
+                "configuration": {
+                    "steps": [{"id": "a", "name": "A"}],
+                    "mcpServers": {"d": {"saved": saved, "requireApproval": True}},
+                },
+            },
         )
+
+    unknown = workflow("doc")
+    assert unknown.status_code == 422
+    [problem] = unknown.json()["error"]["details"]["problems"]
+    assert problem["field"] == "configuration.mcpServers.d.saved"
+    assert "no saved MCP server named 'doc'" in problem["message"]
+    assert problem["fix"].startswith("did you mean 'docs'?")
+
+    created = workflow("Docs")
+    assert created.status_code == 201, created.text
     refused = alice.api.delete(f"/mcp-servers/{server.json()['id']}")
     assert refused.status_code == 409
     assert refused.json()["error"]["details"]["workflows"] == ["Uses docs"]
     assert "Uses docs" in refused.json()["error"]["message"]
 
-    assert alice.api.delete(f"/workflows/{workflow['id']}").status_code == 204
+    assert alice.api.delete(f"/workflows/{created.json()['id']}").status_code == 204
     assert alice.api.delete(f"/mcp-servers/{server.json()['id']}").status_code == 204
     assert alice.api.get(f"/mcp-servers/{server.json()['id']}").status_code == 404

@@ -1,19 +1,21 @@
-"""Saved MCP servers: a server a user configures once and names from any workflow.
+"""Saved MCP servers: a server a user configures once and names from any workflow's
+`mcpServers` as `{"saved": "<name>"}`.
 
-The configuration is the `mcpServers` entry shape that Claude Desktop, pydantic-ai and
-LangChain share: a stdio server (`command`, `args`, `env`, `cwd`) or a streamable-HTTP one
-(`url`, `headers`). `env` and `headers` values often hold secrets (API tokens), so they are
+The configuration is the `mcpServers` entry (`McpServer`) that Claude Desktop, pydantic-ai
+and LangChain share: a stdio server (`command`, `args`, `env`, `cwd`) or a streamable-HTTP
+one (`url`, `headers`). `env` and `headers` values often hold secrets (API tokens), so they are
 write-only: stored encrypted, and shown back as their keys with masked values.
 """
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, model_validator
 
 from accord.domain.base import CamelModel
+from accord.domain.tools import McpServer
 
 MASKED = "********"
 """What a response shows in place of a stored `env` or `headers` value."""
@@ -32,40 +34,6 @@ def _server_name(name: str) -> str:
 
 
 ServerName = Annotated[str, AfterValidator(_server_name)]
-
-
-class McpServerConfig(CamelModel):
-    """One `mcpServers` entry, with its secrets in clear: what the tools runtime connects with.
-    Values may hold `${VAR}` / `${VAR:-default}`, expanded when a step runs."""
-
-    command: str | None = None
-    args: list[str] = Field(default_factory=list)
-    env: dict[str, str] = Field(default_factory=dict)
-    cwd: str | None = None
-    url: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    require_approval: bool = False
-    """Every call to this server's tools waits for a user's approval."""
-
-    @property
-    def transport(self) -> McpTransport:
-        return "stdio" if self.command else "http"
-
-    def entry(self) -> dict[str, Any]:
-        """The `mcpServers` entry (camelCase JSON) with only the keys that apply."""
-        if self.command:
-            entry: dict[str, Any] = {"command": self.command, "args": list(self.args)}
-            if self.env:
-                entry["env"] = dict(self.env)
-            if self.cwd:
-                entry["cwd"] = self.cwd
-        else:
-            entry = {"url": self.url}
-            if self.headers:
-                entry["headers"] = dict(self.headers)
-        if self.require_approval:
-            entry["requireApproval"] = True
-        return entry
 
 
 def _check_transport(
@@ -104,8 +72,8 @@ class McpServerCreate(CamelModel):
         _check_transport(self.command, self.url, self.env, self.headers)
         return self
 
-    def config(self) -> McpServerConfig:
-        return McpServerConfig.model_validate(self.model_dump(exclude={"name"}))
+    def config(self) -> McpServer:
+        return McpServer.model_validate(self.model_dump(exclude={"name"}))
 
 
 class McpServerUpdate(CamelModel):
@@ -140,11 +108,6 @@ class SavedMcpServer(CamelModel):
     require_approval: bool = False
     created_at: datetime
     updated_at: datetime
-
-
-def check_config(config: McpServerConfig) -> None:
-    """Raise ValueError if `config` names no transport, both, or mixes their keys."""
-    _check_transport(config.command, config.url, config.env, config.headers)
 
 
 def saved_server_reference(entry: object) -> str | None:

@@ -14,7 +14,7 @@ from accord.domain.agent import Agent
 from accord.domain.conditions import Condition, ConditionError, parse_condition
 from accord.domain.enums import StepType, WorkflowType
 from accord.domain.errors import InvalidDefinition, Problem
-from accord.domain.tools import allow_list_problems, server_problems
+from accord.domain.tools import McpServer, allow_list_problems, server_problems
 from accord.domain.workflow import (
     MAX_CONCURRENCY,
     MAX_CONSENSUS_ROUNDS,
@@ -64,6 +64,28 @@ class WorkflowPlan:
         return max(depth.values(), default=0)
 
 
+def saved_server_problems(
+    servers: Mapping[str, McpServer], saved_servers: Set[str]
+) -> list[Problem]:
+    """Each `{"saved": name}` entry must name one of the user's saved servers."""
+    known = {name.strip().casefold(): name for name in saved_servers}
+    problems = []
+    for entry, server in servers.items():
+        if server.saved is None or server.saved.strip().casefold() in known:
+            continue
+        close = difflib.get_close_matches(server.saved, sorted(known.values()), n=1)
+        problems.append(
+            Problem(
+                f"configuration.mcpServers.{entry}.saved",
+                f"you have no saved MCP server named {server.saved!r}",
+                (f"did you mean {close[0]!r}? " if close else "")
+                + "save it first (`accord mcp-servers create`, or the browser's MCP servers "
+                "page), or declare the server here with `command` or `url`",
+            )
+        )
+    return problems
+
+
 def compile_workflow(
     *,
     workflow_type: WorkflowType,
@@ -73,8 +95,12 @@ def compile_workflow(
     owned_agents: Mapping[str, Agent],
     owned_workflow_ids: Set[str] | None = None,
     environment: Mapping[str, str] | None = None,
+    saved_servers: Set[str] | None = None,
 ) -> WorkflowPlan:
     """Validate a definition and compile it. Raises `InvalidDefinition` listing every problem.
+
+    `saved_servers`, when given, holds the names of the user's saved MCP servers, which
+    `mcpServers` entries of the form `{"saved": name}` must name (ignoring case).
 
     `owned_agents` holds the requesting user's agents (at least those the definition names);
     `owned_workflow_ids`, when given, the user's workflows a recursive step may run;
@@ -115,6 +141,8 @@ def compile_workflow(
             )
         )
 
+    if saved_servers is not None:
+        problems += saved_server_problems(configuration.mcp_servers, saved_servers)
     if configuration.workspace.path is not None:
         problem = workspace_path_problem(
             configuration.workspace.path, "configuration.workspace.path"

@@ -36,8 +36,9 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 
 
 class McpServer(CamelModel):
-    """One entry of `mcpServers`: a local program spoken to over stdio (`command`), or a
-    server reached over streamable HTTP (`url`)."""
+    """One entry of `mcpServers`: a local program spoken to over stdio (`command`), a
+    server reached over streamable HTTP (`url`), or one the user saved (`saved`: its name),
+    whose configuration and secrets are filled in when a step runs."""
 
     type: Literal["stdio", "http", "streamable-http", "streamableHttp"] | None = Field(
         default=None,
@@ -66,9 +67,22 @@ class McpServer(CamelModel):
         description="`true`: every call of this server waits for a user's approval; a list: "
         "only the calls of these tools do.",
     )
+    saved: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The name of one of your saved MCP servers (`accord mcp-servers list`), "
+        "instead of `command` or `url`.",
+    )
 
     @model_validator(mode="after")
     def _one_transport(self) -> "McpServer":
+        if self.saved is not None:
+            if any((self.command, self.url, self.args, self.env, self.cwd, self.headers)):
+                raise ValueError(
+                    "a saved server's command, url, env and headers are those it was saved "
+                    "with: give only `saved` (and `requireApproval`), or no `saved`"
+                )
+            return self
         if (self.command is None) == (self.url is None):
             raise ValueError(
                 "give either `command` (a program spoken to over stdio) or `url` (a streamable "
@@ -103,6 +117,8 @@ class McpServer(CamelModel):
         """How it is reached, as a person reads it (`npx -y pkg /data`, or the URL)."""
         if self.command is not None:
             return " ".join([self.command, *self.args])
+        if self.saved is not None:
+            return f"saved server {self.saved!r}"
         return self.url or ""
 
 

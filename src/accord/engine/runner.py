@@ -42,6 +42,7 @@ from accord.storage.db import Database
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository, WorkflowForRun
 from accord.storage.repositories.interactions import InteractionRepository
+from accord.storage.repositories.mcp_servers import McpServerRepository
 from accord.storage.repositories.step_runs import StepRunRepository, StepRunState
 from accord.team.metrics import record_finished_execution
 from accord.tools.workspace_folder import named_folder
@@ -177,6 +178,7 @@ class ExecutionRunner:
             coordinator_agent_id=workflow.coordinator_agent_id,
             owned_agents=repo.agents(user_id=user_id),
             owned_workflow_ids=repo.workflow_ids(user_id=user_id),
+            saved_servers=McpServerRepository(session).names(user_id=user_id),
         )
         named = workflow.configuration.workspace.path
         execution = self._create(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,13 +21,12 @@ from accord.domain.agent import same_name
 from accord.domain.errors import Conflict, InvalidInput, NotFound, validation_problems
 from accord.domain.mcp_server import (
     MASKED,
-    McpServerConfig,
     McpServerCreate,
     McpServerUpdate,
     SavedMcpServer,
-    check_config,
     saved_server_reference,
 )
+from accord.domain.tools import McpServer
 from accord.storage.repositories._convert import to_datetime
 from accord.storage.repositories._names import check_name_free
 from accord.storage.secrets import decrypt_secret, encrypt_secret
@@ -67,8 +66,8 @@ def _server(row: Row[Any]) -> SavedMcpServer:
     )
 
 
-def _config(row: Row[Any]) -> McpServerConfig:
-    return McpServerConfig(
+def _config(row: Row[Any]) -> McpServer:
+    return McpServer(
         command=row.command,
         args=row.args or [],
         env=_decrypt(row.encrypted_env),
@@ -79,7 +78,7 @@ def _config(row: Row[Any]) -> McpServerConfig:
     )
 
 
-def _columns(config: McpServerConfig) -> dict[str, Any]:
+def _columns(config: McpServer) -> dict[str, Any]:
     return {
         "command": config.command,
         "args": list(config.args),
@@ -87,7 +86,7 @@ def _columns(config: McpServerConfig) -> dict[str, Any]:
         "url": config.url,
         "encrypted_env": _encrypt(config.env),
         "encrypted_headers": _encrypt(config.headers),
-        "require_approval": config.require_approval,
+        "require_approval": bool(config.require_approval),
     }
 
 
@@ -131,7 +130,7 @@ class McpServerRepository:
         sent = request.model_fields_set
         if request.name is not None and not same_name(request.name, row.name):
             self._check_name_free(request.name, user_id, own_id=server_id)
-        merged = _config(row).model_dump(by_alias=False)
+        merged = _config(row).model_dump(by_alias=False, exclude={"type", "saved"})
         if "url" in sent and request.url:  # now an HTTP server
             merged.update(command=None, args=[], env={}, cwd=None)
         if "command" in sent and request.command:  # now a stdio server
@@ -141,12 +140,9 @@ class McpServerRepository:
             if value is not None or field == "cwd":  # null clears cwd, leaves the rest as is
                 merged[field] = value
         try:
-            config = McpServerConfig.model_validate(merged)
-            check_config(config)
-        except (ValidationError, ValueError) as exc:
-            if isinstance(exc, ValidationError):
-                raise InvalidInput(validation_problems(exc.errors())) from None
-            raise InvalidInput.of("body", str(exc), "send `command` or `url`, not both") from None
+            config = McpServerCreate.model_validate({**merged, "name": row.name}).config()
+        except ValidationError as exc:
+            raise InvalidInput(validation_problems(exc.errors())) from None
         changes = _columns(config)
         if request.name is not None:
             changes["name"] = request.name
@@ -187,13 +183,13 @@ class McpServerRepository:
                 found.append(workflow_name)
         return found
 
-    def configs_for(self, names: Iterable[str], *, user_id: str) -> dict[str, McpServerConfig]:
+    def configs_for(self, names: Iterable[str], *, user_id: str) -> dict[str, McpServer]:
         """The user's saved servers of these names (ignoring case), with `env` and `headers`
         in clear, keyed by the name asked for: for the tools runtime only, never log them or
         send them to a client. An unknown name is InvalidInput with the closest names."""
         rows = self.session.execute(select(mcp_servers).where(mcp_servers.c.user_id == user_id))
         by_name = {r.name.strip().casefold(): r for r in rows}
-        configs: dict[str, McpServerConfig] = {}
+        configs: dict[str, McpServer] = {}
         for name in names:
             row = by_name.get(name.strip().casefold())
             if row is None:
@@ -207,6 +203,29 @@ class McpServerRepository:
                 )
             configs[name] = _config(row)
         return configs
+
+    def resolve(self, servers: Mapping[str, McpServer], *, user_id: str) -> dict[str, McpServer]:
+        """A workflow's `mcpServers` with each `{"saved": name}` entry replaced by that saved
+        server, secrets in clear (what the tools runtime connects with; never store or show
+        the result). Approval is required if either the entry or the saved server asks."""
+        wanted = {s.saved for s in servers.values() if s.saved is not None}
+        saved = self.configs_for(sorted(wanted), user_id=user_id)
+        resolved = {}
+        for name, server in servers.items():
+            if server.saved is None:
+                resolved[name] = server
+                continue
+            config = saved[server.saved]
+            resolved[name] = config.model_copy(
+                update={"require_approval": server.require_approval or config.require_approval}
+            )
+        return resolved
+
+    def names(self, *, user_id: str) -> set[str]:
+        """The user's saved servers' names (what a workflow's `saved` entries may name)."""
+        return set(
+            self.session.scalars(select(mcp_servers.c.name).where(mcp_servers.c.user_id == user_id))
+        )
 
     def _check_name_free(self, name: str, user_id: str, *, own_id: str | None = None) -> None:
         check_name_free(

@@ -24,6 +24,7 @@ from accord.domain.workflow import (
 )
 from accord.storage.repositories._convert import UNSET, Unset, to_datetime, to_optional_datetime
 from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.mcp_servers import McpServerRepository
 from accord.storage.tables import collaboration_workflows, epoch_now, new_id, projects
 
 wf = collaboration_workflows
@@ -287,6 +288,7 @@ class WorkflowRepository:
             owned_agents=owned,
             owned_workflow_ids=workflow_ids,
             environment=environment,
+            saved_servers=McpServerRepository(self.session).names(user_id=user_id),
         )
 
     def _check_project(self, project_id: str | None, user_id: str) -> None:
