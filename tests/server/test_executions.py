@@ -125,3 +125,51 @@ def test_another_users_executions_are_not_found(engine_server: LiveServer, user:
         response = intruder.api.request(method, path)
         assert response.status_code == 404, (method, path, response.text)
     assert len(user.api.get(f"/workflows/{wf['id']}/executions").json()) == 1
+
+
+def test_a_run_works_in_the_folder_it_names(
+    user: ApiUser, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Per run (`workspace` in the start request), else per workflow, else its own folder;
+    a rerun keeps the folder; a relative one or one outside ACCORD_WORKSPACE_ROOTS is a 422."""
+    wf = team_workflow(user, "plan")
+    named = tmp_path / "named" / "out"
+    started = user.api.post(f"/workflows/{wf['id']}/executions", json={"workspace": str(named)})
+    assert started.status_code == 201, started.text
+    assert oct(named.stat().st_mode & 0o777) == "0o700"
+    (named / "result.txt").write_text("done")
+    execution_id = started.json()["id"]
+    wait_for(user, execution_id, TERMINAL)
+    files = user.api.get(f"/executions/{execution_id}/files").json()
+    assert [(f["path"], f["size"], f["agentId"]) for f in files] == [("result.txt", 4, None)]
+    again = user.api.post(f"/executions/{execution_id}/rerun").json()
+    wait_for(user, again["id"], TERMINAL)
+    assert [f["path"] for f in user.api.get(f"/executions/{again['id']}/files").json()] == [
+        "result.txt"
+    ]
+
+    relative = user.api.post(f"/workflows/{wf['id']}/executions", json={"workspace": "out"})
+    assert relative.status_code == 422
+    [problem] = relative.json()["error"]["details"]["problems"]
+    assert problem["field"] == "workspace" and "relative path" in problem["message"]
+
+    monkeypatch.setenv("ACCORD_WORKSPACE_ROOTS", str(tmp_path / "allowed"))
+    outside = user.api.post(f"/workflows/{wf['id']}/executions", json={"workspace": str(named)})
+    assert outside.status_code == 422
+    assert "outside the folders workspaces may be in" in outside.text
+    assert user.api.get(f"/workflows/{wf['id']}/executions").json()[0]["id"] == again["id"]
+
+    by_workflow = user.api.patch(
+        f"/workflows/{wf['id']}",
+        json={
+            "configuration": {
+                **wf["configuration"],
+                "workspace": {"path": str(tmp_path / "allowed" / "wf")},
+            }
+        },
+    )
+    assert by_workflow.status_code == 200, by_workflow.text
+    third = user.api.post(f"/workflows/{wf['id']}/executions", json={})
+    assert third.status_code == 201, third.text
+    assert (tmp_path / "allowed" / "wf").is_dir()
+    wait_for(user, third.json()["id"], TERMINAL)

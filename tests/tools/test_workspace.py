@@ -174,3 +174,40 @@ async def test_each_write_records_its_step_attempt_and_agent(
             {"path": "out/report.md", "size": 9, "stepId": "w", "attempt": 2, "agentId": agent_id},
         ),
     ]
+
+
+async def test_a_child_works_inside_its_parents_folder_and_is_credited_there(
+    db: Database, user_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(tmp_path))
+    parent_id, agent_id = _execution(db, user_id)
+    from accord.domain.enums import TriggerReason
+
+    with db.session() as s:
+        parent = ExecutionRepository(s).get(parent_id)
+        child = ExecutionRepository(s).create(
+            workflow_id=parent.workflow_id,
+            user_id=user_id,
+            trigger_reason=TriggerReason.DEPENDENCY,
+            triggered_by=user_id,
+            definition={},
+            parent_execution_id=parent_id,
+            parent_step_id="w",
+            depth=1,
+        )
+        parent_folder = open_workspace(s, parent_id)
+        child_folder = open_workspace(s, child.id)
+    assert child_folder.root == parent_folder.root / "children" / child.id
+    author = FileAuthor(child.id, user_id, step_id="task", attempt=1, agent_id=agent_id)
+    tools = workspace_toolset(child_folder, on_write=record_writes(db, author))
+    await call(tools, "write_file", path="findings.md", content="found it")
+    # The child cannot reach its parent's files; the parent sees the child's.
+    with pytest.raises(ModelRetry, match="outside the workspace"):
+        await call(tools, "read_file", path="../../secret.md")
+    with db.session() as s:
+        listed = list_files(s, parent_id)
+        own = list_files(s, child.id)
+    assert [(f.path, f.step_id, f.agent_name) for f in listed] == [
+        (f"children/{child.id}/findings.md", "task", "Wren")
+    ]
+    assert [f.path for f in own] == ["findings.md"]
