@@ -208,20 +208,25 @@ class Workspace:
         return len(files)
 
 
-def locate_workspace(session: Session, execution_id: str) -> Workspace:
-    """The execution's workspace folder (created or not)."""
+def locate_workspace(
+    session: Session, execution_id: str, *, workspaces: Path | None = None
+) -> Workspace:
+    """The execution's workspace folder (created or not). `workspaces`: where executions
+    that name no folder get theirs (default: `<data dir>/workspaces`)."""
     lineage = ExecutionRepository(session).workspace_lineage(execution_id)
     top_id, named = lineage[-1]
-    root = Path(named) if named else data_dir() / WORKSPACES_DIR / top_id
+    root = Path(named) if named else (workspaces or data_dir() / WORKSPACES_DIR) / top_id
     for child_id, _ in reversed(lineage[:-1]):
         root = root / CHILDREN_DIR / child_id
     return Workspace(root)
 
 
-def open_workspace(session: Session, execution_id: str) -> Workspace:
+def open_workspace(
+    session: Session, execution_id: str, *, workspaces: Path | None = None
+) -> Workspace:
     """The execution's workspace folder, created (owner-only) if it does not exist yet: what
     the tools runtime works in, and what `${WORKSPACE}` expands to."""
-    return locate_workspace(session, execution_id).ensure()
+    return locate_workspace(session, execution_id, workspaces=workspaces).ensure()
 
 
 def descendant_prefixes(session: Session, execution_id: str) -> Iterator[tuple[str, str]]:
