@@ -1,8 +1,8 @@
 """Execution workspaces (a named folder per execution, who wrote which file) and saved MCP
 servers.
 
-Revision ID: 0004_workspace
-Revises: 0003
+Revision ID: 0005_workspace
+Revises: 0004
 Create Date: 2026-12-07 01:50:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_workspace"
-down_revision: str | None = "0003"
+revision: str = "0005_workspace"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
