@@ -183,37 +183,52 @@ function GraphView({ steps, workflowType, views, agentNames = {}, height = 320, 
   const [findMessage, setFindMessage] = useState("");
   const pendingCentre = useRef<string | null>(null);
 
-  const layout = useMemo(() => layoutGraph(steps, workflowType, { expanded, vertical }), [steps, workflowType, expanded, vertical]);
+  // Laid out again only when the shape changes (IDs, dependencies), not on every renamed step.
+  const shapeKey = steps.map((s) => `${s.id}>${(s.dependsOn ?? []).join(",")}`).join("|");
+  const layout = useMemo(() => layoutGraph(steps, workflowType, { expanded, vertical }), [shapeKey, workflowType, expanded, vertical]); // eslint-disable-line react-hooks/exhaustive-deps
   const byId = useMemo(() => new Map(steps.map((s) => [s.id, s])), [steps]);
   const domIds = useMemo(() => new Map(layout.nodes.map((n, i) => [n.id, `gnode-${i}`])), [layout]);
   const selectedShown = selectedId ? layout.shownAs[selectedId] : undefined;
 
-  const nodes = useMemo(() => layout.nodes.map((n): Node => {
-    const domId = domIds.get(n.id)!;
-    if (n.kind === "group") {
-      const tally = new Map<StepStatus | "preview", number>();
-      for (const id of n.members) {
-        const status = views?.[id]?.status ?? "preview";
-        tally.set(status, (tally.get(status) ?? 0) + 1);
-      }
-      return {
-        id: n.id, type: "fold", position: { x: n.x, y: n.y }, draggable: false, connectable: false,
-        width: NODE_WIDTH, height: NODE_HEIGHT,
-        data: { count: n.members.length, layer: n.layer, counts: [...tally], active: active === n.id, vertical, domId } satisfies GroupNodeData,
-      };
-    }
-    const view = views?.[n.id];
-    const agentId = view?.agentId ?? null;
-    return {
-      id: n.id, type: "step", position: { x: n.x, y: n.y }, draggable: false, connectable: false,
-      width: NODE_WIDTH, height: NODE_HEIGHT,
-      data: {
-        step: byId.get(n.id)!, vertical, view, paused, domId,
-        agentName: agentId ? (agentNames[agentId] ?? agentId.slice(0, 8)) : undefined,
-        active: active === n.id, selected: selectedShown === n.id,
-      } satisfies StepNodeData,
+  // A node object is reused while everything it shows is unchanged, so React Flow re-renders only
+  // the nodes that changed (typing a step's name in the builder redraws that one node).
+  const cache = useRef(new Map<string, { inputs: unknown[]; node: Node }>());
+  const nodes = useMemo(() => {
+    const reuse = (id: string, inputs: unknown[], make: () => Node): Node => {
+      const cached = cache.current.get(id);
+      if (cached && cached.inputs.length === inputs.length && cached.inputs.every((v, i) => v === inputs[i])) return cached.node;
+      const node = make();
+      cache.current.set(id, { inputs, node });
+      return node;
     };
-  }), [layout, views, agentNames, vertical, byId, domIds, active, selectedShown, paused]);
+    return layout.nodes.map((n): Node => {
+      const domId = domIds.get(n.id)!;
+      if (n.kind === "group") {
+        const tally = new Map<StepStatus | "preview", number>();
+        for (const id of n.members) {
+          const status = views?.[id]?.status ?? "preview";
+          tally.set(status, (tally.get(status) ?? 0) + 1);
+        }
+        const counts = [...tally];
+        return reuse(n.id, [n, JSON.stringify(counts), active === n.id, vertical, domId], () => ({
+          id: n.id, type: "fold", position: { x: n.x, y: n.y }, draggable: false, connectable: false,
+          width: NODE_WIDTH, height: NODE_HEIGHT,
+          data: { count: n.members.length, layer: n.layer, counts, active: active === n.id, vertical, domId } satisfies GroupNodeData,
+        }));
+      }
+      const step = byId.get(n.id)!;
+      const view = views?.[n.id];
+      const agentId = view?.agentId ?? null;
+      const agentName = agentId ? (agentNames[agentId] ?? agentId.slice(0, 8)) : undefined;
+      const isActive = active === n.id;
+      const isSelected = selectedShown === n.id;
+      return reuse(n.id, [n, step, view, agentName, isActive, isSelected, paused, vertical, domId], () => ({
+        id: n.id, type: "step", position: { x: n.x, y: n.y }, draggable: false, connectable: false,
+        width: NODE_WIDTH, height: NODE_HEIGHT,
+        data: { step, vertical, view, paused, domId, agentName, active: isActive, selected: isSelected } satisfies StepNodeData,
+      }));
+    });
+  }, [layout, views, agentNames, vertical, byId, domIds, active, selectedShown, paused]);
 
   const edges = useMemo(() => {
     const band = new Map(layout.nodes.map((n) => [n.id, n.band]));
