@@ -84,22 +84,25 @@ def main() -> None:
     parser.add_argument("--only", action="append", help="page name(s) to capture")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as data, running_server(Path(data)) as server:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(
-                base_url=server.base_url, viewport={"width": 1440, "height": 900}
-            )
-            page = context.new_page()
-            page.goto(server.login_link)
-            page.get_by_role("navigation", name="Main").wait_for()
-            pages = seed(page.request)
-            for name, url in pages.items():
-                if args.only and name not in args.only:
-                    continue
-                capture(page, name, url)
-                print(f"{name}: docs/screenshots/{name}-desktop.png, {name}-mobile.png")
-            browser.close()
+    with (
+        tempfile.TemporaryDirectory() as data,
+        running_server(Path(data)) as server,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            base_url=server.base_url, viewport={"width": 1440, "height": 900}
+        )
+        page = context.new_page()
+        page.goto(server.login_link)
+        page.get_by_role("navigation", name="Main").wait_for()
+        pages = seed(page.request)
+        for name, url in pages.items():
+            if args.only and name not in args.only:
+                continue
+            capture(page, name, url)
+            print(f"{name}: docs/screenshots/{name}-desktop.png, {name}-mobile.png")
+        browser.close()
 
 
 if __name__ == "__main__":

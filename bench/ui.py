@@ -28,7 +28,8 @@ KEY_PROBE = """() => {
   window.__keys = [];
   document.addEventListener("input", (event) => {
     const pressed = event.timeStamp;
-    requestAnimationFrame(() => setTimeout(() => window.__keys.push(performance.now() - pressed), 0));
+    const done = () => window.__keys.push(performance.now() - pressed);
+    requestAnimationFrame(() => setTimeout(done, 0));
   }, true);
 }"""
 
@@ -59,47 +60,48 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=20)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data, running_server(Path(data)) as server:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(
-                base_url=server.base_url, viewport={"width": 1440, "height": 900}
-            )
-            page = context.new_page()
-            page.goto(server.login_link)
-            page.get_by_role("navigation", name="Main").wait_for()
-            agents = w.team(page.request)
-            long = w.create(
-                page.request,
-                w.workflow(
-                    f"{args.steps} stages", agents, w.pipeline_steps(args.steps), "pipeline"
-                ),
-            )
-            wide = w.create(
-                page.request, w.workflow(f"{args.width} wide", agents, w.fan_out_steps(args.width))
-            )
-            # One warm-up load, so the first measurement does not pay for loading the bundle.
-            ms_until(page, "/workflows", "h1")
-            results = {
-                "editor_open_ms": ms_until(
-                    page, f"/workflows/{long['id']}/edit", '[data-testid="step-editor-0"]'
-                ),
-            }
-            keys = keystrokes(page, args.keys)
-            results["keystroke_median_ms"] = statistics.median(keys)
-            results["keystroke_max_ms"] = max(keys)
-            results["monitor_graph_ms"] = ms_until(
-                page, f"/workflows/{long['id']}", '[data-testid^="step-node-"]'
-            )
-            results["wide_graph_ms"] = ms_until(
-                page, f"/workflows/{wide['id']}", '[data-testid^="step-group-"]'
-            )
-            page.locator('[data-testid^="step-group-"]').first.click()
-            page.locator('[data-testid^="step-group-"]').first.wait_for(state="detached")
-            results["wide_expand_ms"] = float(
-                page.evaluate("performance.now()")
-            )  # since load; see wide_graph_ms
-            browser.close()
+    with (
+        tempfile.TemporaryDirectory() as data,
+        running_server(Path(data)) as server,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            base_url=server.base_url, viewport={"width": 1440, "height": 900}
+        )
+        page = context.new_page()
+        page.goto(server.login_link)
+        page.get_by_role("navigation", name="Main").wait_for()
+        agents = w.team(page.request)
+        long = w.create(
+            page.request,
+            w.workflow(f"{args.steps} stages", agents, w.pipeline_steps(args.steps), "pipeline"),
+        )
+        wide = w.create(
+            page.request, w.workflow(f"{args.width} wide", agents, w.fan_out_steps(args.width))
+        )
+        # One warm-up load, so the first measurement does not pay for loading the bundle.
+        ms_until(page, "/workflows", "h1")
+        results = {
+            "editor_open_ms": ms_until(
+                page, f"/workflows/{long['id']}/edit", '[data-testid="step-editor-0"]'
+            ),
+        }
+        keys = keystrokes(page, args.keys)
+        results["keystroke_median_ms"] = statistics.median(keys)
+        results["keystroke_max_ms"] = max(keys)
+        results["monitor_graph_ms"] = ms_until(
+            page, f"/workflows/{long['id']}", '[data-testid^="step-node-"]'
+        )
+        results["wide_graph_ms"] = ms_until(
+            page, f"/workflows/{wide['id']}", '[data-testid^="step-group-"]'
+        )
+        page.locator('[data-testid^="step-group-"]').first.click()
+        page.locator('[data-testid^="step-group-"]').first.wait_for(state="detached")
+        results["wide_expand_ms"] = float(
+            page.evaluate("performance.now()")
+        )  # since load; see wide_graph_ms
+        browser.close()
     results["wide_expand_ms"] -= results["wide_graph_ms"]
     if args.json:
         print(json.dumps({k: round(v, 1) for k, v in results.items()}))

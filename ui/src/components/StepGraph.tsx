@@ -65,9 +65,6 @@ const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepNodeData>>)
       data-status={status ?? "preview"}
       style={colours ? { borderColor: colours.border, background: colours.background } : undefined}
       title={data.view ? statusTitle(data.view, data.paused) : data.step.description}
-      role="option"
-      aria-selected={data.selected}
-      aria-label={`${data.step.name || data.step.id}${colours ? `, ${colours.label}` : ""}`}
     >
       <Handle type="target" position={data.vertical ? Position.Top : Position.Left} />
       <div className="step-node-name" dir="auto"><bdi>{data.step.name || data.step.id}</bdi></div>
@@ -103,9 +100,6 @@ const GroupNode = memo(function GroupNode({ data }: NodeProps<Node<GroupNodeData
       id={data.domId}
       className={`step-node group-node${data.active ? " kbd-active" : ""}`}
       data-testid={`step-group-${data.layer}`}
-      role="option"
-      aria-selected={false}
-      aria-label={`${data.count} parallel steps, folded; Enter shows them`}
       title="Click to show every step of this layer"
     >
       <Handle type="target" position={data.vertical ? Position.Top : Position.Left} />
@@ -366,7 +360,7 @@ function GraphView({ steps, workflowType, views, agentNames = {}, height = 320, 
         className={`graph${focused ? " focused" : ""}`}
         style={{ height }}
         tabIndex={0}
-        role="listbox"
+        role="application"
         aria-label={`Workflow graph, ${steps.length} steps. Arrow keys move between steps, Enter opens one, plus and minus zoom.`}
         aria-activedescendant={active && domIds.get(active) ? domIds.get(active) : undefined}
         onKeyDown={onKeyDown}
