@@ -385,7 +385,7 @@ function GraphView({ steps, workflowType, views, agentNames = {}, height = 320, 
           proOptions={{ hideAttribution: true }}
         >
           <Background gap={16} size={1} />
-          {wide && <MiniMap pannable zoomable ariaLabel="Overview of the graph" nodeColor={(n) => minimapColour(n, views)} />}
+          {wide && !verticalProp && <MiniMap pannable zoomable ariaLabel="Overview of the graph" nodeColor={(n) => minimapColour(n, views)} />}
           <div className="graph-zoom" aria-hidden="true">
             <button type="button" tabIndex={-1} title="Zoom in" onClick={() => void flow.zoomIn()}>+</button>
             <button type="button" tabIndex={-1} title="Zoom out" onClick={() => void flow.zoomOut()}>−</button>
