@@ -10,9 +10,10 @@ from server.test_resources import agent, workflow_body
 def test_a_workflow_exports_as_a_file_and_imports_back_for_another_user(
     alice: ApiUser, bob: ApiUser
 ) -> None:
-    ada = agent(alice, "Ada", skills=["python"])
+    ada = agent(alice, "Ada", skills=["python"], tools=["files"])
     grace = agent(alice, "Grace", role="reviewer")
     body = workflow_body(ada["id"], grace["id"], coordinatorAgentId=ada["id"])
+    body["configuration"]["mcpServers"] = {"files": {"command": "mcp-files", "args": ["/data"]}}
     body["configuration"]["steps"][1].update(
         preferredAgentId=grace["id"], reviewRequired=True, reviewerRole="reviewer"
     )
@@ -28,6 +29,8 @@ def test_a_workflow_exports_as_a_file_and_imports_back_for_another_user(
     assert data["coordinator"] == "Ada"
     assert data["steps"][1]["agent"] == "Grace"
     assert parse_workflow_file(text).steps[1].review_required is True
+    assert data["mcpServers"]["files"]["command"] == "mcp-files"
+    assert next(a for a in data["agents"] if a["name"] == "Ada")["tools"] == ["files"]
 
     imported = bob.api.post("/workflows/import", json={"yaml": text})
     assert imported.status_code == 201, imported.text
@@ -37,6 +40,10 @@ def test_a_workflow_exports_as_a_file_and_imports_back_for_another_user(
     assert set(bobs_agents) == {"Ada", "Grace"}
     assert copy["coordinatorAgentId"] == bobs_agents["Ada"]
     assert copy["configuration"]["steps"][1]["preferredAgentId"] == bobs_agents["Grace"]
+    assert copy["configuration"]["mcpServers"]["files"]["args"] == ["/data"]
+    assert next(a for a in bob.api.get("/agents").json() if a["name"] == "Ada")["tools"] == [
+        "files"
+    ]
 
     # Importing again reuses the agents of those names instead of failing on the name.
     again = bob.api.post("/workflows/import", json={"yaml": text})

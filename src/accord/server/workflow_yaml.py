@@ -4,7 +4,9 @@ Export names agents and providers, never IDs, so the file runs on another accoun
 (`accord run exported.yaml`). Import parses the text with the same parser and checks as the
 CLI (every problem with its line), reuses the user's agents of the same names as they are
 and creates the missing ones. Nested teams (`subWorkflow`) name other files, which an upload
-does not carry, so they are refused at their line on import and at export.
+does not carry, so they are refused at their line on import and at export; so are
+`triggers` on import (schedules and webhooks are set up on the workflow page, or by
+`accord run`, which installs them).
 """
 
 from typing import Any
@@ -45,10 +47,11 @@ def export_yaml(session: Session, workflow: CollaborationWorkflow, *, user_id: s
                 )
             ]
         )
-    agents = AgentRepository(session).owned(
-        [*workflow.participating_agents, *_preferred(workflow.configuration.steps)],
-        user_id=user_id,
+    wanted = list(
+        dict.fromkeys([*workflow.participating_agents, *_preferred(workflow.configuration.steps)])
     )
+    owned = AgentRepository(session).owned(wanted, user_id=user_id)
+    agents = {agent_id: owned[agent_id] for agent_id in wanted if agent_id in owned}
     providers = {p.id: p.name for p in ProviderRepository(session).list(user_id=user_id)}
     names = {agent_id: agent.name for agent_id, agent in agents.items()}
     data: dict[str, Any] = {
@@ -64,6 +67,10 @@ def export_yaml(session: Session, workflow: CollaborationWorkflow, *, user_id: s
         "constraints": workflow.configuration.constraints.model_dump(
             mode="json", by_alias=True, exclude_none=True
         ),
+        "mcpServers": {
+            name: server.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            for name, server in workflow.configuration.mcp_servers.items()
+        },
     }
     text = yaml.safe_dump(
         {k: v for k, v in data.items() if v not in (None, "", {})},
@@ -89,6 +96,18 @@ def import_yaml(session: Session, text: str, *, user_id: str) -> CollaborationWo
         for i, step in enumerate(parsed.steps)
         if step.sub_workflow
     ]
+    triggers = parsed.triggers
+    if triggers.schedules or triggers.hooks or triggers.after or triggers.notify:
+        problems.append(
+            file_problem(
+                text,
+                "triggers",
+                "an upload does not set up triggers (their secrets are shown once, on creation)",
+                "remove the triggers block and add them on the workflow page, or run the file "
+                "with `accord run`",
+                source=SOURCE,
+            )
+        )
     providers = ProviderRepository(session).list(user_id=user_id)
     provider_ids: dict[str, str | None] = {}
     for i, spec in enumerate(parsed.agents):
@@ -133,6 +152,7 @@ def _ensure_agents(
                 role=spec.role,
                 backstory=spec.backstory,
                 skills=spec.skills,
+                tools=spec.tools,
                 llm_provider_id=provider_ids[spec.name],
                 model=spec.model,
                 model_parameters=spec.model_parameters,
@@ -151,6 +171,8 @@ def _agent(agent: Agent, providers: dict[str, str]) -> dict[str, Any]:
         data["backstory"] = agent.backstory
     if agent.skills:
         data["skills"] = agent.skills
+    if agent.tools:
+        data["tools"] = agent.tools
     if agent.llm_provider_id:
         if agent.llm_provider_id not in providers:
             raise NotFound("provider", agent.llm_provider_id)
