@@ -77,3 +77,10 @@ steps:
     assert (problem["field"], problem["line"]) == ("agents[0].provider", 5)
     assert "Nowhere" in problem["message"]
     assert alice.api.get("/workflows").json() == []
+
+
+def test_text_that_is_not_yaml_is_a_422_not_a_crash(alice: ApiUser) -> None:
+    response = alice.api.post("/workflows/import", json={"yaml": "name: A\x17"})
+    assert response.status_code == 422, response.text
+    (problem,) = response.json()["error"]["details"]["problems"]
+    assert "not valid YAML" in problem["message"] and "#x0017" in problem["message"]
