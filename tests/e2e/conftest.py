@@ -6,107 +6,26 @@ Chromium is `/usr/bin/chromium`, driven by Playwright; nothing downloads a brows
 Screenshots go to `test-artifacts/e2e/`.
 """
 
-import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
-STATIC_INDEX = ROOT / "src" / "accord" / "server" / "static" / "index.html"
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, ROOT, Server, ServerError, running_server
+
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
-CHROMIUM = os.environ.get("ACCORD_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOGIN_LINK = re.compile(r"(http://\S+/login\?token=\S+)")
-SCRUBBED_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ACCORD_DATABASE_URL")
-
-
-@dataclass
-class Server:
-    base_url: str
-    login_link: str
-    process: subprocess.Popen[str]
-    output: list[str]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def accord_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not STATIC_INDEX.is_file():
-        pytest.fail("the UI is not built: run ./dev setup (or cd ui && npm ci && npm run build)")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
-    env["ACCORD_DATA_DIR"] = str(tmp_path_factory.mktemp("accord-data"))
-    accord = shutil.which("accord", path=str(Path(sys.executable).parent)) or "accord"
-    process = subprocess.Popen(
-        [accord, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    found = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if LOGIN_LINK.search(line):
-                found.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        if not found.wait(60):
-            pytest.fail("accord serve printed no login link:\n" + "".join(output))
-        link = next(m.group(1) for line in output if (m := LOGIN_LINK.search(line)))
-        _wait_until_listening(port, process, output)
-        yield Server(base_url, link, process, output)
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "server.log").write_text("".join(output))
-
-
-def _wait_until_listening(port: int, process: subprocess.Popen[str], output: list[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail("accord serve exited:\n" + "".join(output))
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    pytest.fail("accord serve did not start listening:\n" + "".join(output))
+        with running_server(
+            tmp_path_factory.mktemp("accord-data"), log=ARTIFACTS / "server.log"
+        ) as server:
+            yield server
+    except ServerError as exc:
+        pytest.fail(str(exc))
 
 
 # Module scope, not session: Playwright's sync API keeps an event loop running on this

@@ -57,6 +57,12 @@ def create_provider_and_agents(page: Page) -> None:
         expect(page.get_by_role("heading", name=name)).to_be_visible()
 
 
+def start_run(page: Page, button: str) -> None:
+    """Start (or Run again) opens the inputs dialog; run without inputs."""
+    page.get_by_role("button", name=button).first.click()
+    page.get_by_role("dialog").get_by_role("button", name="Start the run").click()
+
+
 def add_step(page: Page, index: int, name: str) -> None:
     page.get_by_role("button", name="Add step").click()
     step = page.get_by_role("group", name=f"Step {index}", exact=True)
@@ -111,7 +117,7 @@ def test_run_is_watched_live_with_every_tab(page: Page, shot) -> None:
     # Marks this document: if anything reloaded the page, the mark would be gone.
     page.evaluate("window.__sameDocument = true")
 
-    page.get_by_role("button", name="Start").first.click()
+    start_run(page, "Start")
     expect(page).to_have_url(re.compile(r"/executions/"))
     expect(page.get_by_role("heading", name=re.compile("Execution #1"))).to_be_visible()
 
@@ -128,11 +134,13 @@ def test_run_is_watched_live_with_every_tab(page: Page, shot) -> None:
     )
     assert page.evaluate("window.__sameDocument") is True
 
-    # Current execution: each step's result rendered from markdown, with the agent's name.
+    # Finished, it shows its deliverable rendered from markdown; the step list names the agents.
+    expect(
+        page.get_by_test_id("deliverable").locator(".markdown h1, .markdown h2").first
+    ).to_be_visible()
+    page.get_by_role("tab", name="Steps").click()
     for step_id in ("step-1", "step-2", "step-3"):
-        result = page.get_by_test_id(f"result-{step_id}")
-        expect(result).to_contain_text(re.compile("Ada|Grace"))
-        expect(result.locator(".markdown h1, .markdown h2").first).to_be_visible()
+        expect(page.get_by_test_id(f"result-{step_id}")).to_contain_text(re.compile("Ada|Grace"))
     shot(page, "05-monitor-completed", full_page=True)
 
     page.get_by_role("tab", name=re.compile("Interactions")).click()
@@ -165,7 +173,7 @@ def test_run_is_watched_live_with_every_tab(page: Page, shot) -> None:
     page.get_by_role("tab", name="History").click()
     expect(page.get_by_role("table", name="Execution history")).to_contain_text("#1")
 
-    page.get_by_role("button", name="Run again").click()
+    start_run(page, "Run again")
     expect(page.get_by_role("heading", name=re.compile("Execution #2"))).to_be_visible()
     for step_id in ("step-1", "step-2", "step-3"):
         expect(page.get_by_test_id(f"step-node-{step_id}")).to_have_attribute(
@@ -177,7 +185,7 @@ def test_run_is_watched_live_with_every_tab(page: Page, shot) -> None:
 def test_pause_resume_and_cancel(page: Page) -> None:
     page.goto("/workflows")
     page.get_by_role("link", name="Feature delivery").click()
-    page.get_by_role("button", name="Run again").click()
+    start_run(page, "Run again")
     heading = page.get_by_role("heading", name=re.compile(r"Execution #\d+"))
     expect(heading).to_contain_text("running")
 
@@ -188,7 +196,7 @@ def test_pause_resume_and_cancel(page: Page) -> None:
     expect(heading).to_contain_text("running")
     expect(heading).to_contain_text("completed", timeout=90_000)
 
-    page.get_by_role("button", name="Run again").click()
+    start_run(page, "Run again")
     expect(heading).to_contain_text("running")
     page.get_by_role("button", name="Cancel").click()
     expect(heading).to_contain_text("cancelled")
@@ -242,7 +250,7 @@ def test_template_gallery_maps_roles_to_agents(page: Page, shot) -> None:
     expect(page.get_by_text("2 agents")).to_be_visible()
 
     # Its decision step is taken by majority: the agents' votes show in the timeline.
-    page.get_by_role("button", name="Start").first.click()
+    start_run(page, "Start")
     expect(page.get_by_test_id("step-node-merge")).to_have_attribute(
         "data-status", "completed", timeout=90_000
     )

@@ -245,13 +245,16 @@ def parse_workflow_file(
     `environment`, the MCP servers' `${VAR}` must be set in it)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+    except yaml.YAMLError as exc:
+        # Marked errors (syntax) say where; a ReaderError (a character YAML does not allow,
+        # such as a control character) says which character instead.
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        what = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
         raise WorkflowFileError(
             [
                 FileProblem(
                     "",
-                    f"not valid YAML: {exc.problem or exc.context}",
+                    f"not valid YAML: {what}",
                     "fix the YAML syntax",
                     source=source,
                     line=mark.line + 1 if mark else None,

@@ -83,6 +83,12 @@ class ExecutionDetail(WorkflowExecution):
     step_runs: list[StepRun] = Field(default_factory=list)
 
 
+class WorkflowYaml(CamelModel):
+    """A workflow file's text, as `accord run` takes it."""
+
+    yaml: str = Field(min_length=1, max_length=2_000_000)
+
+
 class AnswerRequest(CamelModel):
     message: str = Field(min_length=1, max_length=20_000)
     data: Any = None

@@ -19,6 +19,10 @@ export const EVENT_KINDS = [
   "interaction.answered",
   "knowledge.created",
   "knowledge.updated",
+  "tool.called",
+  "approval.requested",
+  "approval.decided",
+  "workspace.file_written",
 ] as const;
 
 export type StreamState = "connecting" | "live" | "reconnecting" | "off";

@@ -255,6 +255,39 @@ export interface Execution {
   definition: Record<string, unknown>;
   usage: Usage;
   stepRuns?: StepRun[];
+  /** The execution's inputs (what Start was given; a child's parent inputs). */
+  executionContext?: Record<string, unknown>;
+  /** Once finished: the markdown a user came for, and the steps it was taken from. */
+  deliverable?: Deliverable | null;
+}
+
+export interface Deliverable {
+  markdown: string;
+  stepIds: string[];
+}
+
+/** A `tool.called` event's payload (docs/contracts.md). */
+export interface ToolCall {
+  stepId: string;
+  attempt: number;
+  agentId: string;
+  agentName: string;
+  server: string;
+  tool: string;
+  arguments: unknown;
+  resultExcerpt: string | null;
+  durationMs: number;
+  error: string | null;
+}
+
+/** A file the team wrote into the execution's workspace. */
+export interface WorkspaceFile {
+  path: string;
+  size: number;
+  stepId: string | null;
+  agentId: string | null;
+  agentName: string | null;
+  modifiedAt: string;
 }
 
 export interface ExecutionEvent {

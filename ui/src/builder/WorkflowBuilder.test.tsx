@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/rea
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../api/client";
 import type { Agent, CreateWorkflowRequest, Problem } from "../api/types";
-import { WorkflowBuilder, emptyWorkflow } from "./WorkflowBuilder";
+import { WorkflowBuilder, emptyStep, emptyWorkflow, renameStepId } from "./WorkflowBuilder";
 
 const agent = (id: string, name: string, role: string): Agent => ({
   id, name, role, backstory: "", skills: [], llmProviderId: null, model: null, modelParameters: {},
@@ -32,7 +32,7 @@ async function serverLikeValidate(request: CreateWorkflowRequest): Promise<Probl
 const fieldOf = (path: string) => document.querySelector(`[data-field="${path}"]`) as HTMLElement;
 
 describe("WorkflowBuilder", () => {
-  it("shows the server's validation messages at the field they name", async () => {
+  it("shows every problem at once at its field, in the user's words, and carries ID renames", async () => {
     const sent: CreateWorkflowRequest[] = [];
     render(
       <WorkflowBuilder
@@ -46,29 +46,42 @@ describe("WorkflowBuilder", () => {
     );
     fireEvent.click(screen.getByRole("button", { name: "Add step" }));
     fireEvent.click(screen.getByRole("button", { name: "Add step" }));
+    const first = screen.getByRole("group", { name: "Step 1" });
     const second = screen.getByRole("group", { name: "Step 2" });
     fireEvent.click(within(second).getByLabelText("step-1"));
+    fireEvent.change(within(first).getByLabelText("Name"), { target: { value: "Design" } });
+    // Step 1 also waits for step 2: a circle, reported together with the blank names.
+    fireEvent.click(within(first).getByLabelText("step-2"));
 
-    // The workflow has no name yet: the message sits under the Name field.
-    await waitFor(() => expect(within(fieldOf("name")).getByText(/name is required/)).toBeTruthy());
+    await waitFor(() => expect(within(fieldOf("name")).getByText(/The workflow needs a name/)).toBeTruthy());
     expect(screen.getAllByLabelText("Name")[0].getAttribute("aria-invalid")).toBe("true");
+    expect(within(fieldOf("configuration.steps[1].name")).getByText(/Step 2 needs a name/)).toBeTruthy();
+    expect(within(fieldOf("configuration.steps[0].dependsOn")).getByText(/wait for each other in a circle: Design → step-2 → Design/)).toBeTruthy();
+    // The server says the same of the name in its own words: shown once, the builder's way.
+    expect(screen.queryByText(/name is required/)).toBeNull();
 
-    // Renaming step 1's ID leaves step 2 depending on a step that no longer exists.
-    const first = screen.getByRole("group", { name: "Step 1" });
+    // Renaming step 1's ID carries the new ID to the step that depends on it.
+    fireEvent.click(within(first).getByLabelText("step-2"));
     fireEvent.change(within(first).getByLabelText("ID"), { target: { value: "design" } });
-    await waitFor(() =>
-      expect(within(fieldOf("configuration.steps[1].dependsOn")).getByText(/depends on unknown step 'step-1'/)).toBeTruthy(),
-    );
-    expect(within(second).getByText(/use one of: design, step-2/)).toBeTruthy();
-    expect(within(second).getByText("step-1 (missing)")).toBeTruthy();
-    expect(within(first).queryByText(/unknown step/)).toBeNull();
-    expect(sent.at(-1)!.configuration.steps.map((s) => s.id)).toEqual(["design", "step-2"]);
+    await waitFor(() => expect(sent.at(-1)!.configuration.steps[1].dependsOn).toEqual(["design"]));
+    expect(within(second).queryByText(/missing/)).toBeNull();
 
-    // Fixing it clears the messages.
     fireEvent.change(screen.getAllByLabelText("Name")[0], { target: { value: "Ship it" } });
-    fireEvent.click(within(second).getByText("step-1 (missing)"));
+    fireEvent.change(within(second).getByLabelText("Name"), { target: { value: "Build" } });
     await waitFor(() => expect(screen.getByText("No problems found.")).toBeTruthy());
-    expect(fieldOf("configuration.steps[1].dependsOn").textContent).not.toContain("unknown");
+  });
+
+  it("renames a step ID in dependents and in the conditions that read it", () => {
+    const steps = [
+      { ...emptyStep(0, []), id: "triage" },
+      { ...emptyStep(1, []), id: "fix", dependsOn: ["triage"], condition: 'decisions.triage.outcome == "bug" and steps.triage.confidence > 0.5' },
+      { ...emptyStep(2, []), id: "triage2", condition: "steps.triage2.confidence > 0" },
+    ];
+    const renamed = renameStepId(steps, 0, "triage", "classify");
+    expect(renamed.map((s) => s.id)).toEqual(["classify", "fix", "triage2"]);
+    expect(renamed[1].dependsOn).toEqual(["classify"]);
+    expect(renamed[1].condition).toBe('decisions.classify.outcome == "bug" and steps.classify.confidence > 0.5');
+    expect(renamed[2]).toBe(steps[2]);
   });
 
   it("puts the problems of a rejected save at their fields, and lists the rest", async () => {

@@ -1,6 +1,9 @@
 // The workflow builder: details, team, steps and limits, with a live graph of the steps and
-// the server's validation messages shown at the field each one is about.
-import { useEffect, useId, useState, type ReactNode } from "react";
+// every problem shown at once at the field it is about (the builder's own structural checks
+// plus the server's compiler). Built for big workflows: the step list is virtualised past a few
+// dozen steps and each step's form re-renders only when that step (or its problems) change.
+import { memo, useCallback, useDeferredValue, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { ApiError } from "../api/client";
 import {
   STEP_TYPES,
@@ -9,11 +12,12 @@ import {
   type CreateWorkflowRequest,
   type Problem,
   type StepType,
+  type Workflow,
   type WorkflowStep,
 } from "../api/types";
 import { StepGraph } from "../components/StepGraph";
 import { Card } from "../components/ui";
-import { isAt, stepPath, unplaced } from "./problems";
+import { humanize, isAt, localProblems, mergeProblems, stepPath, unplaced } from "./problems";
 
 export function emptyStep(index: number, existing: string[]): WorkflowStep {
   let n = index + 1;
@@ -52,8 +56,29 @@ const splitList = (text: string, separator: RegExp = /,/) =>
 
 const optionalNumber = (text: string): number | null => (text.trim() === "" ? null : Number(text));
 
+/** Past this many steps the list renders only the steps in view. */
+const VIRTUAL_FROM = 30;
+/** Past this many other steps, "Depends on" is a list of chosen steps plus a picker, not a checkbox per step. */
+const CHECKBOXES_UP_TO = 12;
+
+/**
+ * A step's ID renamed from `from` to `to`: the steps that depend on it, and the conditions that
+ * read it (`steps.<id>.…`, `decisions.<id>.…`), follow the new ID instead of silently breaking.
+ */
+export function renameStepId(steps: WorkflowStep[], index: number, from: string, to: string): WorkflowStep[] {
+  const reference = new RegExp(`\\b(steps|decisions)\\.${from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "g");
+  return steps.map((step, i) => {
+    if (i === index) return { ...step, id: to };
+    const dependsOn = step.dependsOn.includes(from) ? step.dependsOn.map((d) => (d === from ? to : d)) : step.dependsOn;
+    const condition = step.condition && from ? step.condition.replace(reference, `$1.${to}`) : step.condition;
+    return dependsOn === step.dependsOn && condition === step.condition ? step : { ...step, dependsOn, condition };
+  });
+}
+
 interface BuilderProps {
   agents: Agent[];
+  /** The user's other workflows, offered as nested teams of a recursive workflow's steps. */
+  workflows?: Workflow[];
   initial: CreateWorkflowRequest;
   /** Asks the server what is wrong with a definition (an empty list when nothing is). */
   validate: (request: CreateWorkflowRequest) => Promise<Problem[]>;
@@ -63,26 +88,28 @@ interface BuilderProps {
   onCancel?: () => void;
   /** Milliseconds of quiet before the definition is validated again. */
   validateDelay?: number;
+  /** Told whenever the draft starts or stops differing from what was loaded or saved. */
+  onDirtyChange?: (dirty: boolean) => void;
 }
 
-export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLabel, onCancel, validateDelay = 400 }: BuilderProps) {
+export function WorkflowBuilder({ agents, workflows = [], initial, validate, onSubmit, submitLabel, onCancel, validateDelay = 400, onDirtyChange }: BuilderProps) {
   const [draft, setDraft] = useState<CreateWorkflowRequest>(initial);
-  const [problems, setProblems] = useState<Problem[]>([]);
+  const [serverProblems, setServerProblems] = useState<Problem[]>([]);
   const [touched, setTouched] = useState(false);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<string>();
   const steps = draft.configuration.steps;
 
-  // Live validation: the server's compiler is the one source of truth for what is valid.
+  // Live validation: the server's compiler has the last word on what is valid.
   useEffect(() => {
     if (!touched) return;
     let current = true;
     const timer = window.setTimeout(() => {
       validate(draft)
-        .then((found) => current && setProblems(found))
+        .then((found) => current && setServerProblems(found))
         .catch((error: unknown) => {
           if (!current) return;
-          if (error instanceof ApiError && error.problems.length) setProblems(error.problems);
+          if (error instanceof ApiError && error.problems.length) setServerProblems(error.problems);
         });
     }, validateDelay);
     return () => {
@@ -91,10 +118,25 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
     };
   }, [draft, touched, validate, validateDelay]);
 
-  const change = (update: (d: CreateWorkflowRequest) => CreateWorkflowRequest) => {
+  // The builder's own checks follow every keystroke; the server's catch up after a pause.
+  const deferredDraft = useDeferredValue(draft);
+  const found = useMemo(() => {
+    const local = touched ? localProblems(deferredDraft) : [];
+    return mergeProblems(local, serverProblems).map((p) => humanize(p, deferredDraft.configuration.steps));
+  }, [deferredDraft, serverProblems, touched]);
+  // The same array while the problems are the same, so nothing downstream recomputes per keystroke.
+  const problemsKey = JSON.stringify(found);
+  const problems = useMemo(() => found, [problemsKey]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const dirty = draft !== initial;
+  useEffect(() => onDirtyChange?.(dirty), [dirty, onDirtyChange]);
+
+  const change = useCallback((update: (d: CreateWorkflowRequest) => CreateWorkflowRequest) => {
     setTouched(true);
+    // "Not saved" describes the last save attempt; an edit makes it stale.
+    setSaveError(undefined);
     setDraft(update);
-  };
+  }, []);
   const set = <K extends keyof CreateWorkflowRequest>(key: K, value: CreateWorkflowRequest[K]) =>
     change((d) => ({ ...d, [key]: value }));
   const setConfig = (section: "coordination" | "constraints", key: string, value: unknown) =>
@@ -102,17 +144,22 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
       ...d,
       configuration: { ...d.configuration, [section]: { ...d.configuration[section], [key]: value } },
     }));
-  const setSteps = (update: (s: WorkflowStep[]) => WorkflowStep[]) =>
-    change((d) => ({ ...d, configuration: { ...d.configuration, steps: update(d.configuration.steps) } }));
-  const updateStep = (index: number, changes: Partial<WorkflowStep>) =>
-    setSteps((s) => s.map((step, i) => (i === index ? { ...step, ...changes } : step)));
-  const moveStep = (index: number, by: number) =>
+  const setSteps = useCallback((update: (s: WorkflowStep[]) => WorkflowStep[]) =>
+    change((d) => ({ ...d, configuration: { ...d.configuration, steps: update(d.configuration.steps) } })), [change]);
+  // Stable across renders, so an unchanged step's form does not re-render on another's keystroke.
+  const updateStep = useCallback((index: number, changes: Partial<WorkflowStep>) =>
+    setSteps((s) => {
+      const renamed = changes.id !== undefined && changes.id !== s[index].id ? renameStepId(s, index, s[index].id, changes.id) : s;
+      return renamed.map((step, i) => (i === index ? { ...step, ...changes } : step));
+    }), [setSteps]);
+  const removeStep = useCallback((index: number) => setSteps((s) => s.filter((_, i) => i !== index)), [setSteps]);
+  const moveStep = useCallback((index: number, by: number) =>
     setSteps((s) => {
       const next = [...s];
       const [step] = next.splice(index, 1);
       next.splice(index + by, 0, step);
       return next;
-    });
+    }), [setSteps]);
 
   const toggleAgent = (id: string) =>
     change((d) => {
@@ -132,7 +179,7 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
       await onSubmit(draft);
     } catch (error) {
       if (error instanceof ApiError && error.problems.length) {
-        setProblems(error.problems);
+        setServerProblems(error.problems);
         setSaveError("The workflow was not saved: fix the fields marked below.");
       } else {
         setSaveError(error instanceof Error ? error.message : String(error));
@@ -142,13 +189,51 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
     }
   };
 
-  const participants = agents.filter((a) => draft.participatingAgents.includes(a.id));
+  // Enter in a one-line field would submit the whole form mid-edit: only the Save button saves.
+  const holdEnter = (event: KeyboardEvent<HTMLFormElement>) => {
+    const target = event.target as HTMLElement;
+    if (event.key === "Enter" && target instanceof HTMLInputElement && target.type !== "submit" && target.type !== "button") {
+      event.preventDefault();
+    }
+  };
+
+  const participantIds = draft.participatingAgents.join(",");
+  const participants = useMemo(() => agents.filter((a) => draft.participatingAgents.includes(a.id)), [agents, participantIds]); // eslint-disable-line react-hooks/exhaustive-deps
   const roles = [...new Set(agents.map((a) => a.role))];
-  const { steps: stepLevel, general } = unplaced(problems, steps.length);
+  const { steps: stepLevel, general } = useMemo(() => unplaced(problems, steps.length), [problems, steps.length]);
   const conditional = draft.workflowType === "conditional" || draft.workflowType === "recursive";
+  const recursive = draft.workflowType === "recursive";
+
+  // Each step's problems, kept as the same array while they do not change (for memo).
+  const perStep = useRef(new Map<number, { key: string; list: Problem[] }>());
+  const stepProblems = (index: number): Problem[] => {
+    const prefix = stepPath(index);
+    const list = problems.filter((p) => isAt(p.field, prefix));
+    for (const p of stepLevel[index] ?? []) if (!list.includes(p)) list.push(p);
+    const key = JSON.stringify(list);
+    const cached = perStep.current.get(index);
+    if (cached && cached.key === key) return cached.list;
+    perStep.current.set(index, { key, list });
+    return list;
+  };
+  // The other steps, as choices for "Depends on": the same array until an ID or name changes.
+  const choicesKey = steps.map((s) => `${s.id}\u0000${s.name}`).join("\u0001");
+  const choices = useMemo(() => steps.map((s) => ({ id: s.id, name: s.name })), [choicesKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  // The preview graph only needs a step's shape and label, and may lag a keystroke behind.
+  const graphKey = steps.map((s) => [s.id, s.name, s.type, s.dependsOn.join(","), s.condition ? 1 : 0, s.reviewRequired ? 1 : 0].join("\u0000")).join("\u0001");
+  // Redrawing a big graph costs more than a keystroke may, so it follows once typing pauses.
+  const graphSteps = useSettled(useMemo(() => steps, [graphKey]), steps.length > VIRTUAL_FROM ? 350 : 0); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const list = useRef<HTMLDivElement>(null);
+  const virtual = steps.length > VIRTUAL_FROM;
+  const jumpTo = useRef<(index: number) => void>(() => {});
+  const onGraphSelect = useCallback((stepId: string) => {
+    const index = steps.findIndex((s) => s.id === stepId);
+    if (index >= 0) jumpTo.current(index);
+  }, [steps]);
 
   return (
-    <form className="builder" onSubmit={submit} noValidate>
+    <form className="builder" onSubmit={submit} onKeyDown={holdEnter} noValidate>
       <datalist id="agent-roles">
         {roles.map((r) => <option key={r} value={r} />)}
       </datalist>
@@ -157,7 +242,7 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
           <div className="grid-2">
             <Field label="Name" path="name" problems={problems}>
               {(props) => (
-                <input {...props} value={draft.name} placeholder="e.g. Feature development"
+                <input {...props} value={draft.name} placeholder="e.g. Feature development" dir="auto"
                   onChange={(e) => set("name", e.target.value)} />
               )}
             </Field>
@@ -172,7 +257,7 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
           </div>
           <Field label="Description" path="description" problems={problems}>
             {(props) => (
-              <textarea {...props} rows={2} value={draft.description}
+              <textarea {...props} rows={2} value={draft.description} dir="auto"
                 placeholder="What this workflow accomplishes"
                 onChange={(e) => set("description", e.target.value)} />
             )}
@@ -189,7 +274,7 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
                   <label key={a.id} className={`chip${draft.participatingAgents.includes(a.id) ? " on" : ""}`}>
                     <input type="checkbox" checked={draft.participatingAgents.includes(a.id)}
                       onChange={() => toggleAgent(a.id)} />
-                    {a.name} <span className="muted">· {a.role}</span>
+                    <bdi>{a.name}</bdi> <span className="muted">· {a.role}</span>
                   </label>
                 ))}
               </div>
@@ -231,21 +316,27 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
           {steps.length === 0 && (
             <p className="muted">No steps yet. Click “Add step” to describe the first piece of work.</p>
           )}
-          {steps.map((step, index) => (
-            <StepEditor
-              key={index}
-              index={index}
-              step={step}
-              steps={steps}
-              participants={participants}
-              conditional={conditional}
-              problems={problems}
-              stepProblems={stepLevel[index] ?? []}
-              onChange={(changes) => updateStep(index, changes)}
-              onRemove={() => setSteps((s) => s.filter((_, i) => i !== index))}
-              onMove={(by) => moveStep(index, by)}
-            />
-          ))}
+          <StepList
+            virtual={virtual}
+            listRef={list}
+            count={steps.length}
+            jumpTo={jumpTo}
+            render={(index) => (
+              <StepEditor
+                index={index}
+                step={steps[index]}
+                count={steps.length}
+                choices={choices}
+                participants={participants}
+                workflows={recursive ? workflows : undefined}
+                conditional={conditional}
+                problems={stepProblems(index)}
+                onChange={updateStep}
+                onRemove={removeStep}
+                onMove={moveStep}
+              />
+            )}
+          />
         </Card>
 
         <Card title="Limits">
@@ -293,7 +384,7 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
 
       <aside className="builder-side">
         <Card title="Preview">
-          <StepGraph steps={steps} workflowType={draft.workflowType} height={360} vertical />
+          <StepGraph steps={graphSteps} workflowType={draft.workflowType} height={360} vertical onSelect={onGraphSelect} />
         </Card>
         <Card title="Check">
           {!touched && problems.length === 0 ? (
@@ -307,9 +398,11 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
                 {general.length < problems.length ? " (marked at their fields)" : ""}.
               </p>
               {general.length > 0 && <ProblemList problems={general} />}
+              <ProblemIndex problems={problems} general={general} steps={steps} onJump={(i) => jumpTo.current(i)} />
             </div>
           )}
         </Card>
+        {dirty && !saveError && <p className="muted small" data-testid="unsaved">Unsaved changes.</p>}
         {saveError && <div className="error-state" role="alert">{saveError}</div>}
         <div className="actions end">
           {onCancel && <button type="button" className="button secondary" onClick={onCancel}>Cancel</button>}
@@ -319,6 +412,79 @@ export function WorkflowBuilder({ agents, initial, validate, onSubmit, submitLab
         </div>
       </aside>
     </form>
+  );
+}
+
+/** `value`, once it has stayed the same for `delay` ms (at once when `delay` is 0). */
+function useSettled<T>(value: T, delay: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    if (delay === 0) {
+      setSettled(value);
+      return;
+    }
+    const timer = window.setTimeout(() => setSettled(value), delay);
+    return () => window.clearTimeout(timer);
+  }, [value, delay]);
+  return delay === 0 ? value : settled;
+}
+
+/** Links to the steps that have problems, so a 300-step workflow's faults are one click away. */
+function ProblemIndex({ problems, general, steps, onJump }: { problems: Problem[]; general: Problem[]; steps: WorkflowStep[]; onJump: (index: number) => void }) {
+  const indices = [...new Set(problems.filter((p) => !general.includes(p)).map((p) => /^configuration\.steps\[(\d+)\]/.exec(p.field)?.[1]).filter(Boolean).map(Number))];
+  if (indices.length === 0) return null;
+  return (
+    <ul className="problem-index">
+      {indices.slice(0, 50).map((i) => (
+        <li key={i}><button type="button" className="linklike" onClick={() => onJump(i)}>Step {i + 1}{steps[i]?.name ? <>: <bdi>{steps[i].name}</bdi></> : ""}</button></li>
+      ))}
+    </ul>
+  );
+}
+
+type StepListProps = {
+  listRef: React.RefObject<HTMLDivElement | null>;
+  count: number;
+  render: (index: number) => ReactNode;
+  jumpTo: React.RefObject<(index: number) => void>;
+};
+
+/** Scrolls a step's form into view and puts the cursor in its first field, once it is rendered. */
+function focusStep(index: number, triesLeft = 10) {
+  const input = document.querySelector<HTMLInputElement>(`[data-testid="step-editor-${index}"] input`);
+  if (input) {
+    input.scrollIntoView({ block: "center" });
+    input.focus({ preventScroll: true });
+  } else if (triesLeft > 0) window.setTimeout(() => focusStep(index, triesLeft - 1), 50);
+}
+
+/** The step forms: all of them for a small workflow, only those in view for a big one. */
+function StepList({ virtual, ...props }: StepListProps & { virtual: boolean }) {
+  if (virtual) return <VirtualStepList {...props} />;
+  const { listRef, count, render, jumpTo } = props;
+  jumpTo.current = (index: number) => focusStep(index);
+  return <div ref={listRef} className="step-list">{Array.from({ length: count }, (_, i) => <div key={i}>{render(i)}</div>)}</div>;
+}
+
+function VirtualStepList({ listRef, count, render, jumpTo }: StepListProps) {
+  const [margin, setMargin] = useState(0);
+  useLayoutEffect(() => {
+    if (listRef.current) setMargin(listRef.current.getBoundingClientRect().top + window.scrollY);
+  }, [listRef]);
+  const virtualizer = useWindowVirtualizer({ count, estimateSize: () => 430, overscan: 2, scrollMargin: margin });
+  jumpTo.current = (index: number) => {
+    virtualizer.scrollToIndex(index, { align: "start" });
+    focusStep(index);
+  };
+  return (
+    <div ref={listRef} className="step-list" style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+      {virtualizer.getVirtualItems().map((item) => (
+        <div key={item.key} data-index={item.index} ref={virtualizer.measureElement}
+          style={{ position: "absolute", top: 0, left: 0, width: "100%", paddingBottom: 12, transform: `translateY(${item.start - margin}px)` }}>
+          {render(item.index)}
+        </div>
+      ))}
+    </div>
   );
 }
 
@@ -332,40 +498,46 @@ const TYPE_LABELS: Record<string, string> = {
 interface StepEditorProps {
   index: number;
   step: WorkflowStep;
-  steps: WorkflowStep[];
+  count: number;
+  choices: { id: string; name: string }[];
   participants: Agent[];
+  workflows?: Workflow[];
   conditional: boolean;
+  /** This step's problems only (the same array while they do not change). */
   problems: Problem[];
-  stepProblems: Problem[];
-  onChange: (changes: Partial<WorkflowStep>) => void;
-  onRemove: () => void;
-  onMove: (by: number) => void;
+  onChange: (index: number, changes: Partial<WorkflowStep>) => void;
+  onRemove: (index: number) => void;
+  onMove: (index: number, by: number) => void;
 }
 
-function StepEditor({ index, step, steps, participants, conditional, problems, stepProblems, onChange, onRemove, onMove }: StepEditorProps) {
+const StepEditor = memo(function StepEditor({ index, step, count, choices, participants, workflows, conditional, problems, onChange: change, onRemove, onMove }: StepEditorProps) {
+  const onChange = (changes: Partial<WorkflowStep>) => change(index, changes);
   const p = (field: string) => stepPath(index, field);
-  const others = steps.filter((s, i) => i !== index && s.id);
+  const others = choices.filter((s, i) => i !== index && s.id);
   const unknownDeps = step.dependsOn.filter((d) => !others.some((o) => o.id === d));
   const toggleDep = (id: string) =>
     onChange({ dependsOn: step.dependsOn.includes(id) ? step.dependsOn.filter((d) => d !== id) : [...step.dependsOn, id] });
   const label = `Step ${index + 1}`;
+  const placed = new Set(problems.filter((pr) => STEP_FIELD_PATHS.some((f) => isAt(pr.field, p(f)))));
+  const stepLevel = problems.filter((pr) => !placed.has(pr));
+  const nameOf = (id: string) => others.find((o) => o.id === id)?.name || id;
 
   return (
     <fieldset className="step-editor" aria-label={label} data-testid={`step-editor-${index}`}>
       <legend>
-        <span className="badge">{label}</span> {step.name}
+        <span className="badge">{label}</span> <bdi>{step.name}</bdi>
       </legend>
       <div className="step-tools">
-        <button type="button" className="icon" aria-label={`Move ${label} up`} disabled={index === 0} onClick={() => onMove(-1)}>↑</button>
-        <button type="button" className="icon" aria-label={`Move ${label} down`} disabled={index === steps.length - 1} onClick={() => onMove(1)}>↓</button>
-        <button type="button" className="icon danger" aria-label={`Remove ${label}`} onClick={onRemove}>✕</button>
+        <button type="button" className="icon" aria-label={`Move ${label} up`} disabled={index === 0} onClick={() => onMove(index, -1)}>↑</button>
+        <button type="button" className="icon" aria-label={`Move ${label} down`} disabled={index === count - 1} onClick={() => onMove(index, 1)}>↓</button>
+        <button type="button" className="icon danger" aria-label={`Remove ${label}`} onClick={() => onRemove(index)}>✕</button>
       </div>
-      {stepProblems.length > 0 && <ProblemList problems={stepProblems} />}
+      {stepLevel.length > 0 && <ProblemList problems={stepLevel} />}
       <div className="grid-3">
         <Field label="Name" path={p("name")} problems={problems}>
-          {(props) => <input {...props} value={step.name} placeholder="e.g. Write the code" onChange={(e) => onChange({ name: e.target.value })} />}
+          {(props) => <input {...props} value={step.name} placeholder="e.g. Write the code" dir="auto" onChange={(e) => onChange({ name: e.target.value })} />}
         </Field>
-        <Field label="ID" path={p("id")} problems={problems}>
+        <Field label="ID" path={p("id")} problems={problems} hint="Other steps and conditions refer to it; renaming updates them.">
           {(props) => <input {...props} value={step.id} onChange={(e) => onChange({ id: e.target.value.trim() })} />}
         </Field>
         <Field label="Type" path={p("type")} problems={problems}>
@@ -394,12 +566,12 @@ function StepEditor({ index, step, steps, participants, conditional, problems, s
       <FieldShell label="Depends on" path={p("dependsOn")} problems={problems}>
         {others.length === 0 && unknownDeps.length === 0 ? (
           <p className="muted small">No other steps to depend on.</p>
-        ) : (
+        ) : others.length <= CHECKBOXES_UP_TO ? (
           <div className="chips" role="group" aria-label={`${label} depends on`}>
             {others.map((o) => (
               <label key={o.id} className={`chip${step.dependsOn.includes(o.id) ? " on" : ""}`}>
                 <input type="checkbox" checked={step.dependsOn.includes(o.id)} onChange={() => toggleDep(o.id)} />
-                {o.name || o.id}
+                <bdi>{o.name || o.id}</bdi>
               </label>
             ))}
             {unknownDeps.map((d) => (
@@ -409,15 +581,29 @@ function StepEditor({ index, step, steps, participants, conditional, problems, s
               </label>
             ))}
           </div>
+        ) : (
+          <div className="chips" role="group" aria-label={`${label} depends on`}>
+            {step.dependsOn.map((d) => (
+              <span key={d} className={`chip on${unknownDeps.includes(d) ? " missing" : ""}`}>
+                <bdi>{unknownDeps.includes(d) ? `${d} (missing)` : nameOf(d)}</bdi>
+                <button type="button" className="chip-remove" aria-label={`Stop depending on ${nameOf(d)}`} onClick={() => toggleDep(d)}>✕</button>
+              </span>
+            ))}
+            <select aria-label={`Add a step that ${label} depends on`} value="" className="dep-picker"
+              onChange={(e) => e.target.value && toggleDep(e.target.value)}>
+              <option value="">Add a dependency…</option>
+              {others.filter((o) => !step.dependsOn.includes(o.id)).map((o) => <option key={o.id} value={o.id}>{o.name || o.id}</option>)}
+            </select>
+          </div>
         )}
       </FieldShell>
       <div className="grid-2">
         <Field label="Instructions" path={p("instructions")} problems={problems}>
-          {(props) => <textarea {...props} rows={3} value={step.instructions} placeholder="What the agent should do"
+          {(props) => <textarea {...props} rows={3} value={step.instructions} placeholder="What the agent should do" dir="auto"
             onChange={(e) => onChange({ instructions: e.target.value })} />}
         </Field>
         <Field label="Expected output" path={p("expectedOutput")} problems={problems}>
-          {(props) => <textarea {...props} rows={3} value={step.expectedOutput} placeholder="What done looks like"
+          {(props) => <textarea {...props} rows={3} value={step.expectedOutput} placeholder="What done looks like" dir="auto"
             onChange={(e) => onChange({ expectedOutput: e.target.value })} />}
         </Field>
       </div>
@@ -426,6 +612,17 @@ function StepEditor({ index, step, steps, participants, conditional, problems, s
           hint='Runs only when true, e.g. steps.review.data.approved == true'>
           {(props) => <input {...props} value={step.condition ?? ""} placeholder="Always run"
             onChange={(e) => onChange({ condition: e.target.value || null })} />}
+        </Field>
+      )}
+      {workflows && (
+        <Field label="Nested team (sub-workflow)" path={p("subWorkflowId")} problems={problems}
+          hint="This step runs that workflow as a child execution.">
+          {(props) => (
+            <select {...props} value={step.subWorkflowId ?? ""} onChange={(e) => onChange({ subWorkflowId: e.target.value || null })}>
+              <option value="">None: the agents do this step themselves</option>
+              {workflows.map((w) => <option key={w.id} value={w.id}>{w.name}</option>)}
+            </select>
+          )}
         </Field>
       )}
       {step.type === "decision" && (
@@ -463,7 +660,12 @@ function StepEditor({ index, step, steps, participants, conditional, problems, s
       </div>
     </fieldset>
   );
-}
+});
+
+/** The step fields that show their own problems (the rest are listed at the top of the step). */
+const STEP_FIELD_PATHS = ["id", "name", "type", "assignedAgentRole", "preferredAgentId", "requiredSkills", "dependsOn",
+  "instructions", "expectedOutput", "condition", "subWorkflowId", "decisionOptions", "reviewRequired", "reviewerRole",
+  "validationCriteria", "maxRetries", "timeoutMinutes"];
 
 /** A list edited as text (comma- or line-separated) that keeps what the user types. */
 function ListInput({ value, onChange, lines, ...props }: InputProps & {

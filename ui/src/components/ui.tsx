@@ -1,19 +1,25 @@
 // Small building blocks shared by every page, so spacing, states and badges look the same.
-import type { ReactNode } from "react";
+import { useEffect, type ReactNode } from "react";
 import Markdown from "react-markdown";
 import { ApiError } from "../api/client";
 
-export function Page({ title, subtitle, actions, children }: {
+export function Page({ title, documentTitle, subtitle, actions, children }: {
   title: ReactNode;
+  /** The browser tab's title (defaults to `title` when that is text). */
+  documentTitle?: string;
   subtitle?: ReactNode;
   actions?: ReactNode;
   children: ReactNode;
 }) {
+  const tabTitle = documentTitle ?? (typeof title === "string" ? title : undefined);
+  useEffect(() => {
+    if (tabTitle) document.title = `${tabTitle} · Accord`;
+  }, [tabTitle]);
   return (
     <section className="page">
       <header className="page-header">
         <div>
-          <h1>{title}</h1>
+          <h1 dir="auto">{title}</h1>
           {subtitle && <p className="muted">{subtitle}</p>}
         </div>
         {actions && <div className="actions">{actions}</div>}
@@ -81,7 +87,7 @@ export function Loading({ what }: { what: string }) {
 
 export function MarkdownText({ children }: { children: string }) {
   return (
-    <div className="markdown">
+    <div className="markdown" dir="auto">
       <Markdown>{children}</Markdown>
     </div>
   );

@@ -50,7 +50,17 @@ const EMPTY_STEP: StepView = {
 function stepFromRun(run: StepRun): StepView {
   const summary = typeof run.output?.summary === "string" ? run.output.summary : null;
   const status: StepStatus = run.status === "pending" ? "waiting" : run.status;
-  return { ...EMPTY_STEP, status, attempt: run.attempt, agentId: run.agentId, summary, error: run.error };
+  // A skipped or cancelled run records why in `error`; it is a reason, not a fault.
+  const ended = status === "skipped" || status === "cancelled";
+  return {
+    ...EMPTY_STEP,
+    status,
+    attempt: run.attempt,
+    agentId: run.agentId,
+    summary,
+    error: ended ? null : run.error,
+    reason: ended ? run.error : null,
+  };
 }
 
 /** The latest attempt of each step, from the execution's `stepRuns`. */

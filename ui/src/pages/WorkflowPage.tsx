@@ -1,28 +1,36 @@
 // The execution monitor: one workflow, its current (or chosen) execution live from the SSE
-// stream, and tabs for the run, its history, interactions, knowledge and metrics.
+// stream. A finished run opens on its deliverable; clicking a step (in the graph, the step list
+// or the timeline) opens the step inspector beside it (`?step=<id>` in the address).
 import { useEffect, useMemo, useRef, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router-dom";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api, ApiError, query } from "../api/client";
 import { useEventStream } from "../api/events";
-import type { Agent, Execution, ExecutionEvent, Interaction, Knowledge, Metrics, Workflow, WorkflowStep, WorkflowType, WorkspaceFile } from "../api/types";
+import type { Agent, Execution, ExecutionEvent, Interaction, Knowledge, Metrics, ToolCall, Workflow, WorkflowStep, WorkflowType, WorkspaceFile } from "../api/types";
 import { useResource } from "../api/useResource";
-import { StatusLegend, StepGraph } from "../components/StepGraph";
-import { Card, EmptyState, ErrorState, Loading, MarkdownText, Page, ProgressBar, StatusBadge, duration, money, relativeTime, tokens } from "../components/ui";
+import { StatusLegend, StepGraph, statusTitle, STATUS_COLOURS } from "../components/StepGraph";
+import { effectiveDependencies } from "../components/graphLayout";
+import { Card, EmptyState, ErrorState, Loading, Page, ProgressBar, StatusBadge, duration, money, relativeTime, tokens } from "../components/ui";
+import { DeliverablePanel } from "../monitor/Deliverable";
 import { FilesTab } from "../monitor/FilesTab";
+import { Gantt } from "../monitor/Gantt";
 import { KnowledgeTab } from "../monitor/KnowledgeTab";
 import { MetricsTab } from "../monitor/MetricsTab";
 import { QuestionCard } from "../monitor/QuestionCard";
+import { RunDialog } from "../monitor/RunDialog";
+import { StepInspector } from "../monitor/StepInspector";
 import { Timeline } from "../monitor/Timeline";
 import { TriggersTab } from "../monitor/TriggersTab";
 import { applyEvent, fromSnapshot, latestRuns, mergeSnapshot, percent, type LiveExecution } from "../monitor/liveState";
 
 const TABS = [
-  ["current", "Current execution"],
-  ["history", "History"],
+  ["deliverable", "Deliverable"],
+  ["steps", "Steps"],
+  ["timeline", "Timeline"],
   ["interactions", "Interactions"],
   ["knowledge", "Knowledge"],
   ["files", "Files"],
   ["metrics", "Metrics"],
+  ["history", "History"],
 ] as const;
 type Tab = (typeof TABS)[number][0];
 
@@ -31,10 +39,13 @@ const FINISHED = new Set(["completed", "failed", "cancelled"]);
 export function WorkflowPage() {
   const { workflowId, executionId: chosenId } = useParams();
   const navigate = useNavigate();
-  const [tab, setTab] = useState<Tab>("current");
+  const [params, setParams] = useSearchParams();
+  const selectedStep = params.get("step");
+  const [chosenTab, setTab] = useState<Tab>();
   const [actionError, setActionError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [runDialog, setRunDialog] = useState<{ title: string; initial: Record<string, unknown> }>();
 
   const workflow = useResource(`wf-${workflowId}`, () => api.get<Workflow>(`/workflows/${workflowId}`));
   const executions = useResource(`execs-${workflowId}`, () => api.get<Execution[]>(`/workflows/${workflowId}/executions`));
@@ -50,6 +61,8 @@ export function WorkflowPage() {
   const [includeInactive, setIncludeInactive] = useState(true);
   const knowledge = useResource(`kn-${workflowId}-${search}-${includeInactive}`, () =>
     api.get<Knowledge[]>(`/workflows/${workflowId}/knowledge${query({ q: search, includeInactive })}`));
+  const [toolCalls, setToolCalls] = useState<ToolCall[]>([]);
+  useEffect(() => setToolCalls([]), [executionId]);
 
   const steps: WorkflowStep[] = useMemo(() => {
     const definition = execution.data?.definition as { configuration?: { steps?: WorkflowStep[] } } | undefined;
@@ -57,6 +70,8 @@ export function WorkflowPage() {
   }, [execution.data, workflow.data]);
   const workflowType = ((execution.data?.definition as { workflowType?: WorkflowType } | undefined)?.workflowType ??
     workflow.data?.workflowType ?? "pipeline") as WorkflowType;
+  const stepNames = useMemo(() => new Map(steps.map((s) => [s.id, s.name || s.id])), [steps]);
+  const stepName = (id: string) => stepNames.get(id) ?? id;
 
   // Live state: the snapshot, then every event applied in order.
   const [live, setLive] = useState<LiveExecution>();
@@ -82,6 +97,7 @@ export function WorkflowPage() {
     }, 300);
   };
 
+  const seenTools = useRef(new Set<number>());
   const onEvent = (event: ExecutionEvent) => {
     setLive((current) => (current ? applyEvent(current, event) : current));
     const payload = event.data as unknown;
@@ -99,11 +115,19 @@ export function WorkflowPage() {
       case "workspace.file_written":
         files.reload();
         break;
+      case "tool.called":
+        if (!seenTools.current.has(event.id)) {
+          seenTools.current.add(event.id);
+          setToolCalls((calls) => [...calls, { ...(payload as ToolCall), stepId: (payload as ToolCall).stepId ?? event.stepId }]);
+        }
+        break;
       case "step.completed":
       case "step.failed":
-        refreshDetails();
         files.reload(); // files written by other means (an MCP server) show up as steps end
+        refreshDetails();
         break;
+      case "step.cancelled":
+      case "step.skipped":
       case "execution.status":
         refreshDetails();
         break;
@@ -120,7 +144,8 @@ export function WorkflowPage() {
 
   const current = live && execution.data ? execution.data : undefined;
   const streaming = current && !FINISHED.has(live!.status);
-  const stream = useEventStream(executionId && streaming ? `/executions/${executionId}/events` : null, onEvent);
+  // A finished run's stream is opened only for the inspector: it replays the tool calls.
+  const stream = useEventStream(executionId && current && (streaming || selectedStep) ? `/executions/${executionId}/events` : null, onEvent);
   // After a dropped connection the stream resumes where it was; the snapshot is read again too,
   // so nothing that happened meanwhile is missing from outputs and usage.
   const wasReconnecting = useRef(false);
@@ -132,21 +157,28 @@ export function WorkflowPage() {
     }
   }, [stream]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const act = async (action: "pause" | "resume" | "cancel" | "rerun" | "start") => {
+  const start = async (inputs: Record<string, unknown>) => {
     setBusy(true);
     setActionError(undefined);
     try {
-      const result =
-        action === "start"
-          ? await api.post<Execution>(`/workflows/${workflowId}/executions`, { triggerReason: "manual" })
-          : await api.post<Execution>(`/executions/${executionId}/${action}`);
-      if (action === "start" || action === "rerun") {
-        executions.reload();
-        navigate(`/workflows/${workflowId}/executions/${result.id}`);
-        setTab("current");
-      } else {
-        execution.reload();
-      }
+      const result = await api.post<Execution>(`/workflows/${workflowId}/executions`, { triggerReason: "manual", inputs });
+      setRunDialog(undefined);
+      executions.reload();
+      navigate(`/workflows/${workflowId}/executions/${result.id}`);
+      setTab(undefined);
+    } catch (e) {
+      setActionError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const act = async (action: "pause" | "resume" | "cancel") => {
+    setBusy(true);
+    setActionError(undefined);
+    try {
+      await api.post<Execution>(`/executions/${executionId}/${action}`);
+      execution.reload();
     } catch (e) {
       setActionError(e instanceof ApiError ? e.message : String(e));
     } finally {
@@ -164,11 +196,24 @@ export function WorkflowPage() {
     }
   };
 
+  const select = (stepId: string | null) => {
+    const next = new URLSearchParams(params);
+    if (stepId) next.set("step", stepId);
+    else next.delete("step");
+    setParams(next, { replace: !!selectedStep && !!stepId });
+  };
+
+  const deps = useMemo(() => effectiveDependencies(steps, workflowType), [steps, workflowType]);
+
   if (workflow.error) return <Page title="Workflow"><ErrorState error={workflow.error} onRetry={workflow.reload} /></Page>;
   if (!workflow.data) return <Page title="Workflow"><Loading what="the workflow" /></Page>;
   const w = workflow.data;
   const status = live?.status;
   const running = status === "running" || status === "pending";
+  const finished = !!status && FINISHED.has(status);
+  const tab: Tab = chosenTab ?? (finished ? "deliverable" : "steps");
+  const inspected = selectedStep ? steps.find((s) => s.id === selectedStep) : undefined;
+  const finishing = status === "paused" && live ? Object.entries(live.steps).filter(([, v]) => v.status === "running").map(([id]) => id) : [];
 
   const actions = (
     <>
@@ -177,92 +222,142 @@ export function WorkflowPage() {
       {running && <button className="button secondary" disabled={busy} onClick={() => act("pause")}>Pause</button>}
       {status === "paused" && <button className="button" disabled={busy} onClick={() => act("resume")}>Resume</button>}
       {(running || status === "paused") && <button className="button danger" disabled={busy} onClick={() => act("cancel")}>Cancel</button>}
-      {status && FINISHED.has(status) && <button className="button" disabled={busy} onClick={() => act("rerun")}>Run again</button>}
-      {!executionId && executions.data && <button className="button" disabled={busy} onClick={() => act("start")}>Start</button>}
+      {finished && <button className="button" disabled={busy}
+        onClick={() => setRunDialog({ title: "Run again", initial: current?.executionContext ?? {} })}>Run again</button>}
+      {!executionId && executions.data && <button className="button" disabled={busy}
+        onClick={() => setRunDialog({ title: `Start “${w.name}”`, initial: {} })}>Start</button>}
     </>
   );
 
   return (
     <Page
-      title={w.name}
+      title={<bdi>{w.name}</bdi>}
+      documentTitle={current ? `${w.name} · run #${current.executionNumber} ${status}` : w.name}
       subtitle={<>
         <StatusBadge status={w.status} /> <span>{w.workflowType}</span> · <span>{w.participatingAgents.length} agents</span> ·{" "}
         <span>{w.configuration.steps.length} steps</span>
-        {w.description && <span className="block">{w.description}</span>}
+        {w.description && <span className="block" dir="auto">{w.description}</span>}
       </>}
       actions={actions}
     >
-      {actionError && <div className="error-state" role="alert">{actionError}</div>}
-      {notice && <div className="notice" role="status">{notice} <Link to="/templates">See templates</Link></div>}
-      <Card
-        title={current ? <>Execution #{current.executionNumber} <StatusBadge status={live!.status} /></> : "No runs yet"}
-        actions={current && <span className={`stream stream-${stream}`} title="Live updates">{streamLabel(stream, live!.status)}</span>}
-      >
-        {!executionId ? (
-          executions.error ? <ErrorState error={executions.error} onRetry={executions.reload} /> :
-          <EmptyState title="This workflow has not run yet" action={<button className="button" disabled={busy} onClick={() => act("start")}>Start</button>}>
-            Start it to watch the team work through the steps live.
-          </EmptyState>
-        ) : execution.error ? (
-          <ErrorState error={execution.error} onRetry={execution.reload} />
-        ) : !live ? (
-          <Loading what="the execution" />
-        ) : (
-          <>
-            <div className="progress-row">
-              <ProgressBar value={percent(live.progress)} label="Execution progress" />
-              <span className="small" data-testid="progress-text">
-                {live.progress.completed}/{live.progress.total} completed
-                {live.progress.skipped ? `, ${live.progress.skipped} skipped` : ""}
-                {live.progress.failed ? `, ${live.progress.failed} failed` : ""}
-              </span>
-            </div>
-            <StepGraph steps={steps} workflowType={workflowType} views={live.steps} agentNames={agentNames} height={300} />
-            <StatusLegend />
-          </>
-        )}
-      </Card>
-
-      {executionId && (
-        <>
-          <div className="tabs" role="tablist">
-            {TABS.map(([id, label]) => (
-              <button key={id} role="tab" aria-selected={tab === id} className={tab === id ? "active" : ""} onClick={() => setTab(id)}>
-                {label}
-                {id === "interactions" && interactions.data ? ` (${interactions.data.length})` : ""}
-                {id === "knowledge" && knowledge.data ? ` (${knowledge.data.length})` : ""}
-                {id === "files" && files.data ? ` (${files.data.length})` : ""}
-              </button>
-            ))}
-          </div>
-          <div className="tab-panel" role="tabpanel">
-            {tab === "current" && current && live && (
-              <CurrentTab execution={current} live={live} steps={steps} agentNames={agentNames}
-                questions={(interactions.data ?? []).filter((i) => i.toUserId && i.responseStatus === "pending")}
-                onAnswered={(answered) => interactions.setData((list) => upsert(list, answered))} />
-            )}
-            {tab === "history" && (
-              <HistoryTab workflowId={w.id} executions={executions.data ?? []} currentId={executionId} />
-            )}
-            {tab === "interactions" && (
-              interactions.error ? <ErrorState error={interactions.error} onRetry={interactions.reload} /> :
-              !interactions.data ? <Loading what="interactions" /> :
-              <Timeline interactions={interactions.data} agentNames={agentNames} />
-            )}
-            {tab === "knowledge" && (
-              <KnowledgeTab entries={knowledge.data} error={knowledge.error} agentNames={agentNames}
-                search={search} onSearch={setSearch} includeInactive={includeInactive} onIncludeInactive={setIncludeInactive} />
-            )}
-            {tab === "files" && (
-              <FilesTab executionId={executionId} files={files.data} error={files.error} onRetry={files.reload} />
-            )}
-            {tab === "metrics" && (
-              metrics.error ? <ErrorState error={metrics.error} onRetry={metrics.reload} /> :
-              <MetricsTab metrics={metrics.data} usage={current?.usage} agentNames={agentNames} />
-            )}
-          </div>
-        </>
+      {runDialog && (
+        <RunDialog title={runDialog.title} initial={runDialog.initial} busy={busy} error={actionError}
+          onRun={start} onClose={() => { setRunDialog(undefined); setActionError(undefined); }} />
       )}
+      {actionError && !runDialog && <div className="error-state" role="alert">{actionError}</div>}
+      {notice && <div className="notice" role="status">{notice} <Link to="/templates">See templates</Link></div>}
+      {current?.parentExecutionId && (
+        <div className="notice info" data-testid="parent-link">
+          This run is a nested team of a step in another run. <Link to={`/executions/${current.parentExecutionId}`}>Open the parent run</Link>
+        </div>
+      )}
+      {status === "paused" && (
+        <div className="notice warn" role="status" data-testid="paused-banner">
+          Paused: nothing new starts until you resume.{" "}
+          {finishing.length ? <>Still finishing: {finishing.map((id, i) => <span key={id}>{i ? ", " : ""}<bdi>{stepName(id)}</bdi></span>)}.</> : "No step is running."}
+        </div>
+      )}
+      <div className={`monitor${inspected ? " with-inspector" : ""}`}>
+        <div className="monitor-main">
+          <Card
+            title={current ? <>Execution #{current.executionNumber} <StatusBadge status={live!.status} /></> : "No runs yet"}
+            actions={current && <span className={`stream stream-${stream}`} title="Live updates">{streamLabel(stream, live!.status)}</span>}
+          >
+            {!executionId ? (
+              executions.error ? <ErrorState error={executions.error} onRetry={executions.reload} /> : (
+                <>
+                  <EmptyState title="This workflow has not run yet" action={<button className="button" disabled={busy}
+                    onClick={() => setRunDialog({ title: `Start “${w.name}”`, initial: {} })}>Start</button>}>
+                    Start it to watch the team work through the steps live.
+                  </EmptyState>
+                  <StepGraph steps={steps} workflowType={workflowType} agentNames={agentNames} height={graphHeight(steps.length)}
+                    selectedId={selectedStep} onSelect={select} />
+                </>
+              )
+            ) : execution.error ? (
+              <ErrorState error={execution.error} onRetry={execution.reload} />
+            ) : !live ? (
+              <Loading what="the execution" />
+            ) : (
+              <>
+                <div className="progress-row">
+                  <ProgressBar value={percent(live.progress)} label="Execution progress" />
+                  <span className="small" data-testid="progress-text">
+                    {live.progress.completed}/{live.progress.total} completed
+                    {live.progress.skipped ? `, ${live.progress.skipped} skipped` : ""}
+                    {live.progress.failed ? `, ${live.progress.failed} failed` : ""}
+                  </span>
+                </div>
+                {live.errorMessage && <div className="error-state" role="alert" dir="auto">{live.errorMessage}</div>}
+                <StepGraph steps={steps} workflowType={workflowType} views={live.steps} agentNames={agentNames}
+                  height={graphHeight(steps.length)} selectedId={selectedStep} onSelect={select} paused={status === "paused"} />
+                <StatusLegend />
+              </>
+            )}
+          </Card>
+
+          {executionId && (
+            <>
+              <div className="tabs" role="tablist" aria-label="Run details">
+                {TABS.filter(([id]) => id !== "deliverable" || finished).map(([id, label]) => (
+                  <button key={id} role="tab" id={`tab-${id}`} aria-controls="run-tabpanel" aria-selected={tab === id}
+                    className={tab === id ? "active" : ""} onClick={() => setTab(id)}>
+                    {label}
+                    {id === "interactions" && interactions.data ? ` (${interactions.data.length})` : ""}
+                    {id === "knowledge" && knowledge.data ? ` (${knowledge.data.length})` : ""}
+                    {id === "files" && files.data ? ` (${files.data.length})` : ""}
+                  </button>
+                ))}
+              </div>
+              <div className="tab-panel" role="tabpanel" id="run-tabpanel" aria-labelledby={`tab-${tab}`}>
+                {tab === "deliverable" && current && <DeliverablePanel execution={current} stepName={stepName} />}
+                {tab === "steps" && current && live && (
+                  <StepsTab execution={current} live={live} steps={steps} agentNames={agentNames} onSelect={select}
+                    questions={(interactions.data ?? []).filter((i) => i.toUserId && i.responseStatus === "pending")}
+                    onAnswered={(answered) => interactions.setData((list) => upsert(list, answered))} />
+                )}
+                {tab === "timeline" && current && (
+                  <Gantt runs={current.stepRuns ?? []} agentNames={agentNames} stepName={stepName} onSelect={select} />
+                )}
+                {tab === "history" && (
+                  <HistoryTab workflowId={w.id} executions={executions.data ?? []} currentId={executionId} />
+                )}
+                {tab === "interactions" && (
+                  interactions.error ? <ErrorState error={interactions.error} onRetry={interactions.reload} /> :
+                  !interactions.data ? <Loading what="interactions" /> :
+                  <Timeline interactions={interactions.data} agentNames={agentNames} />
+                )}
+                {tab === "knowledge" && (
+                  <KnowledgeTab entries={knowledge.data} error={knowledge.error} agentNames={agentNames}
+                    search={search} onSearch={setSearch} includeInactive={includeInactive} onIncludeInactive={setIncludeInactive} />
+                )}
+                {tab === "files" && (
+                  <FilesTab executionId={executionId} files={files.data} error={files.error} onRetry={files.reload} />
+                )}
+                {tab === "metrics" && (
+                  metrics.error ? <ErrorState error={metrics.error} onRetry={metrics.reload} /> :
+                  <MetricsTab metrics={metrics.data} usage={current?.usage} agentNames={agentNames} />
+                )}
+              </div>
+            </>
+          )}
+        </div>
+        {inspected && (
+          <StepInspector
+            step={inspected}
+            steps={steps}
+            execution={current}
+            view={live?.steps[inspected.id]}
+            dependencies={deps[inspected.id] ?? []}
+            agentNames={agentNames}
+            interactions={(interactions.data ?? []).filter((i) => i.relatedStepId === inspected.id)}
+            toolCalls={toolCalls.filter((c) => c.stepId === inspected.id)}
+            paused={status === "paused"}
+            onSelect={select}
+            onClose={() => select(null)}
+          />
+        )}
+      </div>
       {workflowId && (
         <details className="triggers">
           <summary>Triggers: schedules, webhooks, runs after, notifications</summary>
@@ -271,6 +366,11 @@ export function WorkflowPage() {
       )}
     </Page>
   );
+}
+
+/** Taller for bigger workflows, so a wrapped pipeline shows a few bands at a readable zoom. */
+function graphHeight(stepCount: number): number {
+  return stepCount > 40 ? 520 : stepCount > 8 ? 400 : 300;
 }
 
 function upsert<T extends { id: string }>(list: T[] | undefined, item: T): T[] {
@@ -284,15 +384,18 @@ function streamLabel(stream: string, status: string): string {
   return stream === "live" ? "● Live" : stream === "reconnecting" ? "Reconnecting…" : "Connecting…";
 }
 
-function CurrentTab({ execution, live, steps, agentNames, questions, onAnswered }: {
+function StepsTab({ execution, live, steps, agentNames, questions, onAnswered, onSelect }: {
   execution: Execution;
   live: LiveExecution;
   steps: WorkflowStep[];
   agentNames: Record<string, string>;
   questions: Interaction[];
   onAnswered: (i: Interaction) => void;
+  onSelect: (stepId: string) => void;
 }) {
   const runs = latestRuns(execution.stepRuns ?? []);
+  const attempts = new Map<string, number>();
+  for (const r of execution.stepRuns ?? []) attempts.set(r.stepId, Math.max(attempts.get(r.stepId) ?? 0, r.attempt));
   const active = [...new Set(Object.values(live.steps).filter((s) => s.status === "running" && s.agentId).map((s) => s.agentId!))];
   const name = (id: string | null) => (id ? (agentNames[id] ?? id.slice(0, 8)) : "—");
   const usage = execution.usage;
@@ -304,7 +407,6 @@ function CurrentTab({ execution, live, steps, agentNames, questions, onAnswered 
         <span>Duration: {duration(execution.startedAt, execution.completedAt)}</span>
         {usage && <span>{tokens(usage.inputTokens + usage.outputTokens)} tokens · {money(usage.costUsd)}</span>}
       </div>
-      {live.errorMessage && <div className="error-state" role="alert">{live.errorMessage}</div>}
       {questions.length > 0 && (
         <Card title="Questions for you">
           {questions.map((q) => <QuestionCard key={q.id} question={q} agentName={name(q.fromAgentId)} onAnswered={onAnswered} />)}
@@ -313,37 +415,36 @@ function CurrentTab({ execution, live, steps, agentNames, questions, onAnswered 
       <div>
         <h3>Active agents</h3>
         {active.length ? (
-          <div className="chips">{active.map((id) => <span key={id} className="chip on">{name(id)}</span>)}</div>
+          <div className="chips">{active.map((id) => <span key={id} className="chip on"><bdi>{name(id)}</bdi></span>)}</div>
         ) : (
           <p className="muted">{FINISHED.has(live.status) ? "The execution has ended." : "No agent is working right now."}</p>
         )}
       </div>
-      <div>
-        <h3>Step results</h3>
-        <div className="stack">
-          {steps.map((step) => {
-            const view = live.steps[step.id];
-            const run = runs[step.id];
-            const output = typeof run?.output?.output === "string" ? run.output.output : null;
-            return (
-              <details key={step.id} className="result" open={view?.status === "completed" && !!output} data-testid={`result-${step.id}`}>
-                <summary>
-                  <StatusBadge status={view?.status ?? "waiting"} />
-                  <span className="strong">{step.name}</span>
-                  <span className="muted small">{name(view?.agentId ?? null)}{view && view.attempt > 1 ? ` · attempt ${view.attempt}` : ""}</span>
-                </summary>
-                {view?.summary && <p className="summary">{view.summary}</p>}
-                {view?.error && <p className="error-text">{view.error}</p>}
-                {view?.reason && view.status === "skipped" && <p className="muted">{view.reason}</p>}
-                {output ? <MarkdownText>{output}</MarkdownText> : view?.status === "completed" ? null : <p className="muted small">No result yet.</p>}
-              </details>
-            );
-          })}
-        </div>
+      <div className="table-wrap">
+        <table className="table steps-table" aria-label="Steps of this run">
+          <thead>
+            <tr><th>Step</th><th>Status</th><th>Agent</th><th>Attempts</th><th>Duration</th><th>Tokens</th><th>Summary</th></tr>
+          </thead>
+          <tbody>
+            {steps.map((step) => {
+              const view = live.steps[step.id];
+              const run = runs[step.id];
+              const status = view?.status ?? "waiting";
+              return (
+                <tr key={step.id} data-testid={`result-${step.id}`}>
+                  <td><button type="button" className="linklike strong" onClick={() => onSelect(step.id)} dir="auto"><bdi>{step.name || step.id}</bdi></button></td>
+                  <td><span className={`badge badge-${status}`} title={statusTitle(view, live.status === "paused")}>{STATUS_COLOURS[status].label}</span></td>
+                  <td><bdi>{name(view?.agentId ?? run?.agentId ?? null)}</bdi></td>
+                  <td>{attempts.get(step.id) ?? 0}</td>
+                  <td className="small">{run?.startedAt ? duration(run.startedAt, run.finishedAt) : ""}</td>
+                  <td className="small">{run ? tokens(run.inputTokens + run.outputTokens) : ""}</td>
+                  <td className="small clamp" dir="auto">{view?.status === "failed" ? view.error : view?.reason ?? view?.summary ?? ""}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
       </div>
-      {typeof execution.finalOutput === "string" && execution.finalOutput && (
-        <Card title="Final output"><MarkdownText>{execution.finalOutput}</MarkdownText></Card>
-      )}
     </div>
   );
 }

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from accord.domain.enums import WorkflowStatus
 from accord.domain.errors import InvalidDefinition
@@ -12,7 +12,8 @@ from accord.domain.workflow import (
     UpdateWorkflowRequest,
 )
 from accord.server.deps import CurrentUser, SessionDep
-from accord.server.schemas import ERROR_RESPONSES, ErrorProblem, ValidationReport
+from accord.server.schemas import ERROR_RESPONSES, ErrorProblem, ValidationReport, WorkflowYaml
+from accord.server.workflow_yaml import export_yaml, import_yaml
 from accord.storage.repositories.workflows import WorkflowRepository
 
 router = APIRouter(prefix="/workflows", tags=["workflows"], responses=ERROR_RESPONSES)
@@ -48,6 +49,34 @@ def validate_workflow(
         problems = [ErrorProblem(**p.__dict__) for p in exc.problems]
         return ValidationReport(valid=False, problems=problems)
     return ValidationReport(valid=True)
+
+
+@router.post("/import", status_code=status.HTTP_201_CREATED)
+def import_workflow(
+    body: WorkflowYaml, user: CurrentUser, session: SessionDep
+) -> CollaborationWorkflow:
+    """Create a workflow from a workflow file's text (the format `accord run` takes); the
+    agents it names are yours of those names, or new ones. 422 lists each problem with its
+    line (`details.problems[].line`)."""
+    return import_yaml(session, body.yaml, user_id=user.id)
+
+
+@router.get(
+    "/{workflow_id}/export",
+    response_class=Response,
+    responses={200: {"content": {"application/yaml": {}}}},
+)
+def export_workflow(workflow_id: str, user: CurrentUser, session: SessionDep) -> Response:
+    """The workflow as a workflow file (agents and providers by name), to keep in git or to
+    run with `accord run`."""
+    workflow = WorkflowRepository(session).get(workflow_id, user_id=user.id)
+    text = export_yaml(session, workflow, user_id=user.id)
+    filename = "".join(c if c.isalnum() or c in "-_" else "-" for c in workflow.name)[:80]
+    return Response(
+        text,
+        media_type="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{filename or "workflow"}.yaml"'},
+    )
 
 
 @router.get("/{workflow_id}")
