@@ -30,6 +30,7 @@ from accord.storage.db import Database
 from accord.team.knowledge import KnowledgeBase
 from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
+from accord.team.sources import Source
 
 OutputT = TypeVar("OutputT")
 T = TypeVar("T")
@@ -60,6 +61,10 @@ class Attempt:
     """The workflow's participants that exist, by ID, in participation order."""
     output_retries: int
     usage: Usage = field(default_factory=Usage)
+    sources: list[Source] = field(default_factory=list)
+    """What the agent's collaboration brought in, cited in its deliverable."""
+    shared_knowledge: list[str] = field(default_factory=list)
+    """Knowledge entries this attempt wrote with the tool; its review settles their status."""
     _agent_models: dict[str, AgentModel] = field(default_factory=dict)
 
     @property
