@@ -32,6 +32,8 @@ from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
 from accord.team.sources import Source
 
+ENGINE_KEYS = frozenset({"childKey"})
+"""Keys of the execution context the engine keeps for itself, not inputs for agents."""
 OutputT = TypeVar("OutputT")
 T = TypeVar("T")
 
@@ -74,6 +76,11 @@ class Attempt:
     @property
     def constraints(self) -> Constraints:
         return self.ctx.plan.configuration.constraints
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The execution's inputs, as agents see them."""
+        return {k: v for k, v in self.ctx.execution_context.items() if k not in ENGINE_KEYS}
 
     @property
     def coordinator(self) -> Agent | None:

@@ -47,8 +47,6 @@ from accord.team.sources import Source, render_sources
 from accord.team.tools import collaboration_tools
 
 KNOWLEDGE_PER_STEP = 5
-_ENGINE_KEYS = frozenset({"childKey"})
-"""Keys of the execution context the engine keeps for itself, not inputs for agents."""
 OUTPUT_RETRIES = 2
 
 
@@ -188,7 +186,7 @@ class AgentTeam:
                 dependency_results=ctx.dependency_results,
                 knowledge=knowledge,
                 feedback=ctx.feedback,
-                inputs={k: v for k, v in ctx.execution_context.items() if k not in _ENGINE_KEYS},
+                inputs=attempt.inputs,
                 brief=team_brief(context, coordinator=coordinator.name if coordinator else None),
                 authors={a.id: a.name for a in attempt.team.values()},
             ),
