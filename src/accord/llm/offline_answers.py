@@ -117,6 +117,8 @@ class Writer:
         brief = self.brief
         task = " ".join([brief.section("instructions"), brief.section("description")])
         items = [("the task", q) for q in quoted(task)]
+        if not items and not brief.inputs and not brief.dependencies:
+            items = [("the task", line) for line in sentences(task)[:2]]
         items += [("the inputs", line) for line in brief.inputs]
         quoted_steps = set()
         for dep in brief.dependencies:
@@ -124,7 +126,7 @@ class Writer:
             quoted_steps.add(dep.step)
             if dep.summary:
                 items.append((label, _untagged(dep.summary)))
-            items += [(label, line) for line in _key_lines(dep.body)[:3]]
+            items += [(label, line) for line in _key_lines(dep.body)[:3] if self._for_me(line)]
         items += [
             (f"`{step}` ({agent})", _untagged(summary))
             for step, agent, summary in brief.found_by_teammates
@@ -187,6 +189,17 @@ class Writer:
                         dep.author if dep.author != brief.me else None,
                     )
                 )
+        if not self.material and not brief.inputs:
+            thing = step.split()[-1].strip(".?!").lower() if step.split() else "subject"
+            gaps.append(
+                Gap(
+                    "missing input",
+                    f"no input says which {thing} '{step}' is about; this deliverable stays "
+                    "general until one does",
+                    f"{OFFLINE_TAG} Which {thing} is '{step}' about? No input names it.",
+                    None,
+                )
+            )
         given = {line.partition(":")[0].strip().lower() for line in brief.inputs}
         named = re.findall(r"input [`'\"]?([A-Za-z_][\w-]*)", brief.section("instructions"))
         for name in named:
@@ -215,6 +228,12 @@ class Writer:
                 )
             )
         return gaps
+
+    def _for_me(self, line: str) -> bool:
+        """Whether an earlier result's line concerns this agent: not one addressed to another
+        teammate (`Question for Uma ...` is Uma's to answer)."""
+        addressed = re.match(r"^Question for ([^(]+?) \(", line)
+        return addressed is None or addressed.group(1) == self.brief.me
 
     def _mates(self) -> list[Teammate]:
         listed = self.brief.who_knows or list(self.brief.teammates)
@@ -361,7 +380,7 @@ class Writer:
         )
 
     def _findings(self) -> list[str]:
-        findings = []
+        findings: list[str] = []
         known = 0
         for label, text in self.material:
             if label.startswith("knowledge"):
@@ -412,6 +431,14 @@ class Writer:
                 decisions.append(
                     f'Treat it as a feature request: "{_clip(cue, 160)}" asks for a new '
                     "capability; nothing in it reports a failure."
+                )
+        if "question" in brief.section("expected output").lower():
+            subject = next((t for _, t in self.material), brief.step_name)
+            for mate in self._mates():
+                area = ", ".join(mate.skills) or mate.role
+                decisions.append(
+                    f"Question for {mate.name} ({area}): what does {area} tell us about "
+                    f'"{_clip(_plain(subject), 120)}"?'
                 )
         for dep in brief.dependencies:
             outcome = re.search(r"Decision on '([^']+)': (\S+?)[ .]", dep.summary)
@@ -583,7 +610,11 @@ def _best(question: str, lines: list[tuple[str, str]], limit: int = 2) -> list[t
         if text and not text.rstrip().endswith("?") and NOT_COVERED.lower() not in text.lower()
     ]
     ranked = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))
-    return [(label, text) for _, _, label, text in ranked[:limit]]
+    picked: list[tuple[str, str]] = []
+    for _, _, label, text in ranked:
+        if all(text != seen for _, seen in picked):
+            picked.append((label, text))
+    return picked[:limit]
 
 
 def _key_lines(body: str) -> list[str]:
@@ -601,12 +632,28 @@ def _key_lines(body: str) -> list[str]:
             picked.append(_untagged(item.group(1).strip()))
     if picked or re.search(r"^#+\s", body, re.MULTILINE):
         return picked
+    if body.lstrip().startswith("{"):
+        try:
+            return _summaries(json.loads(body))[:3]
+        except ValueError:
+            pass
+    prose = "\n".join(line for line in body.splitlines() if not re.match(r"^\s*[-*]\s", line))
     plain = [
         _untagged(s)
-        for s in sentences(body)
+        for s in sentences(prose)
         if len(s) >= 20 and not s.endswith(":") and not s.lower().startswith("outcome")
     ]
     return plain[:2]
+
+
+def _summaries(value: Any) -> list[str]:
+    """The `summary` values of a JSON result (a sub-workflow's final output, say)."""
+    if isinstance(value, dict):
+        found = [_untagged(str(value["summary"]))] if "summary" in value else []
+        return found + [s for v in value.values() for s in _summaries(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _summaries(v)]
+    return []
 
 
 def _plain(text: str) -> str:
@@ -624,8 +671,8 @@ def _content_words(text: str) -> list[str]:
 
 def _cue(sentence: str) -> str:
     """The part of an evidence sentence worth quoting: the text it quotes, if any."""
-    inner = quoted(sentence)
-    return _clip(inner[0] if inner else _untagged(sentence), 200)
+    inner = re.search(r"\"([^\"]{8,})\"?", sentence)
+    return _clip(inner.group(1) if inner else _untagged(sentence), 200)
 
 
 def _reviewed_output(text: str) -> str:

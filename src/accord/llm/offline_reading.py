@@ -184,6 +184,11 @@ def quoted(text: str) -> list[str]:
     return [a or b for a, b in found]
 
 
+NOISE_KEYS = frozenset({"output", "data", "insights", "seed", "confidence", "offline", "childKey"})
+"""Keys of results passed on as inputs whose values are not material: a whole deliverable
+(its summary stands for it), machine data, numbers."""
+
+
 def flatten_json(text: str) -> list[str]:
     """The string values of a JSON object given as text (the step's inputs)."""
     try:
@@ -193,14 +198,16 @@ def flatten_json(text: str) -> list[str]:
     found: list[str] = []
 
     def walk(v: object, key: str = "") -> None:
+        if key in NOISE_KEYS:
+            return
         if isinstance(v, dict):
             for k, item in v.items():
                 walk(item, str(k))
         elif isinstance(v, list):
             for item in v:
                 walk(item, key)
-        elif isinstance(v, str | int | float) and not isinstance(v, bool):
-            found.append(f"{key}: {v}" if key else str(v))
+        elif isinstance(v, str) and v.strip():
+            found.append(f"{key}: {v}" if key and key != "summary" else v)
 
     walk(value)
     return found

@@ -82,7 +82,7 @@ def team_context(attempt: Attempt, session: Session) -> dict[str, Any]:
         "authors": {r["stepId"]: by_id.get(r["agentId"] or "", "") for r in results},
         "found": [
             {k: r[k] for k in ("stepId", "stepName", "summary", "openPoints")}
-            | {"agent": by_id.get(r["agentId"] or "", "someone")}
+            | {"agent": by_id.get(r["agentId"] or "", "a nested team")}
             for r in results
         ],
     }

@@ -69,10 +69,10 @@ class KnowledgeBase:
         """Add an entry; the active entry on the same subject is superseded by it, unless it
         says the same, which is then returned instead of a duplicate."""
         current = self.entries()
+        known = self.already_known(title=title, content=content, subject=subject, entries=current)
+        if known is not None:
+            return known
         about = subject_of(title, subject)
-        for existing in current:
-            if (existing.subject, existing.title, existing.content) == (about, title, content):
-                return existing
         before = {k.id for k in current}
         entry = self.repo.add(
             workflow_id=self.workflow_id,
@@ -92,6 +92,21 @@ class KnowledgeBase:
         for old_id in before - {k.id for k in self.entries()}:
             self._event("knowledge.updated", self.repo.get(old_id))
         return entry
+
+    def already_known(
+        self,
+        *,
+        title: str,
+        content: str,
+        subject: str | None,
+        entries: list[CollaborationKnowledge] | None = None,
+    ) -> CollaborationKnowledge | None:
+        """The active entry that says exactly this on the same subject, if any."""
+        about = subject_of(title, subject)
+        for existing in self.entries() if entries is None else entries:
+            if (existing.subject, existing.title, existing.content) == (about, title, content):
+                return existing
+        return None
 
     def get(self, entry_id: str) -> CollaborationKnowledge:
         """An entry of this workflow (another workflow's entries do not exist here)."""

@@ -103,7 +103,11 @@ class CollaborationTools:
         ctx = self.attempt.ctx
 
         def share(records: TeamRecords) -> dict[str, Any]:
-            entry = self.attempt.knowledge(records.session).share(
+            kb = self.attempt.knowledge(records.session)
+            known = kb.already_known(title=title, content=content, subject=subject)
+            if known is not None:
+                return {"id": known.id, "known": True}
+            entry = kb.share(
                 agent_id=self.me.id,
                 title=title,
                 content=content,
@@ -125,6 +129,8 @@ class CollaborationTools:
             return {"id": entry.id}
 
         shared = await self.attempt.write("tool:share_knowledge", share)
+        if shared.get("known"):
+            return f"The team already knows this (knowledge {shared['id']}); nothing added."
         self.attempt.shared_knowledge.append(shared["id"])
         return f"Shared with the team as knowledge {shared['id']}."
 

@@ -232,7 +232,8 @@ def count(session: Session, executions: Select[Any] | list[str]) -> Tally:
         .where(ai.workflow_execution_id.in_(family))
         .order_by(ai.created_at, ai.id)
     )
-    last_verdict: dict[tuple[str, str], str] = {}
+    last_verdict: dict[tuple[str, str], tuple[int, str]] = {}
+    """(attempt, verdict) of each step's latest reviewed attempt."""
     for execution_id, step_id, kind, sender, receiver, required, at, responded_at, ctx in rows:
         context = ctx or {}
         tally.interactions += 1
@@ -255,10 +256,11 @@ def count(session: Session, executions: Select[Any] | list[str]) -> Tally:
         review = context.get("review")
         if kind == InteractionType.FEEDBACK and review in ("approve", "request_changes"):
             tally.verdicts.append((receiver, review))
-            if where is not None:
-                last_verdict[where] = review
+            attempt = int(context.get("attempt") or 0)
+            if where is not None and attempt >= last_verdict.get(where, (0, ""))[0]:
+                last_verdict[where] = (attempt, review)
     if last_verdict:
-        approved = [where for where, review in last_verdict.items() if review == "approve"]
+        approved = [where for where, (_, review) in last_verdict.items() if review == "approve"]
         completed_steps = set(
             session.execute(
                 select(sr.execution_id, sr.step_id).where(
