@@ -40,6 +40,7 @@ from accord.llm.offline_reading import (
     sentences,
     severity,
     signals,
+    terms,
     weigh,
     word_for,
 )
@@ -116,7 +117,11 @@ class Writer:
         """(where from, text) of everything the step can build on, in order."""
         brief = self.brief
         task = " ".join([brief.section("instructions"), brief.section("description")])
-        items = [("the task", q) for q in quoted(task)]
+        named = re.findall(r"input [`'\"]?([A-Za-z_][\w-]*)", brief.section("instructions"))
+        given = {line.partition(":")[0].strip().lower() for line in brief.inputs}
+        # A named input that was given replaces the example the instructions quote.
+        examples = [] if any(n.lower() in given for n in named) else quoted(task)
+        items = [("the task", q) for q in examples]
         if not items and not brief.inputs and not brief.dependencies:
             items = [("the task", line) for line in sentences(task)[:2]]
         items += [("the inputs", line) for line in brief.inputs]
@@ -297,7 +302,9 @@ class Writer:
             listed = _KNOWLEDGE_LINE.match(entry)
             if listed is None or listed.group("author") == self.brief.me:
                 continue
-            if listed.group("status") == "unvalidated" and overlap(entry, own) >= 2:
+            claim = terms(listed.group("content"))
+            backed = len(set(claim) & set(terms(own)))
+            if listed.group("status") == "unvalidated" and claim and backed * 3 >= 2 * len(claim):
                 return entry_id
         return None
 
@@ -313,8 +320,7 @@ class Writer:
         about = " ".join(_content_words(text)[:6])
         return {
             "title": _clip(f"{kind.replace('_', ' ').capitalize()}: {_first_sentence(text)}", 100),
-            "content": f"{OFFLINE_TAG} {_first_sentence(text)} (from {label}, read in "
-            f"'{self.brief.step_name}')",
+            "content": f"{OFFLINE_TAG} {_first_sentence(text)} (from {label})",
             "knowledge_type": kind,
             "tags": _keywords(text),
             "subject": f"{kind} {about}"[:200],
