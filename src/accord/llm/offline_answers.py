@@ -52,6 +52,13 @@ NOT_COVERED = "Not yet covered"
 _KNOWLEDGE_LINE = re.compile(
     r"^(?P<title>.*?) \(by (?P<author>[^;]+); (?P<type>\w+), (?P<status>\w+)\): (?P<content>.*)$"
 )
+_QUESTION_NOISE_TEXT = (
+    "criteria ask asks given mentions mention nothing what should go how treat left open "
+    "offline model step"
+)
+QUESTION_NOISE = frozenset(_QUESTION_NOISE_TEXT.split())
+"""Words of the offline model's own questions that say nothing about what is asked."""
+TRIAGE_CUES = ("triage", "report", "severity", "bug", "classify", "issue")
 DELEGATION_CUES = ("delegate", "sub-task", "subtask", "side investigation", "sub-investigation")
 
 
@@ -122,8 +129,6 @@ class Writer:
         # A named input that was given replaces the example the instructions quote.
         examples = [] if any(n.lower() in given for n in named) else quoted(task)
         items = [("the task", q) for q in examples]
-        if not items and not brief.inputs and not brief.dependencies:
-            items = [("the task", line) for line in sentences(task)[:2]]
         items += [("the inputs", line) for line in brief.inputs]
         quoted_steps = set()
         for dep in brief.dependencies:
@@ -194,14 +199,14 @@ class Writer:
                         dep.author if dep.author != brief.me else None,
                     )
                 )
-        if not self.material and not brief.inputs:
+        if not self.material:
             thing = step.split()[-1].strip(".?!").lower() if step.split() else "subject"
             gaps.append(
                 Gap(
                     "missing input",
-                    f"no input says which {thing} '{step}' is about; this deliverable stays "
-                    "general until one does",
-                    f"{OFFLINE_TAG} Which {thing} is '{step}' about? No input names it.",
+                    f"No input describes the {thing} this step is about, so this deliverable "
+                    "stays general until one does",
+                    f"{OFFLINE_TAG} Which {thing} is '{step}' about? No input describes it.",
                     None,
                 )
             )
@@ -311,7 +316,12 @@ class Writer:
     def shared_knowledge(self) -> dict[str, Any] | None:
         """The one thing from this step later steps must remember, typed by its content."""
         own = ("the task", "the inputs")
-        sources = [(label, t) for label, t in self.material if label in own]
+        sources = [
+            (label, sentence)
+            for label, t in self.material
+            if label in own
+            for sentence in sentences(t)
+        ]
         if not sources:
             return None
         ranked = sorted(sources, key=lambda item: knowledge_kind(item[1]) == "insight")
@@ -344,7 +354,11 @@ class Writer:
         if asked:
             lines += ["", f"Asked for: {_clip(asked, 300)}"]
         lines += ["", "## Findings"]
-        lines += [f"- {f}" for f in findings] or ["- Nothing was given beyond the step's name."]
+        task = brief.section("instructions") or brief.section("description")
+        given = f": {_clip(task, 200)}" if task else ""
+        lines += [f"- {f}" for f in findings] or [
+            f"- Nothing to work on beyond the instructions{given}."
+        ]
         lines += ["", "## Decisions"]
         lines += [f"- {d}" for d in decisions] or ["- None taken: nothing to decide on."]
         lines += ["", "## Open points"]
@@ -356,7 +370,7 @@ class Writer:
             if decisions
             else findings[0].partition(": ")[2]
             if findings
-            else "nothing was given beyond the step's name"
+            else (open_points[0] if open_points else "nothing was given to work on")
         )
         insights = []
         if decisions:
@@ -393,17 +407,35 @@ class Writer:
                 known += 1
                 if known > 2 or any(_plain(text)[:60] in f for f in findings):
                     continue
-            finding = f"From {label}: {_clip(_plain(text), 300)}"
+            plain = _plain(text)
+            if any(plain[:80] in f for f in findings):
+                continue  # several results quoting the same thing: cite it once
+            finding = f"From {label}: {_clip(plain, 300)}"
             if label in ("the task", "the inputs"):
                 kind = self._kind_of(text)
-                if kind:
+                if kind and not kind.startswith("constraint"):
                     finding += f" ({kind})"
             findings.append(finding)
-        return list(dict.fromkeys(findings))[:8]
+        return findings[:8]
+
+    @cached_property
+    def triaging(self) -> bool:
+        """Whether the step sorts reports (then a report is classed as a bug or a request)."""
+        brief = self.brief
+        about = " ".join(
+            [brief.step_name, brief.section("instructions"), brief.section("expected output")]
+        ).lower()
+        return any(word in about for word in TRIAGE_CUES)
 
     def _kind_of(self, text: str) -> str:
-        """What a report is: a bug (with its severity and component) or a feature request."""
+        """What a report is when the step triages: a bug (with its severity and component) or
+        a feature request; otherwise whether the text carries a high risk or a constraint."""
         bug, feature = signals(text, "bug"), signals(text, "feature")
+        if not self.triaging:
+            bug = feature = []
+            limits = [s for s in sentences(text) if knowledge_kind(s) == "constraint"]
+            if limits:
+                return f"constraint: {limits[0]}"
         if bug and not feature:
             where = component(text)
             return f"a bug, severity {severity(text)}" + (f", component {where}" if where else "")
@@ -418,10 +450,17 @@ class Writer:
         brief = self.brief
         decisions = []
         for label, text in self.material:
-            if label not in ("the task", "the inputs"):
+            # What the task and inputs call for is decided once, by the first steps; later
+            # steps build on those decisions (they are among their findings).
+            if label not in ("the task", "the inputs") or brief.dependencies:
                 continue
             kind = self._kind_of(text)
-            if kind.startswith("high risk"):
+            if kind.startswith("constraint: "):
+                decisions.append(
+                    f'Hold to the constraint "{_clip(kind.removeprefix("constraint: "), 200)}" '
+                    f"in '{brief.step_name}': it is the one requirement that can be checked."
+                )
+            elif kind.startswith("high risk"):
                 decisions.append(
                     f'Treat the change as {kind}: "{_clip(text, 160)}" touches what users '
                     "and other systems rely on; test it fully."
@@ -469,6 +508,16 @@ class Writer:
             support = max(evidence, key=lambda m: overlap(m[1], criterion), default=None)
             where = f" (from {support[0]}: {_clip(support[1], 160)})" if support else ""
             decisions.append(f"Meets '{criterion}'{where}.")
+        if "test" in f"{brief.step_name} {brief.section('expected output')}".lower():
+            limits = [
+                q
+                for _, text in self.material
+                for sentence in sentences(text)
+                if knowledge_kind(sentence) == "constraint"
+                for q in (quoted(sentence) or [sentence])
+            ]
+            for limit in list(dict.fromkeys(_plain(x) for x in limits))[:3]:
+                decisions.append(f"Test case: check that {_clip(limit, 200)}")
         for gap in self.gaps:
             if gap.kind != "criterion" and self._settled(gap):
                 answer = next(a for a in self.teammate_answers if overlap(gap.what, a) >= 2)
@@ -587,10 +636,14 @@ class Writer:
             own += [(f"my `{dep.step}` result", _untagged(dep.summary))]
             own += [(f"my `{dep.step}` result", line) for line in _key_lines(dep.body)]
         for item in self.brief.items("knowledge you wrote"):
-            entry = re.match(r"^\[([^\]]+)\]\s*(.*)$", item)
+            entry = re.match(r"^\[([^\]]+)\]\s*(?:.*?\((?:\w+)\):\s*)?(.*)$", item)
             if entry:
                 own.append((f"my knowledge [{entry.group(1)}]", entry.group(2)))
-        lines = _best(question, [(label, _plain(text)) for label, text in own])
+        noise = QUESTION_NOISE | {w.lower() for w in self.brief.step_name.split()}
+        asked = " ".join(
+            t for t in re.findall(r"[A-Za-z][\w-]+", question) if t.lower() not in noise
+        )
+        lines = _best(asked, [(label, _plain(text)) for label, text in own])
         if lines:
             said = "; ".join(f"{_clip(text, 220)} (from {label})" for label, text in lines)
             return f"{OFFLINE_TAG} {who} answers: {said}"
@@ -618,7 +671,8 @@ def _best(question: str, lines: list[tuple[str, str]], limit: int = 2) -> list[t
     ranked = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))
     picked: list[tuple[str, str]] = []
     for _, _, label, text in ranked:
-        if all(text != seen for _, seen in picked):
+        core = text.split(" (from ")[0]
+        if all(core != seen.split(" (from ")[0] for _, seen in picked):
             picked.append((label, text))
     return picked[:limit]
 

@@ -79,6 +79,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
     ),
     "low risk": ("typo", "readme", "cosmetic", "comment", "wording", "rename", "style"),
     "problem": (
+        "no input describes",
         "not yet covered",
         "open point",
         "severity: high",

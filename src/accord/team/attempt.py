@@ -32,8 +32,9 @@ from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
 from accord.team.sources import Source
 
-ENGINE_KEYS = frozenset({"childKey"})
-"""Keys of the execution context the engine keeps for itself, not inputs for agents."""
+ENGINE_KEYS = frozenset({"childKey", "delegatedTask"})
+"""Keys of the execution context the engine keeps for itself, not inputs for agents (a
+delegated task's step carries the task itself)."""
 OutputT = TypeVar("OutputT")
 T = TypeVar("T")
 

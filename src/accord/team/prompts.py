@@ -101,7 +101,9 @@ def answer_prompt(*, asker: str, step_name: str, question: str, own: Mapping[str
     if knowledge:
         parts.append(
             "## Knowledge you wrote\n"
-            + "\n".join(f"- [{k['id']}] {k['title']}: {k['content']}" for k in knowledge)
+            + "\n".join(
+                f"- [{k['id']}] {k['title']} ({k['type']}): {k['content']}" for k in knowledge
+            )
         )
     parts.append(
         "## Your answer\nAnswer briefly from your own work above; where it does not cover the "

@@ -353,7 +353,7 @@ class CollaborationTools:
             instructions=instructions,
             expected_output=expected_output,
         )
-        summary = child.final_output if child.status == "completed" else child.error
+        summary = _child_summary(child.final_output) if child.status == "completed" else child.error
         self.attempt.sources.append(
             Source(
                 "delegation",
@@ -395,3 +395,16 @@ class CollaborationTools:
             Source("feedback", given["id"], f"Feedback to {who}: {message}")
         )
         return "Feedback recorded."
+
+
+def _child_summary(final_output: Any) -> str:
+    """What a delegated sub-task delivered, in a line: its steps' summaries."""
+    if isinstance(final_output, dict):
+        summaries = [
+            str(result["summary"])
+            for result in final_output.values()
+            if isinstance(result, dict) and result.get("summary")
+        ]
+        if summaries:
+            return "; ".join(summaries)
+    return str(final_output)
