@@ -261,13 +261,14 @@ def count(session: Session, executions: Select[Any] | list[str]) -> Tally:
                 last_verdict[where] = (attempt, review)
     if last_verdict:
         approved = [where for where, (_, review) in last_verdict.items() if review == "approve"]
-        completed_steps = set(
-            session.execute(
+        completed_steps = {
+            (e, st)
+            for e, st in session.execute(
                 select(sr.execution_id, sr.step_id).where(
                     sr.execution_id.in_(family), sr.status == StepRunStatus.COMPLETED
                 )
-            ).tuples()
-        )
+            )
+        }
         tally.approved_steps = sum(where in completed_steps for where in approved)
     ck = collaboration_knowledge.c
     tally.knowledge_created = session.execute(
