@@ -49,6 +49,7 @@ OFFLINE_TAG = "[offline model]"
 ADDRESSED_MARKER = "Review feedback addressed"
 """The heading a reworked deliverable carries."""
 NOT_COVERED = "Not yet covered"
+NO_ANSWER = "does not cover"
 _KNOWLEDGE_LINE = re.compile(
     r"^(?P<title>.*?) \(by (?P<author>[^;]+); (?P<type>\w+), (?P<status>\w+)\): (?P<content>.*)$"
 )
@@ -142,7 +143,11 @@ class Writer:
             for step, agent, summary in brief.found_by_teammates
             if step not in quoted_steps and summary
         ]
-        items += [("an answer", _untagged(a)) for a in self.teammate_answers]
+        items += [
+            ("an answer", _untagged(a))
+            for a in self.teammate_answers
+            if NO_ANSWER not in a  # "does not cover 'the question'" echoes, and informs nothing
+        ]
         for entry_id, entry in brief.knowledge:
             listed = _KNOWLEDGE_LINE.match(entry)
             if listed is None:
@@ -396,7 +401,7 @@ class Writer:
         if gap.kind == "criterion":
             return any(c == gap.criterion and ok for c, ok, _ in self.criteria)
         return any(
-            overlap(gap.what, a) >= 2 and "does not cover" not in a for a in self.teammate_answers
+            overlap(gap.what, a) >= 2 and NO_ANSWER not in a for a in self.teammate_answers
         )
 
     def _findings(self) -> list[str]:
@@ -648,7 +653,7 @@ class Writer:
             said = "; ".join(f"{_clip(text, 220)} (from {label})" for label, text in lines)
             return f"{OFFLINE_TAG} {who} answers: {said}"
         return (
-            f"{OFFLINE_TAG} {who} answers: my work so far does not cover "
+            f"{OFFLINE_TAG} {who} answers: my work so far {NO_ANSWER} "
             f"'{_clip(_first_sentence(question), 160)}'. State your assumption in the "
             "deliverable and keep it as an open point."
         )
