@@ -1,8 +1,8 @@
 """Knowledge status: validated, unvalidated or rejected, so that search ranks checked
 knowledge first and knowledge from work a review sent back last.
 
-Revision ID: 0002_offline
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_offline"
-down_revision: str | None = "0001"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
