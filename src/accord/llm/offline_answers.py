@@ -400,9 +400,7 @@ class Writer:
     def _settled(self, gap: Gap) -> bool:
         if gap.kind == "criterion":
             return any(c == gap.criterion and ok for c, ok, _ in self.criteria)
-        return any(
-            overlap(gap.what, a) >= 2 and NO_ANSWER not in a for a in self.teammate_answers
-        )
+        return any(overlap(gap.what, a) >= 2 and NO_ANSWER not in a for a in self.teammate_answers)
 
     def _findings(self) -> list[str]:
         findings: list[str] = []
