@@ -647,13 +647,16 @@ class Writer:
             t for t in re.findall(r"[A-Za-z][\w-]+", question) if t.lower() not in noise
         )
         lines = _best(asked, [(label, _plain(text)) for label, text in own])
+        quoted_words = re.findall(r"'([^' ]+)'", question)
+        topic = ", ".join(f"'{w}'" for w in (quoted_words or _content_words(asked))[:4]) or (
+            f"'{_clip(_first_sentence(_untagged(question)), 160)}'"
+        )
         if lines:
             said = "; ".join(f"{_clip(text, 220)} (from {label})" for label, text in lines)
             return f"{OFFLINE_TAG} {who} answers: {said}"
         return (
             f"{OFFLINE_TAG} {who} answers: my work so far {NO_ANSWER} "
-            f"'{_clip(_first_sentence(question), 160)}'. State your assumption in the "
-            "deliverable and keep it as an open point."
+            f"{topic}. State your assumption in the deliverable and keep it as an open point."
         )
 
     def _question(self) -> str:
