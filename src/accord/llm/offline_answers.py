@@ -217,8 +217,9 @@ class Writer:
             )
         given = {line.partition(":")[0].strip().lower() for line in brief.inputs}
         named = re.findall(r"input [`'\"]?([A-Za-z_][\w-]*)", brief.section("instructions"))
+        fallback = quoted(brief.section("instructions"))  # "without one, use this: ..."
         for name in named:
-            if name.lower() not in given:
+            if name.lower() not in given and not fallback:
                 gaps.append(
                     Gap(
                         "missing input",
@@ -596,7 +597,7 @@ class Writer:
             cited = weighing.evidence[choice][:1]
             others = [o for o in options if o != choice and not weighing.evidence[o]]
             rationale = (
-                f'the evidence says "{_clip(cited[0], 200)}"'
+                f'the evidence says "{_cue(cited[0])}"'
                 if cited
                 else "nothing in the evidence points to a problem"
             )
