@@ -21,6 +21,7 @@ from accord.storage.testing import scratch_postgres_database
 from tests.cli.conftest import ACCORD, EXAMPLES, Accord, accord_env, json_of, slow_provider
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
+FEATURE_REQUEST = "Please add a dark mode to the dashboard; users would like it at night."
 ON_POSTGRES = "code-review.yaml"
 """Also run on Postgres (ACCORD_DATABASE_URL), in a database of its own."""
 
@@ -36,18 +37,29 @@ def example_runs(
     tmp_path_factory: pytest.TempPathFactory, postgres_database: str
 ) -> dict[str, subprocess.Popen[str]]:
     runs = {}
-    jobs = [(p.name, p, {}) for p in EXAMPLE_FILES]
+    jobs: list[tuple[str, Path, dict[str, str], list[str]]] = [
+        (p.name, p, {}, []) for p in EXAMPLE_FILES
+    ]
     jobs.append(
         (
             f"postgres:{ON_POSTGRES}",
             EXAMPLES / ON_POSTGRES,
             {"ACCORD_DATABASE_URL": postgres_database},
+            [],
         )
     )
-    for key, path, extra_env in jobs:
+    jobs.append(
+        (
+            "feature:conditional-triage.yaml",
+            EXAMPLES / "conditional-triage.yaml",
+            {},
+            ["--input", f"report={FEATURE_REQUEST}"],
+        )
+    )
+    for key, path, extra_env, args in jobs:
         data_dir = tmp_path_factory.mktemp(path.stem)
         runs[key] = subprocess.Popen(
-            [ACCORD, "run", str(path), "--json"],
+            [ACCORD, "run", str(path), "--json", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -86,7 +98,10 @@ def test_code_review_pipeline(example_runs, backend: str):
     assert list(report["steps"]) == ["analyse", "implement", "document"]
     assert all(s["status"] == "completed" for s in report["steps"].values())
     assert report["steps"]["analyse"]["agent"] == "Maya"  # the step's preferred agent
-    assert report["interactions"]["feedback"] >= 1  # the review of `implement`
+    # The review of `implement` finds a criterion nothing supports and sends it back once.
+    assert report["steps"]["implement"]["attempts"] == 2
+    assert report["metrics"]["evidence"]["collaboration"]["counts"]["reviews"] == 2
+    assert report["metrics"]["evidence"]["quality"]["counts"]["changeRequests"] == 1
 
 
 def test_parallel_research(example_runs):
@@ -102,13 +117,24 @@ def test_parallel_research(example_runs):
     }
 
 
-def test_conditional_triage_takes_exactly_one_branch(example_runs):
-    report = result_of(example_runs, "conditional-triage.yaml")
+@pytest.mark.parametrize(
+    ("run", "taken", "skipped"),
+    [
+        ("conditional-triage.yaml", "fix", "specify"),
+        ("feature:conditional-triage.yaml", "specify", "fix"),
+    ],
+    ids=["timeout-report-is-a-bug", "request-is-a-feature"],
+)
+def test_conditional_triage_takes_the_branch_the_evidence_calls_for(
+    example_runs, run: str, taken: str, skipped: str
+):
+    """The example's own report (an export that times out) is a bug; a request for a new
+    capability given as input is a feature: the votes follow the evidence, and so does the
+    branch."""
+    report = result_of(example_runs, run)
     steps = report["steps"]
     assert steps["triage"]["status"] == steps["classify"]["status"] == "completed"
-    branches = sorted(steps[s]["status"] for s in ("fix", "specify"))
-    assert branches == ["completed", "skipped"]
-    skipped = "fix" if steps["fix"]["status"] == "skipped" else "specify"
+    assert (steps[taken]["status"], steps[skipped]["status"]) == ("completed", "skipped")
     assert steps[skipped]["attempts"] == 0 and steps[skipped]["agent"] is None
 
 
@@ -116,11 +142,19 @@ def test_recursive_release_runs_its_nested_team(example_runs):
     report = result_of(example_runs, "recursive-release.yaml")
     assert all(s["status"] == "completed" for s in report["steps"].values())
     assert report["childExecutions"] == 1
+    # The report and the metrics count the same rows: the nested team's included.
+    metrics = report["metrics"]
+    assert sum(report["interactions"].values()) == metrics["totalInteractions"]
+    assert report["knowledgeItems"] == metrics["knowledgeItemsCreated"]
+    assert metrics["evidence"]["executions"] == 2
 
 
 def test_security_audit_runs_on_its_own(example_runs):
     report = result_of(example_runs, "security-audit.yaml")
-    assert [s["agent"] for s in report["steps"].values()] == ["Sam", "Ivy"]
+    steps = report["steps"]
+    assert [steps[s]["agent"] for s in ("threats", "dependencies")] == ["Sam", "Ivy"]
+    assert steps["verdict"]["status"] == "completed"  # the two auditors agree on a verdict
+    assert report["interactions"]["coordination"] >= 3  # two votes and the outcome
 
 
 def test_every_example_has_a_test():

@@ -1,6 +1,6 @@
 import pytest
 
-from accord.domain.enums import KnowledgeType
+from accord.domain.enums import KnowledgeStatus, KnowledgeType
 from accord.domain.errors import Conflict, NotFound
 from accord.storage.repositories.knowledge import KnowledgeRepository, query_terms
 
@@ -113,6 +113,37 @@ def test_validations_lift_an_entry_over_an_equal_match(db, kb):
         assert repo.add_validation(beta.id, team[1].id) == validated
     assert validated.validated_by_agents == [team[1].id]
     assert _titles(db, workflow_id, "cache") == ["Beta cache", "Alpha cache"]
+
+
+def test_checked_knowledge_ranks_above_unchecked_and_rejected_below_both(db, kb):
+    """On both backends: the status tier comes before the text rank, so a weak match someone
+    validated beats a perfect match nobody checked, and work a review sent back comes last."""
+    workflow_id, team, ids = kb
+    with db.session() as s:
+        repo = KnowledgeRepository(s)
+        rejected = repo.add(
+            workflow_id=workflow_id,
+            title="Database connection pool database",
+            content="database database",
+            knowledge_type=KnowledgeType.INSIGHT,
+            created_by_agent_id=team[0].id,
+            tags=["database"],
+        )
+        repo.set_status([rejected.id], KnowledgeStatus.REJECTED, checked_by=[team[1].id])
+        [checked] = repo.set_status(
+            [ids["wal"]], KnowledgeStatus.VALIDATED, checked_by=[team[0].id, team[1].id]
+        )
+    # The reviewer counts as a validator; the author never does.
+    assert (checked.status, checked.validated_by_agents) == (
+        KnowledgeStatus.VALIDATED,
+        [team[1].id],
+    )
+    assert _titles(db, workflow_id, "database") == [
+        "SQLite WAL mode",  # a tag-only match, but validated
+        "Connection pooling",
+        "Index foreign keys",
+        "Database connection pool database",  # the best match, from rejected work
+    ]
 
 
 def test_search_is_scoped_to_the_workflow_and_skips_superseded_entries(

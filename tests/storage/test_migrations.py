@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from accord.domain.enums import KnowledgeType
+from accord.domain.enums import KnowledgeStatus
 from accord.domain.workflow import WorkflowConfiguration, WorkflowStep
 from accord.storage.db import Database
 from accord.storage.migrate import alembic_config, current_revision, downgrade, heads, upgrade
@@ -74,12 +74,15 @@ def test_upgrading_a_database_that_holds_data_keeps_it(empty_database_url):
                     "agents": f'["{agent_id}"]',
                 },
             )
-            KnowledgeRepository(s).add(
-                workflow_id=workflow_id,
-                title="Durable facts",
-                content="Survive upgrades",
-                created_by_agent_id=agent_id,
-                knowledge_type=KnowledgeType.INSIGHT,
+            # The first revision's columns only: later ones add theirs (the status, say).
+            s.execute(
+                text(
+                    "INSERT INTO collaboration_knowledge (id, workflow_id, title, content, "
+                    "knowledge_type, created_by_agent_id, validated_by_agents, created_at, "
+                    "updated_at) VALUES ('knowledge-kept', :workflow, 'Durable facts', "
+                    "'Survive upgrades', 'insight', :agent, :validated, 0, 0)"
+                ),
+                {"workflow": workflow_id, "agent": agent_id, "validated": f'["{agent_id}"]'},
             )
         db.upgrade()
         db.upgrade()  # every start runs it: a second run changes nothing
@@ -89,6 +92,8 @@ def test_upgrading_a_database_that_holds_data_keeps_it(empty_database_url):
             found = KnowledgeRepository(s).search(workflow_id, "durable")
         assert kept.name == "Kept" and kept.participating_agents == [agent_id]
         assert [k.title for k in found] == ["Durable facts"]
+        # An entry someone validated before statuses existed is validated.
+        assert found[0].status is KnowledgeStatus.VALIDATED
         with db.session() as s:
             assert AgentRepository(s).get(agent_id, user_id=user.id).tools == []
     finally:

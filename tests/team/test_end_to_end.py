@@ -17,6 +17,7 @@ from accord.llm.testing.fake_openai import FakeOpenAIServer
 from accord.llm.testing.script import Reply, ToolCall
 from accord.storage.db import Database
 from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
 from accord.storage.repositories.providers import ProviderRepository
@@ -271,6 +272,28 @@ async def test_every_system_template_completes_on_the_offline_model(key, sqlite_
         votes = ended.step_results["merge"]["data"]["votes"]
         assert {v["agentId"] for v in votes} >= set(team)
         assert all(v["rationale"] for v in votes)
+    with db.session() as s:
+        interactions = InteractionRepository(s).list_for_executions(
+            [ended.id, *(c.id for c in ExecutionRepository(s).children(ended.id))]
+        )
+    verdicts = [
+        (i.related_step_id, i.context_data.get("review"))
+        for i in interactions
+        if i.interaction_type is InteractionType.FEEDBACK and "review" in i.context_data
+    ]
+    if key in ("feature-development", "bug-investigation"):
+        # What the templates advertise shows in a default run: the review finds a criterion
+        # nothing supports, sends the work back once, and approves the rework.
+        reviewed = "implement" if key == "feature-development" else "fix"
+        assert [v for step, v in verdicts if step == reviewed] == ["request_changes", "approve"]
+    if key == "bug-investigation":  # "delegating sub-investigations"
+        delegations = [
+            i
+            for i in interactions
+            if i.interaction_type is InteractionType.TASK_DELEGATION and "title" in i.context_data
+        ]
+        assert [d.related_step_id for d in delegations] == ["diagnose"]
+        assert delegations[0].response_status is QuestionStatus.ANSWERED
     if key == "test-strategy":  # exactly one branch of the decision ran
         outcome = ended.step_results["scope"]["data"]["outcome"]
         assert ran & {"full_suite", "smoke"} == {"full_suite" if outcome == "full" else "smoke"}

@@ -58,7 +58,9 @@ async def test_a_later_run_of_the_workflow_uses_what_an_earlier_run_learnt(make_
 
     await crew.team().perform(crew.ctx("plan", agent="Grace"))
 
-    assert "Migration lock: Take an advisory lock before migrating" in grace.prompt_text()
+    assert "Migration lock (by Ada; insight, unvalidated): Take an advisory lock" in (
+        grace.prompt_text()
+    )
     with crew.db.session() as s:
         [entry] = kb(crew)(s).entries()
         kinds = [

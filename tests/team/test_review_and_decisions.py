@@ -48,7 +48,9 @@ async def test_a_reviewer_rejects_once_then_approves_the_rework(make_crew):
 
     second = await team.perform(crew.ctx("impl", agent="Ada", attempt=2, feedback=first.feedback))
     assert second.status == "completed"
-    assert second.result["output"] == "patch v2 with tests"
+    assert second.result["output"] == (
+        "patch v2 with tests\n\n## Sources\n- Reviewer feedback addressed: Add tests for lockout"
+    )
     assert second.usage.model_calls == 2  # Ada's rework and Grace's review
 
     verdicts = interactions(crew, InteractionType.FEEDBACK)

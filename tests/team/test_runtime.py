@@ -108,6 +108,7 @@ async def test_a_step_is_done_from_a_prompt_of_agent_step_results_and_knowledge(
     assert "knowledge.created" in kinds and "interaction.created" in kinds
     assert crew.durable.names == [
         "knowledge:retrieve",
+        "team:context",
         f"model:{crew.id('Ada')}",
         "knowledge:insights",
     ]

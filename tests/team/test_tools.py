@@ -3,10 +3,11 @@ knowledge; each call an interaction row with its event."""
 
 import asyncio
 
-from accord.domain.enums import InteractionType, QuestionStatus
+from accord.domain.enums import InteractionType, QuestionStatus, StepRunStatus
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
+from accord.storage.repositories.step_runs import StepRunRepository
 from accord.team.knowledge import KnowledgeBase
 
 from .helpers import answer, call, slow
@@ -211,4 +212,76 @@ async def test_agents_share_search_and_validate_knowledge(make_crew):
         ["http"],
         crew.id("Ada"),
     )
-    assert [(i.from_agent_id, i.to_agent_id) for i in sharing] == [(crew.id("Ada"), None)]
+    # Using a teammate's knowledge is collaboration with its author, recorded as such.
+    ada_id, grace_id = crew.id("Ada"), crew.id("Grace")
+    assert [(i.from_agent_id, i.to_agent_id, i.context_data.get("use")) for i in sharing] == [
+        (ada_id, grace_id, "search"),
+        (ada_id, grace_id, "validate"),
+        (ada_id, None, None),
+    ]
+    assert pooled.status.value == "validated"
+    # The deliverable cites the knowledge it used.
+    sources = outcome.result["output"].split("## Sources")[1]
+    assert f"'Connection pooling' by Grace (unvalidated) (knowledge {entry.id})" in sources
+
+
+def finished(crew, step_id, agent, output):
+    """A completed attempt of this execution, done by `agent`, with `output` as its result."""
+    with crew.db.session() as s:
+        runs = StepRunRepository(s)
+        run = runs.start(
+            runs.create(execution_id=crew.execution_id, step_id=step_id, attempt=1),
+            agent_id=crew.id(agent),
+            executor_id="t",
+        )
+        runs.finish(run, StepRunStatus.COMPLETED, output=output)
+
+
+async def test_an_agent_is_briefed_on_who_knows_what_and_asks_the_one_who_does(make_crew):
+    steps = [
+        {"id": "design", "name": "Design the API"},
+        {"id": "build", "name": "Build the service", "dependsOn": ["design"]},
+    ]
+    crew = make_crew(steps=steps, coordinator="Linus")
+    design = answer(
+        summary="REST API with cursor pagination",
+        output="## Decisions\n- Page size 50, cursor in the Link header",
+        questions=["Rate limits are not decided"],
+    )
+    finished(crew, "design", "Grace", design)
+    with crew.db.session() as s:
+        KnowledgeBase(s, workflow_id=crew.workflow_id, user_id=crew.user_id).share(
+            agent_id=crew.id("Grace"), title="Cursor pagination", content="Cursors, not offsets"
+        )
+    ada = crew.script(
+        "Ada",
+        call("ask_question", to="Grace", question="Which page size did you pick?"),
+        answer(summary="built", output="the service"),
+    )
+    grace = crew.script("Grace", {"answer": "50, as in my design"})
+
+    outcome = await crew.team().perform(
+        crew.ctx("build", agent="Ada", dependency_results={"design": design})
+    )
+
+    prompt = ada.prompt_text()
+    assert "## Brief from Linus (coordinator)" in prompt
+    assert "- `design` (Grace): REST API with cursor pagination" in prompt
+    assert "open point: Rate limits are not decided" in prompt
+    assert "Grace (reviewer; skills: code review, testing): finished `design` (Design the API)" in (
+        prompt
+    )
+    assert "wrote [" in prompt and "Cursor pagination (insight, unvalidated)" in prompt
+    assert "Linus (coordinator; skills: planning): nothing finished yet" in prompt
+    # Grace answers from her own work: her result and the knowledge she wrote, nothing else.
+    answering = grace.prompt_text()
+    assert "Which page size did you pick?" in answering
+    assert "## Your results in this run" in answering and "Page size 50" in answering
+    assert "## Knowledge you wrote" in answering and "Cursors, not offsets" in answering
+    # The deliverable cites the question and its answer.
+    [q] = questions(crew)
+    sources = outcome.result["output"].split("## Sources\n")[1]
+    assert sources == (
+        "- Question to Grace: Which page size did you pick? Answer: 50, as in my design "
+        f"(interaction {q.id})"
+    )

@@ -26,6 +26,12 @@ from accord.cli.teams import (
 from accord.domain.workflow import CollaborationWorkflow
 from accord.storage.repositories.agents import AgentRepository
 
+DEMO_INPUTS = {
+    "feature": "Export a workflow's results as a CSV file from the browser. Large workflows "
+    "time out today: an export of 200 steps must finish within 30 seconds."
+}
+"""What the demo team works on: a template says how a team works, its inputs say on what."""
+
 
 def demo(
     serve: Annotated[
@@ -69,7 +75,8 @@ def demo(
                 agents.update(agent.id, user_id=user_id, llm_provider_id=provider_id)
         return workflow_from_template(session, user_id=user_id, template=template)
 
-    report = execute(prepare, live=True, timeout_s=None)
+    inputs = DEMO_INPUTS if template == DEMO_TEMPLATE else {}
+    report = execute(prepare, live=True, timeout_s=None, inputs=inputs)
     print_summary(console, report)
     if serve is None:
         serve = sys.stdout.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")

@@ -3,7 +3,7 @@
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.orm import Session
@@ -41,10 +41,18 @@ def run(
             file_okay=False,
         ),
     ] = None,
+    input_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            help="An input of the execution, KEY=VALUE (repeat for more); agents read them.",
+        ),
+    ] = None,
 ) -> None:
     """Run a workflow with a live view; the exit code is 0 only if it completed."""
     if (file is None) == (template is None):
         raise AccordError("give a workflow file or --template NAME (one of them)")
+    inputs = parse_inputs(input_ or [])
     if file is not None:
         loaded = load_workflow(file)  # refuse a broken file before touching the database
 
@@ -62,6 +70,7 @@ def run(
         live=not json_,
         timeout_s=timeout,
         workspace=str(workspace.resolve()) if workspace else None,
+        inputs=inputs,
     )
     if json_:
         print_json(report.data)
@@ -70,12 +79,26 @@ def run(
     sys.exit(0 if report.completed else 1)
 
 
+def parse_inputs(pairs: list[str]) -> dict[str, Any]:
+    """`KEY=VALUE` pairs as the execution's inputs (a bad pair is refused, naming it)."""
+    inputs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise AccordError(
+                f'--input {pair!r} is not KEY=VALUE; write it as e.g. --input report="text"'
+            )
+        inputs[key.strip()] = value
+    return inputs
+
+
 def execute(
     prepare: Callable[[Session, str], CollaborationWorkflow],
     *,
     live: bool,
     timeout_s: float | None,
     workspace: str | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> RunReport:
     """Prepare the workflow in one transaction, then run it (live on the terminal or not)."""
     database = open_database()
@@ -90,6 +113,7 @@ def execute(
             console=console if live else None,
             timeout_s=timeout_s,
             workspace=workspace,
+            inputs=inputs,
         )
     finally:
         database.dispose()

@@ -52,11 +52,14 @@ def run_workflow(
     console: Console | None,
     timeout_s: float | None = None,
     workspace: str | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> RunReport:
-    """Start an execution of the workflow (working in `workspace` if given), show it live on
-    `console` (None: silently), wait for it to end, and report on it."""
+    """Start an execution of the workflow with `inputs` (working in `workspace` if given),
+    show it live on `console` (None: silently), wait for it to end, and report on it."""
     try:
-        return asyncio.run(_run(database, user_id, workflow_id, console, timeout_s, workspace))
+        return asyncio.run(
+            _run(database, user_id, workflow_id, console, timeout_s, workspace, inputs or {})
+        )
     except asyncio.CancelledError:  # SIGTERM: stopped cleanly, as Ctrl-C stops it
         raise KeyboardInterrupt from None
 
@@ -68,6 +71,7 @@ async def _run(
     console: Console | None,
     timeout_s: float | None,
     workspace: str | None,
+    inputs: dict[str, Any],
 ) -> RunReport:
     os.environ.setdefault("ACCORD_DBOS_LOG_LEVEL", "ERROR")  # keep the terminal for the team
     from accord.engine.service import Engine  # the engine stack loads only when running
@@ -85,7 +89,9 @@ async def _run(
         start_id = await asyncio.to_thread(latest_event_id, database)
         unfinished = await asyncio.to_thread(unfinished_execution, database, workflow_id, user_id)
         if unfinished is None:
-            execution = await engine.start_execution(workflow_id, user_id, workspace=workspace)
+            execution = await engine.start_execution(
+                workflow_id, user_id, workspace=workspace, inputs=inputs
+            )
         else:  # resumed by this engine's start if its process is gone: watch it from its start
             execution, start_id = unfinished, 0
             if console is not None:

@@ -71,6 +71,16 @@ class KnowledgeType(StrEnum):
     BEST_PRACTICE = "best_practice"
 
 
+class KnowledgeStatus(StrEnum):
+    """Whether anyone checked a knowledge entry: a teammate validated it or a review approved
+    the step that wrote it (validated), a review sent that step back (rejected), or neither
+    (unvalidated). Search ranks validated entries first and rejected ones last."""
+
+    UNVALIDATED = "unvalidated"
+    VALIDATED = "validated"
+    REJECTED = "rejected"
+
+
 class TemplateCategory(StrEnum):
     DEVELOPMENT = "development"
     REVIEW = "review"

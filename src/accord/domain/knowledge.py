@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import Field
 
 from accord.domain.base import CamelModel
-from accord.domain.enums import KnowledgeType
+from accord.domain.enums import KnowledgeStatus, KnowledgeType
 
 
 class CollaborationKnowledge(CamelModel):
@@ -35,3 +35,6 @@ class CollaborationKnowledge(CamelModel):
     """Extension: the execution that produced it."""
     source_step_id: str | None = None
     """Extension: the step that produced it."""
+    status: KnowledgeStatus = KnowledgeStatus.UNVALIDATED
+    """Extension: validated (a teammate or an approving review checked it), unvalidated, or
+    rejected (written by a step its review sent back); search ranks them in that order."""

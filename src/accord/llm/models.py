@@ -108,9 +108,9 @@ def build_model(
         return OfflineModel(
             seed=int(settings.get("seed", 0)),
             latency_seconds=float(settings.get("latencySeconds", 0.0)),
-            change_request_rate=float(settings.get("changeRequestRate", 0.25)),
-            question_rate=float(settings.get("questionRate", 0.5)),
-            feedback_rate=float(settings.get("feedbackRate", 0.25)),
+            change_request_rate=float(settings.get("changeRequestRate", 0.0)),
+            question_rate=float(settings.get("questionRate", 1.0)),
+            feedback_rate=float(settings.get("feedbackRate", 0.5)),
             delegate_rate=float(settings.get("delegateRate", 0.0)),
         )
     policy = retry or _retry_policy(settings)

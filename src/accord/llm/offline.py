@@ -6,16 +6,20 @@ machine, with no key. It behaves like a diligent, predictable teammate:
 
 - deterministic: the same seed and the same request give the same answer; another seed,
   another answer;
-- it uses the function tools it is offered the way a real model would, one call per turn,
-  before answering: `search_knowledge` first, `validate_knowledge` on an entry it was shown
-  (sometimes), `ask_question` to a teammate (on some steps, `question_rate`),
-  `share_knowledge` (one insight per step), `give_feedback` on earlier work (sometimes,
-  `feedback_rate`), `delegate_task` to a teammate (only if `delegate_rate` > 0: each
+- it reads what it is given (see `offline_answers` and `offline_reading`) and uses the
+  function tools it is offered the way a real model would, one call per turn, before
+  answering, each when the content calls for it: `search_knowledge` first,
+  `validate_knowledge` on a teammate's entry its own material corroborates, `ask_question`
+  to the teammate who can fill the step's first gap (at `question_rate`), `share_knowledge`
+  (the one finding later steps need, typed by its content), `give_feedback` to the author of
+  an earlier result that left an open point (at `feedback_rate`), `delegate_task` when the
+  instructions ask for sub-tasks to be handed out (and at `delegate_rate` otherwise: each
   delegation starts a child execution). Tools it does not know are never called;
-- its final answer is valid for whatever output the request asks for (see
-  `offline_answers`): a step result whose deliverable quotes the step and its inputs, a
-  review that requests changes on a first review at `change_request_rate` and approves
-  reworks, a vote, a coordinator's choice from the roster, an answer, or free text;
+- its final answer is valid for whatever output the request asks for: a step result whose
+  deliverable lists findings, decisions and open points drawn from its inputs, a review that
+  sends back work leaving a validation criterion open (and, at `change_request_rate`, some
+  that does not), a vote that weighs the evidence, a coordinator's choice from the roster,
+  an answer from the answerer's own work, or free text;
 - it says what it is: model name `accord-offline`, and `[offline model]` in what it writes;
 - it reports token usage (text length / 4), so budgets and metering work as with a real model;
 - `latency_seconds` makes each request take at least that long, like a slow network.
@@ -71,9 +75,9 @@ class OfflineModel(Model):
         *,
         seed: int = 0,
         latency_seconds: float = 0.0,
-        change_request_rate: float = 0.25,
-        question_rate: float = 0.5,
-        feedback_rate: float = 0.25,
+        change_request_rate: float = 0.0,
+        question_rate: float = 1.0,
+        feedback_rate: float = 0.5,
         delegate_rate: float = 0.0,
         settings: ModelSettings | None = None,
     ) -> None:
@@ -136,9 +140,10 @@ class OfflineModel(Model):
         adapters such as the fake server's offline responder call this directly."""
         brief = _brief_of(messages, params)
         called = _tools_called(messages)
+        writer = self._writer(brief, messages)
         plan = _tool_plan(
             self._rng(brief.text, "tools"),
-            brief,
+            writer,
             params.function_tools,
             ToolRates(self.question_rate, self.feedback_rate, self.delegate_rate),
         )
@@ -146,7 +151,6 @@ class OfflineModel(Model):
         parts: list[ModelResponsePart]
         if pending:
             tool, args = pending[0]
-            writer = self._writer(brief, messages)
             parts = [ToolCallPart(tool.name, writer.complete(args, tool.parameters_json_schema))]
         else:
             parts = [self._final_answer(brief, messages, params)]
@@ -197,74 +201,47 @@ class ToolRates:
 
 def _tool_plan(
     rng: random.Random,
-    brief: Brief,
+    writer: Writer,
     offered: list[ToolDefinition],
     rates: ToolRates,
 ) -> list[tuple[ToolDefinition, dict[str, Any]]]:
-    """The tool calls to make before answering, in order, decided once per request content."""
+    """The tool calls to make before answering, in order, each called for by the content
+    (see `Writer`): search the team's knowledge; validate a teammate's entry the step's own
+    material corroborates; ask the teammate who can fill the step's first gap; share the
+    finding later steps need; tell an earlier step's author what it left open; delegate when
+    the instructions ask for sub-tasks (or at `delegate_rate`)."""
     tools = {tool.name: tool for tool in offered}
+    brief = writer.brief
     step = brief.step_name
-    mates = [m for m in brief.teammates if m.name != brief.me]
-    rolls = {name: rng.random() for name in ("validate", "ask", "feedback", "mate", "delegate")}
+    rolls = {name: rng.random() for name in ("ask", "feedback", "mate", "delegate")}
     plan: list[tuple[str, dict[str, Any]]] = []
     if "search_knowledge" in tools:
         plan.append(("search_knowledge", {"query": step}))
-    known_ids = [entry_id for entry_id, _ in brief.knowledge if entry_id]
-    if "validate_knowledge" in tools and known_ids and rolls["validate"] < 0.5:
-        plan.append(("validate_knowledge", {"knowledge_id": known_ids[0]}))
-    mate = mates[int(rolls["mate"] * len(mates))].name if mates else None
-    if "ask_question" in tools and mate and rolls["ask"] < rates.question:
-        plan.append(
-            (
-                "ask_question",
-                {
-                    "to": mate,
-                    "question": f"{OFFLINE_TAG} For '{step}', what should I be careful about?",
-                },
-            )
-        )
-    if "share_knowledge" in tools:
-        plan.append(("share_knowledge", _snake_case_insight(brief)))
-    if (
-        "give_feedback" in tools
-        and mate
-        and brief.dependency_summaries
-        and (rolls["feedback"] < rates.feedback)
-    ):
-        plan.append(
-            (
-                "give_feedback",
-                {
-                    "to": mate,
-                    "message": f"{OFFLINE_TAG} The earlier results gave '{step}' a solid base.",
-                },
-            )
-        )
-    if "delegate_task" in tools and mate and rolls["delegate"] < rates.delegate:
-        plan.append(
-            (
-                "delegate_task",
-                {
-                    "to": mate,
-                    "title": f"Check the facts for {step}"[:200],
-                    "instructions": f"{OFFLINE_TAG} Check the facts '{step}' relies on.",
-                    "expected_output": "A short list of the facts checked, each marked ok or not.",
-                },
-            )
-        )
+    validation = writer.validation()
+    if "validate_knowledge" in tools and validation:
+        plan.append(("validate_knowledge", {"knowledge_id": validation}))
+    question = writer.question()
+    if "ask_question" in tools and question and rolls["ask"] < rates.question:
+        plan.append(("ask_question", {"to": question[0], "question": question[1]}))
+    shared = writer.shared_knowledge()
+    if "share_knowledge" in tools and shared:
+        plan.append(("share_knowledge", shared))
+    feedback = writer.feedback()
+    if "give_feedback" in tools and feedback and rolls["feedback"] < rates.feedback:
+        plan.append(("give_feedback", {"to": feedback[0], "message": feedback[1]}))
+    delegation = writer.delegation()
+    mates = [m for m in brief.teammates if m.name != brief.me]
+    if delegation is None and mates and rolls["delegate"] < rates.delegate:
+        mate = mates[int(rolls["mate"] * len(mates))].name
+        delegation = {
+            "to": mate,
+            "title": f"Check the facts for {step}"[:200],
+            "instructions": f"{OFFLINE_TAG} Check the facts '{step}' relies on.",
+            "expected_output": "A short list of the facts checked, each marked ok or not.",
+        }
+    if "delegate_task" in tools and delegation:
+        plan.append(("delegate_task", delegation))
     return [(tools[name], args) for name, args in plan]
-
-
-def _snake_case_insight(brief: Brief) -> dict[str, Any]:
-    step = brief.step_name
-    return {
-        "title": f"Offline note on {step}"[:200],
-        "content": f"{OFFLINE_TAG} Worth remembering from '{step}': "
-        f"{brief.section('expected output', 'instructions', 'description') or step}"[:2000],
-        "knowledge_type": "insight",
-        "tags": ["offline"],
-        "subject": step.lower()[:200],
-    }
 
 
 # -- reading the conversation ---------------------------------------------------------------

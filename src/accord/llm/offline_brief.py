@@ -15,6 +15,8 @@ Everything missing is simply left out of the answer; nothing here fails on an un
 import re
 from dataclasses import dataclass, field
 
+from accord.llm.offline_reading import flatten_json
+
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 _LABEL = re.compile(r"^([A-Z][A-Za-z ]{1,40}):\s*(.*)$")
 _ITEM = re.compile(r"^\s*[-*]\s+(.*)$")
@@ -28,6 +30,20 @@ class Teammate:
     name: str
     id: str | None = None
     skills: tuple[str, ...] = ()
+    role: str = ""
+    known: str = ""
+    """What the brief says the teammate finished and wrote ("Who knows what")."""
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """An earlier result the prompt quotes: its step, summary, text, open points, author."""
+
+    step: str
+    summary: str
+    body: str
+    open_points: tuple[str, ...] = ()
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,9 +96,71 @@ class Brief:
     @property
     def dependency_summaries(self) -> list[tuple[str, str]]:
         """(step, summary) for each earlier result the prompt includes."""
-        block = self.section("results this step builds on", "results", "previous results")
-        found = re.findall(r"^###\s+(.+?)\s*\n(?:Summary:\s*(.*))?", block, re.MULTILINE)
-        return [(step.strip(), (summary or "").strip()) for step, summary in found]
+        return [(d.step, d.summary) for d in self.dependencies]
+
+    @property
+    def dependencies(self) -> list[Dependency]:
+        """The earlier results the prompt quotes (a step's, a decision's or an answerer's own),
+        each with its author when the coordinator's brief names one."""
+        block = self.section(
+            "results this step builds on",
+            "what the team has so far",
+            "your results in this run",
+            "results",
+            "previous results",
+        )
+        authors = dict(
+            re.findall(r"^- `([^`]+)` \(([^)]+)\):", self.section("brief from"), re.MULTILINE)
+        )
+        found = []
+        for chunk in re.split(r"^###\s+", block, flags=re.MULTILINE)[1:]:
+            step, _, rest = chunk.partition("\n")
+            summary = re.search(r"^Summary:\s*(.*)$", rest, re.MULTILINE)
+            points = re.findall(r"^- open point:\s*(.+)$", rest, re.MULTILINE)
+            body = re.sub(r"^(- open point:|Summary:).*$", "", rest, flags=re.MULTILINE)
+            found.append(
+                Dependency(
+                    step=step.strip(),
+                    summary=summary.group(1).strip() if summary else "",
+                    body=body.strip(),
+                    open_points=tuple(p.strip() for p in points),
+                    author=authors.get(step.strip()),
+                )
+            )
+        return found
+
+    @property
+    def found_by_teammates(self) -> list[tuple[str, str, str]]:
+        """(step, agent, summary) of what the coordinator's brief says teammates found."""
+        return [
+            (step, agent, summary.strip())
+            for step, agent, summary in re.findall(
+                r"^- `([^`]+)` \(([^)]+)\): (.*)$", self.section("brief from"), re.MULTILINE
+            )
+        ]
+
+    @property
+    def inputs(self) -> list[str]:
+        """The execution's inputs as `key: value` lines."""
+        return flatten_json(self.section("inputs"))
+
+    @property
+    def who_knows(self) -> list[Teammate]:
+        """Teammates as the brief's "Who knows what" describes them."""
+        mates = []
+        for item in self.items("who knows what"):
+            match = re.match(r"^(.+?) \(([^;)]*); skills: ([^)]*)\):\s*(.*)$", item)
+            if match:
+                name, role, skills, known = match.groups()
+                mates.append(
+                    Teammate(
+                        name.strip(),
+                        skills=tuple(s.strip().lower() for s in skills.split(",") if s.strip()),
+                        role=role.strip(),
+                        known=known.strip(),
+                    )
+                )
+        return mates
 
 
 def read_brief(instructions: str, prompts: list[str]) -> Brief:

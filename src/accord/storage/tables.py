@@ -303,6 +303,7 @@ collaboration_knowledge = Table(
     Column("subject", Text),  # a newer active entry with the same subject supersedes
     Column("execution_id", Text, ForeignKey("workflow_executions.id", ondelete="SET NULL")),
     Column("source_step_id", Text),
+    Column("status", Text, nullable=False, server_default="unvalidated", default="unvalidated"),
 )
 
 # --- Engine and server extensions -------------------------------------------------------

@@ -51,7 +51,11 @@ from accord.storage.db import Database
 from accord.team.knowledge import KnowledgeBase
 from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
+from accord.team.sources import Source
 
+ENGINE_KEYS = frozenset({"childKey", "delegatedTask"})
+"""Keys of the execution context the engine keeps for itself, not inputs for agents (a
+delegated task's step carries the task itself)."""
 OutputT = TypeVar("OutputT", bound=BaseModel)
 T = TypeVar("T")
 
@@ -97,6 +101,10 @@ class Attempt:
     """Answers sent back to a model because they did not validate, over all its runs."""
     tool_calls: int = 0
     """Function tools the models called (collaboration tools), over all runs."""
+    sources: list[Source] = field(default_factory=list)
+    """What the agent's collaboration brought in, cited in its deliverable."""
+    shared_knowledge: list[str] = field(default_factory=list)
+    """Knowledge entries this attempt wrote with the tool; its review settles their status."""
     _agent_models: dict[str, AgentModel] = field(default_factory=dict)
 
     @property
@@ -106,6 +114,11 @@ class Attempt:
     @property
     def constraints(self) -> Constraints:
         return self.ctx.plan.configuration.constraints
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The execution's inputs, as agents see them."""
+        return {k: v for k, v in self.ctx.execution_context.items() if k not in ENGINE_KEYS}
 
     @property
     def coordinator(self) -> Agent | None:

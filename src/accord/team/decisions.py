@@ -16,7 +16,7 @@ else goes back to the voter as a validation error. Every vote and the outcome ar
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,6 +27,7 @@ from accord.domain.enums import ConsensusFallback, DecisionMaking, InteractionTy
 from accord.domain.errors import AccordError
 from accord.domain.step_result import StepResult, Vote
 from accord.team.attempt import Attempt
+from accord.team.prompts import embedded
 
 
 class NoConsensus(AccordError):
@@ -186,26 +187,21 @@ class Decision:
         choice_type: Any = Literal[options]
         ballot_type = create_model("Ballot", __base__=Vote, choice=(choice_type, ...))
         parts = [f"The team must decide: {step.name}.", step.description, step.instructions]
+        if self.attempt.inputs:
+            parts.append("## Inputs\n" + json.dumps(self.attempt.inputs, indent=2, default=str))
         if ctx.dependency_results:
-            parts.append(
-                "What the team has so far:\n"
-                + json.dumps(
-                    {
-                        k: (v.get("summary") if isinstance(v, dict) else v)
-                        for k, v in ctx.dependency_results.items()
-                    },
-                    indent=2,
-                    default=str,
-                )
-            )
+            parts.append("## What the team has so far\n" + _evidence(ctx.dependency_results))
         if previous:
             parts.append(
-                "Votes of the previous round:\n"
+                "## Votes of the previous round\n"
                 + "\n".join(
                     f"- {b.agent.name}: {b.vote.choice}: {b.vote.rationale}" for b in previous
                 )
             )
-        parts.append(f"Choose exactly one of: {', '.join(options)}; give your rationale.")
+        parts.append(
+            f"## Your vote\nChoose exactly one of: {', '.join(options)}; weigh the evidence "
+            "above and name it in your rationale."
+        )
         ballot = await self.attempt.run_model(
             voter,
             output_type=ballot_type,
@@ -237,6 +233,25 @@ class Decision:
             message=f"Decision on '{self.attempt.ctx.step.name}': {data['outcome']}",
             context=data,
         )
+
+
+EVIDENCE_EXCERPT = 1200
+
+
+def _evidence(results: Mapping[str, Any]) -> str:
+    """The results a decision weighs: each one's summary and the start of its output."""
+    chunks = []
+    for step_id, result in results.items():
+        if isinstance(result, Mapping):
+            output = str(result.get("output", ""))
+            if len(output) > EVIDENCE_EXCERPT:
+                output = output[: EVIDENCE_EXCERPT - 1].rstrip() + "…"
+            chunks.append(
+                f"### {step_id}\nSummary: {result.get('summary', '')}\n\n{embedded(output)}"
+            )
+        else:
+            chunks.append(f"### {step_id}\n{result}")
+    return "\n\n".join(chunks)
 
 
 async def decide(attempt: Attempt) -> StepResult:

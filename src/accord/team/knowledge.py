@@ -4,7 +4,10 @@ Knowledge belongs to a workflow, not to an execution (the spec's illustration wr
 execution ID as the workflow ID), so a second run of a workflow starts from what the first
 one learnt. Every entry has a subject (its title when none is given): a newer entry on the
 same subject supersedes the older one, which stays as history (`is_active` false,
-`superseded_by` set) but is no longer retrieved. Search ranks by the database's full-text
+`superseded_by` set) but is no longer retrieved; sharing what the active entry on the subject
+already says (same title and content) adds nothing. Every entry has a status: unvalidated
+until a teammate validates it or a review approves the step that wrote it (validated), or
+a review sends that step back (rejected). Search ranks by the database's full-text
 rank weighted by relevance and validations (see `KnowledgeRepository.search`).
 
 Each change is also appended as a `knowledge.created` / `knowledge.updated` event of the
@@ -15,7 +18,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from accord.domain.enums import KnowledgeType
+from accord.domain.enums import KnowledgeStatus, KnowledgeType
 from accord.domain.errors import NotFound
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.storage.repositories.events import EventRepository
@@ -60,9 +63,17 @@ class KnowledgeBase:
         subject: str | None = None,
         relevance_score: float = 1.0,
         step_id: str | None = None,
+        status: KnowledgeStatus = KnowledgeStatus.UNVALIDATED,
+        validated_by: Iterable[str] = (),
     ) -> CollaborationKnowledge:
-        """Add an entry; the active entry on the same subject is superseded by it."""
-        before = {k.id for k in self.entries()}
+        """Add an entry; the active entry on the same subject is superseded by it, unless it
+        says the same, which is then returned instead of a duplicate."""
+        current = self.entries()
+        known = self.already_known(title=title, content=content, subject=subject, entries=current)
+        if known is not None:
+            return known
+        about = subject_of(title, subject)
+        before = {k.id for k in current}
         entry = self.repo.add(
             workflow_id=self.workflow_id,
             title=title,
@@ -71,14 +82,31 @@ class KnowledgeBase:
             created_by_agent_id=agent_id,
             tags=sorted({t.strip().lower() for t in tags if t.strip()}),
             relevance_score=relevance_score,
-            subject=subject_of(title, subject),
+            subject=about,
             execution_id=self.execution_id,
             source_step_id=step_id,
+            status=status,
+            validated_by=validated_by,
         )
         self._event("knowledge.created", entry)
         for old_id in before - {k.id for k in self.entries()}:
             self._event("knowledge.updated", self.repo.get(old_id))
         return entry
+
+    def already_known(
+        self,
+        *,
+        title: str,
+        content: str,
+        subject: str | None,
+        entries: list[CollaborationKnowledge] | None = None,
+    ) -> CollaborationKnowledge | None:
+        """The active entry that says exactly this on the same subject, if any."""
+        about = subject_of(title, subject)
+        for existing in self.entries() if entries is None else entries:
+            if (existing.subject, existing.title, existing.content) == (about, title, content):
+                return existing
+        return None
 
     def get(self, entry_id: str) -> CollaborationKnowledge:
         """An entry of this workflow (another workflow's entries do not exist here)."""
@@ -108,6 +136,15 @@ class KnowledgeBase:
         entry = self.repo.add_validation(entry_id, agent_id)
         self._event("knowledge.updated", entry)
         return entry
+
+    def settle(
+        self, entry_ids: Iterable[str], status: KnowledgeStatus, *, reviewers: Iterable[str]
+    ) -> list[CollaborationKnowledge]:
+        """A review's verdict on the entries its step wrote (`KnowledgeRepository.set_status`)."""
+        changed = self.repo.set_status(entry_ids, status, checked_by=list(reviewers))
+        for entry in changed:
+            self._event("knowledge.updated", entry)
+        return changed
 
     def _event(self, kind: str, entry: CollaborationKnowledge) -> None:
         if self.execution_id is not None:

@@ -13,6 +13,7 @@ A one-agent team cannot review, which is recorded and the result stands. Each ve
 """
 
 import json
+from dataclasses import dataclass
 
 from accord.domain.agent import Agent
 from accord.domain.enums import DecisionMaking, InteractionType
@@ -40,7 +41,14 @@ def choose_panel(attempt: Attempt, author: Agent) -> list[Agent]:
     return with_role or others
 
 
-async def review_result(attempt: Attempt, result: StepResult) -> ReviewVerdict | None:
+@dataclass(frozen=True)
+class Review:
+    verdict: ReviewVerdict
+    reviewer_ids: list[str]
+    """Who reviewed (the whole panel, whatever each one's verdict)."""
+
+
+async def review_result(attempt: Attempt, result: StepResult) -> Review | None:
     """The review's verdict, each reviewer's recorded; None when only the author could
     review."""
     ctx = attempt.ctx
@@ -62,9 +70,10 @@ async def review_result(attempt: Attempt, result: StepResult) -> ReviewVerdict |
         )
         return None
     verdicts = [(r, await _review_by(attempt, r, author, result)) for r in reviewers]
+    ids = [r.id for r in reviewers]
     if len(verdicts) == 1:
-        return verdicts[0][1]
-    return _panel_verdict(attempt, method, verdicts)
+        return Review(verdicts[0][1], ids)
+    return Review(_panel_verdict(attempt, method, verdicts), ids)
 
 
 def _panel_verdict(

@@ -6,10 +6,16 @@
   the step, the results it builds on, the relevant team knowledge and a reviewer's
   feedback; the answer must validate as a `StepResult` (invalid output is retried with the
   validation error), and the agent may call the collaboration tools meanwhile.
+The prompt carries the coordinator's brief (what teammates already found and left open) and
+who knows what (`briefing`); the deliverable gets a "Sources" section citing the questions,
+answers, delegations, feedback and knowledge the agent used (`sources`).
 A step with `reviewRequired` is then reviewed; a request for changes returns `rework` with
-the reviewer's feedback, which the engine hands to the next attempt. Approved results'
-insights become team knowledge. Usage of every model call (the coordinator's choice, the
-answers of asked teammates, reviews and votes among them) is summed into the outcome.
+the reviewer's feedback, which the engine hands to the next attempt, and the knowledge the
+attempt wrote is marked rejected; an approval marks it validated. A completed result's
+insights become team knowledge (validated when a review approved them, unvalidated
+otherwise; never twice what the agent already shared). Usage of every model call (the
+coordinator's choice, the answers of asked teammates, reviews and votes among them) is
+summed into the outcome.
 
 Faults never escape: a spent budget fails the attempt for good (`retryable=False`); a model
 that fails or never gives valid output fails it with a message saying so.
@@ -21,7 +27,7 @@ from typing import Any
 from pydantic_ai.exceptions import UnexpectedModelBehavior
 from sqlalchemy.orm import Session
 
-from accord.domain.enums import InteractionType, StepType
+from accord.domain.enums import InteractionType, KnowledgeStatus, StepType
 from accord.domain.errors import AccordError, BudgetExceeded, ModelFailure
 from accord.domain.execution import Usage
 from accord.domain.knowledge import CollaborationKnowledge
@@ -31,16 +37,17 @@ from accord.llm import model_failure
 from accord.storage.db import Database
 from accord.team.assignment import choose_agent
 from accord.team.attempt import Attempt, ModelSource
+from accord.team.briefing import team_context
 from accord.team.decisions import decide
+from accord.team.knowledge import subject_of
 from accord.team.models import provider_models
-from accord.team.prompts import knowledge_query, step_prompt
+from accord.team.prompts import knowledge_query, step_prompt, team_brief
 from accord.team.records import TeamRecords
 from accord.team.review import review_result
+from accord.team.sources import Source, render_sources
 from accord.team.tools import collaboration_tools
 
 KNOWLEDGE_PER_STEP = 5
-_ENGINE_KEYS = frozenset({"childKey"})
-"""Keys of the execution context the engine keeps for itself, not inputs for agents."""
 OUTPUT_RETRIES = 2
 
 
@@ -152,17 +159,22 @@ class AgentTeam:
             result = await decide(attempt)
         else:
             result = await self._run_agent(attempt)
+        reviewers: list[str] = []
         if ctx.step.review_required and ctx.step.type is not StepType.DECISION:
-            verdict = await review_result(attempt, result)
-            if verdict is not None and verdict.verdict == "request_changes":
+            review = await review_result(attempt, result)
+            if review is not None and review.verdict.verdict == "request_changes":
+                await _settle_knowledge(attempt, KnowledgeStatus.REJECTED, review.reviewer_ids)
                 return AttemptOutcome(
                     status="rework",
                     result=result.to_json_dict(),
-                    feedback=verdict.feedback,
+                    feedback=review.verdict.feedback,
                     usage=attempt.usage,
                 )
+            if review is not None:
+                reviewers = review.reviewer_ids
+                await _settle_knowledge(attempt, KnowledgeStatus.VALIDATED, reviewers)
         if attempt.coordination.knowledge_sharing and result.insights:
-            await self._share_insights(attempt, result)
+            await self._share_insights(attempt, result, reviewers)
         return AttemptOutcome(status="completed", result=result.to_json_dict(), usage=attempt.usage)
 
     async def _run_agent(self, attempt: Attempt) -> StepResult:
@@ -174,8 +186,12 @@ class AgentTeam:
                 "knowledge:retrieve", lambda session: _retrieve(attempt, session)
             )
             knowledge = [CollaborationKnowledge.model_validate(k) for k in found]
+        context = await attempt.write_session(
+            "team:context", lambda session: team_context(attempt, session)
+        )
+        coordinator = attempt.coordinator
         tools = collaboration_tools(attempt, poll_seconds=self.question_poll_seconds)
-        return await attempt.run_model(
+        result = await attempt.run_model(
             agent,
             output_type=StepResult,
             tools=tools,
@@ -185,18 +201,27 @@ class AgentTeam:
                 dependency_results=ctx.dependency_results,
                 knowledge=knowledge,
                 feedback=ctx.feedback,
-                inputs={k: v for k, v in ctx.execution_context.items() if k not in _ENGINE_KEYS},
+                inputs=attempt.inputs,
+                brief=team_brief(context, coordinator=coordinator.name if coordinator else None),
+                authors={a.id: a.name for a in attempt.team.values()},
             ),
         )
+        return _with_sources(attempt, result, knowledge)
 
-    async def _share_insights(self, attempt: Attempt, result: StepResult) -> None:
+    async def _share_insights(
+        self, attempt: Attempt, result: StepResult, reviewers: list[str]
+    ) -> None:
         ctx = attempt.ctx
         agent = attempt.agent
+        status = KnowledgeStatus.VALIDATED if reviewers else KnowledgeStatus.UNVALIDATED
 
         def share(records: TeamRecords) -> list[str]:
             kb = attempt.knowledge(records.session)
+            shared = {kb.get(i).subject for i in attempt.shared_knowledge}
             ids = []
             for insight in result.insights:
+                if subject_of(insight.title, insight.subject) in shared:
+                    continue  # the agent shared it with the tool already
                 entry = kb.share(
                     agent_id=agent.id,
                     title=insight.title,
@@ -206,8 +231,12 @@ class AgentTeam:
                     subject=insight.subject,
                     relevance_score=result.confidence,
                     step_id=ctx.step.id,
+                    status=status,
+                    validated_by=reviewers,
                 )
                 ids.append(entry.id)
+            if not ids:
+                return ids
             attempt.add_interaction(
                 records,
                 sender=agent,
@@ -218,6 +247,42 @@ class AgentTeam:
             return ids
 
         await attempt.write("knowledge:insights", share)
+
+
+async def _settle_knowledge(
+    attempt: Attempt, status: KnowledgeStatus, reviewers: list[str]
+) -> None:
+    """A review's verdict on the knowledge its step's attempt wrote with the tool."""
+    if not attempt.shared_knowledge:
+        return
+    ids = list(attempt.shared_knowledge)
+    await attempt.write_session(
+        "knowledge:reviewed",
+        lambda session: [
+            k.id for k in attempt.knowledge(session).settle(ids, status, reviewers=reviewers)
+        ],
+    )
+
+
+def _with_sources(
+    attempt: Attempt, result: StepResult, knowledge: list[CollaborationKnowledge]
+) -> StepResult:
+    """The result with its "Sources" section: what the tools noted, the reviewer feedback the
+    attempt reworks, and the team knowledge from the prompt the deliverable cites by ID."""
+    sources = list(attempt.sources)
+    if attempt.ctx.feedback:
+        sources.append(Source("review", "", f"Reviewer feedback addressed: {attempt.ctx.feedback}"))
+    names = {a.id: a.name for a in attempt.team.values()}
+    for entry in knowledge:
+        if entry.id in result.output or entry.id in result.summary:
+            author = names.get(entry.created_by_agent_id, "a teammate")
+            sources.append(
+                Source("knowledge", entry.id, f"'{entry.title}' by {author} ({entry.status})")
+            )
+    section = render_sources(sources)
+    if not section:
+        return result
+    return result.model_copy(update={"output": f"{result.output.rstrip()}\n\n{section}"})
 
 
 def _retrieve(attempt: Attempt, session: Session) -> list[dict[str, Any]]:

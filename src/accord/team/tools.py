@@ -21,7 +21,10 @@ from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType, KnowledgeType, QuestionStatus
 from accord.domain.errors import AccordError, ModelFailure
 from accord.team.attempt import Attempt
+from accord.team.briefing import own_context
+from accord.team.prompts import answer_prompt
 from accord.team.records import TeamRecords
+from accord.team.sources import Source
 
 USER = "user"
 """The name an agent uses to ask the user rather than a teammate."""
@@ -100,7 +103,11 @@ class CollaborationTools:
         ctx = self.attempt.ctx
 
         def share(records: TeamRecords) -> dict[str, Any]:
-            entry = self.attempt.knowledge(records.session).share(
+            kb = self.attempt.knowledge(records.session)
+            known = kb.already_known(title=title, content=content, subject=subject)
+            if known is not None:
+                return {"id": known.id, "known": True}
+            entry = kb.share(
                 agent_id=self.me.id,
                 title=title,
                 content=content,
@@ -122,6 +129,9 @@ class CollaborationTools:
             return {"id": entry.id}
 
         shared = await self.attempt.write("tool:share_knowledge", share)
+        if shared.get("known"):
+            return f"The team already knows this (knowledge {shared['id']}); nothing added."
+        self.attempt.shared_knowledge.append(shared["id"])
         return f"Shared with the team as knowledge {shared['id']}."
 
     async def search_knowledge(self, query: str) -> list[dict[str, Any]]:
@@ -131,19 +141,51 @@ class CollaborationTools:
             query: keywords.
         """
 
+        team = self.attempt.team
+
         def search(records: TeamRecords) -> list[dict[str, Any]]:
             found = self.attempt.knowledge(records.session).use(query, limit=5)
+            theirs = [k for k in found if k.created_by_agent_id != self.me.id]
+            if theirs:
+                self._record_use(records, "search", theirs)
             return [
                 {
                     "id": k.id,
                     "title": k.title,
                     "content": k.content,
+                    "type": k.knowledge_type.value,
+                    "status": k.status.value,
+                    "author": team[k.created_by_agent_id].name
+                    if k.created_by_agent_id in team
+                    else "an earlier teammate",
                     "validatedBy": len(k.validated_by_agents),
                 }
                 for k in found
             ]
 
-        return await self.attempt.write("tool:search_knowledge", search)
+        found = await self.attempt.write("tool:search_knowledge", search)
+        for k in found:
+            if k["author"] != self.me.name:
+                self.attempt.sources.append(
+                    Source("knowledge", k["id"], f"'{k['title']}' by {k['author']} ({k['status']})")
+                )
+        return found
+
+    def _record_use(self, records: TeamRecords, use: str, entries: list[Any]) -> None:
+        """Record that the agent used teammates' knowledge (found or validated it): the
+        collaboration a knowledge base exists for."""
+        authors = {k.created_by_agent_id for k in entries}
+        to = self.attempt.team.get(authors.pop()) if len(authors) == 1 else None
+        titles = ", ".join(f"'{k.title}'" for k in entries)
+        verb = "validated" if use == "validate" else "used"
+        self._interaction(
+            records,
+            InteractionType.KNOWLEDGE_SHARING,
+            f"{self.me.name} {verb} {to.name + chr(39) + 's' if to else 'the team' + chr(39) + 's'}"
+            f" knowledge: {titles}",
+            to=to,
+            context={"use": use, "entryIds": [k.id for k in entries]},
+        )
 
     async def validate_knowledge(self, knowledge_id: str) -> str:
         """Confirm a teammate's knowledge entry that you have checked and found right.
@@ -152,14 +194,22 @@ class CollaborationTools:
             knowledge_id: the entry's ID (shown in brackets in the team knowledge).
         """
 
-        def validate(records: TeamRecords) -> str:
+        def validate(records: TeamRecords) -> dict[str, str]:
             try:
-                self.attempt.knowledge(records.session).validate(knowledge_id, agent_id=self.me.id)
+                entry = self.attempt.knowledge(records.session).validate(
+                    knowledge_id, agent_id=self.me.id
+                )
             except AccordError as exc:
-                return f"Not validated: {exc.message}."
-            return f"Validated knowledge {knowledge_id}."
+                return {"message": f"Not validated: {exc.message}."}
+            self._record_use(records, "validate", [entry])
+            return {"message": f"Validated knowledge {knowledge_id}.", "title": entry.title}
 
-        return await self.attempt.write("tool:validate_knowledge", validate)
+        done = await self.attempt.write("tool:validate_knowledge", validate)
+        if "title" in done:
+            self.attempt.sources.append(
+                Source("knowledge", knowledge_id, f"'{done['title']}' (validated by me)")
+            )
+        return done["message"]
 
     async def ask_question(self, to: str, question: str, requires_response: bool = True) -> str:
         """Ask a teammate (by name) or the user (`user`) a question.
@@ -184,12 +234,24 @@ class CollaborationTools:
                 context={"to": "user" if mate is None else mate.name},
             ),
         )
+        who = "the user" if mate is None else mate.name
         if not requires_response:
+            self.attempt.sources.append(
+                Source("question", asked["id"], f"Question to {who}: {question}")
+            )
             return "Question sent; no answer awaited."
         if mate is None:
             answer = await self._wait_for_user(asked["id"], deadline)
         else:
             answer = await self._teammate_answers(asked["id"], mate, question, deadline)
+        self.attempt.sources.append(
+            Source(
+                "question",
+                asked["id"],
+                f"Question to {who}: {question} Answer: "
+                + (answer.partition(": ")[2] if answer else "none before the deadline"),
+            )
+        )
         if answer is not None:
             return answer
         if self.attempt.coordination.fail_on_unanswered_question:
@@ -205,14 +267,18 @@ class CollaborationTools:
         self, question_id: str, mate: Agent, question: str, deadline: float
     ) -> str | None:
         ctx = self.attempt.ctx
+        own = await self.attempt.write_session(
+            "tool:answer_context", lambda session: own_context(self.attempt, session, mate.id)
+        )
         try:
             reply = await self.attempt.run_model(
                 mate,
                 output_type=Answer,
                 deadline=deadline,
                 instructions=self.attempt.instructions_for(mate),
-                prompt=f"Your teammate {self.me.name} is working on the step "
-                f"'{ctx.step.name}' and asks you:\n\n{question}\n\nAnswer briefly.",
+                prompt=answer_prompt(
+                    asker=self.me.name, step_name=ctx.step.name, question=question, own=own
+                ),
             )
         except (TimeoutError, AgentRunError, ModelFailure):
             await self.attempt.write(
@@ -287,7 +353,14 @@ class CollaborationTools:
             instructions=instructions,
             expected_output=expected_output,
         )
-        summary = child.final_output if child.status == "completed" else child.error
+        summary = _child_summary(child.final_output) if child.status == "completed" else child.error
+        self.attempt.sources.append(
+            Source(
+                "delegation",
+                record["id"],
+                f"Sub-task '{title}' delegated to {mate.name}: {child.status}",
+            )
+        )
         await self.attempt.write(
             "tool:delegation_answered",
             lambda records: records.answer(
@@ -313,8 +386,25 @@ class CollaborationTools:
             message: the feedback.
         """
         mate = None if to.strip().lower() == "team" else self._teammate(to)
-        await self.attempt.write(
+        given = await self.attempt.write(
             "tool:give_feedback",
             lambda records: self._interaction(records, InteractionType.FEEDBACK, message, to=mate),
         )
+        who = mate.name if mate else "the team"
+        self.attempt.sources.append(
+            Source("feedback", given["id"], f"Feedback to {who}: {message}")
+        )
         return "Feedback recorded."
+
+
+def _child_summary(final_output: Any) -> str:
+    """What a delegated sub-task delivered, in a line: its steps' summaries."""
+    if isinstance(final_output, dict):
+        summaries = [
+            str(result["summary"])
+            for result in final_output.values()
+            if isinstance(result, dict) and result.get("summary")
+        ]
+        if summaries:
+            return "; ".join(summaries)
+    return str(final_output)

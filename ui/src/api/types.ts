@@ -337,6 +337,7 @@ export interface Knowledge {
   subject: string | null;
   executionId: string | null;
   sourceStepId: string | null;
+  status: "validated" | "unvalidated" | "rejected";
 }
 
 export interface AgentFigures {
@@ -358,6 +359,21 @@ export interface Metrics {
   efficiencyRating: number;
   qualityScore: number;
   agents: AgentFigures[];
+  evidence: MetricsEvidence;
+}
+
+/** What a score was computed from: its counts and formula, and the rows left out of it. */
+export interface ScoreEvidence {
+  counts: Record<string, number>;
+  formula: string;
+  notCounted: Record<string, number>;
+}
+
+export interface MetricsEvidence {
+  collaboration: ScoreEvidence;
+  efficiency: ScoreEvidence;
+  quality: ScoreEvidence;
+  executions: number;
 }
 
 export interface Template {

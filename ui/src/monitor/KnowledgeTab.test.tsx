@@ -6,7 +6,7 @@ import { KnowledgeTab } from "./KnowledgeTab";
 const entry = (id: string, title: string, extra: Partial<Knowledge> = {}): Knowledge => ({
   id, workflowId: "w1", title, content: `About **${title}**`, knowledgeType: "decision", createdByAgentId: "ada",
   validatedByAgents: [], relevanceScore: 1, usageCount: 0, tags: [], isActive: true, supersededBy: null,
-  createdAt: "", updatedAt: "", subject: "database", executionId: "e1", sourceStepId: "plan", ...extra,
+  createdAt: "", updatedAt: "", subject: "database", executionId: "e1", sourceStepId: "plan", status: "unvalidated", ...extra,
 });
 
 describe("KnowledgeTab", () => {

@@ -49,6 +49,7 @@ export function KnowledgeTab({ entries, error, agentNames, search, onSearch, inc
                 <span className={`badge kt-${k.knowledgeType}`}>{k.knowledgeType.replace("_", " ")}</span>
                 <span className="strong">{k.title}</span>
                 {!k.isActive && <span className="badge">superseded</span>}
+                {k.status === "rejected" && <span className="badge">from rejected work</span>}
               </div>
               <MarkdownText>{k.content}</MarkdownText>
               <div className="knowledge-meta small muted">
@@ -56,7 +57,7 @@ export function KnowledgeTab({ entries, error, agentNames, search, onSearch, inc
                 <span>
                   {k.validatedByAgents.length
                     ? `validated by ${k.validatedByAgents.map(name).join(", ")}`
-                    : "not validated yet"}
+                    : k.status === "rejected" ? "its step was sent back by a review" : "not validated yet"}
                 </span>
                 <span>used {k.usageCount}×</span>
                 <span>relevance {k.relevanceScore.toFixed(2)}</span>

@@ -1,4 +1,4 @@
-import type { Metrics, Usage } from "../api/types";
+import type { Metrics, ScoreEvidence, Usage } from "../api/types";
 import { EmptyState, money, tokens } from "../components/ui";
 
 export function MetricsTab({ metrics, usage, agentNames }: {
@@ -32,6 +32,20 @@ export function MetricsTab({ metrics, usage, agentNames }: {
           </div>
         ))}
       </div>
+      {metrics.evidence && (
+        <div className="table-wrap">
+          <table className="table" aria-label="Evidence behind the scores">
+            <thead>
+              <tr><th>Score</th><th>Counts</th><th>Formula</th><th>Not counted</th></tr>
+            </thead>
+            <tbody>
+              {(["collaboration", "efficiency", "quality"] as const).map((name) => (
+                <EvidenceRow key={name} name={name} evidence={metrics.evidence[name]} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
       <div className="table-wrap">
         <table className="table" aria-label="Usage per agent">
           <thead>
@@ -60,5 +74,20 @@ export function MetricsTab({ metrics, usage, agentNames }: {
         </table>
       </div>
     </div>
+  );
+}
+
+function counted(values: Record<string, number>): string {
+  return Object.entries(values).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+}
+
+function EvidenceRow({ name, evidence }: { name: string; evidence: ScoreEvidence }) {
+  return (
+    <tr>
+      <td className="strong">{name}</td>
+      <td>{counted(evidence.counts)}</td>
+      <td><code>{evidence.formula}</code></td>
+      <td className="muted">{counted(evidence.notCounted)}</td>
+    </tr>
   );
 }

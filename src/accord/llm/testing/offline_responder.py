@@ -37,9 +37,9 @@ OUTPUT_TOOL_PREFIX = "final_result"
 def offline_responder(
     *,
     seed: int = 0,
-    change_request_rate: float = 0.25,
-    question_rate: float = 0.5,
-    feedback_rate: float = 0.25,
+    change_request_rate: float = 0.0,
+    question_rate: float = 1.0,
+    feedback_rate: float = 0.5,
     delegate_rate: float = 0.0,
 ) -> Callable[[dict[str, Any]], Reply]:
     """A `responder` for `FakeOpenAIServer` that answers Chat Completions requests offline."""

@@ -9,6 +9,9 @@ weighted `search_vector`), then ranks by
                                                                       tags 0.2; 0..1)
     score     = text_rank * relevance_score * (1 + VALIDATION_WEIGHT * validations)
 
+and orders by status first (validated, then unvalidated, then rejected: knowledge nobody
+checked never outranks knowledge someone did), then by score.
+
 The engines decide which fields a term occurs in (with their stemming); the rank itself is
 computed the same way for both. bm25 and ts_rank, even normalised by the best match, weigh
 term frequency and rarity differently and so put the same entries in different orders (e.g.
@@ -26,7 +29,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from accord.domain.enums import KnowledgeType
+from accord.domain.enums import KnowledgeStatus, KnowledgeType
 from accord.domain.errors import Conflict, NotFound
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.storage.repositories._convert import to_datetime
@@ -42,6 +45,11 @@ FIELD_WEIGHTS = {"title": 1.0, "content": 0.4, "tags": 0.2}
 POSTGRES_LABELS = {"title": "a", "content": "b", "tags": "c"}  # setweight() in migration 0001
 VALIDATION_WEIGHT = 0.25
 MAX_QUERY_TERMS = 16
+STATUS_ORDER = {
+    KnowledgeStatus.VALIDATED: 0,
+    KnowledgeStatus.UNVALIDATED: 1,
+    KnowledgeStatus.REJECTED: 2,
+}
 
 # Postgres's english stop words (the Snowball list), so both backends ignore the same terms.
 _STOP_WORDS_TEXT = (
@@ -76,6 +84,7 @@ def _knowledge(row: Row[Any]) -> CollaborationKnowledge:
         subject=row.subject,
         execution_id=row.execution_id,
         source_step_id=row.source_step_id,
+        status=KnowledgeStatus(row.status or KnowledgeStatus.UNVALIDATED),
     )
 
 
@@ -102,6 +111,8 @@ class KnowledgeRepository:
         subject: str | None = None,
         execution_id: str | None = None,
         source_step_id: str | None = None,
+        status: KnowledgeStatus = KnowledgeStatus.UNVALIDATED,
+        validated_by: Iterable[str] = (),
     ) -> CollaborationKnowledge:
         """Add an entry. With a `subject`, it supersedes the active entries on that subject."""
         now = epoch_now()
@@ -114,7 +125,7 @@ class KnowledgeRepository:
                 content=content,
                 knowledge_type=KnowledgeType(knowledge_type).value,
                 created_by_agent_id=created_by_agent_id,
-                validated_by_agents=[],
+                validated_by_agents=list(validated_by),
                 relevance_score=relevance_score,
                 usage_count=0,
                 tags=list(tags),
@@ -122,6 +133,7 @@ class KnowledgeRepository:
                 subject=subject,
                 execution_id=execution_id,
                 source_step_id=source_step_id,
+                status=KnowledgeStatus(status).value,
                 created_at=now,
                 updated_at=now,
             )
@@ -193,7 +205,7 @@ class KnowledgeRepository:
                 * (1 + VALIDATION_WEIGHT * validations)
             )
 
-        entries.sort(key=lambda e: (-round(score(e), 9), e.title, e.id))
+        entries.sort(key=lambda e: (STATUS_ORDER[e.status], -round(score(e), 9), e.title, e.id))
         return entries[:limit]
 
     def record_use(self, knowledge_ids: Iterable[str]) -> None:
@@ -225,10 +237,40 @@ class KnowledgeRepository:
         row = self.session.execute(
             update(ck)
             .where(ck.c.id == knowledge_id)
-            .values(validated_by_agents=[*validators, agent_id], updated_at=epoch_now())
+            .values(
+                validated_by_agents=[*validators, agent_id],
+                status=KnowledgeStatus.VALIDATED.value,
+                updated_at=epoch_now(),
+            )
             .returning(ck)
         ).one()
         return _knowledge(row)
+
+    def set_status(
+        self, knowledge_ids: Iterable[str], status: KnowledgeStatus, *, checked_by: Iterable[str]
+    ) -> list[CollaborationKnowledge]:
+        """The verdict of a review on the entries its step wrote: validated ones count the
+        reviewers among their validators (never an entry's own author)."""
+        changed = []
+        for knowledge_id in dict.fromkeys(knowledge_ids):
+            row = self.session.execute(
+                select(ck).where(ck.c.id == knowledge_id).with_for_update()
+            ).one_or_none()
+            if row is None:
+                continue
+            validators = list(row.validated_by_agents or [])
+            if status is KnowledgeStatus.VALIDATED:
+                validators += [
+                    a for a in checked_by if a != row.created_by_agent_id and a not in validators
+                ]
+            row = self.session.execute(
+                update(ck)
+                .where(ck.c.id == knowledge_id)
+                .values(status=status.value, validated_by_agents=validators, updated_at=epoch_now())
+                .returning(ck)
+            ).one()
+            changed.append(_knowledge(row))
+        return changed
 
     def supersede(self, old_id: str, new_id_: str) -> CollaborationKnowledge:
         """Retire `old_id` in favour of `new_id_` (both of the same workflow)."""
