@@ -13,8 +13,27 @@ from typing import Any
 import pytest
 from support import free_port
 
-from server.conftest import ApiUser, LiveServer, make_user
+from accord.engine.testing import LatencyPerformer
+from accord.storage.testing import scratch_postgres_database
+from server.conftest import ApiUser, LiveServer, _live_server, make_user
 from server.test_executions import TERMINAL, team_workflow, wait_for
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def engine_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The server with its engine on each backend (a fresh database each: the engine looks
+    at every schedule in it). One at a time: DBOS allows one engine per process."""
+    state = tmp_path_factory.mktemp("triggers")
+    performer = LatencyPerformer(latency_s=0.05)
+    if request.param == "sqlite":
+        yield from _live_server(f"sqlite:///{state / 'accord.db'}", performer, state_dir=state)
+    else:
+        with scratch_postgres_database("accord_triggers") as url:
+            yield from _live_server(url, performer, state_dir=state)
 
 
 @pytest.fixture
