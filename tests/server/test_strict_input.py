@@ -49,6 +49,16 @@ def test_every_route_with_a_body_refuses_an_unknown_field(
             assert problem["message"] == f"unknown field {UNKNOWN!r}", (method, path)
 
 
+def test_a_route_with_dependencies_checks_its_body_not_the_current_user(alice: ApiUser) -> None:
+    agent = alice.api.post("/agents", json={"name": "Ada", "role": "developer"})
+    assert agent.status_code == 201, agent.text
+    wrong = alice.api.patch(f"/agents/{agent.json()['id']}", json={"displayName": "x"})
+    assert wrong.status_code == 422
+    assert wrong.json()["error"]["details"]["problems"][0]["field"] == "displayName"
+    renamed = alice.api.patch(f"/agents/{agent.json()['id']}", json={"role": "architect"})
+    assert renamed.status_code == 200, renamed.text
+
+
 def test_a_misspelt_nested_field_names_its_path_and_the_right_spelling(alice: ApiUser) -> None:
     agent = alice.api.post("/agents", json={"name": "Ada", "role": "developer"}).json()
     steps = [{"id": "a", "name": "A"}, {"id": "b", "name": "B", "dependsOn": ["a"]}]

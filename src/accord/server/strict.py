@@ -102,7 +102,7 @@ def parse_body(body: bytes) -> Any:
 def _body_model(endpoint: Callable[..., Any]) -> Any:
     """The model a route reads its body into: its parameter typed as a pydantic model
     (FastAPI reads such a parameter from the body), None if it takes no body."""
-    hints = typing.get_type_hints(endpoint)
+    hints = typing.get_type_hints(endpoint, include_extras=True)
     for name, hint in hints.items():
         if name == "return" or typing.get_origin(hint) is typing.Annotated:
             continue  # Annotated parameters are dependencies (SessionDep, CurrentUser...)
