@@ -21,6 +21,7 @@ from accord.domain.errors import AccordError, InvalidDefinition, InvalidInput, N
 from accord.domain.workflow_file import FileProblem, WorkflowFileError
 from accord.server.auth import ensure_local_user
 from accord.storage.db import Database, database_url, is_sqlite
+from accord.storage.permissions import exposed_data, exposure_warning
 from accord.team.templates import install_system_templates
 
 console = Console()
@@ -82,6 +83,9 @@ def require_postgres(command: str) -> None:
 
 def open_database() -> Database:
     database = Database()
+    found = exposed_data(database.url)
+    if found:
+        err_console.print(f"[yellow]warning:[/] {escape(exposure_warning(found))}", highlight=False)
     database.upgrade()
     return database
 

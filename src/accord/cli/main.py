@@ -1,5 +1,7 @@
 """The `accord` command: one Typer app, one sub-app per resource."""
 
+import os
+
 from accord.cli import (
     agents,
     demo,
@@ -18,6 +20,14 @@ from accord.cli import db as db_commands
 from accord.cli.context import AccordApp
 
 app = AccordApp(no_args_is_help=True, help="Accord: teams of LLM agents running durable workflows.")
+
+
+@app.callback()
+def _owner_only_files() -> None:
+    # Everything a command creates (database, workspaces, exports, logs) is its user's alone.
+    os.umask(0o077)
+
+
 app.add_typer(db_commands.app, name="db")
 app.add_typer(agents.app, name="agents")
 app.add_typer(providers.app, name="providers")

@@ -66,7 +66,8 @@ from accord.engine.runner import (
     started_at,
 )
 from accord.engine.triggers import Triggers
-from accord.storage.db import Database, data_dir
+from accord.storage.db import Database, data_dir, sqlite_path
+from accord.storage.permissions import private_file
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workers import WorkerRole
@@ -155,7 +156,7 @@ class Engine:
         self.queue = queue
         # DBOS state belongs with the database it drives: next to a SQLite file by default,
         # named after it, so two databases never share recovery state or an executor ID.
-        db_file = _sqlite_file(db.url)
+        db_file = sqlite_path(db.url)
         self._state_dir = state_dir or (db_file.parent if db_file else data_dir())
         self._state_name = db_file.stem if db_file else "accord"
         self._id_lock: TextIO | None = None
@@ -1018,14 +1019,6 @@ def _delegated_workflow(
     )
 
 
-def _sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL (None for Postgres or an in-memory database)."""
-    if not url.startswith("sqlite"):
-        return None
-    path = url.split(":///", 1)[-1]
-    return Path(path) if path and path != ":memory:" else None
-
-
 SYSTEM_BUSY_TIMEOUT_S = 30
 """How long a write to DBOS's SQLite system database waits for its turn, then for SQLite."""
 
@@ -1035,6 +1028,9 @@ def _sqlite_system_engine(url: str) -> sa.Engine:
     timeout), plus WAL and synchronous=NORMAL: without them every recorded step waits on
     several fsyncs (measured: 5-50 ms a step instead of about 2). Commits still survive a
     process crash; only a power loss may lose the last ones, as for our own tables."""
+    path = sqlite_path(url)
+    if path is not None:
+        private_file(path)
     engine = sa.create_engine(url, connect_args={"check_same_thread": False})
 
     @sa.event.listens_for(engine, "connect")

@@ -7,11 +7,12 @@ shared queue that `accord worker` processes also serve). Routes validate input,
 call the library and let `accord.server.errors` turn failures into the one error shape.
 """
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from accord.domain.errors import AccordError
 from accord.domain.ports import StepPerformer
@@ -39,7 +40,9 @@ from accord.server.routes import (
     workflows,
 )
 from accord.server.settings import ServerSettings
+from accord.server.strict import strict_body
 from accord.storage.db import Database
+from accord.storage.permissions import exposed_data, exposure_warning
 from accord.team.runtime import AgentTeam
 from accord.team.templates import install_system_templates
 
@@ -50,6 +53,9 @@ def prepare_database(settings: ServerSettings) -> Database:
     """Open the database, migrate it, install the system templates and, on a loopback bind,
     make sure the local user exists (all idempotent)."""
     db = Database(settings.database_url)
+    found = exposed_data(db.url)
+    if found:
+        logging.getLogger(__name__).warning(exposure_warning(found))
     db.upgrade()
     with db.session() as session:
         install_system_templates(session)
@@ -116,7 +122,12 @@ def create_app(
         app, not_found_page=lambda request: browser.ui_response(request, settings.static_dir)
     )
 
-    api = APIRouter(prefix=API_PREFIX)
+    # Bodies over the limit get 413 before they are read whole (a hook sets its own limit).
+    api = APIRouter(
+        prefix=API_PREFIX,
+        dependencies=[Depends(strict_body)],
+        max_body_size=settings.max_body_bytes,
+    )
     for module in (
         me,
         tokens,

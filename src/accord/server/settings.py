@@ -1,5 +1,6 @@
 """What a server instance needs to know: where the data is, where it listens, what it runs."""
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,10 @@ class ServerSettings:
     event_poll_seconds: float = 0.15
     """How often the server looks for new rows in `execution_events` (events appended by this
     process wake it at once; this bounds the delay for other processes' events)."""
+    max_body_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("ACCORD_MAX_BODY_BYTES", "1000000"))
+    )
+    """Request bodies over this many bytes get 413 (a hook checks its own limit)."""
     event_gap_grace_seconds: float = 2.0
     """How long a stream waits for a missing event ID to commit before taking it as a rolled
     back insert (see `accord.server.event_feed`)."""

@@ -18,6 +18,8 @@ import platformdirs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.storage.permissions import private_dir, private_file
+
 DATABASE_URL_ENV = "ACCORD_DATABASE_URL"
 DATA_DIR_ENV = "ACCORD_DATA_DIR"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -26,10 +28,15 @@ READ_ONLY = "accord_read_only"
 
 
 def data_dir() -> Path:
-    """The user's Accord data directory (`ACCORD_DATA_DIR` overrides it)."""
-    path = Path(os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir("accord"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The user's Accord data directory (`ACCORD_DATA_DIR` overrides it), owner-only."""
+    return private_dir(Path(os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir("accord")))
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database or an in-memory one)."""
+    if not is_sqlite(url) or ":memory:" in url:
+        return None
+    return Path(url.split(":///", 1)[1].split("?", 1)[0])
 
 
 def database_url() -> str:
@@ -43,6 +50,9 @@ def is_sqlite(url: str) -> bool:
 def create_db_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = url or database_url()
     if is_sqlite(url):
+        path = sqlite_path(url)
+        if path is not None and path.parent.is_dir():
+            private_file(path)
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
