@@ -84,8 +84,48 @@ def test_upgrading_a_database_that_holds_data_keeps_it(empty_database_url):
                 ),
                 {"workflow": workflow_id, "agent": agent_id, "validated": f'["{agent_id}"]'},
             )
+            # An execution with a step run, an event and an interaction: rows that hang off
+            # workflow_executions, which a table rebuild on SQLite would delete by cascade.
+            s.execute(
+                text(
+                    "INSERT INTO workflow_executions (id, workflow_id, execution_number, "
+                    "trigger_reason, status, user_id, started_at, updated_at) VALUES "
+                    "('execution-kept', :workflow, 1, 'manual', 'completed', :user, 0, 0)"
+                ),
+                {"workflow": workflow_id, "user": user.id},
+            )
+            s.execute(
+                text(
+                    "INSERT INTO step_runs (id, execution_id, step_id, attempt, status, "
+                    "created_at) VALUES ('run-kept', 'execution-kept', 's', 1, 'completed', 0)"
+                )
+            )
+            s.execute(
+                text(
+                    "INSERT INTO execution_events (execution_id, user_id, kind, created_at) "
+                    "VALUES ('execution-kept', :user, 'execution.created', 0)"
+                ),
+                {"user": user.id},
+            )
+            s.execute(
+                text(
+                    "INSERT INTO agent_interactions (id, workflow_execution_id, from_agent_id, "
+                    "interaction_type, message, created_at) VALUES ('interaction-kept', "
+                    "'execution-kept', :agent, 'question', 'Still there?', 0)"
+                ),
+                {"agent": agent_id},
+            )
         db.upgrade()
         db.upgrade()  # every start runs it: a second run changes nothing
+        with db.session() as s:
+            for table in (
+                "workflow_executions",
+                "step_runs",
+                "execution_events",
+                "agent_interactions",
+            ):
+                count = s.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                assert count == 1, f"the upgrade lost the rows of {table}"
         assert current_revision(db.engine) == heads()[0]
         with db.session() as s:
             kept = WorkflowRepository(s).get(workflow_id, user_id=user.id)

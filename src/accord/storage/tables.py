@@ -232,7 +232,8 @@ workflow_executions = Table(
     Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), index=True),
     # what started it by itself (a schedule's tick, a hook's delivery, an upstream run), so
     # that a start repeated after a crash finds the execution it already made
-    Column("trigger_key", Text, unique=True),
+    Column("trigger_key", Text),
+    Index("uq_workflow_executions_trigger_key", "trigger_key", unique=True),
     # the folder a user named for this execution's files (per run or per workflow); None: the
     # default, `<data dir>/workspaces/<id>`, or for a child `<parent's>/children/<id>`
     Column("workspace_dir", Text),

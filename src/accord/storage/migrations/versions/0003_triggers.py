@@ -148,15 +148,18 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
-    with op.batch_alter_table("workflow_executions") as batch_op:
-        batch_op.add_column(sa.Column("trigger_key", sa.Text(), nullable=True))
-        batch_op.create_unique_constraint("uq_workflow_executions_trigger_key", ["trigger_key"])
+    # A plain ADD COLUMN and a unique index: a batch-made unique constraint would rebuild the
+    # table on SQLite, and dropping the old copy with foreign keys on deletes (by cascade)
+    # every step run, event and interaction of every execution.
+    op.add_column("workflow_executions", sa.Column("trigger_key", sa.Text(), nullable=True))
+    op.create_index(
+        "uq_workflow_executions_trigger_key", "workflow_executions", ["trigger_key"], unique=True
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("workflow_executions") as batch_op:
-        batch_op.drop_constraint("uq_workflow_executions_trigger_key", type_="unique")
-        batch_op.drop_column("trigger_key")
+    op.drop_index("uq_workflow_executions_trigger_key", table_name="workflow_executions")
+    op.drop_column("workflow_executions", "trigger_key")
     for table in (
         "notification_cursor",
         "notification_deliveries",
