@@ -157,6 +157,8 @@ class WorkflowRepository:
             else current.coordinator_agent_id
         )
         configuration = request.configuration or current.configuration
+        project_id = request.project_id if "project_id" in given else current.project_id
+        self._check_project(project_id, user_id)
         self._compile(
             user_id,
             workflow_type,
@@ -177,6 +179,7 @@ class WorkflowRepository:
                 coordinator_agent_id=coordinator_agent_id,
                 configuration=configuration.to_json_dict(),
                 total_steps=len(configuration.steps),
+                project_id=project_id,
                 updated_at=epoch_now(),
             )
             .returning(wf)
