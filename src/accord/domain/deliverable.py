@@ -50,9 +50,10 @@ def _body(result: Mapping[str, Any]) -> str:
     """A step result's deliverable text: its `output` (markdown by the result schema), else
     its summary; anything else is shown as JSON rather than lost."""
     output = result.get("output")
-    if isinstance(output, str) and output.strip():
-        return output.strip()
-    if output not in (None, "", {}, []):
+    if isinstance(output, str):
+        if output.strip():
+            return output.strip()
+    elif output not in (None, {}, []):
         return "```json\n" + json.dumps(output, indent=2, ensure_ascii=False) + "\n```"
     summary = result.get("summary")
     return summary.strip() if isinstance(summary, str) else ""
