@@ -4,10 +4,10 @@ import json
 import zipfile
 from pathlib import Path
 
-from sqlalchemy import update
-
+from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration, WorkflowStep
 from accord.storage.db import Database
-from accord.storage.tables import collaboration_workflows
+from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.workflows import WorkflowRepository
 from tests.cli.conftest import Accord, json_of
 
 MARKUP = "[bold red]not markup[/] and [/closing]"
@@ -70,7 +70,7 @@ def test_a_run_that_fails_writes_no_deliverable(accord: Accord, tmp_path: Path) 
     assert run.returncode == 1 and not out.exists()
     assert "maxExecutionTime of 1 seconds" in run.stdout
     assert f"No deliverable to write to {out}: the execution failed." in run.stdout
-    latest = json_of(accord("executions", "list", "--json"))[0]["id"]
+    latest = run.stdout.split("Execution failed (", 1)[1].split(")", 1)[0]
     shown = json_of(accord("executions", "show", latest, "--json"))
     # The step that never started ends skipped, saying why, instead of waiting for ever.
     assert shown["steps"]["b"]["status"] == "skipped" and shown["steps"]["b"]["attempts"] == 0
@@ -78,35 +78,33 @@ def test_a_run_that_fails_writes_no_deliverable(accord: Accord, tmp_path: Path) 
     assert runs["b"]["error"].startswith("not run: the execution failed:")
 
 
-def test_projects_are_created_listed_shown_and_deleted(
-    accord: Accord, data_dir: Path, tmp_path: Path
-) -> None:
+def test_projects_are_created_listed_shown_and_deleted(accord: Accord, data_dir: Path) -> None:
     created = json_of(accord("projects", "create", "Billing", "--description", "Q3", "--json"))
     assert created["name"] == "Billing"
-    file = tmp_path / "tiny.yaml"
-    file.write_text(
-        "name: Invoices\nagents:\n  - name: Solo\n    role: developer\n"
-        "steps:\n  - id: only\n    name: Do it\n"
-    )
-    workflow_id = json_of(accord("run", str(file), "--json"))["workflowId"]
-    # Filed under the project as `PATCH /workflows/{id}` with a projectId would.
+    # A workflow filed under the project, as `POST /workflows` with its projectId would.
     database = Database(f"sqlite:///{data_dir / 'accord.db'}")
     try:
         with database.session() as s:
-            s.execute(
-                update(collaboration_workflows)
-                .where(collaboration_workflows.c.id == workflow_id)
-                .values(project_id=created["id"])
+            solo = AgentRepository(s).create(user_id=created["userId"], name="Solo", role="dev")
+            workflow = WorkflowRepository(s).create(
+                created["userId"],
+                CreateWorkflowRequest(
+                    name="Invoices",
+                    description="",
+                    participating_agents=[solo.id],
+                    configuration=WorkflowConfiguration(steps=[WorkflowStep(id="a", name="A")]),
+                    project_id=created["id"],
+                ),
             )
+        listed = json_of(accord("projects", "list", "--json"))
+        assert [(p["name"], p["workflows"]) for p in listed] == [("Billing", 1)]
+        shown = accord("projects", "show", "bill").stdout
+        assert "Billing" in shown and "Invoices" in shown and "draft" in shown
+        refused = accord("projects", "delete", "Billing", ok=False)
+        assert refused.returncode != 0
+        assert "still holds 1 workflow(s): 'Invoices'" in " ".join(refused.stderr.split())
+        with database.session() as s:
+            WorkflowRepository(s).delete(workflow.id, user_id=created["userId"])
     finally:
         database.dispose()
-    listed = json_of(accord("projects", "list", "--json"))
-    assert [(p["name"], p["workflows"]) for p in listed] == [("Billing", 1)]
-    shown = accord("projects", "show", "bill").stdout
-    assert "Billing" in shown and "Invoices" in shown and "completed" in shown
-    refused = accord("projects", "delete", "Billing", ok=False)
-    assert refused.returncode != 0
-    assert "still holds 1 workflow(s): 'Invoices'" in " ".join(refused.stderr.split())
-    accord("projects", "create", "Empty")
-    assert "Deleted project Empty" in accord("projects", "delete", "Empty").stdout
-    assert [p["name"] for p in json_of(accord("projects", "list", "--json"))] == ["Billing"]
+    assert "Deleted project Billing" in accord("projects", "delete", "Billing").stdout
