@@ -8,6 +8,7 @@ interactions and knowledge are counted in, and each is listed with its own deliv
 
 import io
 import json
+import re
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -242,7 +243,7 @@ def report_markdown(report: ExecutionReport) -> str:
 
     out += ["## Deliverable", ""]
     if report.deliverable is not None:
-        out += [report.deliverable.markdown.strip(), ""]
+        out += [_nested(report.deliverable.markdown, 2), ""]
     else:
         out += ["_No deliverable: the execution did not complete._", ""]
     if report.files:
@@ -257,7 +258,7 @@ def report_markdown(report: ExecutionReport) -> str:
         if step.summary:
             out += [f"_{_one_line(step.summary)}_", ""]
         if step.output and step.status == StepRunStatus.COMPLETED:
-            out += [step.output.strip(), ""]
+            out += [_nested(step.output, 3), ""]
         if step.error:
             out += [f"> {_one_line(step.error)}", ""]
 
@@ -331,6 +332,36 @@ def _agent(report: ExecutionReport, agent_id: str | None) -> str:
     if not agent_id:
         return "-"
     return report.agent_names.get(agent_id, agent_id)
+
+
+_HEADING = re.compile(r"^(#{1,6})(\s)")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _nested(markdown: str, level: int) -> str:
+    """Markdown placed under a heading of `level`: its own headings move down so that the
+    highest becomes `level + 1` (code blocks untouched), and the document keeps its outline."""
+    lines = markdown.strip().splitlines()
+    fenced = False
+    headings: list[int] = []
+    for line in lines:
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and (m := _HEADING.match(line)):
+            headings.append(len(m.group(1)))
+    shift = level + 1 - min(headings) if headings else 0
+    if shift <= 0:
+        return "\n".join(lines)
+    fenced = False
+    nested = []
+    for line in lines:
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and (m := _HEADING.match(line)):
+            depth = min(6, len(m.group(1)) + shift)
+            line = "#" * depth + line[len(m.group(1)) :]
+        nested.append(line)
+    return "\n".join(nested)
 
 
 def _one_line(text: str) -> str:
