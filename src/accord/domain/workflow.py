@@ -184,7 +184,9 @@ class CollaborationWorkflow(CamelModel):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     estimated_duration: int | None = None
+    """Seconds its next run should take, from past runs (`accord.domain.estimates`)."""
     actual_duration: int | None = None
+    """Seconds its latest run took."""
 
     template_id: str | None = None
     """Extension: the template this workflow was made from (drives its success rate)."""
