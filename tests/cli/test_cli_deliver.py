@@ -4,9 +4,8 @@ import json
 import zipfile
 from pathlib import Path
 
-from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration, WorkflowStep
+from accord.domain.workflow import UpdateWorkflowRequest
 from accord.storage.db import Database
-from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 from tests.cli.conftest import Accord, json_of
 
@@ -78,33 +77,34 @@ def test_a_run_that_fails_writes_no_deliverable(accord: Accord, tmp_path: Path) 
     assert runs["b"]["error"].startswith("not run: the execution failed:")
 
 
-def test_projects_are_created_listed_shown_and_deleted(accord: Accord, data_dir: Path) -> None:
+def test_projects_are_created_listed_shown_and_deleted(
+    accord: Accord, data_dir: Path, tmp_path: Path
+) -> None:
     created = json_of(accord("projects", "create", "Billing", "--description", "Q3", "--json"))
     assert created["name"] == "Billing"
-    # A workflow filed under the project, as `POST /workflows` with its projectId would.
+    file = tmp_path / "invoices.yaml"
+    file.write_text(
+        "name: Invoices\nagents:\n  - name: Solo\n    role: developer\n"
+        "steps:\n  - id: only\n    name: Do it\n"
+    )
+    filed = json_of(accord("workflows", "create", str(file), "--project", "bill", "--json"))
+    assert filed["projectId"] == created["id"]
+    listed = json_of(accord("projects", "list", "--json"))
+    assert [(p["name"], p["workflows"]) for p in listed] == [("Billing", 1)]
+    shown = accord("projects", "show", "Billing").stdout
+    assert "Invoices" in shown and "draft" in shown
+    refused = accord("projects", "delete", "Billing", ok=False)
+    assert refused.returncode != 0
+    assert "still holds 1 workflow(s): 'Invoices'" in " ".join(refused.stderr.split())
+    # Taken out of the project (as `PATCH /workflows/{id}` with `projectId: null` would).
     database = Database(f"sqlite:///{data_dir / 'accord.db'}")
     try:
         with database.session() as s:
-            solo = AgentRepository(s).create(user_id=created["userId"], name="Solo", role="dev")
-            workflow = WorkflowRepository(s).create(
-                created["userId"],
-                CreateWorkflowRequest(
-                    name="Invoices",
-                    description="",
-                    participating_agents=[solo.id],
-                    configuration=WorkflowConfiguration(steps=[WorkflowStep(id="a", name="A")]),
-                    project_id=created["id"],
-                ),
+            WorkflowRepository(s).update(
+                filed["id"],
+                user_id=filed["userId"],
+                request=UpdateWorkflowRequest(project_id=None),
             )
-        listed = json_of(accord("projects", "list", "--json"))
-        assert [(p["name"], p["workflows"]) for p in listed] == [("Billing", 1)]
-        shown = accord("projects", "show", "bill").stdout
-        assert "Billing" in shown and "Invoices" in shown and "draft" in shown
-        refused = accord("projects", "delete", "Billing", ok=False)
-        assert refused.returncode != 0
-        assert "still holds 1 workflow(s): 'Invoices'" in " ".join(refused.stderr.split())
-        with database.session() as s:
-            WorkflowRepository(s).delete(workflow.id, user_id=created["userId"])
     finally:
         database.dispose()
     assert "Deleted project Billing" in accord("projects", "delete", "Billing").stdout

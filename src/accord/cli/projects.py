@@ -47,7 +47,8 @@ def create(
     description: Annotated[str, typer.Option(help="What the project is for.")] = "",
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Create a project; put workflows in it with `projectId` (API) when you create them."""
+    """Create a project; file workflows under it with `accord workflows create FILE --project
+    NAME` (or `projectId` through the API)."""
     request = validate_request(ProjectCreate, {"name": name, "description": description})
     with local_session() as (session, user_id):
         created = ProjectRepository(session).create(
