@@ -37,7 +37,9 @@ def test_run_prints_and_writes_the_deliverable_and_export_writes_the_report(
     assert md.startswith("# Tiny: execution #1")
     for section in ("## Deliverable", "## Steps", "## Interactions", "## Knowledge", "## Metrics"):
         assert section in md
-    assert written.strip() in md
+    # The deliverable under the report's heading, its own headings nested one level down.
+    deliverable = md[md.index("## Deliverable") : md.index("## Steps")]
+    assert "\n### Do it\n" in deliverable and MARKUP in deliverable
 
     accord("executions", "export", execution["id"], "--format", "json", "-o", "r.json")
     report = json.loads((tmp_path / "r.json").read_text())
