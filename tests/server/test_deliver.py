@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 
+from accord.tools.workspace_folder import locate_workspace
 from server.conftest import ApiUser, LiveServer, make_user
 from server.test_executions import TERMINAL, team_workflow, wait_for
 from server.test_resources import agent, workflow_body
@@ -34,7 +35,14 @@ def test_a_finished_execution_hands_over_its_deliverable_and_its_report(
     listed = user.api.get(f"/workflows/{wf['id']}/executions").json()
     assert listed[0]["deliverable"] == done["deliverable"]  # stored, not recomputed
 
+    # A file the team left in its workspace goes with the report.
+    with engine_server.db.session() as session:
+        folder = locate_workspace(session, done["id"]).ensure().root
+    (folder / "notes").mkdir()
+    (folder / "notes" / "plan.md").write_text("# The plan\n")
+
     report = user.api.get(f"/executions/{done['id']}/report").json()
+    assert [(f["path"], f["size"]) for f in report["files"]] == [("notes/plan.md", 11)]
     assert report["deliverable"] == done["deliverable"]
     assert [(s["stepId"], s["status"], s["attempts"]) for s in report["steps"]] == [
         ("plan", "completed", 1),
@@ -53,7 +61,9 @@ def test_a_finished_execution_hands_over_its_deliverable_and_its_report(
     packed = user.api.get(f"/executions/{done['id']}/report", params={"format": "zip"})
     assert packed.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(packed.content))
-    assert sorted(archive.namelist()) == ["report.json", "report.md"]
+    assert sorted(archive.namelist()) == ["files/notes/plan.md", "report.json", "report.md"]
+    assert archive.read("files/notes/plan.md") == b"# The plan\n"
+    assert "- `notes/plan.md` (11 bytes)" in text
     assert json.loads(archive.read("report.json"))["executionId"] == done["id"]
     assert archive.read("report.md").decode() == text
 

@@ -39,6 +39,7 @@ from accord.team.report import (
     report_json,
     report_markdown,
     report_zip,
+    workspace_contents,
 )
 from accord.tools.workspace_folder import list_files, locate_workspace
 
@@ -251,9 +252,10 @@ def export(
     with local_session() as (session, user_id):
         found = find_execution(session, execution, user_id=user_id)
         report = build_report(session, found.id, user_id=user_id)
+        contents = workspace_contents(session, report) if format_ == "zip" else []
     if format_ == "zip":
         target = output or Path(f"accord-execution-{report.execution_id[:8]}.zip")
-        target.write_bytes(report_zip(report))
+        target.write_bytes(report_zip(report, contents))
         console.print(f"Report written to {target}", markup=False, highlight=False)
         return
     text = report_markdown(report) if format_ == "md" else report_json(report)

@@ -24,6 +24,7 @@ from accord.domain.execution import StepRun, Usage, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.metrics import CollaborationMetrics
+from accord.domain.workspace import WorkspaceFile
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.interactions import InteractionRepository
@@ -31,6 +32,7 @@ from accord.storage.repositories.knowledge import KnowledgeRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 from accord.team.metrics import execution_metrics
+from accord.tools.workspace_folder import list_files, locate_workspace
 
 ReportFormat = Literal["md", "json", "zip"]
 
@@ -66,13 +68,6 @@ class ChildReport(CamelModel):
     deliverable: Deliverable | None = None
 
 
-class ReportFile(CamelModel):
-    """A file of the execution's workspace, as the zip holds it under `files/`."""
-
-    path: str
-    size: int
-
-
 class ExecutionReport(CamelModel):
     execution_id: str
     workflow_id: str
@@ -94,18 +89,12 @@ class ExecutionReport(CamelModel):
     child_executions: list[ChildReport] = Field(default_factory=list)
     agent_names: dict[str, str] = Field(default_factory=dict)
     """Agent ID -> name, for every agent the report mentions."""
-    files: list[ReportFile] = Field(default_factory=list)
+    files: list[WorkspaceFile] = Field(default_factory=list)
+    """The workspace's files (the zip holds them under `files/`)."""
 
 
-def build_report(
-    session: Session,
-    execution_id: str,
-    *,
-    user_id: str,
-    files: Sequence[tuple[str, int]] = (),
-) -> ExecutionReport:
-    """The report of one of the user's executions (NotFound for anyone else's); `files` are
-    the workspace's (path, size)."""
+def build_report(session: Session, execution_id: str, *, user_id: str) -> ExecutionReport:
+    """The report of one of the user's executions (NotFound for anyone else's)."""
     executions = ExecutionRepository(session)
     execution = executions.get(execution_id, user_id=user_id)
     family = [execution]
@@ -154,7 +143,7 @@ def build_report(
             for c in family[1:]
         ],
         agent_names=names,
-        files=[ReportFile(path=path, size=size) for path, size in files],
+        files=list_files(session, execution.id),
     )
 
 
@@ -248,7 +237,10 @@ def report_markdown(report: ExecutionReport) -> str:
         out += ["_No deliverable: the execution did not complete._", ""]
     if report.files:
         out += ["Files of the workspace (in the zip export, under `files/`):", ""]
-        out += [f"- `{f.path}` ({f.size:,} bytes)" for f in report.files] + [""]
+        out += [
+            f"- `{f.path}` ({f.size:,} bytes" + (f", by {f.agent_name})" if f.agent_name else ")")
+            for f in report.files
+        ] + [""]
 
     out += ["## Steps", ""]
     for step in report.steps:
@@ -315,6 +307,12 @@ def report_markdown(report: ExecutionReport) -> str:
             f"{a.rejections} | {a.input_tokens + a.output_tokens:,} | ${a.cost_usd:.4f} |"
         )
     return "\n".join(out).rstrip() + "\n"
+
+
+def workspace_contents(session: Session, report: ExecutionReport) -> list[tuple[str, bytes]]:
+    """The report's workspace files with their contents, for `report_zip`."""
+    workspace = locate_workspace(session, report.execution_id)
+    return [(f.path, workspace.read_bytes(f.path)) for f in report.files]
 
 
 def report_zip(report: ExecutionReport, files: Sequence[tuple[str, bytes]] = ()) -> bytes:

@@ -14,6 +14,7 @@ from accord.team.report import (
     build_report,
     report_markdown,
     report_zip,
+    workspace_contents,
 )
 
 router = APIRouter(tags=["executions"], responses=ERROR_RESPONSES)
@@ -49,7 +50,7 @@ def get_report(
             headers={"Content-Disposition": f'attachment; filename="{name}.md"'},
         )
     return Response(
-        report_zip(report),
+        report_zip(report, workspace_contents(session, report)),
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
     )
