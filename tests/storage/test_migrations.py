@@ -150,11 +150,11 @@ def test_accord_db_upgrade_brings_a_new_database_to_head(empty_database_url, tmp
         db.dispose()
 
 
-def test_0006_keeps_every_stored_time_limit_the_same_length_in_seconds(empty_database_url):
-    """`maxExecutionTime` was read in minutes before 0006 and in seconds (the spec's unit)
+def test_0007_keeps_every_stored_time_limit_the_same_length_in_seconds(empty_database_url):
+    """`maxExecutionTime` was read in minutes before 0007 and in seconds (the spec's unit)
     after: stored workflows' limits are converted, so a 30-minute limit stays 30 minutes."""
     script = ScriptDirectory.from_config(alembic_config())
-    before = script.get_revision("0006").down_revision
+    before = script.get_revision("0007").down_revision
     db = Database(empty_database_url)
     try:
         upgrade(db.engine, before)

@@ -6,8 +6,8 @@
   default, 3600, is "1 hour"). Stored definitions are converted so that every limit keeps
   the length it had: workflows, templates and execution snapshots.
 
-Revision ID: 0006
-Revises: 0005_workspace
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005_workspace"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
