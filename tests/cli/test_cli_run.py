@@ -80,6 +80,7 @@ def result_of(runs: dict[str, subprocess.Popen[str]], name: str) -> dict[str, An
     assert report["usage"]["modelCalls"] > 0 and report["usage"]["totalTokens"] > 0
     assert report["knowledgeItems"] > 0
     assert report["interactions"]["task_delegation"] >= 1
+    assert report["deliverable"]["markdown"].strip()  # every example hands something over
     assert set(report["metrics"]) >= {
         "totalInteractions",
         "collaborationScore",
@@ -102,6 +103,7 @@ def test_code_review_pipeline(example_runs, backend: str):
     assert report["steps"]["implement"]["attempts"] == 2
     assert report["metrics"]["evidence"]["collaboration"]["counts"]["reviews"] == 2
     assert report["metrics"]["evidence"]["quality"]["counts"]["changeRequests"] == 1
+    assert report["deliverable"]["stepIds"] == ["document"]
 
 
 def test_parallel_research(example_runs):
@@ -109,6 +111,7 @@ def test_parallel_research(example_runs):
     steps = report["steps"]
     assert all(s["status"] == "completed" for s in steps.values()) and len(steps) == 5
     assert steps["plan"]["agent"] == steps["merge"]["agent"] == "Lead"
+    assert report["deliverable"]["stepIds"] == ["merge"]
     assert {steps[s]["agent"] for s in ("technology", "users", "market")} <= {
         "Lead",
         "Tess",
@@ -136,6 +139,8 @@ def test_conditional_triage_takes_the_branch_the_evidence_calls_for(
     assert steps["triage"]["status"] == steps["classify"]["status"] == "completed"
     assert (steps[taken]["status"], steps[skipped]["status"]) == ("completed", "skipped")
     assert steps[skipped]["attempts"] == 0 and steps[skipped]["agent"] is None
+    taken = "specify" if skipped == "fix" else "fix"
+    assert report["deliverable"]["stepIds"] == [taken]  # the end of the branch that ran
 
 
 def test_recursive_release_runs_its_nested_team(example_runs):
@@ -228,8 +233,8 @@ def test_the_exit_code_says_the_execution_did_not_complete(accord: Accord, tmp_p
     report = json_of(done)
     assert report["status"] == "cancelled"
     assert report["error"] == "not finished within accord run's --timeout of 1 s"
-    assert report["steps"]["b"] == {
-        "status": "pending",
+    assert report["steps"]["b"] == {  # never started: closed with the execution
+        "status": "cancelled",
         "agent": None,
         "agentId": None,
         "attempts": 0,

@@ -189,7 +189,14 @@ async def test_failure_past_retries_fails_execution_and_workflow(
     done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
     assert done.status == "failed"
     assert "'b'" in done.error_message and "scripted failure 2" in done.error_message
-    assert "c" not in {r.step_id for r in runs_of(db, done.id)}
+    # The step that never ran ends skipped, saying why, in its row and in the event log.
+    never_ran = runs_of(db, done.id)[-1]
+    assert (never_ran.step_id, never_ran.status, never_ran.started_at) == ("c", "skipped", None)
+    assert never_ran.error == f"not run: the execution failed: {done.error_message}"
+    skipped = [
+        (e.step_id, e.data) for e in events_of(db, user_id, done.id) if e.kind == "step.skipped"
+    ]
+    assert skipped == [("c", {"reason": never_ran.error})]
     assert workflow_row(db, wf).status == "failed"
     again = await engine.start_execution(wf, user_id)  # failed -> may start again
     assert again.execution_number == 2
@@ -235,9 +242,9 @@ async def test_max_execution_time_fails_a_running_execution(
     user_id: str,
 ) -> None:
     performer.hang = {"long": 30}
-    wf = make_workflow(steps("long"), maxExecutionTime=0.01)
+    wf = make_workflow(steps("long"), maxExecutionTime=1.5)  # seconds, as the spec counts
     done = await engine.wait((await engine.start_execution(wf, user_id)).id, 20)
-    assert done.status == "failed" and "maxExecutionTime of 0.01 minutes" in done.error_message
+    assert done.status == "failed" and "maxExecutionTime of 1.5 seconds" in done.error_message
     assert [r.status for r in runs_of(db, done.id)] == ["cancelled"]
     assert workflow_row(db, wf).status == "failed"
 
@@ -267,20 +274,29 @@ async def test_pause_resume_cancel_and_illegal_transitions(
     await asyncio.sleep(0.05)
     cancelled = await engine.cancel(execution.id, user_id)
     assert cancelled.status == "cancelled"
-    assert runs_of(db, execution.id)[-1].status == "cancelled"
-    # The event log, which live views are built from, says so too.
+    # The running step and the one that never started both end cancelled, saying why; the
+    # event log, which live views are built from, says so too.
+    assert [(r.step_id, r.status, r.error) for r in runs_of(db, execution.id)] == [
+        ("a", "completed", None),
+        ("b", "cancelled", "cancelled by the user"),
+        ("c", "cancelled", "not run: cancelled by the user"),
+    ]
     assert [
         (e.step_id, e.data["reason"])
         for e in events_of(db, user_id, execution.id)
         if e.kind == "step.cancelled"
-    ] == [(runs_of(db, execution.id)[-1].step_id, "cancelled by the user")]
-    assert workflow_row(db, wf).status == "failed"
+    ] == [("b", "cancelled by the user"), ("c", "not run: cancelled by the user")]
+    # A cancel is no verdict: the workflow, never completed nor failed, is a draft again.
+    assert workflow_row(db, wf).status == "draft"
     with pytest.raises(IllegalTransition) as err:
         await engine.resume(execution.id, user_id)
     assert err.value.current == "cancelled"
     rerun = await engine.rerun(execution.id, user_id)
     assert rerun.execution_number == 2
     assert (await engine.wait(rerun.id, 20)).status == "completed"
+    third = await engine.start_execution(wf, user_id)
+    await engine.cancel(third.id, user_id)
+    assert workflow_row(db, wf).status == "completed"  # back to its latest outcome
 
 
 async def test_sub_workflow_and_delegation_run_as_child_executions(
@@ -311,7 +327,9 @@ async def test_sub_workflow_and_delegation_run_as_child_executions(
     assert done.step_results["lead"]["data"]["children"] == [delegated.id]
     nested = done.step_results["nested"]["data"]
     assert set(nested["finalOutput"]) == {"inner2"}
-    assert workflow_row(db, child_wf).status == "draft"  # children do not move it
+    # A sub-workflow's status follows its runs; a delegation does not make a run of one.
+    assert workflow_row(db, child_wf).status == "completed"
+    assert workflow_row(db, child_wf).completed_at is not None
 
 
 async def test_ending_a_parent_cancels_its_unfinished_children(

@@ -234,3 +234,12 @@ def test_any_dag_runs_to_completion_respecting_dependencies_and_concurrency(
         history[history.index(chosen)] = ended
         runs[chosen.step_id] = ended
     raise AssertionError("the execution never ended")
+
+
+def test_a_skipped_branch_leaves_the_step_before_it_as_the_final_one() -> None:
+    p = plan(
+        [{"id": "a"}, {"id": "b", "dependsOn": ["a"], "condition": 'steps.a.status == "failed"'}],
+        "conditional",
+    )
+    [complete] = decide(p, state(done("a"), run("b", S.SKIPPED)))
+    assert isinstance(complete, CompleteExecution) and complete.final_steps == ("a",)

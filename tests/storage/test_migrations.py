@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from accord.domain.enums import KnowledgeStatus
-from accord.domain.workflow import WorkflowConfiguration, WorkflowStep
+from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration, WorkflowStep
 from accord.storage.db import Database
 from accord.storage.migrate import alembic_config, current_revision, downgrade, heads, upgrade
 from accord.storage.repositories.agents import AgentRepository
@@ -186,5 +186,52 @@ def test_accord_db_upgrade_brings_a_new_database_to_head(empty_database_url, tmp
     try:
         assert current_revision(db.engine) == heads()[0]
         assert set(metadata.tables) <= set(inspect(db.engine).get_table_names())
+    finally:
+        db.dispose()
+
+
+def test_0007_keeps_every_stored_time_limit_the_same_length_in_seconds(empty_database_url):
+    """`maxExecutionTime` was read in minutes before 0007 and in seconds (the spec's unit)
+    after: stored workflows' limits are converted, so a 30-minute limit stays 30 minutes."""
+    script = ScriptDirectory.from_config(alembic_config())
+    before = script.get_revision("0007").down_revision
+    db = Database(empty_database_url)
+    try:
+        upgrade(db.engine, before)
+        with db.session() as s:
+            user = UserRepository(s).create(email="limits@example.test", display_name="L")
+            agent = AgentRepository(s).create(user_id=user.id, name="Ada", role="architect")
+            request = CreateWorkflowRequest(
+                name="Limited",
+                description="",
+                participating_agents=[agent.id],
+                configuration=WorkflowConfiguration.model_validate(
+                    {"steps": [{"id": "s", "name": "S"}], "constraints": {"maxExecutionTime": 30}}
+                ),
+            )
+            limited = WorkflowRepository(s).create(user.id, request)
+            unlimited = WorkflowRepository(s).create(
+                user.id,
+                request.model_copy(
+                    update={
+                        "configuration": WorkflowConfiguration(
+                            steps=[WorkflowStep(id="s", name="S")]
+                        )
+                    }
+                ),
+            )
+        db.upgrade()
+        with db.session() as s:
+            repo = WorkflowRepository(s)
+            after = repo.get(limited.id, user_id=user.id).configuration.constraints
+            untouched = repo.get(unlimited.id, user_id=user.id).configuration.constraints
+        assert after.max_execution_time == 1800
+        assert untouched.max_execution_time is None
+        downgrade(db.engine, before)
+        with db.engine.connect() as connection:
+            text = connection.exec_driver_sql(
+                f"SELECT configuration FROM collaboration_workflows WHERE id = '{limited.id}'"
+            ).scalar_one()
+        assert '"maxExecutionTime":30' in text.replace(".0", "")
     finally:
         db.dispose()

@@ -126,6 +126,9 @@ class Children:
 
     delegated: list[dict[str, Any]] = field(default_factory=list)
     answer: str = "sub-task done"
+    """The child's deliverable (its final output is the map of its steps' results)."""
+    started: list[str] = field(default_factory=list)
+    """The IDs of the child executions handed back."""
 
     async def run_workflow(self, workflow_id: str, *, inputs: Mapping[str, Any]) -> ChildResult:
         return ChildResult(
@@ -138,8 +141,12 @@ class Children:
         self, *, agent_id: str, title: str, instructions: str, expected_output: str
     ) -> ChildResult:
         self.delegated.append({"agentId": agent_id, "title": title})
+        self.started.append(str(uuid.uuid4()))
         return ChildResult(
-            execution_id=str(uuid.uuid4()), status="completed", final_output=self.answer
+            execution_id=self.started[-1],
+            status="completed",
+            final_output={"delegated_task": {"output": self.answer}},
+            deliverable=self.answer,
         )
 
 

@@ -171,6 +171,8 @@ async def test_a_delegated_sub_task_runs_as_a_child_execution(make_crew):
     assert d.context_data["instructions"] == "Measure throughput"
     assert d.response_status is QuestionStatus.ANSWERED
     assert d.response_data["status"] == "completed"
+    # The delegation names the child execution that did the task (the spec's relatedTaskId).
+    assert d.related_task_id == crew.children.started[0]
 
 
 async def test_agents_share_search_and_validate_knowledge(make_crew):

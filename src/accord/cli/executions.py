@@ -23,7 +23,8 @@ from accord.cli.context import (
     short_id,
 )
 from accord.cli.live import watch_execution
-from accord.cli.running import build_report, print_summary, view_for
+from accord.cli.running import build_report as run_report
+from accord.cli.running import print_deliverable, print_summary, view_for
 from accord.cli.workflows import find_workflow
 from accord.domain.errors import AccordError, NotFound
 from accord.domain.execution import WorkflowExecution
@@ -32,6 +33,14 @@ from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 from accord.storage.tables import execution_events
+from accord.team.report import (
+    ReportFormat,
+    build_report,
+    report_json,
+    report_markdown,
+    report_zip,
+    workspace_contents,
+)
 from accord.tools.workspace_folder import list_files, locate_workspace
 
 app = AccordApp(no_args_is_help=True, help="Executions: runs of your workflows.")
@@ -98,7 +107,7 @@ def show(execution: str, json_: Annotated[bool, typer.Option("--json")] = False)
             found = find_execution(session, execution, user_id=user_id)
             runs = StepRunRepository(session).list(found.id)
             names = {a.id: a.name for a in AgentRepository(session).list(user_id=user_id)}
-        report = build_report(database, found.id, user_id)
+        report = run_report(database, found.id, user_id)
     finally:
         database.dispose()
     if json_:
@@ -125,6 +134,7 @@ def show(execution: str, json_: Annotated[bool, typer.Option("--json")] = False)
     console.print(f"Started: {found.trigger_reason.value}{escape(fired_by)}", highlight=False)
     console.print(table)
     print_summary(console, report)
+    print_deliverable(console, report)
 
 
 @app.command()
@@ -145,7 +155,7 @@ def watch(execution: str) -> None:
         watch_execution(
             database, user_id=user_id, execution_id=found.id, view=view, console=console
         )
-        print_summary(console, build_report(database, found.id, user_id))
+        print_summary(console, run_report(database, found.id, user_id))
     finally:
         database.dispose()
 
@@ -213,3 +223,44 @@ def _target(output: Path | None, name: str) -> Path:
     if not output.parent.is_dir():
         raise AccordError(f"--output {output}: folder {output.parent} does not exist")
     return output
+
+
+@app.command()
+def export(
+    execution: Annotated[str, typer.Argument(help="An execution ID or a unique prefix.")],
+    format_: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="md: a readable report; json: the same as data; zip: both, with the "
+            "workspace files.",
+        ),
+    ] = "md",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The file to write (md and json print to the terminal without it; a zip "
+            "goes to accord-execution-ID.zip).",
+        ),
+    ] = None,
+) -> None:
+    """Export an execution's report: its deliverable, each step's result, the interactions,
+    the knowledge and the metrics."""
+    with local_session() as (session, user_id):
+        found = find_execution(session, execution, user_id=user_id)
+        report = build_report(session, found.id, user_id=user_id)
+        contents = workspace_contents(session, report) if format_ == "zip" else []
+    if format_ == "zip":
+        target = output or Path(f"accord-execution-{report.execution_id[:8]}.zip")
+        target.write_bytes(report_zip(report, contents))
+        console.print(f"Report written to {target}", markup=False, highlight=False)
+        return
+    text = report_markdown(report) if format_ == "md" else report_json(report)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"Report written to {output}", markup=False, highlight=False)

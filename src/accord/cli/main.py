@@ -7,6 +7,7 @@ from accord.cli import (
     demo,
     executions,
     mcp_servers,
+    projects,
     providers,
     run,
     serve,
@@ -38,6 +39,7 @@ app.add_typer(executions.app, name="executions")
 app.add_typer(triggers.app, name="triggers")
 app.add_typer(triggers.hooks_app, name="hooks")
 app.add_typer(triggers.notifications_app, name="notifications")
+app.add_typer(projects.app, name="projects")
 app.command()(workflow_format.validate)
 app.command()(workflow_format.schema)
 app.command()(demo.demo)

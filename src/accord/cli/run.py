@@ -8,8 +8,14 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
-from accord.cli.context import console, local_user_id, open_database, print_json
-from accord.cli.running import RunReport, print_summary, run_workflow
+from accord.cli.context import console, err_console, local_user_id, open_database, print_json
+from accord.cli.running import (
+    RunReport,
+    print_deliverable,
+    print_summary,
+    run_workflow,
+    write_deliverable,
+)
 from accord.cli.teams import workflow_from_template
 from accord.cli.workflow_files import install_workflow, load_workflow
 from accord.cli.workflow_triggers import show_new_secret
@@ -48,8 +54,13 @@ def run(
             help="An input of the execution, KEY=VALUE (repeat for more); agents read them.",
         ),
     ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Also write the deliverable (markdown) to this file."),
+    ] = None,
 ) -> None:
-    """Run a workflow with a live view; the exit code is 0 only if it completed."""
+    """Run a workflow with a live view, then print its deliverable; the exit code is 0 only
+    if it completed."""
     if (file is None) == (template is None):
         raise AccordError("give a workflow file or --template NAME (one of them)")
     inputs = parse_inputs(input_ or [])
@@ -76,6 +87,9 @@ def run(
         print_json(report.data)
     else:
         print_summary(console, report)
+        print_deliverable(console, report)
+    if output is not None:
+        write_deliverable(console if not json_ else err_console, report, output)
     sys.exit(0 if report.completed else 1)
 
 

@@ -11,9 +11,12 @@ import signal
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markdown import Markdown
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
@@ -198,7 +201,7 @@ def build_report(database: Database, execution_id: str, user_id: str) -> RunRepo
             "status": last.status.value if last else "pending",
             "agent": names.get(last.agent_id or "", last.agent_id) if last else None,
             "agentId": last.agent_id if last else None,
-            "attempts": last.attempt if last and last.status.value != "skipped" else 0,
+            "attempts": sum(1 for r in runs if r.step_id == step_id and r.started_at),
         }
     usage = execution.usage
     for child in family[1:]:
@@ -218,6 +221,7 @@ def build_report(database: Database, execution_id: str, user_id: str) -> RunRepo
             "workspace": {"path": str(workspace.root), "files": len(workspace.files())},
             "metrics": metrics,
             "usage": usage.to_json_dict() | {"totalTokens": usage.total_tokens},
+            "deliverable": execution.deliverable.to_json_dict() if execution.deliverable else None,
         }
     )
 
@@ -278,3 +282,30 @@ def print_summary(console: Console, report: RunReport) -> None:
         f"quality {metrics['qualityScore']:.1f} (of 10)",
     )
     console.print(table)
+
+
+def print_deliverable(console: Console, report: RunReport) -> None:
+    """The deliverable, rendered as markdown. Model text is markdown, never Rich markup: a
+    `[bold]` or `[/x]` it contains is printed as written."""
+    deliverable = report.data.get("deliverable")
+    if not deliverable:
+        return
+    console.print()
+    console.print(Rule("Deliverable", style="green"))
+    console.print(Markdown(deliverable["markdown"]))
+    console.print(Rule(style="green"))
+
+
+def write_deliverable(console: Console, report: RunReport, path: Path) -> None:
+    """`accord run --output FILE`: the deliverable's markdown, as the team wrote it."""
+    deliverable = report.data.get("deliverable")
+    if not deliverable:
+        console.print(
+            f"No deliverable to write to {path}: the execution {report.data['status']}.",
+            style="yellow",
+            markup=False,
+            highlight=False,
+        )
+        return
+    path.write_text(deliverable["markdown"], encoding="utf-8")
+    console.print(f"Deliverable written to {path}", markup=False, highlight=False)

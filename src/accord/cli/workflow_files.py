@@ -113,10 +113,12 @@ def install_workflow(
     user_id: str,
     loaded: LoadedWorkflow,
     show_secret: Callable[[HookCreated | NotificationCreated], None] | None = None,
+    project_id: str | None = None,
 ) -> CollaborationWorkflow:
     """Create (or update, matching by name) the file's agents and workflow, sub-workflows
-    first; returns the top workflow, ready to start. A workflow of that name that is still
-    running (its run was cut off, say) is returned as it is, for the caller to follow: it
+    first; returns the top workflow, ready to start (filed under `project_id` when given).
+    A workflow of that name that is still running (its run was cut off, say) is returned
+    as it is, for the caller to follow: it
     cannot change while it runs, and a second one of the same name would make every lookup
     by name ambiguous."""
     installed: dict[Path, CollaborationWorkflow] = {}
@@ -129,6 +131,9 @@ def install_workflow(
         request = item.workflow.create_request(
             agent_ids=agent_ids, sub_workflow_ids=sub_ids, base_dir=item.path.parent
         )
+        filed = project_id is not None and item.path == loaded.path
+        if filed:
+            request.project_id = project_id
         repo = WorkflowRepository(session)
         existing = [w for w in repo.list(user_id=user_id) if w.name == item.workflow.name]
         if existing and existing[0].status in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):
@@ -137,7 +142,9 @@ def install_workflow(
             installed[item.path] = repo.update(
                 existing[0].id,
                 user_id=user_id,
-                request=UpdateWorkflowRequest(**request.model_dump(exclude={"project_id"})),
+                request=UpdateWorkflowRequest(
+                    **request.model_dump(exclude=set() if filed else {"project_id"})
+                ),
             )
         else:
             installed[item.path] = repo.create(user_id, request)

@@ -7,10 +7,12 @@ import typer
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
+from accord.cli.projects import find_project
 from accord.cli.workflow_files import install_workflow, load_workflow
 from accord.cli.workflow_triggers import show_new_secret
 from accord.domain.workflow import CollaborationWorkflow
 from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.users import ProjectRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 
 app = AccordApp(no_args_is_help=True, help="Workflows: a team, its steps and how it decides.")
@@ -88,14 +90,26 @@ def show(workflow: str, json_: Annotated[bool, typer.Option("--json")] = False) 
 @app.command()
 def create(
     file: Annotated[Path, typer.Argument(help="A workflow file (see examples/).")],
+    project: Annotated[
+        str | None, typer.Option(help="File it under this project (name or ID).")
+    ] = None,
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create a workflow and its agents from a YAML file (updated in place if one of yours
     has the same name)."""
     loaded = load_workflow(file)
     with local_session() as (session, user_id):
+        project_id = (
+            find_project(ProjectRepository(session), project, user_id=user_id).id
+            if project is not None
+            else None
+        )
         workflow = install_workflow(
-            session, user_id=user_id, loaded=loaded, show_secret=show_new_secret
+            session,
+            user_id=user_id,
+            loaded=loaded,
+            show_secret=show_new_secret,
+            project_id=project_id,
         )
     if json_:
         print_json(workflow.to_json_dict())

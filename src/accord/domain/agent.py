@@ -50,6 +50,18 @@ class Project(CamelModel):
     updated_at: datetime
 
 
+class ProjectCreate(CamelModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+
+
+class ProjectUpdate(CamelModel):
+    """Only the fields sent change; null leaves a field as it is."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+
+
 class ModelPrice(CamelModel):
     """US dollars per million tokens."""
 

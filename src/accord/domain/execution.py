@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import Field
 
 from accord.domain.base import CamelModel
+from accord.domain.deliverable import Deliverable
 from accord.domain.enums import ExecutionStatus, StepRunStatus, TriggerReason
 
 
@@ -47,6 +48,7 @@ class WorkflowExecution(CamelModel):
     status: ExecutionStatus = ExecutionStatus.PENDING
     error_message: str | None = None
     final_output: Any = None
+    """The results of the last completed steps, by step ID."""
 
     started_at: datetime
     completed_at: datetime | None = None
@@ -59,8 +61,12 @@ class WorkflowExecution(CamelModel):
     definition: dict[str, Any] = Field(default_factory=dict)
     """The workflow as it was when the execution started (type, configuration, agents)."""
     estimated_duration: int | None = None
+    """Seconds, estimated when it started (`accord.domain.estimates`)."""
     actual_duration: int | None = None
+    """Seconds."""
     usage: Usage = Field(default_factory=Usage)
+    deliverable: Deliverable | None = None
+    """What the team hands over, as markdown: set when the execution completes."""
 
 
 class StepRun(CamelModel):

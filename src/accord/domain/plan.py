@@ -18,7 +18,7 @@ from accord.domain.tools import McpServer, allow_list_problems, server_problems
 from accord.domain.workflow import (
     MAX_CONCURRENCY,
     MAX_CONSENSUS_ROUNDS,
-    MAX_EXECUTION_MINUTES,
+    MAX_EXECUTION_SECONDS,
     MAX_FAN_OUT,
     MAX_RECURSION_DEPTH,
     MAX_RETRIES_LIMIT,
@@ -158,7 +158,7 @@ def compile_workflow(
         "configuration.constraints.maxExecutionTime",
         c.max_execution_time,
         0.01,
-        MAX_EXECUTION_MINUTES,
+        MAX_EXECUTION_SECONDS,
         unit="minutes",
     )
     _range(add, "configuration.constraints.maxConcurrency", c.max_concurrency, 1, MAX_CONCURRENCY)

@@ -32,6 +32,8 @@ class ChildResult:
     status: Literal["completed", "failed", "cancelled"]
     final_output: Any
     error: str | None = None
+    deliverable: str | None = None
+    """The child's deliverable (markdown), when it completed with one."""
 
 
 class ChildExecutions(Protocol):

@@ -6,13 +6,15 @@ named, instead of being decided by scattered ifs.
 
 Decisions recorded here:
 - A workflow is `active` while its execution runs, `paused` while it is paused, and becomes
-  `completed` or `failed` when it ends; a cancelled execution leaves it `failed` (the work
-  was not done). It never stays `active` after its execution ends.
+  `completed` or `failed` when it ends. A cancelled execution is no verdict on the
+  workflow: it returns to the outcome of its latest run that completed or failed, or to
+  `draft` if none has. It never stays `active` after its execution ends.
 - A workflow may be started from `draft`, `completed` or `failed`, never from `paused`: a
   paused workflow has an execution waiting to be resumed or cancelled, and starting a second
   one beside it would leave two executions fighting over one workflow status.
-- Child executions (sub-workflows, delegations) do not move their workflow's status: they
-  are part of the parent's run, and one workflow may serve as a sub-workflow many times.
+- A workflow run as a sub-workflow follows its runs the same way (active while one runs,
+  the last to end decides). A delegated sub-task does not move any status: it runs in its
+  parent's workflow and is part of the parent's run.
 """
 
 from collections.abc import Mapping
@@ -26,8 +28,9 @@ W, E, S = WorkflowStatus, ExecutionStatus, StepRunStatus
 
 WORKFLOW_TRANSITIONS: Mapping[WorkflowStatus, frozenset[WorkflowStatus]] = {
     W.DRAFT: frozenset({W.ACTIVE}),
-    W.ACTIVE: frozenset({W.PAUSED, W.COMPLETED, W.FAILED}),
-    W.PAUSED: frozenset({W.ACTIVE, W.COMPLETED, W.FAILED}),
+    # -> draft: its first run was cancelled (see above).
+    W.ACTIVE: frozenset({W.PAUSED, W.COMPLETED, W.FAILED, W.DRAFT}),
+    W.PAUSED: frozenset({W.ACTIVE, W.COMPLETED, W.FAILED, W.DRAFT}),
     W.COMPLETED: frozenset({W.ACTIVE}),
     W.FAILED: frozenset({W.ACTIVE}),
 }

@@ -25,7 +25,7 @@ from accord.domain.tools import McpServer
 MAX_STEPS = 500
 MAX_RETRIES_LIMIT = 10
 MAX_TIMEOUT_MINUTES = 24 * 60
-MAX_EXECUTION_MINUTES = 7 * 24 * 60
+MAX_EXECUTION_SECONDS = 7 * 24 * 3600
 MAX_CONCURRENCY = 64
 MAX_RECURSION_DEPTH = 5
 MAX_FAN_OUT = 20
@@ -84,8 +84,11 @@ class Coordination(CamelModel):
 
 
 class Constraints(CamelModel):
-    max_execution_time: float | None = None
-    """Minutes the whole execution may take."""
+    max_execution_time: float | None = Field(
+        default=None,
+        description="Seconds the whole execution may take (the spec's unit: 3600 is an hour); "
+        "past it the execution fails.",
+    )
     max_retries: int | None = 2
     allow_parallel_execution: bool | None = True
     max_concurrency: int = 4
@@ -153,6 +156,8 @@ class UpdateWorkflowRequest(CamelModel):
     participating_agents: list[str] | None = None
     coordinator_agent_id: str | None = None
     configuration: WorkflowConfiguration | None = None
+    project_id: str | None = None
+    """One of your projects; null takes the workflow out of its project."""
 
 
 class CollaborationWorkflow(CamelModel):
@@ -179,7 +184,9 @@ class CollaborationWorkflow(CamelModel):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     estimated_duration: int | None = None
+    """Seconds its next run should take, from past runs (`accord.domain.estimates`)."""
     actual_duration: int | None = None
+    """Seconds its latest run took."""
 
     template_id: str | None = None
     """Extension: the template this workflow was made from (drives its success rate)."""

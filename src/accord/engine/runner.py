@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from accord.domain.deliverable import Deliverable, build_deliverable
 from accord.domain.enums import (
     ExecutionStatus,
     StepRunStatus,
@@ -24,10 +25,15 @@ from accord.domain.enums import (
     WorkflowType,
 )
 from accord.domain.errors import Conflict, IllegalTransition
+from accord.domain.estimates import estimate_duration
 from accord.domain.execution import StepRun, Usage, WorkflowExecution
 from accord.domain.plan import WorkflowPlan, compile_workflow
 from accord.domain.ports import AttemptOutcome
-from accord.domain.transitions import TERMINAL_EXECUTION, check_workflow_start
+from accord.domain.transitions import (
+    TERMINAL_EXECUTION,
+    WORKFLOW_STARTABLE,
+    check_workflow_start,
+)
 from accord.domain.workflow import ExecutionRecord, WorkflowConfiguration
 from accord.engine.scheduler import (
     CompleteExecution,
@@ -203,6 +209,7 @@ class ExecutionRunner:
             completed_at=None,
             current_step=0,
             total_steps=len(workflow.configuration.steps),
+            estimated_duration=execution.estimated_duration,
         )
         return execution, self.advance(session, execution.id)
 
@@ -233,7 +240,19 @@ class ExecutionRunner:
                 f"attempt {parent_attempt} of step {parent_step_id!r} has ended "
                 f"({run.status.value}); it can start no more child executions"
             )
-        repo.workflow(workflow.id, user_id=workflow.user_id, lock=True)
+        current = repo.workflow(workflow.id, user_id=workflow.user_id, lock=True)
+        delegated = "delegatedTask" in inputs
+        if not delegated and current.status in WORKFLOW_STARTABLE:
+            # A sub-workflow's status follows its runs, as a top-level workflow's does (a
+            # delegated sub-task runs in its parent's workflow, which is active already).
+            repo.set_workflow_status(
+                current,
+                WorkflowStatus.ACTIVE,
+                started_at=int(time.time()),
+                completed_at=None,
+                current_step=0,
+                total_steps=len(current.configuration.steps),
+            )
         execution = self._create(
             session,
             workflow,
@@ -242,6 +261,7 @@ class ExecutionRunner:
             inputs={**inputs, "childKey": child_key},
             parent=parent,
             parent_step_id=parent_step_id,
+            delegated=delegated,
         )
         return execution, self.advance(session, execution.id)
 
@@ -257,6 +277,7 @@ class ExecutionRunner:
         parent_step_id: str | None = None,
         trigger_key: str | None = None,
         workspace_dir: str | None = None,
+        delegated: bool = False,
     ) -> WorkflowExecution:
         execution = ExecutionRepository(session).create(
             workflow_id=workflow.id,
@@ -268,7 +289,7 @@ class ExecutionRunner:
             parent_execution_id=parent.id if parent else None,
             parent_step_id=parent_step_id,
             depth=parent.depth + 1 if parent else 0,
-            estimated_duration=workflow.estimated_duration,
+            estimated_duration=self._estimate(session, workflow, delegated=delegated),
             trigger_key=trigger_key,
             workspace_dir=workspace_dir,
         )
@@ -291,6 +312,17 @@ class ExecutionRunner:
             data={"status": "running", "previous": "pending"},
         )
         return execution
+
+    def _estimate(self, session: Session, workflow: WorkflowForRun, *, delegated: bool) -> int:
+        """Seconds the new execution should take (`accord.domain.estimates`); a delegated
+        sub-task is one step, whatever its parent's workflow took."""
+        steps = len(workflow.configuration.steps)
+        if delegated:
+            return estimate_duration([], [], steps)
+        own, from_template = ExecutionRepository(session).past_durations(
+            workflow.id, template_id=workflow.template_id
+        )
+        return estimate_duration(own, from_template, steps)
 
     # --- advancing --------------------------------------------------------------------------
 
@@ -318,14 +350,14 @@ class ExecutionRunner:
         runs = StepRunRepository(session).states(execution_id, outputs=has_conditions)
         now = time.time()
         limit = plan.configuration.constraints.max_execution_time
-        if limit is not None and now - self.started_at(session, execution) > limit * 60:
+        if limit is not None and now - self.started_at(session, execution) > limit:
             return self._finish(
                 session,
                 execution,
                 plan,
                 runs,
                 ExecutionStatus.FAILED,
-                error=f"the execution exceeded its maxExecutionTime of {limit:g} minutes",
+                error=f"the execution exceeded its maxExecutionTime of {limit:g} seconds",
             )
         state = ExecutionState(
             runs=[_view(r) for r in runs],
@@ -384,14 +416,18 @@ class ExecutionRunner:
                         data={"reason": reason},
                     )
                 case CompleteExecution(final_steps=final_steps):
-                    final_output = step_runs.outputs(execution_id, final_steps)
+                    results = step_runs.outputs(execution_id, final_steps)
+                    final_output = {s: results[s] for s in final_steps}
                     return self._finish(
                         session,
                         execution,
                         plan,
                         runs,
                         ExecutionStatus.COMPLETED,
-                        final_output={s: final_output[s] for s in final_steps},
+                        final_output=final_output,
+                        deliverable=build_deliverable(
+                            [(s, plan.by_id[s].step.name, final_output[s]) for s in final_steps]
+                        ),
                     )
                 case FailExecution(error=error):
                     return self._finish(
@@ -544,8 +580,10 @@ class ExecutionRunner:
         *,
         error: str | None = None,
         final_output: Any = None,
+        deliverable: Deliverable | None = None,
     ) -> AdvanceResult:
-        """End the execution, cancel what is still in flight, and move its workflow."""
+        """End the execution, cancel what is still in flight, close the steps that never
+        started, and move its workflow."""
         step_runs = StepRunRepository(session)
         events = EventRepository(session)
         reason = error or "the execution ended"
@@ -568,7 +606,15 @@ class ExecutionRunner:
         # expired, they leave the user's list of questions and can no longer be answered.
         InteractionRepository(session).expire_open(execution.id)
         self._record_progress(session, execution, plan, runs)
-        ended = repo.set_status(execution, status, error_message=error, final_output=final_output)
+        if status is not ExecutionStatus.COMPLETED:
+            self._close_unstarted(session, execution, plan, runs, status, reason)
+        ended = repo.set_status(
+            execution,
+            status,
+            error_message=error,
+            final_output=final_output,
+            deliverable=deliverable,
+        )
         data: dict[str, Any] = {"status": str(status), "previous": str(execution.status)}
         if error:
             data["errorMessage"] = error
@@ -578,7 +624,7 @@ class ExecutionRunner:
             kind="execution.status",
             data=data,
         )
-        if execution.parent_execution_id is None:
+        if not _is_delegation(execution):
             self._finish_workflow(session, ended)
             # The workflow's metrics and its template's success rate follow every outcome.
             record_finished_execution(
@@ -589,22 +635,72 @@ class ExecutionRunner:
         self.forget(execution.id)
         return AdvanceResult([], True, cancelled)
 
+    def _close_unstarted(
+        self,
+        session: Session,
+        execution: WorkflowExecution,
+        plan: WorkflowPlan,
+        runs: list[StepRunState],
+        status: ExecutionStatus,
+        reason: str,
+    ) -> None:
+        """The steps that never started end with the execution, so that no view shows them
+        waiting for ever: `cancelled` when a cancel ended it, else `skipped`, with why."""
+        step_runs = StepRunRepository(session)
+        events = EventRepository(session)
+        started = {r.step_id for r in runs}
+        cancelled = status is ExecutionStatus.CANCELLED
+        why = f"not run: {reason}" if cancelled else f"not run: the execution failed: {reason}"
+        for sp in plan.steps:
+            if sp.id in started:
+                continue
+            run = step_runs.create(
+                execution_id=execution.id,
+                step_id=sp.id,
+                attempt=1,
+                status=StepRunStatus.CANCELLED if cancelled else StepRunStatus.SKIPPED,
+                error=why,
+            )
+            runs.append(_state(run))
+            events.append(
+                execution_id=execution.id,
+                user_id=self.owner(session, execution),
+                kind="step.cancelled" if cancelled else "step.skipped",
+                step_id=sp.id,
+                data={"attempt": 1, "reason": why} if cancelled else {"reason": why},
+            )
+
     def _finish_workflow(self, session: Session, execution: WorkflowExecution) -> None:
+        """A workflow's status follows its runs (top-level or as a sub-workflow): the last
+        run to end decides. Completed or failed, it takes that outcome; cancelled, the
+        workflow returns to the outcome of its latest run that completed or failed, or to
+        `draft` if none has (a cancel is no verdict on the workflow)."""
         repo = ExecutionRepository(session)
-        workflow = repo.workflow(execution.workflow_id, user_id=self.owner(session, execution))
-        completed = execution.status is ExecutionStatus.COMPLETED
-        target = WorkflowStatus.COMPLETED if completed else WorkflowStatus.FAILED
+        workflow = repo.workflow(
+            execution.workflow_id, user_id=self.owner(session, execution), lock=True
+        )
         if workflow.status not in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):
             return  # moved by someone else already (e.g. a workflow edit); nothing to end
-        repo.set_workflow_status(
-            workflow,
-            target,
-            completed_at=int(time.time()),
-            actual_duration=execution.actual_duration,
-            final_result=execution.final_output
-            if completed
-            else {"error": execution.error_message},
+        if repo.other_unfinished_runs(workflow.id, exclude=execution.id):
+            return  # another run of it is under way: the last to end decides
+        completed = execution.status is ExecutionStatus.COMPLETED
+        values: dict[str, Any] = {
+            "completed_at": int(time.time()),
+            "actual_duration": execution.actual_duration,
+        }
+        if execution.status is ExecutionStatus.CANCELLED:
+            before = repo.latest_outcome(workflow.id, exclude=execution.id)
+            target = WorkflowStatus(before.value) if before else WorkflowStatus.DRAFT
+        else:
+            target = WorkflowStatus.COMPLETED if completed else WorkflowStatus.FAILED
+            values["final_result"] = (
+                execution.final_output if completed else {"error": execution.error_message}
+            )
+        own, from_template = repo.past_durations(workflow.id, template_id=workflow.template_id)
+        values["estimated_duration"] = estimate_duration(
+            own, from_template, len(workflow.configuration.steps)
         )
+        repo.set_workflow_status(workflow, target, **values)
         repo.append_history(
             workflow.id,
             [_history_record(r) for r in StepRunRepository(session).list(execution.id)],
@@ -903,6 +999,11 @@ def _verdict(execution: WorkflowExecution, run: StepRun) -> "AttemptStart | None
     if run.status is StepRunStatus.PENDING and not_before and not_before > time.time():
         return AttemptStart("wait", not_before=not_before)
     return None
+
+
+def _is_delegation(execution: WorkflowExecution) -> bool:
+    """A delegated sub-task is part of its parent's run, not a run of a workflow."""
+    return "delegatedTask" in execution.execution_context
 
 
 def _state(run: StepRun) -> StepRunState:

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from accord.domain.deliverable import last_completed_steps
 from accord.domain.enums import StepRunStatus, StepType
 from accord.domain.plan import StepPlan, WorkflowPlan
 
@@ -73,7 +74,7 @@ class SkipStep:
 @dataclass(frozen=True)
 class CompleteExecution:
     final_steps: tuple[str, ...]
-    """The completed steps nothing depends on: their results are the final output."""
+    """The last completed steps (see `_final_steps`): their results are the final output."""
 
 
 @dataclass(frozen=True)
@@ -217,12 +218,10 @@ def _failure_message(sp: StepPlan, run: RunView) -> str:
 
 
 def _final_steps(plan: WorkflowPlan, latest: Mapping[str, RunView]) -> tuple[str, ...]:
-    """The steps nothing depends on that completed (skipped ones leave no result)."""
-    depended_on = {d for sp in plan.steps for d in sp.deps}
-    return tuple(
-        sp.id
-        for sp in plan.steps
-        if sp.id not in depended_on
-        and sp.id in latest
-        and latest[sp.id].status is StepRunStatus.COMPLETED
+    """The last completed steps: those no other completed step depends on. A skipped branch
+    leaves no result, so the end of the branch that ran is what counts."""
+    return last_completed_steps(
+        [sp.id for sp in plan.steps],
+        {sp.id: sp.deps for sp in plan.steps},
+        {s for s, run in latest.items() if run.status is StepRunStatus.COMPLETED},
     )

@@ -657,7 +657,7 @@ class Engine:
         )
         if limit is None or self._loop is None or execution.id in self._deadlines:
             return
-        delay = started_at(execution) + limit * 60 - time.time() + 0.05
+        delay = started_at(execution) + limit - time.time() + 0.05  # seconds
 
         def fire() -> None:
             self._deadlines.pop(execution.id, None)
@@ -825,7 +825,7 @@ class Engine:
             status="completed",
             result=StepResult(
                 summary=summary,
-                output=json.dumps(child.final_output, indent=2),
+                output=child.deliverable or json.dumps(child.final_output, indent=2),
                 data={"childExecutionId": child.execution_id, "finalOutput": child.final_output},
             ).to_json_dict(),
         )
@@ -954,6 +954,7 @@ class _Children:
             ended.status.value,  # type: ignore[arg-type]
             ended.final_output,
             ended.error_message,
+            ended.deliverable.markdown if ended.deliverable else None,
         )
 
     def _start_sync(

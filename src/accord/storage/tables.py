@@ -237,6 +237,7 @@ workflow_executions = Table(
     # the folder a user named for this execution's files (per run or per workflow); None: the
     # default, `<data dir>/workspaces/<id>`, or for a child `<parent's>/children/<id>`
     Column("workspace_dir", Text),
+    Column("deliverable", JSONText),  # {markdown, stepIds}, set when it completes
     UniqueConstraint(
         "workflow_id",
         "execution_number",

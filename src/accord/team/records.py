@@ -74,13 +74,19 @@ class TeamRecords:
         return interaction
 
     def answer(
-        self, interaction_id: str, *, user_id: str, message: str, data: Any = None
+        self,
+        interaction_id: str,
+        *,
+        user_id: str,
+        message: str,
+        data: Any = None,
+        related_task_id: str | None = None,
     ) -> AgentInteraction:
         """Record the answer to a pending question and its `interaction.answered` event; an
         answered or expired question keeps what it has."""
         try:
             interaction = self.interactions.record_response(
-                interaction_id, message=message, data=data
+                interaction_id, message=message, data=data, related_task_id=related_task_id
             )
         except IllegalTransition:
             return self.interactions.get(interaction_id)

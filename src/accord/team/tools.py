@@ -361,6 +361,7 @@ class CollaborationTools:
                 f"Sub-task '{title}' delegated to {mate.name}: {child.status}",
             )
         )
+        delivered = child.deliverable or child.final_output
         await self.attempt.write(
             "tool:delegation_answered",
             lambda records: records.answer(
@@ -372,11 +373,12 @@ class CollaborationTools:
                     "status": child.status,
                     "finalOutput": child.final_output,
                 },
+                related_task_id=child.execution_id or None,
             ).to_json_dict(),
         )
         if child.status != "completed":
             return f"{mate.name}'s sub-task {child.status}: {child.error}"
-        return f"{mate.name} delivered: {child.final_output}"
+        return f"{mate.name} delivered: {delivered}"
 
     async def give_feedback(self, to: str, message: str) -> str:
         """Give a teammate (by name) feedback on their work; `team` addresses everyone.

@@ -46,7 +46,7 @@ export function emptyWorkflow(): CreateWorkflowRequest {
     configuration: {
       steps: [],
       coordination: { communicationStyle: "technical", decisionMaking: "coordinator", knowledgeSharing: true },
-      constraints: { maxExecutionTime: 60, maxRetries: 2, allowParallelExecution: true, maxConcurrency: 4 },
+      constraints: { maxExecutionTime: 3600, maxRetries: 2, allowParallelExecution: true, maxConcurrency: 4 },
     },
   };
 }
@@ -341,7 +341,7 @@ export function WorkflowBuilder({ agents, workflows = [], initial, validate, onS
 
         <Card title="Limits">
           <div className="grid-3">
-            <Field label="Time limit (minutes)" path="configuration.constraints.maxExecutionTime" problems={problems}>
+            <Field label="Time limit (seconds)" path="configuration.constraints.maxExecutionTime" problems={problems}>
               {(props) => (
                 <input {...props} type="number" min={0} value={draft.configuration.constraints.maxExecutionTime ?? ""}
                   onChange={(e) => setConfig("constraints", "maxExecutionTime", optionalNumber(e.target.value))} />

@@ -24,9 +24,10 @@ def list_workflows(
     user: CurrentUser,
     session: SessionDep,
     status: Annotated[WorkflowStatus | None, Query()] = None,
+    project_id: Annotated[str | None, Query(alias="projectId")] = None,
 ) -> list[CollaborationWorkflow]:
-    """The user's workflows, newest first."""
-    return WorkflowRepository(session).list(user_id=user.id, status=status)
+    """The user's workflows, newest first (only one project's with `projectId`)."""
+    return WorkflowRepository(session).list(user_id=user.id, status=status, project_id=project_id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

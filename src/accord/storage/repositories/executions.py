@@ -13,12 +13,25 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Text, bindparam, cast, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    Row,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.domain.agent import Agent
+from accord.domain.deliverable import Deliverable
 from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowStatus, WorkflowType
 from accord.domain.errors import NotFound
 from accord.domain.execution import Usage, WorkflowExecution
@@ -49,6 +62,7 @@ def _execution(row: Row[Any]) -> WorkflowExecution:
         status=ExecutionStatus(row.status),
         error_message=row.error_message,
         final_output=row.final_output,
+        deliverable=Deliverable.model_validate(row.deliverable) if row.deliverable else None,
         started_at=to_datetime(row.started_at),
         completed_at=to_optional_datetime(row.completed_at),
         updated_at=to_datetime(row.updated_at),
@@ -66,11 +80,22 @@ _HEAVY = {
     "definition",
     "step_results",
     "final_output",
+    "deliverable",
     "agent_assignments",
     "active_agents",
     "usage",
 }
 _LIGHT_COLUMNS = [c for c in workflow_executions.c if c.name not in _HEAVY]
+
+_parent = aliased(workflow_executions)
+_IS_DELEGATION = exists().where(
+    and_(
+        _parent.c.id == workflow_executions.c.parent_execution_id,
+        _parent.c.workflow_id == workflow_executions.c.workflow_id,
+    )
+)
+"""A delegated sub-task runs as a child execution of its parent's own workflow: it is part
+of the parent's run, not a run of the workflow (a sub-workflow is another workflow)."""
 
 # The engine's hot statements, built once: building one costs more than running it.
 _LOCK_LIGHT = (
@@ -187,6 +212,7 @@ class WorkflowForRun:
     participating_agents: list[str]
     coordinator_agent_id: str | None
     estimated_duration: int | None
+    template_id: str | None = None
 
     def definition(self) -> dict[str, Any]:
         """The snapshot an execution runs, whatever later edits do to the workflow."""
@@ -439,6 +465,7 @@ class ExecutionRepository:
         *,
         error_message: str | None = None,
         final_output: Any = None,
+        deliverable: Deliverable | None = None,
     ) -> WorkflowExecution:
         check_transition("execution", execution.id, execution.status, status)
         values: dict[str, Any] = {"status": status, "updated_at": epoch_now()}
@@ -448,6 +475,7 @@ class ExecutionRepository:
                 completed_at=int(now),
                 error_message=error_message,
                 final_output=final_output,
+                deliverable=deliverable.to_json_dict() if deliverable else None,
                 active_agents=[],
                 actual_duration=max(0, round(now - execution.started_at.timestamp())),
             )
@@ -479,6 +507,65 @@ class ExecutionRepository:
             },
         )
 
+    # --- runs of a workflow (delegated sub-tasks are not runs of it) ----------------------
+
+    def past_durations(
+        self, workflow_id: str, *, template_id: str | None, limit: int = 10
+    ) -> tuple[list[int], list[int]]:
+        """Seconds taken by the latest completed runs of the workflow, newest first, and by
+        those of the other workflows made from `template_id`."""
+        we = workflow_executions.c
+        completed = (
+            select(we.actual_duration)
+            .where(
+                we.status == ExecutionStatus.COMPLETED.value,
+                we.actual_duration.is_not(None),
+                ~_IS_DELEGATION,
+            )
+            .order_by(we.completed_at.desc(), we.id)
+            .limit(limit)
+        )
+        own = list(self.session.execute(completed.where(we.workflow_id == workflow_id)).scalars())
+        if own or template_id is None:
+            return own, []
+        siblings = select(collaboration_workflows.c.id).where(
+            collaboration_workflows.c.template_id == template_id
+        )
+        from_template = self.session.execute(completed.where(we.workflow_id.in_(siblings)))
+        return own, list(from_template.scalars())
+
+    def other_unfinished_runs(self, workflow_id: str, *, exclude: str) -> int:
+        """Runs of the workflow, other than `exclude`, that have not ended."""
+        we = workflow_executions.c
+        count: int = self.session.execute(
+            select(func.count()).where(
+                we.workflow_id == workflow_id,
+                we.id != exclude,
+                we.status.in_(
+                    [ExecutionStatus.PENDING, ExecutionStatus.RUNNING, ExecutionStatus.PAUSED]
+                ),
+                ~_IS_DELEGATION,
+            )
+        ).scalar_one()
+        return count
+
+    def latest_outcome(self, workflow_id: str, *, exclude: str) -> ExecutionStatus | None:
+        """How the latest run of the workflow that completed or failed (not `exclude`)
+        ended; None when none has."""
+        we = workflow_executions.c
+        status = self.session.execute(
+            select(we.status)
+            .where(
+                we.workflow_id == workflow_id,
+                we.id != exclude,
+                we.status.in_([ExecutionStatus.COMPLETED, ExecutionStatus.FAILED]),
+                ~_IS_DELEGATION,
+            )
+            .order_by(we.completed_at.desc(), we.started_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return ExecutionStatus(status) if status is not None else None
+
     # --- the workflow and agents, as the engine sees them ---------------------------------
 
     def workflow(self, workflow_id: str, *, user_id: str, lock: bool = False) -> WorkflowForRun:
@@ -499,6 +586,7 @@ class ExecutionRepository:
             participating_agents=list(row.participating_agents or []),
             coordinator_agent_id=row.coordinator_agent_id,
             estimated_duration=row.estimated_duration,
+            template_id=row.template_id,
         )
 
     def workflow_ids(self, *, user_id: str) -> set[str]:

@@ -188,7 +188,9 @@ class StepRunRepository:
                 "output": output,
                 "error": error,
                 "created_at": now,
-                "finished_at": now if status is StepRunStatus.SKIPPED else None,
+                "finished_at": now
+                if status in (StepRunStatus.SKIPPED, StepRunStatus.CANCELLED)
+                else None,
             },
         ).one()
         return _step_run(row)

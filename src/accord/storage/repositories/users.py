@@ -3,13 +3,13 @@
 import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import Project, User
-from accord.domain.errors import NotFound
+from accord.domain.errors import Conflict, NotFound
 from accord.storage.repositories._convert import to_datetime
-from accord.storage.tables import epoch_now, new_id, projects, users
+from accord.storage.tables import collaboration_workflows, epoch_now, new_id, projects, users
 
 
 def _user(row: Row[Any]) -> User:
@@ -77,10 +77,13 @@ class UserRepository:
 
 
 class ProjectRepository:
+    """A user's projects: named groups of workflows (`collaboration_workflows.project_id`)."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def create(self, *, user_id: str, name: str, description: str = "") -> Project:
+        name = name.strip()
         now = epoch_now()
         row = self.session.execute(
             insert(projects)
@@ -109,3 +112,43 @@ class ProjectRepository:
             select(projects).where(projects.c.user_id == user_id).order_by(projects.c.created_at)
         )
         return [_project(r) for r in rows]
+
+    def update(
+        self,
+        project_id: str,
+        *,
+        user_id: str,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> Project:
+        self.get(project_id, user_id=user_id)
+        values: dict[str, Any] = {"updated_at": epoch_now()}
+        if name is not None:
+            values["name"] = name.strip()
+        if description is not None:
+            values["description"] = description
+        row = self.session.execute(
+            update(projects).where(projects.c.id == project_id).values(**values).returning(projects)
+        ).one()
+        return _project(row)
+
+    def delete(self, project_id: str, *, user_id: str) -> None:
+        """Refused (Conflict) while workflows belong to it: deleting a project must not take
+        its workflows, their runs and their knowledge with it, nor leave them orphaned."""
+        self.get(project_id, user_id=user_id)
+        names = list(
+            self.session.execute(
+                select(collaboration_workflows.c.name)
+                .where(collaboration_workflows.c.project_id == project_id)
+                .order_by(collaboration_workflows.c.name)
+            ).scalars()
+        )
+        if names:
+            shown = ", ".join(repr(n) for n in names[:5]) + (" ..." if len(names) > 5 else "")
+            raise Conflict(
+                f"project {project_id!r} still holds {len(names)} workflow(s): {shown}; "
+                "delete them or move them out of it (PATCH /workflows/{id} with "
+                '"projectId": null) first',
+                details={"workflows": len(names)},
+            )
+        self.session.execute(delete(projects).where(projects.c.id == project_id))

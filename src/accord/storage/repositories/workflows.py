@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from accord.domain.enums import WorkflowStatus, WorkflowType
 from accord.domain.errors import InvalidDefinition, NotFound, Problem
+from accord.domain.estimates import estimate_duration
 from accord.domain.metrics import CollaborationMetrics
 from accord.domain.plan import WorkflowPlan, compile_workflow
 from accord.domain.workflow import (
@@ -24,6 +25,7 @@ from accord.domain.workflow import (
 )
 from accord.storage.repositories._convert import UNSET, Unset, to_datetime, to_optional_datetime
 from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.mcp_servers import McpServerRepository
 from accord.storage.tables import collaboration_workflows, epoch_now, new_id, projects
 
@@ -97,6 +99,9 @@ class WorkflowRepository:
                 total_steps=len(request.configuration.steps),
                 execution_history=[],
                 template_id=template_id,
+                estimated_duration=self._estimate(
+                    None, template_id, len(request.configuration.steps)
+                ),
                 created_at=now,
                 updated_at=now,
             )
@@ -157,6 +162,8 @@ class WorkflowRepository:
             else current.coordinator_agent_id
         )
         configuration = request.configuration or current.configuration
+        project_id = request.project_id if "project_id" in given else current.project_id
+        self._check_project(project_id, user_id)
         self._compile(
             user_id,
             workflow_type,
@@ -177,6 +184,10 @@ class WorkflowRepository:
                 coordinator_agent_id=coordinator_agent_id,
                 configuration=configuration.to_json_dict(),
                 total_steps=len(configuration.steps),
+                estimated_duration=self._estimate(
+                    workflow_id, current.template_id, len(configuration.steps)
+                ),
+                project_id=project_id,
                 updated_at=epoch_now(),
             )
             .returning(wf)
@@ -290,6 +301,13 @@ class WorkflowRepository:
             environment=environment,
             saved_servers=McpServerRepository(self.session).names(user_id=user_id),
         )
+
+    def _estimate(self, workflow_id: str | None, template_id: str | None, steps: int) -> int:
+        """`estimatedDuration` (seconds) from past runs, or the step count before any."""
+        own, from_template = ExecutionRepository(self.session).past_durations(
+            workflow_id or "", template_id=template_id
+        )
+        return estimate_duration(own, from_template, steps)
 
     def _check_project(self, project_id: str | None, user_id: str) -> None:
         if project_id is None:
