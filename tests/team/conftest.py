@@ -30,9 +30,17 @@ def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
         coordination: dict[str, Any] | None = None,
         constraints: dict[str, Any] | None = None,
         workflow_type: WorkflowType = WorkflowType.PIPELINE,
+        mcp_servers: dict[str, Any] | None = None,
+        tools: dict[str, list[str]] | None = None,
     ) -> Crew:
+        """`tools`: agent name -> its allow-list (`mcp_servers` declares the servers)."""
         config = WorkflowConfiguration.model_validate(
-            {"steps": steps, "coordination": coordination or {}, "constraints": constraints or {}}
+            {
+                "steps": steps,
+                "coordination": coordination or {},
+                "constraints": constraints or {},
+                "mcpServers": mcp_servers or {},
+            }
         )
         nonlocal crews
         crews += 1
@@ -44,6 +52,7 @@ def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
                     role=role,
                     skills=skills,
                     backstory=f"{name} backstory",
+                    tools=(tools or {}).get(name, []),
                 )
                 for name, role, skills in agents
             }

@@ -1,7 +1,7 @@
 """What an agent is told: pure functions from the agent, the team and the step to text."""
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from accord.domain.agent import Agent
@@ -53,8 +53,12 @@ def step_prompt(
     knowledge: list[CollaborationKnowledge],
     feedback: str | None,
     inputs: Mapping[str, Any],
+    own_tools: Sequence[str] = (),
+    workspace: str | None = None,
+    unavailable: Sequence[str] = (),
 ) -> str:
-    """The task: the step, what it builds on, what the team knows, what to fix."""
+    """The task: the step, what it builds on, what the team knows, what to fix, and the
+    tools the agent may use beyond the collaboration tools."""
     parts = [f"# Step: {step.name}"]
     for label, text in (
         ("Description", step.description),
@@ -89,6 +93,14 @@ def step_prompt(
         )
     if feedback:
         parts.append("## Reviewer feedback to address in this attempt\n" + feedback)
+    if own_tools or unavailable:
+        lines = []
+        if own_tools:
+            lines.append("You may also use these tools: " + ", ".join(own_tools) + ".")
+        if workspace:
+            lines.append(f"Workspace folder (put the files you produce there): {workspace}")
+        lines += [f"Unavailable this time: {why}" for why in unavailable]
+        parts.append("## Your tools\n" + "\n".join(lines))
     # A section of its own: under the last heading it would read as part of that section
     # (the offline model quoted it as the end of the expected output).
     parts.append(

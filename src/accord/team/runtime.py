@@ -16,6 +16,7 @@ that fails or never gives valid output fails it with a message saying so.
 """
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from pydantic_ai.exceptions import UnexpectedModelBehavior
@@ -28,7 +29,7 @@ from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.ports import Assignment, AttemptContext, AttemptOutcome
 from accord.domain.step_result import StepResult
 from accord.llm import model_failure
-from accord.storage.db import Database
+from accord.storage.db import Database, data_dir
 from accord.team.assignment import choose_agent
 from accord.team.attempt import Attempt, ModelSource
 from accord.team.decisions import decide
@@ -38,6 +39,7 @@ from accord.team.records import TeamRecords
 from accord.team.review import review_result
 from accord.team.tools import collaboration_tools
 
+WORKSPACES_DIR = "workspaces"
 KNOWLEDGE_PER_STEP = 5
 _ENGINE_KEYS = frozenset({"childKey"})
 """Keys of the execution context the engine keeps for itself, not inputs for agents."""
@@ -54,9 +56,13 @@ class AgentTeam:
         models: ModelSource | None = None,
         output_retries: int = OUTPUT_RETRIES,
         question_poll_seconds: float = 0.5,
+        workspaces: Path | None = None,
     ) -> None:
-        """`models` gives each agent's model; by default its provider's (see `team.models`)."""
+        """`models` gives each agent's model; by default its provider's (see `team.models`).
+        `workspaces`: where executions' workspace folders go (default: the data directory's
+        `workspaces`)."""
         self.db = db
+        self.workspaces = workspaces or data_dir() / WORKSPACES_DIR
         self.models = models or provider_models(db)
         self.output_retries = output_retries
         self.question_poll_seconds = question_poll_seconds
@@ -72,6 +78,7 @@ class AgentTeam:
             models=self.models,
             team={a.id: a for a in members},
             output_retries=self.output_retries,
+            workspaces=self.workspaces,
         )
 
     async def assign(self, ctx: AttemptContext) -> Assignment:
@@ -175,10 +182,13 @@ class AgentTeam:
             )
             knowledge = [CollaborationKnowledge.model_validate(k) for k in found]
         tools = collaboration_tools(attempt, poll_seconds=self.question_poll_seconds)
+        toolsets = attempt.agent_toolsets(agent)
+        unavailable = await attempt.prepare_tools(toolsets)
         return await attempt.run_model(
             agent,
             output_type=StepResult,
             tools=tools,
+            toolsets=toolsets,
             instructions=attempt.instructions_for(agent, tools=True),
             prompt=step_prompt(
                 ctx.step,
@@ -186,6 +196,9 @@ class AgentTeam:
                 knowledge=knowledge,
                 feedback=ctx.feedback,
                 inputs={k: v for k, v in ctx.execution_context.items() if k not in _ENGINE_KEYS},
+                own_tools=[name for t in toolsets for name in t.tool_names()],
+                workspace=str(attempt.workspace) if toolsets else None,
+                unavailable=unavailable,
             ),
         )
 

@@ -1,0 +1,230 @@
+"""Agents' own tools in a step: a real MCP server (the SDK-built test server over stdio, the
+reference filesystem server), each call recorded, reported and counted; allow-lists hold
+even when a model asks for more; a server that cannot start or crashes fails cleanly."""
+
+from pathlib import Path
+
+import pytest
+
+from accord.storage.repositories.events import EventRepository
+from accord.tools.testing import REFERENCE_SERVERS, counting_server, reference_server
+
+from .helpers import Durable, answer, call
+
+STEPS = [{"id": "audit", "name": "Audit the notes", "instructions": "Record what you find."}]
+
+
+def tool_events(crew):
+    with crew.db.session() as s:
+        events = EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
+    return [e.data for e in events if e.kind == "tool.called"]
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+@pytest.fixture
+def counter(tmp_path):
+    return tmp_path / "calls.txt"
+
+
+async def test_a_call_is_made_once_reported_and_counted_then_replayed_without_the_server(
+    make_crew, counter
+):
+    crew = make_crew(
+        steps=STEPS,
+        mcp_servers={"notes": counting_server(counter).to_json_dict()},
+        tools={"Ada": ["notes"]},
+    )
+    ada = crew.script("Ada", call("notes_record", note="first finding"), answer())
+
+    outcome = await crew.team().perform(crew.ctx("audit", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    assert lines(counter) == ["first finding"]
+    assert "recorded 'first finding'; 1 notes so far" in ada.prompt_text(1)
+    assert {"notes_record", "notes_echo"} <= set(ada.offered[0])
+    [event] = tool_events(crew)
+    assert event | {"durationMs": 0} == {
+        "stepId": "audit",
+        "attempt": 1,
+        "agentId": crew.id("Ada"),
+        "agentName": "Ada",
+        "server": "notes",
+        "tool": "record",
+        "arguments": {"note": "first finding"},
+        "resultExcerpt": "recorded 'first finding'; 1 notes so far",
+        "durationMs": 0,
+        "error": None,
+    }
+    assert outcome.usage.tool_calls == 1 and outcome.usage.tool_seconds > 0
+    assert crew.durable.names[:1] == ["knowledge:retrieve"]
+    assert "tools:list:notes" in crew.durable.names and "tool:notes.record" in crew.durable.names
+
+    # After a crash the engine replays the attempt from its records: the call is not made
+    # again, and nothing is started (the command now points nowhere).
+    records = crew.durable.records
+    crew.durable = Durable(replaying=records)
+    crew.plan.configuration.mcp_servers["notes"].command = "/nonexistent/server"
+    crew.script("Ada", call("notes_record", note="first finding"), answer())
+    replayed = await crew.team().perform(crew.ctx("audit", agent="Ada", attempt=2))
+    assert replayed.status == "completed", replayed.error
+    assert lines(counter) == ["first finding"]
+    assert replayed.usage.tool_calls == 1
+
+
+async def test_an_agent_sees_only_its_tools_and_a_call_outside_them_is_refused(make_crew, counter):
+    crew = make_crew(
+        steps=STEPS,
+        mcp_servers={"notes": counting_server(counter).to_json_dict()},
+        tools={"Ada": ["notes.echo"]},
+    )
+    ada = crew.script(
+        "Ada", call("notes_record", note="sneaky"), call("notes_echo", text="hi"), answer()
+    )
+
+    outcome = await crew.team().perform(crew.ctx("audit", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    assert [t for t in ada.offered[0] if t.startswith("notes_")] == ["notes_echo"]
+    assert "notes_record" in ada.prompt_text(1) and "Unknown tool name" in ada.prompt_text(1)
+    assert not counter.exists()
+    assert [e["tool"] for e in tool_events(crew)] == ["echo"]
+
+
+async def test_the_wrapper_refuses_a_tool_off_the_list_even_when_asked_directly(make_crew, counter):
+    from pydantic_ai import ToolFailed
+
+    crew = make_crew(
+        steps=STEPS,
+        mcp_servers={"notes": counting_server(counter).to_json_dict()},
+        tools={"Ada": ["notes.echo"]},
+    )
+    team = crew.team()
+    attempt = team._attempt(crew.ctx("audit", agent="Ada"))
+    [toolset] = attempt.agent_toolsets(attempt.team[crew.id("Ada")])
+    await attempt.prepare_tools([toolset])
+    try:
+        with pytest.raises(ToolFailed, match="notes.record is not one of the tools you may use"):
+            await toolset.call_tool("notes_record", {"note": "x"}, None, None)  # type: ignore[arg-type]
+    finally:
+        await attempt.close_tools()
+    assert not counter.exists()
+    [event] = tool_events(crew)
+    assert event["tool"] == "record" and "not one of the tools" in event["error"]
+
+
+async def test_a_server_that_cannot_start_fails_the_step_with_its_command_and_stderr(
+    make_crew, counter
+):
+    crew = make_crew(
+        steps=STEPS,
+        mcp_servers={"notes": counting_server(counter, "--fail-on-start").to_json_dict()},
+        tools={"Ada": ["notes"]},
+    )
+    crew.script("Ada", answer())
+
+    outcome = await crew.team().perform(crew.ctx("audit", agent="Ada"))
+
+    assert outcome.status == "failed"
+    assert "MCP server 'notes'" in outcome.error
+    assert "-m accord.tools.testing stdio --fail-on-start" in outcome.error
+    assert "cannot open its database: permission denied" in outcome.error
+
+
+async def test_a_crash_mid_call_is_a_tool_error_and_the_next_call_restarts_the_server(
+    make_crew, counter
+):
+    crew = make_crew(
+        steps=STEPS,
+        mcp_servers={"notes": counting_server(counter).to_json_dict()},
+        tools={"Ada": ["notes"]},
+    )
+    ada = crew.script(
+        "Ada", call("notes_crash"), call("notes_record", note="after the crash"), answer()
+    )
+
+    outcome = await crew.team().perform(crew.ctx("audit", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    assert "died during the call" in ada.prompt_text(1) or "failed the call" in ada.prompt_text(1)
+    assert "crashing on purpose" in ada.prompt_text(1)
+    assert lines(counter) == ["after the crash"]
+    crashed, recorded = tool_events(crew)
+    assert crashed["tool"] == "crash" and "crashing on purpose" in crashed["error"]
+    assert recorded["error"] is None
+
+
+async def test_limits_per_step_bound_calls_time_and_result_size(make_crew, counter):
+    crew = make_crew(
+        steps=STEPS,
+        mcp_servers={"notes": counting_server(counter).to_json_dict()},
+        tools={"Ada": ["notes"]},
+        constraints={
+            "maxToolCallsPerStep": 2,
+            "toolCallTimeoutSeconds": 0.5,
+            "maxToolResultChars": 100,
+        },
+    )
+    ada = crew.script(
+        "Ada",
+        call("notes_big", chars=5000),
+        call("notes_slow", seconds=5),
+        call("notes_echo", text="one too many"),
+        answer(),
+    )
+
+    outcome = await crew.team().perform(crew.ctx("audit", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    assert "[... truncated: the result had 5,000 characters, 100 are shown" in ada.prompt_text(1)
+    assert "took longer than 0.5 seconds" in ada.prompt_text(2)
+    assert "made its 2 tool calls" in ada.prompt_text(3)
+    assert [e["error"] is None for e in tool_events(crew)] == [True, False, False]
+
+
+@pytest.mark.skipif(
+    not (REFERENCE_SERVERS / "node_modules").exists(), reason="./dev setup installs it"
+)
+async def test_an_agent_reads_and_writes_through_the_reference_filesystem_server(
+    make_crew, tmp_path
+):
+    audited = tmp_path / "project"
+    audited.mkdir()
+    (audited / "README.md").write_text("# Project\nTODO: write the docs\n")
+    crew = make_crew(
+        steps=STEPS,
+        mcp_servers={
+            "files": reference_server("filesystem", str(audited), "${WORKSPACE}").to_json_dict()
+        },
+        tools={"Ada": ["files.read_text_file", "files.write_file", "files.list_directory"]},
+    )
+    workspace = crew.workspaces / crew.execution_id
+    report = str(workspace / "report.md")
+    ada = crew.script(
+        "Ada",
+        call("files_list_directory", path=str(audited)),
+        call("files_read_text_file", path=str(audited / "README.md")),
+        call("files_write_file", path=report, content="One TODO found."),
+        call("files_delete_everything"),
+        answer(),
+    )
+
+    outcome = await crew.team().perform(crew.ctx("audit", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    assert sorted(t for t in ada.offered[0] if t.startswith("files_")) == [
+        "files_list_directory",
+        "files_read_text_file",
+        "files_write_file",
+    ]
+    assert "[FILE] README.md" in ada.prompt_text(1)
+    assert "TODO: write the docs" in ada.prompt_text(2)
+    assert (workspace / "report.md").read_text() == "One TODO found."
+    assert str(workspace) in ada.prompt_text(0)  # the prompt names the workspace folder
+    assert [e["tool"] for e in tool_events(crew)] == [
+        "list_directory",
+        "read_text_file",
+        "write_file",
+    ]
