@@ -117,17 +117,12 @@ class ServerSession(AbstractToolset[Any]):
                 return await toolset.direct_call_tool(tool, arguments)
             except ToolFailed as exc:  # the tool answered with an error
                 raise ToolCallFailed(_message(exc)) from exc
-            except ModelRetry as exc:  # a protocol error: the session may be gone
-                await self._reset()
-                raise self._unavailable("failed the call", exc) from exc
-            except Exception as exc:
+            except Exception as exc:  # the session broke (a protocol error is a ModelRetry)
                 await self._reset()
                 if self.server.transport == "http" and attempt == 1:
-                    continue  # the session dropped: open a new one and send the call again
-                raise self._unavailable(
-                    "died during the call" if self.server.transport == "stdio" else "dropped",
-                    exc,
-                ) from exc
+                    continue  # an HTTP session dropped: open a new one, send the call again
+                what = "died during the call" if self.server.transport == "stdio" else "dropped"
+                raise self._unavailable(what, exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def close(self) -> None:
