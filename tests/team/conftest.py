@@ -1,6 +1,7 @@
 """The `make_crew` fixture: a user's agents in a workflow with a running execution."""
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from .helpers import DEFAULT_AGENTS, AgentSpec, Crew
 
 
 @pytest.fixture
-def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
+def make_crew(db: Database, user_id: str, tmp_path: Path) -> Callable[..., Crew]:
     """`make(steps=...)`: a crew of the user's agents on a new workflow; a second crew's agents
     are numbered (`Ada (2)`), since a user's agent names are unique."""
     crews = 0
@@ -89,6 +90,7 @@ def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
             workflow_id=workflow.id,
             execution_id=execution.id,
             plan=plan,
+            workspaces=tmp_path / "workspaces",
         )
 
     return make

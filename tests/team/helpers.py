@@ -8,7 +8,6 @@ input and 10 output tokens, priced at $1 / $2 per million, so usage sums are exa
 
 import asyncio
 import json
-import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -169,8 +168,8 @@ class Crew:
     scripts: dict[str, Script] = field(default_factory=dict)
     durable: Durable = field(default_factory=Durable)
     children: Children = field(default_factory=Children)
-    workspaces: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="accord-ws-")))
-    """Where the team's executions get their workspace folders (a fresh folder per crew)."""
+    workspaces: Path = Path("workspaces")
+    """Where the team's executions get their workspace folders (the test's own folder)."""
 
     def id(self, name: str) -> str:
         return self.agents[name].id

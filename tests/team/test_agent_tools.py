@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from accord.llm.offline import OfflineModel
 from accord.storage.repositories.events import EventRepository
+from accord.team.attempt import AgentModel
+from accord.team.runtime import AgentTeam
 from accord.tools.testing import REFERENCE_SERVERS, counting_server, reference_server
 
 from .helpers import Durable, answer, call
@@ -228,3 +231,51 @@ async def test_an_agent_reads_and_writes_through_the_reference_filesystem_server
         "read_text_file",
         "write_file",
     ]
+
+
+@pytest.mark.skipif(
+    not (REFERENCE_SERVERS / "node_modules").exists(), reason="./dev setup installs it"
+)
+async def test_an_offline_agent_audits_a_folder_and_writes_its_report_to_the_workspace(
+    make_crew, tmp_path
+):
+    audited = tmp_path / "project"
+    (audited / "src").mkdir(parents=True)
+    (audited / "README.md").write_text("# Project\nTODO: write the docs\n")
+    (audited / "notes.txt").write_text("FIXME: flaky test\nTODO: pin versions\n")
+    (audited / "logo.png").write_bytes(b"\x89PNG")
+    crew = make_crew(
+        steps=[
+            {
+                "id": "audit",
+                "name": "Audit the project folder",
+                "instructions": f"Audit the files in {audited} and report the open TODOs.",
+            }
+        ],
+        mcp_servers={
+            "files": reference_server("filesystem", str(audited), "${WORKSPACE}").to_json_dict()
+        },
+        tools={"Ada": ["files.list_directory", "files.read_text_file", "files.write_file"]},
+    )
+    team = AgentTeam(
+        crew.db,
+        models=lambda _agent: AgentModel(OfflineModel(seed=3)),
+        workspaces=crew.workspaces,
+    )
+
+    outcome = await team.perform(crew.ctx("audit", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    calls = [(e["tool"], e["arguments"].get("path")) for e in tool_events(crew)]
+    report = crew.workspaces / crew.execution_id / "audit-the-project-folder.md"
+    assert calls == [
+        ("list_directory", str(audited)),
+        ("read_text_file", str(audited / "README.md")),
+        ("read_text_file", str(audited / "notes.txt")),
+        ("write_file", str(report)),
+    ]
+    text = report.read_text()
+    assert "[offline model]" in text
+    assert f"`{audited / 'notes.txt'}`: 2 TODO/FIXME marker(s)" in text
+    assert "## What the tools showed" in outcome.result["output"]
+    assert outcome.usage.tool_calls == 4

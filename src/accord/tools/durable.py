@@ -294,6 +294,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def _text(value: Any) -> str:
+    """A result as text; `{"content": "..."}` (how MCP servers often answer) as its text."""
+    if isinstance(value, dict) and len(value) == 1:
+        (only,) = value.values()
+        if isinstance(only, str):
+            return only
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 

@@ -175,7 +175,10 @@ class ServerSession(AbstractToolset[Any]):
                 log_file=self._stderr,
             )
             return MCPToolset(
-                transport, id=self.name, tool_error_behavior="failed", cache_tools=True
+                transport,
+                id=self.name,
+                tool_error_behavior="failed",
+                init_timeout=self.start_timeout,
             )
         assert server.url is not None
         return MCPToolset(

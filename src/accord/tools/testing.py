@@ -40,6 +40,7 @@ def reference_server(package: str, *args: str) -> McpServer:
     script = REFERENCE_SERVERS / "node_modules" / "@modelcontextprotocol" / f"server-{package}"
     return McpServer(command="node", args=[str(script / "dist" / "index.js"), *args])
 
+
 server = MCPServer(
     "accord-test",
     instructions="A test server with observable side effects.",
