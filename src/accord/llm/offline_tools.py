@@ -38,6 +38,9 @@ _RELATIVE_FILE = re.compile(r"(?<![\w/.-])([\w-]+(?:/[\w.-]+)*\.[A-Za-z]{1,5})\b
 _DESTRUCTIVE = {"delete", "remove", "move", "rename", "kill", "drop", "truncate", "destroy"}
 _GENERIC_WORDS = {"file", "text", "read", "write", "list", "tool", "with", "directory"}
 """Words of tool names that say nothing about what a step is for (compared singular)."""
+_TEXT_ARGUMENTS = ("content", "text", "body", "markdown", "notes", "report")
+"""Arguments of a fitting tool that take the agent's report (e.g. a `publish(text)` tool)."""
+_MARKER = re.compile(r"\b(?:TODO|FIXME)\b")
 _WORKSPACE_LINE = re.compile(r"^Workspace folder[^:]*:\s*(\S.*)$", re.MULTILINE)
 
 Completer = Callable[[dict[str, Any], dict[str, Any]], Any]
@@ -91,11 +94,15 @@ def _findings(made: list[MadeCall]) -> list[str]:
                 + (f" ({', '.join(entries[:8])}{', ...' if len(entries) > 8 else ''})")
             )
         elif _role(call.tool) == "read":
-            lines.append(f"Read{where}: {_describe_text(call.result)}")
+            markers = len(_MARKER.findall(call.result))
+            lines.append(
+                f"Read{where}: {_describe_text(call.result)}"
+                + (f"; {markers} TODO/FIXME marker(s)" if markers else "")
+            )
         elif _role(call.tool) == "write":
             lines.append(f"Wrote{where}: {_clip(call.result, 120)}")
         else:
-            lines.append(f"`{call.tool}`: {_clip(call.result, 160)}")
+            lines.append(f"`{call.tool}`: {_summarise(call.result)}")
     return lines
 
 
@@ -127,6 +134,14 @@ def _plan(
     writer = _pick(own, "write")
 
     folders, files = _paths_in(task, workspace)
+    roots = own.get(next((n for n in own if n.endswith("list_allowed_directories")), ""))
+    if roots is not None and not folders:
+        plan.append((roots, {}))  # the task names no folder: ask the server which it serves
+        for call in made:
+            if call.tool == roots.name and call.ok:
+                folders = [
+                    p for p in _ABSOLUTE_PATH.findall(call.result) if p != workspace.rstrip("/")
+                ]
     if lister is not None:
         targets = ["."] if _local(lister) and not folders else folders
         if not _local(lister):
@@ -151,7 +166,9 @@ def _plan(
             continue
         words = _words(tool.name.replace("_", " ")) - _GENERIC_WORDS
         if words & step_words and not words & _DESTRUCTIVE:
-            plan.append((tool, {}))
+            props = tool.parameters_json_schema.get("properties", {})
+            text = [p for p in props if p in _TEXT_ARGUMENTS]
+            plan.append((tool, {text[0]: _report(brief, made)} if text else {}))
     if writer is not None and (workspace or _local(writer)):
         name = _slug(brief.step_name) + ".md"
         path = name if _local(writer) else f"{workspace.rstrip('/')}/{name}"
@@ -165,18 +182,21 @@ def _report(brief: Brief, made: list[MadeCall]) -> str:
         "",
         f"_{OFFLINE_TAG} Written by the built-in offline model (accord-offline); no real "
         "language model was called._",
-        "",
-        "## What the tools showed",
     ]
-    findings = _findings(made)
-    lines += [f"- {line}" for line in findings] or ["- Nothing: no tool was called."]
+    if findings := _findings(made):
+        lines += ["", "## What the tools showed", *[f"- {line}" for line in findings]]
+    earlier = brief.items("what the tools showed")  # teammates' findings in earlier results
+    if earlier:
+        lines += ["", "## What teammates' tools showed", *[f"- {line}" for line in earlier]]
     markers = [
         f"`{_target(c.args)}`: {n} TODO/FIXME marker(s)"
         for c in made
-        if c.ok and _role(c.tool) == "read" and (n := len(re.findall(r"TODO|FIXME", c.result)))
+        if c.ok and _role(c.tool) == "read" and (n := len(_MARKER.findall(c.result)))
     ]
-    if markers:
-        lines += ["", "## Open markers", *[f"- {m}" for m in markers]]
+    markers += [line for line in earlier if "TODO/FIXME" in line]
+    lines += ["", "## Open markers", *[f"- {m}" for m in markers]] if markers else []
+    if summaries := brief.dependency_summaries:
+        lines += ["", "## Earlier steps", *[f"- `{n}`: {_clip(s, 200)}" for n, s in summaries]]
     return "\n".join(lines) + "\n"
 
 
@@ -281,6 +301,20 @@ def _target(args: dict[str, Any]) -> str | None:
     return None
 
 
+def _summarise(result: str) -> str:
+    """A list of records by their titles (or names), anything else clipped."""
+    try:
+        data = json.loads(result)
+    except ValueError:
+        return _clip(result, 160)
+    if isinstance(data, list) and data and all(isinstance(d, dict) for d in data):
+        key = next((k for k in ("title", "name", "summary") if k in data[0]), None)
+        if key is not None:
+            titles = "; ".join(str(d.get(key)) for d in data[:8])
+            return f"{len(data)} items: {_clip(titles, 400)}"
+    return _clip(result, 160)
+
+
 def _describe_text(text: str) -> str:
     lines = text.splitlines()
     first = next((line.strip() for line in lines if line.strip()), "")
@@ -288,7 +322,8 @@ def _describe_text(text: str) -> str:
 
 
 def _key(args: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in args.items() if k != "content"}, sort_keys=True)
+    """What makes two calls the same call: the arguments but the text written."""
+    return json.dumps({k: v for k, v in args.items() if k not in _TEXT_ARGUMENTS}, sort_keys=True)
 
 
 def _words(text: str) -> set[str]:

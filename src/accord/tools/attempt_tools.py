@@ -13,6 +13,7 @@ this process.
 """
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ class AttemptTools:
             **os.environ,
             "WORKSPACE": str(self.workspace),
             "EXECUTION_ID": self.execution_id,
+            "ACCORD_PYTHON": sys.executable,
         }
         self.sessions = ServerSessions(self.servers, environ=self.environ)
         self.budget = ToolBudget(self.limits)
