@@ -10,7 +10,8 @@ from accord.llm.offline import OfflineModel
 from accord.storage.repositories.events import EventRepository
 from accord.team.attempt import AgentModel
 from accord.team.runtime import AgentTeam
-from accord.tools.testing import REFERENCE_SERVERS, counting_server, reference_server
+from accord.tools.reference import reference_server
+from accord.tools.testing import counting_server
 
 from .helpers import Durable, answer, call
 
@@ -21,6 +22,12 @@ def tool_events(crew):
     with crew.db.session() as s:
         events = EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
     return [e.data for e in events if e.kind == "tool.called"]
+
+
+def filesystem_server(*args: str) -> dict[str, object]:
+    server = reference_server("filesystem", *args)
+    assert server is not None, "the reference MCP servers are not installed: run ./dev setup"
+    return server.to_json_dict()
 
 
 def lines(path: Path) -> list[str]:
@@ -187,9 +194,6 @@ async def test_limits_per_step_bound_calls_time_and_result_size(make_crew, count
     assert [e["error"] is None for e in tool_events(crew)] == [True, False, False]
 
 
-@pytest.mark.skipif(
-    not (REFERENCE_SERVERS / "node_modules").exists(), reason="./dev setup installs it"
-)
 async def test_an_agent_reads_and_writes_through_the_reference_filesystem_server(
     make_crew, tmp_path
 ):
@@ -198,9 +202,7 @@ async def test_an_agent_reads_and_writes_through_the_reference_filesystem_server
     (audited / "README.md").write_text("# Project\nTODO: write the docs\n")
     crew = make_crew(
         steps=STEPS,
-        mcp_servers={
-            "files": reference_server("filesystem", str(audited), "${WORKSPACE}").to_json_dict()
-        },
+        mcp_servers={"files": filesystem_server(str(audited), "${WORKSPACE}")},
         tools={"Ada": ["files.read_text_file", "files.write_file", "files.list_directory"]},
     )
     workspace = crew.workspaces / crew.execution_id
@@ -233,9 +235,6 @@ async def test_an_agent_reads_and_writes_through_the_reference_filesystem_server
     ]
 
 
-@pytest.mark.skipif(
-    not (REFERENCE_SERVERS / "node_modules").exists(), reason="./dev setup installs it"
-)
 async def test_an_offline_agent_audits_a_folder_and_writes_its_report_to_the_workspace(
     make_crew, tmp_path
 ):
@@ -252,9 +251,7 @@ async def test_an_offline_agent_audits_a_folder_and_writes_its_report_to_the_wor
                 "instructions": f"Audit the files in {audited} and report the open TODOs.",
             }
         ],
-        mcp_servers={
-            "files": reference_server("filesystem", str(audited), "${WORKSPACE}").to_json_dict()
-        },
+        mcp_servers={"files": filesystem_server(str(audited), "${WORKSPACE}")},
         tools={"Ada": ["files.list_directory", "files.read_text_file", "files.write_file"]},
     )
     team = AgentTeam(

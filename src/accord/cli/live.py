@@ -305,15 +305,22 @@ def _print_lines(console: Console, lines: Iterable[str]) -> None:
 
 def _tool_line(data: Mapping[str, Any]) -> str:
     """`Ada -> files.read_text_file(path=/srv/a.md) 12 ms: # Title...` (or `failed: why`)."""
-    shown = ", ".join(
-        f"{k}={_short(v, 40)}" if len(str(v)) <= 60 else f"{k}=<{len(str(v)):,} chars>"
-        for k, v in (data.get("arguments") or {}).items()
-    )
+    shown = ", ".join(f"{k}={_argument(v)}" for k, v in (data.get("arguments") or {}).items())
     call = f"{data.get('agentName', '?')} -> {data.get('server')}.{data.get('tool')}({shown})"
     took = f" {float(data.get('durationMs') or 0):.0f} ms"
     if data.get("error"):
         return f"[tool] {call}{took} failed: {_short(data['error'])}"
     return f"[tool] {call}{took}: {_short(data.get('resultExcerpt') or '', 80)}"
+
+
+def _argument(value: Any) -> str:
+    """An argument as a feed shows it: a long path by its end, other long values by size."""
+    text = str(value)
+    if len(text) <= 60:
+        return _short(text, 60)
+    if text.startswith("/") and "\n" not in text:
+        return "…" + text[-45:]
+    return f"<{len(text):,} chars>"
 
 
 def _style(status: str) -> str:

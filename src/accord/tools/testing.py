@@ -22,8 +22,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 from accord.domain.tools import McpServer
 
 COUNTER_ENV = "ACCORD_TEST_COUNTER"
-REFERENCE_SERVERS = Path(__file__).resolve().parents[3] / "tools" / "mcp-servers"
-"""Where `./dev setup` installs the reference MCP servers (in a source checkout)."""
 
 
 def counting_server(counter: Path, *args: str) -> McpServer:
@@ -33,12 +31,6 @@ def counting_server(counter: Path, *args: str) -> McpServer:
         args=["-m", "accord.tools.testing", "stdio", *args],
         env={COUNTER_ENV: str(counter)},
     )
-
-
-def reference_server(package: str, *args: str) -> McpServer:
-    """A reference server installed by `./dev setup` (`filesystem`, `everything`), over stdio."""
-    script = REFERENCE_SERVERS / "node_modules" / "@modelcontextprotocol" / f"server-{package}"
-    return McpServer(command="node", args=[str(script / "dist" / "index.js"), *args])
 
 
 server = MCPServer(
