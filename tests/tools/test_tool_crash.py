@@ -38,8 +38,17 @@ def notes(counter: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_recorded_tool_call_never_runs_again_after_kill_9(tmp_path: Path) -> None:
-    db_url = f"sqlite:///{tmp_path / 'accord.db'}"
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_a_recorded_tool_call_never_runs_again_after_kill_9(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    db_url = (
+        f"sqlite:///{tmp_path / 'accord.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("fresh_postgres_url")
+    )
     counter = tmp_path / "notes.txt"
     db = Database(db_url)
     db.upgrade()
