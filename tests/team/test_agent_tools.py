@@ -276,3 +276,31 @@ async def test_an_offline_agent_audits_a_folder_and_writes_its_report_to_the_wor
     assert f"`{audited / 'notes.txt'}`: 2 TODO/FIXME marker(s)" in text
     assert "## What the tools showed" in outcome.result["output"]
     assert outcome.usage.tool_calls == 4
+
+
+async def test_the_protocol_test_server_s_text_numbers_and_images_reach_the_model(make_crew):
+    everything = reference_server("everything", "stdio")
+    assert everything is not None, "the reference MCP servers are not installed: run ./dev setup"
+    crew = make_crew(
+        steps=STEPS,
+        mcp_servers={"every": everything.to_json_dict()},
+        tools={"Ada": ["every.echo", "every.get-*"]},
+    )
+    ada = crew.script(
+        "Ada",
+        call("every_echo", message="hello"),
+        call("every_get-sum", a=2, b=3),
+        call("every_get-tiny-image"),
+        answer(),
+    )
+
+    outcome = await crew.team().perform(crew.ctx("audit", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    offered = [t for t in ada.offered[0] if t.startswith("every_")]
+    assert "every_echo" in offered and "every_get-sum" in offered
+    assert "every_trigger-long-running-operation" not in offered  # not on the list
+    assert "Echo: hello" in ada.prompt_text(1)
+    assert "5" in ada.prompt_text(2)
+    assert "[image/png content" in ada.prompt_text(3)
+    assert [e["error"] for e in tool_events(crew)] == [None, None, None]
