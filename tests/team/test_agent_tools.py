@@ -304,3 +304,45 @@ async def test_the_protocol_test_server_s_text_numbers_and_images_reach_the_mode
     assert "5" in ada.prompt_text(2)
     assert "[image/png content" in ada.prompt_text(3)
     assert [e["error"] for e in tool_events(crew)] == [None, None, None]
+
+
+async def test_a_built_in_toolkit_is_recorded_like_a_server_and_a_missing_one_is_named(
+    make_crew, tmp_path
+):
+    from pydantic_ai.toolsets import FunctionToolset
+
+    written = tmp_path / "notes.txt"
+
+    def workspace(attempt, agent):
+        def note(text: str) -> str:
+            """Keep a note in the workspace."""
+            with written.open("a") as f:
+                f.write(f"{agent.name}: {text}\n")
+            return f"noted in {attempt.workspace.name}"
+
+        return FunctionToolset([note])
+
+    crew = make_crew(steps=STEPS, tools={"Ada": ["workspace"]})
+    ada = crew.script("Ada", call("workspace_note", text="first"), answer())
+
+    outcome = await crew.team(toolkits={"workspace": workspace}).perform(
+        crew.ctx("audit", agent="Ada")
+    )
+
+    assert outcome.status == "completed", outcome.error
+    assert written.read_text() == "Ada: first\n"
+    assert f"noted in {crew.execution_id}" in ada.prompt_text(1)
+    [event] = tool_events(crew)
+    assert (event["server"], event["tool"], event["error"]) == ("workspace", "note", None)
+
+    crew.durable = Durable(replaying=crew.durable.records)  # after a crash: not noted again
+    crew.script("Ada", call("workspace_note", text="first"), answer())
+    await crew.team(toolkits={"workspace": workspace}).perform(
+        crew.ctx("audit", agent="Ada", attempt=2)
+    )
+    assert written.read_text() == "Ada: first\n"
+
+    crew.script("Ada", answer())  # a version without the toolkit says so in the prompt
+    bare = await crew.team(toolkits={}).perform(crew.ctx("audit", agent="Ada", attempt=3))
+    assert bare.status == "completed"
+    assert "the built-in toolkit 'workspace' is not available" in crew.scripts["Ada"].prompt_text(0)

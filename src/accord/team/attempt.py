@@ -12,8 +12,9 @@ model source which mode worked so that the next call starts there.
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,6 +83,10 @@ class AgentModel:
 ModelSource = Callable[[Agent], AgentModel]
 """How the team gets an agent's model (normally `accord.llm`, a scripted model in tests)."""
 
+Toolkit = Callable[["Attempt", Agent], AbstractToolset[Any]]
+"""Builds a built-in toolkit (e.g. `workspace`) for an agent in an attempt (which knows the
+workspace folder, the database and the step); its calls are recorded like a server's."""
+
 
 @dataclass
 class Attempt:
@@ -96,6 +101,8 @@ class Attempt:
     output_retries: int
     workspaces: Path
     """The folder under which each execution gets its workspace folder (named by its ID)."""
+    toolkits: Mapping[str, "Toolkit"] = field(default_factory=dict)
+    """The built-in toolkits this team provides, by name (see `Toolkit`)."""
     usage: Usage = field(default_factory=Usage)
     output_modes: dict[str, OutputMode] = field(default_factory=dict)
     """Agent ID -> the output mode of its last model run in this attempt."""
@@ -174,6 +181,9 @@ class Attempt:
                     timeout_seconds=c.tool_call_timeout_seconds,
                     max_result_chars=c.max_tool_result_chars,
                 ),
+                toolkits={
+                    name: partial(toolkit, self, agent) for name, toolkit in self.toolkits.items()
+                },
             )
 
         async def report(call: ToolCallRecord) -> None:
@@ -184,7 +194,7 @@ class Attempt:
 
     async def prepare_tools(self, toolsets: list[DurableToolset]) -> list[str]:
         """See `AttemptTools.prepare`."""
-        return await self._tools.prepare(toolsets) if self._tools and toolsets else []
+        return await self._tools.prepare(toolsets) if self._tools else []
 
     def _tool_event(self, records: TeamRecords, agent: Agent, call: ToolCallRecord) -> None:
         ctx = self.ctx

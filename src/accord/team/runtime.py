@@ -15,6 +15,7 @@ Faults never escape: a spent budget fails the attempt for good (`retryable=False
 that fails or never gives valid output fails it with a message saying so.
 """
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from accord.domain.step_result import StepResult
 from accord.llm import model_failure
 from accord.storage.db import Database, data_dir
 from accord.team.assignment import choose_agent
-from accord.team.attempt import Attempt, ModelSource
+from accord.team.attempt import Attempt, ModelSource, Toolkit
 from accord.team.decisions import decide
 from accord.team.models import provider_models
 from accord.team.prompts import knowledge_query, step_prompt
@@ -40,6 +41,10 @@ from accord.team.review import review_result
 from accord.team.tools import collaboration_tools
 
 WORKSPACES_DIR = "workspaces"
+BUILT_IN_TOOLKITS: Mapping[str, Toolkit] = {}
+"""The toolkits of `accord.domain.tools.BUILTIN_TOOLKITS` this version provides; `workspace`
+joins when its toolkit lands (a `FunctionToolset` over `Attempt.workspace`). An agent that
+names a toolkit missing here is told it is unavailable."""
 KNOWLEDGE_PER_STEP = 5
 _ENGINE_KEYS = frozenset({"childKey"})
 """Keys of the execution context the engine keeps for itself, not inputs for agents."""
@@ -57,10 +62,13 @@ class AgentTeam:
         output_retries: int = OUTPUT_RETRIES,
         question_poll_seconds: float = 0.5,
         workspaces: Path | None = None,
+        toolkits: Mapping[str, Toolkit] | None = None,
     ) -> None:
         """`models` gives each agent's model; by default its provider's (see `team.models`).
         `workspaces`: where executions' workspace folders go (default: the data directory's
-        `workspaces`)."""
+        `workspaces`); `toolkits`: the built-in toolkits agents may name (`BUILT_IN_TOOLKITS`
+        by default)."""
+        self.toolkits = BUILT_IN_TOOLKITS if toolkits is None else toolkits
         self.db = db
         self.workspaces = workspaces or data_dir() / WORKSPACES_DIR
         self.models = models or provider_models(db)
@@ -79,6 +87,7 @@ class AgentTeam:
             team={a.id: a for a in members},
             output_retries=self.output_retries,
             workspaces=self.workspaces,
+            toolkits=self.toolkits,
         )
 
     async def assign(self, ctx: AttemptContext) -> Assignment:

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic_ai.toolsets import AbstractToolset
 
 from accord.domain.ports import DurableCalls
-from accord.domain.tools import AllowList, McpServer
+from accord.domain.tools import BUILTIN_TOOLKITS, AllowList, McpServer
 from accord.tools.durable import Approver, DurableToolset, ToolBudget, ToolCallSink, ToolLimits
 from accord.tools.sessions import ServerSessions, ServerUnavailable
 
@@ -50,10 +50,17 @@ class AttemptTools:
         }
         self.sessions = ServerSessions(self.servers, environ=self.environ)
         self.budget = ToolBudget(self.limits)
+        self.missing: list[str] = []
 
     def for_agent(self, tools: list[str], *, sink: ToolCallSink) -> list[DurableToolset]:
-        """The toolsets an agent with allow-list `tools` gets, in declaration order."""
+        """The toolsets an agent with allow-list `tools` gets, in declaration order. A
+        built-in toolkit this process does not provide is noted in `missing`."""
         allowed = AllowList(tuple(tools))
+        self.missing = [
+            name
+            for name in allowed.servers(sorted(BUILTIN_TOOLKITS))
+            if name not in self.toolkits and name not in self.servers
+        ]
         reachable = allowed.servers([*self.servers, *self.toolkits])
         if reachable:
             self.workspace.mkdir(parents=True, exist_ok=True)
@@ -89,7 +96,10 @@ class AttemptTools:
         down = [t.unavailable for t in toolsets if t.unavailable]
         if toolsets and len(down) == len(toolsets):
             raise ServerUnavailable("\n".join(down))
-        return down
+        return down + [
+            f"the built-in toolkit {name!r} is not available in this version of Accord"
+            for name in self.missing
+        ]
 
     async def close(self) -> None:
         await self.sessions.close()
