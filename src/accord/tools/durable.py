@@ -75,7 +75,9 @@ class Decision:
 
 
 Approver = Callable[[ToolCallRequest], Awaitable[Decision]]
-"""Decides whether a call marked `requireApproval` may be made (may wait for a person)."""
+"""Decides whether a call marked `requireApproval` may be made (may wait for a person). It
+runs in the attempt's workflow, not in a recorded step, so it must be durable itself (e.g. a
+DBOS `recv` with a deadline): after a crash it is asked again and must give the same answer."""
 
 
 @dataclass(frozen=True)
