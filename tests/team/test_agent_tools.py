@@ -119,7 +119,7 @@ async def test_the_wrapper_refuses_a_tool_off_the_list_even_when_asked_directly(
         with pytest.raises(ToolFailed, match="notes.record is not one of the tools you may use"):
             await toolset.call_tool("notes_record", {"note": "x"}, None, None)  # type: ignore[arg-type]
     finally:
-        await attempt.close_tools()
+        await attempt.close()
     assert not counter.exists()
     [event] = tool_events(crew)
     assert event["tool"] == "record" and "not one of the tools" in event["error"]
