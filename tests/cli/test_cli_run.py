@@ -140,7 +140,8 @@ def test_folder_audit_reads_the_folder_and_writes_its_report_through_the_mcp_ser
 
 def test_release_notes_are_published_by_the_python_mcp_server(example_runs):
     report = result_of(example_runs, "release-notes.yaml")
-    assert report["usage"]["toolCalls"] == 3
+    assert report["usage"]["toolCalls"] >= 3  # the changes, their count, the publishing
+    assert report["usage"]["toolSeconds"] > 0
     workspace = DATA_DIRS["release-notes.yaml"] / "workspaces" / report["executionId"]
     notes = (workspace / "RELEASE_NOTES-next.md").read_text()
     assert "Agents call MCP servers' tools during a step" in notes  # from changes.json
