@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,6 +56,7 @@ from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
 from accord.tools.attempt_tools import AttemptTools
 from accord.tools.durable import DurableToolset, ToolCallRecord, ToolLimits
+from accord.tools.workspace_folder import open_workspace
 
 OutputT = TypeVar("OutputT", bound=BaseModel)
 T = TypeVar("T")
@@ -159,10 +160,12 @@ class Attempt:
         """As `write`, for code that needs the session itself (the knowledge base)."""
         return await self.write(name, lambda records: fn(records.session))
 
-    @property
+    @cached_property
     def workspace(self) -> Path:
-        """The execution's workspace folder (`${WORKSPACE}` in a server's declaration)."""
-        return self.workspaces / self.ctx.execution_id
+        """The execution's workspace folder, created (`${WORKSPACE}` in a server's
+        declaration): its own, the one its workflow or run names, or its parent's sub-folder."""
+        with self.db.read_session() as session:
+            return open_workspace(session, self.ctx.execution_id, workspaces=self.workspaces).root
 
     def agent_toolsets(self, agent: Agent) -> list[DurableToolset]:
         """The servers and toolkits `agent`'s allow-list reaches, wrapped so that every call

@@ -21,14 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic_ai.exceptions import UnexpectedModelBehavior
+from pydantic_ai.toolsets import AbstractToolset
 from sqlalchemy.orm import Session
 
+from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType, StepType
 from accord.domain.errors import AccordError, BudgetExceeded, ModelFailure
 from accord.domain.execution import Usage
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.ports import Assignment, AttemptContext, AttemptOutcome
 from accord.domain.step_result import StepResult
+from accord.domain.tools import WORKSPACE_TOOLKIT
 from accord.llm import model_failure
 from accord.storage.db import Database, data_dir
 from accord.team.assignment import choose_agent
@@ -39,12 +42,25 @@ from accord.team.prompts import knowledge_query, step_prompt
 from accord.team.records import TeamRecords
 from accord.team.review import review_result
 from accord.team.tools import collaboration_tools
+from accord.tools.workspace import FileAuthor, record_writes, workspace_toolset
+from accord.tools.workspace_folder import Workspace
 
 WORKSPACES_DIR = "workspaces"
-BUILT_IN_TOOLKITS: Mapping[str, Toolkit] = {}
-"""The toolkits of `accord.domain.tools.BUILTIN_TOOLKITS` this version provides; `workspace`
-joins when its toolkit lands (a `FunctionToolset` over `Attempt.workspace`). An agent that
-names a toolkit missing here is told it is unavailable."""
+
+
+def _workspace_toolkit(attempt: Attempt, agent: Agent) -> AbstractToolset[Any]:
+    """The `workspace` toolkit over the execution's folder; each write is credited to the
+    step and the agent (its calls are recorded like any tool call)."""
+    ctx = attempt.ctx
+    author = FileAuthor(ctx.execution_id, ctx.user_id, ctx.step.id, ctx.attempt, agent.id)
+    return workspace_toolset(
+        Workspace(attempt.workspace), on_write=record_writes(attempt.db, author)
+    )
+
+
+BUILT_IN_TOOLKITS: Mapping[str, Toolkit] = {WORKSPACE_TOOLKIT: _workspace_toolkit}
+"""The toolkits of `accord.domain.tools.BUILTIN_TOOLKITS` this version provides. An agent
+that names a toolkit missing here is told it is unavailable."""
 KNOWLEDGE_PER_STEP = 5
 _ENGINE_KEYS = frozenset({"childKey"})
 """Keys of the execution context the engine keeps for itself, not inputs for agents."""
