@@ -480,7 +480,7 @@ class ExecutionRunner:
                 cost_usd=cost_usd,
                 model_calls=model_calls,
                 tool_calls=tool_calls,
-                tool_seconds=round(tool_seconds, 3),
+                tool_seconds=tool_seconds,
             ),
         )
         EventRepository(session).append(
