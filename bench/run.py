@@ -9,6 +9,7 @@ persisted as in production: step runs, events, aggregates, DBOS attempt workflow
     python bench/run.py --scenario scale [--workers N ...]   # worker processes on Postgres
                                                              # (see bench/scale.py)
     python bench/run.py --scenario floor   # S2 with DBOS's records alone (see bench/floor.py)
+    python bench/run.py --scenario tools   # recorded and MCP tool calls (see bench/tools.py)
 
 overhead per step = (median wall - L x critical path) / steps;
 ratio = median wall / (L x critical path) (null when L = 0).
@@ -189,10 +190,11 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
         "--scenario",
-        choices=["engine", "scale", "floor"],
+        choices=["engine", "scale", "floor", "tools"],
         default="engine",
         help="engine: S1-S3 on SQLite (default); scale: worker processes on Postgres; "
-        "floor: S2 with DBOS's own records and nothing else",
+        "floor: S2 with DBOS's own records and nothing else; tools: a recorded tool call and "
+        "an MCP call over stdio, against the same call made directly",
     )
     parser.add_argument(
         "--workers",
@@ -206,6 +208,10 @@ if __name__ == "__main__":
         import scale  # bench/ is this script's directory
 
         asyncio.run(scale.main(args.workers, args.json))
+    elif args.scenario == "tools":
+        import tools
+
+        asyncio.run(tools.main(args.json))
     elif args.scenario == "floor":
         import floor
 

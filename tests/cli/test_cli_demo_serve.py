@@ -17,6 +17,9 @@ def test_demo_runs_a_template_live_and_does_not_block_under_ci(accord: Accord):
     assert "Accord demo" in out and "offline model" in out
     assert re.search(r"Ada started .*design", out, re.IGNORECASE), out  # the live feed
     assert "Execution completed" in out and "knowledge items" in out
+    # The agents write their work into the workspace through the filesystem MCP server.
+    assert re.search(r"\[tool\] \w+ -> files\.write_file\(path=", out), out
+    assert re.search(r"tool calls +\d+ \(", out), out
     monitor = re.search(r"http://127\.0\.0\.1:8765/executions/([0-9a-f-]{36})", out)
     assert monitor, out
 

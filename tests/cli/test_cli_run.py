@@ -24,6 +24,8 @@ EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 FEATURE_REQUEST = "Please add a dark mode to the dashboard; users would like it at night."
 ON_POSTGRES = "code-review.yaml"
 """Also run on Postgres (ACCORD_DATABASE_URL), in a database of its own."""
+DATA_DIRS: dict[str, Path] = {}
+"""Each example run's data directory (its executions' workspaces are in there)."""
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +60,7 @@ def example_runs(
     )
     for key, path, extra_env, args in jobs:
         data_dir = tmp_path_factory.mktemp(path.stem)
+        DATA_DIRS[key] = data_dir
         runs[key] = subprocess.Popen(
             [ACCORD, "run", str(path), "--json", *args],
             stdout=subprocess.PIPE,
@@ -162,8 +165,31 @@ def test_security_audit_runs_on_its_own(example_runs):
     assert report["interactions"]["coordination"] >= 3  # two votes and the outcome
 
 
+def test_folder_audit_reads_the_folder_and_writes_its_report_through_the_mcp_server(
+    example_runs,
+):
+    report = result_of(example_runs, "folder-audit.yaml")
+    assert [s["agent"] for s in report["steps"].values()] == ["Iris", "Theo"]
+    assert report["usage"]["toolCalls"] >= 4  # directories, a listing, reads, the report
+    [written] = (DATA_DIRS["folder-audit.yaml"] / "workspaces" / report["executionId"]).iterdir()
+    text = written.read_text()
+    assert "[offline model]" in text and "folder-audit.yaml" in text
+    assert "TODO/FIXME marker(s)" in text  # this very file names the markers it looks for
+
+
+def test_release_notes_are_published_by_the_python_mcp_server(example_runs):
+    report = result_of(example_runs, "release-notes.yaml")
+    assert report["usage"]["toolCalls"] >= 3  # the changes, their count, the publishing
+    assert report["usage"]["toolSeconds"] > 0
+    workspace = DATA_DIRS["release-notes.yaml"] / "workspaces" / report["executionId"]
+    notes = (workspace / "RELEASE_NOTES-next.md").read_text()
+    assert "Agents call MCP servers' tools during a step" in notes  # from changes.json
+
+
 def test_every_example_has_a_test():
     tested = {
+        "folder-audit.yaml",
+        "release-notes.yaml",
         "code-review.yaml",
         "parallel-research.yaml",
         "conditional-triage.yaml",

@@ -1,6 +1,7 @@
 """The `make_crew` fixture: a user's agents in a workflow with a running execution."""
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from .helpers import DEFAULT_AGENTS, AgentSpec, Crew
 
 
 @pytest.fixture
-def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
+def make_crew(db: Database, user_id: str, tmp_path: Path) -> Callable[..., Crew]:
     """`make(steps=...)`: a crew of the user's agents on a new workflow; a second crew's agents
     are numbered (`Ada (2)`), since a user's agent names are unique."""
     crews = 0
@@ -30,9 +31,17 @@ def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
         coordination: dict[str, Any] | None = None,
         constraints: dict[str, Any] | None = None,
         workflow_type: WorkflowType = WorkflowType.PIPELINE,
+        mcp_servers: dict[str, Any] | None = None,
+        tools: dict[str, list[str]] | None = None,
     ) -> Crew:
+        """`tools`: agent name -> its allow-list (`mcp_servers` declares the servers)."""
         config = WorkflowConfiguration.model_validate(
-            {"steps": steps, "coordination": coordination or {}, "constraints": constraints or {}}
+            {
+                "steps": steps,
+                "coordination": coordination or {},
+                "constraints": constraints or {},
+                "mcpServers": mcp_servers or {},
+            }
         )
         nonlocal crews
         crews += 1
@@ -44,6 +53,7 @@ def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
                     role=role,
                     skills=skills,
                     backstory=f"{name} backstory",
+                    tools=(tools or {}).get(name, []),
                 )
                 for name, role, skills in agents
             }
@@ -80,6 +90,7 @@ def make_crew(db: Database, user_id: str) -> Callable[..., Crew]:
             workflow_id=workflow.id,
             execution_id=execution.id,
             plan=plan,
+            workspaces=tmp_path / "workspaces",
         )
 
     return make

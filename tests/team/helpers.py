@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
@@ -63,10 +64,13 @@ class Script:
         self.turns = list(turns)
         self.requests: list[list[ModelMessage]] = []
         self.instructions: list[str | None] = []
+        self.offered: list[list[str]] = []
+        """The function tools each request offered, by name."""
 
     async def __call__(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         self.requests.append(messages)
         self.instructions.append(info.instructions)
+        self.offered.append([t.name for t in info.function_tools])
         assert self.turns, f"the script ran out of turns after {len(self.requests) - 1} requests"
         turn = self.turns.pop(0)
         if isinstance(turn, Slow):
@@ -171,6 +175,8 @@ class Crew:
     scripts: dict[str, Script] = field(default_factory=dict)
     durable: Durable = field(default_factory=Durable)
     children: Children = field(default_factory=Children)
+    workspaces: Path = Path("workspaces")
+    """Where the team's executions get their workspace folders (the test's own folder)."""
 
     def id(self, name: str) -> str:
         return self.agents[name].id
@@ -180,6 +186,7 @@ class Crew:
             script = self.scripts.setdefault(agent.name, Script())
             return AgentModel(FunctionModel(script), cost_usd=price)
 
+        kwargs.setdefault("workspaces", self.workspaces)
         return AgentTeam(self.db, models=model_for, question_poll_seconds=0.02, **kwargs)
 
     def script(self, name: str, *turns: Any) -> Script:

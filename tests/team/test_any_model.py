@@ -63,7 +63,9 @@ def test_every_example_completes_on_a_model_whose_server_refuses_tools(
     with FakeOpenAIServer(responder=weak_responder("rejects_tools", question_rate=1.0)) as server:
         trials = run(bench, server, tmp_path, monkeypatch)
 
-    assert [t.workflow for t in trials] == sorted(p.name for p in (ROOT / "examples").glob("*"))
+    assert [t.workflow for t in trials] == sorted(
+        p.name for p in (ROOT / "examples").glob("*.yaml")
+    )
     for trial in trials:
         assert trial.completed, f"{trial.workflow}: {trial.error}"
         assert trial.deliverable_chars > 0, trial.workflow

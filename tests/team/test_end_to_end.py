@@ -109,6 +109,8 @@ def usage_sums(db, execution_id):
             output_tokens=r.output_tokens,
             cost_usd=r.cost_usd,
             model_calls=r.model_calls,
+            tool_calls=r.tool_calls,
+            tool_seconds=r.tool_seconds,
         )
     return runs, total
 

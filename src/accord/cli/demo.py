@@ -23,8 +23,15 @@ from accord.cli.teams import (
     demo_provider,
     workflow_from_template,
 )
-from accord.domain.workflow import CollaborationWorkflow
+from accord.domain.workflow import CollaborationWorkflow, UpdateWorkflowRequest
 from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.workflows import WorkflowRepository
+from accord.tools.reference import reference_server
+
+DEMO_FILES = "files"
+DEMO_FILES_TOOLS = ["files.read_text_file", "files.write_file"]
+"""What the demo's agents may use of the filesystem server: read and write files, nothing
+else (not move or delete them)."""
 
 DEMO_INPUTS = {
     "feature": "Export a workflow's results as a CSV file from the browser. Large workflows "
@@ -66,6 +73,14 @@ def demo(
         highlight=False,
     )
 
+    files = reference_server("filesystem", "${WORKSPACE}")
+    if files is not None:
+        console.print(
+            "Each agent may also use the reference filesystem MCP server on the execution's "
+            "workspace folder: watch for [bold][tool][/] lines.\n",
+            highlight=False,
+        )
+
     def prepare(session: Session, user_id: str) -> CollaborationWorkflow:
         provider_id = demo_provider(session, user_id, pace_seconds=pace)
         agents = AgentRepository(session)
@@ -73,7 +88,19 @@ def demo(
             agent = demo_agent(session, user_id, spec)
             if agent.llm_provider_id is None:
                 agents.update(agent.id, user_id=user_id, llm_provider_id=provider_id)
-        return workflow_from_template(session, user_id=user_id, template=template)
+        workflow = workflow_from_template(session, user_id=user_id, template=template)
+        if files is None or DEMO_FILES in workflow.configuration.mcp_servers:
+            return workflow
+        for agent_id in workflow.participating_agents:
+            agents.update(agent_id, user_id=user_id, tools=DEMO_FILES_TOOLS)
+        configuration = workflow.configuration.model_copy(
+            update={"mcp_servers": {DEMO_FILES: files}}
+        )
+        return WorkflowRepository(session).update(
+            workflow.id,
+            user_id=user_id,
+            request=UpdateWorkflowRequest(configuration=configuration),
+        )
 
     inputs = DEMO_INPUTS if template == DEMO_TEMPLATE else {}
     report = execute(prepare, live=True, timeout_s=None, inputs=inputs)

@@ -27,8 +27,9 @@ from accord.cli.running import build_report as run_report
 from accord.cli.running import print_deliverable, print_summary, view_for
 from accord.cli.workflows import find_workflow
 from accord.domain.errors import AccordError, NotFound
-from accord.domain.execution import WorkflowExecution
+from accord.domain.execution import ExecutionEvent, WorkflowExecution
 from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workflows import WorkflowRepository
@@ -107,13 +108,26 @@ def show(execution: str, json_: Annotated[bool, typer.Option("--json")] = False)
             found = find_execution(session, execution, user_id=user_id)
             runs = StepRunRepository(session).list(found.id)
             names = {a.id: a.name for a in AgentRepository(session).list(user_id=user_id)}
+            tool_calls = [
+                e
+                for e in EventRepository(session).after(user_id=user_id, execution_id=found.id)
+                if e.kind == "tool.called"
+            ]
         report = run_report(database, found.id, user_id)
     finally:
         database.dispose()
     if json_:
-        print_json(report.data | {"stepRuns": [r.to_json_dict() for r in runs]})
+        print_json(
+            report.data
+            | {
+                "stepRuns": [r.to_json_dict() for r in runs],
+                "toolCalls": [e.data for e in tool_calls],
+            }
+        )
         return
-    table = Table("step", "attempt", "agent", "status", "mode", "seconds", "tokens", "error")
+    table = Table(
+        "step", "attempt", "agent", "status", "mode", "seconds", "tokens", "tools", "error"
+    )
     for run in runs:
         seconds = (
             (run.finished_at - run.started_at).total_seconds()
@@ -128,13 +142,40 @@ def show(execution: str, json_: Annotated[bool, typer.Option("--json")] = False)
             run.output_mode or "",
             f"{seconds:.1f}" if seconds is not None else "",
             f"{run.input_tokens + run.output_tokens:,}",
+            str(run.tool_calls) if run.tool_calls else "",
             Text(run.error or ""),  # model text: shown as written, never as markup
         )
     fired_by = f" by {found.triggered_by}" if found.trigger_reason != "manual" else ""
     console.print(f"Started: {found.trigger_reason.value}{escape(fired_by)}", highlight=False)
     console.print(table)
+    if tool_calls:
+        console.print(_tool_calls_table(tool_calls))
     print_summary(console, report)
     print_deliverable(console, report)
+
+
+def _tool_calls_table(events: list[ExecutionEvent]) -> Table:
+    table = Table("step", "agent", "tool", "arguments", "ms", "result", title="Tool calls")
+    for event in events:
+        call = event.data
+        arguments = ", ".join(
+            f"{k}={_clip(v, 40)}" for k, v in (call.get("arguments") or {}).items()
+        )
+        result = f"failed: {call['error']}" if call.get("error") else call.get("resultExcerpt")
+        table.add_row(
+            call.get("stepId", ""),
+            call.get("agentName", ""),
+            f"{call.get('server')}.{call.get('tool')}",
+            arguments,
+            f"{float(call.get('durationMs') or 0):.0f}",
+            _clip(result or "", 80),
+        )
+    return table
+
+
+def _clip(value: object, limit: int) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @app.command()

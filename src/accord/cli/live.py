@@ -51,6 +51,7 @@ class StepLine:
     finished_at: float | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    tool_calls: int = 0
 
     def elapsed(self, now: float) -> float | None:
         if self.started_at is None:
@@ -71,6 +72,7 @@ class ExecutionView:
     last_event_id: int = 0
     interactions: Counter[str] = field(default_factory=Counter)
     knowledge_items: int = 0
+    tool_calls: int = 0
     feed: deque[str] = field(default_factory=lambda: deque(maxlen=FEED_LINES))
 
     @classmethod
@@ -150,6 +152,11 @@ class ExecutionView:
                     f"{self.agent(data.get('fromAgentId'))}: "
                     f"{_short(data.get('responseMessage') or '')}"
                 )
+            case "tool.called":
+                self.tool_calls += 1
+                if step:
+                    step.tool_calls += 1
+                return self._note(_tool_line(data))
             case "knowledge.created":
                 self.knowledge_items += 1
                 return self._note(
@@ -173,6 +180,7 @@ class ExecutionView:
             ("attempt", "right"),
             ("elapsed", "right"),
             ("tokens", "right"),
+            ("tools", "right"),
         )
         for column, justify in columns:
             table.add_column(column, justify=justify)
@@ -186,6 +194,7 @@ class ExecutionView:
                 str(step.attempt) if step.attempt else "",
                 f"{elapsed:.1f}s" if elapsed is not None else "",
                 f"{tokens:,}" if tokens else "",
+                str(step.tool_calls) if step.tool_calls else "",
             )
         if not feed:
             return table
@@ -292,6 +301,26 @@ def _follow(event: ExecutionEvent, related: set[str]) -> bool:
 def _print_lines(console: Console, lines: Iterable[str]) -> None:
     for line in lines:
         console.print(line, highlight=False, markup=False)
+
+
+def _tool_line(data: Mapping[str, Any]) -> str:
+    """`Ada -> files.read_text_file(path=/srv/a.md) 12 ms: # Title...` (or `failed: why`)."""
+    shown = ", ".join(f"{k}={_argument(v)}" for k, v in (data.get("arguments") or {}).items())
+    call = f"{data.get('agentName', '?')} -> {data.get('server')}.{data.get('tool')}({shown})"
+    took = f" {float(data.get('durationMs') or 0):.0f} ms"
+    if data.get("error"):
+        return f"[tool] {call}{took} failed: {_short(data['error'])}"
+    return f"[tool] {call}{took}: {_short(data.get('resultExcerpt') or '', 80)}"
+
+
+def _argument(value: Any) -> str:
+    """An argument as a feed shows it: a long path by its end, other long values by size."""
+    text = str(value)
+    if len(text) <= 60:
+        return _short(text, 60)
+    if text.startswith("/") and "\n" not in text:
+        return "…" + text[-45:]
+    return f"<{len(text):,} chars>"
 
 
 def _style(status: str) -> str:

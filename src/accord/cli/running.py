@@ -257,6 +257,10 @@ def print_summary(console: Console, report: RunReport) -> None:
         f"{usage['outputTokens']:,} out) in {usage['modelCalls']} model calls",
     )
     table.add_row("cost", f"${usage['costUsd']:.4f}")
+    if usage.get("toolCalls"):
+        table.add_row(
+            "tool calls", f"{usage['toolCalls']} ({usage.get('toolSeconds', 0.0):.2f} s in tools)"
+        )
     table.add_row(
         "interactions",
         ", ".join(

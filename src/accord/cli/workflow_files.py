@@ -20,6 +20,7 @@ from accord.cli.workflow_triggers import install_triggers
 from accord.domain.agent import same_name
 from accord.domain.enums import WorkflowStatus
 from accord.domain.errors import InvalidInput, NotFound
+from accord.domain.tools import in_folder
 from accord.domain.triggers import HookCreated, NotificationCreated
 from accord.domain.workflow import CollaborationWorkflow, UpdateWorkflowRequest
 from accord.domain.workflow_file import (
@@ -134,6 +135,9 @@ def install_workflow(
         filed = project_id is not None and item.path == loaded.path
         if filed:
             request.project_id = project_id
+        servers = request.configuration.mcp_servers
+        for name, server in servers.items():
+            servers[name] = in_folder(server, str(item.path.parent))
         repo = WorkflowRepository(session)
         existing = [w for w in repo.list(user_id=user_id) if w.name == item.workflow.name]
         if existing and existing[0].status in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):

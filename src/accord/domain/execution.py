@@ -17,6 +17,10 @@ class Usage(CamelModel):
     output_tokens: int = 0
     cost_usd: float = 0.0
     model_calls: int = 0
+    tool_calls: int = 0
+    """Extension: calls of MCP servers' and toolkits' tools (made, failed or refused)."""
+    tool_seconds: float = 0.0
+    """Extension: seconds those calls took."""
 
     @property
     def total_tokens(self) -> int:
@@ -28,6 +32,8 @@ class Usage(CamelModel):
             output_tokens=self.output_tokens + other.output_tokens,
             cost_usd=self.cost_usd + other.cost_usd,
             model_calls=self.model_calls + other.model_calls,
+            tool_calls=self.tool_calls + other.tool_calls,
+            tool_seconds=self.tool_seconds + other.tool_seconds,
         )
 
 
@@ -95,6 +101,8 @@ class StepRun(CamelModel):
     """Answers sent back to a model because they did not validate."""
     tool_calls: int = 0
     """Function tools the models called during the attempt."""
+    tool_seconds: float = 0.0
+    """Seconds spent in MCP servers' and toolkits' tools."""
     executor_id: str | None = None
 
 

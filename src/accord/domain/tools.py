@@ -27,9 +27,13 @@ WORKSPACE_TOOLKIT = "workspace"
 BUILTIN_TOOLKITS: frozenset[str] = frozenset({WORKSPACE_TOOLKIT})
 """Toolkits Accord ships; an agent names them in `tools` as it names a server."""
 
-RUNTIME_VARIABLES: frozenset[str] = frozenset({"WORKSPACE", "EXECUTION_ID"})
-"""Variables known only when a step runs (the execution's workspace folder and ID): never a
-validation problem, always expanded."""
+RUNTIME_VARIABLES: frozenset[str] = frozenset({"WORKSPACE", "EXECUTION_ID", "ACCORD_PYTHON"})
+"""Variables known only when a step runs (the execution's workspace folder and ID, the Python
+interpreter running Accord, which has the `mcp` SDK for Python servers): never a validation
+problem, always expanded."""
+WORKFLOW_DIR = "WORKFLOW_DIR"
+"""In a workflow file, the folder the file is in (so a file can name a server script beside
+it); replaced when the file is installed (`in_folder`)."""
 
 SERVER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
@@ -162,6 +166,22 @@ def expanded(server: McpServer, environ: Mapping[str, str]) -> McpServer:
     )
 
 
+def in_folder(server: McpServer, folder: str) -> McpServer:
+    """`${WORKFLOW_DIR}` replaced by `folder` where a stdio server is started from."""
+    token = "${" + WORKFLOW_DIR + "}"
+
+    def sub(value: str) -> str:
+        return value.replace(token, folder)
+
+    return server.model_copy(
+        update={
+            "command": sub(server.command) if server.command else None,
+            "args": [sub(a) for a in server.args],
+            "cwd": sub(server.cwd) if server.cwd else None,
+        }
+    )
+
+
 def server_problems(
     servers: Mapping[str, McpServer], *, where: str, environ: Mapping[str, str] | None
 ) -> list[Problem]:
@@ -186,7 +206,7 @@ def server_problems(
             )
         if environ is None:
             continue
-        for variable in sorted(server.variables() - RUNTIME_VARIABLES):
+        for variable in sorted(server.variables() - RUNTIME_VARIABLES - {WORKFLOW_DIR}):
             if variable not in environ:
                 problems.append(
                     Problem(

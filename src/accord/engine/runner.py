@@ -482,13 +482,15 @@ class ExecutionRunner:
         # One pass over the attempts, and the counts from their latest: this runs at every
         # advance, over every attempt of the execution.
         latest: dict[str, StepRunState] = {}
-        input_tokens = output_tokens = model_calls = 0
-        cost_usd = 0.0
+        input_tokens = output_tokens = model_calls = tool_calls = 0
+        cost_usd = tool_seconds = 0.0
         for run in runs:
             input_tokens += run.input_tokens
             output_tokens += run.output_tokens
             cost_usd += run.cost_usd
             model_calls += run.model_calls
+            tool_calls += run.tool_calls
+            tool_seconds += run.tool_seconds
             known = latest.get(run.step_id)
             if known is None or run.attempt > known.attempt:
                 latest[run.step_id] = run
@@ -513,6 +515,8 @@ class ExecutionRunner:
                 output_tokens=output_tokens,
                 cost_usd=cost_usd,
                 model_calls=model_calls,
+                tool_calls=tool_calls,
+                tool_seconds=tool_seconds,
             ),
         )
         EventRepository(session).append(
@@ -1020,6 +1024,8 @@ def _state(run: StepRun) -> StepRunState:
         run.output_tokens,
         run.cost_usd,
         run.model_calls,
+        run.tool_calls,
+        run.tool_seconds,
     )
 
 

@@ -14,7 +14,9 @@ machine, with no key. It behaves like a diligent, predictable teammate:
   (the one finding later steps need, typed by its content), `give_feedback` to the author of
   an earlier result that left an open point (at `feedback_rate`), `delegate_task` when the
   instructions ask for sub-tasks to be handed out (and at `delegate_rate` otherwise: each
-  delegation starts a child execution). Tools it does not know are never called;
+  delegation starts a child execution). Then the agent's own tools (MCP servers, toolkits:
+  see `offline_tools`): it lists and reads what the task names and writes its report into
+  the workspace. Tools it does not know are never called;
 - its final answer is valid for whatever output the request asks for: a step result whose
   deliverable lists findings, decisions and open points drawn from its inputs, a review that
   sends back work leaving a validation criterion open (and, at `change_request_rate`, some
@@ -61,6 +63,7 @@ from pydantic_ai.usage import RequestUsage
 from accord.domain.agent import OFFLINE_MODEL_NAME
 from accord.llm.offline_answers import OFFLINE_TAG, Writer
 from accord.llm.offline_brief import Brief, read_brief
+from accord.llm.offline_tools import next_tool_call, own_tool_names, tool_findings
 from accord.llm.output_modes import choices_asked
 
 _SYSTEM = "accord-offline"
@@ -149,9 +152,12 @@ class OfflineModel(Model):
         )
         pending = [(tool, args) for tool, args in plan if tool.name not in called]
         parts: list[ModelResponsePart]
+        writer = self._writer(brief, messages)
         if pending:
             tool, args = pending[0]
             parts = [ToolCallPart(tool.name, writer.complete(args, tool.parameters_json_schema))]
+        elif own_call := next_tool_call(brief, params.function_tools, messages, writer.complete):
+            parts = [own_call]
         else:
             parts = [self._final_answer(brief, messages, params)]
         response = ModelResponse(parts=parts, model_name=OFFLINE_MODEL_NAME, provider_name=_SYSTEM)
@@ -167,7 +173,13 @@ class OfflineModel(Model):
         writer = self._writer(brief, messages)
         if params.output_tools and (params.output_mode == "tool" or not params.allow_text_output):
             tool = params.output_tools[0]
-            return ToolCallPart(tool.name, writer.structured(tool.parameters_json_schema))
+            value = writer.structured(tool.parameters_json_schema)
+            findings = tool_findings(messages, own_tool_names(brief))
+            if findings and isinstance(value, dict) and isinstance(value.get("output"), str):
+                value["output"] += "\n\n## What the tools showed\n" + "\n".join(
+                    f"- {line}" for line in findings
+                )
+            return ToolCallPart(tool.name, value)
         if params.output_object is not None and params.output_mode in ("native", "prompted"):
             return TextPart(json.dumps(writer.structured(params.output_object.json_schema)))
         # A plain-text answer that must name a choice (a verdict, a vote) names the first.

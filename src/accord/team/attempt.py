@@ -12,8 +12,10 @@ model source which mode worked so that the next call starts there.
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -30,6 +32,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
+from pydantic_ai.toolsets import AbstractToolset
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import Agent
@@ -52,6 +55,9 @@ from accord.team.knowledge import KnowledgeBase
 from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
 from accord.team.sources import Source
+from accord.tools.attempt_tools import AttemptTools
+from accord.tools.durable import DurableToolset, ToolCallRecord, ToolLimits
+from accord.tools.workspace_folder import open_workspace
 
 ENGINE_KEYS = frozenset({"childKey", "delegatedTask"})
 """Keys of the execution context the engine keeps for itself, not inputs for agents (a
@@ -82,6 +88,10 @@ class AgentModel:
 ModelSource = Callable[[Agent], AgentModel]
 """How the team gets an agent's model (normally `accord.llm`, a scripted model in tests)."""
 
+Toolkit = Callable[["Attempt", Agent], AbstractToolset[Any]]
+"""Builds a built-in toolkit (e.g. `workspace`) for an agent in an attempt (which knows the
+workspace folder, the database and the step); its calls are recorded like a server's."""
+
 
 @dataclass
 class Attempt:
@@ -94,6 +104,10 @@ class Attempt:
     team: dict[str, Agent]
     """The workflow's participants that exist, by ID, in participation order."""
     output_retries: int
+    workspaces: Path
+    """The folder under which each execution gets its workspace folder (named by its ID)."""
+    toolkits: Mapping[str, "Toolkit"] = field(default_factory=dict)
+    """The built-in toolkits this team provides, by name (see `Toolkit`)."""
     usage: Usage = field(default_factory=Usage)
     output_modes: dict[str, OutputMode] = field(default_factory=dict)
     """Agent ID -> the output mode of its last model run in this attempt."""
@@ -106,6 +120,7 @@ class Attempt:
     shared_knowledge: list[str] = field(default_factory=list)
     """Knowledge entries this attempt wrote with the tool; its review settles their status."""
     _agent_models: dict[str, AgentModel] = field(default_factory=dict)
+    _tools: AttemptTools | None = None
 
     @property
     def coordination(self) -> Coordination:
@@ -157,6 +172,66 @@ class Attempt:
     async def write_session(self, name: str, fn: Callable[[Session], T]) -> T:
         """As `write`, for code that needs the session itself (the knowledge base)."""
         return await self.write(name, lambda records: fn(records.session))
+
+    @cached_property
+    def workspace(self) -> Path:
+        """The execution's workspace folder, created (`${WORKSPACE}` in a server's
+        declaration): its own, the one its workflow or run names, or its parent's sub-folder."""
+        with self.db.read_session() as session:
+            return open_workspace(session, self.ctx.execution_id, workspaces=self.workspaces).root
+
+    def agent_toolsets(self, agent: Agent) -> list[DurableToolset]:
+        """The servers and toolkits `agent`'s allow-list reaches, wrapped so that every call
+        is limited, recorded, reported as a `tool.called` event and counted in the usage."""
+        if not agent.tools:
+            return []
+        if self._tools is None:
+            c = self.constraints
+            self._tools = AttemptTools(
+                servers=self.ctx.plan.configuration.mcp_servers,
+                workspace=self.workspace,
+                execution_id=self.ctx.execution_id,
+                durable=self.ctx.durable,
+                limits=ToolLimits(
+                    max_calls=c.max_tool_calls_per_step,
+                    timeout_seconds=c.tool_call_timeout_seconds,
+                    max_result_chars=c.max_tool_result_chars,
+                ),
+                toolkits={
+                    name: partial(toolkit, self, agent) for name, toolkit in self.toolkits.items()
+                },
+            )
+
+        async def report(call: ToolCallRecord) -> None:
+            self.usage += Usage(tool_calls=1, tool_seconds=call.duration_ms / 1000)
+            await self.write("tool:called", lambda records: self._tool_event(records, agent, call))
+
+        return self._tools.for_agent(agent.tools, sink=report)
+
+    async def prepare_tools(self, toolsets: list[DurableToolset]) -> list[str]:
+        """See `AttemptTools.prepare`."""
+        return await self._tools.prepare(toolsets) if self._tools else []
+
+    def _tool_event(self, records: TeamRecords, agent: Agent, call: ToolCallRecord) -> None:
+        ctx = self.ctx
+        records.events.append(
+            execution_id=ctx.execution_id,
+            user_id=ctx.user_id,
+            kind="tool.called",
+            step_id=ctx.step.id,
+            data={
+                "stepId": ctx.step.id,
+                "attempt": ctx.attempt,
+                "agentId": agent.id,
+                "agentName": agent.name,
+                "server": call.server,
+                "tool": call.tool,
+                "arguments": call.arguments,
+                "resultExcerpt": call.result_excerpt,
+                "durationMs": call.duration_ms,
+                "error": call.error,
+            },
+        )
 
     def instructions_for(self, agent: Agent, *, tools: bool = False) -> str:
         """The agent's system instructions within this team."""
@@ -259,10 +334,12 @@ class Attempt:
         return self._agent_models[agent.id]
 
     async def close(self) -> None:
-        """Close the models' connections: the attempt is over."""
+        """Close the models' connections and the MCP sessions: the attempt is over."""
         for source in self._agent_models.values():
             await close_model(source.model)
         self._agent_models.clear()
+        if self._tools is not None:
+            await self._tools.close()
 
     def metered(
         self, agent: Agent, *, mode: OutputMode = "tool", deadline: float | None = None
@@ -280,6 +357,7 @@ class Attempt:
         prompt: str,
         output_type: type[OutputT],
         tools: Sequence[Tool[None]] = (),
+        toolsets: Sequence[AbstractToolset[None]] = (),
         deadline: float | None = None,
     ) -> OutputT:
         """Run `agent`'s model until it returns a valid `output_type` (invalid output is sent
@@ -304,6 +382,7 @@ class Attempt:
                 output_type=output_spec(mode, output_type),
                 instructions=instructions + hint,
                 tools=tools,
+                toolsets=toolsets,
                 name=agent.name,
                 retries={"output": self.output_retries, "tools": self.output_retries},
             )

@@ -2,7 +2,7 @@
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from accord.domain.agent import Agent
@@ -121,9 +121,13 @@ def step_prompt(
     inputs: Mapping[str, Any],
     brief: str = "",
     authors: Mapping[str, str] | None = None,
+    own_tools: Sequence[str] = (),
+    workspace: str | None = None,
+    unavailable: Sequence[str] = (),
 ) -> str:
-    """The task: the step, what it builds on, what the team knows, what to fix. `brief`: see
-    `team_brief`; `authors`: agent names by ID, to say who wrote each knowledge entry."""
+    """The task: the step, what it builds on, what the team knows, what to fix, and the
+    tools the agent may use beyond the collaboration tools. `brief`: see `team_brief`;
+    `authors`: agent names by ID, to say who wrote each knowledge entry."""
     parts = [f"# Step: {step.name}"]
     for label, text in (
         ("Description", step.description),
@@ -168,6 +172,14 @@ def step_prompt(
         )
     if feedback:
         parts.append("## Reviewer feedback to address in this attempt\n" + feedback)
+    if own_tools or unavailable:
+        lines = []
+        if own_tools:
+            lines.append("You may also use these tools: " + ", ".join(own_tools) + ".")
+        if workspace:
+            lines.append(f"Workspace folder (put the files you produce there): {workspace}")
+        lines += [f"Unavailable this time: {why}" for why in unavailable]
+        parts.append("## Your tools\n" + "\n".join(lines))
     # A section of its own: under the last heading it would read as part of that section
     # (the offline model quoted it as the end of the expected output).
     parts.append(

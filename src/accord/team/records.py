@@ -111,15 +111,19 @@ class TeamRecords:
             func.coalesce(func.sum(step_runs.c.output_tokens), 0),
             func.coalesce(func.sum(step_runs.c.cost_usd), 0.0),
             func.coalesce(func.sum(step_runs.c.model_calls), 0),
+            func.coalesce(func.sum(step_runs.c.tool_calls), 0),
+            func.coalesce(func.sum(step_runs.c.tool_seconds), 0.0),
         ).where(step_runs.c.execution_id == execution_id)
         if excluding_step_run is not None:
             query = query.where(step_runs.c.id != excluding_step_run)
-        tokens_in, tokens_out, cost, calls = self.session.execute(query).one()
+        tokens_in, tokens_out, cost, calls, tools, tool_seconds = self.session.execute(query).one()
         return Usage(
             input_tokens=int(tokens_in),
             output_tokens=int(tokens_out),
             cost_usd=float(cost),
             model_calls=int(calls),
+            tool_calls=int(tools),
+            tool_seconds=float(tool_seconds),
         )
 
     def note_running_usage(self, step_run_id: str, usage: Usage) -> None:
@@ -133,6 +137,8 @@ class TeamRecords:
                 output_tokens=usage.output_tokens,
                 cost_usd=usage.cost_usd,
                 model_calls=usage.model_calls,
+                tool_calls=usage.tool_calls,
+                tool_seconds=usage.tool_seconds,
             )
         )
 

@@ -21,22 +21,27 @@ Faults never escape: a spent budget fails the attempt for good (`retryable=False
 that fails or never gives valid output fails it with a message saying so.
 """
 
+from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from pydantic_ai.exceptions import UnexpectedModelBehavior
+from pydantic_ai.toolsets import AbstractToolset
 from sqlalchemy.orm import Session
 
+from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType, KnowledgeStatus, StepType
 from accord.domain.errors import AccordError, BudgetExceeded, ModelFailure
 from accord.domain.execution import Usage
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.ports import Assignment, AttemptContext, AttemptOutcome
 from accord.domain.step_result import StepResult
+from accord.domain.tools import WORKSPACE_TOOLKIT
 from accord.llm import model_failure
-from accord.storage.db import Database
+from accord.storage.db import Database, data_dir
 from accord.team.assignment import choose_agent
-from accord.team.attempt import Attempt, ModelSource
+from accord.team.attempt import Attempt, ModelSource, Toolkit
 from accord.team.briefing import team_context
 from accord.team.decisions import decide
 from accord.team.knowledge import subject_of
@@ -46,7 +51,25 @@ from accord.team.records import TeamRecords
 from accord.team.review import review_result
 from accord.team.sources import Source, render_sources
 from accord.team.tools import collaboration_tools
+from accord.tools.workspace import FileAuthor, record_writes, workspace_toolset
+from accord.tools.workspace_folder import Workspace
 
+WORKSPACES_DIR = "workspaces"
+
+
+def _workspace_toolkit(attempt: Attempt, agent: Agent) -> AbstractToolset[Any]:
+    """The `workspace` toolkit over the execution's folder; each write is credited to the
+    step and the agent (its calls are recorded like any tool call)."""
+    ctx = attempt.ctx
+    author = FileAuthor(ctx.execution_id, ctx.user_id, ctx.step.id, ctx.attempt, agent.id)
+    return workspace_toolset(
+        Workspace(attempt.workspace), on_write=record_writes(attempt.db, author)
+    )
+
+
+BUILT_IN_TOOLKITS: Mapping[str, Toolkit] = {WORKSPACE_TOOLKIT: _workspace_toolkit}
+"""The toolkits of `accord.domain.tools.BUILTIN_TOOLKITS` this version provides. An agent
+that names a toolkit missing here is told it is unavailable."""
 KNOWLEDGE_PER_STEP = 5
 OUTPUT_RETRIES = 2
 
@@ -61,9 +84,16 @@ class AgentTeam:
         models: ModelSource | None = None,
         output_retries: int = OUTPUT_RETRIES,
         question_poll_seconds: float = 0.5,
+        workspaces: Path | None = None,
+        toolkits: Mapping[str, Toolkit] | None = None,
     ) -> None:
-        """`models` gives each agent's model; by default its provider's (see `team.models`)."""
+        """`models` gives each agent's model; by default its provider's (see `team.models`).
+        `workspaces`: where executions' workspace folders go (default: the data directory's
+        `workspaces`); `toolkits`: the built-in toolkits agents may name (`BUILT_IN_TOOLKITS`
+        by default)."""
+        self.toolkits = BUILT_IN_TOOLKITS if toolkits is None else toolkits
         self.db = db
+        self.workspaces = workspaces or data_dir() / WORKSPACES_DIR
         self.models = models or provider_models(db)
         self.output_retries = output_retries
         self.question_poll_seconds = question_poll_seconds
@@ -79,6 +109,8 @@ class AgentTeam:
             models=self.models,
             team={a.id: a for a in members},
             output_retries=self.output_retries,
+            workspaces=self.workspaces,
+            toolkits=self.toolkits,
         )
 
     async def assign(self, ctx: AttemptContext) -> Assignment:
@@ -191,10 +223,13 @@ class AgentTeam:
         )
         coordinator = attempt.coordinator
         tools = collaboration_tools(attempt, poll_seconds=self.question_poll_seconds)
+        toolsets = attempt.agent_toolsets(agent)
+        unavailable = await attempt.prepare_tools(toolsets)
         result = await attempt.run_model(
             agent,
             output_type=StepResult,
             tools=tools,
+            toolsets=toolsets,
             instructions=attempt.instructions_for(agent, tools=True),
             prompt=step_prompt(
                 ctx.step,
@@ -204,6 +239,9 @@ class AgentTeam:
                 inputs=attempt.inputs,
                 brief=team_brief(context, coordinator=coordinator.name if coordinator else None),
                 authors={a.id: a.name for a in attempt.team.values()},
+                own_tools=[name for t in toolsets for name in t.tool_names()],
+                workspace=str(attempt.workspace) if toolsets else None,
+                unavailable=unavailable,
             ),
         )
         return _with_sources(attempt, result, knowledge)

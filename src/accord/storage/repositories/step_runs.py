@@ -55,6 +55,7 @@ def _step_run(row: Row[*tuple[Any, ...]]) -> StepRun:
         output_mode=row.output_mode,
         validation_retries=row.validation_retries,
         tool_calls=row.tool_calls,
+        tool_seconds=row.tool_seconds,
         executor_id=row.executor_id,
     )
 
@@ -77,6 +78,8 @@ class StepRunState:
     output_tokens: int
     cost_usd: float
     model_calls: int
+    tool_calls: int
+    tool_seconds: float
 
 
 class _Movable(Protocol):
@@ -132,6 +135,8 @@ def _states(outputs: bool) -> Any:
             c.output_tokens,
             c.cost_usd,
             c.model_calls,
+            c.tool_calls,
+            c.tool_seconds,
         )
         .where(c.execution_id == bindparam("execution_id"))
         .order_by(c.created_at, c.step_id, c.attempt)
@@ -240,6 +245,8 @@ class StepRunRepository:
                 r[9] or 0,
                 r[10] or 0.0,
                 r[11] or 0,
+                r[12] or 0,
+                r[13] or 0.0,
             )
             for r in rows
         ]
@@ -332,6 +339,7 @@ class StepRunRepository:
             output_mode=output_mode,
             validation_retries=validation_retries,
             tool_calls=tool_calls,
+            tool_seconds=usage.tool_seconds,
         )
 
     def _move(self, run: _Movable, status: StepRunStatus, **values: Any) -> StepRun:
