@@ -5,6 +5,7 @@ from accord.cli import (
     demo,
     executions,
     mcp_servers,
+    mcp_stdio,
     providers,
     run,
     serve,
@@ -33,6 +34,7 @@ app.command()(workflow_format.schema)
 app.command()(demo.demo)
 app.command()(run.run)
 app.command()(serve.serve)
+app.command()(mcp_stdio.mcp)
 app.command()(worker.worker)
 app.add_typer(worker.workers_app, name="workers")
 
