@@ -2,6 +2,7 @@
 
 from accord.cli import (
     agents,
+    approvals,
     demo,
     executions,
     mcp_servers,
@@ -29,6 +30,7 @@ app.add_typer(executions.app, name="executions")
 app.add_typer(triggers.app, name="triggers")
 app.add_typer(triggers.hooks_app, name="hooks")
 app.add_typer(triggers.notifications_app, name="notifications")
+app.add_typer(approvals.app, name="approvals")
 app.command()(workflow_format.validate)
 app.command()(workflow_format.schema)
 app.command()(demo.demo)

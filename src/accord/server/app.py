@@ -26,6 +26,7 @@ from accord.server.event_feed import EventHub
 from accord.server.mcp_endpoint import MCP_PATH, McpEndpoint, McpHttp
 from accord.server.routes import (
     agents,
+    approvals,
     events,
     executions,
     files,
@@ -135,6 +136,7 @@ def create_app(
         metrics,
         knowledge,
         questions,
+        approvals,
         events,
         triggers,
         hooks,
