@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from accord.cli.approving import decide
 from accord.cli.context import (
     AccordApp,
     console,
@@ -94,9 +95,6 @@ def reject(
 
 
 def _decide(wanted: str, *, approve: bool, reason: str | None, json_: bool) -> None:
-    from accord.engine import approvals  # the engine stack loads only when deciding
-    from accord.engine.service import system_database_url_for
-
     database = open_database()
     try:
         with database.session() as session:
@@ -108,10 +106,7 @@ def _decide(wanted: str, *, approve: bool, reason: str | None, json_: bool) -> N
                 name=lambda a: a.id,
                 ident=lambda a: a.id,
             )
-            decided = approvals.decide(
-                session, found.id, user_id=user_id, approve=approve, reason=reason or None
-            )
-        approvals.notify_from_outside(system_database_url_for(database), decided)
+        decided = decide(database, user_id, found.id, approve=approve, reason=reason or None)
     finally:
         database.dispose()
     if json_:

@@ -96,10 +96,13 @@ def demo(
             request=UpdateWorkflowRequest(configuration=configuration),
         )
 
-    report = execute(prepare, live=True, timeout_s=None)
+    attended = sys.stdout.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+    # Tool calls that need approval: you answer them at a terminal; unattended, the demo
+    # approves them itself (and says so) rather than wait for nobody.
+    report = execute(prepare, live=True, timeout_s=None, approvals="ask" if attended else "auto")
     print_summary(console, report)
     if serve is None:
-        serve = sys.stdout.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+        serve = attended
     base = f"http://{host}:{port}"
     monitor = f"{base}/executions/{report.data['executionId']}"
     if not serve:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from accord.cli.approving import ApprovalMode
 from accord.cli.context import console, local_user_id, open_database, print_json
 from accord.cli.running import RunReport, print_summary, run_workflow
 from accord.cli.teams import workflow_from_template
@@ -41,6 +42,14 @@ def run(
             file_okay=False,
         ),
     ] = None,
+    auto_approve: Annotated[
+        bool,
+        typer.Option(
+            "--auto-approve",
+            help="Approve every tool call that needs approval (otherwise you are asked in a "
+            "terminal; without one, decide with `accord approvals` or in the browser).",
+        ),
+    ] = False,
 ) -> None:
     """Run a workflow with a live view; the exit code is 0 only if it completed."""
     if (file is None) == (template is None):
@@ -62,6 +71,7 @@ def run(
         live=not json_,
         timeout_s=timeout,
         workspace=str(workspace.resolve()) if workspace else None,
+        approvals="auto" if auto_approve else "ask",
     )
     if json_:
         print_json(report.data)
@@ -76,6 +86,7 @@ def execute(
     live: bool,
     timeout_s: float | None,
     workspace: str | None = None,
+    approvals: ApprovalMode = "ask",
 ) -> RunReport:
     """Prepare the workflow in one transaction, then run it (live on the terminal or not)."""
     database = open_database()
@@ -90,6 +101,7 @@ def execute(
             console=console if live else None,
             timeout_s=timeout_s,
             workspace=workspace,
+            approvals=approvals,
         )
     finally:
         database.dispose()
