@@ -19,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from accord.domain.agent import same_name
-from accord.domain.enums import TriggerReason
+from accord.domain.enums import ApprovalStatus, TriggerReason
 from accord.domain.errors import AccordError
 from accord.domain.execution import ExecutionEvent, StepRun, WorkflowExecution
 from accord.domain.transitions import TERMINAL_EXECUTION
@@ -28,6 +28,7 @@ from accord.engine.service import Engine
 from accord.server.deps import EngineNotRunning
 from accord.storage.db import Database
 from accord.storage.repositories.agents import AgentRepository
+from accord.storage.repositories.approvals import ApprovalRepository
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
@@ -99,9 +100,22 @@ class AccordTools:
                     user_id=user_id, execution_id=execution.id, limit=events
                 )
                 names = _agent_names(s, user_id)
+                waiting = ApprovalRepository(s).list(
+                    user_id=user_id, execution_id=execution.id, status=ApprovalStatus.PENDING
+                )
             return _execution_summary(execution) | {
                 "steps": _steps(execution, runs, names),
                 "recentEvents": [_event(e, names) for e in recent],
+                "pendingApprovals": [
+                    {
+                        "approvalId": a.id,
+                        "stepId": a.step_id,
+                        "agent": a.agent_name,
+                        "call": f"{a.server}.{a.tool}",
+                        "arguments": _shortened(a.arguments),
+                    }
+                    for a in waiting
+                ],
             }
 
         return await asyncio.to_thread(read)
@@ -177,7 +191,8 @@ def build_mcp_server(tools: AccordTools, who: UserOf) -> MCPServer:
 
     @server.tool(
         description="Follow an execution: its status, each step's latest attempt (agent, "
-        "status, summary or error) and its most recent events."
+        "status, summary or error), its most recent events, and the tool calls waiting for "
+        "the user's approval (decided in Accord: browser, `accord approvals`, API)."
     )
     async def get_execution(
         ctx: Context,
