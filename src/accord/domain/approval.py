@@ -2,7 +2,7 @@
 
 An agent's call of such a tool pauses its attempt until a user approves or rejects it (or its
 deadline passes: the workflow's `constraints.approvalTimeoutOutcome` decides then). A
-rejection goes back to the model as the tool's answer, with the user's reason.
+rejection goes back to the model as the tool's answer, with its `reason`.
 """
 
 from datetime import datetime
@@ -46,19 +46,4 @@ class ToolApproval(CamelModel):
         timeout outcome."""
         return self.status is ApprovalStatus.APPROVED or (
             self.status is ApprovalStatus.EXPIRED and self.on_timeout == "approve"
-        )
-
-    def answer_for_model(self) -> str:
-        """The tool's answer when the call was not allowed: who refused, why, and what the
-        model should do instead."""
-        name = f"{self.server}.{self.tool}"
-        if self.status is ApprovalStatus.REJECTED:
-            why = f": {self.reason}" if self.reason else " (no reason given)"
-            return (
-                f"The user rejected this call of {name}{why}. The call was not made. Do not "
-                "try it again as it is; take the reason into account and go on without it."
-            )
-        return (
-            f"No one approved this call of {name} in time ({self.reason or 'it expired'}), so "
-            "it was not made. Go on without it."
         )

@@ -69,7 +69,7 @@ class Approvals(Protocol):
         """Record the request (`approval.requested`) and wait, holding no CPU, until a user
         approves or rejects it or its deadline passes; the wait survives restarts. Call
         sequentially, like `DurableCalls.call`. The answer is decided: `approved` says
-        whether to make the call, `answer_for_model()` what to tell the model if not."""
+        whether to make the call, `reason` why not when it is not."""
         ...
 
 
