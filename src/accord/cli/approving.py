@@ -57,7 +57,7 @@ def _ask(approval: Mapping[str, Any], database: Database, user_id: str, console:
         highlight=False,
     )
     answer = Prompt.ask(
-        "Allow it? [y] approve, [n] reject, [s] skip (decide later with `accord approvals`)",
+        "Allow it? y: approve, n: reject, s: skip (decide later: accord approvals)",
         choices=["y", "n", "s"],
         default="y",
         console=console,
