@@ -29,9 +29,6 @@ from accord.storage.repositories.approvals import ApprovalRepository
 
 app = AccordApp(no_args_is_help=True, help="Tool calls waiting for your approval.")
 
-ARGUMENTS_SHOWN = 80
-"""Characters of a call's arguments the table shows (`--json` has them whole)."""
-
 
 @app.command("list")
 def list_approvals(
@@ -50,21 +47,30 @@ def list_approvals(
     if not found:
         console.print("No tool calls are waiting for your approval.")
         return
-    table = Table("id", "status", "call", "arguments", "agent", "step", "execution", "asked")
-    for a in found:
-        arguments = json.dumps(a.arguments, separators=(",", ":"))
-        if len(arguments) > ARGUMENTS_SHOWN:
-            arguments = arguments[: ARGUMENTS_SHOWN - 1] + "…"
-        table.add_row(
-            short_id(a.id),
-            a.status.value,
-            escape(f"{a.server}.{a.tool}"),
-            escape(arguments),
-            escape(a.agent_name or "-"),
-            escape(f"{a.step_id} (attempt {a.attempt})"),
-            short_id(a.execution_id),
-            a.created_at.astimezone().strftime("%H:%M:%S"),
+    columns = ["id", "status", "call", "arguments", "agent", "step", "execution"]
+    if not all_:
+        columns.remove("status")  # all pending
+    # The arguments give way (cut short) so that the other columns keep their width.
+    room = max(12, console.width - (70 if all_ else 60))
+    table = Table()
+    for column in columns:
+        table.add_column(
+            column,
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=room if column == "arguments" else None,
         )
+    for a in found:
+        row = {
+            "id": short_id(a.id),
+            "status": a.status.value,
+            "call": escape(f"{a.server}.{a.tool}"),
+            "arguments": escape(json.dumps(a.arguments, separators=(",", ":"))),
+            "agent": escape(a.agent_name or "-"),
+            "step": escape(a.step_id if a.attempt == 1 else f"{a.step_id} (attempt {a.attempt})"),
+            "execution": short_id(a.execution_id),
+        }
+        table.add_row(*(row[c] for c in columns))
     console.print(table)
     if not all_:
         console.print(
