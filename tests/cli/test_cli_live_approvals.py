@@ -2,10 +2,12 @@
 the unattended demo approve each one (and say so); the decision wakes the waiting attempt."""
 
 import asyncio
+import io
 import threading
 import uuid
 from pathlib import Path
 
+import pytest
 from engine.conftest import add_agents, add_workflow, steps
 from rich.console import Console
 
@@ -15,6 +17,7 @@ from accord.cli.running import view_for
 from accord.engine.service import Engine
 from accord.engine.testing import LatencyPerformer
 from accord.storage.db import Database
+from accord.storage.repositories.approvals import ApprovalRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.users import UserRepository
 
@@ -73,3 +76,63 @@ def test_nobody_is_asked_without_a_terminal(tmp_path: Path) -> None:
     assert approval_handler("ask", database=db, user_id="u", console=unattended) is None
     assert approval_handler("wait", database=db, user_id="u", console=unattended) is None
     assert approval_handler("auto", database=db, user_id="u", console=unattended) is not None
+
+
+async def test_at_a_terminal_the_user_is_asked_and_may_approve_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`a` approves the call asked about and every later one of the run without asking."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("a\n"))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
+    db = Database(f"sqlite:///{tmp_path / 'accord.db'}")
+    db.upgrade()
+    with db.session() as s:
+        user = UserRepository(s).create(email="me@example.test", display_name="Me")
+    agents = add_agents(db, user.id, ["developer"])
+    workflow = add_workflow(db, user.id, agents, steps("write", "publish"))
+    asks = {"write": ("files", "write_file"), "publish": ("site", "publish")}
+    engine = Engine(
+        db,
+        LatencyPerformer(ask_approval=asks),
+        executor_id=f"test-{uuid.uuid4().hex[:8]}",
+        state_dir=tmp_path,
+    )
+    screen = io.StringIO()
+    console = Console(file=screen, width=200, force_terminal=True, color_system=None)
+    handler = approval_handler("ask", database=db, user_id=user.id, console=console)
+    assert handler is not None
+    await engine.start()
+    try:
+        execution = await engine.start_execution(workflow, user.id)
+        view = await asyncio.to_thread(view_for, db, execution, user.id)
+        ended = threading.Event()
+        watching = asyncio.create_task(
+            asyncio.to_thread(
+                watch_execution,
+                db,
+                user_id=user.id,
+                execution_id=execution.id,
+                view=view,
+                console=console,
+                is_done=ended.is_set,
+                on_approval=handler,
+            )
+        )
+        try:
+            done = await engine.wait(execution.id, 30)
+        finally:
+            ended.set()
+            await watching
+    finally:
+        await engine.stop()
+    assert done.status == "completed"
+    text = screen.getvalue()
+    assert text.count("Allow it?") == 1 and "Developer wants to call files.write_file" in text
+    assert "auto-approved site.publish" in text
+    with db.read_session() as s:
+        decided = ApprovalRepository(s).list(user_id=user.id, execution_id=execution.id)
+    db.dispose()
+    assert [(a.tool, a.status.value, a.reason) for a in decided] == [
+        ("write_file", "approved", None),
+        ("publish", "approved", "auto-approved"),
+    ]

@@ -33,7 +33,7 @@ def approval_handler(
     if mode == "auto":
         return lambda approval: _auto(approval, database, user_id, console)
     if mode == "ask" and console.is_terminal and sys.stdin.isatty():
-        return lambda approval: _ask(approval, database, user_id, console)
+        return _Asking(database, user_id, console)
     return None
 
 
@@ -49,28 +49,48 @@ def _auto(approval: Mapping[str, Any], database: Database, user_id: str, console
     )
 
 
-def _ask(approval: Mapping[str, Any], database: Database, user_id: str, console: Console) -> None:
-    who = approval.get("agentName") or "An agent"
-    console.print(
-        f"\n[bold cyan]{escape(str(who))}[/] wants to call [bold]{escape(call_text(approval))}[/]"
-        f" (step {escape(str(approval.get('stepId')))})",
-        highlight=False,
-    )
-    answer = Prompt.ask(
-        "Allow it? y: approve, n: reject, s: skip (decide later: accord approvals)",
-        choices=["y", "n", "s"],
-        default="y",
-        console=console,
-    )
-    if answer == "s":
-        return
-    reason = None
-    if answer == "n":
-        reason = Prompt.ask("Why (the agent reads it)", default="", console=console) or None
-    try:
-        decide(database, user_id, str(approval["approvalId"]), approve=answer == "y", reason=reason)
-    except IllegalTransition as exc:
-        console.print(f"[yellow]Decided elsewhere meanwhile ({exc.current}).[/]")
+class _Asking:
+    """Asks the user about each call, until they answer `a` (approve all from now on)."""
+
+    def __init__(self, database: Database, user_id: str, console: Console) -> None:
+        self.database = database
+        self.user_id = user_id
+        self.console = console
+        self.approve_all = False
+
+    def __call__(self, approval: Mapping[str, Any]) -> None:
+        if self.approve_all:
+            _auto(approval, self.database, self.user_id, self.console)
+            return
+        who = approval.get("agentName") or "An agent"
+        self.console.print(
+            f"\n[bold cyan]{escape(str(who))}[/] wants to call "
+            f"[bold]{escape(call_text(approval))}[/] (step {escape(str(approval.get('stepId')))})",
+            highlight=False,
+        )
+        answer = Prompt.ask(
+            "Allow it? y: approve, n: reject, a: approve this and every later call of this run, "
+            "s: skip (decide later: accord approvals)",
+            choices=["y", "n", "a", "s"],
+            default="y",
+            console=self.console,
+        )
+        if answer == "s":
+            return
+        self.approve_all = answer == "a"
+        reason = None
+        if answer == "n":
+            reason = Prompt.ask("Why (the agent reads it)", default="", console=self.console)
+        try:
+            decide(
+                self.database,
+                self.user_id,
+                str(approval["approvalId"]),
+                approve=answer != "n",
+                reason=reason or None,
+            )
+        except IllegalTransition as exc:
+            self.console.print(f"[yellow]Decided elsewhere meanwhile ({exc.current}).[/]")
 
 
 def decide(
