@@ -8,6 +8,7 @@ an unattended run never blocks on a prompt. A decision is written to the databas
 the waiting attempt, wherever it runs.
 """
 
+import contextlib
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -31,22 +32,16 @@ def approval_handler(
     """What the live view does with a call waiting for approval: ask (only when someone is at
     the terminal; otherwise wait), approve automatically, or leave it to be decided elsewhere."""
     if mode == "auto":
-        return lambda approval: _auto(approval, database, user_id, console)
+        return lambda approval: _auto(approval, database, user_id)
     if mode == "ask" and console.is_terminal and sys.stdin.isatty():
         return _Asking(database, user_id, console)
     return None
 
 
-def _auto(approval: Mapping[str, Any], database: Database, user_id: str, console: Console) -> None:
-    try:
+def _auto(approval: Mapping[str, Any], database: Database, user_id: str) -> None:
+    """Approve the call; the feed's `approved ...: auto-approved` line says so."""
+    with contextlib.suppress(IllegalTransition):  # decided elsewhere meanwhile
         decide(database, user_id, str(approval["approvalId"]), approve=True, reason="auto-approved")
-    except IllegalTransition:
-        return  # decided elsewhere meanwhile
-    console.print(
-        f"[cyan]auto-approved[/] {escape(call_text(approval))} "
-        f"for {escape(str(approval.get('agentName') or 'an agent'))}",
-        highlight=False,
-    )
 
 
 class _Asking:
@@ -60,7 +55,7 @@ class _Asking:
 
     def __call__(self, approval: Mapping[str, Any]) -> None:
         if self.approve_all:
-            _auto(approval, self.database, self.user_id, self.console)
+            _auto(approval, self.database, self.user_id)
             return
         who = approval.get("agentName") or "An agent"
         self.console.print(
