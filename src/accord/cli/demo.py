@@ -69,9 +69,12 @@ def demo(
 
     files = reference_server("filesystem", "${WORKSPACE}")
     if files is not None:
+        # Writing a file waits for a person's approval, as a risky call would in real work.
+        files = files.model_copy(update={"require_approval": ["write_file"]})
         console.print(
             "Each agent may also use the reference filesystem MCP server on the execution's "
-            "workspace folder: watch for [bold][tool][/] lines.\n",
+            "workspace folder: watch for [bold][tool][/] lines. Writing a file needs your "
+            "approval (asked here at a terminal; approved by the demo itself otherwise).\n",
             highlight=False,
         )
 
