@@ -33,6 +33,7 @@ from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workflows import WorkflowRepository
+from accord.tools.workspace_folder import list_files, locate_workspace
 
 MAX_WAIT_S = 600.0
 """The longest a tool call waits for an execution to end; a client follows longer runs with
@@ -48,8 +49,8 @@ UserOf = Callable[[Context], str]
 INSTRUCTIONS = (
     "Accord runs teams of LLM agents through workflows. Call list_workflows to see the "
     "user's workflows, start_workflow to run one (pass wait_seconds to wait for the end), "
-    "get_execution to follow a run (step statuses and recent events), and get_result for "
-    "its final output."
+    "get_execution to follow a run (step statuses and recent events), get_result for its "
+    "final output, and list_files / read_file for the files the team wrote."
 )
 
 
@@ -142,6 +143,40 @@ class AccordTools:
             "deliverable": data.get("deliverable"),
         }
 
+    async def list_files(self, user_id: str, execution_id: str) -> list[dict[str, Any]]:
+        def read() -> list[dict[str, Any]]:
+            with self.db.read_session() as s:
+                ExecutionRepository(s).get(execution_id, user_id=user_id)
+                return [f.to_json_dict() for f in list_files(s, execution_id)]
+
+        return await asyncio.to_thread(read)
+
+    async def read_file(
+        self, user_id: str, execution_id: str, path: str, max_chars: int
+    ) -> dict[str, Any]:
+        def read() -> bytes:
+            with self.db.read_session() as s:
+                ExecutionRepository(s).get(execution_id, user_id=user_id)
+                return locate_workspace(s, execution_id).read_bytes(path)
+
+        data = await asyncio.to_thread(read)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return {
+                "path": path,
+                "size": len(data),
+                "text": None,
+                "note": "a binary file: download it from the API "
+                f"(GET /api/v1/executions/{execution_id}/files/{path})",
+            }
+        return {
+            "path": path,
+            "size": len(data),
+            "text": text[:max_chars],
+            "truncated": len(text) > max_chars,
+        }
+
     async def cancel(self, user_id: str, execution_id: str) -> dict[str, Any]:
         execution = await self.engine.cancel(
             execution_id, user_id, reason="cancelled by the user through MCP"
@@ -216,6 +251,30 @@ def build_mcp_server(tools: AccordTools, who: UserOf) -> MCPServer:
         ] = 0,
     ) -> dict[str, Any]:
         return await guarded(tools.result(who(ctx), execution_id, wait_seconds))
+
+    @server.tool(
+        description="The files the team wrote in an execution's workspace: path, size, and "
+        "the step and agent that wrote each (null when written by an MCP server)."
+    )
+    async def list_files(
+        ctx: Context,
+        execution_id: Annotated[str, Field(description="The execution's ID.")],
+    ) -> list[dict[str, Any]]:
+        return await guarded(tools.list_files(who(ctx), execution_id))
+
+    @server.tool(
+        description="Read one file of an execution's workspace as text (a path list_files "
+        "gave); longer files are cut at max_chars."
+    )
+    async def read_file(
+        ctx: Context,
+        execution_id: Annotated[str, Field(description="The execution's ID.")],
+        path: Annotated[str, Field(description="The file's path in the workspace.")],
+        max_chars: Annotated[
+            int, Field(ge=1, le=1_000_000, description="The most characters returned.")
+        ] = 100_000,
+    ) -> dict[str, Any]:
+        return await guarded(tools.read_file(who(ctx), execution_id, path, max_chars))
 
     @server.tool(description="Cancel a running or paused execution.")
     async def cancel_execution(
