@@ -1,6 +1,6 @@
 """Tool calls waiting for a user's approval.
 
-Revision ID: 0006
+Revision ID: 0008_approvals
 Revises: 0005_workspace
 Create Date: 2026-12-07 02:10:00
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
+revision: str = "0008_approvals"
 down_revision: str | None = "0005_workspace"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
