@@ -19,6 +19,9 @@ def test_demo_runs_a_template_live_and_does_not_block_under_ci(accord: Accord):
     assert "Execution completed" in out and "knowledge items" in out
     # The agents write their work into the workspace through the filesystem MCP server.
     assert re.search(r"\[tool\] \w+ -> files\.write_file\(path=", out), out
+    # Each write waits for approval; unattended, the demo approves it and says so.
+    assert re.search(r"\w+ asks to call files\.write_file", out), out
+    assert "approved files.write_file: auto-approved" in out
     assert re.search(r"tool calls +\d+ \(", out), out
     monitor = re.search(r"http://127\.0\.0\.1:8765/executions/([0-9a-f-]{36})", out)
     assert monitor, out

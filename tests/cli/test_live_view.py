@@ -218,3 +218,37 @@ def test_model_text_with_markup_is_shown_literally_in_the_live_view_and_the_summ
     text = console.export_text()
     assert "Plan [/x]" in text and "Ada [/b]" in text
     assert text.count(MARKUP) == 3  # two feed lines and the summary error, all verbatim
+
+
+def test_a_call_waiting_for_approval_is_shown_until_decided():
+    v = view()
+    v.apply(event(1, "step.started", "build", attempt=1, agentId="a2"))
+    requested = {
+        "approvalId": "ap-123456789",
+        "stepId": "build",
+        "agentId": "a2",
+        "agentName": "Rex",
+        "server": "files",
+        "tool": "write_file",
+        "arguments": {"path": "notes.md", "token": "[redacted]"},
+        "decision": None,
+    }
+    line = v.apply(event(2, "approval.requested", "build", **requested))
+    assert line == (
+        'Rex asks to call files.write_file {"path":"notes.md","token":"[redacted]"}: '
+        "waiting for approval (accord approvals approve ap-12345)"
+    )
+    assert v.steps["build"].status == "awaiting approval"
+    console = Console(width=120, record=True)
+    console.print(v.render(now=1001.0))
+    text = console.export_text()
+    assert "waiting for your approval" in text and "ap-12345  Rex: files.write_file" in text
+
+    decided = {**requested, "decision": "rejected", "reason": "not there"}
+    assert v.apply(event(3, "approval.decided", "build", **decided)) == (
+        "rejected files.write_file: not there"
+    )
+    assert v.steps["build"].status == "running" and v.pending_approvals == {}
+    console = Console(width=120, record=True)
+    console.print(v.render(now=1001.0))
+    assert "waiting for your approval" not in console.export_text()

@@ -2,10 +2,11 @@ import { useState } from "react";
 import { Navigate, NavLink, Route, Routes, useParams } from "react-router-dom";
 import { api } from "./api/client";
 import { useEventStream } from "./api/events";
-import type { Execution, Interaction, User } from "./api/types";
+import type { Execution, Interaction, ToolApproval, User } from "./api/types";
 import { useResource } from "./api/useResource";
 import { ErrorState, Loading } from "./components/ui";
 import { AgentsPage } from "./pages/AgentsPage";
+import { ApprovalsPage } from "./pages/ApprovalsPage";
 import { McpServersPage } from "./pages/McpServersPage";
 import { ProvidersPage } from "./pages/ProvidersPage";
 import { QuestionsPage } from "./pages/QuestionsPage";
@@ -42,11 +43,16 @@ function Shell({ user }: { user: User }) {
   const questions = useResource("questions", () =>
     api.get<Interaction[]>("/questions?status=pending"),
   );
-  // Questions to the user arrive live on the all-executions stream.
+  const approvals = useResource("approvals", () =>
+    api.get<ToolApproval[]>("/approvals?status=pending"),
+  );
+  // Questions to the user and tool calls awaiting approval arrive live on the all-executions stream.
   useEventStream("/events", (event) => {
     if (event.kind.startsWith("interaction.") && event.data.toUserId) questions.reload();
+    if (event.kind.startsWith("approval.")) approvals.reload();
   });
   const pending = questions.data?.length ?? 0;
+  const waiting = approvals.data?.length ?? 0;
   const close = () => setMenuOpen(false);
 
   return (
@@ -74,6 +80,9 @@ function Shell({ user }: { user: User }) {
         <NavLink to="/questions" onClick={close}>
           Questions {pending > 0 && <span className="count" aria-label={`${pending} pending`}>{pending}</span>}
         </NavLink>
+        <NavLink to="/approvals" onClick={close}>
+          Approvals {waiting > 0 && <span className="count" aria-label={`${waiting} waiting`}>{waiting}</span>}
+        </NavLink>
       </nav>
       <main className="content">
         <Routes>
@@ -89,6 +98,7 @@ function Shell({ user }: { user: User }) {
           <Route path="/providers" element={<ProvidersPage />} />
           <Route path="/mcp-servers" element={<McpServersPage />} />
           <Route path="/questions" element={<QuestionsPage onAnswered={questions.reload} />} />
+          <Route path="/approvals" element={<ApprovalsPage onDecided={approvals.reload} />} />
           <Route path="*" element={<ErrorState error={new Error("There is no page at this address.")} />} />
         </Routes>
       </main>

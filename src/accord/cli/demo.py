@@ -75,9 +75,12 @@ def demo(
 
     files = reference_server("filesystem", "${WORKSPACE}")
     if files is not None:
+        # Writing a file waits for a person's approval, as a risky call would in real work.
+        files = files.model_copy(update={"require_approval": ["write_file"]})
         console.print(
             "Each agent may also use the reference filesystem MCP server on the execution's "
-            "workspace folder: watch for [bold][tool][/] lines.\n",
+            "workspace folder: watch for [bold][tool][/] lines. Writing a file needs your "
+            "approval (asked here at a terminal; approved by the demo itself otherwise).\n",
             highlight=False,
         )
 
@@ -103,10 +106,19 @@ def demo(
         )
 
     inputs = DEMO_INPUTS if template == DEMO_TEMPLATE else {}
-    report = execute(prepare, live=True, timeout_s=None, inputs=inputs)
+    attended = sys.stdout.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+    # Tool calls that need approval: you answer them at a terminal; unattended, the demo
+    # approves them itself (and says so) rather than wait for nobody.
+    report = execute(
+        prepare,
+        live=True,
+        timeout_s=None,
+        inputs=inputs,
+        approvals="ask" if attended else "auto",
+    )
     print_summary(console, report)
     if serve is None:
-        serve = sys.stdout.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+        serve = attended
     base = f"http://{host}:{port}"
     monitor = f"{base}/executions/{report.data['executionId']}"
     if not serve:

@@ -12,6 +12,7 @@ from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accord.cli.approving import approval_handler
 from accord.cli.context import (
     AccordApp,
     console,
@@ -194,7 +195,14 @@ def watch(execution: str) -> None:
         view = view_for(database, found, user_id)
         view.last_event_id = (first or 1) - 1
         watch_execution(
-            database, user_id=user_id, execution_id=found.id, view=view, console=console
+            database,
+            user_id=user_id,
+            execution_id=found.id,
+            view=view,
+            console=console,
+            on_approval=approval_handler(
+                "ask", database=database, user_id=user_id, console=console
+            ),
         )
         print_summary(console, run_report(database, found.id, user_id))
     finally:

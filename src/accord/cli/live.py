@@ -7,6 +7,7 @@ one that writes to the same database. On a terminal it redraws in place (Rich `L
 otherwise (CI, a pipe) it prints each feed line once, as a log.
 """
 
+import json
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
@@ -37,6 +38,7 @@ _STATUS_STYLE = {
     "skipped": "dim cyan",
     "cancelled": "magenta",
     "paused": "blue",
+    "awaiting approval": "bold cyan",
 }
 
 
@@ -74,6 +76,8 @@ class ExecutionView:
     knowledge_items: int = 0
     tool_calls: int = 0
     feed: deque[str] = field(default_factory=lambda: deque(maxlen=FEED_LINES))
+    pending_approvals: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Tool calls waiting for a user's decision, by approval ID (the `approval.*` data)."""
 
     @classmethod
     def for_definition(
@@ -157,6 +161,27 @@ class ExecutionView:
                 if step:
                     step.tool_calls += 1
                 return self._note(_tool_line(data))
+
+            case "approval.requested":
+                self.pending_approvals[data["approvalId"]] = data
+                if step and step.status == "running":
+                    step.status = "awaiting approval"
+                return self._note(
+                    f"{data.get('agentName') or self.agent(data.get('agentId'))} asks to call "
+                    f"{call_text(data)}: waiting for approval "
+                    f"(accord approvals approve {str(data['approvalId'])[:8]})"
+                )
+            case "approval.decided":
+                self.pending_approvals.pop(data["approvalId"], None)
+                still = any(
+                    a.get("stepId") == event.step_id for a in self.pending_approvals.values()
+                )
+                if step and step.status == "awaiting approval" and not still:
+                    step.status = "running"
+                reason = f": {_short(data['reason'])}" if data.get("reason") else ""
+                return self._note(
+                    f"{data.get('decision')} {data.get('server')}.{data.get('tool')}{reason}"
+                )
             case "knowledge.created":
                 self.knowledge_items += 1
                 return self._note(
@@ -199,7 +224,20 @@ class ExecutionView:
         if not feed:
             return table
         lines = Text("\n".join(self.feed) or "waiting for the team...", overflow="ellipsis")
-        return Group(table, Panel(lines, title="team activity", title_align="left"))
+        parts: list[RenderableType] = [table]
+        if self.pending_approvals:
+            waiting = Text(
+                "\n".join(
+                    f"{str(a['approvalId'])[:8]}  {a.get('agentName') or '-'}: {call_text(a)}"
+                    for a in self.pending_approvals.values()
+                ),
+                overflow="ellipsis",
+            )
+            parts.append(
+                Panel(waiting, title="waiting for your approval", title_align="left", style="cyan")
+            )
+        parts.append(Panel(lines, title="team activity", title_align="left"))
+        return Group(*parts)
 
     def _step(self, step_id: str) -> StepLine:
         if step_id not in self.steps:
@@ -238,9 +276,20 @@ def watch_execution(
     console: Console,
     is_done: Callable[[], bool] | None = None,
     poll_seconds: float = 0.1,
+    on_approval: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> ExecutionView:
-    """Follow the execution's events until it ends (or `is_done()`), drawing the view."""
+    """Follow the execution's events until it ends (or `is_done()`), drawing the view.
+    `on_approval` gets each tool call that starts waiting for approval (its `approval.*`
+    data) once, with the live display stopped meanwhile so that it may ask the user."""
     related = {execution_id}
+    offered: set[str] = set()
+
+    def to_offer() -> list[Mapping[str, Any]]:
+        if on_approval is None:
+            return []
+        fresh = [a for key, a in view.pending_approvals.items() if key not in offered]
+        offered.update(str(a["approvalId"]) for a in fresh)
+        return fresh
 
     def drain() -> list[str]:
         lines = []
@@ -268,6 +317,13 @@ def watch_execution(
                 live.update(view.render())
                 if ended():
                     break
+                for approval in to_offer():
+                    assert on_approval is not None
+                    live.stop()
+                    try:
+                        on_approval(approval)
+                    finally:
+                        live.start()
                 time.sleep(poll_seconds)
             drain()
             live.update(view.render())
@@ -276,6 +332,9 @@ def watch_execution(
             _print_lines(console, drain())
             if ended():
                 break
+            for approval in to_offer():
+                assert on_approval is not None
+                on_approval(approval)
             time.sleep(poll_seconds)
         _print_lines(console, drain())
         console.print(view.render(feed=False))
@@ -321,6 +380,12 @@ def _argument(value: Any) -> str:
     if text.startswith("/") and "\n" not in text:
         return "…" + text[-45:]
     return f"<{len(text):,} chars>"
+
+
+def call_text(approval: Mapping[str, Any]) -> str:
+    """`server.tool {arguments}` of an approval, shortened for one line."""
+    arguments = json.dumps(approval.get("arguments") or {}, separators=(",", ":"))
+    return f"{approval.get('server')}.{approval.get('tool')} {_short(arguments, 80)}"
 
 
 def _style(status: str) -> str:

@@ -4,9 +4,11 @@ import os
 
 from accord.cli import (
     agents,
+    approvals,
     demo,
     executions,
     mcp_servers,
+    mcp_stdio,
     projects,
     providers,
     run,
@@ -40,11 +42,13 @@ app.add_typer(triggers.app, name="triggers")
 app.add_typer(triggers.hooks_app, name="hooks")
 app.add_typer(triggers.notifications_app, name="notifications")
 app.add_typer(projects.app, name="projects")
+app.add_typer(approvals.app, name="approvals")
 app.command()(workflow_format.validate)
 app.command()(workflow_format.schema)
 app.command()(demo.demo)
 app.command()(run.run)
 app.command()(serve.serve)
+app.command()(mcp_stdio.mcp)
 app.command()(worker.worker)
 app.add_typer(worker.workers_app, name="workers")
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
+from accord.cli.approving import ApprovalMode
 from accord.cli.context import console, err_console, local_user_id, open_database, print_json
 from accord.cli.running import (
     RunReport,
@@ -58,6 +59,14 @@ def run(
         Path | None,
         typer.Option("--output", "-o", help="Also write the deliverable (markdown) to this file."),
     ] = None,
+    auto_approve: Annotated[
+        bool,
+        typer.Option(
+            "--auto-approve",
+            help="Approve every tool call that needs approval (otherwise you are asked in a "
+            "terminal; without one, decide with `accord approvals` or in the browser).",
+        ),
+    ] = False,
 ) -> None:
     """Run a workflow with a live view, then print its deliverable; the exit code is 0 only
     if it completed."""
@@ -82,6 +91,7 @@ def run(
         timeout_s=timeout,
         workspace=str(workspace.resolve()) if workspace else None,
         inputs=inputs,
+        approvals="auto" if auto_approve else "ask",
     )
     if json_:
         print_json(report.data)
@@ -113,6 +123,7 @@ def execute(
     timeout_s: float | None,
     workspace: str | None = None,
     inputs: dict[str, Any] | None = None,
+    approvals: ApprovalMode = "ask",
 ) -> RunReport:
     """Prepare the workflow in one transaction, then run it (live on the terminal or not)."""
     database = open_database()
@@ -128,6 +139,7 @@ def execute(
             timeout_s=timeout_s,
             workspace=workspace,
             inputs=inputs,
+            approvals=approvals,
         )
     finally:
         database.dispose()

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
+from accord.cli.approving import ApprovalMode, approval_handler
 from accord.cli.live import ExecutionView, latest_event_id, watch_execution
 from accord.domain.enums import ExecutionStatus
 from accord.domain.errors import Conflict
@@ -56,12 +57,23 @@ def run_workflow(
     timeout_s: float | None = None,
     workspace: str | None = None,
     inputs: dict[str, Any] | None = None,
+    approvals: ApprovalMode = "ask",
 ) -> RunReport:
     """Start an execution of the workflow with `inputs` (working in `workspace` if given),
-    show it live on `console` (None: silently), wait for it to end, and report on it."""
+    show it live on `console` (None: silently), wait for it to end, and report on it. Tool
+    calls waiting for approval are handled as `approvals` says (see `accord.cli.approving`)."""
     try:
         return asyncio.run(
-            _run(database, user_id, workflow_id, console, timeout_s, workspace, inputs or {})
+            _run(
+                database,
+                user_id,
+                workflow_id,
+                console,
+                timeout_s,
+                workspace,
+                inputs or {},
+                approvals,
+            )
         )
     except asyncio.CancelledError:  # SIGTERM: stopped cleanly, as Ctrl-C stops it
         raise KeyboardInterrupt from None
@@ -75,6 +87,7 @@ async def _run(
     timeout_s: float | None,
     workspace: str | None,
     inputs: dict[str, Any],
+    approvals: ApprovalMode,
 ) -> RunReport:
     os.environ.setdefault("ACCORD_DBOS_LOG_LEVEL", "ERROR")  # keep the terminal for the team
     from accord.engine.service import Engine  # the engine stack loads only when running
@@ -104,7 +117,9 @@ async def _run(
                 )
         ended = threading.Event()
         watcher = None
-        if console is not None:
+        # Without a live view (`--json`), a quiet one still approves calls automatically.
+        shown = console or (Console(quiet=True) if approvals == "auto" else None)
+        if shown is not None:
             view = await asyncio.to_thread(view_for, database, execution, user_id)
             view.last_event_id = start_id
             watcher = asyncio.create_task(
@@ -114,8 +129,11 @@ async def _run(
                     user_id=user_id,
                     execution_id=execution.id,
                     view=view,
-                    console=console,
+                    console=shown,
                     is_done=ended.is_set,
+                    on_approval=approval_handler(
+                        approvals, database=database, user_id=user_id, console=shown
+                    ),
                 )
             )
         try:

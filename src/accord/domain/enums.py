@@ -122,3 +122,14 @@ class QuestionStatus(StrEnum):
     PENDING = "pending"
     ANSWERED = "answered"
     EXPIRED = "expired"
+
+
+class ApprovalStatus(StrEnum):
+    """Where a tool call waiting for a user's approval stands (`tool_approvals.status`)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    """No decision before the deadline (the workflow's timeout outcome applies), or the
+    attempt that asked ended first."""

@@ -3,7 +3,8 @@
 The engine (`accord.engine`) owns scheduling, persistence of attempts and durability; the
 team (`accord.team`) owns who does a step and how. The engine calls a `StepPerformer` for
 each attempt; the team calls back through `DurableCalls` and `ChildExecutions`, which the
-engine implements (DBOS steps and child executions). Test doubles implement `StepPerformer`
+engine implements (DBOS steps and child executions), and through `Approvals` when a tool
+call needs a user's approval. Test doubles implement `StepPerformer`
 to test the engine before, and without, real agents.
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
+from accord.domain.approval import ToolApproval
 from accord.domain.execution import Usage
 from accord.domain.plan import WorkflowPlan
 from accord.domain.workflow import WorkflowStep
@@ -51,6 +53,40 @@ class ChildExecutions(Protocol):
 
 
 @dataclass(frozen=True)
+class ApprovalRequest:
+    """A tool call that needs a user's approval before it is made."""
+
+    agent_id: str
+    server: str
+    """The MCP server or toolkit the tool belongs to."""
+    tool: str
+    arguments: Mapping[str, Any]
+    """As the model gave them; secrets are redacted before they are stored or shown."""
+
+
+class Approvals(Protocol):
+    """Durable waits for a user's decision on a tool call (the engine implements it)."""
+
+    async def wait_for_approval(self, request: ApprovalRequest) -> ToolApproval:
+        """Record the request (`approval.requested`) and wait, holding no CPU, until a user
+        approves or rejects it or its deadline passes; the wait survives restarts. Call
+        sequentially, like `DurableCalls.call`. The answer is decided: `approved` says
+        whether to make the call, `reason` why not when it is not."""
+        ...
+
+
+class NoApprovals:
+    """For performers run without an engine that can wait (test doubles): every call that
+    needs approval is refused, saying why."""
+
+    async def wait_for_approval(self, request: ApprovalRequest) -> ToolApproval:
+        raise RuntimeError(
+            f"{request.server}.{request.tool} needs a user's approval, and this attempt runs "
+            "without an engine that can wait for one"
+        )
+
+
+@dataclass(frozen=True)
 class Assignment:
     agent_id: str
     reason: str
@@ -77,6 +113,8 @@ class AttemptContext:
     """Filled in by the engine from `StepPerformer.assign` before `perform` is called."""
     execution_context: Mapping[str, Any] = field(default_factory=dict)
     """The execution's shared context (inputs of a child execution among them)."""
+    approvals: Approvals = field(default_factory=NoApprovals)
+    """Waits for users' approval of tool calls marked `requireApproval`."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ definition is valid as it stands.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -107,6 +107,13 @@ class Constraints(CamelModel):
     """Extension: seconds one tool call may take before it fails (the model is told)."""
     max_tool_result_chars: int = 20_000
     """Extension: a longer tool result reaches the model truncated, with a note saying so."""
+    approval_timeout_minutes: float | None = Field(
+        default=None, gt=0, le=MAX_EXECUTION_SECONDS / 60
+    )
+    """Extension: how long a tool call that needs approval waits for a user's decision
+    (None: until someone decides)."""
+    approval_timeout_outcome: Literal["approve", "reject"] = "reject"
+    """Extension: what an approval nobody decided in time becomes."""
 
 
 class WorkspaceSettings(CamelModel):

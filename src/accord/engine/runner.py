@@ -35,6 +35,7 @@ from accord.domain.transitions import (
     check_workflow_start,
 )
 from accord.domain.workflow import ExecutionRecord, WorkflowConfiguration
+from accord.engine.approvals import close_open
 from accord.engine.scheduler import (
     CompleteExecution,
     ExecutionState,
@@ -609,6 +610,13 @@ class ExecutionRunner:
         # Questions still open (the user's, above all) wait for an attempt that has ended:
         # expired, they leave the user's list of questions and can no longer be answered.
         InteractionRepository(session).expire_open(execution.id)
+        # Likewise tool calls waiting for approval: no attempt waits for them any more.
+        close_open(
+            session,
+            execution.id,
+            user_id=self.owner(session, execution),
+            reason=f"the execution ended before a decision ({reason})",
+        )
         self._record_progress(session, execution, plan, runs)
         if status is not ExecutionStatus.COMPLETED:
             self._close_unstarted(session, execution, plan, runs, status, reason)
@@ -936,6 +944,15 @@ class ExecutionRunner:
                 usage=outcome.usage,
                 **_model_report(outcome),
             )
+            if not rework:  # e.g. timed out while a tool call waited for approval
+                close_open(
+                    session,
+                    execution_id,
+                    user_id=user_id,
+                    reason=f"the attempt ended before a decision ({error})",
+                    step_id=step_id,
+                    attempt=attempt,
+                )
             will_retry = outcome.retryable and attempt <= plan.by_id[step_id].max_retries
             events.append(
                 execution_id=execution_id,

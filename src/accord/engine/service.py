@@ -46,6 +46,7 @@ from dbos import DBOS, DBOSConfig, Queue, Serializer, SetWorkflowID
 from dbos._error import DBOSAwaitedWorkflowCancelledError
 from sqlalchemy.orm import Session
 
+from accord.domain.approval import ToolApproval
 from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowType
 from accord.domain.errors import AccordError, IllegalTransition
 from accord.domain.execution import WorkflowExecution
@@ -54,6 +55,8 @@ from accord.domain.ports import AttemptContext, AttemptOutcome, ChildResult, Ste
 from accord.domain.step_result import StepResult
 from accord.domain.transitions import TERMINAL_EXECUTION
 from accord.domain.workflow import WorkflowConfiguration, WorkflowStep
+from accord.engine import approvals
+from accord.engine.approvals import AttemptApprovals
 from accord.engine.liveness import Liveness, failover_seconds
 from accord.engine.notifier import Notifier
 from accord.engine.queue import ATTEMPT_QUEUE, EXECUTOR_ID_ENV, AttemptQueue
@@ -164,11 +167,7 @@ class Engine:
         self.runner = ExecutionRunner(
             db, executor_id=self.executor_id, backoff_base_s=backoff_base_s
         )
-        self._system_database_url = system_database_url or (
-            db.url
-            if not db.is_sqlite
-            else f"sqlite:///{self._state_dir / f'{self._state_name}.dbos.sqlite'}"
-        )
+        self._system_database_url = system_database_url or system_database_url_for(db, state_dir)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dispatch_queue: asyncio.Queue[list[AttemptKey]] = asyncio.Queue()
         self._dispatcher: asyncio.Task[None] | None = None
@@ -449,6 +448,19 @@ class Engine:
             inputs=previous.execution_context,
             workspace=lineage[0][1] if len(lineage) == 1 else None,
         )
+
+    async def decide_approval(
+        self, approval_id: str, user_id: str, *, approve: bool, reason: str | None = None
+    ) -> ToolApproval:
+        """A user approves or rejects a tool call; the attempt waiting for it (in this
+        process or any other) wakes and goes on."""
+        decided = await self._tx(
+            lambda s: approvals.decide(
+                s, approval_id, user_id=user_id, approve=approve, reason=reason
+            )
+        )
+        await approvals.notify(decided)
+        return decided
 
     async def get(self, execution_id: str, user_id: str | None = None) -> WorkflowExecution:
         def read() -> WorkflowExecution:
@@ -746,6 +758,9 @@ class Engine:
                 durable=_Durable(),
                 children=_Children(self, key, start.depth, plan),
                 execution_context=start.execution_context or {},
+                approvals=AttemptApprovals(
+                    self.db, _key(key), start.user_id, plan.configuration.constraints
+                ),
             )
             agent_id = None
             if sp.step.sub_workflow_id is None:
@@ -1018,6 +1033,17 @@ def _delegated_workflow(
         participating_agents=list(definition["participatingAgents"]),
         coordinator_agent_id=definition.get("coordinatorAgentId"),
     )
+
+
+def system_database_url_for(db: Database, state_dir: Path | None = None) -> str:
+    """Where DBOS keeps its records for `db`: the same Postgres database, or a SQLite file
+    next to a SQLite database (named after it, so two databases never share one)."""
+    if not db.is_sqlite:
+        return db.url
+    db_file = sqlite_path(db.url)
+    folder = state_dir or (db_file.parent if db_file else data_dir())
+    name = db_file.stem if db_file else "accord"
+    return f"sqlite:///{folder / f'{name}.dbos.sqlite'}"
 
 
 SYSTEM_BUSY_TIMEOUT_S = 30

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accord.domain.ports import Assignment, AttemptContext, AttemptOutcome
+from accord.domain.ports import ApprovalRequest, Assignment, AttemptContext, AttemptOutcome
 
 
 def stop_all(processes: Iterable["subprocess.Popen[Any]"], *, timeout_s: float = 20) -> None:
@@ -53,6 +53,9 @@ class LatencyPerformer:
     """Step ID -> the `data` its result carries (e.g. {"outcome": "yes"} for a decision)."""
     delegate_to: Mapping[str, list[str]] = field(default_factory=dict)
     """Step ID -> agents it delegates a sub-task to, one child execution each."""
+    ask_approval: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Step ID -> (server, tool) whose call the attempt asks a user to approve before its
+    model call; the decision lands in its result's `data.approval`."""
     call_log: Path | None = None
     """When set, every real (not replayed) model call appends `call execution:step:attempt pid`,
     and every attempt that got its call's recorded result appends `recorded ...` after it."""
@@ -78,6 +81,23 @@ class LatencyPerformer:
                     status="failed", error=f"delegation failed: {child.error}", retryable=False
                 )
             children.append(child.execution_id)
+        approval = None
+        if ctx.step.id in self.ask_approval:
+            server, tool = self.ask_approval[ctx.step.id]
+            decided = await ctx.approvals.wait_for_approval(
+                ApprovalRequest(
+                    agent_id=ctx.agent_id or "",
+                    server=server,
+                    tool=tool,
+                    arguments={"path": f"{ctx.step.id}.txt", "apiKey": "sk-test-secret"},
+                )
+            )
+            approval = {
+                "id": decided.id,
+                "status": decided.status.value,
+                "approved": decided.approved,
+                "reason": decided.reason,
+            }
         answer = await ctx.durable.call("model", lambda: self._model_call(ctx))
         self._log("recorded", ctx)
         if ctx.attempt <= self.fail_first.get(ctx.step.id, 0):
@@ -88,6 +108,8 @@ class LatencyPerformer:
             )
         if children:
             answer = {**answer, "data": {**answer["data"], "children": children}}
+        if approval is not None:
+            answer = {**answer, "data": {**answer["data"], "approval": approval}}
         return AttemptOutcome(status="completed", result=answer)
 
     def _log(self, kind: str, ctx: AttemptContext) -> None:

@@ -3,7 +3,8 @@
 The lifespan opens the database and migrates it, installs the system templates, makes the
 local user on a loopback bind, starts the event hub that feeds the live streams, and runs the
 engine in this process until shutdown (on Postgres, its step attempts go through the
-shared queue that `accord worker` processes also serve). Routes validate input,
+shared queue that `accord worker` processes also serve), and serves the MCP endpoint
+(`/mcp`) beside the API. Routes validate input,
 call the library and let `accord.server.errors` turn failures into the one error shape.
 """
 
@@ -13,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.routing import Route
 
 from accord.domain.errors import AccordError
 from accord.domain.ports import StepPerformer
@@ -22,8 +24,10 @@ from accord.server import browser
 from accord.server.auth import ensure_local_user
 from accord.server.errors import install_error_handlers
 from accord.server.event_feed import EventHub
+from accord.server.mcp_endpoint import MCP_PATH, McpEndpoint, McpHttp
 from accord.server.routes import (
     agents,
+    approvals,
     events,
     executions,
     files,
@@ -106,7 +110,9 @@ def create_app(
                 )
                 await engine.start()
                 app.state.engine = engine
-            yield
+            app.state.mcp = McpHttp(db, app.state.engine, settings)
+            async with app.state.mcp.run():
+                yield
         finally:
             if app.state.engine is not None:
                 await app.state.engine.stop()
@@ -145,11 +151,13 @@ def create_app(
         metrics,
         knowledge,
         questions,
+        approvals,
         events,
         triggers,
         hooks,
     ):
         api.include_router(module.router)
     app.include_router(api)
+    app.router.routes.append(Route(MCP_PATH, McpEndpoint(), include_in_schema=False))
     app.include_router(browser.router)
     return app

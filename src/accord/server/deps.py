@@ -94,6 +94,12 @@ def get_current_user(
             "Sign in: send `Authorization: Bearer <token>` or open the login "
             "link `accord serve` printed."
         )
+    return user_of_token(db, secret)
+
+
+def user_of_token(db: Database, secret: str) -> User:
+    """The user an API token or session belongs to; `Unauthorized` when it is unknown,
+    expired or revoked."""
     with db.read_session() as session:
         token = TokenRepository(session).verify(secret)
         user = UserRepository(session).get(token.user_id)

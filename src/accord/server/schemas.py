@@ -94,6 +94,11 @@ class AnswerRequest(CamelModel):
     data: Any = None
 
 
+class ApprovalDecision(CamelModel):
+    reason: str | None = Field(default=None, min_length=1, max_length=2_000)
+    """Why: for a rejection, the model reads it as the tool's answer."""
+
+
 class ValidationRequest(CamelModel):
     agent_id: str = Field(min_length=1)
 

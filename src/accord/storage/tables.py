@@ -542,3 +542,34 @@ mcp_servers = Table(
     _created(),
     _updated(),
 )
+
+tool_approvals = Table(
+    "tool_approvals",
+    metadata,
+    _id(),
+    Column(
+        "execution_id",
+        Text,
+        ForeignKey("workflow_executions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("step_id", Text, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    # execution:step:attempt:n, so that a replayed attempt finds the request it made
+    Column("request_key", Text, nullable=False, unique=True),
+    Column("agent_id", Text),
+    Column("agent_name", Text),
+    Column("server", Text, nullable=False),
+    Column("tool", Text, nullable=False),
+    Column("arguments", JSONText),  # secrets redacted
+    Column("status", Text, nullable=False),  # pending, approved, rejected, expired
+    Column("reason", Text),
+    Column("decided_by", Text),  # the deciding user's ID; NULL for an expiry
+    Column("deadline_at", Float),
+    Column("on_timeout", Text, nullable=False, server_default="reject"),  # approve, reject
+    Column("created_at", Float, nullable=False, default=time.time),
+    Column("decided_at", Float),
+    Index("ix_tool_approvals_user_id_status", "user_id", "status"),
+)

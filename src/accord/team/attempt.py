@@ -13,7 +13,7 @@ model source which mode worked so that the next call starts there.
 import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,7 +39,7 @@ from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType
 from accord.domain.errors import BudgetExceeded, ModelFailure
 from accord.domain.execution import Usage
-from accord.domain.ports import AttemptContext
+from accord.domain.ports import ApprovalRequest, AttemptContext
 from accord.domain.workflow import Constraints, Coordination
 from accord.llm import (
     OUTPUT_MODES,
@@ -56,7 +56,14 @@ from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
 from accord.team.sources import Source
 from accord.tools.attempt_tools import AttemptTools
-from accord.tools.durable import DurableToolset, ToolCallRecord, ToolLimits
+from accord.tools.durable import (
+    Approver,
+    Decision,
+    DurableToolset,
+    ToolCallRecord,
+    ToolCallRequest,
+    ToolLimits,
+)
 from accord.tools.workspace_folder import open_workspace
 
 ENGINE_KEYS = frozenset({"childKey", "delegatedTask"})
@@ -206,7 +213,28 @@ class Attempt:
             self.usage += Usage(tool_calls=1, tool_seconds=call.duration_ms / 1000)
             await self.write("tool:called", lambda records: self._tool_event(records, agent, call))
 
-        return self._tools.for_agent(agent.tools, sink=report)
+        approve = self._approver(agent)
+        return [
+            replace(toolset, approve=approve)
+            for toolset in self._tools.for_agent(agent.tools, sink=report)
+        ]
+
+    def _approver(self, agent: Agent) -> Approver:
+        """A call of a tool marked `requireApproval` waits for a user's decision: a durable
+        wait in the engine (`ctx.approvals`), recorded as an approval of `agent`'s call."""
+
+        async def approve(request: ToolCallRequest) -> Decision:
+            approval = await self.ctx.approvals.wait_for_approval(
+                ApprovalRequest(
+                    agent_id=agent.id,
+                    server=request.server,
+                    tool=request.tool,
+                    arguments=request.arguments,
+                )
+            )
+            return Decision(approved=approval.approved, reason=approval.reason)
+
+        return approve
 
     async def prepare_tools(self, toolsets: list[DurableToolset]) -> list[str]:
         """See `AttemptTools.prepare`."""

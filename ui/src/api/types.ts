@@ -319,6 +319,29 @@ export interface Interaction {
   responseStatus: "pending" | "answered" | "expired" | null;
 }
 
+export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired";
+
+/** A tool call waiting for (or given) the user's approval (`GET /approvals`). */
+export interface ToolApproval {
+  id: string;
+  executionId: string;
+  stepId: string;
+  attempt: number;
+  agentId: string | null;
+  agentName: string | null;
+  server: string;
+  tool: string;
+  /** As the agent gave them, secrets redacted. */
+  arguments: Record<string, unknown>;
+  status: ApprovalStatus;
+  reason: string | null;
+  decidedBy: string | null;
+  deadlineAt: string | null;
+  onTimeout: "approve" | "reject";
+  createdAt: string;
+  decidedAt: string | null;
+}
+
 export interface Knowledge {
   id: string;
   workflowId: string;

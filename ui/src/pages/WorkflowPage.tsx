@@ -15,6 +15,7 @@ import { FilesTab } from "../monitor/FilesTab";
 import { Gantt } from "../monitor/Gantt";
 import { KnowledgeTab } from "../monitor/KnowledgeTab";
 import { MetricsTab } from "../monitor/MetricsTab";
+import { ExecutionApprovals } from "../monitor/ExecutionApprovals";
 import { QuestionCard } from "../monitor/QuestionCard";
 import { RunDialog } from "../monitor/RunDialog";
 import { StepInspector } from "../monitor/StepInspector";
@@ -412,6 +413,7 @@ function StepsTab({ execution, live, steps, agentNames, questions, onAnswered, o
           {questions.map((q) => <QuestionCard key={q.id} question={q} agentName={name(q.fromAgentId)} onAnswered={onAnswered} />)}
         </Card>
       )}
+      <ExecutionApprovals executionId={execution.id} />
       <div>
         <h3>Active agents</h3>
         {active.length ? (

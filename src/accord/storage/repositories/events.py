@@ -103,3 +103,16 @@ class EventRepository:
             query = query.where(execution_events.c.execution_id == execution_id)
         rows = self.session.execute(query.order_by(execution_events.c.id).limit(limit))
         return [_event(r) for r in rows]
+
+    def latest(self, *, user_id: str, execution_id: str, limit: int) -> list[ExecutionEvent]:
+        """The execution's last `limit` events, oldest first (what someone catching up reads)."""
+        rows = self.session.execute(
+            select(execution_events)
+            .where(
+                execution_events.c.user_id == user_id,
+                execution_events.c.execution_id == execution_id,
+            )
+            .order_by(execution_events.c.id.desc())
+            .limit(limit)
+        )
+        return [_event(r) for r in reversed(list(rows))]
