@@ -37,8 +37,18 @@ def model_on(server: FakeOpenAIServer, **settings: object):  # noqa: ANN201 (a p
         ('Sure! Here it is:\n```json\n{"a": 1, "b": [1, 2,],}\n```\nHope it helps.', {"a": 1}),
         ("{'a': 1, 'b': 'two'}", {"a": 1, "b": "two"}),
         ('My answer is {"a": 1} as asked.', {"a": 1}),
+        # Valid but for the trailing comma, with an odd number of escaped quotes in a string:
+        # a repair guessing at quotes would cut the string into made-up keys.
+        (
+            '```json\n{"summary": "it holds, so for \\"Maya: keep \\"limits\\" in \'it\': '
+            'it\u2026", "output": "# Done", "tags": ["a",],\n}\n```',
+            {
+                "summary": 'it holds, so for "Maya: keep "limits" in \'it\': it\u2026',
+                "output": "# Done",
+            },
+        ),
     ],
-    ids=["fenced-trailing-commas", "single-quotes", "prose-around"],
+    ids=["fenced-trailing-commas", "single-quotes", "prose-around", "escaped-quotes"],
 )
 def test_json_a_weak_model_writes_is_read(text: str, expected: dict[str, object]) -> None:
     found = read_json_object(text)

@@ -2,13 +2,16 @@
 
 Small local models asked for a JSON object often answer with a sentence before it, a Markdown
 fence around it, trailing commas or single quotes. `read_json_object` finds the object and
-repairs it (with `json_repair`, a library made for exactly this). When no object can be found
-at all, `derive_from_text` builds the wanted answer from the prose itself: the text becomes
-the main text field, its first sentence the summary, and a field with a closed set of
-values (a verdict, a vote's choice) takes the value the text names. Only when the text names
-none of them is it refused, with a message the model can act on.
+reads it as strict JSON once its trailing commas are dropped; only what still does not parse
+is repaired (with `json_repair`, a library made for exactly this), since the repair guesses at
+quotes and can cut a valid string holding an odd number of escaped quotes into made-up keys.
+When no object can be found at all, `derive_from_text` builds the wanted answer from the
+prose itself: the text becomes the main text field, its first sentence the summary, and a
+field with a closed set of values (a verdict, a vote's choice) takes the value the text names.
+Only when the text names none of them is it refused, with a message the model can act on.
 """
 
+import json
 import re
 import types
 import typing
@@ -20,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 T = TypeVar("T", bound=BaseModel)
 
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
+_CLOSER = re.compile(r"\s*[}\]]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _MAIN_TEXT_FIELDS = ("output", "answer", "feedback", "rationale", "content", "reason", "text")
 
@@ -37,10 +41,42 @@ def read_json_object(text: str) -> dict[str, Any] | None:
     if start >= 0:
         candidates.append(text[start : text.rfind("}") + 1 or len(text)])
     for candidate in candidates:
-        found = json_repair.repair_json(candidate, return_objects=True)
+        found = _strict(candidate)
+        if found is None:
+            found = json_repair.repair_json(candidate, return_objects=True)
         if isinstance(found, dict) and found:
             return found
     return None
+
+
+def _strict(candidate: str) -> Any:
+    """`candidate` parsed as JSON once trailing commas (outside strings) are dropped; None
+    when it is not valid JSON even then."""
+    try:
+        return json.loads(_without_trailing_commas(candidate))
+    except ValueError:
+        return None
+
+
+def _without_trailing_commas(text: str) -> str:
+    """`text` without the commas that stand right before a closing `}` or `]`, leaving string
+    contents alone."""
+    kept: list[str] = []
+    in_string = escaped = False
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "," and _CLOSER.match(text, index + 1):
+            continue
+        kept.append(char)
+    return "".join(kept)
 
 
 def validate_leniently(output_type: type[T], text: str) -> T:
