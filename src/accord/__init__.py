@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from accord.domain.knowledge import CollaborationKnowledge as Knowledge
     from accord.domain.metrics import CollaborationMetrics
     from accord.domain.step_result import StepResult
-    from accord.library.client import AsyncClient, Client
+    from accord.library.client.aio import AsyncClient
+    from accord.library.client.sync import Client
     from accord.library.definition import Agent, Constraints, Coordination, Step, Workflow
     from accord.library.errors import ApiError, ValidationError
     from accord.library.results import RunResult, StepOutcome
@@ -88,8 +89,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Knowledge": ("accord.domain.knowledge", "CollaborationKnowledge"),
     "CollaborationMetrics": ("accord.domain.metrics", "CollaborationMetrics"),
     "OfflineModel": ("accord.llm.offline", "OfflineModel"),
-    "Client": ("accord.library.client", "Client"),
-    "AsyncClient": ("accord.library.client", "AsyncClient"),
+    "Client": ("accord.library.client.sync", "Client"),
+    "AsyncClient": ("accord.library.client.aio", "AsyncClient"),
     "ValidationError": ("accord.library.errors", "ValidationError"),
     "ApiError": ("accord.library.errors", "ApiError"),
 }

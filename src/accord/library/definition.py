@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
+from pydantic.alias_generators import to_camel
 
 from accord.domain.agent import IN_PROCESS_MODEL_PREFIX, OFFLINE_MODEL_NAME
 from accord.domain.enums import (
@@ -218,8 +219,8 @@ class Workflow:
             file,
             agents=tuple(agents.values()),
             steps=tuple(steps),
-            coordination=Coordination(**file.coordination.model_dump()),
-            constraints=Constraints(**file.constraints.model_dump()),
+            coordination=Coordination(**file.coordination.model_dump(by_alias=False)),
+            constraints=Constraints(**file.constraints.model_dump(by_alias=False)),
         )
         workflow._path = path
         workflow._children = {
@@ -344,16 +345,18 @@ class Workflow:
             values["sub_workflow"] = self._sub_workflow(step)
             steps.append(values)
         coordinator = self.coordinator
-        return {
-            "name": self.name,
-            "description": self.description,
-            "workflow_type": workflow_type,
-            "agents": [_agent_data(a) for a in self.agents],
-            "coordinator": coordinator.name if isinstance(coordinator, Agent) else coordinator,
-            "steps": steps,
-            "coordination": asdict(self.coordination),
-            "constraints": asdict(self.constraints),
-        }
+        return _camel(
+            {
+                "name": self.name,
+                "description": self.description,
+                "workflow_type": workflow_type,
+                "agents": [_camel(_agent_data(a)) for a in self.agents],
+                "coordinator": coordinator.name if isinstance(coordinator, Agent) else coordinator,
+                "steps": [_camel(s) for s in steps],
+                "coordination": _camel(asdict(self.coordination)),
+                "constraints": _camel(asdict(self.constraints)),
+            }
+        )
 
     def _sub_workflow(self, step: Step) -> str | None:
         child = step.sub_workflow
@@ -385,6 +388,11 @@ def _agent_data(agent: Agent) -> dict[str, Any]:
         "model": model,
         "model_parameters": dict(agent.model_settings),
     }
+
+
+def _camel(values: dict[str, Any]) -> dict[str, Any]:
+    """The file's spelling of the fields, so that problems name them as for a file."""
+    return {to_camel(key): value for key, value in values.items()}
 
 
 def _slug(name: str) -> str:

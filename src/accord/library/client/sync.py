@@ -1,0 +1,470 @@
+"""`Client`: the Accord REST API from synchronous code, one typed method per operation.
+
+Generated from `aio.py` by `python -m accord.library.client.unasync`: edit that file instead.
+"""
+
+import time
+import builtins  # `builtins.list` in annotations: resources' `list` methods shadow it
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from accord.domain.agent import Agent, ApiToken, LlmProvider, User
+from accord.domain.execution import ExecutionEvent, WorkflowExecution
+from accord.domain.interaction import AgentInteraction
+from accord.domain.knowledge import CollaborationKnowledge
+from accord.domain.metrics import CollaborationMetrics
+from accord.domain.template import WorkflowTemplate
+from accord.domain.workflow import CollaborationWorkflow
+from accord.library.client.operations import (
+    OPERATIONS,
+    SseParser,
+    build_request,
+    ends_watch,
+    raise_for_error,
+)
+from accord.server.schemas import ExecutionDetail, TokenCreated, ValidationReport
+
+Body = BaseModel | Mapping[str, Any]
+"""A request body: the API's request model, or a mapping of its fields (either spelling)."""
+DEFAULT_URL = "http://127.0.0.1:8765"
+RECONNECT_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+"""Waits before reconnecting a dropped event stream; the last repeats."""
+
+
+class Client:
+    """A client of a running Accord server (`accord serve`).
+
+    `token` is an API token (`accord serve` prints a login link; make tokens in the browser
+    or with `POST /tokens`). Errors raise `ValidationError` (422: `problems`, each with its
+    field and fix) or `ApiError` (`status`, `code`, `message`, `details`). Use it in
+    `with`, or call `close`."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        http: httpx.Client | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = http or httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+        self.me = _Me(self)
+        self.tokens = _Tokens(self)
+        self.providers = _Providers(self)
+        self.agents = _Agents(self)
+        self.templates = _Templates(self)
+        self.workflows = _Workflows(self)
+        self.executions = _Executions(self)
+        self.events = _Events(self)
+        self.questions = _Questions(self)
+        self.interactions = _Interactions(self)
+        self.knowledge = _Knowledge(self)
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def call(
+        self,
+        name: str,
+        path_params: Mapping[str, str] | None = None,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Body | None = None,
+    ) -> Any:
+        """Operation `name` of `OPERATIONS` (e.g. `"agents.get"`), its answer read as its type."""
+        request = build_request(name, path_params, query=query, body=body)
+        response = self.http.request(
+            request.method, request.url, params=request.params, json=request.json
+        )
+        payload = response.json() if response.content else None
+        raise_for_error(response.status_code, payload, response.reason_phrase)
+        return OPERATIONS[name].read(payload)
+
+    def follow(
+        self, name: str, path_params: Mapping[str, str], *, after: int | None, until: str | None
+    ) -> Iterator[ExecutionEvent]:
+        """The events of stream `name` after event `after`, reconnecting with `Last-Event-ID`
+        whenever the connection drops; ends after execution `until` ends (if given)."""
+        parser = SseParser(last_event_id=after)
+        failures = 0
+        while True:
+            request = build_request(name, path_params)
+            headers = {"Accept": "text/event-stream"}
+            if parser.last_event_id is not None:
+                headers["Last-Event-ID"] = str(parser.last_event_id)
+            try:
+                with self.http.stream(
+                    "GET", request.url, headers=headers, timeout=httpx.Timeout(None)
+                ) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        raise_for_error(
+                            response.status_code, response.json(), response.reason_phrase
+                        )
+                    for line in response.iter_lines():
+                        for event in parser.feed(line):
+                            failures = 0
+                            yield event
+                            if until is not None and ends_watch(event, until):
+                                return
+            except (httpx.TransportError, httpx.RemoteProtocolError):
+                pass  # dropped: resume after the last event received
+            time.sleep(RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)])
+            failures += 1
+
+
+class _Resource:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+
+class _Me(_Resource):
+    def get(self) -> User:
+        """The user the token belongs to."""
+        user: User = self._client.call("me.get")
+        return user
+
+    def update(self, *, display_name: str) -> User:
+        """Change the user's display name."""
+        user: User = self._client.call("me.update", body={"displayName": display_name})
+        return user
+
+
+class _Tokens(_Resource):
+    def list(self) -> list[ApiToken]:
+        """The user's API tokens (never their secrets)."""
+        tokens: list[ApiToken] = self._client.call("tokens.list")
+        return tokens
+
+    def create(self, *, name: str, expires_in_days: int | None = None) -> TokenCreated:
+        """A new API token; its secret (`token`) is in this answer only."""
+        created: TokenCreated = self._client.call(
+            "tokens.create", body={"name": name, "expiresInDays": expires_in_days}
+        )
+        return created
+
+    def revoke(self, token_id: str) -> None:
+        """Revoke a token: requests with it fail from now on."""
+        self._client.call("tokens.revoke", {"token_id": token_id})
+
+
+class _Providers(_Resource):
+    def list(self) -> list[LlmProvider]:
+        """The user's LLM providers (API keys are never returned)."""
+        providers: list[LlmProvider] = self._client.call("providers.list")
+        return providers
+
+    def create(self, body: Body) -> LlmProvider:
+        """Save a provider (`ProviderCreate`: name, kind, defaultModel, baseUrl, apiKey...)."""
+        provider: LlmProvider = self._client.call("providers.create", body=body)
+        return provider
+
+    def get(self, provider_id: str) -> LlmProvider:
+        """One provider."""
+        provider: LlmProvider = self._client.call(
+            "providers.get", {"provider_id": provider_id}
+        )
+        return provider
+
+    def update(self, provider_id: str, body: Body) -> LlmProvider:
+        """Change the fields given (`ProviderUpdate`); `apiKey: None` removes the key."""
+        provider: LlmProvider = self._client.call(
+            "providers.update", {"provider_id": provider_id}, body=body
+        )
+        return provider
+
+    def delete(self, provider_id: str) -> None:
+        """Delete a provider no agent speaks through."""
+        self._client.call("providers.delete", {"provider_id": provider_id})
+
+
+class _Agents(_Resource):
+    def list(self) -> list[Agent]:
+        """The user's agents."""
+        agents: list[Agent] = self._client.call("agents.list")
+        return agents
+
+    def create(self, body: Body) -> Agent:
+        """Create an agent (`AgentCreate`: name, role, backstory, skills, llmProviderId...)."""
+        agent: Agent = self._client.call("agents.create", body=body)
+        return agent
+
+    def get(self, agent_id: str) -> Agent:
+        """One agent."""
+        agent: Agent = self._client.call("agents.get", {"agent_id": agent_id})
+        return agent
+
+    def update(self, agent_id: str, body: Body) -> Agent:
+        """Change the fields given (`AgentUpdate`)."""
+        agent: Agent = self._client.call("agents.update", {"agent_id": agent_id}, body=body)
+        return agent
+
+    def delete(self, agent_id: str) -> None:
+        """Delete an agent that no workflow uses."""
+        self._client.call("agents.delete", {"agent_id": agent_id})
+
+
+class _Templates(_Resource):
+    def list(self, *, category: str | None = None) -> list[WorkflowTemplate]:
+        """System templates and the user's own, optionally of one category."""
+        templates: list[WorkflowTemplate] = self._client.call(
+            "templates.list", query={"category": category}
+        )
+        return templates
+
+    def create(self, body: Body) -> WorkflowTemplate:
+        """Save a template (`CreateTemplateRequest`)."""
+        template: WorkflowTemplate = self._client.call("templates.create", body=body)
+        return template
+
+    def get(self, template_id: str) -> WorkflowTemplate:
+        """One template."""
+        template: WorkflowTemplate = self._client.call(
+            "templates.get", {"template_id": template_id}
+        )
+        return template
+
+    def update(self, template_id: str, body: Body) -> WorkflowTemplate:
+        """Change the fields given (`TemplateUpdate`) of one of the user's templates."""
+        template: WorkflowTemplate = self._client.call(
+            "templates.update", {"template_id": template_id}, body=body
+        )
+        return template
+
+    def delete(self, template_id: str) -> None:
+        """Delete one of the user's templates."""
+        self._client.call("templates.delete", {"template_id": template_id})
+
+    def create_workflow(self, template_id: str, body: Body) -> CollaborationWorkflow:
+        """A workflow made from a template (`CreateFromTemplateRequest`: participatingAgents,
+        roleAssignments, ...)."""
+        workflow: CollaborationWorkflow = self._client.call(
+            "templates.create_workflow", {"template_id": template_id}, body=body
+        )
+        return workflow
+
+
+class _Workflows(_Resource):
+    def list(self, *, status: str | None = None) -> list[CollaborationWorkflow]:
+        """The user's workflows, optionally in one status."""
+        workflows: list[CollaborationWorkflow] = self._client.call(
+            "workflows.list", query={"status": status}
+        )
+        return workflows
+
+    def create(self, body: Body) -> CollaborationWorkflow:
+        """Create a workflow (`CreateWorkflowRequest`); every problem of its definition
+        raises one `ValidationError`."""
+        workflow: CollaborationWorkflow = self._client.call("workflows.create", body=body)
+        return workflow
+
+    def validate(self, body: Body) -> ValidationReport:
+        """Check a `CreateWorkflowRequest` without saving it: `valid` and `problems`."""
+        report: ValidationReport = self._client.call("workflows.validate", body=body)
+        return report
+
+    def get(self, workflow_id: str) -> CollaborationWorkflow:
+        """One workflow."""
+        workflow: CollaborationWorkflow = self._client.call(
+            "workflows.get", {"workflow_id": workflow_id}
+        )
+        return workflow
+
+    def update(self, workflow_id: str, body: Body) -> CollaborationWorkflow:
+        """Change the fields given (`UpdateWorkflowRequest`)."""
+        workflow: CollaborationWorkflow = self._client.call(
+            "workflows.update", {"workflow_id": workflow_id}, body=body
+        )
+        return workflow
+
+    def delete(self, workflow_id: str) -> None:
+        """Delete a workflow and its executions."""
+        self._client.call("workflows.delete", {"workflow_id": workflow_id})
+
+    def save_as_template(
+        self,
+        workflow_id: str,
+        *,
+        category: str = "development",
+        name: str | None = None,
+        description: str | None = None,
+    ) -> WorkflowTemplate:
+        """Save the workflow as one of the user's templates."""
+        template: WorkflowTemplate = self._client.call(
+            "workflows.save_as_template",
+            {"workflow_id": workflow_id},
+            body={"category": category, "name": name, "description": description},
+        )
+        return template
+
+    def start(
+        self,
+        workflow_id: str,
+        *,
+        inputs: Mapping[str, Any] | None = None,
+        trigger_reason: str = "manual",
+    ) -> WorkflowExecution:
+        """Start an execution; `inputs` is the context every step sees."""
+        execution: WorkflowExecution = self._client.call(
+            "workflows.start",
+            {"workflow_id": workflow_id},
+            body={"inputs": dict(inputs or {}), "triggerReason": trigger_reason},
+        )
+        return execution
+
+    def executions(self, workflow_id: str) -> builtins.list[WorkflowExecution]:
+        """The workflow's executions, newest first."""
+        executions: list[WorkflowExecution] = self._client.call(
+            "workflows.executions", {"workflow_id": workflow_id}
+        )
+        return executions
+
+    def analytics(self, workflow_id: str) -> CollaborationMetrics:
+        """Collaboration metrics over the workflow's executions."""
+        metrics: CollaborationMetrics = self._client.call(
+            "workflows.analytics", {"workflow_id": workflow_id}
+        )
+        return metrics
+
+    def knowledge(
+        self,
+        workflow_id: str,
+        *,
+        q: str | None = None,
+        include_inactive: bool | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[CollaborationKnowledge]:
+        """The workflow's knowledge, newest first, or ranked by a search for `q`."""
+        entries: list[CollaborationKnowledge] = self._client.call(
+            "workflows.knowledge",
+            {"workflow_id": workflow_id},
+            query={"q": q, "includeInactive": include_inactive, "limit": limit},
+        )
+        return entries
+
+
+class _Executions(_Resource):
+    def get(self, execution_id: str) -> ExecutionDetail:
+        """One execution with every step attempt (`stepRuns`) and its usage."""
+        execution: ExecutionDetail = self._client.call(
+            "executions.get", {"execution_id": execution_id}
+        )
+        return execution
+
+    def pause(self, execution_id: str) -> WorkflowExecution:
+        """Pause: running steps finish, no new ones start."""
+        execution: WorkflowExecution = self._client.call(
+            "executions.pause", {"execution_id": execution_id}
+        )
+        return execution
+
+    def resume(self, execution_id: str) -> WorkflowExecution:
+        """Resume a paused execution."""
+        execution: WorkflowExecution = self._client.call(
+            "executions.resume", {"execution_id": execution_id}
+        )
+        return execution
+
+    def cancel(self, execution_id: str) -> WorkflowExecution:
+        """Cancel an execution that has not ended."""
+        execution: WorkflowExecution = self._client.call(
+            "executions.cancel", {"execution_id": execution_id}
+        )
+        return execution
+
+    def rerun(self, execution_id: str) -> WorkflowExecution:
+        """Run the workflow again with the same inputs: a new execution."""
+        execution: WorkflowExecution = self._client.call(
+            "executions.rerun", {"execution_id": execution_id}
+        )
+        return execution
+
+    def interactions(
+        self,
+        execution_id: str,
+        *,
+        type: str | None = None,
+        agent_id: str | None = None,
+        step_id: str | None = None,
+    ) -> list[AgentInteraction]:
+        """The execution's interactions, oldest first, optionally filtered."""
+        interactions: list[AgentInteraction] = self._client.call(
+            "executions.interactions",
+            {"execution_id": execution_id},
+            query={"type": type, "agentId": agent_id, "stepId": step_id},
+        )
+        return interactions
+
+    def metrics(self, execution_id: str) -> CollaborationMetrics:
+        """The execution's collaboration metrics, with per-agent figures."""
+        metrics: CollaborationMetrics = self._client.call(
+            "executions.metrics", {"execution_id": execution_id}
+        )
+        return metrics
+
+    def watch(
+        self, execution_id: str, *, after: int | None = None
+    ) -> Iterator[ExecutionEvent]:
+        """The execution's events as they happen, from its first (or after event `after`),
+        ending with its end. A dropped connection is resumed where it broke off
+        (`Last-Event-ID`), so no event is missed or repeated."""
+        for event in self._client.follow(
+            "executions.watch", {"execution_id": execution_id}, after=after, until=execution_id
+        ):
+            yield event
+
+
+class _Events(_Resource):
+    def watch(self, *, after: int | None = None) -> Iterator[ExecutionEvent]:
+        """Every event of the user's executions from now on (or after event `after`); never
+        ends by itself, and resumes after a dropped connection."""
+        for event in self._client.follow("events.watch", {}, after=after, until=None):
+            yield event
+
+
+class _Questions(_Resource):
+    def list(self, *, status: str | None = None) -> list[AgentInteraction]:
+        """Questions agents put to the user (`status="pending"`: unanswered ones)."""
+        questions: list[AgentInteraction] = self._client.call(
+            "questions.list", query={"status": status}
+        )
+        return questions
+
+
+class _Interactions(_Resource):
+    def answer(
+        self, interaction_id: str, *, message: str, data: Any = None
+    ) -> AgentInteraction:
+        """Answer a question put to the user."""
+        interaction: AgentInteraction = self._client.call(
+            "interactions.answer",
+            {"interaction_id": interaction_id},
+            body={"message": message, "data": data},
+        )
+        return interaction
+
+
+class _Knowledge(_Resource):
+    def validate(self, knowledge_id: str, *, agent_id: str) -> CollaborationKnowledge:
+        """An agent confirms a knowledge entry (not its own)."""
+        entry: CollaborationKnowledge = self._client.call(
+            "knowledge.validate", {"knowledge_id": knowledge_id}, body={"agentId": agent_id}
+        )
+        return entry
