@@ -105,7 +105,9 @@ def test_problems_are_reported_as_for_a_file_every_one_at_once():
     assert len(from_code.value.problems) >= 3
     assert triples(from_code.value.problems) == triples(from_file.value.problems)
     message = str(from_code.value)
-    assert message.startswith(f"Invalid workflow 'Broken' ({len(from_code.value.problems)} problems)")
+    assert message.startswith(
+        f"Invalid workflow 'Broken' ({len(from_code.value.problems)} problems)"
+    )
     assert "steps[0].agent: step 'a' names unknown agent 'Bob'\n    fix: use one of: Ada" in message
 
 
@@ -119,7 +121,10 @@ def test_a_bad_value_names_its_field_and_a_fix():
         )
     fields = {p.field: p.fix for p in error.value.problems}
     assert "use one of the values listed" in fields["steps[0].type"]
-    assert fields["constraints.maxConcurrency"] == "see schemas/workflow.schema.json for the allowed values"
+    assert (
+        fields["constraints.maxConcurrency"]
+        == "see schemas/workflow.schema.json for the allowed values"
+    )
 
 
 def test_models_are_written_as_a_file_writes_them(tmp_path: Path):

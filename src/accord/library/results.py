@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from accord.domain.enums import ExecutionStatus
+from accord.domain.enums import ExecutionStatus, StepRunStatus
 from accord.domain.execution import StepRun, Usage
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
@@ -107,7 +107,7 @@ def _step_outcome(step_id: str, run: StepRun | None, names: dict[str, str]) -> S
             usage=Usage(),
         )
     result = None
-    if run.output:
+    if run.status is StepRunStatus.COMPLETED and run.output:
         result = StepResult.model_validate(run.output)
     return StepOutcome(
         step_id=step_id,
