@@ -107,6 +107,7 @@ class AsyncClient:
         failures = 0
         while True:
             request = build_request(name, path_params)
+            parser.reconnected()
             headers = {"Accept": "text/event-stream"}
             if parser.last_event_id is not None:
                 headers["Last-Event-ID"] = str(parser.last_event_id)

@@ -244,6 +244,10 @@ class SseParser:
     last_event_id: int | None = None
     _data: list[str] = field(default_factory=list)
 
+    def reconnected(self) -> None:
+        """Drop an event cut off by a dropped connection: it is sent again after the last ID."""
+        self._data = []
+
     def feed(self, line: str) -> Iterator[ExecutionEvent]:
         if line == "":
             if self._data:
