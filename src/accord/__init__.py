@@ -5,7 +5,9 @@ the package (`accord.domain`, `accord.engine`, ...) is private and may change.
 
 Define a team and its work:
     `Agent`, `Step`, `Workflow` (pipeline, parallel, conditional or recursive),
-    `Coordination`, `Constraints`; `Workflow.from_yaml` / `to_yaml` read and write the
+    `Coordination`, `Constraints`; the agents' tools: `McpServer` declarations (by name in
+    `Workflow(mcp_servers=...)`, allowed per agent in `Agent(tools=...)`) and built-in
+    toolkits (`workspace`); `Workflow.from_yaml` / `to_yaml` read and write the
     workflow file format. An agent's model is `"offline"`, a pydantic-ai model name, a saved
     provider's name, or a pydantic-ai `Model` object such as `OfflineModel`.
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from accord.domain.knowledge import CollaborationKnowledge as Knowledge
     from accord.domain.metrics import CollaborationMetrics
     from accord.domain.step_result import StepResult
+    from accord.domain.tools import McpServer
     from accord.library.client.aio import AsyncClient
     from accord.library.client.sync import Client
     from accord.library.definition import Agent, Constraints, Coordination, Step, Workflow
@@ -54,6 +57,7 @@ __all__ = [
     "ExecutionEvent",
     "ExecutionStream",
     "Knowledge",
+    "McpServer",
     "OfflineModel",
     "RunResult",
     "Step",
@@ -89,6 +93,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Knowledge": ("accord.domain.knowledge", "CollaborationKnowledge"),
     "CollaborationMetrics": ("accord.domain.metrics", "CollaborationMetrics"),
     "OfflineModel": ("accord.llm.offline", "OfflineModel"),
+    "McpServer": ("accord.domain.tools", "McpServer"),
     "Client": ("accord.library.client.sync", "Client"),
     "AsyncClient": ("accord.library.client.aio", "AsyncClient"),
     "ValidationError": ("accord.library.errors", "ValidationError"),

@@ -161,3 +161,28 @@ def test_a_sub_workflow_built_in_code_is_saved_beside_its_parent(tmp_path: Path)
     assert (tmp_path / "security-audit.yaml").is_file()
     loaded = load_workflow(path)
     assert loaded.children["audit"].workflow.name == "Security audit"
+
+
+def test_mcp_servers_and_allow_lists_are_the_files(tmp_path: Path):
+    workflow = accord.Workflow(
+        name="Tools",
+        agents=[accord.Agent(name="Ada", role="dev", tools=["files.read_*", "workspace"])],
+        steps=[accord.Step(id="a", name="A")],
+        mcp_servers={
+            "files": accord.McpServer(command="npx", args=["-y", "server-filesystem", "."]),
+            "search": {"url": "https://search.example/mcp", "requireApproval": True},
+        },
+    )
+    again = accord.Workflow.from_yaml(workflow.save(tmp_path / "tools.yaml"))
+    assert again.to_yaml() == workflow.to_yaml()
+    assert again.mcp_servers["search"].require_approval is True
+    assert again.agents[0].tools == ("files.read_*", "workspace")
+    with pytest.raises(accord.ValidationError) as error:
+        accord.Workflow(
+            name="Tools",
+            agents=[accord.Agent(name="Ada", role="dev", tools=["fiels"])],
+            steps=[accord.Step(id="a", name="A")],
+            mcp_servers={"files": accord.McpServer(command="npx")},
+        )
+    (problem,) = error.value.problems
+    assert problem.field == "agents[0].tools[0]" and "files" in problem.fix

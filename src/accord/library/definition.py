@@ -9,6 +9,7 @@ its agent, a `Workflow` where a step names its sub-workflow's file, and a pydant
 object as an agent's model (which only the process that holds it can run).
 """
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -26,6 +27,7 @@ from accord.domain.enums import (
     StepType,
     WorkflowType,
 )
+from accord.domain.tools import McpServer
 from accord.domain.workflow_file import (
     OFFLINE_PROVIDER,
     WorkflowFile,
@@ -72,6 +74,10 @@ class Agent:
     provider: str | None = None
     model_settings: Mapping[str, Any] = field(default_factory=dict)
     """Passed to the model with each request (temperature, max_tokens, ...)."""
+    tools: Sequence[str] = ()
+    """What the agent may use besides talking to its team (its allow-list): a server of the
+    workflow's `mcp_servers` or a built-in toolkit (`workspace`) whole, one tool
+    (`files.read_text_file`) or a pattern (`git.*`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +140,9 @@ class Constraints:
     max_fan_out: int = 5
     budget_tokens: int | None = None
     budget_usd: float | None = None
+    max_tool_calls_per_step: int = 50
+    tool_call_timeout_seconds: float = 60.0
+    max_tool_result_chars: int = 20_000
 
 
 class Workflow:
@@ -144,6 +153,10 @@ class Workflow:
     with its field and fix, as `accord validate` and the API report them. Run it with
     `run` (blocking), `arun` (async) or `stream` (its events as they happen); it runs in
     this process on the local database, like `accord run`.
+
+    `mcp_servers` declares the MCP servers the agents may use, by name (an `McpServer`, or
+    its fields as a workflow file writes them: `{"command": "npx", "args": [...]}`); each
+    agent's `tools` says which of them (and which built-in toolkits) it may use.
     """
 
     def __init__(
@@ -157,6 +170,7 @@ class Workflow:
         coordinator: Agent | str | None = None,
         coordination: Coordination | None = None,
         constraints: Constraints | None = None,
+        mcp_servers: "Mapping[str, McpServer | Mapping[str, Any]] | None" = None,
     ) -> None:
         self.name = name
         self.agents: tuple[Agent, ...] = tuple(agents)
@@ -166,11 +180,14 @@ class Workflow:
         self.coordinator = coordinator
         self.coordination = coordination or Coordination()
         self.constraints = constraints or Constraints()
+        self.mcp_servers = dict(mcp_servers or {})
         self._path: Path | None = None
         self._children: dict[str, Workflow] = {}
         data = self._data(workflow_type)
         try:
-            self._file: WorkflowFile = validate_workflow_data(data, source=self._source)
+            self._file: WorkflowFile = validate_workflow_data(
+                data, source=self._source, environment=os.environ
+            )
         except WorkflowFileError as exc:
             raise ValidationError(exc.problems, subject=f"workflow {name!r}") from None
         self.workflow_type = self._file.workflow_type
@@ -198,6 +215,7 @@ class Workflow:
                 model=a.model,
                 provider=None if a.provider == OFFLINE_PROVIDER else a.provider,
                 model_settings=a.model_parameters,
+                tools=tuple(a.tools),
             )
             for a in file.agents
         }
@@ -245,6 +263,10 @@ class Workflow:
         self.coordinator = file.coordinator
         self.coordination = coordination
         self.constraints = constraints
+        self.mcp_servers = {
+            name: McpServer.model_validate(server.model_dump())
+            for name, server in file.mcp_servers.items()
+        }
         self._file = file
 
     def to_yaml(self) -> str:
@@ -355,6 +377,12 @@ class Workflow:
                 "steps": [_camel(s) for s in steps],
                 "coordination": _camel(asdict(self.coordination)),
                 "constraints": _camel(asdict(self.constraints)),
+                "mcp_servers": {
+                    name: server.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+                    if isinstance(server, McpServer)
+                    else dict(server)
+                    for name, server in self.mcp_servers.items()
+                },
             }
         )
 
@@ -387,6 +415,7 @@ def _agent_data(agent: Agent) -> dict[str, Any]:
         "provider": provider or OFFLINE_PROVIDER,
         "model": model,
         "model_parameters": dict(agent.model_settings),
+        "tools": list(agent.tools),
     }
 
 
