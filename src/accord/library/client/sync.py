@@ -54,16 +54,30 @@ class Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.http = http or httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
         self.me = _Me(self)
+        """`get()`, `update(display_name=...)`: the token's user."""
         self.tokens = _Tokens(self)
+        """`list()`, `create(name=...)`, `revoke(id)`: API tokens."""
         self.providers = _Providers(self)
+        """`list()`, `create(body)`, `get(id)`, `update(id, body)`, `delete(id)`."""
         self.agents = _Agents(self)
+        """`list()`, `create(body)`, `get(id)`, `update(id, body)`, `delete(id)`."""
         self.templates = _Templates(self)
+        """`list(category=)`, `create`, `get`, `update`, `delete`, `create_workflow(id, body)`."""
         self.workflows = _Workflows(self)
+        """`list(status=)`, `create`, `validate`, `get`, `update`, `delete`,
+        `save_as_template`, `start(id, inputs=)`, `executions(id)`, `analytics(id)`,
+        `knowledge(id, q=)`."""
         self.executions = _Executions(self)
+        """`get(id)`, `pause`, `resume`, `cancel`, `rerun`, `interactions(id, type=)`,
+        `metrics(id)`, `watch(id, after=)`: its events to its end, resumed after drops."""
         self.events = _Events(self)
+        """`watch(after=)`: every event of the user's executions from now on."""
         self.questions = _Questions(self)
+        """`list(status=)`: questions agents put to the user."""
         self.interactions = _Interactions(self)
+        """`answer(id, message=...)`: answer a question put to the user."""
         self.knowledge = _Knowledge(self)
+        """`validate(id, agent_id=...)`: an agent confirms a knowledge entry."""
 
     def close(self) -> None:
         """Close the connections."""
