@@ -35,13 +35,13 @@ from accord.domain.workflow_file import (
     validate_workflow_data,
 )
 from accord.library.errors import ValidationError
-from accord.team.workflow_files import LoadedWorkflow, load_workflow
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
     from accord.library.results import RunResult
     from accord.library.running import ExecutionStream
+    from accord.team.workflow_files import LoadedWorkflow
 
 WorkflowTypeName = Literal["pipeline", "parallel", "conditional", "recursive"]
 StepTypeName = Literal[
@@ -197,6 +197,8 @@ class Workflow:
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Workflow":
         """A workflow file (and the sub-workflow files it names) as a `Workflow`."""
+        from accord.team.workflow_files import load_workflow  # not needed to build one
+
         try:
             loaded = load_workflow(Path(path))
         except WorkflowFileError as exc:
@@ -204,7 +206,7 @@ class Workflow:
         return cls._from_loaded(loaded, Path(path).resolve())
 
     @classmethod
-    def _from_loaded(cls, loaded: LoadedWorkflow, path: Path) -> "Workflow":
+    def _from_loaded(cls, loaded: "LoadedWorkflow", path: Path) -> "Workflow":
         file = loaded.workflow
         agents = {
             a.name: Agent(
@@ -327,8 +329,10 @@ class Workflow:
 
     # --- what the runner needs ---------------------------------------------------------------
 
-    def loaded(self) -> LoadedWorkflow:
+    def loaded(self) -> "LoadedWorkflow":
         """The validated workflow tree, in the form `install_workflow` takes."""
+        from accord.team.workflow_files import LoadedWorkflow
+
         return LoadedWorkflow(
             workflow=self._file,
             source=self._source,
