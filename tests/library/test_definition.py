@@ -186,3 +186,23 @@ def test_mcp_servers_and_allow_lists_are_the_files(tmp_path: Path):
         )
     (problem,) = error.value.problems
     assert problem.field == "agents[0].tools[0]" and "files" in problem.fix
+
+
+def test_triggers_are_the_files_triggers_block(tmp_path: Path):
+    workflow = accord.Workflow(
+        name="Nightly",
+        agents=[accord.Agent(name="Ada", role="dev")],
+        steps=[accord.Step(id="a", name="A")],
+        triggers={"schedules": [{"cron": "0 3 * * *", "timezone": "Europe/Paris"}]},
+    )
+    again = accord.Workflow.from_yaml(workflow.save(tmp_path / "nightly.yaml"))
+    assert again.triggers["schedules"][0]["cron"] == "0 3 * * *"
+    assert again.to_yaml() == workflow.to_yaml()
+    with pytest.raises(accord.ValidationError) as error:
+        accord.Workflow(
+            name="Nightly",
+            agents=[accord.Agent(name="Ada", role="dev")],
+            steps=[accord.Step(id="a", name="A")],
+            triggers={"schedules": [{"cron": "every day"}]},
+        )
+    assert error.value.problems[0].field.startswith("triggers.schedules[0]")

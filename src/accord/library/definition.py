@@ -157,6 +157,9 @@ class Workflow:
     `mcp_servers` declares the MCP servers the agents may use, by name (an `McpServer`, or
     its fields as a workflow file writes them: `{"command": "npx", "args": [...]}`); each
     agent's `tools` says which of them (and which built-in toolkits) it may use.
+    `triggers` is a workflow file's `triggers:` block (`schedules`, `hooks`, `after`,
+    `notify`): installed with the workflow when it runs; a new hook's or notification's
+    secret is printed to stderr, the one time it is shown.
     """
 
     def __init__(
@@ -171,6 +174,7 @@ class Workflow:
         coordination: Coordination | None = None,
         constraints: Constraints | None = None,
         mcp_servers: "Mapping[str, McpServer | Mapping[str, Any]] | None" = None,
+        triggers: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.agents: tuple[Agent, ...] = tuple(agents)
@@ -181,6 +185,7 @@ class Workflow:
         self.coordination = coordination or Coordination()
         self.constraints = constraints or Constraints()
         self.mcp_servers = dict(mcp_servers or {})
+        self.triggers = dict(triggers or {})
         self._path: Path | None = None
         self._children: dict[str, Workflow] = {}
         data = self._data(workflow_type)
@@ -269,6 +274,7 @@ class Workflow:
             name: McpServer.model_validate(server.model_dump())
             for name, server in file.mcp_servers.items()
         }
+        self.triggers = file.triggers.model_dump(mode="json", exclude_defaults=True)
         self._file = file
 
     def to_yaml(self) -> str:
@@ -387,6 +393,7 @@ class Workflow:
                     else dict(server)
                     for name, server in self.mcp_servers.items()
                 },
+                "triggers": self.triggers,
             }
         )
 

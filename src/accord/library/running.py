@@ -10,6 +10,7 @@ inside a running loop (a notebook cell) runs on a loop of its own in a worker th
 import asyncio
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
     from accord.domain.agent import Agent as StoredAgent
+    from accord.domain.triggers import HookCreated, NotificationCreated
     from accord.engine.service import Engine
     from accord.library.definition import Workflow
     from accord.team.attempt import AgentModel, ModelSource
@@ -134,7 +136,9 @@ async def _start(
 
     def install() -> str:
         with lease.database.session() as session:
-            return install_workflow(session, user_id=lease.user_id, loaded=loaded).id
+            return install_workflow(
+                session, user_id=lease.user_id, loaded=loaded, show_secret=_show_secret
+            ).id
 
     try:
         workflow_id = await asyncio.to_thread(install)
@@ -146,6 +150,17 @@ async def _start(
     if unfinished is not None:
         return unfinished
     return await lease.engine.start_execution(workflow_id, lease.user_id, inputs=inputs)
+
+
+def _show_secret(made: "HookCreated | NotificationCreated") -> None:
+    """A secret made when the workflow's triggers were installed: shown this once."""
+    from accord.domain.triggers import HookCreated
+
+    if isinstance(made, HookCreated):
+        what = f"Hook {made.name}: POST {made.url_path}  secret {made.secret}"
+    else:
+        what = f"Notification to {made.url}: signing secret {made.secret}"
+    print(f"{what} (shown once)", file=sys.stderr)
 
 
 async def _finish(lease: _Lease, execution_id: str, timeout: float | None) -> RunResult:

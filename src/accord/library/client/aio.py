@@ -19,6 +19,14 @@ from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.metrics import CollaborationMetrics
 from accord.domain.template import WorkflowTemplate
+from accord.domain.triggers import (
+    Dependency,
+    HookCreated,
+    Notification,
+    NotificationCreated,
+    NotificationDelivery,
+    Schedule,
+)
 from accord.domain.workflow import CollaborationWorkflow
 from accord.library.client.operations import (
     OPERATIONS,
@@ -27,6 +35,7 @@ from accord.library.client.operations import (
     ends_watch,
     raise_for_error,
 )
+from accord.server.routes.triggers import WorkflowTriggers
 from accord.server.schemas import ExecutionDetail, TokenCreated, ValidationReport
 
 Body = BaseModel | Mapping[str, Any]
@@ -79,6 +88,14 @@ class AsyncClient:
         """`answer(id, message=...)`: answer a question put to the user."""
         self.knowledge = _Knowledge(self)
         """`validate(id, agent_id=...)`: an agent confirms a knowledge entry."""
+        self.schedules = _Schedules(self)
+        """`pause(id)`, `resume(id)`, `delete(id)`; add one with `workflows.add_schedule`."""
+        self.hooks = _Hooks(self)
+        """`delete(id)`; add one with `workflows.add_hook`."""
+        self.dependencies = _Dependencies(self)
+        """`delete(id)`; add one with `workflows.add_dependency`."""
+        self.notifications = _Notifications(self)
+        """`list()`, `create(body)`, `delete(id)`, `deliveries(id)`, `redeliver(delivery_id)`."""
 
     async def aclose(self) -> None:
         """Close the connections."""
@@ -375,6 +392,35 @@ class _Workflows(_Resource):
         )
         return entries
 
+    async def triggers(self, workflow_id: str) -> WorkflowTriggers:
+        """What starts the workflow by itself: its schedules, hooks and dependencies."""
+        triggers: WorkflowTriggers = await self._client.call(
+            "workflows.triggers", {"workflow_id": workflow_id}
+        )
+        return triggers
+
+    async def add_schedule(self, workflow_id: str, body: Body) -> Schedule:
+        """Start the workflow on a schedule (`ScheduleSpec`: cron or every, timezone, ...)."""
+        schedule: Schedule = await self._client.call(
+            "workflows.add_schedule", {"workflow_id": workflow_id}, body=body
+        )
+        return schedule
+
+    async def add_hook(self, workflow_id: str, body: Body) -> HookCreated:
+        """Start the workflow from signed webhooks (`HookCreate`); the secret is in this
+        answer only."""
+        hook: HookCreated = await self._client.call(
+            "workflows.add_hook", {"workflow_id": workflow_id}, body=body
+        )
+        return hook
+
+    async def add_dependency(self, workflow_id: str, body: Body) -> Dependency:
+        """Start the workflow when another one's run ends (`DependencyCreate`)."""
+        dependency: Dependency = await self._client.call(
+            "workflows.add_dependency", {"workflow_id": workflow_id}, body=body
+        )
+        return dependency
+
 
 class _Executions(_Resource):
     async def get(self, execution_id: str) -> ExecutionDetail:
@@ -484,3 +530,66 @@ class _Knowledge(_Resource):
             "knowledge.validate", {"knowledge_id": knowledge_id}, body={"agentId": agent_id}
         )
         return entry
+
+
+class _Schedules(_Resource):
+    async def pause(self, schedule_id: str) -> Schedule:
+        """Stop starting runs until resumed."""
+        schedule: Schedule = await self._client.call(
+            "schedules.pause", {"schedule_id": schedule_id}
+        )
+        return schedule
+
+    async def resume(self, schedule_id: str) -> Schedule:
+        """Start runs again."""
+        schedule: Schedule = await self._client.call(
+            "schedules.resume", {"schedule_id": schedule_id}
+        )
+        return schedule
+
+    async def delete(self, schedule_id: str) -> None:
+        """Remove a schedule."""
+        await self._client.call("schedules.delete", {"schedule_id": schedule_id})
+
+
+class _Hooks(_Resource):
+    async def delete(self, hook_id: str) -> None:
+        """Remove a hook: deliveries to it are refused from now on."""
+        await self._client.call("hooks.delete", {"hook_id": hook_id})
+
+
+class _Dependencies(_Resource):
+    async def delete(self, dependency_id: str) -> None:
+        """Remove a dependency between workflows."""
+        await self._client.call("dependencies.delete", {"dependency_id": dependency_id})
+
+
+class _Notifications(_Resource):
+    async def list(self) -> builtins.list[Notification]:
+        """The user's notification subscriptions."""
+        notifications: list[Notification] = await self._client.call("notifications.list")
+        return notifications
+
+    async def create(self, body: Body) -> NotificationCreated:
+        """Subscribe a URL to runs' ends (`NotificationCreate`); the signing secret is in
+        this answer only."""
+        created: NotificationCreated = await self._client.call("notifications.create", body=body)
+        return created
+
+    async def delete(self, notification_id: str) -> None:
+        """Remove a subscription."""
+        await self._client.call("notifications.delete", {"notification_id": notification_id})
+
+    async def deliveries(self, notification_id: str) -> builtins.list[NotificationDelivery]:
+        """What was sent to the subscription's URL, and how it went."""
+        deliveries: list[NotificationDelivery] = await self._client.call(
+            "notifications.deliveries", {"notification_id": notification_id}
+        )
+        return deliveries
+
+    async def redeliver(self, delivery_id: str) -> NotificationDelivery:
+        """Send a delivery again."""
+        delivery: NotificationDelivery = await self._client.call(
+            "notifications.redeliver", {"delivery_id": delivery_id}
+        )
+        return delivery

@@ -32,12 +32,23 @@ from accord.domain.template import (
     CreateTemplateRequest,
     WorkflowTemplate,
 )
+from accord.domain.triggers import (
+    Dependency,
+    HookCreate,
+    HookCreated,
+    Notification,
+    NotificationCreated,
+    NotificationDelivery,
+    Schedule,
+    ScheduleSpec,
+)
 from accord.domain.workflow import (
     CollaborationWorkflow,
     CreateWorkflowRequest,
     UpdateWorkflowRequest,
 )
 from accord.library.errors import ApiError, ValidationError
+from accord.server.routes.triggers import DependencyCreate, NotificationCreate, WorkflowTriggers
 from accord.server.schemas import (
     AnswerRequest,
     ExecutionDetail,
@@ -164,6 +175,32 @@ OPERATIONS: dict[str, Operation] = {
     "interactions.answer": _op(
         "POST", "/interactions/{interaction_id}/answer", AgentInteraction, body=AnswerRequest
     ),
+    "workflows.triggers": _op("GET", "/workflows/{workflow_id}/triggers", WorkflowTriggers),
+    "workflows.add_schedule": _op(
+        "POST", "/workflows/{workflow_id}/schedules", Schedule, body=ScheduleSpec
+    ),
+    "workflows.add_hook": _op(
+        "POST", "/workflows/{workflow_id}/hooks", HookCreated, body=HookCreate
+    ),
+    "workflows.add_dependency": _op(
+        "POST", "/workflows/{workflow_id}/dependencies", Dependency, body=DependencyCreate
+    ),
+    "schedules.pause": _op("POST", "/schedules/{schedule_id}/pause", Schedule),
+    "schedules.resume": _op("POST", "/schedules/{schedule_id}/resume", Schedule),
+    "schedules.delete": _op("DELETE", "/schedules/{schedule_id}"),
+    "hooks.delete": _op("DELETE", "/hooks/{hook_id}"),
+    "dependencies.delete": _op("DELETE", "/dependencies/{dependency_id}"),
+    "notifications.list": _op("GET", "/notifications", list[Notification]),
+    "notifications.create": _op(
+        "POST", "/notifications", NotificationCreated, body=NotificationCreate
+    ),
+    "notifications.delete": _op("DELETE", "/notifications/{notification_id}"),
+    "notifications.deliveries": _op(
+        "GET", "/notifications/{notification_id}/deliveries", list[NotificationDelivery]
+    ),
+    "notifications.redeliver": _op(
+        "POST", "/notification-deliveries/{delivery_id}/redeliver", NotificationDelivery
+    ),
     "knowledge.validate": _op(
         "POST",
         "/knowledge/{knowledge_id}/validations",
@@ -171,6 +208,13 @@ OPERATIONS: dict[str, Operation] = {
         body=ValidationRequest,
     ),
 }
+
+
+NOT_FOR_CLIENTS: dict[tuple[str, str], str] = {
+    ("POST", "/hooks/{hook_id}"): "a webhook delivery from another system, signed with the "
+    "hook's secret and not made with an API token",
+}
+"""Operations of the API the clients leave out, and why."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,14 @@ from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.metrics import CollaborationMetrics
 from accord.domain.template import WorkflowTemplate
+from accord.domain.triggers import (
+    Dependency,
+    HookCreated,
+    Notification,
+    NotificationCreated,
+    NotificationDelivery,
+    Schedule,
+)
 from accord.domain.workflow import CollaborationWorkflow
 from accord.library.client.operations import (
     OPERATIONS,
@@ -26,6 +34,7 @@ from accord.library.client.operations import (
     ends_watch,
     raise_for_error,
 )
+from accord.server.routes.triggers import WorkflowTriggers
 from accord.server.schemas import ExecutionDetail, TokenCreated, ValidationReport
 
 Body = BaseModel | Mapping[str, Any]
@@ -78,6 +87,14 @@ class Client:
         """`answer(id, message=...)`: answer a question put to the user."""
         self.knowledge = _Knowledge(self)
         """`validate(id, agent_id=...)`: an agent confirms a knowledge entry."""
+        self.schedules = _Schedules(self)
+        """`pause(id)`, `resume(id)`, `delete(id)`; add one with `workflows.add_schedule`."""
+        self.hooks = _Hooks(self)
+        """`delete(id)`; add one with `workflows.add_hook`."""
+        self.dependencies = _Dependencies(self)
+        """`delete(id)`; add one with `workflows.add_dependency`."""
+        self.notifications = _Notifications(self)
+        """`list()`, `create(body)`, `delete(id)`, `deliveries(id)`, `redeliver(delivery_id)`."""
 
     def close(self) -> None:
         """Close the connections."""
@@ -374,6 +391,35 @@ class _Workflows(_Resource):
         )
         return entries
 
+    def triggers(self, workflow_id: str) -> WorkflowTriggers:
+        """What starts the workflow by itself: its schedules, hooks and dependencies."""
+        triggers: WorkflowTriggers = self._client.call(
+            "workflows.triggers", {"workflow_id": workflow_id}
+        )
+        return triggers
+
+    def add_schedule(self, workflow_id: str, body: Body) -> Schedule:
+        """Start the workflow on a schedule (`ScheduleSpec`: cron or every, timezone, ...)."""
+        schedule: Schedule = self._client.call(
+            "workflows.add_schedule", {"workflow_id": workflow_id}, body=body
+        )
+        return schedule
+
+    def add_hook(self, workflow_id: str, body: Body) -> HookCreated:
+        """Start the workflow from signed webhooks (`HookCreate`); the secret is in this
+        answer only."""
+        hook: HookCreated = self._client.call(
+            "workflows.add_hook", {"workflow_id": workflow_id}, body=body
+        )
+        return hook
+
+    def add_dependency(self, workflow_id: str, body: Body) -> Dependency:
+        """Start the workflow when another one's run ends (`DependencyCreate`)."""
+        dependency: Dependency = self._client.call(
+            "workflows.add_dependency", {"workflow_id": workflow_id}, body=body
+        )
+        return dependency
+
 
 class _Executions(_Resource):
     def get(self, execution_id: str) -> ExecutionDetail:
@@ -483,3 +529,66 @@ class _Knowledge(_Resource):
             "knowledge.validate", {"knowledge_id": knowledge_id}, body={"agentId": agent_id}
         )
         return entry
+
+
+class _Schedules(_Resource):
+    def pause(self, schedule_id: str) -> Schedule:
+        """Stop starting runs until resumed."""
+        schedule: Schedule = self._client.call(
+            "schedules.pause", {"schedule_id": schedule_id}
+        )
+        return schedule
+
+    def resume(self, schedule_id: str) -> Schedule:
+        """Start runs again."""
+        schedule: Schedule = self._client.call(
+            "schedules.resume", {"schedule_id": schedule_id}
+        )
+        return schedule
+
+    def delete(self, schedule_id: str) -> None:
+        """Remove a schedule."""
+        self._client.call("schedules.delete", {"schedule_id": schedule_id})
+
+
+class _Hooks(_Resource):
+    def delete(self, hook_id: str) -> None:
+        """Remove a hook: deliveries to it are refused from now on."""
+        self._client.call("hooks.delete", {"hook_id": hook_id})
+
+
+class _Dependencies(_Resource):
+    def delete(self, dependency_id: str) -> None:
+        """Remove a dependency between workflows."""
+        self._client.call("dependencies.delete", {"dependency_id": dependency_id})
+
+
+class _Notifications(_Resource):
+    def list(self) -> builtins.list[Notification]:
+        """The user's notification subscriptions."""
+        notifications: list[Notification] = self._client.call("notifications.list")
+        return notifications
+
+    def create(self, body: Body) -> NotificationCreated:
+        """Subscribe a URL to runs' ends (`NotificationCreate`); the signing secret is in
+        this answer only."""
+        created: NotificationCreated = self._client.call("notifications.create", body=body)
+        return created
+
+    def delete(self, notification_id: str) -> None:
+        """Remove a subscription."""
+        self._client.call("notifications.delete", {"notification_id": notification_id})
+
+    def deliveries(self, notification_id: str) -> builtins.list[NotificationDelivery]:
+        """What was sent to the subscription's URL, and how it went."""
+        deliveries: list[NotificationDelivery] = self._client.call(
+            "notifications.deliveries", {"notification_id": notification_id}
+        )
+        return deliveries
+
+    def redeliver(self, delivery_id: str) -> NotificationDelivery:
+        """Send a delivery again."""
+        delivery: NotificationDelivery = self._client.call(
+            "notifications.redeliver", {"delivery_id": delivery_id}
+        )
+        return delivery
