@@ -12,8 +12,9 @@ import contextlib
 import signal
 import sys
 import threading
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -71,10 +72,14 @@ class _Lease:
     engine: "Engine"
     models: _Models
     users: int = 0
-    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-_leases: dict[asyncio.AbstractEventLoop, "asyncio.Task[_Lease]"] = {}
+_leases: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Lease]" = (
+    weakref.WeakKeyDictionary()
+)
+_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def _open_lease() -> _Lease:
@@ -93,7 +98,12 @@ async def _open_lease() -> _Lease:
         user_id = await asyncio.to_thread(user)
         models = _Models(provider_models(database))
         engine = Engine(database, AgentTeam(database, models=models))
-        await engine.start()
+        try:
+            await engine.start()
+        except BaseException:  # Ctrl-C while starting: stop what did start, retire at once
+            with contextlib.suppress(Exception):
+                await engine.stop()
+            raise
     except BaseException:
         database.dispose()
         raise
@@ -103,26 +113,23 @@ async def _open_lease() -> _Lease:
 @contextlib.asynccontextmanager
 async def _lease() -> AsyncIterator[_Lease]:
     loop = asyncio.get_running_loop()
-    opening = _leases.get(loop)
-    if opening is None:
-        opening = _leases[loop] = asyncio.ensure_future(_open_lease())
-    try:
-        lease = await asyncio.shield(opening)
-    except BaseException:
-        if _leases.get(loop) is opening and opening.done():
-            del _leases[loop]
-        raise
-    lease.users += 1
+    lock = _locks.setdefault(loop, asyncio.Lock())
+    async with lock:
+        lease = _leases.get(loop)
+        if lease is None:
+            lease = _leases[loop] = await _open_lease()
+        lease.users += 1
     try:
         yield lease
     finally:
-        lease.users -= 1
-        if lease.users == 0 and _leases.get(loop) is opening:
-            del _leases[loop]  # a run starting from now on opens a new one
-            try:
-                await lease.engine.stop()
-            finally:
-                lease.database.dispose()
+        async with lock:
+            lease.users -= 1
+            if lease.users == 0:
+                del _leases[loop]
+                try:
+                    await lease.engine.stop()
+                finally:
+                    lease.database.dispose()
 
 
 async def _start(
