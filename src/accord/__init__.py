@@ -14,7 +14,8 @@ Define a team and its work:
 Run it in this process (on the local database, as `accord run` does):
     `run`, `arun`, `stream` (or the same methods of `Workflow`), returning a `RunResult`
     with a `StepOutcome` (and its `StepResult`) per step, `AgentInteraction`s, `Knowledge`,
-    `Usage` and `CollaborationMetrics`; `stream` yields `ExecutionEvent`s.
+    `Usage`, `CollaborationMetrics` and the workspace's `WorkspaceFile`s; `stream` yields
+    `ExecutionEvent`s.
 
 Drive a running server:
     `Client`, `AsyncClient`.
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from accord.domain.metrics import CollaborationMetrics
     from accord.domain.step_result import StepResult
     from accord.domain.tools import McpServer
+    from accord.domain.workspace import WorkspaceFile
     from accord.library.client.aio import AsyncClient
     from accord.library.client.sync import Client
     from accord.library.definition import Agent, Constraints, Coordination, Step, Workflow
@@ -66,6 +68,7 @@ __all__ = [
     "Usage",
     "ValidationError",
     "Workflow",
+    "WorkspaceFile",
     "__version__",
     "arun",
     "run",
@@ -98,6 +101,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "AsyncClient": ("accord.library.client.aio", "AsyncClient"),
     "ValidationError": ("accord.library.errors", "ValidationError"),
     "ApiError": ("accord.library.errors", "ApiError"),
+    "WorkspaceFile": ("accord.domain.workspace", "WorkspaceFile"),
 }
 
 

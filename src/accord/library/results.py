@@ -1,6 +1,7 @@
 """What a run returns: `RunResult`, with a `StepOutcome` per step."""
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from accord.domain.enums import ExecutionStatus, StepRunStatus
@@ -9,6 +10,7 @@ from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.metrics import CollaborationMetrics
 from accord.domain.step_result import StepResult
+from accord.domain.workspace import WorkspaceFile
 from accord.team.outcome import ExecutionOutcome
 
 StepStatus = Literal["pending", "running", "completed", "failed", "skipped", "cancelled"]
@@ -57,6 +59,10 @@ class RunResult:
     usage: Usage
     """Tokens, cost and model calls of the execution and its child executions."""
     metrics: CollaborationMetrics
+    workspace: Path
+    """The execution's workspace folder: what the team produces lives there."""
+    files: list[WorkspaceFile]
+    """The files in it, each with the step and agent that last wrote it when known."""
     duration_s: float | None
     child_executions: int
 
@@ -90,6 +96,8 @@ def run_result(outcome: ExecutionOutcome) -> RunResult:
         knowledge=outcome.knowledge,
         usage=outcome.usage,
         metrics=outcome.metrics,
+        workspace=outcome.workspace,
+        files=outcome.files,
         duration_s=execution.actual_duration,
         child_executions=len(outcome.family) - 1,
     )

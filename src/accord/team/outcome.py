@@ -7,6 +7,7 @@ latest attempts, the team's interactions and knowledge, usage and metrics. Child
 
 from dataclasses import dataclass
 from functools import reduce
+from pathlib import Path
 
 from accord.domain.enums import ExecutionStatus
 from accord.domain.errors import Conflict
@@ -14,6 +15,7 @@ from accord.domain.execution import StepRun, Usage, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.metrics import CollaborationMetrics
+from accord.domain.workspace import WorkspaceFile
 from accord.storage.db import Database
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.executions import ExecutionRepository
@@ -21,6 +23,7 @@ from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.team.metrics import execution_metrics
+from accord.tools.workspace_folder import list_files, locate_workspace
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ class ExecutionOutcome:
     knowledge: list[CollaborationKnowledge]
     """Entries the execution and its descendants created (superseded ones included)."""
     metrics: CollaborationMetrics
+    workspace: Path
+    """The execution's workspace folder."""
+    files: list[WorkspaceFile]
+    """What the team left in it (its children's included), with who wrote each when known."""
 
     @property
     def usage(self) -> Usage:
@@ -76,6 +83,8 @@ def read_outcome(database: Database, execution_id: str, user_id: str) -> Executi
             interactions=InteractionRepository(session).list_for_executions(e.id for e in family),
             knowledge=knowledge,
             metrics=execution_metrics(session, execution.id, user_id=user_id),
+            workspace=locate_workspace(session, execution.id).root,
+            files=list_files(session, execution.id),
         )
 
 
