@@ -17,6 +17,7 @@ from accord.domain.agent import Agent, ApiToken, LlmProvider, User
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
+from accord.domain.mcp_server import SavedMcpServer
 from accord.domain.metrics import CollaborationMetrics
 from accord.domain.template import WorkflowTemplate
 from accord.domain.triggers import (
@@ -28,6 +29,7 @@ from accord.domain.triggers import (
     Schedule,
 )
 from accord.domain.workflow import CollaborationWorkflow
+from accord.domain.workspace import WorkspaceFile
 from accord.library.client.operations import (
     OPERATIONS,
     SseParser,
@@ -79,7 +81,8 @@ class AsyncClient:
         `knowledge(id, q=)`."""
         self.executions = _Executions(self)
         """`get(id)`, `pause`, `resume`, `cancel`, `rerun`, `interactions(id, type=)`,
-        `metrics(id)`, `watch(id, after=)`: its events to its end, resumed after drops."""
+        `metrics(id)`, `files(id)`, `file(id, path)`, `files_zip(id)`, `watch(id, after=)`:
+        its events to its end, resumed after drops."""
         self.events = _Events(self)
         """`watch(after=)`: every event of the user's executions from now on."""
         self.questions = _Questions(self)
@@ -88,6 +91,9 @@ class AsyncClient:
         """`answer(id, message=...)`: answer a question put to the user."""
         self.knowledge = _Knowledge(self)
         """`validate(id, agent_id=...)`: an agent confirms a knowledge entry."""
+        self.mcp_servers = _McpServers(self)
+        """`list()`, `create(body)`, `get(id)`, `update(id, body)`, `delete(id)`: saved MCP
+        servers a workflow names as `{saved: NAME}`."""
         self.schedules = _Schedules(self)
         """`pause(id)`, `resume(id)`, `delete(id)`; add one with `workflows.add_schedule`."""
         self.hooks = _Hooks(self)
@@ -125,6 +131,8 @@ class AsyncClient:
         response = await self.http.request(
             request.method, request.url, params=request.params, json=request.json
         )
+        if OPERATIONS[name].binary and response.status_code < 400:
+            return response.content
         payload = response.json() if response.content else None
         raise_for_error(response.status_code, payload, response.reason_phrase)
         return OPERATIONS[name].read(payload)
@@ -481,6 +489,27 @@ class _Executions(_Resource):
         )
         return metrics
 
+    async def files(self, execution_id: str) -> builtins.list[WorkspaceFile]:
+        """The files in the execution's workspace, with who wrote each when known."""
+        files: list[WorkspaceFile] = await self._client.call(
+            "executions.files", {"execution_id": execution_id}
+        )
+        return files
+
+    async def file(self, execution_id: str, path: str) -> bytes:
+        """One file of the execution's workspace, as it is."""
+        content: bytes = await self._client.call(
+            "executions.file", {"execution_id": execution_id, "path": path}
+        )
+        return content
+
+    async def files_zip(self, execution_id: str) -> bytes:
+        """The whole workspace as a zip archive."""
+        content: bytes = await self._client.call(
+            "executions.files_zip", {"execution_id": execution_id}
+        )
+        return content
+
     async def watch(
         self, execution_id: str, *, after: int | None = None
     ) -> AsyncIterator[ExecutionEvent]:
@@ -530,6 +559,36 @@ class _Knowledge(_Resource):
             "knowledge.validate", {"knowledge_id": knowledge_id}, body={"agentId": agent_id}
         )
         return entry
+
+
+class _McpServers(_Resource):
+    async def list(self) -> builtins.list[SavedMcpServer]:
+        """The user's saved MCP servers (secrets never returned)."""
+        servers: list[SavedMcpServer] = await self._client.call("mcp_servers.list")
+        return servers
+
+    async def create(self, body: Body) -> SavedMcpServer:
+        """Save an MCP server (`McpServerCreate`)."""
+        server: SavedMcpServer = await self._client.call("mcp_servers.create", body=body)
+        return server
+
+    async def get(self, server_id: str) -> SavedMcpServer:
+        """One saved MCP server."""
+        server: SavedMcpServer = await self._client.call(
+            "mcp_servers.get", {"server_id": server_id}
+        )
+        return server
+
+    async def update(self, server_id: str, body: Body) -> SavedMcpServer:
+        """Change the fields given (`McpServerUpdate`)."""
+        server: SavedMcpServer = await self._client.call(
+            "mcp_servers.update", {"server_id": server_id}, body=body
+        )
+        return server
+
+    async def delete(self, server_id: str) -> None:
+        """Delete a saved MCP server."""
+        await self._client.call("mcp_servers.delete", {"server_id": server_id})
 
 
 class _Schedules(_Resource):

@@ -26,6 +26,7 @@ from accord.domain.errors import Problem
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
+from accord.domain.mcp_server import McpServerCreate, McpServerUpdate, SavedMcpServer
 from accord.domain.metrics import CollaborationMetrics
 from accord.domain.template import (
     CreateFromTemplateRequest,
@@ -47,6 +48,7 @@ from accord.domain.workflow import (
     CreateWorkflowRequest,
     UpdateWorkflowRequest,
 )
+from accord.domain.workspace import WorkspaceFile
 from accord.library.errors import ApiError, ValidationError
 from accord.server.routes.triggers import DependencyCreate, NotificationCreate, WorkflowTriggers
 from accord.server.schemas import (
@@ -78,6 +80,8 @@ class Operation:
     """Query parameters, as the API spells them."""
     stream: bool = False
     """A Server-Sent Events stream."""
+    binary: bool = False
+    """The answer is a file (its bytes), not JSON."""
     adapter: TypeAdapter[Any] | None = field(default=None, compare=False)
 
     def read(self, payload: Any) -> Any:
@@ -95,9 +99,10 @@ def _op(
     body: type[BaseModel] | None = None,
     query: tuple[str, ...] = (),
     stream: bool = False,
+    binary: bool = False,
 ) -> Operation:
     adapter = TypeAdapter(response) if response is not None else None
-    return Operation(method, path, response, body, query, stream, adapter)
+    return Operation(method, path, response, body, query, stream, binary, adapter)
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -201,6 +206,16 @@ OPERATIONS: dict[str, Operation] = {
     "notifications.redeliver": _op(
         "POST", "/notification-deliveries/{delivery_id}/redeliver", NotificationDelivery
     ),
+    "executions.files": _op("GET", "/executions/{execution_id}/files", list[WorkspaceFile]),
+    "executions.file": _op("GET", "/executions/{execution_id}/files/{path}", binary=True),
+    "executions.files_zip": _op("GET", "/executions/{execution_id}/files.zip", binary=True),
+    "mcp_servers.list": _op("GET", "/mcp-servers", list[SavedMcpServer]),
+    "mcp_servers.create": _op("POST", "/mcp-servers", SavedMcpServer, body=McpServerCreate),
+    "mcp_servers.get": _op("GET", "/mcp-servers/{server_id}", SavedMcpServer),
+    "mcp_servers.update": _op(
+        "PATCH", "/mcp-servers/{server_id}", SavedMcpServer, body=McpServerUpdate
+    ),
+    "mcp_servers.delete": _op("DELETE", "/mcp-servers/{server_id}"),
     "knowledge.validate": _op(
         "POST",
         "/knowledge/{knowledge_id}/validations",
@@ -234,7 +249,9 @@ def build_request(
 ) -> Request:
     """The HTTP request of operation `name`; query values that are None are left out."""
     op = OPERATIONS[name]
-    path = op.path.format(**{k: _segment(v) for k, v in (path_params or {}).items()})
+    path = op.path.format(
+        **{k: _segment(v, slashes=k == "path") for k, v in (path_params or {}).items()}
+    )
     params = {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
     unknown = set(params) - set(op.query)
     assert not unknown, f"{name} takes no query parameter {unknown}"
@@ -248,10 +265,11 @@ def build_request(
     return Request(op.method, API_PREFIX + path, params, payload)
 
 
-def _segment(value: str) -> str:
+def _segment(value: str, *, slashes: bool = False) -> str:
+    """A path parameter, escaped; a file path keeps its `/`."""
     from urllib.parse import quote
 
-    return quote(str(value), safe="")
+    return quote(str(value), safe="/" if slashes else "")
 
 
 def _query_value(value: Any) -> Any:

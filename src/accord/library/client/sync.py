@@ -16,6 +16,7 @@ from accord.domain.agent import Agent, ApiToken, LlmProvider, User
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
+from accord.domain.mcp_server import SavedMcpServer
 from accord.domain.metrics import CollaborationMetrics
 from accord.domain.template import WorkflowTemplate
 from accord.domain.triggers import (
@@ -27,6 +28,7 @@ from accord.domain.triggers import (
     Schedule,
 )
 from accord.domain.workflow import CollaborationWorkflow
+from accord.domain.workspace import WorkspaceFile
 from accord.library.client.operations import (
     OPERATIONS,
     SseParser,
@@ -78,7 +80,8 @@ class Client:
         `knowledge(id, q=)`."""
         self.executions = _Executions(self)
         """`get(id)`, `pause`, `resume`, `cancel`, `rerun`, `interactions(id, type=)`,
-        `metrics(id)`, `watch(id, after=)`: its events to its end, resumed after drops."""
+        `metrics(id)`, `files(id)`, `file(id, path)`, `files_zip(id)`, `watch(id, after=)`:
+        its events to its end, resumed after drops."""
         self.events = _Events(self)
         """`watch(after=)`: every event of the user's executions from now on."""
         self.questions = _Questions(self)
@@ -87,6 +90,9 @@ class Client:
         """`answer(id, message=...)`: answer a question put to the user."""
         self.knowledge = _Knowledge(self)
         """`validate(id, agent_id=...)`: an agent confirms a knowledge entry."""
+        self.mcp_servers = _McpServers(self)
+        """`list()`, `create(body)`, `get(id)`, `update(id, body)`, `delete(id)`: saved MCP
+        servers a workflow names as `{saved: NAME}`."""
         self.schedules = _Schedules(self)
         """`pause(id)`, `resume(id)`, `delete(id)`; add one with `workflows.add_schedule`."""
         self.hooks = _Hooks(self)
@@ -124,6 +130,8 @@ class Client:
         response = self.http.request(
             request.method, request.url, params=request.params, json=request.json
         )
+        if OPERATIONS[name].binary and response.status_code < 400:
+            return response.content
         payload = response.json() if response.content else None
         raise_for_error(response.status_code, payload, response.reason_phrase)
         return OPERATIONS[name].read(payload)
@@ -480,6 +488,27 @@ class _Executions(_Resource):
         )
         return metrics
 
+    def files(self, execution_id: str) -> builtins.list[WorkspaceFile]:
+        """The files in the execution's workspace, with who wrote each when known."""
+        files: list[WorkspaceFile] = self._client.call(
+            "executions.files", {"execution_id": execution_id}
+        )
+        return files
+
+    def file(self, execution_id: str, path: str) -> bytes:
+        """One file of the execution's workspace, as it is."""
+        content: bytes = self._client.call(
+            "executions.file", {"execution_id": execution_id, "path": path}
+        )
+        return content
+
+    def files_zip(self, execution_id: str) -> bytes:
+        """The whole workspace as a zip archive."""
+        content: bytes = self._client.call(
+            "executions.files_zip", {"execution_id": execution_id}
+        )
+        return content
+
     def watch(
         self, execution_id: str, *, after: int | None = None
     ) -> Iterator[ExecutionEvent]:
@@ -529,6 +558,36 @@ class _Knowledge(_Resource):
             "knowledge.validate", {"knowledge_id": knowledge_id}, body={"agentId": agent_id}
         )
         return entry
+
+
+class _McpServers(_Resource):
+    def list(self) -> builtins.list[SavedMcpServer]:
+        """The user's saved MCP servers (secrets never returned)."""
+        servers: list[SavedMcpServer] = self._client.call("mcp_servers.list")
+        return servers
+
+    def create(self, body: Body) -> SavedMcpServer:
+        """Save an MCP server (`McpServerCreate`)."""
+        server: SavedMcpServer = self._client.call("mcp_servers.create", body=body)
+        return server
+
+    def get(self, server_id: str) -> SavedMcpServer:
+        """One saved MCP server."""
+        server: SavedMcpServer = self._client.call(
+            "mcp_servers.get", {"server_id": server_id}
+        )
+        return server
+
+    def update(self, server_id: str, body: Body) -> SavedMcpServer:
+        """Change the fields given (`McpServerUpdate`)."""
+        server: SavedMcpServer = self._client.call(
+            "mcp_servers.update", {"server_id": server_id}, body=body
+        )
+        return server
+
+    def delete(self, server_id: str) -> None:
+        """Delete a saved MCP server."""
+        self._client.call("mcp_servers.delete", {"server_id": server_id})
 
 
 class _Schedules(_Resource):
