@@ -40,7 +40,8 @@ workflow = accord.Workflow(
             type="analysis",
             agent=tom,
             instructions=(
-                'Report: "Exporting a workflow with 200 steps times out after 30 seconds."'
+                "Triage the report given as input `report`; without one, triage this report: "
+                '"Exporting a workflow with 200 steps times out after 30 seconds."'
             ),
             expected_output="Severity, component and a one-line summary.",
         ),
@@ -73,7 +74,7 @@ workflow = accord.Workflow(
 )
 
 if __name__ == "__main__":
-    result = workflow.run()
+    result = workflow.run(inputs={"report": "Exporting 200 steps times out after 30 seconds."})
     decision = result.steps["classify"].result
     print(f"decided: {decision.data.get('outcome') if decision else None}")
     for step in result.steps.values():

@@ -14,9 +14,34 @@ security_audit = accord.Workflow(
     description="Two auditors look for vulnerabilities and agree on the findings.",
     agents=[sam, ivy],
     steps=[
-        accord.Step(id="threats", name="Threat model", type="analysis", agent=sam),
-        accord.Step(id="dependencies", name="Dependency audit", type="review", agent=ivy),
+        accord.Step(
+            id="threats",
+            name="Threat model",
+            type="analysis",
+            agent=sam,
+            instructions=(
+                'Model the threats to "the workflow API, its bearer tokens and its webhooks".'
+            ),
+        ),
+        accord.Step(
+            id="dependencies",
+            name="Dependency audit",
+            type="review",
+            agent=ivy,
+            instructions=(
+                'Audit "the Python packages pinned in requirements.lock" for known vulnerabilities.'
+            ),
+        ),
+        accord.Step(
+            id="verdict",
+            name="Do the findings block the release?",
+            type="decision",
+            depends_on=["threats", "dependencies"],
+            decision_options=["ship", "block"],
+            instructions="Agree whether any finding is serious enough to block the release.",
+        ),
     ],
+    coordination=accord.Coordination(decision_making="consensus"),
 )
 
 rel = accord.Agent(

@@ -76,8 +76,8 @@ class AsyncClient:
         self.templates = _Templates(self)
         """`list(category=)`, `create`, `get`, `update`, `delete`, `create_workflow(id, body)`."""
         self.workflows = _Workflows(self)
-        """`list(status=)`, `create`, `validate`, `get`, `update`, `delete`,
-        `save_as_template`, `start(id, inputs=)`, `executions(id)`, `analytics(id)`,
+        """`list(status=)`, `create`, `validate`, `get`, `update`, `delete`, `import_yaml`,
+        `export_yaml`, `save_as_template`, `start(id, inputs=)`, `executions(id)`, `analytics(id)`,
         `knowledge(id, q=)`."""
         self.executions = _Executions(self)
         """`get(id)`, `pause`, `resume`, `cancel`, `rerun`, `interactions(id, type=)`,
@@ -399,6 +399,21 @@ class _Workflows(_Resource):
             query={"q": q, "includeInactive": include_inactive, "limit": limit},
         )
         return entries
+
+    async def import_yaml(self, yaml: str) -> CollaborationWorkflow:
+        """Install a workflow file's text (its agents made or updated by name), as
+        `accord workflows create FILE` does; `Workflow.to_yaml()` gives one."""
+        workflow: CollaborationWorkflow = await self._client.call(
+            "workflows.import_yaml", body={"yaml": yaml}
+        )
+        return workflow
+
+    async def export_yaml(self, workflow_id: str) -> str:
+        """The workflow as a workflow file (`accord.Workflow.from_yaml` reads it)."""
+        content: bytes = await self._client.call(
+            "workflows.export_yaml", {"workflow_id": workflow_id}
+        )
+        return content.decode("utf-8")
 
     async def triggers(self, workflow_id: str) -> WorkflowTriggers:
         """What starts the workflow by itself: its schedules, hooks and dependencies."""

@@ -62,6 +62,7 @@ from accord.server.schemas import (
     UserUpdate,
     ValidationReport,
     ValidationRequest,
+    WorkflowYaml,
 )
 
 API_PREFIX = "/api/v1"
@@ -180,6 +181,10 @@ OPERATIONS: dict[str, Operation] = {
     "interactions.answer": _op(
         "POST", "/interactions/{interaction_id}/answer", AgentInteraction, body=AnswerRequest
     ),
+    "workflows.import_yaml": _op(
+        "POST", "/workflows/import", CollaborationWorkflow, body=WorkflowYaml
+    ),
+    "workflows.export_yaml": _op("GET", "/workflows/{workflow_id}/export", binary=True),
     "workflows.triggers": _op("GET", "/workflows/{workflow_id}/triggers", WorkflowTriggers),
     "workflows.add_schedule": _op(
         "POST", "/workflows/{workflow_id}/schedules", Schedule, body=ScheduleSpec

@@ -75,8 +75,8 @@ class Client:
         self.templates = _Templates(self)
         """`list(category=)`, `create`, `get`, `update`, `delete`, `create_workflow(id, body)`."""
         self.workflows = _Workflows(self)
-        """`list(status=)`, `create`, `validate`, `get`, `update`, `delete`,
-        `save_as_template`, `start(id, inputs=)`, `executions(id)`, `analytics(id)`,
+        """`list(status=)`, `create`, `validate`, `get`, `update`, `delete`, `import_yaml`,
+        `export_yaml`, `save_as_template`, `start(id, inputs=)`, `executions(id)`, `analytics(id)`,
         `knowledge(id, q=)`."""
         self.executions = _Executions(self)
         """`get(id)`, `pause`, `resume`, `cancel`, `rerun`, `interactions(id, type=)`,
@@ -398,6 +398,21 @@ class _Workflows(_Resource):
             query={"q": q, "includeInactive": include_inactive, "limit": limit},
         )
         return entries
+
+    def import_yaml(self, yaml: str) -> CollaborationWorkflow:
+        """Install a workflow file's text (its agents made or updated by name), as
+        `accord workflows create FILE` does; `Workflow.to_yaml()` gives one."""
+        workflow: CollaborationWorkflow = self._client.call(
+            "workflows.import_yaml", body={"yaml": yaml}
+        )
+        return workflow
+
+    def export_yaml(self, workflow_id: str) -> str:
+        """The workflow as a workflow file (`accord.Workflow.from_yaml` reads it)."""
+        content: bytes = self._client.call(
+            "workflows.export_yaml", {"workflow_id": workflow_id}
+        )
+        return content.decode("utf-8")
 
     def triggers(self, workflow_id: str) -> WorkflowTriggers:
         """What starts the workflow by itself: its schedules, hooks and dependencies."""
