@@ -80,7 +80,7 @@ async def test_inside_a_running_event_loop_run_arun_and_stream_all_work(data_dir
     assert (seen[-1].kind, seen[-1].data["status"]) == ("execution.status", "completed")
     started = [e.step_id for e in seen if e.kind == "step.started"]
     assert list(dict.fromkeys(started)) == ["research", "write"]  # (a review may send it back)
-    assert {"interaction.created", "knowledge.created", "step.completed"} <= {e.kind for e in seen}
+    assert {"interaction.created", "step.completed"} <= {e.kind for e in seen}
 
 
 @pytest.mark.postgres
