@@ -67,7 +67,7 @@ workflow = accord.Workflow(
     coordination=accord.Coordination(
         communication_style="technical", decision_making="coordinator", knowledge_sharing=True
     ),
-    constraints=accord.Constraints(max_retries=2, max_execution_time=30),
+    constraints=accord.Constraints(max_retries=2, max_execution_time=1800),  # seconds
 )
 
 if __name__ == "__main__":

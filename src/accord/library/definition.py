@@ -133,6 +133,7 @@ class Constraints:
     """Limits of each execution (a workflow file's `constraints:`); minutes, tokens, dollars."""
 
     max_execution_time: float | None = None
+    """Seconds the whole execution may take."""
     max_retries: int | None = 2
     allow_parallel_execution: bool | None = True
     max_concurrency: int = 4

@@ -45,8 +45,8 @@ class RunResult:
     status: ExecutionStatus
     error: str | None
     deliverable: str | None
-    """The team's deliverable in markdown: the output of the steps that ended the workflow
-    (None if it did not complete)."""
+    """The team's deliverable in markdown (the execution's `deliverable`: the output of the
+    last completed steps), None if there is none."""
     final_output: dict[str, Any] | None
     """The final steps' results, by step ID, as stored on the execution."""
     steps: dict[str, StepOutcome]
@@ -79,10 +79,7 @@ def run_result(outcome: ExecutionOutcome) -> RunResult:
         for step_id, run in outcome.latest_runs().items()
     }
     final = execution.final_output if isinstance(execution.final_output, dict) else None
-    deliverable = None
-    if execution.status is ExecutionStatus.COMPLETED and final:
-        parts = [str(value.get("output", "")) for value in final.values() if value]
-        deliverable = "\n\n".join(p for p in parts if p) or None
+    deliverable = execution.deliverable.markdown if execution.deliverable else None
     return RunResult(
         execution_id=execution.id,
         workflow_id=execution.workflow_id,

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from accord.domain.agent import Agent, ApiToken, LlmProvider, User
+from accord.domain.agent import Agent, ApiToken, LlmProvider, Project, User
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
@@ -39,6 +39,7 @@ from accord.library.client.operations import (
 )
 from accord.server.routes.triggers import WorkflowTriggers
 from accord.server.schemas import ExecutionDetail, TokenCreated, ValidationReport
+from accord.team.report import ExecutionReport
 
 Body = BaseModel | Mapping[str, Any]
 """A request body: the API's request model, or a mapping of its fields (either spelling)."""
@@ -94,6 +95,9 @@ class AsyncClient:
         self.mcp_servers = _McpServers(self)
         """`list()`, `create(body)`, `get(id)`, `update(id, body)`, `delete(id)`: saved MCP
         servers a workflow names as `{saved: NAME}`."""
+        self.projects = _Projects(self)
+        """`list()`, `create(body)`, `get(id)`, `update(id, body)`, `delete(id)`,
+        `workflows(id)`."""
         self.schedules = _Schedules(self)
         """`pause(id)`, `resume(id)`, `delete(id)`; add one with `workflows.add_schedule`."""
         self.hooks = _Hooks(self)
@@ -125,13 +129,15 @@ class AsyncClient:
         *,
         query: Mapping[str, Any] | None = None,
         body: Body | None = None,
+        raw: bool = False,
     ) -> Any:
-        """Operation `name` of `OPERATIONS` (e.g. `"agents.get"`), its answer read as its type."""
+        """Operation `name` of `OPERATIONS` (e.g. `"agents.get"`), its answer read as its type
+        (`raw`: its bytes, for an operation that answers in several formats)."""
         request = build_request(name, path_params, query=query, body=body)
         response = await self.http.request(
             request.method, request.url, params=request.params, json=request.json
         )
-        if OPERATIONS[name].binary and response.status_code < 400:
+        if (raw or OPERATIONS[name].binary) and response.status_code < 400:
             return response.content
         payload = response.json() if response.content else None
         raise_for_error(response.status_code, payload, response.reason_phrase)
@@ -303,10 +309,12 @@ class _Templates(_Resource):
 
 
 class _Workflows(_Resource):
-    async def list(self, *, status: str | None = None) -> list[CollaborationWorkflow]:
-        """The user's workflows, optionally in one status."""
+    async def list(
+        self, *, status: str | None = None, project_id: str | None = None
+    ) -> list[CollaborationWorkflow]:
+        """The user's workflows, optionally in one status or one project."""
         workflows: list[CollaborationWorkflow] = await self._client.call(
-            "workflows.list", query={"status": status}
+            "workflows.list", query={"status": status, "projectId": project_id}
         )
         return workflows
 
@@ -525,6 +533,20 @@ class _Executions(_Resource):
         )
         return content
 
+    async def report(self, execution_id: str) -> ExecutionReport:
+        """The execution's report: deliverable, steps, team, usage, files."""
+        report: ExecutionReport = await self._client.call(
+            "executions.report", {"execution_id": execution_id}, query={"format": "json"}
+        )
+        return report
+
+    async def report_file(self, execution_id: str, *, format: str = "md") -> bytes:
+        """The report as a file: `md` (markdown) or `zip` (with the workspace's files)."""
+        content: bytes = await self._client.call(
+            "executions.report", {"execution_id": execution_id}, query={"format": format}, raw=True
+        )
+        return content
+
     async def watch(
         self, execution_id: str, *, after: int | None = None
     ) -> AsyncIterator[ExecutionEvent]:
@@ -604,6 +626,41 @@ class _McpServers(_Resource):
     async def delete(self, server_id: str) -> None:
         """Delete a saved MCP server."""
         await self._client.call("mcp_servers.delete", {"server_id": server_id})
+
+
+class _Projects(_Resource):
+    async def list(self) -> builtins.list[Project]:
+        """The user's projects."""
+        projects: list[Project] = await self._client.call("projects.list")
+        return projects
+
+    async def create(self, body: Body) -> Project:
+        """Create a project (`ProjectCreate`: name, description)."""
+        project: Project = await self._client.call("projects.create", body=body)
+        return project
+
+    async def get(self, project_id: str) -> Project:
+        """One project."""
+        project: Project = await self._client.call("projects.get", {"project_id": project_id})
+        return project
+
+    async def update(self, project_id: str, body: Body) -> Project:
+        """Change the fields given (`ProjectUpdate`)."""
+        project: Project = await self._client.call(
+            "projects.update", {"project_id": project_id}, body=body
+        )
+        return project
+
+    async def delete(self, project_id: str) -> None:
+        """Delete a project that holds no workflows."""
+        await self._client.call("projects.delete", {"project_id": project_id})
+
+    async def workflows(self, project_id: str) -> builtins.list[CollaborationWorkflow]:
+        """The project's workflows."""
+        workflows: list[CollaborationWorkflow] = await self._client.call(
+            "projects.workflows", {"project_id": project_id}
+        )
+        return workflows
 
 
 class _Schedules(_Resource):

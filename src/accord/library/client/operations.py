@@ -18,6 +18,9 @@ from accord.domain.agent import (
     AgentUpdate,
     ApiToken,
     LlmProvider,
+    Project,
+    ProjectCreate,
+    ProjectUpdate,
     ProviderCreate,
     ProviderUpdate,
     User,
@@ -64,6 +67,7 @@ from accord.server.schemas import (
     ValidationRequest,
     WorkflowYaml,
 )
+from accord.team.report import ExecutionReport
 
 API_PREFIX = "/api/v1"
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
@@ -135,7 +139,9 @@ OPERATIONS: dict[str, Operation] = {
         CollaborationWorkflow,
         body=CreateFromTemplateRequest,
     ),
-    "workflows.list": _op("GET", "/workflows", list[CollaborationWorkflow], query=("status",)),
+    "workflows.list": _op(
+        "GET", "/workflows", list[CollaborationWorkflow], query=("status", "projectId")
+    ),
     "workflows.create": _op(
         "POST", "/workflows", CollaborationWorkflow, body=CreateWorkflowRequest
     ),
@@ -221,6 +227,17 @@ OPERATIONS: dict[str, Operation] = {
         "PATCH", "/mcp-servers/{server_id}", SavedMcpServer, body=McpServerUpdate
     ),
     "mcp_servers.delete": _op("DELETE", "/mcp-servers/{server_id}"),
+    "executions.report": _op(
+        "GET", "/executions/{execution_id}/report", ExecutionReport, query=("format",)
+    ),
+    "projects.list": _op("GET", "/projects", list[Project]),
+    "projects.create": _op("POST", "/projects", Project, body=ProjectCreate),
+    "projects.get": _op("GET", "/projects/{project_id}", Project),
+    "projects.update": _op("PATCH", "/projects/{project_id}", Project, body=ProjectUpdate),
+    "projects.delete": _op("DELETE", "/projects/{project_id}"),
+    "projects.workflows": _op(
+        "GET", "/projects/{project_id}/workflows", list[CollaborationWorkflow]
+    ),
     "knowledge.validate": _op(
         "POST",
         "/knowledge/{knowledge_id}/validations",
