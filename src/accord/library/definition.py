@@ -144,6 +144,9 @@ class Constraints:
     max_tool_calls_per_step: int = 50
     tool_call_timeout_seconds: float = 60.0
     max_tool_result_chars: int = 20_000
+    approval_timeout_minutes: float | None = None
+    """How long a tool call that needs approval waits (None: until someone decides)."""
+    approval_timeout_outcome: Literal["approve", "reject"] = "reject"
 
 
 class Workflow:
@@ -160,7 +163,8 @@ class Workflow:
     agent's `tools` says which of them (and which built-in toolkits) it may use.
     `triggers` is a workflow file's `triggers:` block (`schedules`, `hooks`, `after`,
     `notify`): installed with the workflow when it runs; a new hook's or notification's
-    secret is printed to stderr, the one time it is shown.
+    secret is printed to stderr, the one time it is shown. `workspace` is a workflow file's
+    `workspace:` block (`{"path": "reports"}`: a named folder shared by its runs).
     """
 
     def __init__(
@@ -176,6 +180,7 @@ class Workflow:
         constraints: Constraints | None = None,
         mcp_servers: "Mapping[str, McpServer | Mapping[str, Any]] | None" = None,
         triggers: Mapping[str, Any] | None = None,
+        workspace: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.agents: tuple[Agent, ...] = tuple(agents)
@@ -187,6 +192,7 @@ class Workflow:
         self.constraints = constraints or Constraints()
         self.mcp_servers = dict(mcp_servers or {})
         self.triggers = dict(triggers or {})
+        self.workspace = dict(workspace or {})
         self._path: Path | None = None
         self._children: dict[str, Workflow] = {}
         data = self._data(workflow_type)
@@ -276,6 +282,7 @@ class Workflow:
             for name, server in file.mcp_servers.items()
         }
         self.triggers = file.triggers.model_dump(mode="json", exclude_defaults=True)
+        self.workspace = file.workspace.model_dump(mode="json", exclude_defaults=True)
         self._file = file
 
     def to_yaml(self) -> str:
@@ -395,6 +402,7 @@ class Workflow:
                     for name, server in self.mcp_servers.items()
                 },
                 "triggers": self.triggers,
+                "workspace": self.workspace,
             }
         )
 

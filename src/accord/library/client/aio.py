@@ -14,6 +14,7 @@ import httpx
 from pydantic import BaseModel
 
 from accord.domain.agent import Agent, ApiToken, LlmProvider, Project, User
+from accord.domain.approval import ToolApproval
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
@@ -98,6 +99,9 @@ class AsyncClient:
         self.projects = _Projects(self)
         """`list()`, `create(body)`, `get(id)`, `update(id, body)`, `delete(id)`,
         `workflows(id)`."""
+        self.approvals = _Approvals(self)
+        """`list(status=, execution_id=)`, `get(id)`, `approve(id, reason=)`,
+        `reject(id, reason=)`: tool calls waiting for a person's decision."""
         self.schedules = _Schedules(self)
         """`pause(id)`, `resume(id)`, `delete(id)`; add one with `workflows.add_schedule`."""
         self.hooks = _Hooks(self)
@@ -661,6 +665,38 @@ class _Projects(_Resource):
             "projects.workflows", {"project_id": project_id}
         )
         return workflows
+
+
+class _Approvals(_Resource):
+    async def list(
+        self, *, status: str | None = None, execution_id: str | None = None
+    ) -> builtins.list[ToolApproval]:
+        """Tool calls that need approval (`status="pending"`: those still waiting)."""
+        approvals: list[ToolApproval] = await self._client.call(
+            "approvals.list", query={"status": status, "executionId": execution_id}
+        )
+        return approvals
+
+    async def get(self, approval_id: str) -> ToolApproval:
+        """One approval."""
+        approval: ToolApproval = await self._client.call(
+            "approvals.get", {"approval_id": approval_id}
+        )
+        return approval
+
+    async def approve(self, approval_id: str, *, reason: str | None = None) -> ToolApproval:
+        """Let the call be made; the waiting step goes on."""
+        approval: ToolApproval = await self._client.call(
+            "approvals.approve", {"approval_id": approval_id}, body={"reason": reason}
+        )
+        return approval
+
+    async def reject(self, approval_id: str, *, reason: str | None = None) -> ToolApproval:
+        """Refuse the call; the agent is told why."""
+        approval: ToolApproval = await self._client.call(
+            "approvals.reject", {"approval_id": approval_id}, body={"reason": reason}
+        )
+        return approval
 
 
 class _Schedules(_Resource):

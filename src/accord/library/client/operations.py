@@ -25,6 +25,7 @@ from accord.domain.agent import (
     ProviderUpdate,
     User,
 )
+from accord.domain.approval import ToolApproval
 from accord.domain.errors import Problem
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
@@ -56,6 +57,7 @@ from accord.library.errors import ApiError, ValidationError
 from accord.server.routes.triggers import DependencyCreate, NotificationCreate, WorkflowTriggers
 from accord.server.schemas import (
     AnswerRequest,
+    ApprovalDecision,
     ExecutionDetail,
     ExecutionStart,
     SaveAsTemplate,
@@ -237,6 +239,14 @@ OPERATIONS: dict[str, Operation] = {
     "projects.delete": _op("DELETE", "/projects/{project_id}"),
     "projects.workflows": _op(
         "GET", "/projects/{project_id}/workflows", list[CollaborationWorkflow]
+    ),
+    "approvals.list": _op("GET", "/approvals", list[ToolApproval], query=("status", "executionId")),
+    "approvals.get": _op("GET", "/approvals/{approval_id}", ToolApproval),
+    "approvals.approve": _op(
+        "POST", "/approvals/{approval_id}/approve", ToolApproval, body=ApprovalDecision
+    ),
+    "approvals.reject": _op(
+        "POST", "/approvals/{approval_id}/reject", ToolApproval, body=ApprovalDecision
     ),
     "knowledge.validate": _op(
         "POST",

@@ -13,6 +13,7 @@ import httpx
 from pydantic import BaseModel
 
 from accord.domain.agent import Agent, ApiToken, LlmProvider, Project, User
+from accord.domain.approval import ToolApproval
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
@@ -97,6 +98,9 @@ class Client:
         self.projects = _Projects(self)
         """`list()`, `create(body)`, `get(id)`, `update(id, body)`, `delete(id)`,
         `workflows(id)`."""
+        self.approvals = _Approvals(self)
+        """`list(status=, execution_id=)`, `get(id)`, `approve(id, reason=)`,
+        `reject(id, reason=)`: tool calls waiting for a person's decision."""
         self.schedules = _Schedules(self)
         """`pause(id)`, `resume(id)`, `delete(id)`; add one with `workflows.add_schedule`."""
         self.hooks = _Hooks(self)
@@ -660,6 +664,38 @@ class _Projects(_Resource):
             "projects.workflows", {"project_id": project_id}
         )
         return workflows
+
+
+class _Approvals(_Resource):
+    def list(
+        self, *, status: str | None = None, execution_id: str | None = None
+    ) -> builtins.list[ToolApproval]:
+        """Tool calls that need approval (`status="pending"`: those still waiting)."""
+        approvals: list[ToolApproval] = self._client.call(
+            "approvals.list", query={"status": status, "executionId": execution_id}
+        )
+        return approvals
+
+    def get(self, approval_id: str) -> ToolApproval:
+        """One approval."""
+        approval: ToolApproval = self._client.call(
+            "approvals.get", {"approval_id": approval_id}
+        )
+        return approval
+
+    def approve(self, approval_id: str, *, reason: str | None = None) -> ToolApproval:
+        """Let the call be made; the waiting step goes on."""
+        approval: ToolApproval = self._client.call(
+            "approvals.approve", {"approval_id": approval_id}, body={"reason": reason}
+        )
+        return approval
+
+    def reject(self, approval_id: str, *, reason: str | None = None) -> ToolApproval:
+        """Refuse the call; the agent is told why."""
+        approval: ToolApproval = self._client.call(
+            "approvals.reject", {"approval_id": approval_id}, body={"reason": reason}
+        )
+        return approval
 
 
 class _Schedules(_Resource):
