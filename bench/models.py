@@ -106,7 +106,7 @@ def _prepare_provider(
 
 def _run_one(database: Any, user_id: str, path: Path, timeout_s: float | None) -> WorkflowTrial:
     from accord.cli.running import run_workflow
-    from accord.cli.workflow_files import install_workflow, load_workflow
+    from accord.team.workflow_files import install_workflow, load_workflow
 
     loaded = _on_model(load_workflow(path))
     with database.session() as session:

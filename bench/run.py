@@ -10,6 +10,8 @@ persisted as in production: step runs, events, aggregates, DBOS attempt workflow
                                                              # (see bench/scale.py)
     python bench/run.py --scenario floor   # S2 with DBOS's records alone (see bench/floor.py)
     python bench/run.py --scenario tools   # recorded and MCP tool calls (see bench/tools.py)
+    python bench/run.py --scenario library   # import time, workflow.run vs accord run
+                                             # (see bench/library.py)
 
 overhead per step = (median wall - L x critical path) / steps;
 ratio = median wall / (L x critical path) (null when L = 0).
@@ -190,11 +192,12 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
         "--scenario",
-        choices=["engine", "scale", "floor", "tools"],
+        choices=["engine", "scale", "floor", "tools", "library"],
         default="engine",
         help="engine: S1-S3 on SQLite (default); scale: worker processes on Postgres; "
         "floor: S2 with DBOS's own records and nothing else; tools: a recorded tool call and "
-        "an MCP call over stdio, against the same call made directly",
+        "an MCP call over stdio, against the same call made directly; library: import time "
+        "and workflow.run against accord run",
     )
     parser.add_argument(
         "--workers",
@@ -212,6 +215,10 @@ if __name__ == "__main__":
         import tools
 
         asyncio.run(tools.main(args.json))
+    elif args.scenario == "library":
+        import library
+
+        library.main(args.json)
     elif args.scenario == "floor":
         import floor
 

@@ -6,10 +6,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
+from accord.cli.context import AccordApp, console, local_session, print_json, short_id
 from accord.cli.providers import find_provider
 from accord.domain.agent import Agent, AgentCreate
 from accord.domain.errors import validate_request
+from accord.domain.lookup import pick
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.providers import ProviderRepository
 

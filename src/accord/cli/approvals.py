@@ -17,15 +17,14 @@ from accord.cli.context import (
     AccordApp,
     console,
     local_session,
-    local_user_id,
-    open_database,
-    pick,
     print_json,
     short_id,
 )
 from accord.domain.approval import ToolApproval
 from accord.domain.enums import ApprovalStatus
+from accord.domain.lookup import pick
 from accord.storage.repositories.approvals import ApprovalRepository
+from accord.team.local import local_user_id, open_database
 
 app = AccordApp(no_args_is_help=True, help="Tool calls waiting for your approval.")
 

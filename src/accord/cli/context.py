@@ -7,7 +7,7 @@ run, the same one `accord serve` signs the browser in as.
 
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -16,13 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
-from accord.domain.agent import same_name
-from accord.domain.errors import AccordError, InvalidDefinition, InvalidInput, NotFound
+from accord.domain.errors import AccordError, InvalidDefinition, InvalidInput
 from accord.domain.workflow_file import FileProblem, WorkflowFileError
-from accord.server.auth import ensure_local_user
-from accord.storage.db import Database, database_url, is_sqlite
-from accord.storage.permissions import exposed_data, exposure_warning
-from accord.team.templates import install_system_templates
+from accord.storage.db import database_url, is_sqlite
+from accord.team.local import local_user_id, open_database
 
 console = Console()
 err_console = Console(stderr=True)
@@ -81,22 +78,6 @@ def require_postgres(command: str) -> None:
         )
 
 
-def open_database() -> Database:
-    database = Database()
-    found = exposed_data(database.url)
-    if found:
-        err_console.print(f"[yellow]warning:[/] {escape(exposure_warning(found))}", highlight=False)
-    database.upgrade()
-    return database
-
-
-def local_user_id(session: Session) -> str:
-    """The local user (made on the first run, with the system templates installed)."""
-    user = ensure_local_user(session)
-    install_system_templates(session)
-    return user.id
-
-
 @contextmanager
 def local_session() -> Iterator[tuple[Session, str]]:
     """One transaction on the local database, as the local user."""
@@ -106,33 +87,6 @@ def local_session() -> Iterator[tuple[Session, str]]:
             yield session, local_user_id(session)
     finally:
         database.dispose()
-
-
-def pick(
-    items: Iterable[T],
-    wanted: str,
-    *,
-    kind: str,
-    name: Callable[[T], str],
-    ident: Callable[[T], str],
-) -> T:
-    """Find a resource by ID, by name, or by a unique ID or name prefix (as people type)."""
-    items = list(items)
-    lowered = wanted.lower()
-    matchers: tuple[Callable[[T], bool], ...] = (
-        lambda i: ident(i) == wanted,
-        lambda i: name(i) == wanted,
-        lambda i: same_name(name(i), wanted),
-        lambda i: ident(i).startswith(wanted),
-        lambda i: name(i).lower().startswith(lowered),
-    )
-    for match in matchers:
-        found = [i for i in items if match(i)]
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            raise AccordError(f"{len(found)} {kind}s match {wanted!r}; give the full ID")
-    raise NotFound(kind, wanted)
 
 
 def print_json(value: Any) -> None:

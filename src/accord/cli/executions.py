@@ -17,9 +17,6 @@ from accord.cli.context import (
     AccordApp,
     console,
     local_session,
-    local_user_id,
-    open_database,
-    pick,
     print_json,
     short_id,
 )
@@ -29,12 +26,14 @@ from accord.cli.running import print_deliverable, print_summary, view_for
 from accord.cli.workflows import find_workflow
 from accord.domain.errors import AccordError, NotFound
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
+from accord.domain.lookup import pick
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 from accord.storage.tables import execution_events
+from accord.team.local import local_user_id, open_database
 from accord.team.report import (
     ReportFormat,
     build_report,

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
+from accord.cli.context import AccordApp, console, local_session, print_json, short_id
 from accord.domain.errors import AccordError, validate_request
+from accord.domain.lookup import pick
 from accord.domain.mcp_server import McpServerCreate, SavedMcpServer
 from accord.storage.repositories.mcp_servers import McpServerRepository
 

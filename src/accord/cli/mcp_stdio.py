@@ -11,8 +11,8 @@ running is resumed by the next process on the same database (`accord serve`, or 
 import asyncio
 import os
 
-from accord.cli.context import local_user_id, open_database
 from accord.storage.db import Database
+from accord.team.local import local_user_id, open_database
 
 
 def mcp() -> None:

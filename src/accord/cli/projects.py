@@ -6,9 +6,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
+from accord.cli.context import AccordApp, console, local_session, print_json, short_id
 from accord.domain.agent import Project, ProjectCreate
 from accord.domain.errors import validate_request
+from accord.domain.lookup import pick
 from accord.storage.repositories.users import ProjectRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 

@@ -8,10 +8,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
+from accord.cli.context import AccordApp, console, local_session, print_json, short_id
 from accord.domain.agent import DETECTED_OUTPUT_MODES, LlmProvider, ProviderCreate
 from accord.domain.enums import ProviderKind
 from accord.domain.errors import AccordError, validate_request
+from accord.domain.lookup import pick
 from accord.storage.repositories.providers import ProviderRepository
 
 app = AccordApp(

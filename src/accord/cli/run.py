@@ -9,7 +9,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from accord.cli.approving import ApprovalMode
-from accord.cli.context import console, err_console, local_user_id, open_database, print_json
+from accord.cli.context import console, err_console, print_json
 from accord.cli.running import (
     RunReport,
     print_deliverable,
@@ -18,10 +18,11 @@ from accord.cli.running import (
     write_deliverable,
 )
 from accord.cli.teams import workflow_from_template
-from accord.cli.workflow_files import install_workflow, load_workflow
 from accord.cli.workflow_triggers import show_new_secret
 from accord.domain.errors import AccordError
 from accord.domain.workflow import CollaborationWorkflow
+from accord.team.local import local_user_id, open_database
+from accord.team.workflow_files import install_workflow, load_workflow
 
 
 def run(

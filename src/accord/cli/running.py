@@ -19,20 +19,15 @@ from rich.markdown import Markdown
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.orm import Session
 
 from accord.cli.approving import ApprovalMode, approval_handler
 from accord.cli.live import ExecutionView, latest_event_id, watch_execution
 from accord.domain.enums import ExecutionStatus
-from accord.domain.errors import Conflict
-from accord.domain.execution import StepRun, WorkflowExecution
+from accord.domain.execution import WorkflowExecution
 from accord.storage.db import Database
 from accord.storage.repositories.agents import AgentRepository
-from accord.storage.repositories.executions import ExecutionRepository
-from accord.storage.repositories.interactions import InteractionRepository
-from accord.storage.repositories.knowledge import KnowledgeRepository
-from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workflows import WorkflowRepository
+from accord.team.outcome import read_outcome, unfinished_execution
 from accord.tools.workspace_folder import locate_workspace
 
 
@@ -153,26 +148,6 @@ async def _run(
     return await asyncio.to_thread(build_report, database, execution.id, user_id)
 
 
-def unfinished_execution(
-    database: Database, workflow_id: str, user_id: str
-) -> WorkflowExecution | None:
-    """The workflow's running execution, if one has not ended (a run cut off by a crash);
-    a paused one is the user's to resume or cancel, not this command's."""
-    with database.read_session() as session:
-        for execution in ExecutionRepository(session).list_for_workflow(
-            workflow_id, user_id=user_id
-        ):
-            if execution.status is ExecutionStatus.PAUSED:
-                raise Conflict(
-                    f"execution #{execution.execution_number} of this workflow is paused: "
-                    "resume or cancel it (in the browser, or through the API) first",
-                    details={"id": execution.id},
-                )
-            if execution.status is ExecutionStatus.RUNNING:
-                return execution
-    return None
-
-
 def view_for(database: Database, execution: WorkflowExecution, user_id: str) -> ExecutionView:
     with database.session() as session:
         workflow = WorkflowRepository(session).get(execution.workflow_id, user_id=user_id)
@@ -187,43 +162,20 @@ def view_for(database: Database, execution: WorkflowExecution, user_id: str) -> 
 
 
 def build_report(database: Database, execution_id: str, user_id: str) -> RunReport:
-    """The execution's outcome from the recorded rows: steps, interactions, knowledge, usage
-    and metrics. Child executions (sub-workflows, delegated tasks) count toward the totals."""
-    with database.session() as session:
-        executions = ExecutionRepository(session)
-        execution = executions.get(execution_id, user_id=user_id)
-        family = _with_descendants(executions, execution)
-        runs = StepRunRepository(session).list(execution.id)
-        names = {a.id: a.name for a in AgentRepository(session).list(user_id=user_id)}
-        interactions = InteractionRepository(session).list_for_executions(e.id for e in family)
-        ids = {e.id for e in family}
-        knowledge = [
-            k
-            for workflow_id in {e.workflow_id for e in family}
-            for k in KnowledgeRepository(session).list_for_workflow(
-                workflow_id, include_inactive=True
-            )
-            if k.execution_id in ids
-        ]
-        metrics = _metrics(session, execution.id, user_id)
+    """The execution's outcome (see `accord.team.outcome`) as `accord run --json` prints it."""
+    outcome = read_outcome(database, execution_id, user_id)
+    execution, names = outcome.execution, outcome.agent_names
+    with database.read_session() as session:
         workspace = locate_workspace(session, execution.id)
-    latest: dict[str, StepRun] = {}
-    for run in runs:
-        if run.step_id not in latest or run.attempt > latest[run.step_id].attempt:
-            latest[run.step_id] = run
     steps: dict[str, dict[str, Any]] = {}
-    defined = (execution.definition.get("configuration") or {}).get("steps") or []
-    for step_id in [s["id"] for s in defined] + sorted(set(latest) - {s["id"] for s in defined}):
-        last = latest.get(step_id)
+    for step_id, last in outcome.latest_runs().items():
         steps[step_id] = {
             "status": last.status.value if last else "pending",
             "agent": names.get(last.agent_id or "", last.agent_id) if last else None,
             "agentId": last.agent_id if last else None,
-            "attempts": sum(1 for r in runs if r.step_id == step_id and r.started_at),
+            "attempts": sum(1 for r in outcome.step_runs if r.step_id == step_id and r.started_at),
         }
-    usage = execution.usage
-    for child in family[1:]:
-        usage = usage + child.usage
+    usage = outcome.usage
     return RunReport(
         {
             "executionId": execution.id,
@@ -233,30 +185,15 @@ def build_report(database: Database, execution_id: str, user_id: str) -> RunRepo
             "error": execution.error_message,
             "durationS": execution.actual_duration,
             "steps": steps,
-            "interactions": dict(Counter(i.interaction_type.value for i in interactions)),
-            "knowledgeItems": len(knowledge),
-            "childExecutions": len(family) - 1,
+            "interactions": dict(Counter(i.interaction_type.value for i in outcome.interactions)),
+            "knowledgeItems": len(outcome.knowledge),
+            "childExecutions": len(outcome.family) - 1,
             "workspace": {"path": str(workspace.root), "files": len(workspace.files())},
-            "metrics": metrics,
+            "metrics": outcome.metrics.to_json_dict(),
             "usage": usage.to_json_dict() | {"totalTokens": usage.total_tokens},
             "deliverable": execution.deliverable.to_json_dict() if execution.deliverable else None,
         }
     )
-
-
-def _with_descendants(
-    executions: ExecutionRepository, root: WorkflowExecution
-) -> list[WorkflowExecution]:
-    family = [root]
-    for execution in family:
-        family.extend(executions.children(execution.id))
-    return family
-
-
-def _metrics(session: Session, execution_id: str, user_id: str) -> dict[str, Any]:
-    from accord.team.metrics import execution_metrics
-
-    return execution_metrics(session, execution_id, user_id=user_id).to_json_dict()
 
 
 def print_summary(console: Console, report: RunReport) -> None:

@@ -6,13 +6,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
-from accord.cli.workflow_files import load_workflow
+from accord.cli.context import AccordApp, console, local_session, print_json, short_id
 from accord.domain.enums import TemplateCategory
 from accord.domain.errors import InvalidDefinition, Problem
+from accord.domain.lookup import pick
 from accord.domain.template import CreateTemplateRequest, WorkflowTemplate
 from accord.domain.workflow_file import WorkflowFile
 from accord.storage.repositories.templates import TemplateRepository
+from accord.team.workflow_files import load_workflow
 
 app = AccordApp(no_args_is_help=True, help="Templates: workflows to start from.")
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Column, Table
 
-from accord.cli.context import AccordApp, console, open_database, print_json, require_postgres
+from accord.cli.context import AccordApp, console, print_json, require_postgres
 from accord.engine.liveness import failover_seconds, state_of
 from accord.engine.queue import (
     EXECUTOR_ID_ENV,
@@ -21,6 +21,7 @@ from accord.engine.queue import (
 from accord.storage.db import Database
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workers import WorkerRepository
+from accord.team.local import open_database
 
 workers_app = AccordApp(no_args_is_help=True, help="The processes that run steps.")
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from accord.cli.context import console, print_error
-from accord.cli.workflow_files import load_workflow
 from accord.domain.workflow_file import WorkflowFileError, workflow_file_schema
+from accord.team.workflow_files import load_workflow
 
 
 def validate(

@@ -6,14 +6,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.cli.context import AccordApp, console, local_session, pick, print_json, short_id
+from accord.cli.context import AccordApp, console, local_session, print_json, short_id
 from accord.cli.projects import find_project
-from accord.cli.workflow_files import install_workflow, load_workflow
 from accord.cli.workflow_triggers import show_new_secret
+from accord.domain.lookup import pick
 from accord.domain.workflow import CollaborationWorkflow
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.users import ProjectRepository
 from accord.storage.repositories.workflows import WorkflowRepository
+from accord.team.workflow_files import install_workflow, load_workflow
 
 app = AccordApp(no_args_is_help=True, help="Workflows: a team, its steps and how it decides.")
 

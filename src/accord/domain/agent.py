@@ -69,6 +69,10 @@ class ModelPrice(CamelModel):
     output_per_mtok: float = Field(ge=0)
 
 
+IN_PROCESS_MODEL_PREFIX = "python:"
+"""An agent's `model` that starts with this names a model object given to the Python library
+(`python:<system>:<model name>`): only the process holding the object can run it."""
+
 OFFLINE_MODEL_NAME = "accord-offline"
 """The built-in offline model's name (a domain fact: the CLI names it without loading the
 model stack)."""

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from pydantic import ConfigDict, Field, ValidationError, model_validator
@@ -276,7 +276,18 @@ def parse_workflow_file(
     locate = _Locator(root, source)
     if duplicates := locate.duplicate_keys():
         raise WorkflowFileError(duplicates)
-    data = yaml.safe_load(text)
+    return _validate(yaml.safe_load(text), locate, environment)
+
+
+def validate_workflow_data(
+    data: Any, *, source: str, environment: Mapping[str, str] | None = None
+) -> WorkflowFile:
+    """Validate a workflow given as data in the file's shape (what the Python library builds),
+    with the same checks and problems as a file, named by `source` and without lines."""
+    return _validate(data, _Unlocated(source), environment)
+
+
+def _validate(data: Any, locate: "_Locates", environment: Mapping[str, str] | None) -> WorkflowFile:
     try:
         workflow = WorkflowFile.model_validate(data)
     except ValidationError as exc:
@@ -308,6 +319,22 @@ def workflow_file_schema() -> dict[str, Any]:
 # --- Locating fields -----------------------------------------------------------------------
 
 Path = tuple[str | int, ...]
+
+
+class _Locates(Protocol):
+    def problem(self, path: Path, message: str, fix: str, *, key: bool = False) -> FileProblem:
+        """The problem at the field `path`."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Unlocated:
+    """Problems of a workflow that is not a file: the field path is all there is."""
+
+    source: str
+
+    def problem(self, path: Path, message: str, fix: str, *, key: bool = False) -> FileProblem:
+        return FileProblem(_render(path), message, fix, source=self.source)
 
 
 class _Locator:
@@ -424,7 +451,7 @@ def _parse_path(field: str) -> Path:
 # --- Problems ------------------------------------------------------------------------------
 
 
-def _shape_problem(err: Any, locate: _Locator) -> FileProblem:
+def _shape_problem(err: Any, locate: _Locates) -> FileProblem:
     # Pydantic appends union/validator tags to locations; keep the data path only.
     path: Path = tuple(
         p
@@ -454,7 +481,7 @@ def _shape_fix(err: Any) -> str:
     return "see schemas/workflow.schema.json for the allowed values"
 
 
-def _reference_problems(workflow: WorkflowFile, locate: _Locator) -> list[FileProblem]:
+def _reference_problems(workflow: WorkflowFile, locate: _Locates) -> list[FileProblem]:
     """Names the file uses must be names the file defines."""
     problems: list[FileProblem] = []
     names = [a.name for a in workflow.agents]
@@ -497,7 +524,7 @@ _FIELD_RENAMES = (
 
 
 def _semantic_problems(
-    workflow: WorkflowFile, locate: _Locator, environment: Mapping[str, str] | None
+    workflow: WorkflowFile, locate: _Locates, environment: Mapping[str, str] | None
 ) -> list[FileProblem]:
     """Run the definition compiler with names as agent IDs; map its problems to lines."""
     names = {a.name for a in workflow.agents}

@@ -247,6 +247,22 @@ def _required(api_key: str | None, provider: LlmProvider) -> str:
     return api_key
 
 
+def named_model(name: str) -> Model:
+    """A model by its pydantic-ai name, `vendor:model` (`openai:gpt-4o-mini`,
+    `anthropic:claude-sonnet-4-0`), with the vendor's key from its environment variable
+    (`OPENAI_API_KEY`, ...); transient faults are retried as a provider's are."""
+    from pydantic_ai.exceptions import UserError
+    from pydantic_ai.models import infer_model
+
+    try:
+        model = infer_model(name)
+    except UserError as exc:
+        raise ModelFailure(
+            f"cannot use model {name!r}: {exc}", details={"transient": False}
+        ) from None
+    return RetryingModel(model, policy=RetryPolicy(), description=repr(name))
+
+
 def model_cost(model: Model) -> Callable[[int, int], float]:
     """US dollars for (input tokens, output tokens) of one call to `model`, with its provider's
     price overrides: what the team's metering needs per call."""

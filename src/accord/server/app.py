@@ -21,7 +21,6 @@ from accord.domain.ports import StepPerformer
 from accord.engine.queue import AttemptQueue
 from accord.engine.service import Engine
 from accord.server import browser
-from accord.server.auth import ensure_local_user
 from accord.server.errors import install_error_handlers
 from accord.server.event_feed import EventHub
 from accord.server.mcp_endpoint import MCP_PATH, McpEndpoint, McpHttp
@@ -49,6 +48,7 @@ from accord.server.settings import ServerSettings
 from accord.server.strict import strict_body
 from accord.storage.db import Database
 from accord.storage.permissions import exposed_data, exposure_warning
+from accord.storage.repositories.users import ensure_local_user
 from accord.team.runtime import AgentTeam
 from accord.team.templates import install_system_templates
 

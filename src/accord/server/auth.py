@@ -13,23 +13,11 @@ Every request acts as exactly one user; nothing is readable without a token, not
 
 from sqlalchemy.orm import Session
 
-from accord.domain.agent import User
 from accord.storage.repositories.tokens import TokenRepository
-from accord.storage.repositories.users import UserRepository
 
 SESSION_COOKIE = "accord_session"
 LOGIN_TOKEN_TTL_S = 60 * 60
 SESSION_TTL_S = 30 * 24 * 60 * 60
-LOCAL_USER_EMAIL = "local@accord.localhost"
-
-
-def ensure_local_user(session: Session) -> User:
-    """Single-user local use: the first user there is, made on the first run."""
-    repo = UserRepository(session)
-    existing = repo.list()
-    if existing:
-        return existing[0]
-    return repo.create(email=LOCAL_USER_EMAIL, display_name="Local user")
 
 
 def issue_login_link(session: Session, *, user_id: str, base_url: str) -> str:

@@ -5,8 +5,9 @@ import webbrowser
 import uvicorn
 
 from accord.server.app import create_app, prepare_database
-from accord.server.auth import ensure_local_user, issue_login_link
+from accord.server.auth import issue_login_link
 from accord.server.settings import ServerSettings
+from accord.storage.repositories.users import ensure_local_user
 
 SHUTDOWN_GRACE_S = 3
 

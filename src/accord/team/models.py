@@ -1,7 +1,10 @@
 """Which model speaks for an agent: its provider's, through the LLM layer.
 
 An agent without a provider (never given one, or its provider was deleted) works on the
-built-in offline model, seeded by the agent's ID so that teammates do not answer alike.
+built-in offline model, seeded by the agent's ID so that teammates do not answer alike,
+unless its `model` is a pydantic-ai model name (`openai:gpt-4o-mini`). A model given to the
+Python library as an object exists only in the process that holds it (which supplies its
+own `ModelSource`); anywhere else the agent's steps fail and say why.
 
 The output mode that works for a provider's model is remembered in the provider's settings
 (`detectedOutputModes`: model name -> mode and why the stronger ones failed), where
@@ -14,7 +17,8 @@ from typing import Any
 
 from pydantic_ai.models import Model
 
-from accord.domain.agent import Agent
+from accord.domain.agent import IN_PROCESS_MODEL_PREFIX, Agent
+from accord.domain.errors import ModelFailure
 from accord.llm import (
     DETECTED_SETTING,
     OfflineModel,
@@ -22,6 +26,7 @@ from accord.llm import (
     build_model,
     detected_mode,
     model_cost,
+    named_model,
     provider_model_name,
     provider_output_modes,
 )
@@ -37,6 +42,17 @@ def provider_models(db: Database) -> ModelSource:
 
     def model_for(agent: Agent) -> AgentModel:
         model: Model
+        if agent.llm_provider_id is None and agent.model and ":" in agent.model:
+            if agent.model.startswith(IN_PROCESS_MODEL_PREFIX):
+                raise ModelFailure(
+                    f"it runs on a Python model object "
+                    f"({agent.model.removeprefix(IN_PROCESS_MODEL_PREFIX)}) that only the "
+                    "process that defined its workflow has: run the workflow from that "
+                    "script, or give the agent a provider or a model name",
+                    details={"transient": False},
+                )
+            model = named_model(agent.model)  # a pydantic-ai name (`openai:gpt-4o-mini`)
+            return AgentModel(model, cost_usd=model_cost(model))
         if agent.llm_provider_id is None:
             model = OfflineModel(seed=zlib.crc32(agent.id.encode()))
             return AgentModel(model, cost_usd=model_cost(model))

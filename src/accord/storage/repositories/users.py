@@ -152,3 +152,15 @@ class ProjectRepository:
                 details={"workflows": len(names)},
             )
         self.session.execute(delete(projects).where(projects.c.id == project_id))
+
+
+LOCAL_USER_EMAIL = "local@accord.localhost"
+
+
+def ensure_local_user(session: Session) -> User:
+    """Single-user local use: the first user there is, made on the first run."""
+    repo = UserRepository(session)
+    existing = repo.list()
+    if existing:
+        return existing[0]
+    return repo.create(email=LOCAL_USER_EMAIL, display_name="Local user")

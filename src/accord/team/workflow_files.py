@@ -2,9 +2,11 @@
 
 The format itself (and its validation) is `accord.domain.workflow_file`; this module adds the
 file system (sub-workflow paths relative to the naming file, unreadable files and include
-cycles reported with the line of the step that names them) and installing a file for a user:
-its agents are created or brought up to date by name, and its workflow likewise, so running a
-file again adds an execution to the same workflow instead of another copy of everything.
+cycles reported with the line of the step that names them) and installing a workflow for a
+user: its agents are created or brought up to date by name, and its workflow likewise, so
+running a file again adds an execution to the same workflow instead of another copy of
+everything. A workflow built in Python (`accord.Workflow`) installs through the same path,
+so code and YAML make the same stored definition.
 """
 
 import os
@@ -15,11 +17,10 @@ from typing import Any, TypedDict
 
 from sqlalchemy.orm import Session
 
-from accord.cli.providers import find_provider
-from accord.cli.workflow_triggers import install_triggers
 from accord.domain.agent import same_name
 from accord.domain.enums import WorkflowStatus
 from accord.domain.errors import InvalidInput, NotFound
+from accord.domain.lookup import pick
 from accord.domain.tools import in_folder
 from accord.domain.triggers import HookCreated, NotificationCreated
 from accord.domain.workflow import CollaborationWorkflow, UpdateWorkflowRequest
@@ -35,14 +36,28 @@ from accord.domain.workflow_file import (
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.providers import ProviderRepository
 from accord.storage.repositories.workflows import WorkflowRepository
+from accord.team.workflow_triggers import install_triggers
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LoadedWorkflow:
-    path: Path
+    """A validated workflow (from a file, or built in Python) and its sub-workflows."""
+
     workflow: WorkflowFile
+    source: str
+    """Where its problems point: the file as shown to the user, or the workflow built in code."""
+    text: str | None = None
+    """The file's YAML, to give the line of a problem found when it is installed."""
+    base_dir: Path | None = None
+    """The file's folder (relative paths in it start there); None: built in code."""
     children: dict[str, "LoadedWorkflow"] = field(default_factory=dict)
     """Step ID -> the sub-workflow that step runs."""
+
+    def problem(self, field: str, message: str, fix: str) -> FileProblem:
+        """A problem found after validation (at install), on its line when there is a file."""
+        if self.text is None:
+            return FileProblem(field, message, fix, source=self.source)
+        return file_problem(self.text, field, message, fix, source=self.source)
 
     def depth_first(self) -> list["LoadedWorkflow"]:
         """Children before parents: the order in which they must be created."""
@@ -98,7 +113,9 @@ def load_workflow(path: Path, *, _including: tuple[Path, ...] = ()) -> LoadedWor
             children[step.id] = load_workflow(child_path, _including=(*_including, path))
     if problems:
         raise WorkflowFileError(problems)
-    return LoadedWorkflow(path=path, workflow=workflow, children=children)
+    return LoadedWorkflow(
+        workflow=workflow, source=source, text=text, base_dir=path.parent, children=children
+    )
 
 
 def _display(path: Path) -> str:
@@ -122,28 +139,28 @@ def install_workflow(
     as it is, for the caller to follow: it
     cannot change while it runs, and a second one of the same name would make every lookup
     by name ambiguous."""
-    installed: dict[Path, CollaborationWorkflow] = {}
+    installed: dict[int, CollaborationWorkflow] = {}  # by identity: code has no paths
     for item in loaded.depth_first():
         agent_ids = {
             spec.name: _ensure_agent(session, user_id, spec, item, i)
             for i, spec in enumerate(item.workflow.agents)
         }
-        sub_ids = {step_id: installed[child.path].id for step_id, child in item.children.items()}
+        sub_ids = {step_id: installed[id(child)].id for step_id, child in item.children.items()}
         request = item.workflow.create_request(
-            agent_ids=agent_ids, sub_workflow_ids=sub_ids, base_dir=item.path.parent
+            agent_ids=agent_ids, sub_workflow_ids=sub_ids, base_dir=item.base_dir
         )
-        filed = project_id is not None and item.path == loaded.path
+        filed = project_id is not None and item is loaded
         if filed:
             request.project_id = project_id
         servers = request.configuration.mcp_servers
         for name, server in servers.items():
-            servers[name] = in_folder(server, str(item.path.parent))
+            servers[name] = in_folder(server, str(item.base_dir or Path.cwd()))
         repo = WorkflowRepository(session)
         existing = [w for w in repo.list(user_id=user_id) if w.name == item.workflow.name]
         if existing and existing[0].status in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):
-            installed[item.path] = existing[0]
+            installed[id(item)] = existing[0]
         elif existing:
-            installed[item.path] = repo.update(
+            installed[id(item)] = repo.update(
                 existing[0].id,
                 user_id=user_id,
                 request=UpdateWorkflowRequest(
@@ -151,12 +168,12 @@ def install_workflow(
                 ),
             )
         else:
-            installed[item.path] = repo.create(user_id, request)
-        if installed[item.path].status not in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):
-            for made in _install_triggers(session, user_id, installed[item.path].id, item):
+            installed[id(item)] = repo.create(user_id, request)
+        if installed[id(item)].status not in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):
+            for made in _install_triggers(session, user_id, installed[id(item)].id, item):
                 if show_secret is not None:
                     show_secret(made)
-    return installed[loaded.path]
+    return installed[id(loaded)]
 
 
 def _install_triggers(
@@ -167,13 +184,8 @@ def _install_triggers(
             session, user_id=user_id, workflow_id=workflow_id, triggers=item.workflow.triggers
         )
     except InvalidInput as exc:
-        text = item.path.read_text(encoding="utf-8")
-        raise WorkflowFileError(
-            [
-                file_problem(text, p.field, p.message, p.fix, source=_display(item.path))
-                for p in exc.problems
-            ]
-        ) from None
+        problems = [item.problem(p.field, p.message, p.fix) for p in exc.problems]
+        raise WorkflowFileError(problems) from None
 
 
 class _AgentFields(TypedDict):
@@ -195,18 +207,20 @@ def _ensure_agent(
     provider_id = None
     if spec.provider != OFFLINE_PROVIDER:
         try:
-            provider_id = find_provider(
-                ProviderRepository(session), spec.provider, user_id=user_id
+            provider_id = pick(
+                ProviderRepository(session).list(user_id=user_id),
+                spec.provider,
+                kind="llm provider",
+                name=lambda p: p.name,
+                ident=lambda p: p.id,
             ).id
         except NotFound:
             raise WorkflowFileError(
                 [
-                    file_problem(
-                        item.path.read_text(encoding="utf-8"),
+                    item.problem(
                         f"agents[{index}].provider",
                         f"you have no provider named {spec.provider!r}",
                         "create it (`accord providers create`) or use `offline`",
-                        source=_display(item.path),
                     )
                 ]
             ) from None

@@ -1,0 +1,1 @@
+"""Clients of a running Accord server: `Client` (`sync`, generated) and `AsyncClient` (`aio`)."""
