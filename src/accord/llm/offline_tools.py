@@ -185,7 +185,7 @@ def _report(brief: Brief, made: list[MadeCall]) -> str:
     ]
     if findings := _findings(made):
         lines += ["", "## What the tools showed", *[f"- {line}" for line in findings]]
-    earlier = brief.items("what the tools showed")  # teammates' findings in earlier results
+    earlier = _earlier_findings(brief)
     if earlier:
         lines += ["", "## What teammates' tools showed", *[f"- {line}" for line in earlier]]
     markers = [
@@ -198,6 +198,24 @@ def _report(brief: Brief, made: list[MadeCall]) -> str:
     if summaries := brief.dependency_summaries:
         lines += ["", "## Earlier steps", *[f"- `{n}`: {_clip(s, 200)}" for n, s in summaries]]
     return "\n".join(lines) + "\n"
+
+
+_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*$")
+_ITEM = re.compile(r"^\s*[-*]\s+(.*)$")
+
+
+def _earlier_findings(brief: Brief) -> list[str]:
+    """What teammates' tools showed, from the earlier results the prompt quotes (their
+    headings sit a few levels deeper there, inside each result's own section)."""
+    found: list[str] = []
+    for dependency in brief.dependencies:
+        under = False
+        for line in dependency.body.splitlines():
+            if heading := _HEADING.match(line):
+                under = heading.group(1).lower().startswith("what the tools showed")
+            elif under and (item := _ITEM.match(line)):
+                found.append(item.group(1).strip())
+    return found
 
 
 def _local(tool: ToolDefinition) -> bool:
