@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.storage.db import Database
-from accord.storage.tables import step_runs, workers
+from accord.storage.tables import step_runs
 from accord.storage.testing import scratch_postgres_database
 from tests.cli.conftest import ACCORD, EXAMPLES, Accord, accord_env, json_of, slow_provider
 
@@ -316,8 +316,8 @@ def test_sigterm_stops_a_run_cleanly_so_its_execution_is_handed_on_at_once(
         "name: One\nagents:\n  - name: Kim\n    role: dev\n    provider: slow\n"
         "steps:\n  - id: a\n    name: A\n"
     )
-    run = run_in_background(file, data_dir, tmp_path, until=registered_workers)
-    run.send_signal(signal.SIGTERM)  # once its engine has started
+    run = run_in_background(file, data_dir, tmp_path, until=started_runs)
+    run.send_signal(signal.SIGTERM)  # once its step is under way
     run.wait(30)
     (process,) = json_of(accord("workers", "list", "--json"))
     assert process["state"] == "stopped"  # retired: another process takes its work at once
@@ -325,9 +325,11 @@ def test_sigterm_stops_a_run_cleanly_so_its_execution_is_handed_on_at_once(
     assert execution["status"] == "running"  # stopped, not cancelled: it is to be resumed
 
 
-def registered_workers(db: Database) -> int:
+def started_runs(db: Database) -> int:
+    """Step attempts under way: the engine has started and the execution with it (a
+    registered worker alone comes before the execution is made)."""
     with db.read_session() as s:
-        return s.execute(select(func.count()).select_from(workers)).scalar_one()
+        return s.execute(select(func.count()).select_from(step_runs)).scalar_one()
 
 
 def run_in_background(
