@@ -211,6 +211,7 @@ def test_model_text_with_markup_is_shown_literally_in_the_live_view_and_the_summ
             "interactions": {},
             "knowledgeItems": 0,
             "childExecutions": 0,
+            "workspace": {"files": 0, "path": "/tmp/ex"},
             "metrics": {"collaborationScore": 0, "efficiencyRating": 0, "qualityScore": 0},
         }
     )
