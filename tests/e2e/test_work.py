@@ -285,7 +285,8 @@ def test_editor_guards_unsaved_work_and_jumps_to_a_clicked_step(page: Page, seed
     expect(name).to_have_value("Release notes, revised")
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Workflows").click()
-    expect(page).to_have_url(re.compile("/workflows$"))
+    # The context's 20 s, not expect's 5 s: on a busy machine the list takes a while to load.
+    expect(page).to_have_url(re.compile("/workflows$"), timeout=20_000)
 
     # A 300-step workflow opens, and clicking a node in the preview jumps to that step's form.
     page.goto(f"/workflows/{seeded['long']['id']}/edit")
