@@ -38,6 +38,12 @@ from accord.storage.tables import (
     workflow_schedules,
 )
 
+_UPSTREAM = collaboration_workflows.alias("upstream")
+_DEPENDENCIES = select(workflow_dependencies, _UPSTREAM.c.name.label("upstream_name")).join(
+    _UPSTREAM, _UPSTREAM.c.id == workflow_dependencies.c.upstream_workflow_id
+)
+"""Dependencies with the name of the workflow each waits for."""
+
 
 def hook_path(hook_id: str) -> str:
     return f"/api/v1/hooks/{hook_id}"
@@ -336,11 +342,8 @@ class TriggerRepository:
         return None
 
     def dependency(self, dependency_id: str, *, user_id: str) -> Dependency:
-        upstream = collaboration_workflows.alias("upstream")
         row = self.session.execute(
-            select(workflow_dependencies, upstream.c.name.label("upstream_name"))
-            .join(upstream, upstream.c.id == workflow_dependencies.c.upstream_workflow_id)
-            .where(
+            _DEPENDENCIES.where(
                 workflow_dependencies.c.id == dependency_id,
                 workflow_dependencies.c.user_id == user_id,
             )
@@ -352,12 +355,8 @@ class TriggerRepository:
     def dependencies(
         self, *, user_id: str, workflow_id: str | None = None
     ) -> builtins.list[Dependency]:
-        upstream = collaboration_workflows.alias("upstream")
-        query = (
-            select(workflow_dependencies, upstream.c.name.label("upstream_name"))
-            .join(upstream, upstream.c.id == workflow_dependencies.c.upstream_workflow_id)
-            .where(workflow_dependencies.c.user_id == user_id)
-            .order_by(workflow_dependencies.c.created_at)
+        query = _DEPENDENCIES.where(workflow_dependencies.c.user_id == user_id).order_by(
+            workflow_dependencies.c.created_at
         )
         if workflow_id is not None:
             query = query.where(workflow_dependencies.c.workflow_id == workflow_id)
@@ -368,11 +367,10 @@ class TriggerRepository:
 
     def dependents(self, upstream_workflow_id: str) -> builtins.list[Dependency]:
         """The workflows that run after `upstream_workflow_id`."""
-        upstream = collaboration_workflows.alias("upstream")
         rows = self.session.execute(
-            select(workflow_dependencies, upstream.c.name.label("upstream_name"))
-            .join(upstream, upstream.c.id == workflow_dependencies.c.upstream_workflow_id)
-            .where(workflow_dependencies.c.upstream_workflow_id == upstream_workflow_id)
+            _DEPENDENCIES.where(
+                workflow_dependencies.c.upstream_workflow_id == upstream_workflow_id
+            )
         )
         return [_dependency(r) for r in rows]
 
