@@ -85,6 +85,10 @@ def test_team_setup_and_builder_validation(page: Page, shot) -> None:
     page.get_by_label("Grace").check()
     page.get_by_label("Coordinator").select_option(label="Ada · developer")
     add_step(page, 1, "Plan the feature")
+    # A quoted requirement gives the offline team something to remember, whoever does the step.
+    page.get_by_role("group", name="Step 1", exact=True).get_by_label("Instructions").fill(
+        'The customer wrote: "Exports must finish within 30 seconds for 10,000 rows."'
+    )
     add_step(page, 2, "Build it")
     add_step(page, 3, "Document it")
     build = page.get_by_role("group", name="Step 2", exact=True)
