@@ -97,17 +97,20 @@ class Liveness:
                 log.exception("heartbeat or reaper round failed; trying again")
 
     def _register(self) -> None:
-        with self.db.session() as s:
-            WorkerRepository(s).register(
+        self.db.transaction(
+            lambda s: WorkerRepository(s).register(
                 executor_id=self.executor_id,
                 hostname=socket.gethostname(),
                 pid=os.getpid(),
                 role=self.role,
-            )
+            ),
+            what="registering this process",
+        )
 
     def _beat(self) -> None:
-        with self.db.session() as s:
-            alive = WorkerRepository(s).heartbeat(self.executor_id)
+        alive = self.db.transaction(
+            lambda s: WorkerRepository(s).heartbeat(self.executor_id), what="a heartbeat"
+        )
         if not alive:
             log.warning(
                 "this process (%s) was presumed dead and its attempts handed on; "
@@ -117,9 +120,17 @@ class Liveness:
             self._register()
 
     def _claim_dead(self) -> list[str]:
-        with self.db.session() as s:
-            return WorkerRepository(s).claim_stale(older_than_seconds=self.stale_s)
+        return self.db.transaction(
+            lambda s: WorkerRepository(s).claim_stale(older_than_seconds=self.stale_s),
+            what="looking for stopped processes",
+        )
 
     def _retire(self) -> None:
-        with self.db.session() as s:
-            WorkerRepository(s).retire(self.executor_id)
+        try:
+            self.db.transaction(
+                lambda s: WorkerRepository(s).retire(self.executor_id),
+                what="retiring this process",
+                retry_for_s=5,
+            )
+        except Exception as exc:  # a stop must end; others presume this process dead in time
+            log.warning("could not retire this process (%s): %s", self.executor_id, exc)

@@ -25,6 +25,7 @@ on DBOS's own event loop thread, so the engine's notifications are thread-safe.
 
 import asyncio
 import contextlib
+import contextvars
 import fcntl
 import gc
 import json
@@ -43,11 +44,11 @@ from typing import Any, Generic, TextIO, TypeVar
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, Queue, Serializer, SetWorkflowID
-from dbos._error import DBOSAwaitedWorkflowCancelledError
+from dbos._error import DBOSAwaitedWorkflowCancelledError, DBOSWorkflowCancelledError
 from sqlalchemy.orm import Session
 
 from accord.domain.approval import ToolApproval
-from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowType
+from accord.domain.enums import ExecutionStatus, StepRunStatus, TriggerReason, WorkflowType
 from accord.domain.errors import AccordError, IllegalTransition
 from accord.domain.execution import WorkflowExecution
 from accord.domain.plan import WorkflowPlan
@@ -60,6 +61,7 @@ from accord.engine.approvals import AttemptApprovals
 from accord.engine.liveness import Liveness, failover_seconds
 from accord.engine.notifier import Notifier
 from accord.engine.queue import ATTEMPT_QUEUE, EXECUTOR_ID_ENV, AttemptQueue
+from accord.engine.reconciler import Reconciler, Record, verdict
 from accord.engine.runner import (
     AdvanceResult,
     AttemptKey,
@@ -70,6 +72,7 @@ from accord.engine.runner import (
 )
 from accord.engine.triggers import Triggers
 from accord.storage.db import Database, data_dir, sqlite_path
+from accord.storage.faults import StorageFull, is_disk_full, is_transient, storage_full
 from accord.storage.permissions import private_file
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
@@ -82,6 +85,9 @@ Result = TypeVar("Result")
 APPLICATION_VERSION = "accord-engine-1"
 """Pinned: recovery only resumes workflows of the same version, and ours are stable by name."""
 CHILD_POLL_S = 0.5
+SETTLE_AFTER_S = 1.2
+"""After an attempt suspends itself, when to look at it again (past the reconciler's
+`SETTLE_S`)."""
 """How often a parent re-reads its child when no in-process notification arrives (a child
 finished by another process, or before a restart)."""
 
@@ -96,7 +102,7 @@ class _QuietCancellations(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, DBOSAwaitedWorkflowCancelledError)
+        return not isinstance(error, (DBOSAwaitedWorkflowCancelledError, AttemptSuspended))
 
 
 _QUIET_CANCELLATIONS = _QuietCancellations()
@@ -123,6 +129,16 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, BaseException):
         return {"error": type(value).__name__, "message": str(value)}
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class AttemptSuspended(DBOSWorkflowCancelledError):
+    """An attempt met a database fault and stopped, its workflow cancelled so that it can be
+    resumed (see `Engine._suspend`): DBOS records no outcome for it, nor for the call it was
+    in, and replays what it had recorded when the reconciler resumes it."""
+
+
+def is_database_fault(exc: BaseException) -> bool:
+    return is_transient(exc) or is_disk_full(exc)
 
 
 @DBOS.workflow(name="accord_step_attempt")
@@ -186,13 +202,19 @@ class Engine:
         self._finishes = GroupCommit(self._commit_finishes)
         self.triggers = Triggers(db, self.start_triggered)
         self.notifier = Notifier(db)
+        failover_s = failover_s or failover_seconds()
         self._liveness = Liveness(
             db,
             executor_id=self.executor_id,
             role=role,
-            failover_s=failover_s or failover_seconds(),
+            failover_s=failover_s,
             resume=self._resume_dead,
         )
+        self.reconciler = Reconciler(self._reconcile, interval_s=failover_s / 6)
+        self._grace_s = failover_s / 3
+        self.fault: StorageFull | None = None
+        """Set when the database's disk filled: `wait` raises it (a command stops cleanly;
+        a server goes on, its attempts resumed once there is room)."""
 
     def _claim_id(self) -> str:
         """A stable executor ID per data directory, so a restart recovers its own attempts.
@@ -261,6 +283,16 @@ class Engine:
             config["sys_db_pool_size"] = min(20, concurrency + 2)
         DBOS(config=config)
         logging.getLogger("dbos").addFilter(_QUIET_CANCELLATIONS)
+        try:
+            await self._launch()
+        except BaseException:
+            # A full disk or a database away at start: stop what started, so the process
+            # reports and exits instead of hanging on DBOS's threads.
+            with contextlib.suppress(Exception):
+                await self.stop()
+            raise
+
+    async def _launch(self) -> None:
         if self.queue is not None and not self.queue.run_steps:
             DBOS.listen_queues([])  # DBOS's own internal queue is always served
         await asyncio.to_thread(DBOS.launch)
@@ -283,9 +315,11 @@ class Engine:
         await self.triggers.start()
         await self.notifier.start()
         await self._liveness.start()
+        self.reconciler.start()
 
     async def stop(self) -> None:
         global _active
+        await self.reconciler.stop()
         for handle in self._deadlines.values():
             handle.cancel()
         self._deadlines.clear()
@@ -334,37 +368,114 @@ class Engine:
         result = await self._tx(lambda s: self.runner.advance(s, execution.id))
         self._after(execution.id, result)
         runs = await asyncio.to_thread(self._in_flight, execution.id)
-        for key in runs:
-            status = await DBOS.get_workflow_status_async(attempt_workflow_id(key))
-            if status is None:
-                self._queue([key])
-            elif status.status in (
-                "SUCCESS",
-                "ERROR",
-                "CANCELLED",
-                "MAX_RECOVERY_ATTEMPTS_EXCEEDED",
-            ):
-                ended = await self._tx(
-                    partial(
-                        self.runner.interrupted_attempt,
-                        key=key,
-                        reason="the attempt was interrupted before it recorded an outcome",
-                    )
-                )
-                self._after(key[0], ended)
+        for key, status in runs:
+            record = await DBOS.get_workflow_status_async(attempt_workflow_id(key))
+            # At start nothing of this process is in flight: act at once, settled or not.
+            action = verdict(
+                status,
+                None if record is None else Record(record.status, 0.0),
+                now=time.time(),
+                run_since=0.0,
+                grace_s=0.0,
+            )
+            if action is not None:
+                await self._settle(key, action)
         self._arm_deadline(execution)
 
-    def _unfinished(self) -> list[WorkflowExecution]:
-        with self.db.read_session() as s:
-            return ExecutionRepository(s).list_unfinished()
+    # --- the reconciler's rounds (see `accord.engine.reconciler`) ---------------------------
 
-    def _in_flight(self, execution_id: str) -> list[AttemptKey]:
-        with self.db.read_session() as s:
-            return [
-                (r.execution_id, r.step_id, r.attempt)
+    async def _reconcile(self) -> int:
+        """One round: the unsettled attempts of every unfinished execution, against DBOS's
+        records of them; returns how many were put right."""
+        unsettled = await self._read(lambda s: StepRunRepository(s).unsettled(), what="reconcile")
+        if not unsettled:
+            return 0
+        ids = [attempt_workflow_id(run.key) for run in unsettled]
+        records = {
+            r.workflow_id: Record(r.status, (r.updated_at or 0) / 1000)
+            for r in await DBOS.list_workflows_async(
+                workflow_ids=ids, load_input=False, load_output=False
+            )
+        }
+        now = time.time()
+        acted = 0
+        for run, workflow_id in zip(unsettled, ids, strict=True):
+            action = verdict(
+                run.status,
+                records.get(workflow_id),
+                now=now,
+                run_since=run.since,
+                grace_s=self._grace_s,
+            )
+            if action is None or workflow_id in self._running:
+                continue
+            try:
+                acted += await self._settle(run.key, action)
+            except Exception:  # one attempt must not keep the others unsettled
+                logging.getLogger(__name__).warning(
+                    "could not %s attempt %s; trying again next round",
+                    action,
+                    workflow_id,
+                    exc_info=True,
+                )
+        return acted
+
+    async def _settle(self, key: AttemptKey, action: str) -> int:
+        """Do what the reconciler decided for one attempt; 1 if it did something."""
+        workflow_id = attempt_workflow_id(key)
+        if action == "dispatch":
+            logging.getLogger(__name__).warning("dispatching attempt %s again", workflow_id)
+            self._queue([key])
+            return 1
+        if action == "resume":
+            resumed = await self._tx(lambda s: self._resume_locked(s, key))
+            if resumed:
+                logging.getLogger(__name__).warning(
+                    "resumed attempt %s, stopped by a database fault", workflow_id
+                )
+            return int(resumed)
+        ended = await self._tx(
+            partial(
+                self.runner.interrupted_attempt,
+                key=key,
+                reason="the attempt was interrupted before it recorded an outcome",
+            )
+        )
+        self._after(key[0], ended)
+        return 1
+
+    def _resume_locked(self, session: Session, key: AttemptKey) -> bool:
+        """Resume a cancelled attempt whose run is still in flight, holding its execution's
+        lock, so that two processes' rounds never resume it twice (a second resume of a
+        running workflow would start it again beside itself)."""
+        execution = ExecutionRepository(session).lock(key[0], light=True)
+        if execution.status in TERMINAL_EXECUTION:
+            return False
+        run = StepRunRepository(session).get(*key)
+        if run.status not in ("pending", "running"):
+            return False
+        record = DBOS.get_workflow_status(attempt_workflow_id(key))
+        if record is None or record.status != "CANCELLED":
+            return False
+        queue = ATTEMPT_QUEUE if self.queue is not None and key[0] not in self._adopted else None
+        DBOS.resume_workflow(attempt_workflow_id(key), queue_name=queue)
+        return True
+
+    def _unfinished(self) -> list[WorkflowExecution]:
+        return self.db.transaction(
+            lambda s: ExecutionRepository(s).list_unfinished(), what="recovery", read=True
+        )
+
+    def _in_flight(self, execution_id: str) -> list[tuple[AttemptKey, StepRunStatus]]:
+        return self.db.transaction(
+            lambda s: [
+                ((r.execution_id, r.step_id, r.attempt), r.status)
                 for r in StepRunRepository(s).list(execution_id)
                 if r.status in ("pending", "running")
-            ]
+            ],
+            what="recovery",
+            read=True,
+        )
 
     # --- public operations ------------------------------------------------------------------
 
@@ -387,7 +498,8 @@ class Engine:
                 triggered_by=user_id,
                 inputs=dict(inputs or {}),
                 workspace=workspace,
-            )
+            ),
+            retry=False,
         )
         self._after(execution.id, result)
         self._arm_deadline(execution)
@@ -463,11 +575,10 @@ class Engine:
         return decided
 
     async def get(self, execution_id: str, user_id: str | None = None) -> WorkflowExecution:
-        def read() -> WorkflowExecution:
-            with self.db.read_session() as s:
-                return ExecutionRepository(s).get(execution_id, user_id=user_id)
-
-        return await asyncio.to_thread(read)
+        return await self._read(
+            lambda s: ExecutionRepository(s).get(execution_id, user_id=user_id),
+            what="reading an execution",
+        )
 
     async def wait(self, execution_id: str, timeout: float | None = None) -> WorkflowExecution:
         """Until the execution ends (completed, failed or cancelled); TimeoutError after
@@ -491,12 +602,16 @@ class Engine:
         self._notify(execution_id)  # wake attempts waiting out a pause
         return execution
 
-    async def _tx(self, fn: Callable[[Session], T]) -> T:
-        def run() -> T:
-            with self.db.session() as s:
-                return fn(s)
+    async def _tx(self, fn: Callable[[Session], T], *, retry: bool = True) -> T:
+        """`fn` in one transaction, in a thread; run again while the database faults, unless
+        `retry` is off (a transaction not safe to run twice: a start whose commit may have
+        landed before the connection broke would make a second execution)."""
+        return await asyncio.to_thread(
+            self.db.transaction, fn, what="an engine transaction", retry_for_s=60 if retry else 0
+        )
 
-        return await asyncio.to_thread(run)
+    async def _read(self, fn: Callable[[Session], T], *, what: str) -> T:
+        return await asyncio.to_thread(self.db.transaction, fn, what=what, read=True)
 
     def _after(self, execution_id: str, result: AdvanceResult) -> None:
         """After the commit: dispatch queued attempts, cancel ended ones, wake waiters."""
@@ -552,8 +667,13 @@ class Engine:
             )
 
     def _unfinished_children(self, execution_id: str, started_by: str | None) -> list[str]:
-        with self.db.read_session() as s:
-            return ExecutionRepository(s).unfinished_children(execution_id, started_by=started_by)
+        return self.db.transaction(
+            lambda s: ExecutionRepository(s).unfinished_children(
+                execution_id, started_by=started_by
+            ),
+            what="reading child executions",
+            read=True,
+        )
 
     def _queue(self, keys: list[AttemptKey]) -> None:
         assert self._loop is not None
@@ -570,8 +690,15 @@ class Engine:
                 # every slot held a waiting parent, children queued behind them would never
                 # start. Children run within their parent's slot, as a call would.
                 queued = [k for k in keys if k[0] not in self._adopted]
-                # Enqueuing an ID again is a no-op in the database.
-                await asyncio.gather(*(self._enqueue_attempt(k) for k in queued))
+                # Enqueuing an ID again is a no-op in the database. One that fails is
+                # dispatched again by the reconciler.
+                for failed in await asyncio.gather(
+                    *(self._enqueue_attempt(k) for k in queued), return_exceptions=True
+                ):
+                    if isinstance(failed, Exception):
+                        logging.getLogger(__name__).warning(
+                            "could not enqueue an attempt: %s", failed
+                        )
                 keys = [k for k in keys if k[0] in self._adopted]
             fresh = [k for k in keys if attempt_workflow_id(k) not in self._started]
             self._started.update(attempt_workflow_id(k) for k in fresh)
@@ -580,7 +707,13 @@ class Engine:
             # together and the attempts already started waited behind them to mark
             # themselves and call (S2: 1.46 -> 1.40 times the critical path).
             for key in fresh:
-                await self._start_attempt(key)
+                try:
+                    await self._start_attempt(key)
+                except Exception:  # DBOS's database full, say: the reconciler starts it later
+                    self._started.discard(attempt_workflow_id(key))
+                    logging.getLogger(__name__).warning(
+                        "could not start attempt %s", attempt_workflow_id(key), exc_info=True
+                    )
 
     async def _start_attempt(self, key: AttemptKey) -> None:
         with SetWorkflowID(attempt_workflow_id(key)):
@@ -629,8 +762,9 @@ class Engine:
                 self._cancel_here(attempt_workflow_id(key))
 
     def _cancelled(self, keys: list[AttemptKey]) -> list[AttemptKey]:
-        with self.db.read_session() as s:
-            return StepRunRepository(s).cancelled(keys)
+        return self.db.transaction(
+            lambda s: StepRunRepository(s).cancelled(keys), what="reading attempts", read=True
+        )
 
     def _notify(self, execution_id: str) -> None:
         with self._waiters_lock:
@@ -648,6 +782,8 @@ class Engine:
         try:
             while True:
                 event.clear()
+                if self.fault is not None:
+                    raise self.fault
                 execution = await self.get(execution_id)
                 if execution.status in TERMINAL_EXECUTION:
                     return execution
@@ -690,11 +826,48 @@ class Engine:
         self._running[workflow_id] = (asyncio.get_running_loop(), task)
         try:
             await self._attempt(key)
+        except Exception as exc:
+            if not is_database_fault(exc):
+                raise
+            await self._suspend(workflow_id, exc)
+            if isinstance(exc, AttemptSuspended):
+                raise
+            raise AttemptSuspended(f"attempt {workflow_id} met a database fault") from exc
         finally:
             self._running.pop(workflow_id, None)
             self._prefetched.pop(workflow_id, None)
             # A later duplicate start finds the ended DBOS workflow and does nothing.
             self._started.discard(workflow_id)
+
+    async def _suspend(self, workflow_id: str, fault: BaseException) -> None:
+        """Stop an attempt that met a database fault without charging its step: its workflow
+        is cancelled (so DBOS records no outcome, and keeps what the attempt recorded), and
+        the reconciler resumes it once the database answers: the same attempt, its recorded
+        calls replayed. A full disk also stops `wait`, so that a command can say so and exit.
+
+        The cancel runs outside the workflow's context (`run_in_executor` copies none): made
+        from inside, DBOS would record it as one of the attempt's steps, and the replay
+        would then find it where the attempt's next call belongs."""
+        if is_disk_full(fault) and self.fault is None:
+            self.fault = storage_full(self.db.url)
+        logging.getLogger(__name__).warning(
+            "attempt %s stopped by a database fault, to be resumed: %s",
+            workflow_id,
+            str(fault).split("\n", 1)[0][:200],
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, DBOS.cancel_workflow, workflow_id)
+        except Exception:  # DBOS's own database full: recovery resumes it at the next start
+            logging.getLogger(__name__).warning("could not cancel %s", workflow_id, exc_info=True)
+        if self._loop is not None:
+            # A round soon after the workflow's record settles, in no workflow's context.
+            self._loop.call_soon_threadsafe(
+                lambda: self._loop.call_later(  # type: ignore[union-attr]
+                    SETTLE_AFTER_S, self.reconciler.soon
+                ),
+                context=contextvars.Context(),
+            )
 
     async def _attempt(self, key: AttemptKey) -> None:
         execution_id, step_id, attempt = key
@@ -711,6 +884,8 @@ class Engine:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a performer bug must not leave the step hanging
+            if isinstance(exc, DBOSWorkflowCancelledError) or is_database_fault(exc):
+                raise  # not the step's failure: see `_run_attempt`
             outcome = AttemptOutcome(status="failed", error=f"{type(exc).__name__}: {exc}")
         if outcome is None:
             return
@@ -807,23 +982,32 @@ class Engine:
                 if not self._waiters[execution_id]:
                     del self._waiters[execution_id]
 
+    # Each of these is safe to run twice (a replay finds the run marked or ended), so a
+    # database fault is waited out and the transaction run again (`Database.transaction`).
+
     def _begin_sync(self, key: AttemptKey) -> AttemptStart:
-        with self.db.session() as s:
-            return self.runner.begin_attempt(s, _key(key))
+        return self.db.transaction(
+            lambda s: self.runner.begin_attempt(s, _key(key)), what="beginning an attempt"
+        )
 
     def _commit_marks(self, batch: list[tuple[AttemptKey, str | None]]) -> list[AttemptStart]:
-        with self.db.session() as s:
-            return self.runner.mark_attempts(s, batch)
+        return self.db.transaction(
+            lambda s: self.runner.mark_attempts(s, batch), what="marking attempts running"
+        )
 
     def _commit_finishes(
         self, batch: list[tuple[AttemptKey, AttemptOutcome]]
     ) -> list[AdvanceResult]:
-        with self.db.session() as s:
-            return self.runner.finish_attempts(s, batch)
+        return self.db.transaction(
+            lambda s: self.runner.finish_attempts(s, batch), what="recording outcomes"
+        )
 
     def _plan(self, execution_id: str) -> WorkflowPlan:
-        with self.db.read_session() as s:
-            return self.runner.plan(s, ExecutionRepository(s).get(execution_id))
+        return self.db.transaction(
+            lambda s: self.runner.plan(s, ExecutionRepository(s).get(execution_id)),
+            what="reading a plan",
+            read=True,
+        )
 
     async def _run_sub_workflow(self, ctx: AttemptContext, workflow_id: str) -> AttemptOutcome:
         child = await ctx.children.run_workflow(
@@ -898,7 +1082,14 @@ class _Durable:
 
     async def call(self, name: str, fn: Callable[[], Awaitable[T]]) -> T:
         async def step() -> T:  # DBOS must see a coroutine function to await it
-            return await fn()
+            try:
+                return await fn()
+            except Exception as exc:
+                if is_database_fault(exc):
+                    # Not recorded (DBOS records no outcome for a cancelled step): the call
+                    # is made again when the attempt resumes, not replayed as a failure.
+                    raise AttemptSuspended(f"call {name} met a database fault") from exc
+                raise
 
         return await DBOS.run_step_async({"name": name}, step)
 
@@ -979,31 +1170,48 @@ class _Children:
         task: dict[str, Any] | None,
         child_key: str,
     ) -> dict[str, Any]:
+        try:
+            return self.engine.db.transaction(
+                partial(self._start_in, workflow_id, inputs, task, child_key),
+                what="starting a child execution",
+            )
+        except Exception as exc:
+            if is_database_fault(exc):  # not recorded as the step's outcome: see `_Durable`
+                raise AttemptSuspended(f"child start {child_key} met a database fault") from exc
+            raise
+
+    def _start_in(
+        self,
+        workflow_id: str | None,
+        inputs: dict[str, Any],
+        task: dict[str, Any] | None,
+        child_key: str,
+        s: Session,
+    ) -> dict[str, Any]:
         runner = self.engine.runner
-        with self.engine.db.session() as s:
-            repo = ExecutionRepository(s)
-            parent = repo.get(self.key[0])
-            user_id = runner.owner(s, parent)
-            try:
-                if workflow_id is None:
-                    workflow = _delegated_workflow(
-                        repo.workflow(parent.workflow_id, user_id=user_id),
-                        parent.definition,
-                        task or {},
-                    )
-                else:
-                    workflow = repo.workflow(workflow_id, user_id=user_id)
-                child, result = runner.start_child(
-                    s,
-                    parent=parent,
-                    parent_step_id=self.key[1],
-                    parent_attempt=self.key[2],
-                    child_key=child_key,
-                    workflow=workflow,
-                    inputs=inputs,
+        repo = ExecutionRepository(s)
+        parent = repo.get(self.key[0])
+        user_id = runner.owner(s, parent)
+        try:
+            if workflow_id is None:
+                workflow = _delegated_workflow(
+                    repo.workflow(parent.workflow_id, user_id=user_id),
+                    parent.definition,
+                    task or {},
                 )
-            except AccordError as exc:
-                return {"error": exc.message}
+            else:
+                workflow = repo.workflow(workflow_id, user_id=user_id)
+            child, result = runner.start_child(
+                s,
+                parent=parent,
+                parent_step_id=self.key[1],
+                parent_attempt=self.key[2],
+                child_key=child_key,
+                workflow=workflow,
+                inputs=inputs,
+            )
+        except AccordError as exc:
+            return {"error": exc.message}
         return {
             "executionId": child.id,
             "dispatch": result.dispatch,

@@ -9,16 +9,19 @@ the engine writes.
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.storage.faults import RETRY_FOR_S, is_disk_full, retrying, storage_full
 from accord.storage.permissions import private_dir, private_file
+
+T = TypeVar("T")
 
 DATABASE_URL_ENV = "ACCORD_DATABASE_URL"
 DATA_DIR_ENV = "ACCORD_DATA_DIR"
@@ -124,6 +127,29 @@ class Database:
         them (WAL); writing in it may fail with "database is locked", so don't."""
         with self._readers() as session, session.begin():
             yield session
+
+    def transaction(
+        self,
+        fn: Callable[[Session], T],
+        *,
+        what: str,
+        read: bool = False,
+        retry_for_s: float = RETRY_FOR_S,
+    ) -> T:
+        """`fn(session)` in one transaction, run again with backoff while the database faults
+        transiently (see `accord.storage.faults.retrying`): only for work that is safe to run
+        twice. A full disk raises `StorageFull`, naming the file and the space left."""
+
+        def once() -> T:
+            with self.read_session() if read else self.session() as session:
+                return fn(session)
+
+        try:
+            return retrying(once, what=what, retry_for_s=retry_for_s)
+        except Exception as exc:
+            if is_disk_full(exc):
+                raise storage_full(self.url) from exc
+            raise
 
     def upgrade(self) -> None:
         from accord.storage.migrate import upgrade

@@ -40,6 +40,7 @@ from accord.domain.step_result import StepResult
 from accord.domain.tools import WORKSPACE_TOOLKIT
 from accord.llm import model_failure
 from accord.storage.db import Database, data_dir
+from accord.storage.faults import DatabaseUnavailable, StorageFull
 from accord.team.assignment import choose_agent
 from accord.team.attempt import Attempt, ModelSource, Toolkit
 from accord.team.briefing import team_context
@@ -153,6 +154,8 @@ class AgentTeam:
             return AttemptOutcome(
                 status="failed", error=exc.message, retryable=False, usage=attempt.usage
             )
+        except (DatabaseUnavailable, StorageFull):
+            raise  # the database's fault, not the step's: the engine suspends the attempt
         except AccordError as exc:
             if isinstance(exc, ModelFailure):
                 return self._model_failed(attempt, exc, exc)

@@ -30,7 +30,7 @@ from accord.domain.errors import NotFound
 from accord.domain.execution import StepRun, Usage
 from accord.domain.transitions import check_transition
 from accord.storage.repositories._convert import to_optional_datetime
-from accord.storage.tables import new_id, step_runs
+from accord.storage.tables import new_id, step_runs, workflow_executions
 
 
 def _step_run(row: Row[*tuple[Any, ...]]) -> StepRun:
@@ -80,6 +80,14 @@ class StepRunState:
     model_calls: int
     tool_calls: int
     tool_seconds: float
+
+
+@dataclass(frozen=True)
+class UnsettledRun:
+    key: tuple[str, str, int]
+    status: StepRunStatus
+    since: float
+    """When it started running, or was queued if it has not."""
 
 
 class _Movable(Protocol):
@@ -287,6 +295,25 @@ class StepRunRepository:
             _OUTPUTS, {"execution_id": execution_id, "step_ids": list(step_ids)}
         )
         return {r.step_id: r.output for r in rows}
+
+    def unsettled(self, *, limit: int = 1000) -> builtins.list["UnsettledRun"]:
+        """Attempts pending or running in executions that have not ended, oldest first: the
+        reconciler's rounds compare them with DBOS's record (read from the executions, by
+        status, then each one's attempts by its key)."""
+        c, e = step_runs.c, workflow_executions.c
+        rows = self.session.execute(
+            select(c.execution_id, c.step_id, c.attempt, c.status, c.created_at, c.started_at)
+            .join(workflow_executions, e.id == c.execution_id)
+            .where(
+                e.status.in_(["running", "paused"]),
+                c.status.in_([StepRunStatus.PENDING, StepRunStatus.RUNNING]),
+            )
+            .order_by(c.created_at)
+            .limit(limit)
+        )
+        return [
+            UnsettledRun((r[0], r[1], r[2]), _STATUSES[r[3]], r[5] or r[4] or 0.0) for r in rows
+        ]
 
     def running_by_executor(self) -> dict[str, int]:
         """How many attempts each process is running now, by executor ID."""
