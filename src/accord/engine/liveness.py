@@ -77,11 +77,17 @@ class Liveness:
         await asyncio.to_thread(self._register)
         self._task = asyncio.create_task(self._run())
 
-    async def stop(self) -> None:
+    async def halt(self) -> None:
+        """Stop heartbeating and watching (before the engine's threads stop: a round then
+        would fail), but stay registered until `stop`."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
+
+    async def stop(self) -> None:
+        await self.halt()
         await asyncio.to_thread(self._retire)
 
     async def _run(self) -> None:

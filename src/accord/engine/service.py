@@ -100,8 +100,15 @@ class _QuietCancellations(logging.Filter):
     attempt running here learns of a cancel from the server, not a failure. Its one-line
     warning ("was cancelled during execution") stays."""
 
+    stopping = False
+    """Set while the engine stops: attempts cut short then (one waiting for the outcome of
+    its resumed self, say) are resumed by the next start, and DBOS's tracebacks about them
+    are noise on a terminal whose command succeeded."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
+        if error is not None and self.stopping:
+            return False
         return not isinstance(error, (DBOSAwaitedWorkflowCancelledError, AttemptSuspended))
 
 
@@ -282,6 +289,7 @@ class Engine:
             concurrency = self.queue.worker_concurrency if self.queue else 8
             config["sys_db_pool_size"] = min(20, concurrency + 2)
         DBOS(config=config)
+        _QUIET_CANCELLATIONS.stopping = False
         logging.getLogger("dbos").addFilter(_QUIET_CANCELLATIONS)
         try:
             await self._launch()
@@ -320,6 +328,7 @@ class Engine:
     async def stop(self) -> None:
         global _active
         await self.reconciler.stop()
+        await self._liveness.halt()  # a round after DBOS's threads stop would fail loudly
         for handle in self._deadlines.values():
             handle.cancel()
         self._deadlines.clear()
@@ -332,6 +341,7 @@ class Engine:
                     await loop_task
         for workflow_id in list(self._running):
             self._cancel_here(workflow_id)
+        _QUIET_CANCELLATIONS.stopping = True
         await asyncio.to_thread(DBOS.destroy)
         if self._system_engine is not None:
             self._system_engine.dispose()
