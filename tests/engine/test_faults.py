@@ -104,9 +104,8 @@ def test_real_database_errors_are_classified(tmp_path: Path) -> None:
     holder.execute("CREATE TABLE t (x TEXT)")
     holder.execute("BEGIN EXCLUSIVE")
     engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.05})
-    with pytest.raises(sa.exc.OperationalError) as locked:
-        with engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO t VALUES ('a')"))
+    with pytest.raises(sa.exc.OperationalError) as locked, engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO t VALUES ('a')"))
     holder.execute("ROLLBACK")
     assert is_transient(locked.value) and not is_disk_full(locked.value)
 
@@ -114,9 +113,8 @@ def test_real_database_errors_are_classified(tmp_path: Path) -> None:
     sa.event.listen(
         capped, "connect", lambda c, _: c.execute("PRAGMA max_page_count = 3")
     )  # the file may not grow past three pages
-    with pytest.raises(sa.exc.OperationalError) as full:
-        with capped.begin() as conn:
-            conn.execute(sa.text("INSERT INTO t VALUES (:x)"), {"x": "y" * 100_000})
+    with pytest.raises(sa.exc.OperationalError) as full, capped.begin() as conn:
+        conn.execute(sa.text("INSERT INTO t VALUES (:x)"), {"x": "y" * 100_000})
     assert is_disk_full(full.value) and not is_transient(full.value)
     message = as_user_error(full.value, f"sqlite:///{path}")
     assert isinstance(message, StorageFull)
