@@ -19,6 +19,13 @@ from sqlalchemy.orm import Session
 from accord.domain.errors import AccordError, InvalidDefinition, InvalidInput
 from accord.domain.workflow_file import FileProblem, WorkflowFileError
 from accord.storage.db import database_url, is_sqlite
+from accord.storage.faults import (
+    EXIT_DATABASE_UNAVAILABLE,
+    EXIT_STORAGE_FULL,
+    DatabaseUnavailable,
+    StorageFull,
+    as_user_error,
+)
 from accord.team.local import local_user_id, open_database
 
 console = Console()
@@ -34,9 +41,22 @@ class AccordApp(typer.Typer):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().__call__(*args, **kwargs)
-        except AccordError as exc:
-            print_error(exc)
-            sys.exit(1)
+        except Exception as exc:
+            error = as_user_error(exc, database_url())
+            if error is None:
+                if not isinstance(exc, AccordError):
+                    raise
+                error = exc
+            print_error(error)
+            sys.exit(_EXIT_CODES.get(error.code, 1))
+
+
+# A full disk and a database out of reach are not the user's input: scripts can tell them
+# apart (sysexits.h: EX_IOERR, EX_TEMPFAIL).
+_EXIT_CODES = {
+    StorageFull.code: EXIT_STORAGE_FULL,
+    DatabaseUnavailable.code: EXIT_DATABASE_UNAVAILABLE,
+}
 
 
 def print_error(exc: AccordError) -> None:

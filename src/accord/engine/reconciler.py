@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from accord.domain.enums import StepRunStatus
+from accord.storage.faults import describe
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,6 @@ class Reconciler:
             self._wake.clear()
             try:
                 self.acted += await self._round()
-            except Exception:  # the database is still away, say: the next round tries again
-                log.warning("a reconciler round failed; trying again", exc_info=True)
+            except Exception as exc:  # the database is still away, say: the next round tries
+                log.warning("a reconciler round failed (%s); trying again", describe(exc))
             self.rounds += 1

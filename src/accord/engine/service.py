@@ -72,7 +72,13 @@ from accord.engine.runner import (
 )
 from accord.engine.triggers import Triggers
 from accord.storage.db import Database, data_dir, sqlite_path
-from accord.storage.faults import StorageFull, is_disk_full, is_transient, storage_full
+from accord.storage.faults import (
+    StorageFull,
+    describe,
+    is_disk_full,
+    is_transient,
+    storage_full,
+)
 from accord.storage.permissions import private_file
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
@@ -421,12 +427,13 @@ class Engine:
                 continue
             try:
                 acted += await self._settle(run.key, action)
-            except Exception:  # one attempt must not keep the others unsettled
+            except Exception as exc:  # one attempt must not keep the others unsettled
                 logging.getLogger(__name__).warning(
-                    "could not %s attempt %s; trying again next round",
+                    "could not %s attempt %s (%s); trying again next round",
                     action,
                     workflow_id,
-                    exc_info=True,
+                    describe(exc),
+                    exc_info=not is_database_fault(exc),
                 )
         return acted
 
@@ -719,10 +726,10 @@ class Engine:
             for key in fresh:
                 try:
                     await self._start_attempt(key)
-                except Exception:  # DBOS's database full, say: the reconciler starts it later
+                except Exception as exc:  # DBOS's database full: the reconciler starts it later
                     self._started.discard(attempt_workflow_id(key))
                     logging.getLogger(__name__).warning(
-                        "could not start attempt %s", attempt_workflow_id(key), exc_info=True
+                        "could not start attempt %s (%s)", attempt_workflow_id(key), describe(exc)
                     )
 
     async def _start_attempt(self, key: AttemptKey) -> None:
@@ -861,15 +868,17 @@ class Engine:
         if is_disk_full(fault) and self.fault is None:
             self.fault = storage_full(self.db.url)
         logging.getLogger(__name__).warning(
-            "attempt %s stopped by a database fault, to be resumed: %s",
+            "attempt %s paused by a database fault (%s); it resumes once the database answers",
             workflow_id,
-            str(fault).split("\n", 1)[0][:200],
+            describe(fault),
         )
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(None, DBOS.cancel_workflow, workflow_id)
-        except Exception:  # DBOS's own database full: recovery resumes it at the next start
-            logging.getLogger(__name__).warning("could not cancel %s", workflow_id, exc_info=True)
+        except Exception as exc:  # DBOS's own database full: resumed at the next start
+            logging.getLogger(__name__).warning(
+                "could not pause %s (%s); the next start resumes it", workflow_id, describe(exc)
+            )
         if self._loop is not None:
             # A round soon after the workflow's record settles, in no workflow's context.
             self._loop.call_soon_threadsafe(

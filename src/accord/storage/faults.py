@@ -34,7 +34,10 @@ MAX_BACKOFF_S = 2.0
 # down or cancelling the backend, a server starting up, serialization failures and deadlocks.
 _TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57P", "40001", "40P01")
 _DISK_FULL_SQLSTATE = "53100"
-_TRANSIENT_SQLITE_TEXT = ("database is locked", "database table is locked", "disk i/o error")
+_TRANSIENT_SQLITE_TEXT = ("database is locked", "database table is locked")
+# SQLITE_FULL, and SQLITE_IOERR_WRITE: a write refused by the file system (a quota, a file
+# size limit), which waiting does not cure either.
+_FULL_SQLITE_CODES = (13, 778)
 _TRANSIENT_DRIVER_TEXT = (
     "server closed the connection unexpectedly",
     "connection failed",
@@ -76,11 +79,13 @@ def is_disk_full(exc: BaseException) -> bool:
     for item in _chain(exc):
         if isinstance(item, StorageFull):
             return True
-        if isinstance(item, sqlite3.Error) and getattr(item, "sqlite_errorcode", None) == 13:
-            return True  # SQLITE_FULL: the disk, or the file's size limit
+        if isinstance(item, sqlite3.Error) and getattr(item, "sqlite_errorcode", None) in (
+            _FULL_SQLITE_CODES
+        ):
+            return True
         if getattr(item, "sqlstate", None) == _DISK_FULL_SQLSTATE:
             return True
-        if isinstance(item, OSError) and item.errno == 28:  # ENOSPC
+        if isinstance(item, OSError) and item.errno in (27, 28, 122):  # EFBIG, ENOSPC, EDQUOT
             return True
         if "database or disk is full" in str(item).lower():
             return True
@@ -112,6 +117,12 @@ def is_transient(exc: BaseException) -> bool:
         ):
             return True
     return False
+
+
+EXIT_STORAGE_FULL = 74
+"""`accord`'s exit code when the disk is full (EX_IOERR of sysexits.h)."""
+EXIT_DATABASE_UNAVAILABLE = 75
+"""`accord`'s exit code when the database stayed out of reach (EX_TEMPFAIL: try again)."""
 
 
 def storage_full(database_url: str, *, data_dir: Path | None = None) -> StorageFull:
@@ -193,10 +204,16 @@ def retrying(
                 what,
                 tries,
                 pause,
-                _first_line(exc),
+                describe(exc),
             )
             sleep(pause)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+
+def describe(exc: BaseException) -> str:
+    """The driver's own words for a database error, without the SQL SQLAlchemy adds."""
+    orig = getattr(exc, "orig", None)
+    return _first_line(orig if orig is not None else exc)
 
 
 def _first_line(exc: BaseException) -> str:
