@@ -12,7 +12,18 @@ from pathlib import Path
 
 from accord.storage.faults import EXIT_STORAGE_FULL
 
-from .conftest import ACCORD, EXAMPLES, Accord, accord_env
+from .conftest import ACCORD, Accord, accord_env
+
+PIPELINE = """
+name: Release notes
+workflowType: pipeline
+agents:
+  - {name: Ada, role: writer}
+steps:
+  - {id: gather, name: Gather the changes, instructions: List the changes.}
+  - {id: draft, name: Draft the notes, instructions: Write the notes.}
+  - {id: polish, name: Polish them, instructions: Tighten the wording.}
+"""
 
 
 def run_limited(
@@ -37,17 +48,18 @@ def test_a_full_disk_stops_accord_run_cleanly_and_the_run_resumes_later(
 ) -> None:
     accord("agents", "list")  # the database, made and migrated
     database = data_dir / "accord.db"
-    limit = database.stat().st_size + 35_000  # room to start, not to finish
-    workflow = str(EXAMPLES / "code-review.yaml")
+    workflow = str(tmp_path / "notes.yaml")
+    Path(workflow).write_text(PIPELINE)
 
-    for _ in range(2):  # and again while still full: the same message, no hang
+    # Room to start, not to finish; then, run again while still full, no room at all.
+    for limit in (database.stat().st_size + 35_000, 8192):
         full = run_limited(["run", workflow], data_dir, tmp_path, limit)
         assert full.returncode == EXIT_STORAGE_FULL, full.stdout + full.stderr
         message = " ".join(full.stderr.split())
         assert f"Cannot write to {database}" in message
         assert "free on that disk" in message and "run the command again" in message
         assert message.count("error:") == 1
-        assert "Traceback" not in full.stderr and "INSERT" not in full.stderr
+        assert "Traceback" not in full.stderr and "BEGIN" not in full.stderr
 
     done = accord("run", "--json", workflow)
     report = json.loads(done.stdout)

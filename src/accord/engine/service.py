@@ -403,6 +403,13 @@ class Engine:
     async def _reconcile(self) -> int:
         """One round: the unsettled attempts of every unfinished execution, against DBOS's
         records of them; returns how many were put right."""
+        try:
+            return await self._reconcile_round()
+        except Exception as exc:
+            self._note_fault(exc)
+            raise
+
+    async def _reconcile_round(self) -> int:
         unsettled = await self._read(lambda s: StepRunRepository(s).unsettled(), what="reconcile")
         if not unsettled:
             return 0
@@ -428,6 +435,7 @@ class Engine:
             try:
                 acted += await self._settle(run.key, action)
             except Exception as exc:  # one attempt must not keep the others unsettled
+                self._note_fault(exc)
                 logging.getLogger(__name__).warning(
                     "could not %s attempt %s (%s); trying again next round",
                     action,
@@ -713,6 +721,7 @@ class Engine:
                     *(self._enqueue_attempt(k) for k in queued), return_exceptions=True
                 ):
                     if isinstance(failed, Exception):
+                        self._note_fault(failed)
                         logging.getLogger(__name__).warning(
                             "could not enqueue an attempt: %s", failed
                         )
@@ -727,6 +736,7 @@ class Engine:
                 try:
                     await self._start_attempt(key)
                 except Exception as exc:  # DBOS's database full: the reconciler starts it later
+                    self._note_fault(exc)
                     self._started.discard(attempt_workflow_id(key))
                     logging.getLogger(__name__).warning(
                         "could not start attempt %s (%s)", attempt_workflow_id(key), describe(exc)
@@ -856,6 +866,11 @@ class Engine:
             # A later duplicate start finds the ended DBOS workflow and does nothing.
             self._started.discard(workflow_id)
 
+    def _note_fault(self, exc: BaseException) -> None:
+        """Remember a full disk, wherever it was met (our tables, DBOS's), for `wait`."""
+        if self.fault is None and is_disk_full(exc):
+            self.fault = storage_full(self.db.url)
+
     async def _suspend(self, workflow_id: str, fault: BaseException) -> None:
         """Stop an attempt that met a database fault without charging its step: its workflow
         is cancelled (so DBOS records no outcome, and keeps what the attempt recorded), and
@@ -865,8 +880,7 @@ class Engine:
         The cancel runs outside the workflow's context (`run_in_executor` copies none): made
         from inside, DBOS would record it as one of the attempt's steps, and the replay
         would then find it where the attempt's next call belongs."""
-        if is_disk_full(fault) and self.fault is None:
-            self.fault = storage_full(self.db.url)
+        self._note_fault(fault)
         logging.getLogger(__name__).warning(
             "attempt %s paused by a database fault (%s); it resumes once the database answers",
             workflow_id,
@@ -876,6 +890,7 @@ class Engine:
         try:
             await loop.run_in_executor(None, DBOS.cancel_workflow, workflow_id)
         except Exception as exc:  # DBOS's own database full: resumed at the next start
+            self._note_fault(exc)
             logging.getLogger(__name__).warning(
                 "could not pause %s (%s); the next start resumes it", workflow_id, describe(exc)
             )

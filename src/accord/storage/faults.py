@@ -35,9 +35,11 @@ MAX_BACKOFF_S = 2.0
 _TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57P", "40001", "40P01")
 _DISK_FULL_SQLSTATE = "53100"
 _TRANSIENT_SQLITE_TEXT = ("database is locked", "database table is locked")
-# SQLITE_FULL, and SQLITE_IOERR_WRITE: a write refused by the file system (a quota, a file
-# size limit), which waiting does not cure either.
-_FULL_SQLITE_CODES = (13, 778)
+# SQLITE_FULL, and SQLITE_IOERR_* on writing: the file system refused to grow a file (a
+# quota, a size limit: SQLite reports those as I/O errors), which waiting does not cure.
+_SQLITE_FULL = 13
+_SQLITE_IOERR = 10
+_SQLITE_IOERR_READS = (266, 522)  # IOERR_READ, IOERR_SHORT_READ: not a full disk
 _TRANSIENT_DRIVER_TEXT = (
     "server closed the connection unexpectedly",
     "connection failed",
@@ -79,8 +81,10 @@ def is_disk_full(exc: BaseException) -> bool:
     for item in _chain(exc):
         if isinstance(item, StorageFull):
             return True
-        if isinstance(item, sqlite3.Error) and getattr(item, "sqlite_errorcode", None) in (
-            _FULL_SQLITE_CODES
+        code = getattr(item, "sqlite_errorcode", None) if isinstance(item, sqlite3.Error) else None
+        if code is not None and (
+            code == _SQLITE_FULL
+            or (code & 0xFF == _SQLITE_IOERR and code not in _SQLITE_IOERR_READS)
         ):
             return True
         if getattr(item, "sqlstate", None) == _DISK_FULL_SQLSTATE:
