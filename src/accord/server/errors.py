@@ -11,10 +11,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.domain.errors import AccordError, validation_problems
+from accord.storage.db import database_url
+from accord.storage.faults import as_user_error, describe
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,9 @@ STATUS_BY_CODE: dict[str, int] = {
     # The model provider failed past its retries: an upstream failure, not the user's input.
     "model_failure": 502,
     "payload_too_large": 413,
+    # The database's faults, not the request's: try again later (a full disk needs room).
+    "database_unavailable": 503,
+    "storage_full": 507,
     "rate_limited": 429,
 }
 
@@ -105,6 +111,19 @@ async def _data_refused(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database fault (away, busy, full): a sentence and a status, never SQL; any other
+    database error is unexpected."""
+    db = getattr(request.app.state, "db", None)
+    fault = as_user_error(exc, db.url if db is not None else database_url())
+    if fault is None:
+        return await _unexpected_error(request, exc)
+    log.warning("database fault on %s %s: %s", request.method, request.url.path, describe(exc))
+    status = STATUS_BY_CODE[fault.code]
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return error_response(status, fault.code, fault.message, fault.details, headers)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(
@@ -131,5 +150,7 @@ def install_error_handlers(
     app.add_exception_handler(AccordError, _accord_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(DataError, _data_refused)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, _unexpected_error)
