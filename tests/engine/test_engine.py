@@ -274,6 +274,10 @@ async def test_pause_resume_cancel_and_illegal_transitions(
     await asyncio.sleep(0.05)
     cancelled = await engine.cancel(execution.id, user_id)
     assert cancelled.status == "cancelled"
+    with pytest.raises(IllegalTransition) as err:
+        await engine.cancel(execution.id, user_id)
+    # The message reads as a sentence: the status's value, never its enum repr.
+    assert err.value.message.endswith("from 'cancelled' to 'cancelled'"), err.value.message
     # The running step and the one that never started both end cancelled, saying why; the
     # event log, which live views are built from, says so too.
     assert [(r.step_id, r.status, r.error) for r in runs_of(db, execution.id)] == [

@@ -62,12 +62,18 @@ class IllegalTransition(AccordError):
     code = "illegal_transition"
 
     def __init__(self, kind: str, resource_id: str, current: str, requested: str) -> None:
+        # A status enum reads as its value ('completed'), never as its repr.
+        current, requested = _plain(current), _plain(requested)
         super().__init__(
             f"Cannot move {kind} {resource_id!r} from {current!r} to {requested!r}",
             details={"kind": kind, "id": resource_id, "current": current, "requested": requested},
         )
         self.current = current
         self.requested = requested
+
+
+def _plain(value: Any) -> str:
+    return str(getattr(value, "value", value))
 
 
 class BudgetExceeded(AccordError):
