@@ -3,11 +3,11 @@
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, print_json, short_id
 from accord.cli.providers import find_provider
+from accord.cli.terminal import plain
 from accord.domain.agent import Agent, AgentCreate
 from accord.domain.errors import validate_request
 from accord.domain.lookup import pick
@@ -40,11 +40,11 @@ def list_agents(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
     for a in agents:
         table.add_row(
             short_id(a.id),
-            a.name,
-            a.role,
-            ", ".join(a.skills),
-            providers.get(a.llm_provider_id or "", "default"),
-            a.model or "",
+            plain(a.name),
+            plain(a.role),
+            plain(", ".join(a.skills)),
+            plain(providers.get(a.llm_provider_id or "", "default")),
+            plain(a.model or ""),
         )
     console.print(table if agents else "No agents yet: `accord agents create` or `accord demo`.")
 
@@ -68,7 +68,7 @@ def show(agent: str, json_: Annotated[bool, typer.Option("--json")] = False) -> 
         ("provider", providers.get(found.llm_provider_id or "", "default")),
         ("model", found.model or "provider default"),
     ):
-        console.print(f"[bold]{label}:[/] {escape(value)}", highlight=False)
+        console.print(f"[bold]{label}:[/] {plain(value)}", highlight=False)
 
 
 @app.command()
@@ -111,4 +111,4 @@ def create(
     if json_:
         print_json(created.to_json_dict())
     else:
-        console.print(f"Created agent [bold]{created.name}[/] ({created.id})")
+        console.print(f"Created agent [bold]{plain(created.name)}[/] ({created.id})")

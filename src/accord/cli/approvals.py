@@ -9,7 +9,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.approving import decide
@@ -20,6 +19,7 @@ from accord.cli.context import (
     print_json,
     short_id,
 )
+from accord.cli.terminal import plain
 from accord.domain.approval import ToolApproval
 from accord.domain.enums import ApprovalStatus
 from accord.domain.lookup import pick
@@ -63,10 +63,10 @@ def list_approvals(
         row = {
             "id": short_id(a.id),
             "status": a.status.value,
-            "call": escape(f"{a.server}.{a.tool}"),
-            "arguments": escape(json.dumps(a.arguments, separators=(",", ":"))),
-            "agent": escape(a.agent_name or "-"),
-            "step": escape(a.step_id if a.attempt == 1 else f"{a.step_id} (attempt {a.attempt})"),
+            "call": plain(f"{a.server}.{a.tool}"),
+            "arguments": plain(json.dumps(a.arguments, separators=(",", ":"))),
+            "agent": plain(a.agent_name or "-"),
+            "step": plain(a.step_id if a.attempt == 1 else f"{a.step_id} (attempt {a.attempt})"),
             "execution": short_id(a.execution_id),
         }
         table.add_row(*(row[c] for c in columns))

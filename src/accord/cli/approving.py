@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from rich.console import Console
-from rich.markup import escape
 from rich.prompt import Prompt
 
 from accord.cli.live import call_text
+from accord.cli.terminal import plain
 from accord.domain.approval import ToolApproval
 from accord.domain.errors import IllegalTransition
 from accord.storage.db import Database
@@ -59,8 +59,8 @@ class _Asking:
             return
         who = approval.get("agentName") or "An agent"
         self.console.print(
-            f"\n[bold cyan]{escape(str(who))}[/] wants to call "
-            f"[bold]{escape(call_text(approval))}[/] (step {escape(str(approval.get('stepId')))})",
+            f"\n[bold cyan]{plain(str(who))}[/] wants to call "
+            f"[bold]{plain(call_text(approval))}[/] (step {plain(str(approval.get('stepId')))})",
             highlight=False,
         )
         answer = Prompt.ask(

@@ -12,10 +12,9 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from sqlalchemy.orm import Session
 
+from accord.cli.terminal import SafeConsole, plain
 from accord.domain.errors import AccordError, InvalidDefinition, InvalidInput
 from accord.domain.workflow_file import FileProblem, WorkflowFileError
 from accord.storage.db import database_url, is_sqlite
@@ -28,8 +27,8 @@ from accord.storage.faults import (
 )
 from accord.team.local import local_user_id, open_database
 
-console = Console()
-err_console = Console(stderr=True)
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 T = TypeVar("T")
 
@@ -73,19 +72,19 @@ def print_error(exc: AccordError) -> None:
                 where = (
                     f"{problem.source}:{problem.line}: " if problem.line else f"{problem.source}: "
                 )
-            field = f"[bold]{escape(problem.field)}[/]: " if problem.field else ""
-            err_console.print(f"  {escape(where)}{field}{escape(problem.message)}", highlight=False)
-            err_console.print(f"    [dim]fix: {escape(problem.fix)}[/]", highlight=False)
+            field = f"[bold]{plain(problem.field)}[/]: " if problem.field else ""
+            err_console.print(f"  {plain(where)}{field}{plain(problem.message)}", highlight=False)
+            err_console.print(f"    [dim]fix: {plain(problem.fix)}[/]", highlight=False)
         return
     if isinstance(exc, InvalidInput):
         for problem in exc.problems:
             err_console.print(
-                f"[bold red]error:[/] [bold]{escape(problem.field)}[/]: {escape(problem.message)}",
+                f"[bold red]error:[/] [bold]{plain(problem.field)}[/]: {plain(problem.message)}",
                 highlight=False,
             )
-            err_console.print(f"    [dim]fix: {escape(problem.fix)}[/]", highlight=False)
+            err_console.print(f"    [dim]fix: {plain(problem.fix)}[/]", highlight=False)
         return
-    err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {plain(exc.message)}", highlight=False)
 
 
 def require_postgres(command: str) -> None:

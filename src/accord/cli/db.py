@@ -1,13 +1,13 @@
 """`accord db ...`: schema management."""
 
 import typer
-from rich.console import Console
 
+from accord.cli.terminal import SafeConsole
 from accord.storage.db import Database
 from accord.storage.migrate import current_revision
 
 app = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
-console = Console()
+console = SafeConsole()
 
 
 @app.command()

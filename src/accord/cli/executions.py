@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
@@ -23,6 +22,7 @@ from accord.cli.context import (
 from accord.cli.live import watch_execution
 from accord.cli.running import build_report as run_report
 from accord.cli.running import print_deliverable, print_summary, view_for
+from accord.cli.terminal import neutralise, plain
 from accord.cli.workflows import find_workflow
 from accord.domain.errors import AccordError, NotFound
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
@@ -146,7 +146,7 @@ def show(execution: str, json_: Annotated[bool, typer.Option("--json")] = False)
             Text(run.error or ""),  # model text: shown as written, never as markup
         )
     fired_by = f" by {found.triggered_by}" if found.trigger_reason != "manual" else ""
-    console.print(f"Started: {found.trigger_reason.value}{escape(fired_by)}", highlight=False)
+    console.print(f"Started: {found.trigger_reason.value}{plain(fired_by)}", highlight=False)
     console.print(table)
     if tool_calls:
         console.print(_tool_calls_table(tool_calls))
@@ -163,12 +163,12 @@ def _tool_calls_table(events: list[ExecutionEvent]) -> Table:
         )
         result = f"failed: {call['error']}" if call.get("error") else call.get("resultExcerpt")
         table.add_row(
-            call.get("stepId", ""),
-            call.get("agentName", ""),
-            f"{call.get('server')}.{call.get('tool')}",
-            arguments,
+            plain(call.get("stepId", "")),
+            plain(call.get("agentName", "")),
+            plain(f"{call.get('server')}.{call.get('tool')}"),
+            plain(arguments),
             f"{float(call.get('durationMs') or 0):.0f}",
-            _clip(result or "", 80),
+            plain(_clip(result or "", 80)),
         )
     return table
 
@@ -219,14 +219,19 @@ def files(execution: str, json_: Annotated[bool, typer.Option("--json")] = False
         print_json([f.to_json_dict() for f in listed])
         return
     if not listed:
-        console.print(f"No files in the workspace ({folder}).", highlight=False)
+        console.print(f"No files in the workspace ({plain(folder)}).", highlight=False)
         return
     table = Table("path", "size", "step", "agent")
     for f in listed:
         step = f"{f.step_id} (attempt {f.attempt})" if f.step_id else "unknown"
-        table.add_row(f.path, f"{f.size:,}", step, f.agent_name or f.agent_id or "unknown")
+        table.add_row(
+            plain(f.path),
+            f"{f.size:,}",
+            plain(step),
+            plain(f.agent_name or f.agent_id or "unknown"),
+        )
     console.print(table)
-    console.print(f"in {folder}", highlight=False)
+    console.print(f"in {plain(folder)}", highlight=False)
 
 
 @app.command()
@@ -253,14 +258,17 @@ def download(
         target = _target(output, f"workspace-{found.id[:8]}.zip")
         with target.open("wb") as out:
             count = workspace.write_zip(out)
-        console.print(f"Saved {count} file(s) to {target}", highlight=False)
+        console.print(f"Saved {count} file(s) to {plain(target)}", highlight=False)
         return
     source = workspace.resolve(path)
     if source.is_symlink() or not source.is_file():
         raise NotFound("workspace file", path)
     target = _target(output, source.name)
     shutil.copyfile(source, target)
-    console.print(f"Saved {path} ({target.stat().st_size:,} bytes) to {target}", highlight=False)
+    console.print(
+        f"Saved {plain(path)} ({target.stat().st_size:,} bytes) to {plain(target)}",
+        highlight=False,
+    )
 
 
 def _target(output: Path | None, name: str) -> Path:
@@ -308,7 +316,7 @@ def export(
         return
     text = report_markdown(report) if format_ == "md" else report_json(report)
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(neutralise(text), nl=False)  # a file gets the text exactly
         return
     output.write_text(text, encoding="utf-8")
     console.print(f"Report written to {output}", markup=False, highlight=False)

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 
+from accord.cli.terminal import plain
 from accord.domain.execution import ExecutionEvent
 from accord.storage.db import Database
 from accord.storage.repositories.events import EventRepository
@@ -194,7 +195,7 @@ class ExecutionView:
         """The step table, and the latest lines of the feed under it when `feed`."""
         now = time.time() if now is None else now
         table = Table(
-            title=f"{self.title}  [{_style(self.status)}]{self.status}[/]",
+            title=f"{plain(self.title)}  [{_style(self.status)}]{self.status}[/]",
             title_justify="left",
             expand=True,
         )

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, print_json, short_id
+from accord.cli.terminal import plain
 from accord.domain.errors import AccordError, validate_request
 from accord.domain.lookup import pick
 from accord.domain.mcp_server import McpServerCreate, SavedMcpServer
@@ -47,10 +48,10 @@ def list_servers(json_: Annotated[bool, typer.Option("--json")] = False) -> None
     for s in servers:
         table.add_row(
             short_id(s.id),
-            s.name,
+            plain(s.name),
             s.transport,
-            _reaches(s),
-            ", ".join([*s.env, *s.headers]),
+            plain(_reaches(s)),
+            plain(", ".join([*s.env, *s.headers])),
             "required" if s.require_approval else "",
         )
     console.print(table if servers else "No saved MCP servers yet: `accord mcp-servers create`.")
@@ -76,8 +77,11 @@ def show(server: str, json_: Annotated[bool, typer.Option("--json")] = False) ->
         rows += [("url", found.url), ("headers", ", ".join(found.headers) or "-")]
     rows.append(("approval", "required for every call" if found.require_approval else "no"))
     for label, value in rows:
-        console.print(f"[bold]{label}:[/] {value}", highlight=False)
-    console.print(f"Use it in a workflow: mcpServers: {{{found.name}: {{saved: {found.name}}}}}")
+        console.print(f"[bold]{label}:[/] {plain(value)}", highlight=False)
+    console.print(
+        f"Use it in a workflow: mcpServers: {{{found.name}: {{saved: {found.name}}}}}",
+        markup=False,
+    )
 
 
 @app.command()
@@ -134,7 +138,7 @@ def create(
     if json_:
         print_json(server.to_json_dict())
     else:
-        console.print(f"Saved MCP server [bold]{server.name}[/] ({server.id})")
+        console.print(f"Saved MCP server [bold]{plain(server.name)}[/] ({server.id})")
 
 
 @app.command()
@@ -144,7 +148,7 @@ def delete(server: str) -> None:
         repo = McpServerRepository(session)
         found = find_server(repo, server, user_id=user_id)
         repo.delete(found.id, user_id=user_id)
-    console.print(f"Deleted MCP server [bold]{found.name}[/]")
+    console.print(f"Deleted MCP server [bold]{plain(found.name)}[/]")
 
 
 def _from_environment(pairs: list[str] | None, option: str) -> dict[str, str]:

@@ -3,10 +3,10 @@
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, print_json, short_id
+from accord.cli.terminal import plain
 from accord.domain.agent import Project, ProjectCreate
 from accord.domain.errors import validate_request
 from accord.domain.lookup import pick
@@ -38,7 +38,7 @@ def list_projects(json_: Annotated[bool, typer.Option("--json")] = False) -> Non
         return
     table = Table("id", "name", "workflows", "description")
     for p in projects:
-        table.add_row(short_id(p.id), escape(p.name), str(counts[p.id]), escape(p.description))
+        table.add_row(short_id(p.id), plain(p.name), str(counts[p.id]), plain(p.description))
     console.print(table if projects else "No projects yet: `accord projects create NAME`.")
 
 
@@ -77,7 +77,7 @@ def show(project: str, json_: Annotated[bool, typer.Option("--json")] = False) -
     for w in workflows:
         table.add_row(
             short_id(w.id),
-            escape(w.name),
+            plain(w.name),
             w.workflow_type.value,
             w.status.value,
             str(w.total_steps),

@@ -5,10 +5,10 @@ import os
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, print_json, short_id
+from accord.cli.terminal import plain
 from accord.domain.agent import DETECTED_OUTPUT_MODES, LlmProvider, ProviderCreate
 from accord.domain.enums import ProviderKind
 from accord.domain.errors import AccordError, validate_request
@@ -43,10 +43,10 @@ def list_providers(json_: Annotated[bool, typer.Option("--json")] = False) -> No
     for p in providers:
         table.add_row(
             short_id(p.id),
-            p.name,
+            plain(p.name),
             p.kind.value,
-            p.default_model,
-            p.base_url or "",
+            plain(p.default_model),
+            plain(p.base_url or ""),
             "set" if p.has_api_key else "",
         )
     console.print(table if providers else "No providers yet: `accord providers create`.")
@@ -73,11 +73,11 @@ def show(provider: str, json_: Annotated[bool, typer.Option("--json")] = False) 
             {k: v for k, v in found.settings.items() if k != DETECTED_OUTPUT_MODES} or "-",
         ),
     ):
-        console.print(f"[bold]{label}:[/] {escape(str(value))}", highlight=False)
+        console.print(f"[bold]{label}:[/] {plain(str(value))}", highlight=False)
     for model, entry in (found.settings.get(DETECTED_OUTPUT_MODES) or {}).items():
         console.print(
-            f"  [bold]{escape(model)}[/]: {escape(str(entry.get('mode')))}"
-            f" (detected: {escape(str(entry.get('reason') or ''))})",
+            f"  [bold]{plain(model)}[/]: {plain(str(entry.get('mode')))}"
+            f" (detected: {plain(str(entry.get('reason') or ''))})",
             highlight=False,
         )
 
@@ -141,7 +141,7 @@ def create(
     if json_:
         print_json(provider.to_json_dict())
     else:
-        console.print(f"Created provider [bold]{provider.name}[/] ({provider.id})")
+        console.print(f"Created provider [bold]{plain(provider.name)}[/] ({provider.id})")
 
 
 def _setting(text: str) -> tuple[str, object]:

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from accord.cli.approving import ApprovalMode, approval_handler
 from accord.cli.live import ExecutionView, latest_event_id, watch_execution
+from accord.cli.terminal import SafeConsole, plain
 from accord.domain.enums import ExecutionStatus
 from accord.domain.execution import WorkflowExecution
 from accord.storage.db import Database
@@ -113,7 +114,7 @@ async def _run(
         ended = threading.Event()
         watcher = None
         # Without a live view (`--json`), a quiet one still approves calls automatically.
-        shown = console or (Console(quiet=True) if approvals == "auto" else None)
+        shown = console or (SafeConsole(quiet=True) if approvals == "auto" else None)
         if shown is not None:
             view = await asyncio.to_thread(view_for, database, execution, user_id)
             view.last_event_id = start_id
@@ -230,7 +231,7 @@ def print_summary(console: Console, report: RunReport) -> None:
     if workspace["files"]:
         table.add_row(
             "files",
-            f"{workspace['files']} in {workspace['path']} "
+            f"{workspace['files']} in {plain(workspace['path'])} "
             f"(`accord executions files {data['executionId'][:8]}`)",
         )
     metrics = data["metrics"]

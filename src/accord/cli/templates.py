@@ -7,6 +7,7 @@ import typer
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, print_json, short_id
+from accord.cli.terminal import plain
 from accord.domain.enums import TemplateCategory
 from accord.domain.errors import InvalidDefinition, Problem
 from accord.domain.lookup import pick
@@ -42,12 +43,12 @@ def list_templates(
     for t in templates:
         table.add_row(
             short_id(t.id),
-            t.name,
+            plain(t.name),
             t.system_key or "(yours)",
             t.category.value,
             t.workflow_type.value,
             str(len(t.template_definition.steps)),
-            ", ".join(t.required_agent_roles),
+            plain(", ".join(t.required_agent_roles)),
             str(t.usage_count),
             f"{t.success_rate:.0f}%",  # a percentage already (0-100)
         )
@@ -66,16 +67,16 @@ def show(template: str, json_: Annotated[bool, typer.Option("--json")] = False) 
         f"[bold]{found.name}[/] ({found.id})  {found.category.value}, {found.workflow_type.value}",
         highlight=False,
     )
-    console.print(found.description, highlight=False)
+    console.print(found.description, markup=False, highlight=False)
     console.print("roles: " + ", ".join(found.required_agent_roles), highlight=False)
     table = Table("step", "name", "type", "role", "depends on")
     for step in found.template_definition.steps:
         table.add_row(
-            step.id,
-            step.name,
+            plain(step.id),
+            plain(step.name),
             step.type.value,
-            step.assigned_agent_role or "",
-            ", ".join(step.depends_on),
+            plain(step.assigned_agent_role or ""),
+            plain(", ".join(step.depends_on)),
         )
     console.print(table)
 
@@ -93,7 +94,7 @@ def create(
     if json_:
         print_json(created.to_json_dict())
     else:
-        console.print(f"Created template [bold]{created.name}[/] ({created.id})")
+        console.print(f"Created template [bold]{plain(created.name)}[/] ({created.id})")
 
 
 def template_request(workflow: WorkflowFile, category: TemplateCategory) -> CreateTemplateRequest:

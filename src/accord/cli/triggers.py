@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, print_json, short_id
+from accord.cli.terminal import plain
 from accord.cli.workflow_triggers import show_new_secret
 from accord.cli.workflows import find_workflow
 from accord.domain.errors import AccordError, NotFound
@@ -81,11 +81,11 @@ def list_triggers(workflow: str, json_: Annotated[bool, typer.Option("--json")] 
     for h in hooks:
         table.add_row(short_id(h.id), "hook", f"POST {h.url_path}", "-", h.auth.value)
     for d in dependencies:
-        table.add_row(short_id(d.id), "after", escape(d.upstream_workflow_name), "-", d.on.value)
+        table.add_row(short_id(d.id), "after", plain(d.upstream_workflow_name), "-", d.on.value)
     if schedules or hooks or dependencies:
         console.print(table)
     else:
-        console.print(f"{escape(found.name)} starts only by hand: `accord triggers add --help`.")
+        console.print(f"{plain(found.name)} starts only by hand: `accord triggers add --help`.")
 
 
 @app.command()
@@ -123,7 +123,7 @@ def add(
                 workflow_id=found.id, upstream_workflow_id=upstream.id, user_id=user_id, on=on
             )
             console.print(
-                f"{escape(found.name)} now runs after {escape(upstream.name)} ({on.value}) "
+                f"{plain(found.name)} now runs after {plain(upstream.name)} ({on.value}) "
                 f"[dim]{dependency.id}[/]",
                 highlight=False,
             )
@@ -141,7 +141,7 @@ def add(
         schedule = repo.add_schedule(workflow_id=found.id, user_id=user_id, spec=spec)
     upcoming = ", ".join(_when(t) for t in schedule.next_times(datetime.now(UTC)))
     console.print(
-        f"Scheduled {escape(found.name)} [dim]{schedule.id}[/]; next runs: {upcoming}",
+        f"Scheduled {plain(found.name)} [dim]{schedule.id}[/]; next runs: {upcoming}",
         highlight=False,
     )
 
@@ -213,7 +213,7 @@ def list_hooks(workflow: str, json_: Annotated[bool, typer.Option("--json")] = F
         latest = ", ".join(
             f"{d['deliveryId'][:12]}->{short_id(d['executionId'])}" for d in deliveries
         )
-        table.add_row(short_id(hook.id), escape(hook.name), hook.url_path, hook.auth.value, latest)
+        table.add_row(short_id(hook.id), plain(hook.name), hook.url_path, hook.auth.value, latest)
     console.print(table if hooks else "No hooks: `accord hooks create WORKFLOW NAME`.")
 
 
@@ -261,7 +261,7 @@ def list_notifications(json_: Annotated[bool, typer.Option("--json")] = False) -
     for n in found:
         table.add_row(
             short_id(n.id),
-            escape(n.url),
+            plain(n.url),
             ", ".join(e.value for e in n.events),
             short_id(n.workflow_id) if n.workflow_id else "all",
         )
@@ -311,7 +311,7 @@ def deliveries(notification: str, json_: Annotated[bool, typer.Option("--json")]
             short_id(d.execution_id),
             d.status,
             str(d.attempts),
-            escape(d.last_error or ""),
+            plain(d.last_error or ""),
         )
     console.print(table if found else "Nothing delivered yet.")
 

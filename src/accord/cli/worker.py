@@ -11,6 +11,7 @@ import typer
 from rich.table import Column, Table
 
 from accord.cli.context import AccordApp, console, print_json, require_postgres
+from accord.cli.terminal import plain
 from accord.engine.liveness import failover_seconds, state_of
 from accord.engine.queue import (
     EXECUTOR_ID_ENV,
@@ -124,9 +125,9 @@ def list_workers(json_: Annotated[bool, typer.Option("--json")] = False) -> None
     for r in rows:
         ago = r["heartbeatAgoSeconds"]
         table.add_row(
-            r["executorId"],
+            plain(r["executorId"]),
             r["role"],
-            r["hostname"],
+            plain(r["hostname"]),
             str(r["pid"]),
             r["state"],
             "-" if ago is None else f"{ago:.0f} s ago",

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, print_json, short_id
 from accord.cli.projects import find_project
+from accord.cli.terminal import plain
 from accord.cli.workflow_triggers import show_new_secret
 from accord.domain.lookup import pick
 from accord.domain.workflow import CollaborationWorkflow
@@ -41,7 +42,7 @@ def list_workflows(json_: Annotated[bool, typer.Option("--json")] = False) -> No
     for w in workflows:
         table.add_row(
             short_id(w.id),
-            w.name,
+            plain(w.name),
             w.workflow_type.value,
             w.status.value,
             str(len(w.configuration.steps)),
@@ -64,7 +65,7 @@ def show(workflow: str, json_: Annotated[bool, typer.Option("--json")] = False) 
         highlight=False,
     )
     if found.description:
-        console.print(found.description, highlight=False)
+        console.print(found.description, markup=False, highlight=False)
     console.print(
         "agents: "
         + ", ".join(names.get(a, a) for a in found.participating_agents)
@@ -78,12 +79,12 @@ def show(workflow: str, json_: Annotated[bool, typer.Option("--json")] = False) 
     table = Table("step", "name", "type", "depends on", "agent", "condition")
     for step in found.configuration.steps:
         table.add_row(
-            step.id,
-            step.name,
+            plain(step.id),
+            plain(step.name),
             step.type.value,
-            ", ".join(step.depends_on),
-            names.get(step.preferred_agent_id or "", step.assigned_agent_role or ""),
-            step.condition or "",
+            plain(", ".join(step.depends_on)),
+            plain(names.get(step.preferred_agent_id or "", step.assigned_agent_role or "")),
+            plain(step.condition or ""),
         )
     console.print(table)
 
