@@ -24,9 +24,34 @@ export class ApiError extends Error {
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const { payload, response } = await send(method, API_BASE + path, body);
+  // A list comes in pages (`Link: <...>; rel="next"`): the views show whole lists, so read them all.
+  let next = nextPage(response);
+  if (method !== "GET" || !Array.isArray(payload) || next === null) return payload as T;
+  const items: unknown[] = [...payload];
+  while (next !== null) {
+    const page = await send("GET", next);
+    items.push(...(Array.isArray(page.payload) ? page.payload : []));
+    next = nextPage(page.response);
+  }
+  return items as T;
+}
+
+/** The URL of the next page, from a `Link` header's `rel="next"` (RFC 8288). */
+export function nextPage(response: Response): string | null {
+  const link = response.headers.get("Link");
+  const match = link?.match(/<([^>]+)>\s*;\s*rel="next"/);
+  return match ? match[1] : null;
+}
+
+async function send(
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ payload: unknown; response: Response }> {
   let response: Response;
   try {
-    response = await fetch(API_BASE + path, {
+    response = await fetch(url, {
       method,
       credentials: "same-origin",
       headers: body === undefined ? {} : { "Content-Type": "application/json" },
@@ -35,7 +60,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   } catch {
     throw new ApiError(0, "network", "Cannot reach the Accord server. Is `accord serve` running?", {});
   }
-  if (response.status === 204) return undefined as T;
+  if (response.status === 204) return { payload: undefined, response };
   const text = await response.text();
   const payload: unknown = text ? safeJson(text) : undefined;
   if (!response.ok) {
@@ -48,7 +73,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
       (error?.details as Record<string, unknown>) ?? {},
     );
   }
-  return payload as T;
+  return { payload, response };
 }
 
 function safeJson(text: string): unknown {

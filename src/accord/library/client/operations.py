@@ -112,23 +112,26 @@ def _op(
     return Operation(method, path, response, body, query, stream, binary, adapter)
 
 
+PAGE = ("limit", "cursor")
+"""The query of a list that comes in pages (`Client.call` reads them all)."""
+
 OPERATIONS: dict[str, Operation] = {
     "me.get": _op("GET", "/me", User),
     "me.update": _op("PATCH", "/me", User, body=UserUpdate),
-    "tokens.list": _op("GET", "/tokens", list[ApiToken]),
+    "tokens.list": _op("GET", "/tokens", list[ApiToken], query=PAGE),
     "tokens.create": _op("POST", "/tokens", TokenCreated, body=TokenCreate),
     "tokens.revoke": _op("DELETE", "/tokens/{token_id}"),
-    "providers.list": _op("GET", "/providers", list[LlmProvider]),
+    "providers.list": _op("GET", "/providers", list[LlmProvider], query=PAGE),
     "providers.create": _op("POST", "/providers", LlmProvider, body=ProviderCreate),
     "providers.get": _op("GET", "/providers/{provider_id}", LlmProvider),
     "providers.update": _op("PATCH", "/providers/{provider_id}", LlmProvider, body=ProviderUpdate),
     "providers.delete": _op("DELETE", "/providers/{provider_id}"),
-    "agents.list": _op("GET", "/agents", list[Agent]),
+    "agents.list": _op("GET", "/agents", list[Agent], query=PAGE),
     "agents.create": _op("POST", "/agents", Agent, body=AgentCreate),
     "agents.get": _op("GET", "/agents/{agent_id}", Agent),
     "agents.update": _op("PATCH", "/agents/{agent_id}", Agent, body=AgentUpdate),
     "agents.delete": _op("DELETE", "/agents/{agent_id}"),
-    "templates.list": _op("GET", "/templates", list[WorkflowTemplate], query=("category",)),
+    "templates.list": _op("GET", "/templates", list[WorkflowTemplate], query=("category", *PAGE)),
     "templates.create": _op("POST", "/templates", WorkflowTemplate, body=CreateTemplateRequest),
     "templates.get": _op("GET", "/templates/{template_id}", WorkflowTemplate),
     "templates.update": _op(
@@ -142,7 +145,7 @@ OPERATIONS: dict[str, Operation] = {
         body=CreateFromTemplateRequest,
     ),
     "workflows.list": _op(
-        "GET", "/workflows", list[CollaborationWorkflow], query=("status", "projectId")
+        "GET", "/workflows", list[CollaborationWorkflow], query=("status", "projectId", *PAGE)
     ),
     "workflows.create": _op(
         "POST", "/workflows", CollaborationWorkflow, body=CreateWorkflowRequest
@@ -162,14 +165,14 @@ OPERATIONS: dict[str, Operation] = {
         "POST", "/workflows/{workflow_id}/executions", WorkflowExecution, body=ExecutionStart
     ),
     "workflows.executions": _op(
-        "GET", "/workflows/{workflow_id}/executions", list[WorkflowExecution]
+        "GET", "/workflows/{workflow_id}/executions", list[WorkflowExecution], query=PAGE
     ),
     "workflows.analytics": _op("GET", "/workflows/{workflow_id}/analytics", CollaborationMetrics),
     "workflows.knowledge": _op(
         "GET",
         "/workflows/{workflow_id}/knowledge",
         list[CollaborationKnowledge],
-        query=("q", "includeInactive", "limit"),
+        query=("q", "includeInactive", *PAGE),
     ),
     "executions.get": _op("GET", "/executions/{execution_id}", ExecutionDetail),
     "executions.pause": _op("POST", "/executions/{execution_id}/pause", WorkflowExecution),
@@ -180,12 +183,12 @@ OPERATIONS: dict[str, Operation] = {
         "GET",
         "/executions/{execution_id}/interactions",
         list[AgentInteraction],
-        query=("type", "agentId", "stepId"),
+        query=("type", "agentId", "stepId", *PAGE),
     ),
     "executions.metrics": _op("GET", "/executions/{execution_id}/metrics", CollaborationMetrics),
     "executions.watch": _op("GET", "/executions/{execution_id}/events", stream=True),
     "events.watch": _op("GET", "/events", stream=True),
-    "questions.list": _op("GET", "/questions", list[AgentInteraction], query=("status",)),
+    "questions.list": _op("GET", "/questions", list[AgentInteraction], query=("status", *PAGE)),
     "interactions.answer": _op(
         "POST", "/interactions/{interaction_id}/answer", AgentInteraction, body=AnswerRequest
     ),
@@ -208,21 +211,23 @@ OPERATIONS: dict[str, Operation] = {
     "schedules.delete": _op("DELETE", "/schedules/{schedule_id}"),
     "hooks.delete": _op("DELETE", "/hooks/{hook_id}"),
     "dependencies.delete": _op("DELETE", "/dependencies/{dependency_id}"),
-    "notifications.list": _op("GET", "/notifications", list[Notification]),
+    "notifications.list": _op("GET", "/notifications", list[Notification], query=PAGE),
     "notifications.create": _op(
         "POST", "/notifications", NotificationCreated, body=NotificationCreate
     ),
     "notifications.delete": _op("DELETE", "/notifications/{notification_id}"),
     "notifications.deliveries": _op(
-        "GET", "/notifications/{notification_id}/deliveries", list[NotificationDelivery]
+        "GET", "/notifications/{notification_id}/deliveries", list[NotificationDelivery], query=PAGE
     ),
     "notifications.redeliver": _op(
         "POST", "/notification-deliveries/{delivery_id}/redeliver", NotificationDelivery
     ),
-    "executions.files": _op("GET", "/executions/{execution_id}/files", list[WorkspaceFile]),
+    "executions.files": _op(
+        "GET", "/executions/{execution_id}/files", list[WorkspaceFile], query=PAGE
+    ),
     "executions.file": _op("GET", "/executions/{execution_id}/files/{path}", binary=True),
     "executions.files_zip": _op("GET", "/executions/{execution_id}/files.zip", binary=True),
-    "mcp_servers.list": _op("GET", "/mcp-servers", list[SavedMcpServer]),
+    "mcp_servers.list": _op("GET", "/mcp-servers", list[SavedMcpServer], query=PAGE),
     "mcp_servers.create": _op("POST", "/mcp-servers", SavedMcpServer, body=McpServerCreate),
     "mcp_servers.get": _op("GET", "/mcp-servers/{server_id}", SavedMcpServer),
     "mcp_servers.update": _op(
@@ -232,15 +237,17 @@ OPERATIONS: dict[str, Operation] = {
     "executions.report": _op(
         "GET", "/executions/{execution_id}/report", ExecutionReport, query=("format",)
     ),
-    "projects.list": _op("GET", "/projects", list[Project]),
+    "projects.list": _op("GET", "/projects", list[Project], query=PAGE),
     "projects.create": _op("POST", "/projects", Project, body=ProjectCreate),
     "projects.get": _op("GET", "/projects/{project_id}", Project),
     "projects.update": _op("PATCH", "/projects/{project_id}", Project, body=ProjectUpdate),
     "projects.delete": _op("DELETE", "/projects/{project_id}"),
     "projects.workflows": _op(
-        "GET", "/projects/{project_id}/workflows", list[CollaborationWorkflow]
+        "GET", "/projects/{project_id}/workflows", list[CollaborationWorkflow], query=PAGE
     ),
-    "approvals.list": _op("GET", "/approvals", list[ToolApproval], query=("status", "executionId")),
+    "approvals.list": _op(
+        "GET", "/approvals", list[ToolApproval], query=("status", "executionId", *PAGE)
+    ),
     "approvals.get": _op("GET", "/approvals/{approval_id}", ToolApproval),
     "approvals.approve": _op(
         "POST", "/approvals/{approval_id}/approve", ToolApproval, body=ApprovalDecision

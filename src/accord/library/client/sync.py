@@ -144,6 +144,14 @@ class Client:
             return response.content
         payload = response.json() if response.content else None
         raise_for_error(response.status_code, payload, response.reason_phrase)
+        # A list comes in pages (`Link: <...>; rel="next"`): read them all, unless the caller
+        # asked for at most `limit`.
+        whole = query is None or query.get("limit") is None
+        while whole and isinstance(payload, list) and "next" in response.links:
+            response = self.http.get(response.request.url.join(response.links["next"]["url"]))
+            more = response.json() if response.content else None
+            raise_for_error(response.status_code, more, response.reason_phrase)
+            payload += more or []
         return OPERATIONS[name].read(payload)
 
     def follow(

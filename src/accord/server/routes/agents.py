@@ -7,6 +7,7 @@ from fastapi import APIRouter, status
 from accord.domain.agent import Agent, AgentCreate, AgentUpdate
 from accord.domain.errors import InvalidInput, NotFound
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.repositories.agents import AgentRepository
 
@@ -22,8 +23,8 @@ def _unknown_provider(provider_id: str | None) -> InvalidInput:
 
 
 @router.get("")
-def list_agents(user: CurrentUser, session: SessionDep) -> list[Agent]:
-    return AgentRepository(session).list(user_id=user.id)
+def list_agents(user: CurrentUser, session: SessionDep, page: PageDep) -> list[Agent]:
+    return page.of(AgentRepository(session).list(user_id=user.id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

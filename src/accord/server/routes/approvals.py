@@ -16,6 +16,7 @@ from accord.domain.enums import ApprovalStatus
 from accord.engine import approvals
 from accord.engine.service import Engine, system_database_url_for
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES, ApprovalDecision
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
@@ -28,13 +29,14 @@ router = APIRouter(tags=["approvals"], responses=ERROR_RESPONSES)
 def list_approvals(
     user: CurrentUser,
     session: SessionDep,
+    page: PageDep,
     status: Annotated[ApprovalStatus | None, Query()] = None,
     execution_id: Annotated[str | None, Query(alias="executionId")] = None,
 ) -> list[ToolApproval]:
     """The user's approvals, oldest first (`status=pending` those waiting for a decision;
     `executionId=` one execution's)."""
-    return ApprovalRepository(session).list(
-        user_id=user.id, status=status, execution_id=execution_id
+    return page.of(
+        ApprovalRepository(session).list(user_id=user.id, status=status, execution_id=execution_id)
     )
 
 

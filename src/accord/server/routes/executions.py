@@ -10,6 +10,7 @@ from accord.domain.enums import InteractionType
 from accord.domain.execution import WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.server.deps import CurrentUser, EngineDep, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES, ExecutionDetail, ExecutionStart
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.interactions import InteractionRepository
@@ -32,11 +33,11 @@ async def start_execution(
 
 @router.get("/workflows/{workflow_id}/executions")
 def list_executions(
-    workflow_id: str, user: CurrentUser, session: SessionDep
+    workflow_id: str, user: CurrentUser, session: SessionDep, page: PageDep
 ) -> list[WorkflowExecution]:
     """The workflow's executions, newest first."""
     WorkflowRepository(session).get(workflow_id, user_id=user.id)
-    return ExecutionRepository(session).list_for_workflow(workflow_id, user_id=user.id)
+    return page.of(ExecutionRepository(session).list_for_workflow(workflow_id, user_id=user.id))
 
 
 @router.get("/executions/{execution_id}")
@@ -81,12 +82,15 @@ def list_interactions(
     execution_id: str,
     user: CurrentUser,
     session: SessionDep,
+    page: PageDep,
     type: Annotated[InteractionType | None, Query()] = None,
     agent_id: Annotated[str | None, Query(alias="agentId")] = None,
     step_id: Annotated[str | None, Query(alias="stepId")] = None,
 ) -> list[AgentInteraction]:
     """Oldest first; `agentId` matches the sender or the receiver."""
     ExecutionRepository(session).get(execution_id, user_id=user.id)
-    return InteractionRepository(session).list(
-        execution_id, interaction_type=type, agent_id=agent_id, step_id=step_id
+    return page.of(
+        InteractionRepository(session).list(
+            execution_id, interaction_type=type, agent_id=agent_id, step_id=step_id
+        )
     )

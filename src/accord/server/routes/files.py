@@ -12,6 +12,7 @@ from starlette.background import BackgroundTask
 from accord.domain.errors import NotFound
 from accord.domain.workspace import WorkspaceFile
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.tools.workspace_folder import list_files, locate_workspace
@@ -23,13 +24,13 @@ BINARY = "application/octet-stream"
 
 @router.get("/files")
 def list_workspace_files(
-    execution_id: str, user: CurrentUser, session: SessionDep
+    execution_id: str, user: CurrentUser, session: SessionDep, page: PageDep
 ) -> list[WorkspaceFile]:
     """Every file in the execution's workspace (its child executions' folders included, under
     `children/<id>/`), by path; `stepId`/`agentId` are null when the file was not written
     through the `workspace` toolkit."""
     ExecutionRepository(session).get(execution_id, user_id=user.id)
-    return list_files(session, execution_id)
+    return page.of(list_files(session, execution_id))
 
 
 @router.get(

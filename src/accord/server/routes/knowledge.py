@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, status
 from accord.domain.errors import InvalidInput, NotFound
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES, ValidationRequest
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
@@ -21,16 +22,16 @@ def list_knowledge(
     workflow_id: str,
     user: CurrentUser,
     session: SessionDep,
+    page: PageDep,
     q: Annotated[str | None, Query(max_length=1000)] = None,
     include_inactive: Annotated[bool, Query(alias="includeInactive")] = False,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[CollaborationKnowledge]:
     """Newest first; with `q`, the active entries that match, best first."""
     WorkflowRepository(session).get(workflow_id, user_id=user.id)
     base = KnowledgeBase(session, workflow_id=workflow_id, user_id=user.id)
     if q:
-        return base.search(q, limit=limit)
-    return base.entries(include_inactive=include_inactive)
+        return page.of(base.search(q, limit=page.start + page.limit))
+    return page.of(base.entries(include_inactive=include_inactive))
 
 
 @router.post("/knowledge/{knowledge_id}/validations", status_code=status.HTTP_201_CREATED)

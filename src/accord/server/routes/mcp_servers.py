@@ -5,6 +5,7 @@ from fastapi import APIRouter, status
 
 from accord.domain.mcp_server import McpServerCreate, McpServerUpdate, SavedMcpServer
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.repositories.mcp_servers import McpServerRepository
 
@@ -12,8 +13,8 @@ router = APIRouter(prefix="/mcp-servers", tags=["mcp-servers"], responses=ERROR_
 
 
 @router.get("")
-def list_mcp_servers(user: CurrentUser, session: SessionDep) -> list[SavedMcpServer]:
-    return McpServerRepository(session).list(user_id=user.id)
+def list_mcp_servers(user: CurrentUser, session: SessionDep, page: PageDep) -> list[SavedMcpServer]:
+    return page.of(McpServerRepository(session).list(user_id=user.id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, status
 from accord.domain.agent import Project, ProjectCreate, ProjectUpdate
 from accord.domain.workflow import CollaborationWorkflow
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.repositories.users import ProjectRepository
 from accord.storage.repositories.workflows import WorkflowRepository
@@ -13,9 +14,9 @@ router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPON
 
 
 @router.get("")
-def list_projects(user: CurrentUser, session: SessionDep) -> list[Project]:
+def list_projects(user: CurrentUser, session: SessionDep, page: PageDep) -> list[Project]:
     """The user's projects, oldest first."""
-    return ProjectRepository(session).list(user_id=user.id)
+    return page.of(ProjectRepository(session).list(user_id=user.id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -47,8 +48,8 @@ def delete_project(project_id: str, user: CurrentUser, session: SessionDep) -> N
 
 @router.get("/{project_id}/workflows")
 def list_project_workflows(
-    project_id: str, user: CurrentUser, session: SessionDep
+    project_id: str, user: CurrentUser, session: SessionDep, page: PageDep
 ) -> list[CollaborationWorkflow]:
     """The project's workflows, newest first."""
     ProjectRepository(session).get(project_id, user_id=user.id)
-    return WorkflowRepository(session).list(user_id=user.id, project_id=project_id)
+    return page.of(WorkflowRepository(session).list(user_id=user.id, project_id=project_id))

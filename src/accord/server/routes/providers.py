@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from accord.domain.agent import LlmProvider, ProviderCreate, ProviderUpdate
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.repositories.providers import ProviderRepository
 
@@ -13,8 +14,8 @@ router = APIRouter(prefix="/providers", tags=["providers"], responses=ERROR_RESP
 
 
 @router.get("")
-def list_providers(user: CurrentUser, session: SessionDep) -> list[LlmProvider]:
-    return ProviderRepository(session).list(user_id=user.id)
+def list_providers(user: CurrentUser, session: SessionDep, page: PageDep) -> list[LlmProvider]:
+    return page.of(ProviderRepository(session).list(user_id=user.id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

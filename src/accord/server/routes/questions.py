@@ -8,6 +8,7 @@ from accord.domain.enums import QuestionStatus
 from accord.domain.errors import IllegalTransition
 from accord.domain.interaction import AgentInteraction
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES, AnswerRequest
 from accord.storage.repositories.interactions import InteractionRepository
 from accord.team.records import TeamRecords
@@ -19,10 +20,11 @@ router = APIRouter(tags=["questions"], responses=ERROR_RESPONSES)
 def list_questions(
     user: CurrentUser,
     session: SessionDep,
+    page: PageDep,
     status: Annotated[Literal["pending"], Query()] = "pending",
 ) -> list[AgentInteraction]:
     """The questions waiting for the user's answer, oldest first."""
-    return InteractionRepository(session).pending_questions_for_user(user.id)
+    return page.of(InteractionRepository(session).pending_questions_for_user(user.id))
 
 
 @router.post("/interactions/{interaction_id}/answer")

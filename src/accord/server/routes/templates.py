@@ -13,6 +13,7 @@ from accord.domain.template import (
 )
 from accord.domain.workflow import CollaborationWorkflow
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES, SaveAsTemplate, TemplateUpdate
 from accord.storage.repositories.templates import TemplateRepository
 from accord.team.templates import create_workflow_from_template, save_workflow_as_template
@@ -24,10 +25,11 @@ router = APIRouter(tags=["templates"], responses=ERROR_RESPONSES)
 def list_templates(
     user: CurrentUser,
     session: SessionDep,
+    page: PageDep,
     category: Annotated[TemplateCategory | None, Query()] = None,
 ) -> list[WorkflowTemplate]:
     """System templates and the user's own, most used first."""
-    return TemplateRepository(session).list(user_id=user.id, category=category)
+    return page.of(TemplateRepository(session).list(user_id=user.id, category=category))
 
 
 @router.post("/templates", status_code=status.HTTP_201_CREATED)

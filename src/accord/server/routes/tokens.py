@@ -4,6 +4,7 @@ from fastapi import APIRouter, status
 
 from accord.domain.agent import ApiToken
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES, TokenCreate, TokenCreated
 from accord.storage.repositories.tokens import TokenRepository
 
@@ -11,8 +12,8 @@ router = APIRouter(prefix="/tokens", tags=["users"], responses=ERROR_RESPONSES)
 
 
 @router.get("")
-def list_tokens(user: CurrentUser, session: SessionDep) -> list[ApiToken]:
-    return TokenRepository(session).list(user_id=user.id)
+def list_tokens(user: CurrentUser, session: SessionDep, page: PageDep) -> list[ApiToken]:
+    return page.of(TokenRepository(session).list(user_id=user.id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

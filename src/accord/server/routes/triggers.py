@@ -22,6 +22,7 @@ from accord.domain.triggers import (
     ScheduleSpec,
 )
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.repositories.notifications import NotificationRepository
 from accord.storage.repositories.triggers import TriggerRepository
@@ -182,8 +183,8 @@ def remove_dependency(dependency_id: str, user: CurrentUser, session: SessionDep
 
 
 @router.get("/notifications")
-def list_notifications(user: CurrentUser, session: SessionDep) -> list[Notification]:
-    return NotificationRepository(session).list(user_id=user.id)
+def list_notifications(user: CurrentUser, session: SessionDep, page: PageDep) -> list[Notification]:
+    return page.of(NotificationRepository(session).list(user_id=user.id))
 
 
 @router.post("/notifications", status_code=status.HTTP_201_CREATED)
@@ -205,10 +206,10 @@ def remove_notification(notification_id: str, user: CurrentUser, session: Sessio
 
 @router.get("/notifications/{notification_id}/deliveries")
 def list_deliveries(
-    notification_id: str, user: CurrentUser, session: SessionDep
+    notification_id: str, user: CurrentUser, session: SessionDep, page: PageDep
 ) -> list[NotificationDelivery]:
     """The latest deliveries, newest first: status, attempts, last error."""
-    return NotificationRepository(session).deliveries(notification_id, user_id=user.id)
+    return page.of(NotificationRepository(session).deliveries(notification_id, user_id=user.id))
 
 
 @router.post("/notification-deliveries/{delivery_id}/redeliver")

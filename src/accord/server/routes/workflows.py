@@ -12,6 +12,7 @@ from accord.domain.workflow import (
     UpdateWorkflowRequest,
 )
 from accord.server.deps import CurrentUser, SessionDep
+from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES, ErrorProblem, ValidationReport, WorkflowYaml
 from accord.server.workflow_yaml import export_yaml, import_yaml
 from accord.storage.repositories.workflows import WorkflowRepository
@@ -23,11 +24,14 @@ router = APIRouter(prefix="/workflows", tags=["workflows"], responses=ERROR_RESP
 def list_workflows(
     user: CurrentUser,
     session: SessionDep,
+    page: PageDep,
     status: Annotated[WorkflowStatus | None, Query()] = None,
     project_id: Annotated[str | None, Query(alias="projectId")] = None,
 ) -> list[CollaborationWorkflow]:
     """The user's workflows, newest first (only one project's with `projectId`)."""
-    return WorkflowRepository(session).list(user_id=user.id, status=status, project_id=project_id)
+    return page.of(
+        WorkflowRepository(session).list(user_id=user.id, status=status, project_id=project_id)
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
