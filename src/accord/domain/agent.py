@@ -149,8 +149,8 @@ class AgentCreate(CamelModel):
     name: Name
     role: Name
     backstory: str = Field(default="", max_length=10_000)
-    skills: list[str] = Field(default_factory=list, max_length=100)
-    llm_provider_id: str | None = None
+    skills: list[Name] = Field(default_factory=list, max_length=100)
+    llm_provider_id: str | None = Field(default=None, max_length=200)
     """None: the built-in offline model."""
     model: str | None = Field(default=None, max_length=200)
     model_parameters: dict[str, Any] = Field(default_factory=dict)
@@ -164,7 +164,7 @@ class AgentUpdate(CamelModel):
     name: Name | None = None
     role: Name | None = None
     backstory: str | None = Field(default=None, max_length=10_000)
-    skills: list[str] | None = Field(default=None, max_length=100)
+    skills: list[Name] | None = Field(default=None, max_length=100)
     llm_provider_id: str | None = None
     model: str | None = Field(default=None, max_length=200)
     model_parameters: dict[str, Any] | None = None

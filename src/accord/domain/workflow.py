@@ -5,9 +5,9 @@ definition is valid as it stands.
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from accord.domain.base import CamelModel
 from accord.domain.enums import (
@@ -34,34 +34,46 @@ DEFAULT_DECISION_OPTIONS = ("approve", "reject")
 """What a decision step without `decisionOptions` decides between."""
 
 
+# The longest text each kind of field takes (docs/contracts.md lists them): past it, a 422
+# names the field and its limit, instead of storing and replaying megabytes.
+SHORT_TEXT = 200
+"""Names, roles, skills, IDs."""
+LONG_TEXT = 10_000
+"""Descriptions, expected outputs, criteria, conditions."""
+PROMPT_TEXT = 50_000
+"""A step's instructions: the prompt its agent works from."""
+Short = Annotated[str, StringConstraints(max_length=SHORT_TEXT)]
+Long = Annotated[str, StringConstraints(max_length=LONG_TEXT)]
+
+
 class WorkflowStep(CamelModel):
     id: str = Field(min_length=1, max_length=100)
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=SHORT_TEXT)
+    description: str = Field(default="", max_length=LONG_TEXT)
     type: StepType = StepType.IMPLEMENTATION
 
-    assigned_agent_role: str | None = None
-    preferred_agent_id: str | None = None
-    required_skills: list[str] = Field(default_factory=list)
+    assigned_agent_role: str | None = Field(default=None, max_length=SHORT_TEXT)
+    preferred_agent_id: str | None = Field(default=None, max_length=SHORT_TEXT)
+    required_skills: list[Short] = Field(default_factory=list, max_length=100)
 
-    depends_on: list[str] = Field(default_factory=list)
+    depends_on: list[Short] = Field(default_factory=list, max_length=1000)
     can_run_in_parallel: bool = False
 
-    instructions: str = ""
-    expected_output: str = ""
+    instructions: str = Field(default="", max_length=PROMPT_TEXT)
+    expected_output: str = Field(default="", max_length=LONG_TEXT)
     timeout_minutes: float | None = None
 
-    validation_criteria: list[str] = Field(default_factory=list)
+    validation_criteria: list[Long] = Field(default_factory=list, max_length=100)
     review_required: bool = False
-    reviewer_role: str | None = None
+    reviewer_role: str | None = Field(default=None, max_length=SHORT_TEXT)
 
-    condition: str | None = None
+    condition: str | None = Field(default=None, max_length=LONG_TEXT)
     """Extension: a safe expression over earlier results; the step is skipped when false."""
     max_retries: int | None = None
     """Extension: overrides `constraints.maxRetries` for this step."""
-    decision_options: list[str] = Field(default_factory=list)
+    decision_options: list[Short] = Field(default_factory=list, max_length=50)
     """Extension: the choices a `decision` step votes on (default: approve / reject)."""
-    sub_workflow_id: str | None = None
+    sub_workflow_id: str | None = Field(default=None, max_length=SHORT_TEXT)
     """Extension (recursive): this step runs that workflow as a child execution."""
 
     def decision_choices(self) -> tuple[str, ...]:

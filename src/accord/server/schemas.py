@@ -72,7 +72,7 @@ class ExecutionStart(CamelModel):
     trigger_reason: TriggerReason = TriggerReason.MANUAL
     inputs: dict[str, Any] = Field(default_factory=dict)
     """Shared context every step of the execution sees."""
-    workspace: str | None = None
+    workspace: str | None = Field(default=None, max_length=4096)
     """An absolute folder (on the server) this execution works in, instead of the one its
     workflow names or a fresh one of its own."""
 
