@@ -139,6 +139,8 @@ async def _start(
     from accord.team.workflow_files import install_workflow
 
     lease.models.add(workflow.in_process_models())
+    for held in workflow.in_process_tools():
+        held.register()  # this workflow's own functions, should another share a reference
     loaded = workflow.loaded()
 
     def install() -> str:
