@@ -10,7 +10,10 @@ from accord.domain.approval import ToolApproval
 from accord.domain.enums import ApprovalStatus
 from accord.domain.ports import ApprovalRequest
 from accord.library.function_tools import tool
+from accord.llm.offline import OfflineModel
 from accord.storage.repositories.events import EventRepository
+from accord.team.attempt import AgentModel
+from accord.team.runtime import AgentTeam
 
 from .helpers import Durable, answer, call
 
@@ -161,3 +164,24 @@ async def test_a_function_this_process_lacks_fails_the_step_for_good_saying_whic
     assert outcome.error is not None
     assert "Ada: the function tool 'lookup_stock' (warehouse.tools:lookup_stock)" in outcome.error
     assert "imports warehouse.tools" in outcome.error
+
+
+async def test_the_offline_model_calls_a_fitting_function_tool_once_with_the_inputs(make_crew):
+    made.clear()
+    crew = make_crew(
+        steps=[{"id": "quote", "name": "Lookup price", "instructions": "Price the order."}],
+        function_tools=PRICE,
+        tools={"Ada": ["lookup_price"]},
+    )
+    team = AgentTeam(
+        crew.db,
+        models=lambda _agent: AgentModel(OfflineModel(seed=3)),
+        workspaces=crew.workspaces,
+    )
+
+    ctx = crew.ctx("quote", agent="Ada", inputs={"sku": "plum", "quantity": 4})
+    outcome = await team.perform(ctx)
+
+    assert outcome.status == "completed", outcome.error
+    assert made == [("plum", 4)]  # once, with the inputs its parameters are named after
+    assert "`lookup_price`: 4 x plum: 10.00 EUR" in outcome.result["output"]

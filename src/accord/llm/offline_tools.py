@@ -182,11 +182,13 @@ def _plan(
 def _input_args(brief: Brief, props: dict[str, Any]) -> dict[str, Any]:
     """The execution's inputs that a tool's parameters are named after (`product: widget`
     for a `product` parameter), as its arguments."""
-    given = {}
-    for line in brief.inputs:
-        key, sep, value = line.partition(":")
-        if sep:
-            given[key.strip().lower()] = value.strip()
+    try:
+        inputs = json.loads(brief.section("inputs"))
+    except ValueError:
+        return {}
+    if not isinstance(inputs, dict):
+        return {}
+    given = {str(key).lower(): value for key, value in inputs.items()}
     return {p: given[p.lower()] for p in props if p.lower() in given}
 
 
