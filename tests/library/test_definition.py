@@ -262,7 +262,10 @@ def test_two_functions_under_one_name_and_bad_declarations_are_refused():
         )
     found = {(p.field, p.message) for p in error.value.problems}
     assert found == {
-        ("functionTools.lookup_price.function", "'pricing' does not say where a function is defined"),
+        (
+            "functionTools.lookup_price.function",
+            "'pricing' does not say where a function is defined",
+        ),
         ("functionTools.files", "'files' is also the name of an MCP server or a built-in toolkit"),
         ("toolkits.browser", "'browser' is not a built-in toolkit"),
         (

@@ -271,7 +271,8 @@ workflow = accord.Workflow(
     ],
 )
 result = workflow.run()
-print(json.dumps({"status": result.status, "attempts": [s.attempts for s in result.steps.values()]}))
+attempts = [s.attempts for s in result.steps.values()]
+print(json.dumps({"status": result.status, "attempts": attempts}))
 """
 
 
