@@ -14,6 +14,7 @@ from accord.cli import (
     run,
     serve,
     templates,
+    tokens,
     triggers,
     worker,
     workflow_format,
@@ -43,6 +44,7 @@ app.add_typer(triggers.hooks_app, name="hooks")
 app.add_typer(triggers.notifications_app, name="notifications")
 app.add_typer(projects.app, name="projects")
 app.add_typer(approvals.app, name="approvals")
+app.add_typer(tokens.app, name="tokens")
 app.command()(workflow_format.validate)
 app.command()(workflow_format.schema)
 app.command()(demo.demo)

@@ -38,11 +38,15 @@ def function_tool(name: str, spec: FunctionToolSpec) -> Tool[Any]:
     tool = _registered.get(spec.function)
     if tool is None:
         module = spec.function.partition(":")[0]
+        where = (
+            "the script that defines it (it lives in that script's __main__)"
+            if module == "__main__"
+            else f"a Python program that imports {module} (where @accord.tool makes it a tool)"
+        )
         raise FunctionToolMissing(
             f"the function tool {name!r} ({spec.function}) is not available in this process: "
-            f"run the workflow from a Python program that imports {module} (where "
-            "@accord.tool makes it a tool), e.g. with workflow.run(); `accord run` and a "
-            "server cannot run function tools",
+            f"run the workflow from {where}, with workflow.run(); `accord run` and servers "
+            "cannot run function tools",
             details={"tool": name, "function": spec.function},
         )
     if tool.name == name:
