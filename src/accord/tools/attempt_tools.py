@@ -35,6 +35,9 @@ from accord.tools.durable import Approver, DurableToolset, ToolBudget, ToolCallS
 from accord.tools.functions import function_tool
 from accord.tools.sessions import ServerSessions, ServerUnavailable
 
+FUNCTION_TOOL_RETRIES = 5
+"""How often a model may call a function tool with arguments that do not validate (each
+time told what to fix) before its run fails; as the workspace toolkit's."""
 ToolkitFactory = Callable[[], AbstractToolset[Any]]
 """Builds a built-in toolkit (e.g. `workspace`) for the attempt."""
 
@@ -90,7 +93,9 @@ class AttemptTools:
                 needs_approval = self.toolkit_settings.get(name, ToolkitSettings()).needs_approval
             else:
                 spec = self.functions[name]
-                wrapped = FunctionToolset([function_tool(name, spec)], id=name)
+                wrapped = FunctionToolset(
+                    [function_tool(name, spec)], max_retries=FUNCTION_TOOL_RETRIES, id=name
+                )
                 toolsets.append(
                     DurableToolset(
                         wrapped,
