@@ -1,12 +1,11 @@
 """The tools of one step attempt: which toolsets an agent gets, and their shared state.
 
 `AttemptTools` is built once per attempt from the workflow's `mcpServers`, `toolkits` and
-`functionTools` and the built-in toolkits. `for_agent` gives an agent one `DurableToolset` per
-server, toolkit or function tool its allow-list reaches (nothing else: the model never sees
-another tool); all of them share the
-attempt's server sessions (one per server at most) and its call budget. `prepare` lists the
-servers' tools before the model runs, and fails the step only when nothing the agent may
-use can work; `close` ends the sessions.
+`functionTools`. `for_agent` gives an agent one `DurableToolset` per server, toolkit or
+function tool its allow-list reaches (nothing else: the model never sees another tool); all
+of them share the attempt's server sessions (one per server at most) and its call budget.
+`prepare` lists the servers' tools before the model runs, and fails the step only when
+nothing the agent may use can work; `close` ends the sessions.
 
 `${WORKSPACE}` in a server's declaration is the execution's workspace folder (created when
 the tools are built), `${EXECUTION_ID}` its ID; everything else comes from the environment of
@@ -84,33 +83,20 @@ class AttemptTools:
         toolsets = []
         for name in reachable:
             wrapped: AbstractToolset[Any]
+            prefix_names, reported_as = True, None
             if name in self.servers:
-                server = self.servers[name]
                 wrapped = self.sessions.get(name)
-                needs_approval: Callable[[str], bool] = server.needs_approval
+                needs_approval: Callable[[str], bool] = self.servers[name].needs_approval
             elif name in self.toolkits:
                 wrapped = self.toolkits[name]()
                 needs_approval = self.toolkit_settings.get(name, ToolkitSettings()).needs_approval
-            else:
+            else:  # a function tool: the model sees its own name, calls are `function.<name>`
                 spec = self.functions[name]
                 wrapped = FunctionToolset(
                     [function_tool(name, spec)], max_retries=FUNCTION_TOOL_RETRIES, id=name
                 )
-                toolsets.append(
-                    DurableToolset(
-                        wrapped,
-                        name=name,
-                        allowed=allowed,
-                        durable=self.durable,
-                        budget=self.budget,
-                        sink=sink,
-                        needs_approval=_always if spec.require_approval else _never,
-                        approve=self.approve,
-                        prefix_names=False,
-                        reported_as=FUNCTION_TOOL_SERVER,
-                    )
-                )
-                continue
+                needs_approval = _always if spec.require_approval else _never
+                prefix_names, reported_as = False, FUNCTION_TOOL_SERVER
             toolsets.append(
                 DurableToolset(
                     wrapped,
@@ -121,6 +107,8 @@ class AttemptTools:
                     sink=sink,
                     needs_approval=needs_approval,
                     approve=self.approve,
+                    prefix_names=prefix_names,
+                    reported_as=reported_as,
                 )
             )
         return toolsets
