@@ -170,6 +170,12 @@ print(json.dumps({{
 """
 
 
+def _interruptible() -> None:
+    """Ctrl-C as in a terminal: a suite started in the background (`pytest &`) hands its
+    children SIGINT ignored, and Python then never turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_script(
     tmp_path: Path, data_dir: Path, latency: float
 ) -> tuple[Path, subprocess.Popen[str]]:
@@ -182,6 +188,7 @@ def start_script(
         text=True,
         env=script_env(data_dir),
         cwd=tmp_path,
+        preexec_fn=_interruptible,
     )
     return script, process
 
