@@ -518,10 +518,10 @@ class Writer:
                 for _, text in self.material
                 for sentence in sentences(text)
                 if knowledge_kind(sentence) == "constraint"
-                for q in (quoted(sentence) or [sentence])
+                for q in (quoted(sentence) or [_limiting_clause(sentence)])
             ]
             for limit in list(dict.fromkeys(_plain(x) for x in limits))[:3]:
-                decisions.append(f"Test case: check that {_clip(limit, 200)}")
+                decisions.append(f'Test case: check the requirement "{_clip(limit, 200)}"')
         for gap in self.gaps:
             if gap.kind != "criterion" and self._settled(gap):
                 answer = next(a for a in self.teammate_answers if overlap(gap.what, a) >= 2)
@@ -721,6 +721,14 @@ def _summaries(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _summaries(v)]
     return []
+
+
+def _limiting_clause(sentence: str) -> str:
+    """The clause of a sentence that states its limit: of "Large exports time out today: an
+    export must finish within 30 seconds." the part after the colon, the one to test."""
+    clauses = [c.strip() for c in re.split(r":\s+|;\s+", sentence) if c.strip()]
+    limiting = [c for c in clauses if knowledge_kind(c) == "constraint"]
+    return limiting[-1] if limiting else sentence
 
 
 def _plain(text: str) -> str:
