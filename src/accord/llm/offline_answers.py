@@ -135,9 +135,13 @@ class Writer:
         for dep in brief.dependencies:
             label = f"`{dep.step}`" + (f" ({dep.author})" if dep.author else "")
             quoted_steps.add(dep.step)
-            if dep.summary:
-                items.append((label, _untagged(dep.summary)))
-            items += [(label, line) for line in _key_lines(dep.body)[:3] if self._for_me(line)]
+            summary = _untagged(dep.summary) if dep.summary else ""
+            # `Plan: Question for Tess (...)` is Tess's to take up, not her teammates'.
+            if summary and self._for_me(summary.split(": ", 1)[-1], dep.author):
+                items.append((label, summary))
+            items += [
+                (label, line) for line in _key_lines(dep.body) if self._for_me(line, dep.author)
+            ][:3]
         items += [
             (f"`{step}` ({agent})", _untagged(summary))
             for step, agent, summary in brief.found_by_teammates
@@ -245,11 +249,12 @@ class Writer:
             )
         return gaps
 
-    def _for_me(self, line: str) -> bool:
+    def _for_me(self, line: str, author: str | None = None) -> bool:
         """Whether an earlier result's line concerns this agent: not one addressed to another
-        teammate (`Question for Uma ...` is Uma's to answer)."""
+        teammate (`Question for Uma ...` in a plan is Uma's to answer), unless that teammate
+        wrote it (Uma's own result restating the question she took up)."""
         addressed = re.match(r"^Question for ([^(]+?) \(", line)
-        return addressed is None or addressed.group(1) == self.brief.me
+        return addressed is None or addressed.group(1) in (self.brief.me, author)
 
     def _mates(self) -> list[Teammate]:
         listed = self.brief.who_knows or list(self.brief.teammates)
