@@ -86,6 +86,8 @@ class Writer:
     change_request_rate: float
     teammate_answers: tuple[str, ...] = ()
     """What teammates answered to questions asked earlier in this step (tool returns)."""
+    tool_lines: tuple[str, ...] = ()
+    """What the agent's own tools showed in this step, a line per call (`tool_findings`)."""
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -208,7 +210,7 @@ class Writer:
                         dep.author if dep.author != brief.me else None,
                     )
                 )
-        if not self.material:
+        if not self.material and not self.tool_lines:
             thing = step.split()[-1].strip(".?!").lower() if step.split() else "subject"
             gaps.append(
                 Gap(
@@ -367,6 +369,8 @@ class Writer:
         lines += ["", "## Findings"]
         task = brief.section("instructions") or brief.section("description")
         given = f": {_clip(task, 200)}" if task else ""
+        if digest := self._tool_digest():
+            findings.append(f"From my tools: {digest}")
         lines += [f"- {f}" for f in findings] or [
             f"- Nothing to work on beyond the instructions{given}."
         ]
@@ -402,6 +406,30 @@ class Writer:
             "confidence": round(max(0.3, 0.9 - 0.15 * len(open_points)), 2),
             "data": {"offline": True, "seed": self.seed},
         }
+
+    def _tool_digest(self) -> str | None:
+        """One line for what the tools found (each call is listed under its own heading):
+        how many files were read, and where the TODO/FIXME markers are; None when the tools
+        only wrote (the deliverable is then the file, not a finding)."""
+        reads = [line for line in self.tool_lines if line.startswith("Read")]
+        failed = [line for line in self.tool_lines if " failed: " in line]
+        if all(line.startswith("Wrote") for line in self.tool_lines):
+            return None
+        marked = [
+            f"{m.group(1)} ({m.group(2)})"
+            for line in reads
+            if (m := re.match(r"Read `(?:.*/)?([^`/]+)`.*; (\d+) TODO/FIXME", line))
+        ]
+        parts = [f"{len(self.tool_lines)} call(s)"]
+        if reads:
+            parts.append(f"{len(reads)} file(s) read")
+        if marked:
+            parts.append("TODO/FIXME markers in " + ", ".join(marked))
+        elif reads:
+            parts.append("no TODO/FIXME markers")
+        if failed:
+            parts.append(f"{len(failed)} failed")
+        return "; ".join(parts) + "."
 
     def _settled(self, gap: Gap) -> bool:
         if gap.kind == "criterion":
