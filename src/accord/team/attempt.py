@@ -283,6 +283,7 @@ class Attempt:
         requires_response: bool = False,
         deadline: float | None = None,
         to_user: bool = False,
+        related_task_id: str | None = None,
     ) -> dict[str, Any]:
         """Record an interaction about this attempt's step (inside a `write`); its context
         always names the step and the attempt."""
@@ -296,6 +297,7 @@ class Attempt:
             interaction_type=kind,
             message=message,
             step_id=ctx.step.id,
+            related_task_id=related_task_id,
             context={"stepId": ctx.step.id, "attempt": ctx.attempt, **(context or {})},
             requires_response=requires_response,
             deadline=deadline,
