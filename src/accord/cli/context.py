@@ -9,23 +9,18 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from sqlalchemy.orm import Session
 
 from accord.cli.terminal import SafeConsole, plain
 from accord.domain.errors import AccordError, InvalidDefinition, InvalidInput
-from accord.domain.workflow_file import FileProblem, WorkflowFileError
-from accord.storage.db import database_url, is_sqlite
-from accord.storage.faults import (
-    EXIT_DATABASE_UNAVAILABLE,
-    EXIT_STORAGE_FULL,
-    DatabaseUnavailable,
-    StorageFull,
-    as_user_error,
-)
-from accord.team.local import local_user_id, open_database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# The database, workflow files and SQLAlchemy are imported by the functions that use them:
+# every command imports this module, including those (and `--help`) that touch no database.
 
 console = SafeConsole()
 err_console = SafeConsole(stderr=True)
@@ -41,27 +36,40 @@ class AccordApp(typer.Typer):
         try:
             return super().__call__(*args, **kwargs)
         except Exception as exc:
-            error = as_user_error(exc, database_url())
+            error, code = _user_error(exc)
             if error is None:
-                if not isinstance(exc, AccordError):
-                    raise
-                error = exc
+                raise
             print_error(error)
-            sys.exit(_EXIT_CODES.get(error.code, 1))
+            sys.exit(code)
 
 
-# A full disk and a database out of reach are not the user's input: scripts can tell them
-# apart (sysexits.h: EX_IOERR, EX_TEMPFAIL).
-_EXIT_CODES = {
-    StorageFull.code: EXIT_STORAGE_FULL,
-    DatabaseUnavailable.code: EXIT_DATABASE_UNAVAILABLE,
-}
+def _user_error(exc: Exception) -> tuple[AccordError | None, int]:
+    """The error to show for `exc` and the exit code: a database fault as its sentence (never
+    SQL), with the codes scripts can tell apart (sysexits.h: a full disk EX_IOERR, a database
+    out of reach EX_TEMPFAIL); Accord's own errors with 1; None for a bug (a traceback)."""
+    from accord.storage.db import database_url
+    from accord.storage.faults import (
+        EXIT_DATABASE_UNAVAILABLE,
+        EXIT_STORAGE_FULL,
+        DatabaseUnavailable,
+        StorageFull,
+        as_user_error,
+    )
+
+    fault = as_user_error(exc, database_url())
+    if isinstance(fault, StorageFull):
+        return fault, EXIT_STORAGE_FULL
+    if isinstance(fault, DatabaseUnavailable):
+        return fault, EXIT_DATABASE_UNAVAILABLE
+    return (exc, 1) if isinstance(exc, AccordError) else (None, 1)
 
 
 def print_error(exc: AccordError) -> None:
     """Each problem on its own line with its fix; a file's problems with their lines.
 
     The texts are escaped: a message quoting `[bug, feature]` is not Rich markup."""
+    from accord.domain.workflow_file import FileProblem, WorkflowFileError
+
     if isinstance(exc, InvalidDefinition):
         count = len(exc.problems)
         what = "workflow file" if isinstance(exc, WorkflowFileError) else "workflow definition"
@@ -89,6 +97,8 @@ def print_error(exc: AccordError) -> None:
 
 def require_postgres(command: str) -> None:
     """Worker processes share a Postgres database; refuse SQLite with the fix."""
+    from accord.storage.db import database_url, is_sqlite
+
     if is_sqlite(database_url()):
         raise AccordError(
             f"{command} needs Postgres, shared by the server and its workers: set "
@@ -98,8 +108,10 @@ def require_postgres(command: str) -> None:
 
 
 @contextmanager
-def local_session() -> Iterator[tuple[Session, str]]:
+def local_session() -> Iterator[tuple["Session", str]]:
     """One transaction on the local database, as the local user."""
+    from accord.team.local import local_user_id, open_database
+
     database = open_database()
     try:
         with database.session() as session:
