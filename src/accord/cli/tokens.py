@@ -6,10 +6,10 @@ kept."""
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, local_session, print_json, short_id
+from accord.cli.terminal import plain
 from accord.domain.lookup import pick
 from accord.storage.repositories.tokens import TokenRepository
 
@@ -29,7 +29,7 @@ def list_tokens(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
     for t in tokens:
         table.add_row(
             short_id(t.id),
-            escape(t.name),
+            plain(t.name),
             f"{t.created_at:%Y-%m-%d %H:%M}",
             f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
             f"{t.expires_at:%Y-%m-%d}" if t.expires_at else "never",
