@@ -76,14 +76,11 @@ def verdict(
 class Reconciler:
     """A loop that runs `round` every `interval_s`, and at once when `soon` is called."""
 
-    def __init__(self, round: Callable[[], Awaitable[int]], *, interval_s: float) -> None:
+    def __init__(self, round: Callable[[], Awaitable[object]], *, interval_s: float) -> None:
         self._round = round
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self.rounds = 0
-        self.acted = 0
-        """How many attempts this process has put right (for tests and logs)."""
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -106,7 +103,6 @@ class Reconciler:
                     await self._wake.wait()
             self._wake.clear()
             try:
-                self.acted += await self._round()
+                await self._round()
             except Exception as exc:  # the database is still away, say: the next round tries
                 log.warning("a reconciler round failed (%s); trying again", describe(exc))
-            self.rounds += 1

@@ -402,7 +402,7 @@ class Engine:
 
     async def _reconcile(self) -> int:
         """One round: the unsettled attempts of every unfinished execution, against DBOS's
-        records of them; returns how many were put right."""
+        records of them; returns how many were put right (each is logged)."""
         try:
             return await self._reconcile_round()
         except Exception as exc:
