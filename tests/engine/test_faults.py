@@ -177,7 +177,9 @@ async def test_an_attempt_cancelled_mid_run_is_resumed_without_a_retry(
         await asyncio.sleep(0.4)  # marked running, in its call
         await DBOS.cancel_workflow_async(attempt_workflow_id(key))
         ended = await engine.wait(execution.id, timeout=30)
-        for _ in range(50):  # its outcome is recorded just after the run's
+        # Its outcome is recorded just after the run's (waited for: a workflow still writing
+        # when the engine stops goes on trying after the test's database is gone).
+        for _ in range(300):
             record = await DBOS.get_workflow_status_async(attempt_workflow_id(key))
             if record is not None and record.status != "PENDING":
                 break
