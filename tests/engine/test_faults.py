@@ -75,6 +75,21 @@ def make_engine(db: Database, tmp_path: Path, performer: LatencyPerformer, **kw:
     )
 
 
+async def outcomes_recorded(*execution_ids: str) -> None:
+    """Until DBOS has recorded the outcome of every attempt of these executions: a workflow
+    still writing when the engine stops goes on trying after the test's database is gone."""
+    for _ in range(300):
+        pending = await DBOS.list_workflows_async(
+            workflow_id_prefix=[f"{e}:" for e in execution_ids],
+            status=["PENDING", "ENQUEUED"],
+            load_input=False,
+            load_output=False,
+        )
+        if not pending:
+            return
+        await asyncio.sleep(0.1)
+
+
 # --- the decision, without I/O --------------------------------------------------------------
 
 
@@ -154,6 +169,7 @@ async def test_an_attempt_whose_workflow_errored_is_failed_and_retried(
         with pytest.raises(RuntimeError):
             await handle.get_result()
         ended = await engine.wait(execution.id, timeout=20)
+        await outcomes_recorded(execution.id)
     finally:
         await engine.stop()
     assert ended.status == "completed", ended.error_message
@@ -317,6 +333,7 @@ async def test_postgres_connections_killed_during_waves_charge_no_step(
             killed += await asyncio.to_thread(_terminate, admin, name)
         ended = [await engine.wait(i, timeout=120) for i in ids]
         took = time.monotonic() - started
+        await outcomes_recorded(*ids)
     finally:
         await engine.stop()
         admin.dispose()
