@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
     from accord.domain.agent import Agent as StoredAgent
+    from accord.domain.approval import ToolApproval
     from accord.domain.triggers import HookCreated, NotificationCreated
     from accord.engine.service import Engine
     from accord.library.definition import Workflow
@@ -40,6 +41,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 EVENT_POLL_S = 0.1
 """How often a stream looks for new events while the execution runs."""
+APPROVAL_POLL_S = 0.5
+"""How often a blocking run looks for tool calls waiting for approval."""
+
+Approve = Callable[["ToolApproval"], bool]
+"""Decides a tool call waiting for approval (`requireApproval`) during `run` or `arun`:
+True lets it be made, False rejects it (the agent's model is told). It runs in a worker
+thread, so it may block (e.g. on `input()`)."""
 
 
 class _Models:
@@ -185,17 +193,75 @@ async def _finish(lease: _Lease, execution_id: str, timeout: float | None) -> Ru
 
 
 async def run_async(
-    workflow: "Workflow", *, inputs: Mapping[str, Any] | None, timeout: float | None
+    workflow: "Workflow",
+    *,
+    inputs: Mapping[str, Any] | None,
+    timeout: float | None,
+    approve: Approve | None = None,
 ) -> RunResult:
     async with _lease() as lease:
         execution = await _start(lease, workflow, inputs)
-        return await _finish(lease, execution.id, timeout)
+        approvals = asyncio.create_task(_answer_approvals(lease, execution.id, approve))
+        try:
+            return await _finish(lease, execution.id, timeout)
+        finally:
+            approvals.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await approvals
 
 
 def run_blocking(
-    workflow: "Workflow", *, inputs: Mapping[str, Any] | None, timeout: float | None
+    workflow: "Workflow",
+    *,
+    inputs: Mapping[str, Any] | None,
+    timeout: float | None,
+    approve: Approve | None = None,
 ) -> RunResult:
-    return blocking(lambda: run_async(workflow, inputs=inputs, timeout=timeout))
+    return blocking(lambda: run_async(workflow, inputs=inputs, timeout=timeout, approve=approve))
+
+
+async def _answer_approvals(lease: _Lease, execution_id: str, approve: Approve | None) -> None:
+    """Until cancelled: each of the execution's tool calls that waits for approval is put to
+    `approve`, or, without it, announced on stderr with how to decide it (else a blocking run
+    would wait without a word)."""
+    from accord.domain.errors import IllegalTransition
+    from accord.storage.repositories.approvals import ApprovalRepository
+
+    def pending(approval_id: str) -> "ToolApproval | None":
+        with lease.database.read_session() as session:
+            approval = ApprovalRepository(session).get(approval_id)
+        return None if approval.decided else approval
+
+    after = 0
+    while True:
+        events = await asyncio.to_thread(
+            _events_after, lease.database, lease.user_id, execution_id, after
+        )
+        for event in events:
+            after = event.id
+            if event.kind != "approval.requested":
+                continue
+            approval = await asyncio.to_thread(pending, str(event.data["approvalId"]))
+            if approval is None:
+                continue  # decided meanwhile (before a crash, or elsewhere)
+            if approve is None:
+                print(
+                    f"{approval.agent_name or 'An agent'} waits for your approval to call "
+                    f"{approval.server}.{approval.tool}: `accord approvals approve "
+                    f"{approval.id}` (or `reject`)",
+                    file=sys.stderr,
+                )
+                continue
+            try:
+                approved = bool(await asyncio.to_thread(approve, approval))
+                reason = "approved by the script" if approved else "rejected by the script"
+            except Exception as exc:  # the script's bug rejects the call, never hangs it
+                approved, reason = False, f"the approve callback failed: {exc!r}"
+            with contextlib.suppress(IllegalTransition):  # decided elsewhere meanwhile
+                await lease.engine.decide_approval(
+                    approval.id, lease.user_id, approve=approved, reason=reason
+                )
+        await asyncio.sleep(APPROVAL_POLL_S)
 
 
 def blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -373,9 +439,10 @@ def run(
     *,
     inputs: Mapping[str, Any] | None = None,
     timeout: float | None = None,
+    approve: Approve | None = None,
 ) -> RunResult:
     """Run a `Workflow` (or a workflow file) in this process; see `Workflow.run`."""
-    return _workflow(workflow).run(inputs=inputs, timeout=timeout)
+    return _workflow(workflow).run(inputs=inputs, timeout=timeout, approve=approve)
 
 
 async def arun(
@@ -383,9 +450,10 @@ async def arun(
     *,
     inputs: Mapping[str, Any] | None = None,
     timeout: float | None = None,
+    approve: Approve | None = None,
 ) -> RunResult:
     """Run a `Workflow` (or a workflow file) in this process; see `Workflow.arun`."""
-    return await _workflow(workflow).arun(inputs=inputs, timeout=timeout)
+    return await _workflow(workflow).arun(inputs=inputs, timeout=timeout, approve=approve)
 
 
 def stream(
