@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from accord.domain.triggers import HookCreated, NotificationCreated
     from accord.engine.service import Engine
     from accord.library.definition import Workflow
+    from accord.storage.repositories.executions import ExecutionRepository
     from accord.team.attempt import AgentModel, ModelSource
 
 T = TypeVar("T")
@@ -221,29 +222,32 @@ def run_blocking(
 
 
 async def _answer_approvals(lease: _Lease, execution_id: str, approve: Approve | None) -> None:
-    """Until cancelled: each of the execution's tool calls that waits for approval is put to
-    `approve`, or, without it, announced on stderr with how to decide it (else a blocking run
-    would wait without a word)."""
+    """Until cancelled: each tool call of the execution (or of its sub-workflows and delegated
+    sub-tasks) that waits for approval is put to `approve`, or, without it, announced on
+    stderr with how to decide it (else a blocking run would wait without a word)."""
+    from accord.domain.approval import ToolApproval
+    from accord.domain.enums import ApprovalStatus
     from accord.domain.errors import IllegalTransition
     from accord.storage.repositories.approvals import ApprovalRepository
+    from accord.storage.repositories.executions import ExecutionRepository
 
-    def pending(approval_id: str) -> "ToolApproval | None":
+    seen: set[str] = set()
+
+    def waiting() -> list[ToolApproval]:
         with lease.database.read_session() as session:
-            approval = ApprovalRepository(session).get(approval_id)
-        return None if approval.decided else approval
+            pending = ApprovalRepository(session).list(
+                user_id=lease.user_id, status=ApprovalStatus.PENDING
+            )
+            executions = ExecutionRepository(session)
+            return [
+                a
+                for a in pending
+                if a.id not in seen and _descends_from(executions, a.execution_id, execution_id)
+            ]
 
-    after = 0
     while True:
-        events = await asyncio.to_thread(
-            _events_after, lease.database, lease.user_id, execution_id, after
-        )
-        for event in events:
-            after = event.id
-            if event.kind != "approval.requested":
-                continue
-            approval = await asyncio.to_thread(pending, str(event.data["approvalId"]))
-            if approval is None:
-                continue  # decided meanwhile (before a crash, or elsewhere)
+        for approval in await asyncio.to_thread(waiting):
+            seen.add(approval.id)
             if approve is None:
                 print(
                     f"{approval.agent_name or 'An agent'} waits for your approval to call "
@@ -262,6 +266,16 @@ async def _answer_approvals(lease: _Lease, execution_id: str, approve: Approve |
                     approval.id, lease.user_id, approve=approved, reason=reason
                 )
         await asyncio.sleep(APPROVAL_POLL_S)
+
+
+def _descends_from(executions: "ExecutionRepository", execution_id: str, ancestor: str) -> bool:
+    """Whether `execution_id` is `ancestor` or one of its children's children..."""
+    current: str | None = execution_id
+    while current is not None:
+        if current == ancestor:
+            return True
+        current = executions.get(current).parent_execution_id
+    return False
 
 
 def blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
