@@ -174,6 +174,11 @@ function Attempt({ run, agent }: { run: StepRun; agent: string }) {
         {run.startedAt ? <>Started {new Date(run.startedAt).toLocaleTimeString()} · {duration(run.startedAt, run.finishedAt)}</> : "Not started"}
         {" · "}{tokens(run.inputTokens)} in / {tokens(run.outputTokens)} out · {money(run.costUsd)} · {run.modelCalls} model call{run.modelCalls === 1 ? "" : "s"}
       </div>
+      {run.reusedFrom && (
+        <p className="muted small" data-testid="kept-result">
+          Result kept from <Link to={`/executions/${run.reusedFrom}`}>an earlier run</Link> by a retry; its tokens and cost are counted there.
+        </p>
+      )}
       {run.error && <p className={run.status === "failed" ? "error-text small" : "muted small"} dir="auto">{run.status === "failed" ? "Error: " : "Reason: "}{run.error}</p>}
       {run.feedback && <p className="feedback small" dir="auto"><span className="strong">Review feedback:</span> {run.feedback}</p>}
     </li>

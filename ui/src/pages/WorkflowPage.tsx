@@ -174,6 +174,22 @@ export function WorkflowPage() {
     }
   };
 
+  // A retry is a new execution that keeps the completed results: the page moves to it.
+  const retry = async () => {
+    setBusy(true);
+    setActionError(undefined);
+    try {
+      const result = await api.post<Execution>(`/executions/${executionId}/retry`);
+      executions.reload();
+      navigate(`/workflows/${workflowId}/executions/${result.id}`);
+      setTab(undefined);
+    } catch (e) {
+      setActionError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const act = async (action: "pause" | "resume" | "cancel") => {
     setBusy(true);
     setActionError(undefined);
@@ -214,6 +230,9 @@ export function WorkflowPage() {
   const finished = !!status && FINISHED.has(status);
   const tab: Tab = chosenTab ?? (finished ? "deliverable" : "steps");
   const inspected = selectedStep ? steps.find((s) => s.id === selectedStep) : undefined;
+  const retryable = (status === "failed" || status === "cancelled") && !current?.parentExecutionId;
+  const kept = (current?.stepRuns ?? []).filter((r) => r.reusedFrom).length;
+  const retriedFrom = current?.retryOf ? executions.data?.find((e) => e.id === current.retryOf) : undefined;
   const finishing = status === "paused" && live ? Object.entries(live.steps).filter(([, v]) => v.status === "running").map(([id]) => id) : [];
 
   const actions = (
@@ -223,7 +242,9 @@ export function WorkflowPage() {
       {running && <button className="button secondary" disabled={busy} onClick={() => act("pause")}>Pause</button>}
       {status === "paused" && <button className="button" disabled={busy} onClick={() => act("resume")}>Resume</button>}
       {(running || status === "paused") && <button className="button danger" disabled={busy} onClick={() => act("cancel")}>Cancel</button>}
-      {finished && <button className="button" disabled={busy}
+      {retryable && <button className="button" disabled={busy} onClick={retry}
+        title="A new run that keeps the results of the steps that completed and runs the rest">Retry from failed step</button>}
+      {finished && <button className={retryable ? "button secondary" : "button"} disabled={busy}
         onClick={() => setRunDialog({ title: "Run again", initial: current?.executionContext ?? {} })}>Run again</button>}
       {!executionId && executions.data && <button className="button" disabled={busy}
         onClick={() => setRunDialog({ title: `Start “${w.name}”`, initial: {} })}>Start</button>}
@@ -250,6 +271,14 @@ export function WorkflowPage() {
       {current?.parentExecutionId && (
         <div className="notice info" data-testid="parent-link">
           This run is a nested team of a step in another run. <Link to={`/executions/${current.parentExecutionId}`}>Open the parent run</Link>
+        </div>
+      )}
+      {current?.retryOf && (
+        <div className="notice info" role="status" data-testid="retry-banner">
+          This run retries <Link to={`/workflows/${w.id}/executions/${current.retryOf}`}>run #{retriedFrom?.executionNumber ?? "?"}</Link>
+          {kept
+            ? `, keeping the results of ${kept} completed step${kept === 1 ? "" : "s"}; the other steps run again.`
+            : "; no completed result could be kept, so every step runs again."}
         </div>
       )}
       {status === "paused" && (
@@ -318,7 +347,7 @@ export function WorkflowPage() {
                     onAnswered={(answered) => interactions.setData((list) => upsert(list, answered))} />
                 )}
                 {tab === "timeline" && current && (
-                  <Gantt runs={current.stepRuns ?? []} agentNames={agentNames} stepName={stepName} onSelect={select} />
+                  <Gantt runs={(current.stepRuns ?? []).filter((r) => !r.reusedFrom)} agentNames={agentNames} stepName={stepName} onSelect={select} />
                 )}
                 {tab === "history" && (
                   <HistoryTab workflowId={w.id} executions={executions.data ?? []} currentId={executionId} />
@@ -437,7 +466,7 @@ function StepsTab({ execution, live, steps, agentNames, questions, onAnswered, o
                   <td><button type="button" className="linklike strong" onClick={() => onSelect(step.id)} dir="auto"><bdi>{step.name || step.id}</bdi></button></td>
                   <td><span className={`badge badge-${status}`} title={statusTitle(view, live.status === "paused")}>{STATUS_COLOURS[status].label}</span></td>
                   <td><bdi>{name(view?.agentId ?? run?.agentId ?? null)}</bdi></td>
-                  <td>{attempts.get(step.id) ?? 0}</td>
+                  <td>{run?.reusedFrom ? <span className="muted" title="The result of an earlier run, kept by the retry">kept</span> : attempts.get(step.id) ?? 0}</td>
                   <td className="small">{run?.startedAt ? duration(run.startedAt, run.finishedAt) : ""}</td>
                   <td className="small">{run ? tokens(run.inputTokens + run.outputTokens) : ""}</td>
                   <td className="small clamp" dir="auto">{view?.status === "failed" ? view.error : view?.reason ?? view?.summary ?? ""}</td>
