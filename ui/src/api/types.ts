@@ -285,18 +285,11 @@ export interface ToolCall {
   resultExcerpt: string | null;
   durationMs: number;
   error: string | null;
+  /** When the call was recorded (the event's time). */
+  at?: string;
 }
 
 /** A file the team wrote into the execution's workspace. */
-export interface WorkspaceFile {
-  path: string;
-  size: number;
-  stepId: string | null;
-  agentId: string | null;
-  agentName: string | null;
-  modifiedAt: string;
-}
-
 export interface ExecutionEvent {
   id: number;
   executionId: string;

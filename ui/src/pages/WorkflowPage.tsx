@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api, ApiError, query } from "../api/client";
 import { useEventStream } from "../api/events";
-import type { Agent, Execution, ExecutionEvent, Interaction, Knowledge, Metrics, ToolCall, Workflow, WorkflowStep, WorkflowType, WorkspaceFile } from "../api/types";
+import type { Agent, Execution, ExecutionEvent, Interaction, Knowledge, Metrics, ToolApproval, ToolCall, Workflow, WorkflowStep, WorkflowType, WorkspaceFile } from "../api/types";
 import { useResource } from "../api/useResource";
 import { StatusLegend, StepGraph, statusTitle, STATUS_COLOURS } from "../components/StepGraph";
 import { effectiveDependencies } from "../components/graphLayout";
@@ -20,6 +20,7 @@ import { QuestionCard } from "../monitor/QuestionCard";
 import { RunDialog } from "../monitor/RunDialog";
 import { StepInspector } from "../monitor/StepInspector";
 import { Timeline } from "../monitor/Timeline";
+import { ToolCallsTable } from "../monitor/ToolCalls";
 import { TriggersTab } from "../monitor/TriggersTab";
 import { applyEvent, fromSnapshot, latestRuns, mergeSnapshot, percent, type LiveExecution } from "../monitor/liveState";
 
@@ -62,6 +63,8 @@ export function WorkflowPage() {
   const [includeInactive, setIncludeInactive] = useState(true);
   const knowledge = useResource(`kn-${workflowId}-${search}-${includeInactive}`, () =>
     api.get<Knowledge[]>(`/workflows/${workflowId}/knowledge${query({ q: search, includeInactive })}`));
+  const approvals = useResource(executionId && `approvals-${executionId}`, () =>
+    api.get<ToolApproval[]>(`/approvals${query({ status: "pending", executionId: executionId! })}`));
   const [toolCalls, setToolCalls] = useState<ToolCall[]>([]);
   useEffect(() => setToolCalls([]), [executionId]);
 
@@ -116,10 +119,14 @@ export function WorkflowPage() {
       case "workspace.file_written":
         files.reload();
         break;
+      case "approval.requested":
+      case "approval.decided":
+        approvals.reload();
+        break;
       case "tool.called":
         if (!seenTools.current.has(event.id)) {
           seenTools.current.add(event.id);
-          setToolCalls((calls) => [...calls, { ...(payload as ToolCall), stepId: (payload as ToolCall).stepId ?? event.stepId }]);
+          setToolCalls((calls) => [...calls, { ...(payload as ToolCall), stepId: (payload as ToolCall).stepId ?? event.stepId, at: event.createdAt }]);
         }
         break;
       case "step.completed":
@@ -145,8 +152,9 @@ export function WorkflowPage() {
 
   const current = live && execution.data ? execution.data : undefined;
   const streaming = current && !FINISHED.has(live!.status);
-  // A finished run's stream is opened only for the inspector: it replays the tool calls.
-  const stream = useEventStream(executionId && current && (streaming || selectedStep) ? `/executions/${executionId}/events` : null, onEvent);
+  // A finished run's stream is opened only for the inspector and the timeline: it replays the
+  // tool calls.
+  const stream = useEventStream(executionId && current && (streaming || selectedStep || chosenTab === "timeline") ? `/executions/${executionId}/events` : null, onEvent);
   // After a dropped connection the stream resumes where it was; the snapshot is read again too,
   // so nothing that happened meanwhile is missing from outputs and usage.
   const wasReconnecting = useRef(false);
@@ -343,11 +351,16 @@ export function WorkflowPage() {
                 {tab === "deliverable" && current && <DeliverablePanel execution={current} stepName={stepName} />}
                 {tab === "steps" && current && live && (
                   <StepsTab execution={current} live={live} steps={steps} agentNames={agentNames} onSelect={select}
+                    approvals={approvals.data ?? []} stepName={stepName}
+                    onDecided={(decided) => approvals.setData((list) => list?.filter((a) => a.id !== decided.id))}
                     questions={(interactions.data ?? []).filter((i) => i.toUserId && i.responseStatus === "pending")}
                     onAnswered={(answered) => interactions.setData((list) => upsert(list, answered))} />
                 )}
                 {tab === "timeline" && current && (
-                  <Gantt runs={(current.stepRuns ?? []).filter((r) => !r.reusedFrom)} agentNames={agentNames} stepName={stepName} onSelect={select} />
+                  <div className="stack">
+                    <Gantt runs={(current.stepRuns ?? []).filter((r) => !r.reusedFrom)} agentNames={agentNames} stepName={stepName} onSelect={select} toolCalls={toolCalls} />
+                    <ToolCallsTable calls={toolCalls} since={current.startedAt} stepName={stepName} onSelect={select} />
+                  </div>
                 )}
                 {tab === "history" && (
                   <HistoryTab workflowId={w.id} executions={executions.data ?? []} currentId={executionId} />
@@ -362,7 +375,8 @@ export function WorkflowPage() {
                     search={search} onSearch={setSearch} includeInactive={includeInactive} onIncludeInactive={setIncludeInactive} />
                 )}
                 {tab === "files" && (
-                  <FilesTab executionId={executionId} files={files.data} error={files.error} onRetry={files.reload} />
+                  <FilesTab executionId={executionId} files={files.data} error={files.error} onRetry={files.reload}
+                    stepName={stepName} onSelectStep={select} />
                 )}
                 {tab === "metrics" && (
                   metrics.error ? <ErrorState error={metrics.error} onRetry={metrics.reload} /> :
@@ -382,6 +396,8 @@ export function WorkflowPage() {
             agentNames={agentNames}
             interactions={(interactions.data ?? []).filter((i) => i.relatedStepId === inspected.id)}
             toolCalls={toolCalls.filter((c) => c.stepId === inspected.id)}
+            approvals={(approvals.data ?? []).filter((a) => a.stepId === inspected.id)}
+            onDecided={(decided) => approvals.setData((list) => list?.filter((a) => a.id !== decided.id))}
             paused={status === "paused"}
             onSelect={select}
             onClose={() => select(null)}
@@ -414,7 +430,10 @@ function streamLabel(stream: string, status: string): string {
   return stream === "live" ? "● Live" : stream === "reconnecting" ? "Reconnecting…" : "Connecting…";
 }
 
-function StepsTab({ execution, live, steps, agentNames, questions, onAnswered, onSelect }: {
+function StepsTab({ execution, live, steps, agentNames, questions, onAnswered, onSelect, approvals, stepName, onDecided }: {
+  approvals: ToolApproval[];
+  stepName: (id: string) => string;
+  onDecided: (decided: ToolApproval) => void;
   execution: Execution;
   live: LiveExecution;
   steps: WorkflowStep[];
@@ -442,7 +461,7 @@ function StepsTab({ execution, live, steps, agentNames, questions, onAnswered, o
           {questions.map((q) => <QuestionCard key={q.id} question={q} agentName={name(q.fromAgentId)} onAnswered={onAnswered} />)}
         </Card>
       )}
-      <ExecutionApprovals executionId={execution.id} />
+      <ExecutionApprovals approvals={approvals} stepName={stepName} onDecided={onDecided} />
       <div>
         <h3>Active agents</h3>
         {active.length ? (
