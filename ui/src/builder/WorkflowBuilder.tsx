@@ -2,7 +2,7 @@
 // every problem shown at once at the field it is about (the builder's own structural checks
 // plus the server's compiler). Built for big workflows: the step list is virtualised past a few
 // dozen steps and each step's form re-renders only when that step (or its problems) change.
-import { memo, useCallback, useDeferredValue, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { memo, startTransition, useCallback, useDeferredValue, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { ApiError } from "../api/client";
 import {
@@ -55,6 +55,8 @@ const splitList = (text: string, separator: RegExp = /,/) =>
   text.split(separator).map((s) => s.trim()).filter(Boolean);
 
 const optionalNumber = (text: string): number | null => (text.trim() === "" ? null : Number(text));
+
+const NO_STEPS: WorkflowStep[] = [];
 
 /** Past this many steps the list renders only the steps in view. */
 const VIRTUAL_FROM = 30;
@@ -218,19 +220,26 @@ export function WorkflowBuilder({ agents, workflows = [], initial, validate, onS
   };
   // The other steps, as choices for "Depends on": the same array until an ID or name changes.
   const choicesKey = steps.map((s) => `${s.id}\u0000${s.name}`).join("\u0001");
-  const choices = useMemo(() => steps.map((s) => ({ id: s.id, name: s.name })), [choicesKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  const currentChoices = useMemo(() => steps.map((s) => ({ id: s.id, name: s.name })), [choicesKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  // A name typed in one step renames a choice in every step form in view (hundreds of options in
+  // each picker): that follows in a background render, so the keystroke commits only the form typed in.
+  const choices = useDeferredValue(currentChoices);
   // The preview graph only needs a step's shape and label, and may lag a keystroke behind.
   const graphKey = steps.map((s) => [s.id, s.name, s.type, s.dependsOn.join(","), s.condition ? 1 : 0, s.reviewRequired ? 1 : 0].join("\u0000")).join("\u0001");
-  // Redrawing a big graph costs more than a keystroke may, so it follows once typing pauses.
-  const graphSteps = useSettled(useMemo(() => steps, [graphKey]), steps.length > VIRTUAL_FROM ? 350 : 0); // eslint-disable-line react-hooks/exhaustive-deps
+  // Redrawing a big graph costs more than a keystroke may, so it follows once typing pauses; on
+  // opening a big workflow it is drawn just after the forms, which are what a user reaches for.
+  const graphSteps = useSettled(useMemo(() => steps, [graphKey]), steps.length > VIRTUAL_FROM ? 350 : 0, steps.length > VIRTUAL_FROM ? NO_STEPS : undefined); // eslint-disable-line react-hooks/exhaustive-deps
 
   const list = useRef<HTMLDivElement>(null);
   const virtual = steps.length > VIRTUAL_FROM;
   const jumpTo = useRef<(index: number) => void>(() => {});
+  // Stable, so that the memoised graph is not redrawn on every keystroke for a new callback.
+  const latestSteps = useRef(steps);
+  latestSteps.current = steps;
   const onGraphSelect = useCallback((stepId: string) => {
-    const index = steps.findIndex((s) => s.id === stepId);
+    const index = latestSteps.current.findIndex((s) => s.id === stepId);
     if (index >= 0) jumpTo.current(index);
-  }, [steps]);
+  }, []);
 
   return (
     <form className="builder" onSubmit={submit} onKeyDown={holdEnter} noValidate>
@@ -384,7 +393,9 @@ export function WorkflowBuilder({ agents, workflows = [], initial, validate, onS
 
       <aside className="builder-side">
         <Card title="Preview">
-          <StepGraph steps={graphSteps} workflowType={draft.workflowType} height={360} vertical onSelect={onGraphSelect} />
+          {graphSteps.length === 0 && steps.length > 0
+            ? <div className="graph-empty" style={{ height: 360 }}>Drawing the graph…</div>
+            : <StepGraph steps={graphSteps} workflowType={draft.workflowType} height={360} vertical onSelect={onGraphSelect} />}
         </Card>
         <Card title="Check">
           {!touched && problems.length === 0 ? (
@@ -415,15 +426,17 @@ export function WorkflowBuilder({ agents, workflows = [], initial, validate, onS
   );
 }
 
-/** `value`, once it has stayed the same for `delay` ms (at once when `delay` is 0). */
-function useSettled<T>(value: T, delay: number): T {
-  const [settled, setSettled] = useState(value);
+/** `value`, once it has stayed the same for `delay` ms (at once when `delay` is 0); `initial`
+ * until then (the first value itself unless given). The update is a transition: React renders
+ * it in slices between keystrokes instead of holding the page until a big graph is drawn. */
+function useSettled<T>(value: T, delay: number, initial: T = value): T {
+  const [settled, setSettled] = useState<T>(initial);
   useEffect(() => {
     if (delay === 0) {
       setSettled(value);
       return;
     }
-    const timer = window.setTimeout(() => setSettled(value), delay);
+    const timer = window.setTimeout(() => startTransition(() => setSettled(value)), delay);
     return () => window.clearTimeout(timer);
   }, [value, delay]);
   return delay === 0 ? value : settled;

@@ -150,7 +150,9 @@ function useNarrowWindow(): boolean {
   return narrow;
 }
 
-export function StepGraph(props: StepGraphProps) {
+/** Memoised: a page that re-renders for other reasons (a keystroke in the builder's form) does
+ * not redraw a graph whose props are unchanged. */
+export const StepGraph = memo(function StepGraph(props: StepGraphProps) {
   if (props.steps.length === 0) {
     return (
       <div className="graph-empty" style={{ height: props.height ?? 320 }}>
@@ -163,7 +165,7 @@ export function StepGraph(props: StepGraphProps) {
       <GraphView {...props} />
     </ReactFlowProvider>
   );
-}
+});
 
 function GraphView({ steps, workflowType, views, agentNames = {}, height = 320, vertical: verticalProp, selectedId = null, onSelect, paused = false }: StepGraphProps) {
   const narrow = useNarrowWindow();
