@@ -372,3 +372,48 @@ def test_a_failed_run_is_retried_from_its_failed_step(page: Page) -> None:
     expect(page).to_have_url(re.compile(failed["id"]))
     expect(page.get_by_role("button", name="Retry from failed step")).to_be_visible()
     assert page.page_errors == []  # type: ignore[attr-defined]
+
+
+def test_steps_are_connected_by_dragging_in_the_editors_graph(page: Page) -> None:
+    """A drag from one step's handle to another makes the second depend on the first; a drag
+    that would make a loop is refused with the steps named, and nothing changes."""
+    api = page.request
+    agents = w.team(api)
+    steps = [w.step("plan", "Plan"), w.step("build", "Build"), w.step("ship", "Ship", ["build"])]
+    flow = w.create(api, w.workflow("Connected by hand", agents, steps))
+    page.goto(f"/workflows/{flow['id']}/edit")
+
+    def drag(source: str, target: str) -> None:
+        start = (
+            page.get_by_test_id(f"step-node-{source}")
+            .locator("xpath=..")
+            .locator(".react-flow__handle.source")
+        )
+        end = (
+            page.get_by_test_id(f"step-node-{target}")
+            .locator("xpath=..")
+            .locator(".react-flow__handle.target")
+        )
+        page.mouse.move(*centre(start.bounding_box()))
+        page.mouse.down()
+        x, y = centre(end.bounding_box())
+        page.mouse.move(x, y, steps=8)
+        page.mouse.up()
+
+    status = page.get_by_test_id("connect-status")
+    drag("plan", "build")
+    expect(status).to_have_text("“Build” now depends on “Plan”.")
+    build = page.get_by_test_id("step-editor-1")
+    expect(build.get_by_role("checkbox", name="Plan")).to_be_checked()
+
+    drag("ship", "plan")
+    expect(status).to_contain_text("“Ship” already waits for “Plan” (through “Build”)")
+    expect(
+        page.get_by_test_id("step-editor-0").get_by_role("checkbox", name="Ship")
+    ).not_to_be_checked()
+
+    page.get_by_role("button", name="Save changes").click()
+    expect(page).to_have_url(re.compile(rf"/workflows/{flow['id']}$"))
+    saved = api.get(f"/api/v1/workflows/{flow['id']}").json()
+    assert [s["dependsOn"] for s in saved["configuration"]["steps"]] == [[], ["plan"], ["build"]]
+    assert page.page_errors == []  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ import {
 } from "../api/types";
 import { StepGraph } from "../components/StepGraph";
 import { Card } from "../components/ui";
+import { connectionProblem } from "./connect";
 import { humanize, isAt, localProblems, mergeProblems, stepPath, unplaced } from "./problems";
 
 export function emptyStep(index: number, existing: string[]): WorkflowStep {
@@ -236,6 +237,20 @@ export function WorkflowBuilder({ agents, workflows = [], initial, validate, onS
   // Stable, so that the memoised graph is not redrawn on every keystroke for a new callback.
   const latestSteps = useRef(steps);
   latestSteps.current = steps;
+  const latestType = useRef(draft.workflowType);
+  latestType.current = draft.workflowType;
+  const [connected, setConnected] = useState<{ ok: boolean; message: string }>();
+  const onGraphConnect = useCallback((source: string, target: string) => {
+    const all = latestSteps.current;
+    const problem = connectionProblem(all, latestType.current, source, target);
+    const name = (id: string) => `“${all.find((s) => s.id === id)?.name || id}”`;
+    if (problem) {
+      setConnected({ ok: false, message: problem });
+      return;
+    }
+    setConnected({ ok: true, message: `${name(target)} now depends on ${name(source)}.` });
+    setSteps((s) => s.map((step) => (step.id === target ? { ...step, dependsOn: [...step.dependsOn, source] } : step)));
+  }, [setSteps]);
   const onGraphSelect = useCallback((stepId: string) => {
     const index = latestSteps.current.findIndex((s) => s.id === stepId);
     if (index >= 0) jumpTo.current(index);
@@ -395,7 +410,13 @@ export function WorkflowBuilder({ agents, workflows = [], initial, validate, onS
         <Card title="Preview">
           {graphSteps.length === 0 && steps.length > 0
             ? <div className="graph-empty" style={{ height: 360 }}>Drawing the graph…</div>
-            : <StepGraph steps={graphSteps} workflowType={draft.workflowType} height={360} vertical onSelect={onGraphSelect} />}
+            : <StepGraph steps={graphSteps} workflowType={draft.workflowType} height={360} vertical onSelect={onGraphSelect}
+                onConnect={onGraphConnect} />}
+          {steps.length > 1 && (
+            <p className={connected && !connected.ok ? "error-text small" : "hint"} role="status" data-testid="connect-status">
+              {connected?.message ?? "Drag from the bottom of a step to another step to make the second depend on the first."}
+            </p>
+          )}
         </Card>
         <Card title="Check">
           {!touched && problems.length === 0 ? (

@@ -135,6 +135,9 @@ interface StepGraphProps {
   onSelect?: (stepId: string) => void;
   /** The execution is paused: running steps are finishing, nothing new starts. */
   paused?: boolean;
+  /** Given (the builder), a drag from one step's handle to another step asks that the second
+   * depend on the first. */
+  onConnect?: (sourceId: string, targetId: string) => void;
 }
 
 /** True while the window is phone-narrow (follows resizes). */
@@ -167,7 +170,7 @@ export const StepGraph = memo(function StepGraph(props: StepGraphProps) {
   );
 });
 
-function GraphView({ steps, workflowType, views, agentNames = {}, height = 320, vertical: verticalProp, selectedId = null, onSelect, paused = false }: StepGraphProps) {
+function GraphView({ steps, workflowType, views, agentNames = {}, height = 320, vertical: verticalProp, selectedId = null, onSelect, paused = false, onConnect }: StepGraphProps) {
   const narrow = useNarrowWindow();
   const vertical = verticalProp ?? narrow;
   const flow = useReactFlow();
@@ -373,7 +376,11 @@ function GraphView({ steps, workflowType, views, agentNames = {}, height = 320, 
           nodes={nodes}
           edges={edges}
           nodeTypes={nodeTypes}
-          nodesConnectable={false}
+          nodesConnectable={!!onConnect}
+          onConnect={onConnect && (({ source, target }) => {
+            // A folded group is not a step: only step-to-step drags connect.
+            if (byId.has(source) && byId.has(target)) onConnect(source, target);
+          })}
           nodesDraggable={false}
           nodesFocusable={false}
           edgesFocusable={false}
