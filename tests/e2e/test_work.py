@@ -336,7 +336,7 @@ def test_a_failed_run_is_retried_from_its_failed_step(page: Page) -> None:
     """The step that timed out is given time, and Retry runs it (and what follows) in a new
     run that keeps the first step's result instead of running it again."""
     api = page.request
-    agents = w.team(api, latency=0.4)
+    agents = w.team(api, latency=0.4, suffix=" (retried)")
     flaky = w.create(
         api,
         w.workflow(
@@ -378,7 +378,7 @@ def test_steps_are_connected_by_dragging_in_the_editors_graph(page: Page) -> Non
     """A drag from one step's handle to another makes the second depend on the first; a drag
     that would make a loop is refused with the steps named, and nothing changes."""
     api = page.request
-    agents = w.team(api)
+    agents = w.team(api, suffix=" (connected)")
     steps = [w.step("plan", "Plan"), w.step("build", "Build"), w.step("ship", "Ship", ["build"])]
     flow = w.create(api, w.workflow("Connected by hand", agents, steps))
     page.goto(f"/workflows/{flow['id']}/edit")

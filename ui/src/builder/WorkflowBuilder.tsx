@@ -652,10 +652,20 @@ const StepEditor = memo(function StepEditor({ index, step, count, choices, parti
         <Field label="Nested team (sub-workflow)" path={p("subWorkflowId")} problems={problems}
           hint="This step runs that workflow as a child execution.">
           {(props) => (
-            <select {...props} value={step.subWorkflowId ?? ""} onChange={(e) => onChange({ subWorkflowId: e.target.value || null })}>
-              <option value="">None: the agents do this step themselves</option>
-              {workflows.map((w) => <option key={w.id} value={w.id}>{w.name}</option>)}
-            </select>
+            <>
+              <select {...props} value={step.subWorkflowId ?? ""} onChange={(e) => onChange({ subWorkflowId: e.target.value || null })}>
+                <option value="">None: the agents do this step themselves</option>
+                {workflows.map((w) => (
+                  <option key={w.id} value={w.id}>{w.name} ({w.configuration.steps.length} step{w.configuration.steps.length === 1 ? "" : "s"}, {w.workflowType})</option>
+                ))}
+              </select>
+              {step.subWorkflowId && workflows.some((w) => w.id === step.subWorkflowId) && (
+                // A new tab: leaving would lose this form's unsaved work.
+                <a className="small" href={`/workflows/${step.subWorkflowId}`} target="_blank" rel="noreferrer">
+                  Open the sub-workflow (new tab)
+                </a>
+              )}
+            </>
           )}
         </Field>
       )}

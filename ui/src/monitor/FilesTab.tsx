@@ -87,7 +87,7 @@ export function FilesTab({ executionId, files, error, onRetry, stepName = (id) =
                         <bdi>{folder ? f.path.slice(folder.length + 1) : f.path}</bdi>
                       </button>
                     </td>
-                    <td>{size(f.size)}</td>
+                    <td className="nowrap">{size(f.size)}</td>
                     <td>
                       {f.stepId ? (
                         <>

@@ -68,10 +68,14 @@ export function Gantt({ runs, agentNames, stepName, onSelect, toolCalls = [] }: 
               );
             })}
             {toolCalls.filter((c) => c.at && (c.agentId ?? "") === agentId).map((call, i) => {
-              const at = (new Date(call.at!).getTime() - start) / (end - start);
-              if (at < 0 || at > 1) return null;
-              const label = `${call.server}.${call.tool} by ${call.agentName} in ${stepName(call.stepId)}${call.error ? " (failed)" : ""}`;
-              return <span key={i} className={`gantt-tick${call.error ? " failed" : ""}`} style={{ left: `${at * 100}%` }} title={label} aria-hidden="true" />;
+              // Recorded as the call ended: it spans the `durationMs` before.
+              const ended = new Date(call.at!).getTime();
+              const from = (ended - call.durationMs - start) / (end - start);
+              const to = (ended - start) / (end - start);
+              if (to < 0 || from > 1) return null;
+              const label = `${call.server}.${call.tool} by ${call.agentName} in ${stepName(call.stepId)}, ${Math.round(call.durationMs)} ms${call.error ? " (failed)" : ""}`;
+              return <span key={i} className={`gantt-tick${call.error ? " failed" : ""}`}
+                style={{ left: `${Math.max(0, from) * 100}%`, width: `max(2px, ${(Math.min(1, to) - Math.max(0, from)) * 100}%)` }} title={label} aria-hidden="true" />;
             })}
           </span>
         </div>
