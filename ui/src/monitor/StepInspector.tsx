@@ -183,7 +183,8 @@ function Attempt({ run, agent }: { run: StepRun; agent: string }) {
       </div>
       <div className="muted small">
         {run.startedAt ? <>Started {new Date(run.startedAt).toLocaleTimeString()} · {duration(run.startedAt, run.finishedAt)}</> : "Not started"}
-        {" · "}{tokens(run.inputTokens)} in / {tokens(run.outputTokens)} out · {money(run.costUsd)} · {run.modelCalls} model call{run.modelCalls === 1 ? "" : "s"}
+        {/* A kept result spent nothing in this run: its usage is the earlier run's. */}
+        {!run.reusedFrom && <>{" · "}{tokens(run.inputTokens)} in / {tokens(run.outputTokens)} out · {money(run.costUsd)} · {run.modelCalls} model call{run.modelCalls === 1 ? "" : "s"}</>}
       </div>
       {run.reusedFrom && (
         <p className="muted small" data-testid="kept-result">

@@ -264,8 +264,8 @@ export function WorkflowPage() {
       title={<bdi>{w.name}</bdi>}
       documentTitle={current ? `${w.name} · run #${current.executionNumber} ${status}` : w.name}
       subtitle={<>
-        <StatusBadge status={w.status} /> <span>{w.workflowType}</span> · <span>{w.participatingAgents.length} agents</span> ·{" "}
-        <span>{w.configuration.steps.length} steps</span>
+        <StatusBadge status={w.status} /> <span>{w.workflowType}</span> · <span>{plural(w.participatingAgents.length, "agent")}</span> ·{" "}
+        <span>{plural(w.configuration.steps.length, "step")}</span>
         {w.description && <span className="block" dir="auto">{w.description}</span>}
       </>}
       actions={actions}
@@ -417,6 +417,10 @@ export function WorkflowPage() {
 /** Taller for bigger workflows, so a wrapped pipeline shows a few bands at a readable zoom. */
 function graphHeight(stepCount: number): number {
   return stepCount > 40 ? 520 : stepCount > 8 ? 400 : 300;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 function upsert<T extends { id: string }>(list: T[] | undefined, item: T): T[] {
