@@ -733,7 +733,7 @@ class Engine:
                     if isinstance(failed, Exception):
                         self._note_fault(failed)
                         logging.getLogger(__name__).warning(
-                            "could not enqueue an attempt: %s", failed
+                            "could not enqueue an attempt (%s)", describe(failed)
                         )
                 keys = [k for k in keys if k[0] in self._adopted]
             fresh = [k for k in keys if attempt_workflow_id(k) not in self._started]
