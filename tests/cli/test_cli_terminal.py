@@ -34,6 +34,7 @@ def test_hostile_names_never_reach_the_terminal_raw(accord: Accord, tmp_path: Pa
     run = accord("run", str(file))
     assert_no_control(run.stdout, run.stderr)
     assert "Execution completed" in run.stdout
+    assert "Traceback" not in run.stderr  # a successful run ends quietly (it once did not)
     assert "Mal \\x1b[31mred\\x1b[0m [bold]" in run.stdout  # visible, markup as written
 
     execution = re.search(r"Execution completed \((\S+)\)", run.stdout)
