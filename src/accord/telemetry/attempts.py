@@ -1,0 +1,58 @@
+"""What one step attempt reports while it runs: its span, its log fields, its metrics."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from accord.domain.ports import AttemptOutcome
+from accord.telemetry import logs, metrics, tracing
+
+
+@dataclass
+class ObservedAttempt:
+    """Handed to the engine while an attempt runs; `ended` with its outcome's status."""
+
+    began: float = field(default_factory=time.perf_counter)
+    status: str = "stopped"
+    error: str | None = None
+
+    def ended(self, outcome: AttemptOutcome | None) -> None:
+        """`None`: the attempt did not run (its execution ended, paused, or it was cancelled)."""
+        if outcome is not None:
+            self.status, self.error = outcome.status, outcome.error
+
+
+@contextmanager
+def observed_attempt(
+    execution_id: str, step_id: str, attempt: int, *, executor_id: str
+) -> Iterator[ObservedAttempt]:
+    seen = ObservedAttempt()
+    active = metrics.ACTIVE_ATTEMPTS.labels(executor_id)
+    active.inc()
+    try:
+        with (
+            logs.attempt_fields(execution_id, step_id, attempt),
+            tracing.attempt_span(execution_id, step_id, attempt, executor_id=executor_id) as span,
+        ):
+            try:
+                yield seen
+            finally:
+                if span is not None:
+                    span.set_attribute("accord.step.status", seen.status)
+                    if seen.status == "failed":
+                        from opentelemetry.trace import Status, StatusCode
+
+                        span.set_status(Status(StatusCode.ERROR, seen.error or "failed"))
+    finally:
+        active.dec()
+        metrics.STEP_ATTEMPTS.labels(seen.status).inc()
+        metrics.STEP_ATTEMPT_SECONDS.labels(seen.status).observe(time.perf_counter() - seen.began)
+
+
+def assigned(*, workflow_id: str, agent_id: str | None) -> None:
+    """The attempt's workflow and agent, once known: on its span and its log lines."""
+    fields = logs.current_fields()
+    if fields is not None and agent_id is not None:
+        fields["agentId"] = agent_id
+    tracing.note(**{"workflow.id": workflow_id, "agent.id": agent_id})
