@@ -302,13 +302,13 @@ class Engine:
         for workflow_id in list(self._running):
             self._cancel_here(workflow_id)
         await asyncio.to_thread(DBOS.destroy)
-        await asyncio.to_thread(tracing.flush)
         if self._system_engine is not None:
             self._system_engine.dispose()
             self._system_engine = None
         gc.unfreeze()  # what the engine held may be collected again
         # DBOS made its (now shut down) thread pool this loop's default executor.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
+        await asyncio.to_thread(tracing.flush)  # spans still batched leave before the process
         # Last: once retired, another process resumes whatever this one left unfinished.
         await self._liveness.stop()
         _active = None
@@ -398,6 +398,9 @@ class Engine:
                 workspace=workspace,
             )
         )
+        tracing.execution_started(
+            execution.id, workflow_id=workflow_id, trigger_reason=str(trigger_reason)
+        )
         self._after(execution.id, result)
         self._arm_deadline(execution)
         return await self.get(execution.id, user_id) if result.finished else execution
@@ -429,6 +432,9 @@ class Engine:
                 exc.message,
             )
             return {"error": exc.message}
+        tracing.execution_started(
+            execution.id, workflow_id=execution.workflow_id, trigger_reason=start["reason"]
+        )
         self._after(execution.id, result)
         assert self._loop is not None  # attempts recovered by DBOS run on its own loop
         self._loop.call_soon_threadsafe(self._arm_deadline, execution)

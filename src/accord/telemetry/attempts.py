@@ -1,5 +1,6 @@
 """What one step attempt reports while it runs: its span, its log fields, its metrics."""
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field
 
 from accord.domain.ports import AttemptOutcome
 from accord.telemetry import logs, metrics, tracing
+
+log = logging.getLogger("accord.attempts")
 
 
 @dataclass
@@ -44,6 +47,16 @@ def observed_attempt(
                         from opentelemetry.trace import Status, StatusCode
 
                         span.set_status(Status(StatusCode.ERROR, seen.error or "failed"))
+                took = time.perf_counter() - seen.began
+                # Inside the attempt's fields and span, so the line names both.
+                log.info(
+                    "step %s attempt %d %s after %.2f s%s",
+                    step_id,
+                    attempt,
+                    seen.status,
+                    took,
+                    f": {seen.error}" if seen.error else "",
+                )
     finally:
         active.dec()
         metrics.STEP_ATTEMPTS.labels(seen.status).inc()

@@ -227,6 +227,23 @@ def interaction(
     _tracing.tracer.start_span(f"interaction {kind}", attributes=attributes).end()
 
 
+def execution_started(execution_id: str, *, workflow_id: str, trigger_reason: str) -> None:
+    """The start of an execution (the server's part, on a server with workers), as a span of
+    no duration in the execution's trace."""
+    if _tracing is None:
+        return
+    parent = trace.set_span_in_context(NonRecordingSpan(execution_context(execution_id)))
+    _tracing.tracer.start_span(
+        "start",
+        context=parent,
+        attributes={
+            "accord.execution.id": execution_id,
+            "accord.workflow.id": workflow_id,
+            "accord.execution.trigger_reason": trigger_reason,
+        },
+    ).end()
+
+
 def end_execution(
     execution_id: str,
     *,
