@@ -32,6 +32,10 @@ from accord.storage.db import Database
 from accord.storage.migrate import current_revision, heads
 from accord.storage.repositories.operations import OperationsRepository
 
+# Imported for its side effect: it registers Accord's metrics, so that a scrape lists them
+# (with their help text) before anything has happened.
+from accord.telemetry import metrics as _metrics  # noqa: F401
+
 
 class DatabaseCollector(Collector):
     """Gauges read from the database at each scrape: one process (the server) reports them,
