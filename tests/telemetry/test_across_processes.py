@@ -30,8 +30,10 @@ PHOENIX = ROOT / ".venv-otlp-receiver" / "bin" / "phoenix"
 
 
 @pytest.fixture
-def phoenix(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A Phoenix server on loopback: its OTLP/HTTP and OTLP/gRPC endpoints and its REST URL."""
+def phoenix(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A Phoenix server on loopback, starting: its OTLP/HTTP and OTLP/gRPC endpoints, its REST
+    URL, and `wait_up()`. It takes a while to start, so the test starts Accord meanwhile and
+    waits only before anything is exported."""
     assert PHOENIX.exists(), "the OTLP receiver is not installed: run ./dev setup"
     http_port, grpc_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PHOENIX_"))}
@@ -55,16 +57,18 @@ def phoenix(tmp_path: Path) -> Iterator[dict[str, str]]:
         except httpx.TransportError:
             return False
 
-    try:
+    def wait_up() -> None:
         wait_for("Phoenix to serve", up, timeout=180, every=0.5)
-        yield {"url": url, "http": url, "grpc": f"http://127.0.0.1:{grpc_port}"}
+
+    try:
+        yield {"url": url, "http": url, "grpc": f"http://127.0.0.1:{grpc_port}", "wait_up": wait_up}
     finally:
         stop_all([process])
 
 
 @pytest.fixture
 def traced_fleet(
-    fresh_postgres_url: str, tmp_path: Path, phoenix: dict[str, str]
+    fresh_postgres_url: str, tmp_path: Path, phoenix: dict[str, Any]
 ) -> Iterator[dict[str, Any]]:
     """The server and one worker exporting to Phoenix, a user's API client, the ports."""
     db = Database(fresh_postgres_url)
@@ -127,6 +131,7 @@ def traced_fleet(
             "worker_log": worker_log,
             "executor_id": executor.group(1),
             "phoenix": phoenix["url"],
+            "wait_for_phoenix": phoenix["wait_up"],
         }
         api.close()
     finally:
@@ -164,6 +169,7 @@ def test_one_execution_is_one_trace_across_a_server_and_a_worker(
         checks = wait_for(f"{url} to be ready", lambda u=url: ready(u), timeout=30)["checks"]
         assert checks == {"database": "ok", "migrations": "ok", "engine": "ok"}
 
+    traced_fleet["wait_for_phoenix"]()  # before the first span is exported
     provider = created(
         api.post(
             "/providers",

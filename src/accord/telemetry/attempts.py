@@ -5,6 +5,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
+
+from opentelemetry.trace import Status, StatusCode
+from prometheus_client import Counter, Gauge, Histogram
 
 from accord.domain.ports import AttemptOutcome
 from accord.telemetry import logs, metrics, tracing
@@ -31,7 +35,7 @@ def observed_attempt(
     execution_id: str, step_id: str, attempt: int, *, executor_id: str
 ) -> Iterator[ObservedAttempt]:
     seen = ObservedAttempt()
-    active = metrics.ACTIVE_ATTEMPTS.labels(executor_id)
+    active = _active(executor_id)
     active.inc()
     try:
         with (
@@ -44,23 +48,32 @@ def observed_attempt(
                 if span is not None:
                     span.set_attribute("accord.step.status", seen.status)
                     if seen.status == "failed":
-                        from opentelemetry.trace import Status, StatusCode
-
                         span.set_status(Status(StatusCode.ERROR, seen.error or "failed"))
-                took = time.perf_counter() - seen.began
-                # Inside the attempt's fields and span, so the line names both.
-                log.info(
-                    "step %s attempt %d %s after %.2f s%s",
-                    step_id,
-                    attempt,
-                    seen.status,
-                    took,
-                    f": {seen.error}" if seen.error else "",
-                )
+                if log.isEnabledFor(logging.INFO):
+                    # Inside the attempt's fields and span, so the line names both.
+                    log.info(
+                        "step %s attempt %d %s after %.2f s%s",
+                        step_id,
+                        attempt,
+                        seen.status,
+                        time.perf_counter() - seen.began,
+                        f": {seen.error}" if seen.error else "",
+                    )
     finally:
         active.dec()
-        metrics.STEP_ATTEMPTS.labels(seen.status).inc()
-        metrics.STEP_ATTEMPT_SECONDS.labels(seen.status).observe(time.perf_counter() - seen.began)
+        count, seconds = _ended(seen.status)
+        count.inc()
+        seconds.observe(time.perf_counter() - seen.began)
+
+
+@cache
+def _active(executor_id: str) -> Gauge:
+    return metrics.ACTIVE_ATTEMPTS.labels(executor_id)
+
+
+@cache
+def _ended(status: str) -> tuple[Counter, Histogram]:
+    return metrics.STEP_ATTEMPTS.labels(status), metrics.STEP_ATTEMPT_SECONDS.labels(status)
 
 
 def assigned(*, workflow_id: str, agent_id: str | None) -> None:

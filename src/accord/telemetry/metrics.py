@@ -10,6 +10,8 @@ queue, approvals waiting, each worker's last heartbeat) is collected at scrape t
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -82,24 +84,49 @@ LAST_HEARTBEAT = Gauge(
 )
 
 
+@dataclass(frozen=True)
+class _ModelSeries:
+    ok: Counter
+    errors: Counter
+    seconds: Histogram
+    tokens_in: Counter
+    tokens_out: Counter
+    cost: Counter
+
+
+@cache
+def _model_series(provider: str, model: str) -> _ModelSeries:
+    """The labelled series of one model, looked up once: a call then costs a few increments."""
+    return _ModelSeries(
+        ok=MODEL_CALLS.labels(provider, model, "ok"),
+        errors=MODEL_CALLS.labels(provider, model, "error"),
+        seconds=MODEL_CALL_SECONDS.labels(provider, model),
+        tokens_in=MODEL_TOKENS.labels(provider, model, "input"),
+        tokens_out=MODEL_TOKENS.labels(provider, model, "output"),
+        cost=MODEL_COST.labels(provider, model),
+    )
+
+
 @contextmanager
 def model_call(provider: str, model: str) -> Iterator[None]:
     """Count one model request and its latency; an exception counts as an error."""
+    series = _model_series(provider, model)
     began = time.perf_counter()
     try:
         yield
     except Exception:  # a cancelled request is no provider error
-        MODEL_CALLS.labels(provider, model, "error").inc()
+        series.errors.inc()
         raise
     finally:
-        MODEL_CALL_SECONDS.labels(provider, model).observe(time.perf_counter() - began)
-    MODEL_CALLS.labels(provider, model, "ok").inc()
+        series.seconds.observe(time.perf_counter() - began)
+    series.ok.inc()
 
 
 def model_usage(provider: str, model: str, *, tokens_in: int, tokens_out: int, cost: float) -> None:
-    MODEL_TOKENS.labels(provider, model, "input").inc(tokens_in)
-    MODEL_TOKENS.labels(provider, model, "output").inc(tokens_out)
-    MODEL_COST.labels(provider, model).inc(cost)
+    series = _model_series(provider, model)
+    series.tokens_in.inc(tokens_in)
+    series.tokens_out.inc(tokens_out)
+    series.cost.inc(cost)
 
 
 def heartbeat(role: str) -> None:

@@ -127,6 +127,9 @@ def install(exporter: "SpanExporter", *, include_content: bool, batch: bool = Tr
             tracer_provider=provider,
             include_content=include_content,
             include_binary_content=include_content,
+            # Every tool's whole schema on every request span: large, and the GenAI
+            # `gen_ai.tool.definitions` attribute names the tools anyway.
+            include_model_request_parameters=False,
         )
     )
     _tracing = _Tracing(provider=provider, tracer=provider.get_tracer(TRACER_NAME))
