@@ -86,6 +86,7 @@ def traced_fleet(
     server_env = env | {
         "OTEL_EXPORTER_OTLP_ENDPOINT": phoenix["http"],
         "OTEL_SERVICE_NAME": "accord-server",
+        "ACCORD_LOG_FORMAT": "json",
     }
     worker_env = env | {
         "OTEL_EXPORTER_OTLP_ENDPOINT": phoenix["grpc"],
@@ -129,6 +130,7 @@ def traced_fleet(
             "worker_url": found.group(1),
             "worker": worker,
             "worker_log": worker_log,
+            "server_log": tmp_path / "server.err",
             "executor_id": executor.group(1),
             "phoenix": phoenix["url"],
             "wait_for_phoenix": phoenix["wait_up"],
@@ -285,3 +287,12 @@ def test_one_execution_is_one_trace_across_a_server_and_a_worker(
         ("write", 1),
     }
     assert {r["traceId"] for r in attempts} == {trace_id}
+
+    # The server's log too, uvicorn's request lines included.
+    server_lines = [
+        json.loads(line) for line in traced_fleet["server_log"].read_text().splitlines()
+    ]
+    assert any(
+        r["logger"] == "uvicorn.access" and f"/executions/{started['id']}" in r["message"]
+        for r in server_lines
+    )

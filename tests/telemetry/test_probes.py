@@ -2,6 +2,7 @@
 ready only when the database answers at the latest migration and the engine runs, and a
 precise reason when not."""
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 from support import free_port
 
+from accord.domain.errors import AccordError
 from accord.server.probes import ProbeServer
 from accord.storage.db import Database
 
@@ -59,3 +61,15 @@ def test_an_unreachable_database_is_not_ready_while_the_process_stays_alive(
     # The metrics still answer: a scraper sees the process even when its database does not.
     metrics = httpx.get(f"{unreachable}/metrics")
     assert metrics.status_code == 200 and "accord_step_attempts_total" in metrics.text
+
+
+def test_a_port_in_use_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'any.db'}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = ProbeServer(db, None, host="127.0.0.1", port=port)
+        with pytest.raises(AccordError, match=f"127.0.0.1:{port}.*--metrics-port"):
+            server.start()
+    db.dispose()

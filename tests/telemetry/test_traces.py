@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 import accord
+from accord.domain.errors import AccordError
 from accord.telemetry import tracing
 from accord.telemetry.logs import JsonFormatter
 
@@ -206,7 +207,7 @@ def test_the_standard_variables_turn_traces_on_and_off(
 
 
 def test_an_unknown_protocol_is_refused_with_the_ones_that_work() -> None:
-    with pytest.raises(ValueError, match="http/protobuf.*grpc"):
+    with pytest.raises(AccordError, match="http/protobuf.*grpc"):
         tracing.configure_from_environment(
             {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://x:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "zmq"}
         )

@@ -12,6 +12,7 @@ app's state (`db`, `engine`).
   and, on the server only, gauges read from the database (`DatabaseCollector`).
 """
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from accord.domain.errors import AccordError
 from accord.storage.db import Database
 from accord.storage.migrate import current_revision, heads
 from accord.storage.repositories.operations import OperationsRepository
@@ -150,14 +152,25 @@ class ProbeServer:
         self._server = uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         )
-        self._thread = threading.Thread(target=self._server.run, name="accord-probes", daemon=True)
+        self._where = f"{host}:{port}"
+        self._thread = threading.Thread(target=self._serve, name="accord-probes", daemon=True)
+
+    def _serve(self) -> None:
+        # uvicorn exits (SystemExit) when it cannot bind, having logged why; `start` then
+        # raises for the caller.
+        with contextlib.suppress(SystemExit):
+            self._server.run()
 
     def start(self, timeout: float = 10.0) -> None:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the metrics and health server did not start (port in use?)")
+                raise AccordError(
+                    f"could not serve /metrics, /healthz and /readyz on {self._where}: is the "
+                    "port in use, or the address not this machine's? Pick another "
+                    "--metrics-port (0: any free port)"
+                )
             time.sleep(0.02)
 
     @property

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from accord.domain.errors import AccordError
 from accord.telemetry import tracing
 
 FORMAT_ENV = "ACCORD_LOG_FORMAT"
@@ -26,7 +27,7 @@ _attempt_fields: ContextVar[dict[str, Any] | None] = ContextVar("accord_log_fiel
 def json_wanted() -> bool:
     value = os.environ.get(FORMAT_ENV, "text").strip().lower()
     if value not in ("json", "text"):
-        raise ValueError(f"{FORMAT_ENV}={value!r} is not a log format: use json or text")
+        raise AccordError(f"{FORMAT_ENV}={value!r} is not a log format: set it to json or text")
     return value == "json"
 
 

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import trace
 from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
+from accord.domain.errors import AccordError
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -95,9 +97,9 @@ def configure_from_environment(environ: Mapping[str, str] | None = None) -> bool
 
         exporter = HttpSpanExporter()
     else:
-        raise ValueError(
-            f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported: use http/protobuf "
-            "(the default) or grpc"
+        raise AccordError(
+            f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported: set it to "
+            "http/protobuf (the default) or grpc"
         )
     include_content = env.get(CONTENT_ENV, "").strip().lower() in ("1", "true", "yes")
     install(exporter, include_content=include_content)
