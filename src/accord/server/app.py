@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI
-from prometheus_client import REGISTRY
 from starlette.routing import Route
 
 from accord.domain.errors import AccordError
@@ -91,8 +90,7 @@ def create_app(
         )
         app.state.event_hub = hub
         await hub.start()
-        collector = probes.DatabaseCollector(db)
-        REGISTRY.register(collector)
+        app.state.metrics_registry = probes.database_registry(db)
         try:
             if settings.run_engine:
                 # On Postgres, attempts go through the shared queue, so workers can help.
@@ -119,7 +117,6 @@ def create_app(
         finally:
             if app.state.engine is not None:
                 await app.state.engine.stop()
-            REGISTRY.unregister(collector)
             await hub.stop()
             db.dispose()
 

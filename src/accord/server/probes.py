@@ -20,7 +20,7 @@ from typing import Any
 
 import uvicorn
 from anyio import to_thread
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import text
@@ -130,7 +130,19 @@ def _database_checks(db: Database | None) -> dict[str, str]:
 
 async def metrics(request: Request) -> Response:
     body = await to_thread.run_sync(generate_latest, REGISTRY)
+    # The app's own registry (the server's database gauges): one per app, so that two apps in
+    # one process (tests) each report their own database.
+    own: CollectorRegistry | None = getattr(request.app.state, "metrics_registry", None)
+    if own is not None:
+        body += await to_thread.run_sync(generate_latest, own)
     return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def database_registry(db: Database) -> CollectorRegistry:
+    """The server's database gauges, in a registry of their own (see `metrics`)."""
+    registry = CollectorRegistry()
+    registry.register(DatabaseCollector(db))
+    return registry
 
 
 ROUTES = [
