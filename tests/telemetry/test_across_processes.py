@@ -1,8 +1,8 @@
-"""Production as an operator wires it: `accord serve --api-only` and an `accord worker` on
-Postgres, both exporting traces to a real OTLP receiver (Arize Phoenix, an observability
-server from PyPI, which `./dev` installs into `.venv-otlp-receiver`): the server over
-OTLP/HTTP, the worker over OTLP/gRPC. One execution is one trace across both processes;
-both answer `/metrics`, `/healthz` and `/readyz`; the worker logs JSON lines."""
+"""Production as an operator wires it: `accord serve --api-only` and two `accord worker`
+processes on Postgres, all exporting traces to a real OTLP receiver (Arize Phoenix, an
+observability server from PyPI, which `./dev` installs into `.venv-otlp-receiver`): the
+server over OTLP/HTTP, the workers over OTLP/gRPC. One execution is one trace across the
+three processes; each answers `/metrics`, `/healthz` and `/readyz` and logs JSON lines."""
 
 import json
 import os
@@ -81,6 +81,7 @@ def traced_fleet(
     env |= {
         "ACCORD_DATABASE_URL": fresh_postgres_url,
         "ACCORD_DBOS_LOG_LEVEL": "ERROR",
+        "ACCORD_WORKER_CONCURRENCY": "1",  # so that the two parallel steps go to both workers
         "OTEL_BSP_SCHEDULE_DELAY": "200",  # ms: spans leave soon after they end
     }
     server_env = env | {
@@ -106,32 +107,35 @@ def traced_fleet(
             stderr=(tmp_path / "server.err").open("w"),
         )
         processes.append(server)
-        worker_log = tmp_path / "worker.err"
-        worker = subprocess.Popen(
-            [ACCORD, "worker", "--metrics-port", "0"],
-            env=worker_env,
-            cwd=tmp_path,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=worker_log.open("w"),
-        )
-        processes.append(worker)
-        assert worker.stdout is not None
-        line = worker.stdout.readline()  # "Metrics and health on http://127.0.0.1:<port> ..."
-        found = re.search(r"Metrics and health on (http://\S+) ", line)
-        assert found, f"the worker did not say where its metrics are: {line!r}"
-        line = worker.stdout.readline()
-        executor = re.search(r"Accord worker (\S+) is taking step attempts", line)
-        assert executor, f"the worker did not start: {line!r}"
+        workers = []
+        for n in (1, 2):
+            log = tmp_path / f"worker-{n}.err"
+            worker = subprocess.Popen(
+                [ACCORD, "worker", "--metrics-port", "0"],
+                env=worker_env,
+                cwd=tmp_path,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=log.open("w"),
+            )
+            processes.append(worker)
+            workers.append({"process": worker, "log": log})
+        for worker in workers:
+            out = worker["process"].stdout
+            assert out is not None
+            line = out.readline()  # "Metrics and health on http://127.0.0.1:<port> ..."
+            found = re.search(r"Metrics and health on (http://\S+) ", line)
+            assert found, f"the worker did not say where its metrics are: {line!r}"
+            line = out.readline()
+            executor = re.search(r"Accord worker (\S+) is taking step attempts", line)
+            assert executor, f"the worker did not start: {line!r}"
+            worker |= {"url": found.group(1), "executor_id": executor.group(1)}
         api = api_when_serving(port, token, timeout=60)
         yield {
             "api": api,
             "server_url": f"http://127.0.0.1:{port}",
-            "worker_url": found.group(1),
-            "worker": worker,
-            "worker_log": worker_log,
             "server_log": tmp_path / "server.err",
-            "executor_id": executor.group(1),
+            "workers": workers,
             "phoenix": phoenix["url"],
             "wait_for_phoenix": phoenix["wait_up"],
         }
@@ -153,37 +157,41 @@ def phoenix_spans(url: str, trace_id: str) -> list[dict[str, Any]]:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_one_execution_is_one_trace_across_a_server_and_a_worker(
+def test_one_execution_is_one_trace_across_a_server_and_two_workers(
     traced_fleet: dict[str, Any],
 ) -> None:
     api: httpx.Client = traced_fleet["api"]
-    server_url, worker_url = traced_fleet["server_url"], traced_fleet["worker_url"]
+    server_url, workers = traced_fleet["server_url"], traced_fleet["workers"]
+    urls = [server_url, *(w["url"] for w in workers)]
 
-    # Health: both processes alive and, once the worker's engine runs, ready.
-    for url in (server_url, worker_url):
+    # Health: every process alive and, once its engine runs, ready.
+    for url in urls:
         assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
 
     def ready(url: str) -> dict[str, Any] | None:
         response = httpx.get(f"{url}/readyz")
         return response.json() if response.status_code == 200 else None
 
-    for url in (server_url, worker_url):
+    for url in urls:
         checks = wait_for(f"{url} to be ready", lambda u=url: ready(u), timeout=30)["checks"]
         assert checks == {"database": "ok", "migrations": "ok", "engine": "ok"}
 
     traced_fleet["wait_for_phoenix"]()  # before the first span is exported
+    # Each model call takes a second, so that both workers are busy at once.
     provider = created(
         api.post(
             "/providers",
-            json={"name": "offline team", "kind": "offline", "defaultModel": "accord-offline"},
+            json={
+                "name": "offline team",
+                "kind": "offline",
+                "defaultModel": "accord-offline",
+                "settings": {"latencySeconds": 1.0},
+            },
         )
     )
     ada, bo = (
         created(
-            api.post(
-                "/agents",
-                json={"name": name, "role": role, "llmProviderId": provider["id"]},
-            )
+            api.post("/agents", json={"name": name, "role": role, "llmProviderId": provider["id"]})
         )["id"]
         for name, role in (("Ada", "developer"), ("Bo", "writer"))
     )
@@ -192,18 +200,14 @@ def test_one_execution_is_one_trace_across_a_server_and_a_worker(
             "/workflows",
             json={
                 "name": "Traced release notes",
-                "description": "plan then write",
-                "workflowType": "pipeline",
+                "description": "two drafts at once, then one merge",
+                "workflowType": "parallel",
                 "participatingAgents": [ada, bo],
                 "configuration": {
                     "steps": [
-                        {"id": "plan", "name": "Plan", "type": "analysis", "preferredAgentId": ada},
-                        {
-                            "id": "write",
-                            "name": "Write",
-                            "dependsOn": ["plan"],
-                            "preferredAgentId": bo,
-                        },
+                        {"id": "api", "name": "Draft the API notes", "preferredAgentId": ada},
+                        {"id": "ui", "name": "Draft the UI notes", "preferredAgentId": bo},
+                        {"id": "merge", "name": "Merge the notes", "dependsOn": ["api", "ui"]},
                     ]
                 },
             },
@@ -215,33 +219,36 @@ def test_one_execution_is_one_trace_across_a_server_and_a_worker(
         execution = api.get(f"/executions/{started['id']}").json()
         return execution if execution["status"] in ("completed", "failed", "cancelled") else None
 
-    execution = wait_for("the execution to end", ended, timeout=60, every=0.2)
+    execution = wait_for("the execution to end", ended, timeout=120, every=0.2)
     assert execution["status"] == "completed", execution.get("errorMessage")
     runs = execution["stepRuns"]
-    assert {r["executorId"] for r in runs} == {traced_fleet["executor_id"]}
+    executors = {w["executor_id"] for w in workers}
+    assert {r["executorId"] for r in runs} == executors, "both workers ran steps"
     usage = execution["usage"]
 
-    # The worker's /metrics: what it ran, matching the execution's records.
-    worker_metrics = samples(httpx.get(f"{worker_url}/metrics").text)
-    assert total(worker_metrics, "accord_step_attempts_total", status="completed") == len(runs)
-    assert total(worker_metrics, "accord_model_calls_total", outcome="ok") == usage["modelCalls"]
-    assert (
-        total(worker_metrics, "accord_model_tokens_total", direction="input")
-        == (usage["inputTokens"])
-    )
-    assert (
-        total(worker_metrics, "accord_model_tokens_total", direction="output")
-        == (usage["outputTokens"])
-    )
-    assert total(worker_metrics, "accord_active_attempts") == 0
-    assert total(worker_metrics, "accord_heartbeats_total", role="worker") >= 1
+    # Each worker's /metrics counts what it ran; together, the execution's records.
+    scraped = [samples(httpx.get(f"{w['url']}/metrics").text) for w in workers]
+
+    def summed(name: str, **labels: str) -> float:
+        return sum(total(found, name, **labels) for found in scraped)
+
+    for worker, found in zip(workers, scraped, strict=True):
+        ran = sum(1 for r in runs if r["executorId"] == worker["executor_id"])
+        assert total(found, "accord_step_attempts_total", status="completed") == ran
+        assert total(found, "accord_active_attempts") == 0
+        assert total(found, "accord_heartbeats_total", role="worker") >= 1
+    assert summed("accord_model_calls_total", outcome="ok") == usage["modelCalls"]
+    assert summed("accord_model_tokens_total", direction="input") == usage["inputTokens"]
+    assert summed("accord_model_tokens_total", direction="output") == usage["outputTokens"]
+    assert summed("accord_model_call_duration_seconds_count") == usage["modelCalls"]
+    assert summed("accord_model_call_duration_seconds_sum") >= usage["modelCalls"] * 1.0
 
     # The server's /metrics: what the database says, counted once.
     server_metrics = samples(httpx.get(f"{server_url}/metrics").text)
-    assert (
-        total(server_metrics, "accord_executions", workflow_id=workflow["id"], status="completed")
-        == 1
+    completed = total(
+        server_metrics, "accord_executions", workflow_id=workflow["id"], status="completed"
     )
+    assert completed == 1
     assert total(server_metrics, "accord_queue_depth") == 0
     assert total(server_metrics, "accord_approvals_waiting") == 0
     ages = {
@@ -249,42 +256,50 @@ def test_one_execution_is_one_trace_across_a_server_and_a_worker(
         for (name, labels), value in server_metrics.items()
         if name == "accord_process_heartbeat_age_seconds"
     }
-    assert ages[traced_fleet["executor_id"]] < 30
+    assert all(ages[e] < 30 for e in executors)
     assert total(server_metrics, "accord_step_attempts_total") == 0, "the server ran none"
 
-    # One trace in Phoenix, its ID the execution's: the server's start, the worker's step
+    # One trace in Phoenix, its ID the execution's: the server's start, both workers' step
     # attempts under the execution's span, the model calls under them.
     trace_id = uuid.UUID(started["id"]).hex
 
     def whole_trace() -> list[dict[str, Any]] | None:
         spans = phoenix_spans(traced_fleet["phoenix"], trace_id)
         names = [s["name"] for s in spans]
-        done = "execution" in names and "start" in names and names.count("step write") == 1
+        chats = sum(1 for s in spans if s["attributes"].get("gen_ai.operation.name") == "chat")
+        done = "execution" in names and "start" in names and chats == usage["modelCalls"]
         return spans if done else None
 
-    spans = wait_for("the trace in Phoenix", whole_trace, timeout=30, every=0.5)
+    spans = wait_for("the whole trace in Phoenix", whole_trace, timeout=30, every=0.5)
     [root] = [s for s in spans if s["name"] == "execution"]
     assert root["parent_id"] is None
+    assert root["attributes"]["accord.execution.status"] == "completed"
     [start] = [s for s in spans if s["name"] == "start"]
     steps = [s for s in spans if s["name"].startswith("step ")]
-    assert sorted(s["name"] for s in steps) == ["step plan", "step write"]
+    assert sorted(s["name"] for s in steps) == ["step api", "step merge", "step ui"]
     for span in [start, *steps]:
         assert span["parent_id"] == root["context"]["span_id"]
-    for step in steps:
-        assert step["attributes"]["accord.executor.id"] == traced_fleet["executor_id"]
-    chats = [s for s in spans if s["attributes"].get("gen_ai.operation.name") == "chat"]
-    assert len(chats) == usage["modelCalls"]
-    assert {c["attributes"]["gen_ai.request.model"] for c in chats} == {"accord-offline"}
+    assert {s["attributes"]["accord.executor.id"] for s in steps} == executors
+    by_id = {s["context"]["span_id"]: s for s in spans}
+    for chat in (s for s in spans if s["attributes"].get("gen_ai.operation.name") == "chat"):
+        assert chat["attributes"]["gen_ai.request.model"] == "accord-offline"
+        assert chat["attributes"]["gen_ai.usage.input_tokens"] > 0
+        agent_run = by_id[chat["parent_id"]]
+        assert agent_run["name"].startswith("invoke_agent")
+        assert by_id[agent_run["parent_id"]]["name"].startswith("step ")
 
-    # The worker's log: one JSON object per line, its attempts named with their trace.
-    worker: subprocess.Popen[str] = traced_fleet["worker"]
-    worker.terminate()
-    assert worker.wait(timeout=20) == 0
-    lines = [json.loads(line) for line in traced_fleet["worker_log"].read_text().splitlines()]
-    attempts = [r for r in lines if r.get("executionId") == started["id"]]
+    # The workers' logs: one JSON object per line, their attempts named with their trace.
+    logged = []
+    for worker in workers:
+        process: subprocess.Popen[str] = worker["process"]
+        process.terminate()
+        assert process.wait(timeout=20) == 0
+        logged += [json.loads(line) for line in worker["log"].read_text().splitlines()]
+    attempts = [r for r in logged if r.get("executionId") == started["id"]]
     assert {(r["stepId"], r["attempt"]) for r in attempts if r["logger"] == "accord.attempts"} == {
-        ("plan", 1),
-        ("write", 1),
+        ("api", 1),
+        ("ui", 1),
+        ("merge", 1),
     }
     assert {r["traceId"] for r in attempts} == {trace_id}
 

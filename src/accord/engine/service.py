@@ -234,9 +234,9 @@ class Engine:
         global _active
         if _active is not None:
             raise RuntimeError("an Accord engine is already running in this process")
+        tracing.configure_from_environment()
         _active = self
         self._loop = asyncio.get_running_loop()
-        tracing.configure_from_environment()
         config: DBOSConfig = {
             "name": "accord",
             "system_database_url": self._system_database_url,
