@@ -177,7 +177,7 @@ def test_one_execution_is_one_trace_across_a_server_and_two_workers(
         assert checks == {"database": "ok", "migrations": "ok", "engine": "ok"}
 
     traced_fleet["wait_for_phoenix"]()  # before the first span is exported
-    # Each model call takes a second, so that both workers are busy at once.
+    # Each model call takes 0.3 s, so that both workers are busy at once.
     provider = created(
         api.post(
             "/providers",
@@ -185,7 +185,7 @@ def test_one_execution_is_one_trace_across_a_server_and_two_workers(
                 "name": "offline team",
                 "kind": "offline",
                 "defaultModel": "accord-offline",
-                "settings": {"latencySeconds": 1.0},
+                "settings": {"latencySeconds": 0.3},
             },
         )
     )
@@ -241,7 +241,7 @@ def test_one_execution_is_one_trace_across_a_server_and_two_workers(
     assert summed("accord_model_tokens_total", direction="input") == usage["inputTokens"]
     assert summed("accord_model_tokens_total", direction="output") == usage["outputTokens"]
     assert summed("accord_model_call_duration_seconds_count") == usage["modelCalls"]
-    assert summed("accord_model_call_duration_seconds_sum") >= usage["modelCalls"] * 1.0
+    assert summed("accord_model_call_duration_seconds_sum") >= usage["modelCalls"] * 0.3
 
     # The server's /metrics: what the database says, counted once.
     server_metrics = samples(httpx.get(f"{server_url}/metrics").text)
@@ -284,9 +284,13 @@ def test_one_execution_is_one_trace_across_a_server_and_two_workers(
     for chat in (s for s in spans if s["attributes"].get("gen_ai.operation.name") == "chat"):
         assert chat["attributes"]["gen_ai.request.model"] == "accord-offline"
         assert chat["attributes"]["gen_ai.usage.input_tokens"] > 0
-        agent_run = by_id[chat["parent_id"]]
-        assert agent_run["name"].startswith("invoke_agent")
-        assert by_id[agent_run["parent_id"]]["name"].startswith("step ")
+        assert by_id[chat["parent_id"]]["name"].startswith("invoke_agent")
+        # Under a step, at some depth: a teammate answering a question runs under the
+        # asking agent's tool call.
+        ancestor = chat
+        while not ancestor["name"].startswith("step "):
+            ancestor = by_id[ancestor["parent_id"]]
+        assert ancestor in steps
 
     # The workers' logs: one JSON object per line, their attempts named with their trace.
     logged = []
