@@ -55,6 +55,7 @@ from accord.team.knowledge import KnowledgeBase
 from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
 from accord.team.sources import Source
+from accord.telemetry import metrics, tracing
 from accord.tools.attempt_tools import AttemptTools
 from accord.tools.durable import (
     Approver,
@@ -288,6 +289,14 @@ class Attempt:
         """Record an interaction about this attempt's step (inside a `write`); its context
         always names the step and the attempt."""
         ctx = self.ctx
+        metrics.INTERACTIONS.labels(str(kind)).inc()
+        tracing.interaction(
+            str(kind),
+            sender=sender.id,
+            recipient=to.id if to else None,
+            step_id=ctx.step.id,
+            requires_response=requires_response,
+        )
         return records.add_interaction(
             execution_id=ctx.execution_id,
             user_id=ctx.user_id,
@@ -491,11 +500,22 @@ class MeteredModel(WrapperModel):
     ) -> ModelResponse:
         async def call() -> Any:
             self.attempt.check_budget()
-            pending = self.wrapped.request(messages, model_settings, model_request_parameters)
-            if self.deadline is None:
-                response = await pending
-            else:
-                response = await asyncio.wait_for(pending, max(0.0, self.deadline - time.time()))
+            provider, model = self.system, self.model_name
+            with metrics.model_call(provider, model):
+                pending = self.wrapped.request(messages, model_settings, model_request_parameters)
+                if self.deadline is None:
+                    response = await pending
+                else:
+                    left = max(0.0, self.deadline - time.time())
+                    response = await asyncio.wait_for(pending, left)
+            tokens_in, tokens_out = response.usage.input_tokens, response.usage.output_tokens
+            metrics.model_usage(
+                provider,
+                model,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                cost=self.cost_usd(tokens_in, tokens_out),
+            )
             return ModelMessagesTypeAdapter.dump_python([response], mode="json")
 
         try:
