@@ -148,6 +148,16 @@ async def test_an_unknown_teammate_is_sent_back_to_the_model(make_crew):
 async def test_a_delegated_sub_task_runs_as_a_child_execution(make_crew):
     crew = make_crew(steps=STEPS)
     crew.children.answer = "benchmarks: 120 req/s"
+    seen_while_running: list[tuple[str | None, QuestionStatus | None]] = []
+
+    def look(child_id: str) -> None:
+        with crew.db.session() as s:
+            [d] = InteractionRepository(s).list(
+                crew.execution_id, interaction_type=InteractionType.TASK_DELEGATION
+            )
+        seen_while_running.append((d.related_task_id, d.response_status))
+
+    crew.children.while_running = look
     ada = crew.script(
         "Ada",
         call(
@@ -171,7 +181,9 @@ async def test_a_delegated_sub_task_runs_as_a_child_execution(make_crew):
     assert d.context_data["instructions"] == "Measure throughput"
     assert d.response_status is QuestionStatus.ANSWERED
     assert d.response_data["status"] == "completed"
-    # The delegation names the child execution that did the task (the spec's relatedTaskId).
+    # The delegation names the child execution doing the task (the spec's relatedTaskId) as
+    # soon as the child exists, while the teammate still works on it.
+    assert seen_while_running == [(crew.children.started[0], QuestionStatus.PENDING)]
     assert d.related_task_id == crew.children.started[0]
 
 

@@ -92,6 +92,9 @@ class AccordCommands(LazyGroup):
             "approvals", "accord.cli.approvals:app", "Tool calls waiting for your approval."
         ),
         LazyCommand("workers", "accord.cli.worker:workers_app", "The processes that run steps."),
+        LazyCommand(
+            "tokens", "accord.cli.tokens:app", "API tokens for scripts and the Python client."
+        ),
     )
 
 

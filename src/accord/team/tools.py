@@ -348,27 +348,42 @@ class CollaborationTools:
         """
         ctx = self.attempt.ctx
         mate = self._teammate(to)
-        record = await self.attempt.write(
-            "tool:delegate_task",
-            lambda records: self._interaction(
-                records,
-                InteractionType.TASK_DELEGATION,
-                f"Delegated sub-task: {title}",
-                to=mate,
-                requires_response=True,
-                context={
-                    "title": title,
-                    "instructions": instructions,
-                    "expectedOutput": expected_output,
-                },
-            ),
-        )
+
+        async def record_delegation(child_id: str | None) -> dict[str, Any]:
+            return await self.attempt.write(
+                "tool:delegate_task",
+                lambda records: self._interaction(
+                    records,
+                    InteractionType.TASK_DELEGATION,
+                    f"Delegated sub-task: {title}",
+                    to=mate,
+                    requires_response=True,
+                    related_task_id=child_id,
+                    context={
+                        "title": title,
+                        "instructions": instructions,
+                        "expectedOutput": expected_output,
+                    },
+                ),
+            )
+
+        recorded: list[dict[str, Any]] = []
+
+        async def started(child_id: str) -> None:
+            # Recorded once the sub-task exists and before it runs, so the delegation names
+            # the child execution (relatedTaskId) while the teammate works on it.
+            recorded.append(await record_delegation(child_id))
+
         child = await ctx.children.delegate(
             agent_id=mate.id,
             title=title,
             instructions=instructions,
             expected_output=expected_output,
+            on_started=started,
         )
+        # A sub-task that could not start (depth or fan-out limits) is still a delegation the
+        # agent made, answered with why it failed.
+        record = recorded[0] if recorded else await record_delegation(None)
         summary = _child_summary(child.final_output) if child.status == "completed" else child.error
         self.attempt.sources.append(
             Source(
@@ -389,7 +404,6 @@ class CollaborationTools:
                     "status": child.status,
                     "finalOutput": child.final_output,
                 },
-                related_task_id=child.execution_id or None,
             ).to_json_dict(),
         )
         if child.status != "completed":
