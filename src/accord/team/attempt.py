@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,7 +32,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
-from pydantic_ai.toolsets import AbstractToolset
+from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import Agent
@@ -420,18 +420,17 @@ class Attempt:
         failed: list[str] = []
         for mode in ladder:
             hint = "\n\n" + text_mode_hint(output_type) if mode == "text" else ""
-            runner: ModelAgent[None, OutputT] = ModelAgent(
-                self.metered(agent, mode=mode, deadline=deadline),
-                output_type=output_spec(mode, output_type),
-                instructions=instructions + hint,
-                tools=tools,
-                toolsets=toolsets,
-                name=agent.name,
-                retries={"output": self.output_retries, "tools": self.output_retries},
+            runner: ModelAgent[None, OutputT] = _model_agent(
+                agent.name, mode, output_type, self.output_retries
             )
             try:
                 with capture_run_messages() as messages:
-                    result = await runner.run(prompt)
+                    result = await runner.run(
+                        prompt,
+                        model=self.metered(agent, mode=mode, deadline=deadline),
+                        instructions=instructions + hint,
+                        toolsets=[FunctionToolset(list(tools)), *toolsets],
+                    )
             except Exception as exc:
                 self._count(messages)  # what a failed mode cost counts too
                 why = mode_failure(exc)
@@ -463,6 +462,20 @@ class Attempt:
                     "final_result"
                 ):
                     self.tool_calls += 1
+
+
+@lru_cache(maxsize=256)
+def _model_agent(
+    name: str, mode: OutputMode, output_type: type[OutputT], retries: int
+) -> ModelAgent[None, OutputT]:
+    """A pydantic-ai agent for one agent name, output mode and type, shared by the runs that
+    need it: building one (its output schema) took milliseconds, several times a step. Each
+    run brings its own model, instructions and tools."""
+    return ModelAgent(
+        output_type=output_spec(mode, output_type),
+        name=name,
+        retries={"output": retries, "tools": retries},
+    )
 
 
 def _no_mode_worked(agent: Agent, failed: list[str], last: Exception) -> ModelFailure:
