@@ -40,6 +40,7 @@ from pydantic_ai.settings import ModelSettings
 
 from accord.domain.errors import ModelFailure
 from accord.llm.failures import is_transient, reason
+from accord.llm.streaming import observed_request
 from accord.llm.usage_estimate import estimate_tokens
 
 _REJECTING_STATUSES = frozenset({400, 422})
@@ -96,8 +97,9 @@ class RetryingModel(WrapperModel):
         while True:
             started = time.monotonic()
             try:
-                response = await self.wrapped.request(
-                    messages, model_settings, model_request_parameters
+                # Streamed when someone watches the model write (`accord.llm.streaming`).
+                response = await observed_request(
+                    self.wrapped, messages, model_settings, model_request_parameters
                 )
             except ModelTimeoutError as error:
                 raise self._timed_out(
