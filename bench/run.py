@@ -12,6 +12,9 @@ persisted as in production: step runs, events, aggregates, DBOS attempt workflow
     python bench/run.py --scenario tools   # recorded and MCP tool calls (see bench/tools.py)
     python bench/run.py --scenario library   # import time, workflow.run vs accord run
                                              # (see bench/library.py)
+    python bench/run.py --scenario streaming [--stream-text on|off|both]
+                                             # the agent team with its text streamed live
+                                             # and not (see bench/streaming.py)
 
 overhead per step = (median wall - L x critical path) / steps;
 ratio = median wall / (L x critical path) (null when L = 0).
@@ -192,12 +195,19 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
         "--scenario",
-        choices=["engine", "scale", "floor", "tools", "library"],
+        choices=["engine", "scale", "floor", "tools", "library", "streaming"],
         default="engine",
         help="engine: S1-S3 on SQLite (default); scale: worker processes on Postgres; "
         "floor: S2 with DBOS's own records and nothing else; tools: a recorded tool call and "
         "an MCP call over stdio, against the same call made directly; library: import time "
-        "and workflow.run against accord run",
+        "and workflow.run against accord run; streaming: the agent team with its text "
+        "streamed live and not",
+    )
+    parser.add_argument(
+        "--stream-text",
+        choices=["on", "off", "both"],
+        default="both",
+        help="for --scenario streaming: stream the agents' text, or not, or both (default)",
     )
     parser.add_argument(
         "--workers",
@@ -219,6 +229,10 @@ if __name__ == "__main__":
         import library
 
         library.main(args.json)
+    elif args.scenario == "streaming":
+        import streaming
+
+        asyncio.run(streaming.main(args.stream_text, args.json))
     elif args.scenario == "floor":
         import floor
 

@@ -33,6 +33,7 @@ import asyncio
 import hashlib
 import json
 import random
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -232,9 +233,10 @@ class PacedStreamedResponse(CompletedStreamedResponse):
             for start in range(0, max(len(text), 1), STREAM_CHUNK_CHARS)
         ]
         pause = self.seconds / len(pieces) if pieces else 0.0
-        for index, part, text in pieces:
-            if pause > 0:
-                await asyncio.sleep(pause)
+        started = time.monotonic()
+        for number, (index, part, text) in enumerate(pieces, start=1):
+            if pause > 0:  # on a schedule, so that late wake-ups do not add up
+                await asyncio.sleep(max(0.0, started + number * pause - time.monotonic()))
             if isinstance(part, ToolCallPart):
                 for event in self._parts_manager.handle_tool_call_delta_events(
                     vendor_part_id=index,

@@ -7,6 +7,7 @@ import type { Execution, Interaction, StepRun, ToolCall, WorkflowStep } from "..
 import { statusTitle, STATUS_COLOURS } from "../components/StepGraph";
 import { MarkdownText, StatusBadge, duration, money, tokens } from "../components/ui";
 import type { StepView } from "./liveState";
+import type { Writing } from "./liveText";
 import { INTERACTION_LABELS } from "./Timeline";
 
 interface InspectorProps {
@@ -18,12 +19,14 @@ interface InspectorProps {
   agentNames: Record<string, string>;
   interactions: Interaction[];
   toolCalls: ToolCall[];
+  /** What the step's agent is writing right now, while it runs. */
+  writing?: Writing;
   paused: boolean;
   onSelect: (stepId: string) => void;
   onClose: () => void;
 }
 
-export function StepInspector({ step, steps, execution, view, dependencies, agentNames, interactions, toolCalls, paused, onSelect, onClose }: InspectorProps) {
+export function StepInspector({ step, steps, execution, view, dependencies, agentNames, interactions, toolCalls, writing, paused, onSelect, onClose }: InspectorProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   // Moving focus into the panel tells screen readers (and keyboards) where the step opened.
   useEffect(() => heading.current?.focus(), [step.id]);
@@ -107,6 +110,15 @@ export function StepInspector({ step, steps, execution, view, dependencies, agen
         <section aria-labelledby="insp-child">
           <h3 id="insp-child">Nested team</h3>
           <Link to={`/executions/${childId}`} data-testid="child-execution-link">Open the sub-workflow's run</Link>
+        </section>
+      )}
+
+      {writing && writing.text.trim() && (
+        <section aria-labelledby="insp-writing" data-testid="inspector-writing">
+          <h3 id="insp-writing">
+            Writing now <span className="muted small">· <bdi>{writing.agentName}</bdi>, attempt {writing.attempt}{writing.tool ? <> → {writing.tool}</> : null}</span>
+          </h3>
+          <pre className="writing" dir="auto">{writing.text}</pre>
         </section>
       )}
 
