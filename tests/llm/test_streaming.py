@@ -81,3 +81,17 @@ async def test_a_streamed_request_works_from_the_offline_model_directly() -> Non
     async with Agent(model).run_stream("Say what you are.") as run:
         seen = [text async for text in run.stream_text(delta=True)]
     assert len(seen) > 1 and "".join(seen).startswith("[offline model]")
+
+
+async def test_a_provider_set_not_to_stream_answers_in_one_piece_even_when_watched() -> None:
+    with FakeOpenAIServer([Reply.output({"summary": "s", "output": "o"})]) as fake:
+        provider = make_provider(
+            ProviderKind.OPENAI_COMPATIBLE, base_url=fake.base_url, stream=False
+        )
+        pieces: list[tuple[float, TextPiece]] = []
+        with observing(tap(pieces)):
+            result = await Agent(build_model(provider, api_key=None), output_type=StepResult).run(
+                "Go."
+            )
+    assert result.output.summary == "s"
+    assert fake.requests[0].body.get("stream") is False and pieces == []

@@ -77,10 +77,14 @@ class RetryingModel(WrapperModel):
     `description` names the model for people (e.g. `'gpt-4o-mini' from provider 'Work OpenAI'`).
     """
 
-    def __init__(self, wrapped: Model, *, policy: RetryPolicy, description: str) -> None:
+    def __init__(
+        self, wrapped: Model, *, policy: RetryPolicy, description: str, stream: bool = True
+    ) -> None:
         super().__init__(wrapped)
         self.policy = policy
         self.description = description
+        self.stream = stream
+        """Whether requests someone watches are streamed (see `accord.llm.streaming`)."""
         self.max_tokens: int | None = None
         """The output token limit its requests carry (for estimating a timed-out answer)."""
         self.tokens_per_second: float | None = None
@@ -98,7 +102,8 @@ class RetryingModel(WrapperModel):
             started = time.monotonic()
             try:
                 # Streamed when someone watches the model write (`accord.llm.streaming`).
-                response = await observed_request(
+                request = observed_request if self.stream else _plain_request
+                response = await request(
                     self.wrapped, messages, model_settings, model_request_parameters
                 )
             except ModelTimeoutError as error:
@@ -211,6 +216,15 @@ class RetryingModel(WrapperModel):
             f"Model {self.description} failed{tries}: {reason(error)}",
             details={"attempts": attempts, "transient": is_transient(error)},
         )
+
+
+async def _plain_request(
+    model: Model,
+    messages: list[ModelMessage],
+    model_settings: ModelSettings | None,
+    model_request_parameters: ModelRequestParameters,
+) -> ModelResponse:
+    return await model.request(messages, model_settings, model_request_parameters)
 
 
 def _same_error(first: ModelAPIError, error: ModelAPIError) -> bool:
