@@ -8,11 +8,12 @@ import pytest
 from pydantic_ai import Agent
 
 from accord.domain.enums import ProviderKind
+from accord.domain.errors import ModelFailure
 from accord.domain.step_result import StepResult
 from accord.llm import build_model
 from accord.llm.offline import OfflineModel
 from accord.llm.streaming import TextPiece, TextTap, observing
-from accord.llm.testing import FakeAnthropicServer, FakeOpenAIServer, Reply
+from accord.llm.testing import FakeAnthropicServer, FakeOpenAIServer, Fault, Reply
 
 from .conftest import make_provider
 
@@ -95,3 +96,20 @@ async def test_a_provider_set_not_to_stream_answers_in_one_piece_even_when_watch
             )
     assert result.output.summary == "s"
     assert fake.requests[0].body.get("stream") is False and pieces == []
+
+
+async def test_a_watched_request_that_takes_too_long_times_out_as_an_unwatched_one() -> None:
+    with FakeOpenAIServer(
+        [Fault.delay(5.0), Reply.output({"summary": "s", "output": "o"})]
+    ) as fake:
+        provider = make_provider(
+            ProviderKind.OPENAI_COMPATIBLE, base_url=fake.base_url, timeoutSeconds=0.3
+        )
+        agent = Agent(build_model(provider, api_key=None), output_type=StepResult)
+        started = time.monotonic()
+        with pytest.raises(ModelFailure) as failure, observing(tap([])):
+            await agent.run("Plan.")
+    assert time.monotonic() - started < 3
+    assert fake.requests[0].body["stream"] is True and len(fake.requests) == 1
+    assert "timed out" in failure.value.message and "timeoutSeconds" in failure.value.message
+    assert failure.value.details["estimatedUsage"]["outputTokens"] == 2048

@@ -136,6 +136,7 @@ def build_model(
     )
     model = ProviderModel(vendor_model, provider=provider, policy=policy, max_tokens=max_tokens)
     model.client = client
+    model.request_timeout = timeout.request
     return model
 
 
