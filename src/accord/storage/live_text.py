@@ -114,6 +114,7 @@ class PostgresLiveText(LiveText):
         import psycopg
 
         connection: Any = None
+        failing = False
         while True:
             try:
                 payload = self._outbox.get(timeout=IDLE_SECONDS)
@@ -125,8 +126,11 @@ class PostgresLiveText(LiveText):
                 if connection is None:
                     connection = psycopg.connect(self.conninfo, autocommit=True)
                 connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                failing = False
             except Exception as exc:
-                log.warning("sending live text failed (dropped): %s", exc)
+                if not failing:  # once per outage, not once per delta
+                    log.warning("sending live text failed; dropping it until it works: %s", exc)
+                failing = True
                 _close(connection)
                 connection = None
 
