@@ -74,6 +74,7 @@ from accord.llm.streaming import observed, observed_request
 _SYSTEM = "accord-offline"
 STREAM_CHUNK_CHARS = 24
 """About five words: how much of its answer the offline model writes at a time when streamed."""
+STREAM_TICK_SECONDS = 0.05
 
 
 class OfflineModel(Model):
@@ -235,8 +236,12 @@ class PacedStreamedResponse(CompletedStreamedResponse):
         pause = self.seconds / len(pieces) if pieces else 0.0
         started = time.monotonic()
         for number, (index, part, text) in enumerate(pieces, start=1):
-            if pause > 0:  # on a schedule, so that late wake-ups do not add up
-                await asyncio.sleep(max(0.0, started + number * pause - time.monotonic()))
+            # On a schedule, so that late wake-ups do not add up, and waking at most every
+            # `STREAM_TICK_SECONDS` (the pieces due meanwhile come together), as a network
+            # delivers them: a timer per piece costs more than streaming itself.
+            wait = started + number * pause - time.monotonic()
+            if wait >= STREAM_TICK_SECONDS or (wait > 0 and number == len(pieces)):
+                await asyncio.sleep(wait)
             if isinstance(part, ToolCallPart):
                 for event in self._parts_manager.handle_tool_call_delta_events(
                     vendor_part_id=index,
