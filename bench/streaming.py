@@ -14,7 +14,10 @@ call the pieces are spread over the call's time, as a real model's are.
 
 Per side: median wall per step, CPU per step (this process, all threads), deltas per step;
 then the difference on - off, as a share of the step's overhead (wall per step minus the
-model's latency).
+model's latency). Last, the cost of streaming alone: the CPU of one model call (the offline
+model at latency 0, its deltas published to a subscriber), watched and not, 100 times each,
+interleaved (on a busy machine the wall-clock differences above are mostly noise; this is
+not).
 """
 
 import json
@@ -103,6 +106,55 @@ async def measure(latency: float, sides: list[str], workdir: Path) -> list[dict[
     ]
 
 
+async def per_call(calls: int = 100) -> dict[str, float]:
+    """CPU per model call of one agent on the offline model (latency 0), watched and not,
+    interleaved: the cost of streaming itself, which a loaded machine's wall clock hides."""
+    from pydantic_ai import Agent
+
+    from accord.domain.step_result import StepResult
+    from accord.llm.streaming import TextTap, observing
+    from accord.storage.live_text import LiveText
+
+    channel = LiveText()
+    received: list[TextDelta] = []
+    channel.subscribe(received.append)
+    agent = Agent(OfflineModel(), output_type=StepResult)
+    prompt = "Write the release notes for version 2.4: what changed and who it affects."
+
+    def publish(piece: Any) -> None:
+        channel.publish(
+            TextDelta(
+                execution_id="e",
+                user_id="u",
+                step_id="s",
+                attempt=1,
+                agent_id="a",
+                agent_name="Ada",
+                call=piece.call,
+                part=piece.part,
+                tool=piece.tool,
+                offset=piece.offset,
+                text=piece.text,
+            )
+        )
+
+    on: list[float] = []
+    off: list[float] = []
+    for _ in range(calls):
+        started = time.process_time()
+        with observing(TextTap(emit=publish, output_tools=frozenset({"final_result"}))):
+            await agent.run(prompt)
+        on.append(time.process_time() - started)
+        started = time.process_time()
+        await agent.run(prompt)
+        off.append(time.process_time() - started)
+    return {
+        "on_cpu_ms_per_call": round(statistics.median(on) * 1000, 3),
+        "off_cpu_ms_per_call": round(statistics.median(off) * 1000, 3),
+        "deltas_per_call": len(received) / calls,
+    }
+
+
 async def main(stream_text: str, as_json: bool) -> None:
     os.environ.setdefault("ACCORD_DBOS_LOG_LEVEL", "ERROR")
     sides = ["on", "off"] if stream_text == "both" else [stream_text]
@@ -130,6 +182,18 @@ async def main(stream_text: str, as_json: bool) -> None:
                     f"  streaming costs {extra:+.1f} ms/step wall "
                     f"({extra / overhead:+.1%} of the step's {overhead:.0f} ms overhead), "
                     f"{on['cpu_ms_per_step'] - off['cpu_ms_per_step']:+.1f} ms/step CPU",
+                    flush=True,
+                )
+        if stream_text == "both":
+            call = await per_call()
+            if as_json:
+                print(json.dumps(call), flush=True)
+            else:
+                extra = call["on_cpu_ms_per_call"] - call["off_cpu_ms_per_call"]
+                print(
+                    f"one model call, CPU: streamed {call['on_cpu_ms_per_call']:.2f} ms, "
+                    f"not {call['off_cpu_ms_per_call']:.2f} ms: {extra:+.2f} ms a call "
+                    f"({call['deltas_per_call']:.1f} deltas)",
                     flush=True,
                 )
     if not as_json:

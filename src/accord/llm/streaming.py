@@ -117,6 +117,11 @@ class _Part:
     """The answer as an output tool's JSON arguments: shown as the text of its fields."""
     raw: str = ""
     shown: str = ""
+    """The text handed on so far."""
+
+    def text(self) -> str:
+        """What the part says so far (its fields' text, for a structured answer)."""
+        return _fields_text(self.raw) if self.structured else self.raw
 
 
 @dataclass
@@ -126,6 +131,7 @@ class TextTap:
     `output_tools` are the names of the tools through which the model gives its structured
     answer: their JSON arguments are shown as the text of their string fields as they are
     written (a deliverable's `summary` and `output`, a reviewer's `feedback`), not as JSON.
+    The text is worked out when a piece is due, not per event: the JSON is read once a piece.
     """
 
     emit: Callable[[TextPiece], None]
@@ -134,15 +140,16 @@ class TextTap:
     flush_seconds: float = FLUSH_SECONDS
     call: int = 0
     _parts: dict[int, _Part] = field(default_factory=dict)
-    _pending: str = ""
-    _pending_part: _Part | None = None
+    _current: _Part | None = None
+    _waiting: int = 0
+    """Characters received for `_current` since the last piece."""
     _sent: int = 0
     _since: float = 0.0
 
     def started(self) -> None:
         self.call += 1
         self._parts.clear()
-        self._pending, self._pending_part, self._sent = "", None, 0
+        self._current, self._waiting, self._sent = None, 0, 0
         self._since = time.monotonic()
 
     def saw(self, event: ModelResponseStreamEvent) -> None:
@@ -173,32 +180,26 @@ class TextTap:
         part = self._parts.get(index)
         if part is None or not raw:
             return
-        part.raw += raw
-        if part.structured:
-            shown = _fields_text(part.raw)
-            if not shown.startswith(part.shown):
-                return  # not a continuation (the JSON is mid-way through a token): wait
-            new, part.shown = shown[len(part.shown) :], shown
-        else:
-            new = raw
-        if not new:
-            return
-        if self._pending_part is not part:
+        if part is not self._current:
             self._flush()
-            self._pending_part = part
-        self._pending += new
+            self._current = part
+        part.raw += raw
+        self._waiting += len(raw)
         if (
-            len(self._pending) >= self.flush_chars
+            self._waiting >= self.flush_chars
             or time.monotonic() - self._since >= self.flush_seconds
         ):
             self._flush()
 
     def _flush(self) -> None:
-        part, text = self._pending_part, self._pending
-        self._pending = ""
-        self._since = time.monotonic()
-        if part is None or not text:
+        part = self._current
+        self._waiting, self._since = 0, time.monotonic()
+        if part is None:
             return
+        shown = part.text()
+        if not shown.startswith(part.shown):
+            return  # not a continuation (the JSON is mid-way through a token): wait
+        text, part.shown = shown[len(part.shown) :], shown
         for start in range(0, len(text), MAX_PIECE_CHARS):
             piece = text[start : start + MAX_PIECE_CHARS]
             self.emit(TextPiece(self.call, part.part, part.tool, self._sent, piece))
