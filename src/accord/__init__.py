@@ -5,14 +5,17 @@ the package (`accord.domain`, `accord.engine`, ...) is private and may change.
 
 Define a team and its work:
     `Agent`, `Step`, `Workflow` (pipeline, parallel, conditional or recursive),
-    `Coordination`, `Constraints`; the agents' tools: `McpServer` declarations (by name in
-    `Workflow(mcp_servers=...)`, allowed per agent in `Agent(tools=...)`) and built-in
-    toolkits (`workspace`); `Workflow.from_yaml` / `to_yaml` read and write the
+    `Coordination`, `Constraints`; the agents' tools: Python functions made tools with
+    `@tool` (a `FunctionTool`, given in `Agent(tools=...)`), `McpServer` declarations (by
+    name in `Workflow(mcp_servers=...)`, allowed per agent in `Agent(tools=...)`) and
+    built-in toolkits (`workspace`, configured with `ToolkitSettings`);
+    `Workflow.from_yaml` / `to_yaml` read and write the
     workflow file format. An agent's model is `"offline"`, a pydantic-ai model name, a saved
     provider's name, or a pydantic-ai `Model` object such as `OfflineModel`.
 
 Run it in this process (on the local database, as `accord run` does):
-    `run`, `arun`, `stream` (or the same methods of `Workflow`), returning a `RunResult`
+    `run`, `arun`, `stream` (or the same methods of `Workflow`; `run` and `arun` take an
+    `approve` callback for tool calls that need a `ToolApproval`), returning a `RunResult`
     with a `StepOutcome` (and its `StepResult`) per step, `AgentInteraction`s, `Knowledge`,
     `Usage`, `CollaborationMetrics` and the workspace's `WorkspaceFile`s; `stream` yields
     `ExecutionEvent`s.
@@ -32,17 +35,19 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from accord.domain.approval import ToolApproval
     from accord.domain.execution import ExecutionEvent, Usage
     from accord.domain.interaction import AgentInteraction
     from accord.domain.knowledge import CollaborationKnowledge as Knowledge
     from accord.domain.metrics import CollaborationMetrics
     from accord.domain.step_result import StepResult
-    from accord.domain.tools import McpServer
+    from accord.domain.tools import McpServer, ToolkitSettings
     from accord.domain.workspace import WorkspaceFile
     from accord.library.client.aio import AsyncClient
     from accord.library.client.sync import Client
     from accord.library.definition import Agent, Constraints, Coordination, Step, Workflow
     from accord.library.errors import ApiError, ValidationError
+    from accord.library.function_tools import FunctionTool, tool
     from accord.library.results import RunResult, StepOutcome
     from accord.library.running import ExecutionStream, arun, run, stream
     from accord.llm.offline import OfflineModel
@@ -58,6 +63,7 @@ __all__ = [
     "Coordination",
     "ExecutionEvent",
     "ExecutionStream",
+    "FunctionTool",
     "Knowledge",
     "McpServer",
     "OfflineModel",
@@ -65,6 +71,8 @@ __all__ = [
     "Step",
     "StepOutcome",
     "StepResult",
+    "ToolApproval",
+    "ToolkitSettings",
     "Usage",
     "ValidationError",
     "Workflow",
@@ -73,6 +81,7 @@ __all__ = [
     "arun",
     "run",
     "stream",
+    "tool",
 ]
 
 # Where each public name lives (module, attribute): loaded on first use, so `import accord`
@@ -97,6 +106,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CollaborationMetrics": ("accord.domain.metrics", "CollaborationMetrics"),
     "OfflineModel": ("accord.llm.offline", "OfflineModel"),
     "McpServer": ("accord.domain.tools", "McpServer"),
+    "ToolkitSettings": ("accord.domain.tools", "ToolkitSettings"),
+    "ToolApproval": ("accord.domain.approval", "ToolApproval"),
+    "tool": ("accord.library.function_tools", "tool"),
+    "FunctionTool": ("accord.library.function_tools", "FunctionTool"),
     "Client": ("accord.library.client.sync", "Client"),
     "AsyncClient": ("accord.library.client.aio", "AsyncClient"),
     "ValidationError": ("accord.library.errors", "ValidationError"),

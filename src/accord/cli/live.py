@@ -147,10 +147,13 @@ class ExecutionView:
     def apply(self, event: ExecutionEvent) -> str | None:
         """Fold one event into the view; returns the feed line it adds, if any."""
         self.last_event_id = max(self.last_event_id, event.id)
-        if event.execution_id != self.execution_id:
+        own = event.execution_id == self.execution_id
+        # A child's tool call waiting for approval waits for the same user as the parent's:
+        # without it here, a delegated sub-task's call was never offered and the run hung.
+        if not own and not event.kind.startswith("approval."):
             return self._note(self._child_line(event))
         data = event.data
-        step = self._step(event.step_id) if event.step_id else None
+        step = self._step(event.step_id) if own and event.step_id else None
         writing = self.writing.get(step.step_id) if step is not None else None
         if step is not None and writing is not None and event.kind in _STEP_STATES:
             # What the attempt wrote is recorded now, or over (a start clears older attempts').

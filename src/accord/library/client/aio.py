@@ -52,10 +52,10 @@ RECONNECT_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)
 class AsyncClient:
     """A client of a running Accord server (`accord serve`).
 
-    `token` is an API token (`accord serve` prints a login link; make tokens in the browser
-    or with `POST /tokens`). Errors raise `ValidationError` (422: `problems`, each with its
-    field and fix) or `ApiError` (`status`, `code`, `message`, `details`). Use it in
-    `async with`, or call `aclose`."""
+    `token` is an API token: `accord tokens create NAME` where the server runs (on its
+    database), or `POST /tokens` once signed in. Errors raise `ValidationError` (422:
+    `problems`, each with its field and fix) or `ApiError` (`status`, `code`, `message`,
+    `details`). Use it in `async with`, or call `aclose`."""
 
     def __init__(
         self,
@@ -82,7 +82,7 @@ class AsyncClient:
         `export_yaml`, `save_as_template`, `start(id, inputs=)`, `executions(id)`, `analytics(id)`,
         `knowledge(id, q=)`."""
         self.executions = _Executions(self)
-        """`get(id)`, `pause`, `resume`, `cancel`, `rerun`, `interactions(id, type=)`,
+        """`get(id)`, `pause`, `resume`, `cancel`, `rerun`, `retry`, `interactions(id, type=)`,
         `metrics(id)`, `files(id)`, `file(id, path)`, `files_zip(id)`, `watch(id, after=)`:
         its events to its end, resumed after drops."""
         self.events = _Events(self)
@@ -490,6 +490,14 @@ class _Executions(_Resource):
         """Run the workflow again with the same inputs: a new execution."""
         execution: WorkflowExecution = await self._client.call(
             "executions.rerun", {"execution_id": execution_id}
+        )
+        return execution
+
+    async def retry(self, execution_id: str) -> WorkflowExecution:
+        """Retry a failed or cancelled execution from where it stopped: a new execution that
+        keeps the completed steps' results and runs the rest."""
+        execution: WorkflowExecution = await self._client.call(
+            "executions.retry", {"execution_id": execution_id}
         )
         return execution
 

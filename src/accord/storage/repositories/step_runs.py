@@ -57,6 +57,7 @@ def _step_run(row: Row[*tuple[Any, ...]]) -> StepRun:
         tool_calls=row.tool_calls,
         tool_seconds=row.tool_seconds,
         executor_id=row.executor_id,
+        reused_from=row.reused_from,
     )
 
 
@@ -200,6 +201,31 @@ class StepRunRepository:
         ).one()
         return _step_run(row)
 
+    def carry_over(self, source: StepRun, *, execution_id: str) -> StepRun:
+        """A completed attempt of another execution, recorded as this execution's first
+        attempt at the step (a retry keeps it instead of running the step again): same agent,
+        times, result and output mode; no tokens, cost or calls, which stay where they were
+        spent (kept over several retries, it names the execution that ran it). Inserted
+        completed, as a skipped step is: it never runs here."""
+        row = self.session.execute(
+            _CREATE,
+            {
+                "id": new_id(),
+                "execution_id": execution_id,
+                "step_id": source.step_id,
+                "attempt": 1,
+                "status": StepRunStatus.COMPLETED,
+                "agent_id": source.agent_id,
+                "started_at": source.started_at.timestamp() if source.started_at else None,
+                "finished_at": source.finished_at.timestamp() if source.finished_at else None,
+                "output": source.output,
+                "output_mode": source.output_mode,
+                "reused_from": source.reused_from or source.execution_id,
+                "created_at": time.time(),
+            },
+        ).one()
+        return _step_run(row)
+
     def get(self, execution_id: str, step_id: str, attempt: int) -> StepRun:
         row = self.session.execute(
             _GET, {"execution_id": execution_id, "step_id": step_id, "attempt": attempt}
@@ -287,6 +313,43 @@ class StepRunRepository:
             _OUTPUTS, {"execution_id": execution_id, "step_ids": list(step_ids)}
         )
         return {r.step_id: r.output for r in rows}
+
+    def completed_recent(
+        self,
+        execution_id: str,
+        *,
+        limit: int,
+        agent_id: str | None = None,
+        besides: str | None = None,
+    ) -> builtins.list[StepRun]:
+        """The execution's completed attempts (one a step: a completed attempt is its step's
+        latest), the last finished first, at most `limit`; only `agent_id`'s when given, never
+        step `besides`'s. A bounded read, however long the execution has run."""
+        c = step_runs.c
+        query = select(step_runs).where(
+            c.execution_id == execution_id, c.status == StepRunStatus.COMPLETED
+        )
+        if agent_id is not None:
+            query = query.where(c.agent_id == agent_id)
+        if besides is not None:
+            query = query.where(c.step_id != besides)
+        rows = self.session.execute(
+            query.order_by(c.finished_at.desc(), c.created_at.desc(), c.step_id).limit(limit)
+        )
+        return [_step_run(r) for r in rows]
+
+    def completed_by_agent(
+        self, execution_id: str, *, besides: str | None = None
+    ) -> dict[str | None, int]:
+        """How many steps of the execution each agent completed (besides step `besides`),
+        counted by the database."""
+        c = step_runs.c
+        query = select(c.agent_id, func.count()).where(
+            c.execution_id == execution_id, c.status == StepRunStatus.COMPLETED
+        )
+        if besides is not None:
+            query = query.where(c.step_id != besides)
+        return {r[0]: r[1] for r in self.session.execute(query.group_by(c.agent_id))}
 
     def running_by_executor(self) -> dict[str, int]:
         """How many attempts each process is running now, by executor ID."""
