@@ -47,6 +47,7 @@ from accord.server.routes import (
 from accord.server.settings import ServerSettings
 from accord.server.strict import strict_body
 from accord.storage.db import Database
+from accord.storage.live_text import live_text
 from accord.storage.permissions import exposed_data, exposure_warning
 from accord.storage.repositories.users import ensure_local_user
 from accord.team.runtime import AgentTeam
@@ -87,6 +88,7 @@ def create_app(
             db,
             poll_seconds=settings.event_poll_seconds,
             grace_seconds=settings.event_gap_grace_seconds,
+            live=live_text(db),
         )
         app.state.event_hub = hub
         await hub.start()

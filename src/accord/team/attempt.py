@@ -12,7 +12,8 @@ model source which mode worked so that the next call starts there.
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
@@ -38,7 +39,7 @@ from sqlalchemy.orm import Session
 from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType
 from accord.domain.errors import BudgetExceeded, ModelFailure
-from accord.domain.execution import Usage
+from accord.domain.execution import TextDelta, Usage
 from accord.domain.ports import ApprovalRequest, AttemptContext
 from accord.domain.workflow import Constraints, Coordination
 from accord.llm import (
@@ -50,7 +51,9 @@ from accord.llm import (
     output_spec,
     text_mode_hint,
 )
+from accord.llm.streaming import TextPiece, TextTap, observing
 from accord.storage.db import Database
+from accord.storage.live_text import LiveText
 from accord.team.knowledge import KnowledgeBase
 from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
@@ -127,6 +130,10 @@ class Attempt:
     """What the agent's collaboration brought in, cited in its deliverable."""
     shared_knowledge: list[str] = field(default_factory=list)
     """Knowledge entries this attempt wrote with the tool; its review settles their status."""
+    live: LiveText | None = None
+    """Where what the agents write goes while they write it (None: not streamed)."""
+    model_calls: dict[str, int] = field(default_factory=dict)
+    """Agent ID -> model calls streamed so far in this attempt (numbers each call's text)."""
     _agent_models: dict[str, AgentModel] = field(default_factory=dict)
     _tools: AttemptTools | None = None
 
@@ -451,6 +458,44 @@ class Attempt:
             return result.output
         raise AssertionError("an agent has at least one output mode")
 
+    @contextmanager
+    def watched(self, agent: Agent, params: ModelRequestParameters) -> Iterator[None]:
+        """Model requests in the block stream what `agent` writes to the live channel, as
+        `TextDelta`s tagged with this attempt (see `accord.llm.streaming`)."""
+        live = self.live
+        if live is None:
+            yield
+            return
+        ctx = self.ctx
+
+        def emit(piece: TextPiece) -> None:
+            live.publish(
+                TextDelta(
+                    execution_id=ctx.execution_id,
+                    user_id=ctx.user_id,
+                    step_id=ctx.step.id,
+                    attempt=ctx.attempt,
+                    agent_id=agent.id,
+                    agent_name=agent.name,
+                    call=piece.call,
+                    part=piece.part,
+                    tool=piece.tool,
+                    offset=piece.offset,
+                    text=piece.text,
+                )
+            )
+
+        tap = TextTap(
+            emit=emit,
+            output_tools=frozenset(tool.name for tool in params.output_tools),
+            call=self.model_calls.get(agent.id, 0),
+        )
+        try:
+            with observing(tap):
+                yield
+        finally:
+            self.model_calls[agent.id] = tap.call
+
     def _count(self, messages: list[ModelMessage]) -> None:
         for message in messages:
             for part in message.parts:
@@ -512,9 +557,13 @@ class MeteredModel(WrapperModel):
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
         async def call() -> Any:
+            # Only a call being made streams: a replay returns the recorded answer silently.
             self.attempt.check_budget()
             provider, model = self.system, self.model_name
-            with metrics.model_call(provider, model):
+            with (
+                metrics.model_call(provider, model),
+                self.attempt.watched(self.agent, model_request_parameters),
+            ):
                 pending = self.wrapped.request(messages, model_settings, model_request_parameters)
                 if self.deadline is None:
                     response = await pending
