@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from accord.domain.errors import AccordError
 from accord.storage.db import Database
 from accord.storage.repositories.workers import WorkerRepository, WorkerRole
+from accord.telemetry import metrics
 
 FAILOVER_ENV = "ACCORD_FAILOVER_SECONDS"
 DEFAULT_FAILOVER_S = 30.0
@@ -112,11 +113,13 @@ class Liveness:
             ),
             what="registering this process",
         )
+        metrics.heartbeat(self.role)  # registering is the first heartbeat
 
     def _beat(self) -> None:
         alive = self.db.transaction(
             lambda s: WorkerRepository(s).heartbeat(self.executor_id), what="a heartbeat"
         )
+        metrics.heartbeat(self.role)
         if not alive:
             log.warning(
                 "this process (%s) was presumed dead and its attempts handed on; "
