@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from accord.domain.errors import Unauthorized
-from accord.server.auth import SESSION_COOKIE, SESSION_TTL_S
+from accord.server.auth import start_session
 from accord.server.deps import DatabaseDep, SettingsDep
 from accord.storage.repositories.tokens import TokenRepository
 
@@ -43,32 +43,69 @@ def _page(title: str, text: str, status: int) -> HTMLResponse:
 
 @router.get("/login")
 def login(
-    token: Annotated[str, Query(min_length=1)], db: DatabaseDep, settings: SettingsDep
+    request: Request,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Query()] = None,
 ) -> Response:
-    """Redeem a one-time login token for a session cookie, then open the app."""
+    """Redeem a one-time login token for a session cookie, then open the app; without one,
+    the app's sign-in form."""
+    if not token:
+        return ui_response(request, settings.static_dir) or _page("Sign in", "", 200)
+    response = RedirectResponse("/", status_code=303)
     try:
         with db.session() as session:
-            tokens = TokenRepository(session)
-            login_token = tokens.redeem_login(token)
-            _, session_secret = tokens.create(
-                user_id=login_token.user_id,
-                name="browser session",
-                kind="session",
-                ttl_seconds=SESSION_TTL_S,
+            login_token = TokenRepository(session).redeem_login(token)
+            start_session(
+                session, request, response, user_id=login_token.user_id, settings=settings
             )
     except Unauthorized as exc:
         return _page("This login link cannot be used", exc.message, 401)
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_secret,
-        max_age=SESSION_TTL_S,
-        httponly=True,
-        samesite="strict",
-        secure=not settings.is_local,
-        path="/",
-    )
     return response
+
+
+SETUP_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Set up Accord</title></head>
+<body style="font-family: sans-serif; max-width: 30em; margin: 4em auto">
+<h1>Set up Accord</h1>
+<p>This server has no users yet. Make its first administrator: they can then add the others
+(Settings, or <code>accord users create</code>).</p>
+<form id="setup" style="display: grid; gap: .6em">
+<label>Email <input name="email" type="email" required autocomplete="username"></label>
+<label>Name <input name="displayName" required></label>
+<label>Password (10 characters or more)
+<input name="password" type="password" required minlength="10" autocomplete="new-password">
+</label>
+<button type="submit">Create administrator and sign in</button>
+<p id="problem" role="alert" style="color: #b00020"></p>
+</form>
+<script>
+const token = new URLSearchParams(location.search).get("token") || "";
+history.replaceState(null, "", "/setup");  // the secret leaves the address bar and history
+document.getElementById("setup").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const response = await fetch("/api/v1/setup", {
+    method: "POST",
+    headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({setupToken: token, email: form.get("email"),
+      displayName: form.get("displayName"), password: form.get("password")}),
+  });
+  if (response.ok) { location.assign("/"); return; }
+  const body = await response.json().catch(() => ({}));
+  document.getElementById("problem").textContent =
+    (body.error && body.error.message) || ("The server answered " + response.status);
+});
+</script>
+</body></html>
+"""
+
+
+@router.get("/setup")
+def setup_page() -> HTMLResponse:
+    """The form that makes the first administrator (`POST /api/v1/setup`) with the token
+    from the setup link `accord serve` printed."""
+    return HTMLResponse(SETUP_PAGE, headers={"Cache-Control": "no-store"})
 
 
 def ui_response(request: Request, static_dir: Path) -> Response | None:

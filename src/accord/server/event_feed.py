@@ -36,11 +36,14 @@ from accord.domain.execution import ExecutionEvent
 from accord.storage.db import Database
 from accord.storage.repositories._convert import to_datetime
 from accord.storage.repositories.events import SettledHorizon
+from accord.storage.repositories.tokens import TokenRepository
 from accord.storage.tables import execution_events
 
 log = logging.getLogger(__name__)
 
 MAX_IDS_PER_POLL = 5000
+CREDENTIAL_CHECK_S = 0.5
+"""How often open streams' credentials are checked: a revoked one's streams end within it."""
 
 
 def _event(row: Row[Any]) -> ExecutionEvent:
@@ -86,7 +89,11 @@ class Subscription:
     horizon: int
     """The hub's settled horizon when the stream subscribed: history up to it is read from
     the table, everything after arrives through `queue`."""
-    queue: asyncio.Queue[ExecutionEvent] = field(default_factory=asyncio.Queue)
+    credential_id: str | None = None
+    """The token or session that opened the stream; when it stops letting its user in, the
+    hub puts `None` in `queue` and the stream ends."""
+    queue: asyncio.Queue[ExecutionEvent | None] = field(default_factory=asyncio.Queue)
+    ended: bool = False
 
     def wants(self, event: ExecutionEvent) -> bool:
         return event.user_id == self.user_id and (
@@ -97,10 +104,19 @@ class Subscription:
 class EventHub:
     """The server's one tail of the event log, fanned out to its streams."""
 
-    def __init__(self, db: Database, *, poll_seconds: float, grace_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        poll_seconds: float,
+        grace_seconds: float,
+        credential_check_seconds: float = CREDENTIAL_CHECK_S,
+    ) -> None:
         self.db = db
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
+        self.credential_check_seconds = credential_check_seconds
+        self._credential_task: asyncio.Task[None] | None = None
         self._settled = SettledHorizon(horizon=0, grace_seconds=grace_seconds)
         self._subscriptions: set[Subscription] = set()
         self._wake = asyncio.Event()
@@ -117,21 +133,50 @@ class EventHub:
         event.listen(self.db.engine, "after_cursor_execute", self._note_event_insert)
         event.listen(self.db.engine, "commit", self._wake_after_event_commit)
         self._task = asyncio.create_task(self._run())
+        self._credential_task = asyncio.create_task(self._end_revoked_streams())
 
     async def stop(self) -> None:
         event.remove(self.db.engine, "after_cursor_execute", self._note_event_insert)
         event.remove(self.db.engine, "commit", self._wake_after_event_commit)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._credential_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _end_revoked_streams(self) -> None:
+        """End the streams whose credential was revoked, expired, signed out or whose user
+        was disabled, by whichever process: one query for all open streams, twice a second."""
+        while True:
+            await asyncio.sleep(self.credential_check_seconds)
+            watched = [s for s in self._subscriptions if s.credential_id and not s.ended]
+            if not watched:
+                continue
+            ids = {s.credential_id for s in watched if s.credential_id}
+            try:
+                still = await to_thread.run_sync(self._valid_credentials, ids)
+            except Exception:  # a database hiccup must not end every stream
+                log.exception("checking the open streams' credentials failed; retrying")
+                continue
+            for subscription in watched:
+                if subscription.credential_id not in still:
+                    subscription.ended = True
+                    subscription.queue.put_nowait(None)
 
     async def stream(
-        self, *, user_id: str, execution_id: str | None, after: int | None
+        self,
+        *,
+        user_id: str,
+        execution_id: str | None,
+        after: int | None,
+        credential_id: str | None = None,
     ) -> AsyncIterator[ExecutionEvent]:
         """The user's events in ID order: after `after` (a Last-Event-ID), else from the
-        execution's first event, or from now for a user's stream; then live, forever."""
-        subscription = Subscription(user_id, execution_id, horizon=self._settled.horizon)
+        execution's first event, or from now for a user's stream; then live, until the
+        credential `credential_id` stops being valid (forever without one)."""
+        subscription = Subscription(
+            user_id, execution_id, horizon=self._settled.horizon, credential_id=credential_id
+        )
         self._subscriptions.add(subscription)
         try:
             if after is not None:
@@ -154,6 +199,8 @@ class EventHub:
             cursor = max(cursor, subscription.horizon)
             while True:
                 live = await subscription.queue.get()
+                if live is None:
+                    return
                 if live.id > cursor:
                     cursor = live.id
                     yield live
@@ -175,6 +222,10 @@ class EventHub:
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
             self._wake.clear()
+
+    def _valid_credentials(self, ids: set[str]) -> set[str]:
+        with self.db.read_session() as session:
+            return TokenRepository(session).still_valid(ids)
 
     def _poll(self) -> list[ExecutionEvent]:
         """Advance the settled horizon; the newly settled events when anyone is listening."""

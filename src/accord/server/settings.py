@@ -4,8 +4,24 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from accord.domain.errors import AccordError
+
 STATIC_DIR = Path(__file__).parent / "static"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _hours(variable: str, default: float) -> int:
+    """A duration setting in hours (fractions allowed), as seconds."""
+    text = os.environ.get(variable)
+    if text is None:
+        return int(default * 3600)
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = -1.0
+    if not 0 < hours < 10 * 365 * 24:
+        raise AccordError(f"{variable}={text!r}: give a positive number of hours, such as 8 or 0.5")
+    return int(hours * 3600)
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,16 @@ class ServerSettings:
         default_factory=lambda: int(os.environ.get("ACCORD_MAX_BODY_BYTES", "1000000"))
     )
     """Request bodies over this many bytes get 413 (a hook checks its own limit)."""
+    session_lifetime_seconds: int = field(
+        default_factory=lambda: _hours("ACCORD_SESSION_LIFETIME_HOURS", 7 * 24)
+    )
+    """How long a browser session lasts after sign-in, however active
+    (`ACCORD_SESSION_LIFETIME_HOURS`, default 7 days)."""
+    session_idle_seconds: int = field(
+        default_factory=lambda: _hours("ACCORD_SESSION_IDLE_HOURS", 12)
+    )
+    """A browser session unused this long has ended (`ACCORD_SESSION_IDLE_HOURS`, default
+    12 hours). Use is recorded about once a minute, so this is exact to a minute."""
     event_gap_grace_seconds: float = 2.0
     """How long a stream waits for a missing event ID to commit before taking it as a rolled
     back insert (see `accord.server.event_feed`)."""
