@@ -11,8 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from accord.storage.db import Database
-from accord.storage.repositories.users import UserRepository
 from server.conftest import free_port
 
 
