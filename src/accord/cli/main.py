@@ -14,7 +14,9 @@ from accord.cli import (
     run,
     serve,
     templates,
+    tokens,
     triggers,
+    users,
     worker,
     workflow_format,
     workflows,
@@ -43,6 +45,8 @@ app.add_typer(triggers.hooks_app, name="hooks")
 app.add_typer(triggers.notifications_app, name="notifications")
 app.add_typer(projects.app, name="projects")
 app.add_typer(approvals.app, name="approvals")
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
 app.command()(workflow_format.validate)
 app.command()(workflow_format.schema)
 app.command()(demo.demo)
