@@ -59,6 +59,9 @@ export interface User {
   id: string;
   email: string;
   displayName: string;
+  isAdmin: boolean;
+  disabled: boolean;
+  hasPassword: boolean;
 }
 
 export interface LlmProvider {
