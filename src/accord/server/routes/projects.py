@@ -86,20 +86,26 @@ def list_members(project_id: str, access: ReadAccess, session: SessionDep) -> li
     return [creator, *ProjectMemberRepository(session).list(project_id)]
 
 
-@router.put("/{project_id}/members/{member}")
+@router.put("/{project_id}/members/{member_id}")
 def put_member(
-    project_id: str, member: str, body: ProjectMemberPut, access: ManageAccess, session: SessionDep
+    project_id: str,
+    member_id: str,
+    body: ProjectMemberPut,
+    access: ManageAccess,
+    session: SessionDep,
 ) -> ProjectMember:
     """Add a user (by ID or email) with a role, or change their role."""
     ProjectRepository(session).get(project_id, user_id=access.owner_id)
-    user = UserRepository(session).find(member)
+    user = UserRepository(session).find(member_id)
     return ProjectMemberRepository(session).put(project_id, user_id=user.id, role=body.role)
 
 
-@router.delete("/{project_id}/members/{member}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_member(project_id: str, member: str, access: ManageAccess, session: SessionDep) -> None:
+@router.delete("/{project_id}/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_member(
+    project_id: str, member_id: str, access: ManageAccess, session: SessionDep
+) -> None:
     """The user (by ID or email) no longer sees the project; their open streams of it stay
     open until they end (their next request is refused)."""
     ProjectRepository(session).get(project_id, user_id=access.owner_id)
-    user = UserRepository(session).find(member)
+    user = UserRepository(session).find(member_id)
     ProjectMemberRepository(session).remove(project_id, user_id=user.id)
