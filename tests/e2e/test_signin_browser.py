@@ -41,3 +41,36 @@ def test_a_user_signs_in_with_a_password_and_out_again(
         assert visitor.request.get("/api/v1/me").status == 401
     finally:
         fresh.close()
+
+
+def test_settings_make_and_revoke_a_scoped_token_and_add_a_user(
+    page: Page, accord_server: Server
+) -> None:
+    page.goto("/settings")
+    form = page.get_by_role("form", name="New API token")
+    form.get_by_label("Name").fill("dashboard")
+    form.get_by_label("Scope").select_option("read")
+    form.get_by_role("button", name="Create token").click()
+    secret = page.locator("code.secret").inner_text()
+    assert secret.startswith("acc_")
+    row = page.get_by_role("table", name="API tokens").get_by_role("row", name="dashboard")
+    expect(row).to_contain_text("read")
+
+    api = page.request
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert api.get("/api/v1/me", headers=bearer).status == 200
+    assert api.post("/api/v1/projects", headers=bearer, data={"name": "x"}).status == 403
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Revoke").click()
+    expect(row).to_have_count(0)
+    assert api.get("/api/v1/me", headers=bearer).status == 401
+
+    email = f"lee-{uuid.uuid4().hex[:6]}@example.test"
+    users = page.get_by_role("form", name="New user")
+    users.get_by_label("Email").fill(email)
+    users.get_by_label("Name").fill("Lee")
+    users.get_by_label("Password (10+ characters)").fill("a long password")
+    users.get_by_role("button", name="Add user").click()
+    expect(page.get_by_role("table", name="Users").get_by_role("row", name=email)).to_contain_text(
+        "active"
+    )

@@ -10,6 +10,7 @@ import { ApprovalsPage } from "./pages/ApprovalsPage";
 import { McpServersPage } from "./pages/McpServersPage";
 import { ProvidersPage } from "./pages/ProvidersPage";
 import { QuestionsPage } from "./pages/QuestionsPage";
+import { SettingsPage } from "./pages/SettingsPage";
 import { TemplatesPage } from "./pages/TemplatesPage";
 import { WorkflowBuilderPage } from "./pages/WorkflowBuilderPage";
 import { WorkflowPage } from "./pages/WorkflowPage";
@@ -123,6 +124,7 @@ function Shell({ user }: { user: User }) {
         <NavLink to="/approvals" onClick={close}>
           Approvals {waiting > 0 && <span className="count" aria-label={`${waiting} waiting`}>{waiting}</span>}
         </NavLink>
+        <NavLink to="/settings" onClick={close}>Settings</NavLink>
       </nav>
       <main className="content">
         <Routes>
@@ -139,6 +141,7 @@ function Shell({ user }: { user: User }) {
           <Route path="/mcp-servers" element={<McpServersPage />} />
           <Route path="/questions" element={<QuestionsPage onAnswered={questions.reload} />} />
           <Route path="/approvals" element={<ApprovalsPage onDecided={approvals.reload} />} />
+          <Route path="/settings" element={<SettingsPage user={user} />} />
           <Route path="*" element={<ErrorState error={new Error("There is no page at this address.")} />} />
         </Routes>
       </main>

@@ -421,3 +421,28 @@ export interface Problem {
   message: string;
   fix: string;
 }
+
+export type TokenScope = "read" | "run" | "admin";
+
+export interface ApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  scope: TokenScope;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+}
+
+export interface TokenCreated extends ApiToken {
+  /** The secret: shown this once. */
+  token: string;
+}
+
+export interface BrowserSession {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  current: boolean;
+}
