@@ -198,3 +198,18 @@ def test_mcp_needs_a_full_token(live_server: LiveServer, scope: str) -> None:
         json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
     )
     assert response.status_code == 403 and "scope" in response.text
+
+
+def test_password_guessing_is_slowed_down(live_server: LiveServer) -> None:
+    _, email = _user_with_password(live_server)
+    with httpx.Client(base_url=live_server.base_url, timeout=10) as guesser:
+        answers = [
+            guesser.post("/api/v1/session", json={"email": email, "password": f"guess {n}"})
+            for n in range(11)
+        ]
+        assert [a.status_code for a in answers] == [401] * 10 + [429]
+        # Even the right password waits: the guesser cannot tell when they found it.
+        right = guesser.post("/api/v1/session", json={"email": email, "password": PASSWORD})
+        assert right.status_code == 429 and "try again in" in right.json()["error"]["message"]
+    other_id, other = _user_with_password(live_server)
+    assert _browser(live_server, other).get("/api/v1/me").json()["id"] == other_id

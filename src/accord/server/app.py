@@ -48,6 +48,7 @@ from accord.server.routes import (
     workflows,
 )
 from accord.server.settings import ServerSettings
+from accord.server.sign_in_limit import SignInLimit
 from accord.server.strict import strict_body
 from accord.storage.db import Database
 from accord.storage.permissions import exposed_data, exposure_warning
@@ -134,6 +135,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.setup_token = setup_token
+    app.state.sign_in_limit = SignInLimit()
     install_error_handlers(
         app, not_found_page=lambda request: browser.ui_response(request, settings.static_dir)
     )

@@ -14,6 +14,7 @@ from accord.server.access import PERMISSION_KEY, PUBLIC, ManageAccess, ReadAcces
 from accord.server.auth import end_session, setup_token_matches, start_session
 from accord.server.deps import SessionDep, SettingsDep
 from accord.server.schemas import ERROR_RESPONSES, FirstAdministrator, SessionInfo, SignIn
+from accord.server.sign_in_limit import SignInLimit
 from accord.storage.repositories.tokens import TokenRepository
 from accord.storage.repositories.users import UserRepository
 
@@ -26,10 +27,15 @@ _PUBLIC = {PERMISSION_KEY: PUBLIC}
 def sign_in(
     body: SignIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> User:
-    """Sign in with email and password: sets the browser's session cookie."""
+    """Sign in with email and password: sets the browser's session cookie. After ten wrong
+    passwords for an email in 15 minutes, its sign-in answers 429 for a while."""
+    limit: SignInLimit = request.app.state.sign_in_limit
+    limit.check(body.email)
     user = UserRepository(session).authenticate(body.email, body.password)
     if user is None:
+        limit.failed(body.email)
         raise Unauthorized("wrong email or password (or the user is disabled)")
+    limit.succeeded(body.email)
     start_session(session, request, response, user_id=user.id, settings=settings)
     return user
 
