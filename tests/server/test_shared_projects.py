@@ -1,5 +1,7 @@
 """A project shared with members: a viewer watches, an editor works, a stranger sees nothing."""
 
+import time
+
 import httpx
 from sqlalchemy import insert
 
@@ -75,5 +77,14 @@ def test_a_viewer_watches_a_shared_execution_but_cannot_act_on_it(
     assert stranger.api.get(f"/executions/{execution_id}").status_code == 404
     assert stranger.api.get("/projects").json() == []
 
-    assert owner.api.delete(f"/projects/{project['id']}/members/{viewer.id}").status_code == 204
+    # Removed from the project, the viewer's open stream ends and the execution is gone.
+    with viewer.api.stream(
+        "GET", f"/executions/{execution_id}/events", timeout=httpx.Timeout(10, read=10)
+    ) as stream:
+        assert stream.status_code == 200
+        removed = owner.api.delete(f"/projects/{project['id']}/members/{viewer.id}")
+        assert removed.status_code == 204
+        start = time.monotonic()
+        for _ in stream.iter_lines():
+            assert time.monotonic() - start < 5, "the stream is still open"
     assert viewer.api.get(f"/executions/{execution_id}").status_code == 404

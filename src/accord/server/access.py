@@ -54,6 +54,9 @@ class Access:
     scope: Scope
     token_id: str
     """The credential's ID (an event stream ends when it is revoked)."""
+    shared_project_id: str | None = None
+    """The project, shared with the caller, through which they reach another's data (an
+    event stream ends when they leave it)."""
 
 
 def _owner_and_project(session: Session, params: dict[str, Any]) -> tuple[str, str | None] | None:
@@ -91,19 +94,30 @@ def _owner_and_project(session: Session, params: dict[str, Any]) -> tuple[str, s
     return None if row is None else (row.user_id, row.project_id)
 
 
-def _role_on_path(session: Session, user_id: str, params: dict[str, Any]) -> tuple[str, Role]:
-    """Whose data the path names and the caller's role there. The caller's own data, and
-    anything they may not see (so that the route answers 404, not 403), is theirs as owner."""
+@dataclass(frozen=True)
+class _Place:
+    owner_id: str
+    role: Role
+    shared_project_id: str | None = None
+
+
+def _role_on_path(session: Session, user_id: str, params: dict[str, Any]) -> _Place:
+    """Whose data the path names, the caller's role there, and the project shared with them
+    that lets them in. The caller's own data, and anything they may not see (so that the
+    route answers 404, not 403), is theirs as owner."""
     projects = ProjectRepository(session)
+    mine = _Place(user_id, Role.OWNER)
     if "project_id" in params:
-        found = projects.owner_and_role(params["project_id"], user_id=user_id)
-        return found if found is not None else (user_id, Role.OWNER)
-    owner_project = _owner_and_project(session, params)
-    if owner_project is None or owner_project[0] == user_id:
-        return user_id, Role.OWNER
-    owner, project_id = owner_project
-    shared = None if project_id is None else projects.owner_and_role(project_id, user_id=user_id)
-    return shared if shared is not None else (user_id, Role.OWNER)
+        project_id = params["project_id"]
+    else:
+        owner_project = _owner_and_project(session, params)
+        if owner_project is None or owner_project[0] == user_id or owner_project[1] is None:
+            return mine
+        project_id = owner_project[1]
+    found = projects.owner_and_role(project_id, user_id=user_id)
+    if found is None or found[0] == user_id:
+        return mine
+    return _Place(found[0], found[1], project_id)
 
 
 _REFUSALS: dict[Permission, str] = {
@@ -126,13 +140,15 @@ class Need:
     ) -> Access:
         user = caller.user
         with db.read_session() as session:
-            owner_id, role = _role_on_path(session, user.id, request.path_params)
+            place = _role_on_path(session, user.id, request.path_params)
+        role = place.role
         scope = caller.credential.token.scope
         if not allows(role=role, scope=scope, is_admin=user.is_admin, permission=self.permission):
             raise Forbidden(self._refusal(role=role, scope=scope, is_admin=user.is_admin))
         return Access(
             user=user,
-            owner_id=owner_id,
+            owner_id=place.owner_id,
+            shared_project_id=place.shared_project_id,
             role=role,
             scope=scope,
             token_id=caller.credential.token.id,

@@ -37,6 +37,7 @@ from accord.storage.db import Database
 from accord.storage.repositories._convert import to_datetime
 from accord.storage.repositories.events import SettledHorizon
 from accord.storage.repositories.tokens import TokenRepository
+from accord.storage.repositories.users import ProjectMemberRepository
 from accord.storage.tables import execution_events
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,9 @@ class Subscription:
     credential_id: str | None = None
     """The token or session that opened the stream; when it stops letting its user in, the
     hub puts `None` in `queue` and the stream ends."""
+    membership: tuple[str, str] | None = None
+    """(project ID, user ID) when the user watches through a project shared with them: the
+    stream ends when they are no longer a member."""
     queue: asyncio.Queue[ExecutionEvent | None] = field(default_factory=asyncio.Queue)
     ended: bool = False
 
@@ -153,13 +157,16 @@ class EventHub:
             if not watched:
                 continue
             ids = {s.credential_id for s in watched if s.credential_id}
+            memberships = {s.membership for s in watched if s.membership}
             try:
-                still = await to_thread.run_sync(self._valid_credentials, ids)
+                valid, members = await to_thread.run_sync(self._still_allowed, ids, memberships)
             except Exception:  # a database hiccup must not end every stream
                 log.exception("checking the open streams' credentials failed; retrying")
                 continue
             for subscription in watched:
-                if subscription.credential_id not in still:
+                if subscription.credential_id not in valid or (
+                    subscription.membership is not None and subscription.membership not in members
+                ):
                     subscription.ended = True
                     subscription.queue.put_nowait(None)
 
@@ -170,12 +177,17 @@ class EventHub:
         execution_id: str | None,
         after: int | None,
         credential_id: str | None = None,
+        membership: tuple[str, str] | None = None,
     ) -> AsyncIterator[ExecutionEvent]:
         """The user's events in ID order: after `after` (a Last-Event-ID), else from the
         execution's first event, or from now for a user's stream; then live, until the
         credential `credential_id` stops being valid (forever without one)."""
         subscription = Subscription(
-            user_id, execution_id, horizon=self._settled.horizon, credential_id=credential_id
+            user_id,
+            execution_id,
+            horizon=self._settled.horizon,
+            credential_id=credential_id,
+            membership=membership,
         )
         self._subscriptions.add(subscription)
         try:
@@ -223,9 +235,14 @@ class EventHub:
                     await self._wake.wait()
             self._wake.clear()
 
-    def _valid_credentials(self, ids: set[str]) -> set[str]:
+    def _still_allowed(
+        self, ids: set[str], memberships: set[tuple[str, str]]
+    ) -> tuple[set[str], set[tuple[str, str]]]:
         with self.db.read_session() as session:
-            return TokenRepository(session).still_valid(ids)
+            return (
+                TokenRepository(session).still_valid(ids),
+                ProjectMemberRepository(session).still_members(memberships),
+            )
 
     def _poll(self) -> list[ExecutionEvent]:
         """Advance the settled horizon; the newly settled events when anyone is listening."""

@@ -38,12 +38,17 @@ async def _frames(
     hub: EventHub, access: Access, *, execution_id: str | None, after: int | None
 ) -> AsyncIterator[ServerSentEvent]:
     """The stream ends when the credential that opened it stops letting its user in
-    (revoked, signed out, expired, user disabled): `EventHub` checks twice a second."""
+    (revoked, signed out, expired, user disabled), or when they leave the shared project
+    they watch it through: `EventHub` checks twice a second."""
+    membership = (
+        None if access.shared_project_id is None else (access.shared_project_id, access.user.id)
+    )
     async for event in hub.stream(
         user_id=access.owner_id,
         execution_id=execution_id,
         after=after,
         credential_id=access.token_id,
+        membership=membership,
     ):
         yield ServerSentEvent(
             id=str(event.id), event=event.kind, raw_data=event.model_dump_json(by_alias=True)

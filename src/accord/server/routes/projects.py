@@ -104,8 +104,8 @@ def put_member(
 def remove_member(
     project_id: str, member_id: str, access: ManageAccess, session: SessionDep
 ) -> None:
-    """The user (by ID or email) no longer sees the project; their open streams of it stay
-    open until they end (their next request is refused)."""
+    """The user (by ID or email) no longer sees the project; their open event streams of
+    it end within a second."""
     ProjectRepository(session).get(project_id, user_id=access.owner_id)
     user = UserRepository(session).find(member_id)
     ProjectMemberRepository(session).remove(project_id, user_id=user.id)

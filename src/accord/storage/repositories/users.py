@@ -1,6 +1,7 @@
 """Users, projects and their members."""
 
 import builtins  # `builtins.list` in annotations: the class's `list` method shadows it
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, update
@@ -319,6 +320,19 @@ class ProjectMemberRepository:
             )
         )
         return next(m for m in self.list(project_id) if m.user_id == user_id)
+
+    def still_members(self, pairs: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (project ID, user ID) memberships still exist: one query for every
+        open event stream watched through a shared project."""
+        if not pairs:
+            return set()
+        project_ids = {p for p, _ in pairs}
+        rows = self.session.execute(
+            select(project_members.c.project_id, project_members.c.user_id).where(
+                project_members.c.project_id.in_(project_ids)
+            )
+        )
+        return {(r.project_id, r.user_id) for r in rows} & set(pairs)
 
     def remove(self, project_id: str, *, user_id: str) -> None:
         result = self.session.execute(
