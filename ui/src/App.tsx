@@ -30,6 +30,9 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [password, setPassword] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const methods = useResource("sign-in-methods", () =>
+    api.get<{ password: boolean; oidc: boolean }>("/sign-in-methods"),
+  );
 
   async function submit(event: React.FormEvent) {
     event.preventDefault();
@@ -63,6 +66,9 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
         <button className="button" type="submit" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
+        {methods.data?.oidc && (
+          <a className="button secondary" href="/auth/oidc/login">Sign in with your organisation</a>
+        )}
         <p className="muted">
           On your own machine, open the one-time login link that <code>accord serve</code> printed
           instead (it looks like <code>http://127.0.0.1:8765/login?token=…</code>). No password yet?

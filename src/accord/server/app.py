@@ -25,6 +25,7 @@ from accord.server.access import declare_permissions
 from accord.server.errors import install_error_handlers
 from accord.server.event_feed import EventHub
 from accord.server.mcp_endpoint import MCP_PATH, McpEndpoint, McpHttp
+from accord.server.oidc import OidcClient
 from accord.server.routes import (
     agents,
     approvals,
@@ -136,6 +137,7 @@ def create_app(
     app.state.settings = settings
     app.state.setup_token = setup_token
     app.state.sign_in_limit = SignInLimit()
+    app.state.oidc = None if settings.oidc is None else OidcClient(settings.oidc)
     install_error_handlers(
         app, not_found_page=lambda request: browser.ui_response(request, settings.static_dir)
     )

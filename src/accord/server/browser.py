@@ -10,13 +10,16 @@ from html import escape
 from pathlib import Path
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from accord.domain.errors import Unauthorized
 from accord.server.auth import start_session
 from accord.server.deps import DatabaseDep, SettingsDep
+from accord.server.oidc import FLOW_COOKIE, FLOW_TTL_S, Flow, OidcClient
 from accord.storage.repositories.tokens import TokenRepository
+from accord.storage.repositories.users import UserRepository
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,6 +102,71 @@ document.getElementById("setup").addEventListener("submit", async (event) => {
 </script>
 </body></html>
 """
+
+
+@router.get("/auth/oidc/login")
+async def oidc_login(request: Request, settings: SettingsDep) -> Response:
+    """Leave for the OpenID Connect provider's sign-in page."""
+    if settings.oidc is None:
+        return _page("Not available", "This server has no OpenID Connect sign-in.", 404)
+    client: OidcClient = request.app.state.oidc
+    url, flow = await client.start(str(request.url_for("oidc_callback")))
+    response = RedirectResponse(url, status_code=303)
+    # Lax, not Strict: the provider's redirect back is a cross-site navigation.
+    response.set_cookie(
+        FLOW_COOKIE,
+        flow.cookie(),
+        max_age=FLOW_TTL_S,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/auth/oidc",
+    )
+    return response
+
+
+@router.get("/auth/oidc/callback", name="oidc_callback")
+async def oidc_callback(
+    request: Request,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    code: str = "",
+    state: str = "",
+    error: str = "",
+) -> Response:
+    """Back from the provider: check what it says, then sign in as the user with that email."""
+    if settings.oidc is None:
+        return _page("Not available", "This server has no OpenID Connect sign-in.", 404)
+    if error or not code:
+        return _page("Sign-in did not finish", f"The identity provider said: {error}", 401)
+    client: OidcClient = request.app.state.oidc
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(FLOW_COOKIE, path="/auth/oidc")
+    try:
+        flow = Flow.from_cookie(request.cookies.get(FLOW_COOKIE))
+        identity = await client.finish(
+            str(request.url_for("oidc_callback")), flow, code=code, state=state
+        )
+
+        def sign_in() -> None:
+            with db.session() as session:
+                users = UserRepository(session)
+                user = users.find_by_email(identity.email)
+                if user is None and settings.oidc is not None and settings.oidc.new_users:
+                    user = users.create(email=identity.email, display_name=identity.name)
+                if user is None:
+                    raise Unauthorized(
+                        f"{identity.email} has no account here: ask an administrator to add "
+                        "you (`accord users create EMAIL --no-password`, or Settings)"
+                    )
+                if user.disabled:
+                    raise Unauthorized(f"{identity.email} is disabled; ask an administrator")
+                start_session(session, request, response, user_id=user.id, settings=settings)
+
+        await to_thread.run_sync(sign_in)
+    except Unauthorized as exc:
+        return _page("Sign-in refused", exc.message, 401)
+    return response
 
 
 @router.get("/setup")

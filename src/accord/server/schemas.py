@@ -67,6 +67,12 @@ class SignIn(CamelModel):
     password: str = Field(min_length=1, max_length=1000)
 
 
+class SignInMethods(CamelModel):
+    password: bool
+    oidc: bool
+    """Sign in through the OpenID Connect provider at `/auth/oidc/login`."""
+
+
 class FirstAdministrator(CamelModel):
     """The first user of a server without any, made with the setup token it printed."""
 

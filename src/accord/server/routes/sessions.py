@@ -13,7 +13,13 @@ from accord.domain.errors import Conflict, NotFound, Unauthorized
 from accord.server.access import PERMISSION_KEY, PUBLIC, ManageAccess, ReadAccess
 from accord.server.auth import end_session, setup_token_matches, start_session
 from accord.server.deps import SessionDep, SettingsDep
-from accord.server.schemas import ERROR_RESPONSES, FirstAdministrator, SessionInfo, SignIn
+from accord.server.schemas import (
+    ERROR_RESPONSES,
+    FirstAdministrator,
+    SessionInfo,
+    SignIn,
+    SignInMethods,
+)
 from accord.server.sign_in_limit import SignInLimit
 from accord.storage.repositories.tokens import TokenRepository
 from accord.storage.repositories.users import UserRepository
@@ -38,6 +44,12 @@ def sign_in(
     limit.succeeded(body.email)
     start_session(session, request, response, user_id=user.id, settings=settings)
     return user
+
+
+@router.get("/sign-in-methods", openapi_extra=_PUBLIC)
+def sign_in_methods(settings: SettingsDep) -> SignInMethods:
+    """How people can sign in here (the sign-in page offers what is on)."""
+    return SignInMethods(password=True, oidc=settings.oidc is not None)
 
 
 @router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)
