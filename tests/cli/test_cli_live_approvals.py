@@ -69,6 +69,57 @@ async def test_the_live_view_approves_automatically_and_says_so(tmp_path: Path) 
     assert run.output["data"]["approval"]["status"] == "approved"
 
 
+async def test_a_delegated_sub_task_s_call_is_approved_too(tmp_path: Path) -> None:
+    """The call waits in a child execution (a delegated sub-task), for the same user: the
+    live view offers it like the parent's own (it used to be missed, and the run hung)."""
+    db = Database(f"sqlite:///{tmp_path / 'accord.db'}")
+    db.upgrade()
+    with db.session() as s:
+        user = UserRepository(s).create(email="me@example.test", display_name="Me")
+    agents = add_agents(db, user.id, ["developer", "tester"])
+    workflow = add_workflow(db, user.id, agents, steps("write"), workflow_type="recursive")
+    engine = Engine(
+        db,
+        LatencyPerformer(
+            delegate_to={"write": [agents[1]]},
+            ask_approval={"delegated_task": ("files", "write_file")},
+        ),
+        executor_id=f"test-{uuid.uuid4().hex[:8]}",
+        state_dir=tmp_path,
+    )
+    console = Console(width=200, record=True, force_terminal=False)
+    await engine.start()
+    try:
+        execution = await engine.start_execution(workflow, user.id)
+        view = await asyncio.to_thread(view_for, db, execution, user.id)
+        ended = threading.Event()
+        watching = asyncio.create_task(
+            asyncio.to_thread(
+                watch_execution,
+                db,
+                user_id=user.id,
+                execution_id=execution.id,
+                view=view,
+                console=console,
+                is_done=ended.is_set,
+                on_approval=approval_handler("auto", database=db, user_id=user.id, console=console),
+            )
+        )
+        try:
+            done = await engine.wait(execution.id, 20)
+        finally:
+            ended.set()
+            await watching
+    finally:
+        await engine.stop()
+        db.dispose()
+    assert done.status == "completed", done.error_message
+    text = console.export_text()
+    assert "Tester asks to call files.write_file" in text
+    assert "approved files.write_file: auto-approved" in text
+    assert view.steps.keys() == {"write"}  # the child's step is not taken for the parent's
+
+
 def test_nobody_is_asked_without_a_terminal(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'accord.db'}")
     unattended = Console(force_terminal=False)

@@ -325,6 +325,9 @@ async def test_sub_workflow_and_delegation_run_as_child_executions(
     delegated = next(c for c in children if c.parent_step_id == "lead")
     assert delegated.agent_assignments == {"delegated_task": agent_ids[1]}
     assert done.step_results["lead"]["data"]["children"] == [delegated.id]
+    # The delegating attempt hears of its child before the child runs (the team names it in
+    # the delegation's relatedTaskId while the delegate works).
+    assert performer.children_started == [(delegated.id, False)]
     nested = done.step_results["nested"]["data"]
     assert set(nested["finalOutput"]) == {"inner2"}
     # A sub-workflow's status follows its runs; a delegation does not make a run of one.

@@ -464,3 +464,39 @@ def test_a_step_prompts_closing_request_is_not_read_as_its_expected_output():
     )
     prompt = step_prompt(step, dependency_results={}, knowledge=[], feedback=None, inputs={})
     assert read_brief("", [prompt]).section("expected output") == "A design doc and its risks"
+
+
+def built_on(step: str, results: dict[str, tuple[str, str, str]]) -> str:
+    """The prompt of a step built on earlier results: step ID -> (author, summary, output)."""
+    found = "\n".join(f"- `{sid}` ({who}): {summary}" for sid, (who, summary, _) in results.items())
+    return step_prompt(
+        WorkflowStep(id=step.lower(), name=step, instructions="Work on your track."),
+        dependency_results={
+            sid: {"summary": summary, "output": output}
+            for sid, (_, summary, output) in results.items()
+        },
+        knowledge=[],
+        feedback=None,
+        inputs={},
+        brief=f"## Brief from Cy (coordinator)\nWhat teammates already found in this run:\n{found}",
+    )
+
+
+async def test_a_track_takes_up_its_own_question_of_the_plan_and_the_merge_keeps_every_track():
+    for_ann = 'Question for Ann (analyst): what does analysis tell us about "mowers"?'
+    for_bob = 'Question for Bob (writing, editing): what does writing tell us about "mowers"?'
+    plan = ("Cy", f"Plan: {for_bob}", f"# Plan\n\n## Decisions\n- {for_bob}\n- {for_ann}")
+    agent = Agent(OfflineModel(seed=1), output_type=StepResult, instructions=INSTRUCTIONS)
+
+    track = (await agent.run(built_on("Analysis", {"plan": plan}))).output
+
+    assert for_ann in track.output and "Question for Bob" not in track.output
+    assert "Question for Ann" in track.summary
+    merger = Agent(
+        OfflineModel(seed=1),
+        output_type=StepResult,
+        instructions="You are Cy, a reviewer.\n\nYour teammates: Ann (analyst); Bob (writer).",
+    )
+    tracks = {"analysis": ("Ann", f"Analysis: {for_ann}", ""), "writing": ("Bob", for_bob, "")}
+    merged = (await merger.run(built_on("Merge", tracks))).output
+    assert for_ann in merged.output and for_bob in merged.output

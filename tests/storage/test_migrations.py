@@ -15,7 +15,14 @@ from sqlalchemy import insert, inspect, text
 from accord.domain.enums import KnowledgeStatus
 from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration, WorkflowStep
 from accord.storage.db import Database
-from accord.storage.migrate import alembic_config, current_revision, downgrade, heads, upgrade
+from accord.storage.migrate import (
+    alembic_config,
+    current_revision,
+    downgrade,
+    heads,
+    shipped_head,
+    upgrade,
+)
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
 from accord.storage.repositories.workflows import WorkflowRepository
@@ -52,6 +59,32 @@ def _user_as_first_made(s, email: str) -> _OldUser:
     user_id = new_id()
     s.execute(insert(users).values(id=user_id, email=email, display_name=email.split("@")[0]))
     return _OldUser(user_id)
+
+
+def test_the_head_read_from_the_scripts_text_is_alembics():
+    assert shipped_head() == heads()[0]
+
+
+def test_a_database_at_head_is_not_handed_to_alembic(empty_database_url, monkeypatch):
+    """Every command starts by upgrading; at head that is one query, not Alembic (whose
+    import and scripts were most of a short command's start-up). Below head, Alembic runs."""
+    from alembic import command
+
+    db = Database(empty_database_url)
+    try:
+        first, *_ = _revisions_oldest_first()
+        upgrade(db.engine, first)
+        upgrade(db.engine)  # below head: Alembic brings it up
+        assert current_revision(db.engine) == heads()[0]
+
+        def no_alembic(*_args: object) -> None:
+            raise AssertionError("Alembic ran on a database already at head")
+
+        monkeypatch.setattr(command, "upgrade", no_alembic)
+        upgrade(db.engine)
+        db.upgrade()
+    finally:
+        db.dispose()
 
 
 def test_upgrading_a_database_that_holds_data_keeps_it(empty_database_url):

@@ -133,6 +133,9 @@ class Children:
     """The child's deliverable (its final output is the map of its steps' results)."""
     started: list[str] = field(default_factory=list)
     """The IDs of the child executions handed back."""
+    while_running: Callable[[str], None] | None = None
+    """Called with the child's ID between its start and its answer (to look at the records
+    as they are while the teammate works)."""
 
     async def run_workflow(self, workflow_id: str, *, inputs: Mapping[str, Any]) -> ChildResult:
         return ChildResult(
@@ -142,10 +145,20 @@ class Children:
         )
 
     async def delegate(
-        self, *, agent_id: str, title: str, instructions: str, expected_output: str
+        self,
+        *,
+        agent_id: str,
+        title: str,
+        instructions: str,
+        expected_output: str,
+        on_started: Callable[[str], Awaitable[None]] | None = None,
     ) -> ChildResult:
         self.delegated.append({"agentId": agent_id, "title": title})
         self.started.append(str(uuid.uuid4()))
+        if on_started is not None:
+            await on_started(self.started[-1])
+        if self.while_running is not None:
+            self.while_running(self.started[-1])
         return ChildResult(
             execution_id=self.started[-1],
             status="completed",

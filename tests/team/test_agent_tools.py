@@ -275,6 +275,12 @@ async def test_an_offline_agent_audits_a_folder_and_writes_its_report_to_the_wor
     assert "[offline model]" in text
     assert f"`{audited / 'notes.txt'}`: 2 TODO/FIXME marker(s)" in text
     assert "## What the tools showed" in outcome.result["output"]
+    # What the tools read is the step's material: its findings and summary say where the
+    # markers are, and it does not claim that nothing was given.
+    expected = "2 file(s) read; TODO/FIXME markers in README.md (1), notes.txt (2)"
+    assert expected in outcome.result["output"].split("## Findings")[1]
+    assert expected in outcome.result["summary"]
+    assert "No input describes" not in outcome.result["output"]
     assert outcome.usage.tool_calls == 4
 
 

@@ -155,15 +155,28 @@ async def test_a_template_workflow_runs_on_the_offline_model(db, user_id, engine
     runs, total = usage_sums(db, ended.id)
     assert total.model_calls > len(runs)  # assignment, tools, reviews: more calls than steps
     assert ended.usage == total
+    # The test step hands its performance check to a teammate: a child execution whose
+    # tokens the per-agent figures count with the parent's.
+    with db.session() as s:
+        [child] = ExecutionRepository(s).children(ended.id)
+    assert child.status is ExecutionStatus.COMPLETED and child.parent_step_id == "test"
+    delegation = next(
+        i
+        for i in interactions
+        if i.interaction_type is InteractionType.TASK_DELEGATION and "title" in i.context_data
+    )
+    assert delegation.related_task_id == child.id
     per_agent = sum(f.input_tokens + f.output_tokens for f in metrics.agents)
-    assert per_agent == total.total_tokens
+    assert per_agent == total.total_tokens + usage_sums(db, child.id)[1].total_tokens
 
     # The execution's end kept the aggregates current: workflow metrics, template success.
     with db.session() as s:
         stored = WorkflowRepository(s).get(workflow.id, user_id=user_id)
         template = TemplateRepository(s).get(stored.template_id, user_id=user_id)
     assert stored.collaboration_metrics is not None
-    assert stored.collaboration_metrics.total_interactions == len(interactions)
+    with db.session() as s:  # the sub-task's interactions count with its parent's
+        family = InteractionRepository(s).list_for_executions([ended.id, child.id])
+    assert stored.collaboration_metrics.total_interactions == len(family) > len(interactions)
     assert template.success_rate > 0
 
 

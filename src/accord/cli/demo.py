@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from accord.cli.context import console
 from accord.cli.run import execute
-from accord.cli.running import print_summary
+from accord.cli.running import print_deliverable, print_summary
 from accord.cli.serve import DEFAULT_HOST, DEFAULT_PORT
 from accord.cli.teams import (
     DEMO_TEAM,
@@ -117,6 +117,7 @@ def demo(
         approvals="ask" if attended else "auto",
     )
     print_summary(console, report)
+    print_deliverable(console, report)
     if serve is None:
         serve = attended
     base = f"http://{host}:{port}"

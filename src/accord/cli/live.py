@@ -105,10 +105,13 @@ class ExecutionView:
     def apply(self, event: ExecutionEvent) -> str | None:
         """Fold one event into the view; returns the feed line it adds, if any."""
         self.last_event_id = max(self.last_event_id, event.id)
-        if event.execution_id != self.execution_id:
+        own = event.execution_id == self.execution_id
+        # A child's tool call waiting for approval waits for the same user as the parent's:
+        # without it here, a delegated sub-task's call was never offered and the run hung.
+        if not own and not event.kind.startswith("approval."):
             return self._note(self._child_line(event))
         data = event.data
-        step = self._step(event.step_id) if event.step_id else None
+        step = self._step(event.step_id) if own and event.step_id else None
         at = event.created_at.timestamp()
         match event.kind:
             case "execution.status":

@@ -46,9 +46,17 @@ class ChildExecutions(Protocol):
         ...
 
     async def delegate(
-        self, *, agent_id: str, title: str, instructions: str, expected_output: str
+        self,
+        *,
+        agent_id: str,
+        title: str,
+        instructions: str,
+        expected_output: str,
+        on_started: Callable[[str], Awaitable[None]] | None = None,
     ) -> ChildResult:
-        """Run a one-step sub-task by `agent_id` as a child execution."""
+        """Run a one-step sub-task by `agent_id` as a child execution. `on_started` is
+        awaited with the child's execution ID once it exists and before it runs (the team
+        links its delegation record to it); it is not called when the child cannot start."""
         ...
 
 

@@ -918,7 +918,13 @@ class _Children:
         return await self._run(workflow_id, dict(inputs), None)
 
     async def delegate(
-        self, *, agent_id: str, title: str, instructions: str, expected_output: str
+        self,
+        *,
+        agent_id: str,
+        title: str,
+        instructions: str,
+        expected_output: str,
+        on_started: Callable[[str], Awaitable[None]] | None = None,
     ) -> ChildResult:
         task = {
             "agentId": agent_id,
@@ -926,10 +932,14 @@ class _Children:
             "instructions": instructions,
             "expectedOutput": expected_output,
         }
-        return await self._run(None, {"delegatedTask": task}, task)
+        return await self._run(None, {"delegatedTask": task}, task, on_started)
 
     async def _run(
-        self, workflow_id: str | None, inputs: dict[str, Any], task: dict[str, Any] | None
+        self,
+        workflow_id: str | None,
+        inputs: dict[str, Any],
+        task: dict[str, Any] | None,
+        on_started: Callable[[str], Awaitable[None]] | None = None,
     ) -> ChildResult:
         self.started += 1
         n = self.started
@@ -958,6 +968,8 @@ class _Children:
         if started.get("error"):
             return ChildResult("", "failed", None, started["error"])
         child_id = started["executionId"]
+        if on_started is not None:
+            await on_started(child_id)
         self.engine._adopted.add(child_id)  # its attempts run in this process
         try:
             self.engine._after(child_id, _advance_result(started))

@@ -53,6 +53,9 @@ class LatencyPerformer:
     """Step ID -> the `data` its result carries (e.g. {"outcome": "yes"} for a decision)."""
     delegate_to: Mapping[str, list[str]] = field(default_factory=dict)
     """Step ID -> agents it delegates a sub-task to, one child execution each."""
+    children_started: list[tuple[str, bool]] = field(default_factory=list)
+    """(child execution ID, whether it had run an attempt yet) as each delegation's
+    `on_started` heard of it."""
     ask_approval: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """Step ID -> (server, tool) whose call the attempt asks a user to approve before its
     model call; the decision lands in its result's `data.approval`."""
@@ -75,6 +78,7 @@ class LatencyPerformer:
                 title=f"help with {ctx.step.id}",
                 instructions="do a part",
                 expected_output="a part",
+                on_started=self._child_started,
             )
             if child.status != "completed":
                 return AttemptOutcome(
@@ -111,6 +115,10 @@ class LatencyPerformer:
         if approval is not None:
             answer = {**answer, "data": {**answer["data"], "approval": approval}}
         return AttemptOutcome(status="completed", result=answer)
+
+    async def _child_started(self, child_id: str) -> None:
+        ran = any(key[0] == child_id for key in self.performed)
+        self.children_started.append((child_id, ran))
 
     def _log(self, kind: str, ctx: AttemptContext) -> None:
         if self.call_log is None:

@@ -195,6 +195,7 @@ class OfflineModel(Model):
             seed=self.seed,
             change_request_rate=self.change_request_rate,
             teammate_answers=_answers_received(messages),
+            tool_lines=tuple(tool_findings(messages, own_tool_names(brief))),
         )
 
     def _rng(self, text: str, purpose: str) -> random.Random:

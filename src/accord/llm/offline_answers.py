@@ -86,6 +86,8 @@ class Writer:
     change_request_rate: float
     teammate_answers: tuple[str, ...] = ()
     """What teammates answered to questions asked earlier in this step (tool returns)."""
+    tool_lines: tuple[str, ...] = ()
+    """What the agent's own tools showed in this step, a line per call (`tool_findings`)."""
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -135,9 +137,13 @@ class Writer:
         for dep in brief.dependencies:
             label = f"`{dep.step}`" + (f" ({dep.author})" if dep.author else "")
             quoted_steps.add(dep.step)
-            if dep.summary:
-                items.append((label, _untagged(dep.summary)))
-            items += [(label, line) for line in _key_lines(dep.body)[:3] if self._for_me(line)]
+            summary = _untagged(dep.summary) if dep.summary else ""
+            # `Plan: Question for Tess (...)` is Tess's to take up, not her teammates'.
+            if summary and self._for_me(summary.split(": ", 1)[-1], dep.author):
+                items.append((label, summary))
+            items += [
+                (label, line) for line in _key_lines(dep.body) if self._for_me(line, dep.author)
+            ][:3]
         items += [
             (f"`{step}` ({agent})", _untagged(summary))
             for step, agent, summary in brief.found_by_teammates
@@ -204,7 +210,7 @@ class Writer:
                         dep.author if dep.author != brief.me else None,
                     )
                 )
-        if not self.material:
+        if not self.material and not self.tool_lines:
             thing = step.split()[-1].strip(".?!").lower() if step.split() else "subject"
             gaps.append(
                 Gap(
@@ -245,11 +251,12 @@ class Writer:
             )
         return gaps
 
-    def _for_me(self, line: str) -> bool:
+    def _for_me(self, line: str, author: str | None = None) -> bool:
         """Whether an earlier result's line concerns this agent: not one addressed to another
-        teammate (`Question for Uma ...` is Uma's to answer)."""
+        teammate (`Question for Uma ...` in a plan is Uma's to answer), unless that teammate
+        wrote it (Uma's own result restating the question she took up)."""
         addressed = re.match(r"^Question for ([^(]+?) \(", line)
-        return addressed is None or addressed.group(1) == self.brief.me
+        return addressed is None or addressed.group(1) in (self.brief.me, author)
 
     def _mates(self) -> list[Teammate]:
         listed = self.brief.who_knows or list(self.brief.teammates)
@@ -362,6 +369,8 @@ class Writer:
         lines += ["", "## Findings"]
         task = brief.section("instructions") or brief.section("description")
         given = f": {_clip(task, 200)}" if task else ""
+        if digest := self._tool_digest():
+            findings.append(f"From my tools: {digest}")
         lines += [f"- {f}" for f in findings] or [
             f"- Nothing to work on beyond the instructions{given}."
         ]
@@ -397,6 +406,30 @@ class Writer:
             "confidence": round(max(0.3, 0.9 - 0.15 * len(open_points)), 2),
             "data": {"offline": True, "seed": self.seed},
         }
+
+    def _tool_digest(self) -> str | None:
+        """One line for what the tools found (each call is listed under its own heading):
+        how many files were read, and where the TODO/FIXME markers are; None when the tools
+        only wrote (the deliverable is then the file, not a finding)."""
+        reads = [line for line in self.tool_lines if line.startswith("Read")]
+        failed = [line for line in self.tool_lines if " failed: " in line]
+        if all(line.startswith("Wrote") for line in self.tool_lines):
+            return None
+        marked = [
+            f"{m.group(1)} ({m.group(2)})"
+            for line in reads
+            if (m := re.match(r"Read `(?:.*/)?([^`/]+)`.*; (\d+) TODO/FIXME", line))
+        ]
+        parts = [f"{len(self.tool_lines)} call(s)"]
+        if reads:
+            parts.append(f"{len(reads)} file(s) read")
+        if marked:
+            parts.append("TODO/FIXME markers in " + ", ".join(marked))
+        elif reads:
+            parts.append("no TODO/FIXME markers")
+        if failed:
+            parts.append(f"{len(failed)} failed")
+        return "; ".join(parts) + "."
 
     def _settled(self, gap: Gap) -> bool:
         if gap.kind == "criterion":
@@ -518,10 +551,10 @@ class Writer:
                 for _, text in self.material
                 for sentence in sentences(text)
                 if knowledge_kind(sentence) == "constraint"
-                for q in (quoted(sentence) or [sentence])
+                for q in (quoted(sentence) or [_limiting_clause(sentence)])
             ]
             for limit in list(dict.fromkeys(_plain(x) for x in limits))[:3]:
-                decisions.append(f"Test case: check that {_clip(limit, 200)}")
+                decisions.append(f'Test case: check the requirement "{_clip(limit, 200)}"')
         for gap in self.gaps:
             if gap.kind != "criterion" and self._settled(gap):
                 answer = next(a for a in self.teammate_answers if overlap(gap.what, a) >= 2)
@@ -721,6 +754,14 @@ def _summaries(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _summaries(v)]
     return []
+
+
+def _limiting_clause(sentence: str) -> str:
+    """The clause of a sentence that states its limit: of "Large exports time out today: an
+    export must finish within 30 seconds." the part after the colon, the one to test."""
+    clauses = [c.strip() for c in re.split(r":\s+|;\s+", sentence) if c.strip()]
+    limiting = [c for c in clauses if knowledge_kind(c) == "constraint"]
+    return limiting[-1] if limiting else sentence
 
 
 def _plain(text: str) -> str:

@@ -266,9 +266,17 @@ def component(text: str) -> str | None:
 def knowledge_kind(text: str, *, step_type: str = "") -> str:
     lowered = text.lower()
     for kind, words in KNOWLEDGE_KINDS:
-        if any(w in lowered for w in words):
+        if any(_has_cue(lowered, w) for w in words):
             return kind
     return "best_practice" if step_type in ("testing", "review") else "insight"
+
+
+def _has_cue(lowered: str, cue: str) -> bool:
+    """A cue word where it starts a word and is not a verb's -ing form: "limit" is in "a
+    limit of 100" and "limits", not in "rate limiting" (a feature) nor "unlimited"."""
+    if not cue[0].isalpha():
+        return cue in lowered
+    return re.search(rf"(?<![a-z]){re.escape(cue)}(?!ing)", lowered) is not None
 
 
 def covers(material: str, criterion: str) -> tuple[bool, list[str]]:

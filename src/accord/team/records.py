@@ -48,6 +48,7 @@ class TeamRecords:
         to_user_id: str | None = None,
         context: dict[str, Any] | None = None,
         step_id: str | None = None,
+        related_task_id: str | None = None,
         requires_response: bool = False,
         deadline: float | None = None,
     ) -> AgentInteraction:
@@ -61,6 +62,7 @@ class TeamRecords:
             to_user_id=to_user_id,
             context_data=context,
             related_step_id=step_id,
+            related_task_id=related_task_id,
             requires_response=requires_response,
             response_deadline=None if deadline is None else datetime.fromtimestamp(deadline, UTC),
         )
@@ -80,13 +82,12 @@ class TeamRecords:
         user_id: str,
         message: str,
         data: Any = None,
-        related_task_id: str | None = None,
     ) -> AgentInteraction:
         """Record the answer to a pending question and its `interaction.answered` event; an
         answered or expired question keeps what it has."""
         try:
             interaction = self.interactions.record_response(
-                interaction_id, message=message, data=data, related_task_id=related_task_id
+                interaction_id, message=message, data=data
             )
         except IllegalTransition:
             return self.interactions.get(interaction_id)

@@ -57,7 +57,8 @@ def _template(
 SYSTEM_TEMPLATES: Mapping[str, CreateTemplateRequest] = {
     "feature-development": _template(
         "Feature development",
-        "Design, implement with review, test and document a feature.",
+        "Design, implement with review, test (delegating the performance check) and "
+        "document a feature.",
         TemplateCategory.DEVELOPMENT,
         ["architect", "developer", "reviewer"],
         [
@@ -88,7 +89,8 @@ SYSTEM_TEMPLATES: Mapping[str, CreateTemplateRequest] = {
                 "type": "testing",
                 "assignedAgentRole": "reviewer",
                 "requiredSkills": ["testing"],
-                "instructions": "Write and run tests for the main paths and the edge cases.",
+                "instructions": "Write and run tests for the main paths and the edge cases; "
+                "delegate the performance check to a teammate as a sub-task.",
                 "expectedOutput": "Test cases and results",
             },
             {

@@ -9,6 +9,7 @@ sub-task's failure.
 """
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -53,7 +54,22 @@ def collaboration_tools(attempt: Attempt, *, poll_seconds: float = 0.5) -> list[
     ]
     if attempt.coordination.knowledge_sharing:
         chosen = [tools.share_knowledge, tools.search_knowledge, tools.validate_knowledge, *chosen]
-    return [Tool(fn, sequential=True) for fn in chosen]
+    return [_tool(fn) for fn in chosen]
+
+
+_SCHEMAS: dict[str, Any] = {}
+"""Each collaboration tool's function schema, by name: the same for every attempt."""
+
+
+def _tool(method: Callable[..., Awaitable[Any]]) -> Tool[None]:
+    """The tool calling one attempt's `method`. pydantic-ai builds a tool's schema from its
+    signature (several ms each, six tools every step): built once, then handed over."""
+    schema = _SCHEMAS.get(method.__name__)
+    if schema is None:
+        schema = _SCHEMAS[method.__name__] = Tool(method).function_schema
+    return Tool(
+        method, sequential=True, function_schema=dataclasses.replace(schema, function=method)
+    )
 
 
 class CollaborationTools:
@@ -332,27 +348,42 @@ class CollaborationTools:
         """
         ctx = self.attempt.ctx
         mate = self._teammate(to)
-        record = await self.attempt.write(
-            "tool:delegate_task",
-            lambda records: self._interaction(
-                records,
-                InteractionType.TASK_DELEGATION,
-                f"Delegated sub-task: {title}",
-                to=mate,
-                requires_response=True,
-                context={
-                    "title": title,
-                    "instructions": instructions,
-                    "expectedOutput": expected_output,
-                },
-            ),
-        )
+
+        async def record_delegation(child_id: str | None) -> dict[str, Any]:
+            return await self.attempt.write(
+                "tool:delegate_task",
+                lambda records: self._interaction(
+                    records,
+                    InteractionType.TASK_DELEGATION,
+                    f"Delegated sub-task: {title}",
+                    to=mate,
+                    requires_response=True,
+                    related_task_id=child_id,
+                    context={
+                        "title": title,
+                        "instructions": instructions,
+                        "expectedOutput": expected_output,
+                    },
+                ),
+            )
+
+        recorded: list[dict[str, Any]] = []
+
+        async def started(child_id: str) -> None:
+            # Recorded once the sub-task exists and before it runs, so the delegation names
+            # the child execution (relatedTaskId) while the teammate works on it.
+            recorded.append(await record_delegation(child_id))
+
         child = await ctx.children.delegate(
             agent_id=mate.id,
             title=title,
             instructions=instructions,
             expected_output=expected_output,
+            on_started=started,
         )
+        # A sub-task that could not start (depth or fan-out limits) is still a delegation the
+        # agent made, answered with why it failed.
+        record = recorded[0] if recorded else await record_delegation(None)
         summary = _child_summary(child.final_output) if child.status == "completed" else child.error
         self.attempt.sources.append(
             Source(
@@ -373,7 +404,6 @@ class CollaborationTools:
                     "status": child.status,
                     "finalOutput": child.final_output,
                 },
-                related_task_id=child.execution_id or None,
             ).to_json_dict(),
         )
         if child.status != "completed":

@@ -158,11 +158,8 @@ class InteractionRepository:
         *,
         message: str,
         data: Any = None,
-        related_task_id: str | None = None,
     ) -> AgentInteraction:
-        """Answer a pending question (a delegation's answer names the child execution that
-        did the task, `related_task_id`). An answered or expired one cannot be answered
-        again."""
+        """Answer a pending question. An answered or expired one cannot be answered again."""
         current = self.get(interaction_id)
         if current.response_status is not QuestionStatus.PENDING:
             raise IllegalTransition(
@@ -180,7 +177,6 @@ class InteractionRepository:
                 response_data=data,
                 responded_at=int(time.time()),
                 response_status=QuestionStatus.ANSWERED.value,
-                **({"related_task_id": related_task_id} if related_task_id else {}),
             )
             .returning(ai)
         ).one_or_none()
