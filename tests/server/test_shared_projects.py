@@ -5,6 +5,8 @@ import time
 import httpx
 from sqlalchemy import insert
 
+from accord.storage.repositories.tokens import TokenRepository
+from accord.storage.repositories.users import UserRepository
 from accord.storage.tables import new_id, workflow_executions
 from server.conftest import LiveServer, append_event, make_user
 from server.test_events import read_frames
@@ -88,3 +90,38 @@ def test_a_viewer_watches_a_shared_execution_but_cannot_act_on_it(
         for _ in stream.iter_lines():
             assert time.monotonic() - start < 5, "the stream is still open"
     assert viewer.api.get(f"/executions/{execution_id}").status_code == 404
+
+
+def test_the_python_client_manages_users_members_and_scoped_tokens(
+    live_server: LiveServer,
+) -> None:
+    import accord
+    from accord.library.errors import ApiError
+
+    with live_server.db.session() as s:
+        admin_id = (
+            UserRepository(s)
+            .create(email=f"admin-{new_id()[:6]}@example.test", display_name="Admin", is_admin=True)
+            .id
+        )
+        _, secret = TokenRepository(s).create(user_id=admin_id, name="client")
+    with accord.Client(live_server.base_url, token=secret) as admin:
+        email = f"val-{new_id()[:6]}@example.test"
+        val = admin.users.create(email=email, display_name="Val", password="a long password")
+        assert not val.is_admin and val.has_password
+        project = admin.projects.create({"name": "Shared"})
+        member = admin.projects.set_member(project.id, email, "viewer")
+        assert (member.user_id, member.role) == (val.id, "viewer")
+        assert [m.role for m in admin.projects.members(project.id)] == ["owner", "viewer"]
+        disabled = admin.users.update(val.id, disabled=True)
+        assert disabled.disabled
+        read_only = admin.tokens.create(name="dashboard", scope="read")
+        assert read_only.scope == "read"
+    with accord.Client(live_server.base_url, token=read_only.token) as dashboard:
+        assert dashboard.projects.get(project.id).name == "Shared"
+        try:
+            dashboard.projects.create({"name": "Nope"})
+        except ApiError as error:
+            assert error.code == "forbidden" and "scope is read" in str(error)
+        else:
+            raise AssertionError("a read token created a project")
