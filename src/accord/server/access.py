@@ -21,7 +21,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.domain.access import Permission, Role, Scope, allows
@@ -29,12 +28,6 @@ from accord.domain.agent import User
 from accord.domain.errors import Forbidden
 from accord.server.deps import Caller, DatabaseDep, get_caller
 from accord.storage.repositories.users import ProjectRepository
-from accord.storage.tables import (
-    agent_interactions,
-    collaboration_workflows,
-    tool_approvals,
-    workflow_executions,
-)
 
 PUBLIC = "public"
 """The `x-permission` of routes that authenticate by other means (a hook's signature, a
@@ -59,41 +52,6 @@ class Access:
     event stream ends when they leave it)."""
 
 
-def _owner_and_project(session: Session, params: dict[str, Any]) -> tuple[str, str | None] | None:
-    """The owner and project of the resource the path names, or None when it names none
-    (or none that exists: the route's own lookup then answers 404)."""
-    workflow_id: str | None = params.get("workflow_id")
-    execution_id: str | None = params.get("execution_id")
-    if "project_id" in params:
-        return None  # checked directly in `Need`
-    if "approval_id" in params:
-        execution_id = session.execute(
-            select(tool_approvals.c.execution_id).where(
-                tool_approvals.c.id == params["approval_id"]
-            )
-        ).scalar_one_or_none()
-    elif "interaction_id" in params:
-        execution_id = session.execute(
-            select(agent_interactions.c.workflow_execution_id).where(
-                agent_interactions.c.id == params["interaction_id"]
-            )
-        ).scalar_one_or_none()
-    if execution_id is not None and workflow_id is None:
-        workflow_id = session.execute(
-            select(workflow_executions.c.workflow_id).where(
-                workflow_executions.c.id == execution_id
-            )
-        ).scalar_one_or_none()
-    if workflow_id is None:
-        return None
-    row = session.execute(
-        select(collaboration_workflows.c.user_id, collaboration_workflows.c.project_id).where(
-            collaboration_workflows.c.id == workflow_id
-        )
-    ).one_or_none()
-    return None if row is None else (row.user_id, row.project_id)
-
-
 @dataclass(frozen=True)
 class _Place:
     owner_id: str
@@ -110,7 +68,12 @@ def _role_on_path(session: Session, user_id: str, params: dict[str, Any]) -> _Pl
     if "project_id" in params:
         project_id = params["project_id"]
     else:
-        owner_project = _owner_and_project(session, params)
+        owner_project = projects.owner_and_project_of(
+            workflow_id=params.get("workflow_id"),
+            execution_id=params.get("execution_id"),
+            approval_id=params.get("approval_id"),
+            interaction_id=params.get("interaction_id"),
+        )
         if owner_project is None or owner_project[0] == user_id or owner_project[1] is None:
             return mine
         project_id = owner_project[1]

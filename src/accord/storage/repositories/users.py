@@ -13,13 +13,16 @@ from accord.domain.errors import Conflict, NotFound
 from accord.storage.passwords import hash_password, password_matches
 from accord.storage.repositories._convert import affected_rows, to_datetime
 from accord.storage.tables import (
+    agent_interactions,
     api_tokens,
     collaboration_workflows,
     epoch_now,
     new_id,
     project_members,
     projects,
+    tool_approvals,
     users,
+    workflow_executions,
 )
 
 
@@ -216,6 +219,41 @@ class ProjectRepository:
             .order_by(projects.c.created_at)
         )
         return [_project(r, Role(r.role)) for r in rows]
+
+    def owner_and_project_of(
+        self,
+        *,
+        workflow_id: str | None = None,
+        execution_id: str | None = None,
+        approval_id: str | None = None,
+        interaction_id: str | None = None,
+    ) -> tuple[str, str | None] | None:
+        """The owner and project of a workflow, or of the workflow of an execution, an
+        approval or an interaction; None when it does not exist."""
+        if approval_id is not None:
+            execution_id = self.session.execute(
+                select(tool_approvals.c.execution_id).where(tool_approvals.c.id == approval_id)
+            ).scalar_one_or_none()
+        elif interaction_id is not None:
+            execution_id = self.session.execute(
+                select(agent_interactions.c.workflow_execution_id).where(
+                    agent_interactions.c.id == interaction_id
+                )
+            ).scalar_one_or_none()
+        if execution_id is not None and workflow_id is None:
+            workflow_id = self.session.execute(
+                select(workflow_executions.c.workflow_id).where(
+                    workflow_executions.c.id == execution_id
+                )
+            ).scalar_one_or_none()
+        if workflow_id is None:
+            return None
+        row = self.session.execute(
+            select(collaboration_workflows.c.user_id, collaboration_workflows.c.project_id).where(
+                collaboration_workflows.c.id == workflow_id
+            )
+        ).one_or_none()
+        return None if row is None else (row.user_id, row.project_id)
 
     def owner_and_role(self, project_id: str, *, user_id: str) -> tuple[str, Role] | None:
         """Who owns the project and the user's role in it; None when the project does not
