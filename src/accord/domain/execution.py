@@ -73,6 +73,8 @@ class WorkflowExecution(CamelModel):
     usage: Usage = Field(default_factory=Usage)
     deliverable: Deliverable | None = None
     """What the team hands over, as markdown: set when the execution completes."""
+    retry_of: str | None = None
+    """The failed or cancelled execution this one retries: its completed results were kept."""
 
 
 class StepRun(CamelModel):
@@ -104,6 +106,9 @@ class StepRun(CamelModel):
     tool_seconds: float = 0.0
     """Seconds spent in MCP servers' and toolkits' tools."""
     executor_id: str | None = None
+    reused_from: str | None = None
+    """The execution whose completed result a retry kept instead of running the step again;
+    the attempt's tokens and cost stay with that execution (here they are zero)."""
 
 
 class ExecutionEvent(CamelModel):

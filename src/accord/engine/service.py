@@ -449,6 +449,16 @@ class Engine:
             workspace=lineage[0][1] if len(lineage) == 1 else None,
         )
 
+    async def retry(self, execution_id: str, user_id: str) -> WorkflowExecution:
+        """A new execution that keeps a failed or cancelled one's completed results and runs
+        the rest (see `ExecutionRunner.retry_execution`)."""
+        execution, result = await self._tx(
+            lambda s: self.runner.retry_execution(s, execution_id=execution_id, user_id=user_id)
+        )
+        self._after(execution.id, result)
+        self._arm_deadline(execution)
+        return await self.get(execution.id, user_id) if result.finished else execution
+
     async def decide_approval(
         self, approval_id: str, user_id: str, *, approve: bool, reason: str | None = None
     ) -> ToolApproval:

@@ -187,6 +187,7 @@ OPERATIONS: dict[str, Operation] = {
     "executions.resume": _op("POST", "/executions/{execution_id}/resume", WorkflowExecution),
     "executions.cancel": _op("POST", "/executions/{execution_id}/cancel", WorkflowExecution),
     "executions.rerun": _op("POST", "/executions/{execution_id}/rerun", WorkflowExecution),
+    "executions.retry": _op("POST", "/executions/{execution_id}/retry", WorkflowExecution),
     "executions.interactions": _op(
         "GET",
         "/executions/{execution_id}/interactions",

@@ -7,7 +7,7 @@ earlier version made, becomes the administrator, so an upgrade keeps someone abl
 manage users.
 
 Revision ID: 0012_users
-Revises: 0008_approvals
+Revises: 0010_retry
 Create Date: 2026-12-07 05:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_users"
-down_revision: str | None = "0008_approvals"
+down_revision: str | None = "0010_retry"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
