@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +32,9 @@ from anyio import to_thread
 from sqlalchemy import Row, event, func, select
 from sqlalchemy.orm import Session
 
-from accord.domain.execution import ExecutionEvent
+from accord.domain.execution import ExecutionEvent, TextDelta
 from accord.storage.db import Database
+from accord.storage.live_text import LiveText
 from accord.storage.repositories._convert import to_datetime
 from accord.storage.repositories.events import SettledHorizon
 from accord.storage.repositories.tokens import TokenRepository
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 MAX_IDS_PER_POLL = 5000
 CREDENTIAL_CHECK_S = 0.5
 """How often open streams' credentials are checked: a revoked one's streams end within it."""
+MAX_QUEUED_DELTAS = 1000
+"""A stream whose client reads slower than agents write skips text deltas past this backlog
+(they are a show; events are never skipped)."""
 
 
 def _event(row: Row[Any]) -> ExecutionEvent:
@@ -96,10 +100,10 @@ class Subscription:
     membership: tuple[str, str] | None = None
     """(project ID, user ID) when the user watches through a project shared with them: the
     stream ends when they are no longer a member."""
-    queue: asyncio.Queue[ExecutionEvent | None] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[ExecutionEvent | TextDelta | None] = field(default_factory=asyncio.Queue)
     ended: bool = False
 
-    def wants(self, event: ExecutionEvent) -> bool:
+    def wants(self, event: ExecutionEvent | TextDelta) -> bool:
         return event.user_id == self.user_id and (
             self.execution_id is None or event.execution_id == self.execution_id
         )
@@ -114,9 +118,14 @@ class EventHub:
         *,
         poll_seconds: float,
         grace_seconds: float,
+        live: LiveText | None = None,
         credential_check_seconds: float = CREDENTIAL_CHECK_S,
     ) -> None:
+        """`live`: the channel of what agents are writing (`TextDelta`s), handed to the
+        streams as it comes, between the events and never stored."""
         self.db = db
+        self.live = live
+        self._unsubscribe_live: Callable[[], None] | None = None
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
         self.credential_check_seconds = credential_check_seconds
@@ -138,8 +147,18 @@ class EventHub:
         event.listen(self.db.engine, "commit", self._wake_after_event_commit)
         self._task = asyncio.create_task(self._run())
         self._credential_task = asyncio.create_task(self._end_revoked_streams())
+        if self.live is not None:
+            loop = self._loop
+
+            def deliver(delta: TextDelta) -> None:  # on the channel's thread
+                with contextlib.suppress(RuntimeError):  # the loop has closed
+                    loop.call_soon_threadsafe(self._hand_out_delta, delta)
+
+            self._unsubscribe_live = await to_thread.run_sync(self.live.subscribe, deliver)
 
     async def stop(self) -> None:
+        if self._unsubscribe_live is not None:
+            self._unsubscribe_live()
         event.remove(self.db.engine, "after_cursor_execute", self._note_event_insert)
         event.remove(self.db.engine, "commit", self._wake_after_event_commit)
         for task in (self._task, self._credential_task):
@@ -178,10 +197,12 @@ class EventHub:
         after: int | None,
         credential_id: str | None = None,
         membership: tuple[str, str] | None = None,
-    ) -> AsyncIterator[ExecutionEvent]:
+    ) -> AsyncIterator[ExecutionEvent | TextDelta]:
         """The user's events in ID order: after `after` (a Last-Event-ID), else from the
         execution's first event, or from now for a user's stream; then live, until the
-        credential `credential_id` stops being valid (forever without one)."""
+        credential `credential_id` stops being valid or the user leaves the shared project of
+        `membership` (forever without them). Text deltas come between the live events as
+        agents write (never in the history)."""
         subscription = Subscription(
             user_id,
             execution_id,
@@ -213,7 +234,9 @@ class EventHub:
                 live = await subscription.queue.get()
                 if live is None:
                     return
-                if live.id > cursor:
+                if isinstance(live, TextDelta):
+                    yield live
+                elif live.id > cursor:
                     cursor = live.id
                     yield live
         finally:
@@ -243,6 +266,11 @@ class EventHub:
                 TokenRepository(session).still_valid(ids),
                 ProjectMemberRepository(session).still_members(memberships),
             )
+
+    def _hand_out_delta(self, delta: TextDelta) -> None:
+        for subscription in self._subscriptions:
+            if subscription.wants(delta) and subscription.queue.qsize() < MAX_QUEUED_DELTAS:
+                subscription.queue.put_nowait(delta)
 
     def _poll(self) -> list[ExecutionEvent]:
         """Advance the settled horizon; the newly settled events when anyone is listening."""

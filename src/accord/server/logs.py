@@ -30,8 +30,13 @@ class HideSecrets(logging.Filter):
         return True
 
 
-def uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's own logging configuration with `HideSecrets` on its access log."""
+def uvicorn_log_config(*, as_json: bool = False) -> dict[str, Any] | None:
+    """uvicorn's own logging configuration with `HideSecrets` on its access log. In JSON
+    (`accord.telemetry.logs`) uvicorn leaves its loggers to the root's handler (None), so the
+    filter goes on the access logger itself."""
+    if as_json:
+        logging.getLogger("uvicorn.access").addFilter(HideSecrets())
+        return None
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["hide_secrets"] = {"()": HideSecrets}
     config["handlers"]["access"].setdefault("filters", []).append("hide_secrets")

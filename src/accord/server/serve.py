@@ -1,5 +1,6 @@
 """`accord serve`: run the server with uvicorn and print how to sign in."""
 
+import logging
 import webbrowser
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from accord.server.auth import issue_login_link, new_setup_token
 from accord.server.logs import uvicorn_log_config
 from accord.server.settings import ServerSettings
 from accord.storage.repositories.users import UserRepository, ensure_local_user
+from accord.telemetry import logs
 
 SHUTDOWN_GRACE_S = 3
 
@@ -67,8 +69,12 @@ def run_server(
     open_browser: bool = False,
     log_level: str = "info",
 ) -> None:
-    """Serve until interrupted. Prints the login link on a loopback bind; on any other bind
-    address says that requests need an API token."""
+    """Serve until interrupted, after printing how to sign in (`way_in`).
+    `ACCORD_LOG_FORMAT=json`: every log line, uvicorn's included, is a JSON object (see
+    `accord.telemetry.logs`); the access log hides sign-in secrets either way."""
+    as_json = logs.json_wanted()
+    if as_json:
+        logs.configure(logging.getLevelName(log_level.upper()))
     settings = ServerSettings(
         database_url=database_url,
         host=host,
@@ -85,7 +91,7 @@ def run_server(
         host=host,
         port=port,
         log_level=log_level,
-        log_config=uvicorn_log_config(),
+        log_config=uvicorn_log_config(as_json=as_json),
         # Open event streams never end by themselves: give them a moment, then close them.
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
