@@ -9,10 +9,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.context import AccordApp, console, print_json, short_id
+from accord.cli.terminal import plain
 from accord.domain.agent import User
 from accord.storage.repositories.users import UserRepository
 from accord.team.local import open_database
@@ -85,8 +85,8 @@ def list_users(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
     for u in users:
         table.add_row(
             short_id(u.id),
-            escape(u.email),
-            escape(u.display_name),
+            plain(u.email),
+            plain(u.display_name),
             "admin" if u.is_admin else "user",
             "disabled" if u.disabled else "active",
             "yes" if u.has_password else "no",
