@@ -299,6 +299,23 @@ export interface ExecutionEvent {
   createdAt: string;
 }
 
+/** What an agent is writing right now (an SSE `text.delta` frame; never stored). See
+ * docs/contracts.md "Live text". */
+export interface TextDelta {
+  kind: "text.delta";
+  executionId: string;
+  userId: string;
+  stepId: string;
+  attempt: number;
+  agentId: string;
+  agentName: string;
+  call: number;
+  part: "text" | "tool_call";
+  tool: string | null;
+  offset: number;
+  text: string;
+}
+
 export interface Interaction {
   id: string;
   workflowExecutionId: string;

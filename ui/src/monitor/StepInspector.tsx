@@ -8,6 +8,7 @@ import { statusTitle, STATUS_COLOURS } from "../components/StepGraph";
 import { MarkdownText, StatusBadge, duration, money, tokens } from "../components/ui";
 import { ApprovalCard } from "./ApprovalCard";
 import type { StepView } from "./liveState";
+import type { Writing } from "./liveText";
 import { INTERACTION_LABELS } from "./Timeline";
 
 interface InspectorProps {
@@ -19,6 +20,8 @@ interface InspectorProps {
   agentNames: Record<string, string>;
   interactions: Interaction[];
   toolCalls: ToolCall[];
+  /** What the step's agent is writing right now, while it runs. */
+  writing?: Writing;
   /** Tool calls of this step waiting for the user's approval. */
   approvals?: ToolApproval[];
   onDecided?: (decided: ToolApproval) => void;
@@ -27,7 +30,7 @@ interface InspectorProps {
   onClose: () => void;
 }
 
-export function StepInspector({ step, steps, execution, view, dependencies, agentNames, interactions, toolCalls, approvals = [], onDecided = () => {}, paused, onSelect, onClose }: InspectorProps) {
+export function StepInspector({ step, steps, execution, view, dependencies, agentNames, interactions, toolCalls, writing, approvals = [], onDecided = () => {}, paused, onSelect, onClose }: InspectorProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   // Moving focus into the panel tells screen readers (and keyboards) where the step opened.
   useEffect(() => heading.current?.focus(), [step.id]);
@@ -118,6 +121,15 @@ export function StepInspector({ step, steps, execution, view, dependencies, agen
         <section aria-labelledby="insp-child">
           <h3 id="insp-child">Nested team</h3>
           <Link to={`/executions/${childId}`} data-testid="child-execution-link">Open the sub-workflow's run</Link>
+        </section>
+      )}
+
+      {writing && writing.text.trim() && (
+        <section aria-labelledby="insp-writing" data-testid="inspector-writing">
+          <h3 id="insp-writing">
+            Writing now <span className="muted small">· <bdi>{writing.agentName}</bdi>, attempt {writing.attempt}{writing.tool ? <> → {writing.tool}</> : null}</span>
+          </h3>
+          <pre className="writing" dir="auto">{writing.text}</pre>
         </section>
       )}
 

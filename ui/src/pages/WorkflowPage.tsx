@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api, ApiError, query } from "../api/client";
 import { useEventStream } from "../api/events";
-import type { Agent, Execution, ExecutionEvent, Interaction, Knowledge, Metrics, ToolApproval, ToolCall, Workflow, WorkflowStep, WorkflowType, WorkspaceFile } from "../api/types";
+import type { Agent, Execution, ExecutionEvent, Interaction, Knowledge, Metrics, TextDelta, ToolApproval, ToolCall, Workflow, WorkflowStep, WorkflowType, WorkspaceFile } from "../api/types";
 import { useResource } from "../api/useResource";
 import { StatusLegend, StepGraph, statusTitle, STATUS_COLOURS } from "../components/StepGraph";
 import { effectiveDependencies } from "../components/graphLayout";
@@ -18,7 +18,9 @@ import { MetricsTab } from "../monitor/MetricsTab";
 import { ExecutionApprovals } from "../monitor/ExecutionApprovals";
 import { QuestionCard } from "../monitor/QuestionCard";
 import { RunDialog } from "../monitor/RunDialog";
+import { NowWriting } from "../monitor/NowWriting";
 import { StepInspector } from "../monitor/StepInspector";
+import { applyDelta, applyStepEvent, type LiveWriting } from "../monitor/liveText";
 import { Timeline } from "../monitor/Timeline";
 import { ToolCallsTable } from "../monitor/ToolCalls";
 import { TriggersTab } from "../monitor/TriggersTab";
@@ -101,9 +103,17 @@ export function WorkflowPage() {
     }, 300);
   };
 
+  // What the agents are writing now (never stored: only what this page has seen since it opened).
+  const [writing, setWriting] = useState<LiveWriting>({});
+  useEffect(() => setWriting({}), [executionId]);
+  const onText = (delta: TextDelta) => {
+    if (delta.executionId === executionId) setWriting((current) => applyDelta(current, delta));
+  };
+
   const seenTools = useRef(new Set<number>());
   const onEvent = (event: ExecutionEvent) => {
     setLive((current) => (current ? applyEvent(current, event) : current));
+    setWriting((current) => applyStepEvent(current, event));
     const payload = event.data as unknown;
     switch (event.kind) {
       case "interaction.created":
@@ -154,7 +164,7 @@ export function WorkflowPage() {
   const streaming = current && !FINISHED.has(live!.status);
   // A finished run's stream is opened only for the inspector and the timeline: it replays the
   // tool calls.
-  const stream = useEventStream(executionId && current && (streaming || selectedStep || chosenTab === "timeline") ? `/executions/${executionId}/events` : null, onEvent);
+  const stream = useEventStream(executionId && current && (streaming || selectedStep || chosenTab === "timeline") ? `/executions/${executionId}/events` : null, onEvent, onText);
   // After a dropped connection the stream resumes where it was; the snapshot is read again too,
   // so nothing that happened meanwhile is missing from outputs and usage.
   const wasReconnecting = useRef(false);
@@ -333,6 +343,7 @@ export function WorkflowPage() {
               </>
             )}
           </Card>
+          {streaming && <NowWriting writing={writing} stepName={stepName} onSelect={select} />}
 
           {executionId && (
             <>
@@ -396,6 +407,7 @@ export function WorkflowPage() {
             agentNames={agentNames}
             interactions={(interactions.data ?? []).filter((i) => i.relatedStepId === inspected.id)}
             toolCalls={toolCalls.filter((c) => c.stepId === inspected.id)}
+            writing={streaming ? writing[inspected.id] : undefined}
             approvals={(approvals.data ?? []).filter((a) => a.stepId === inspected.id)}
             onDecided={(decided) => approvals.setData((list) => list?.filter((a) => a.id !== decided.id))}
             paused={status === "paused"}

@@ -27,7 +27,7 @@ from accord.domain.agent import (
 )
 from accord.domain.approval import ToolApproval
 from accord.domain.errors import Problem
-from accord.domain.execution import ExecutionEvent, WorkflowExecution
+from accord.domain.execution import TEXT_DELTA_KIND, ExecutionEvent, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.mcp_server import McpServerCreate, McpServerUpdate, SavedMcpServer
@@ -338,16 +338,19 @@ class SseParser:
 
     last_event_id: int | None = None
     _data: list[str] = field(default_factory=list)
+    _kind: str | None = None
 
     def reconnected(self) -> None:
         """Drop an event cut off by a dropped connection: it is sent again after the last ID."""
-        self._data = []
+        self._data, self._kind = [], None
 
     def feed(self, line: str) -> Iterator[ExecutionEvent]:
         if line == "":
-            if self._data:
-                event = ExecutionEvent.model_validate_json("\n".join(self._data))
-                self._data = []
+            data, kind = self._data, self._kind
+            self._data, self._kind = [], None
+            # Text deltas (what agents are writing) are a live show, not events of the log.
+            if data and kind != TEXT_DELTA_KIND:
+                event = ExecutionEvent.model_validate_json("\n".join(data))
                 self.last_event_id = event.id
                 yield event
             return
@@ -357,6 +360,8 @@ class SseParser:
         value = value.removeprefix(" ")
         if name == "data":
             self._data.append(value)
+        elif name == "event":
+            self._kind = value
 
 
 def ends_watch(event: ExecutionEvent, execution_id: str) -> bool:
