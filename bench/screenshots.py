@@ -192,7 +192,10 @@ def main() -> None:
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(
-            base_url=server.base_url, viewport={"width": 1440, "height": 900}
+            base_url=server.base_url,
+            viewport={"width": 1440, "height": 900},
+            # `page.request` seeds data with the session cookie: from the app's own origin.
+            extra_http_headers={"Origin": server.base_url},
         )
         page = context.new_page()
         page.goto(server.login_link)

@@ -19,7 +19,7 @@ def test_a_token_is_shown_once_works_listed_without_its_secret_and_revoked(
     db = Database(f"sqlite:///{data_dir / 'accord.db'}")
     try:
         with db.read_session() as session:
-            assert TokenRepository(session).verify(secret).name == "notebook"
+            assert TokenRepository(session).verify(secret).token.name == "notebook"
         listed = json_of(accord("tokens", "list", "--json"))
         assert [(t["name"], t["expiresAt"] is not None) for t in listed] == [("notebook", True)]
         assert secret not in accord("tokens", "list").stdout

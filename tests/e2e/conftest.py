@@ -60,6 +60,9 @@ def context(
         storage_state=signed_in_state,
         base_url=accord_server.base_url,
         viewport={"width": 1280, "height": 800},
+        # Tests seed data through `page.request` with the session cookie; the server takes
+        # cookie-signed writes only from its own origin, as the app's own fetches are.
+        extra_http_headers={"Origin": accord_server.base_url},
     )
     context.set_default_timeout(20_000)
     yield context

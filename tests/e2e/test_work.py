@@ -23,7 +23,12 @@ HOSTILE = '<img src=x onerror="window.__owned=1">'
 def seeded(accord_server, browser, signed_in_state) -> dict:
     """A team, a small reviewed pipeline (not run yet), a 300-step pipeline and a 64-wide
     fan-out that has run."""
-    context = browser.new_context(storage_state=signed_in_state, base_url=accord_server.base_url)
+    # Its API requests come from the app's own origin, as the app's fetches do.
+    context = browser.new_context(
+        storage_state=signed_in_state,
+        base_url=accord_server.base_url,
+        extra_http_headers={"Origin": accord_server.base_url},
+    )
     api = context.request
     agents = w.team(api)
     small = w.create(

@@ -11,15 +11,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from accord.storage.db import Database
-from accord.storage.repositories.users import UserRepository
 from server.conftest import free_port
 
 
-def serve(tmp_path: Path, host: str, port: int) -> subprocess.Popen[str]:
+def serve(
+    tmp_path: Path, host: str, port: int, log_level: str = "warning"
+) -> subprocess.Popen[str]:
     code = (
         "from accord.server.serve import run_server; "
-        f"run_server({host!r}, {port}, log_level='warning')"
+        f"run_server({host!r}, {port}, log_level={log_level!r})"
     )
     return subprocess.Popen(
         [sys.executable, "-c", code],
@@ -69,7 +69,8 @@ def test_local_serve_prints_a_login_link_and_runs_a_team(
     base_url = f"http://127.0.0.1:{port}"
     wait_until_up(base_url)
 
-    with httpx.Client(base_url=base_url, timeout=10) as browser:
+    # A browser sends its page's Origin with every state-changing request.
+    with httpx.Client(base_url=base_url, timeout=10, headers={"Origin": base_url}) as browser:
         assert browser.get("/api/v1/me").status_code == 401
         assert browser.get(link).status_code == 303
         me = browser.get("/api/v1/me").json()
@@ -96,19 +97,37 @@ def test_local_serve_prints_a_login_link_and_runs_a_team(
         assert execution["stepRuns"][0]["agentId"] == ada["id"]
 
 
-def test_any_other_bind_address_needs_tokens_and_makes_no_user(
+def test_a_server_without_users_prints_a_setup_link_that_makes_the_first_administrator(
     tmp_path: Path, processes: list[subprocess.Popen[str]]
 ) -> None:
     port = free_port()
-    process = serve(tmp_path, "0.0.0.0", port)
+    process = serve(tmp_path, "0.0.0.0", port, log_level="info")
     processes.append(process)
-    notice = first_line_with(process, "needs an API token")
-    assert "login?token" not in notice
-    wait_until_up(f"http://127.0.0.1:{port}")
-    assert httpx.get(f"http://127.0.0.1:{port}/api/v1/me").status_code == 401
-    db = Database(f"sqlite:///{tmp_path / 'accord.db'}")
-    try:
-        with db.session() as s:
-            assert UserRepository(s).list() == []
-    finally:
-        db.dispose()
+    link = first_line_with(process, "/setup?token=")
+    secret = link.split("token=")[1]
+    base_url = f"http://127.0.0.1:{port}"
+    wait_until_up(base_url)
+    assert httpx.get(f"{base_url}/api/v1/me").status_code == 401
+    with httpx.Client(base_url=base_url, timeout=10, headers={"Origin": base_url}) as browser:
+        page = browser.get(f"/setup?token={secret}")
+        assert page.status_code == 200 and "first administrator" in page.text
+        admin = {"email": "ann@example.test", "displayName": "Ann", "password": "long enough pw"}
+        wrong = browser.post("/api/v1/setup", json=admin | {"setupToken": "setup_guess"})
+        assert wrong.status_code == 401
+        made = browser.post("/api/v1/setup", json=admin | {"setupToken": secret})
+        assert made.status_code == 201, made.text
+        me = browser.get("/api/v1/me").json()
+        assert me["email"] == "ann@example.test" and me["isAdmin"] is True
+        again = browser.post("/api/v1/setup", json=admin | {"setupToken": secret})
+        assert again.status_code == 409
+    with httpx.Client(base_url=base_url, timeout=10) as other:
+        signed_in = other.post(
+            "/api/v1/session", json={"email": "ann@example.test", "password": "long enough pw"}
+        )
+        assert signed_in.status_code == 200 and other.get("/api/v1/me").status_code == 200
+
+    # The access log shows the requests, never the setup secret.
+    process.terminate()
+    output, _ = process.communicate(timeout=20)
+    assert "GET /setup?token=[hidden]" in output
+    assert secret not in output

@@ -12,7 +12,7 @@ def test_only_the_hash_is_stored_and_the_secret_authenticates(db, user_id):
     with db.session() as s:
         stored = s.execute(select(api_tokens).where(api_tokens.c.id == token.id)).one()
         assert stored.token_hash == hash_secret(secret) and secret not in stored
-        found = TokenRepository(s).verify(secret)
+        found = TokenRepository(s).verify(secret).token
         assert TokenRepository(s).list(user_id=user_id)[0].last_used_at is None  # only read
         TokenRepository(s).record_use(found.id)
     assert (found.id, found.user_id, found.name) == (token.id, user_id, "laptop")

@@ -10,6 +10,7 @@ import { ApprovalsPage } from "./pages/ApprovalsPage";
 import { McpServersPage } from "./pages/McpServersPage";
 import { ProvidersPage } from "./pages/ProvidersPage";
 import { QuestionsPage } from "./pages/QuestionsPage";
+import { SettingsPage } from "./pages/SettingsPage";
 import { TemplatesPage } from "./pages/TemplatesPage";
 import { WorkflowBuilderPage } from "./pages/WorkflowBuilderPage";
 import { WorkflowPage } from "./pages/WorkflowPage";
@@ -18,22 +19,62 @@ import { WorkflowsPage } from "./pages/WorkflowsPage";
 export function App() {
   const me = useResource<User>("me", () => api.get<User>("/me"));
   if (me.loading && !me.data) return <Loading what="Accord" />;
-  if (me.error?.status === 401) return <SignIn />;
+  if (me.error?.status === 401) return <SignIn onSignedIn={me.reload} />;
   if (me.error) return <ErrorState error={me.error} onRetry={me.reload} />;
   return <Shell user={me.data!} />;
 }
 
-function SignIn() {
+/** Email and password (`POST /session` sets the session cookie); the one-time link works too. */
+function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const methods = useResource("sign-in-methods", () =>
+    api.get<{ password: boolean; oidc: boolean }>("/sign-in-methods"),
+  );
+
+  async function submit(event: React.FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      await api.post<User>("/session", { email, password });
+      onSignedIn();
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   return (
     <div className="signin">
-      <div className="card">
+      <form className="card" onSubmit={submit} aria-label="Sign in">
         <h1>Sign in to Accord</h1>
-        <p>
-          Open the one-time login link that <code>accord serve</code> printed in its terminal (it
-          looks like <code>http://127.0.0.1:8000/login?token=…</code>).
+        <label className="field">
+          Email
+          <input type="email" required autoComplete="username" value={email}
+            onChange={(e) => setEmail(e.target.value)} />
+        </label>
+        <label className="field">
+          Password
+          <input type="password" required autoComplete="current-password" value={password}
+            onChange={(e) => setPassword(e.target.value)} />
+        </label>
+        {problem && <p className="error-text" role="alert">{problem}</p>}
+        <button className="button" type="submit" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+        {methods.data?.oidc && (
+          <a className="button secondary" href="/auth/oidc/login">Sign in with your organisation</a>
+        )}
+        <p className="muted">
+          On your own machine, open the one-time login link that <code>accord serve</code> printed
+          instead (it looks like <code>http://127.0.0.1:8765/login?token=…</code>). No password yet?
+          Ask an administrator, or run <code>accord users reset-password EMAIL</code> on the server.
         </p>
-        <p className="muted">Lost it? Stop the server and start it again to print a new link.</p>
-      </div>
+      </form>
     </div>
   );
 }
@@ -54,6 +95,11 @@ function Shell({ user }: { user: User }) {
   const pending = questions.data?.length ?? 0;
   const waiting = approvals.data?.length ?? 0;
   const close = () => setMenuOpen(false);
+  async function signOut() {
+    // A session from a login link or a password alike; then the sign-in form shows.
+    await api.delete("/session").catch(() => undefined);
+    window.location.assign("/login");
+  }
 
   return (
     <div className="shell">
@@ -70,6 +116,7 @@ function Shell({ user }: { user: User }) {
           Accord
         </NavLink>
         <span className="user">{user.displayName || user.email}</span>
+        <button className="button small secondary" onClick={signOut}>Sign out</button>
       </header>
       <nav className={`sidebar${menuOpen ? " open" : ""}`} aria-label="Main">
         <NavLink to="/workflows" onClick={close}>Workflows</NavLink>
@@ -83,6 +130,7 @@ function Shell({ user }: { user: User }) {
         <NavLink to="/approvals" onClick={close}>
           Approvals {waiting > 0 && <span className="count" aria-label={`${waiting} waiting`}>{waiting}</span>}
         </NavLink>
+        <NavLink to="/settings" onClick={close}>Settings</NavLink>
       </nav>
       <main className="content">
         <Routes>
@@ -99,6 +147,7 @@ function Shell({ user }: { user: User }) {
           <Route path="/mcp-servers" element={<McpServersPage />} />
           <Route path="/questions" element={<QuestionsPage onAnswered={questions.reload} />} />
           <Route path="/approvals" element={<ApprovalsPage onDecided={approvals.reload} />} />
+          <Route path="/settings" element={<SettingsPage user={user} />} />
           <Route path="*" element={<ErrorState error={new Error("There is no page at this address.")} />} />
         </Routes>
       </main>

@@ -95,6 +95,11 @@ class AccordCommands(LazyGroup):
         LazyCommand(
             "tokens", "accord.cli.tokens:app", "API tokens for scripts and the Python client."
         ),
+        LazyCommand(
+            "users",
+            "accord.cli.users:app",
+            "The server's users: create (the first administrator), list, disable, passwords.",
+        ),
     )
 
 

@@ -12,7 +12,8 @@ DEFAULT_PORT = 8765
 
 def serve(
     host: Annotated[
-        str, typer.Option(help="Bind address; anything but 127.0.0.1 needs API tokens.")
+        str,
+        typer.Option(help="Bind address; off 127.0.0.1 users sign in with a password or a token."),
     ] = DEFAULT_HOST,
     port: Annotated[int, typer.Option()] = DEFAULT_PORT,
     open_browser: Annotated[

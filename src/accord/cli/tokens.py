@@ -1,35 +1,55 @@
 """`accord tokens ...`: API tokens for scripts and the Python client (`accord.Client(url,
 token=...)`), made on the local database, which `accord serve` on this machine (or one
-sharing `ACCORD_DATABASE_URL`) uses. The secret is printed once, on create; only its hash is
-kept."""
+sharing `ACCORD_DATABASE_URL`) uses: the local user's by default, or any user's with
+`--user` (whoever runs the server's machine is trusted with its database). The secret is
+printed once, on create; only its hash is kept."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from accord.cli.context import AccordApp, console, local_session, print_json, short_id
+from accord.domain.access import Scope
 from accord.domain.lookup import pick
 from accord.storage.repositories.tokens import TokenRepository
+from accord.storage.repositories.users import UserRepository
 
 app = AccordApp(no_args_is_help=True, help="API tokens for scripts and the Python client.")
 SECONDS_PER_DAY = 24 * 60 * 60
 
+UserOption = Annotated[
+    str | None,
+    typer.Option("--user", help="Whose tokens (ID or email); default: the local user."),
+]
+
+
+@contextmanager
+def _session_as(user: str | None) -> Iterator[tuple[Session, str]]:
+    with local_session() as (session, local_user_id):
+        yield session, (UserRepository(session).find(user).id if user else local_user_id)
+
 
 @app.command("list")
-def list_tokens(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List your API tokens (never their secrets)."""
-    with local_session() as (session, user_id):
+def list_tokens(
+    user: UserOption = None, json_: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """List API tokens (never their secrets)."""
+    with _session_as(user) as (session, user_id):
         tokens = TokenRepository(session).list(user_id=user_id)
     if json_:
         print_json([t.to_json_dict() for t in tokens])
         return
-    table = Table("id", "name", "created", "last used", "expires")
+    table = Table("id", "name", "scope", "created", "last used", "expires")
     for t in tokens:
         table.add_row(
             short_id(t.id),
             escape(t.name),
+            t.scope.value,
             f"{t.created_at:%Y-%m-%d %H:%M}",
             f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
             f"{t.expires_at:%Y-%m-%d}" if t.expires_at else "never",
@@ -43,26 +63,39 @@ def create(
     expires_in_days: Annotated[
         int | None, typer.Option(min=1, max=3650, help="Days until it stops working.")
     ] = None,
+    scope: Annotated[
+        Scope,
+        typer.Option(help="read: watch; run: also start, control, answer, approve; admin: all."),
+    ] = Scope.ADMIN,
+    user: UserOption = None,
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Make an API token and print its secret, this once: `accord.Client(url, token=...)`
     or `Authorization: Bearer <token>`."""
     ttl = None if expires_in_days is None else expires_in_days * SECONDS_PER_DAY
-    with local_session() as (session, user_id):
-        token, secret = TokenRepository(session).create(user_id=user_id, name=name, ttl_seconds=ttl)
+    with _session_as(user) as (session, user_id):
+        token, secret = TokenRepository(session).create(
+            user_id=user_id, name=name, ttl_seconds=ttl, scope=scope
+        )
     if json_:
         print_json(token.to_json_dict() | {"token": secret})
         return
-    console.print(f"Created token {token.name} ({token.id}). Its secret, shown this once:")
+    console.print(
+        f"Created token {token.name} ({token.id}, scope {token.scope.value}). "
+        "Its secret, shown this once:",
+        markup=False,
+    )
     print(secret)
 
 
 @app.command()
 def revoke(
     token: Annotated[str, typer.Argument(help="The token's ID (or a unique prefix) or name.")],
+    user: UserOption = None,
 ) -> None:
-    """Revoke a token: requests with it are refused from now on."""
-    with local_session() as (session, user_id):
+    """Revoke a token: requests with it are refused from now on, and its open event streams
+    end within a second."""
+    with _session_as(user) as (session, user_id):
         repo = TokenRepository(session)
         found = pick(
             repo.list(user_id=user_id),

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, StringConstraints
 
+from accord.domain.access import Role, Scope
 from accord.domain.base import CamelModel
 from accord.domain.enums import ProviderKind
 from accord.domain.errors import InvalidInput, Problem
@@ -37,6 +38,12 @@ class User(CamelModel):
     id: str
     email: str
     display_name: str
+    is_admin: bool = False
+    """May manage the server's users (`/users`, `accord users`)."""
+    disabled: bool = False
+    """Signed out everywhere: every token and session of the user is refused."""
+    has_password: bool = False
+    """Can sign in with email and password (else through a login link or a token)."""
     created_at: datetime
     updated_at: datetime
 
@@ -44,10 +51,25 @@ class User(CamelModel):
 class Project(CamelModel):
     id: str
     user_id: str
+    """The owner, who created it."""
     name: str
     description: str = ""
+    role: Role = Role.OWNER
+    """The caller's role in it: `owner`, `editor` or `viewer` (who watches only)."""
     created_at: datetime
     updated_at: datetime
+
+
+class ProjectMember(CamelModel):
+    user_id: str
+    email: str
+    display_name: str
+    role: Role
+    created_at: datetime
+
+
+class ProjectMemberPut(CamelModel):
+    role: Role
 
 
 class ProjectCreate(CamelModel):
@@ -117,6 +139,9 @@ class ApiToken(CamelModel):
     id: str
     user_id: str
     name: str
+    scope: Scope = Scope.ADMIN
+    """What the token may do: `read`, `run` (also start, control, answer and approve) or
+    `admin` (everything its user may)."""
     created_at: datetime
     last_used_at: datetime | None = None
     expires_at: datetime | None = None

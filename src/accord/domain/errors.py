@@ -87,6 +87,12 @@ class Unauthorized(AccordError):
     code = "unauthorized"
 
 
+class Forbidden(AccordError):
+    """Signed in, but the role or the token's scope does not allow this."""
+
+    code = "forbidden"
+
+
 class Conflict(AccordError):
     code = "conflict"
 

@@ -21,9 +21,11 @@ from accord.domain.ports import StepPerformer
 from accord.engine.queue import AttemptQueue
 from accord.engine.service import Engine
 from accord.server import browser, probes
+from accord.server.access import declare_permissions
 from accord.server.errors import install_error_handlers
 from accord.server.event_feed import EventHub
 from accord.server.mcp_endpoint import MCP_PATH, McpEndpoint, McpHttp
+from accord.server.oidc import OidcClient
 from accord.server.routes import (
     agents,
     approvals,
@@ -39,12 +41,15 @@ from accord.server.routes import (
     providers,
     questions,
     reports,
+    sessions,
     templates,
     tokens,
     triggers,
+    users,
     workflows,
 )
 from accord.server.settings import ServerSettings
+from accord.server.sign_in_limit import SignInLimit
 from accord.server.strict import strict_body
 from accord.storage.db import Database
 from accord.storage.live_text import live_text
@@ -72,11 +77,15 @@ def prepare_database(settings: ServerSettings) -> Database:
 
 
 def create_app(
-    settings: ServerSettings | None = None, *, performer: StepPerformer | None = None
+    settings: ServerSettings | None = None,
+    *,
+    performer: StepPerformer | None = None,
+    setup_token: str | None = None,
 ) -> FastAPI:
     """`performer` does the steps of executions this process runs (default: the agent team,
     on each agent's provider or the offline model; tests pass the engine's
-    `LatencyPerformer`)."""
+    `LatencyPerformer`). `setup_token` lets whoever holds it make the first administrator
+    while the server has no users (`POST /api/v1/setup`)."""
     settings = settings or ServerSettings()
 
     @asynccontextmanager
@@ -129,6 +138,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.setup_token = setup_token
+    app.state.sign_in_limit = SignInLimit()
+    app.state.oidc = None if settings.oidc is None else OidcClient(settings.oidc)
     app.state.wants_engine = settings.run_engine  # /readyz: an engine must be running
     install_error_handlers(
         app, not_found_page=lambda request: browser.ui_response(request, settings.static_dir)
@@ -142,6 +154,8 @@ def create_app(
     )
     for module in (
         me,
+        sessions,
+        users,
         tokens,
         providers,
         agents,
@@ -160,6 +174,7 @@ def create_app(
         triggers,
         hooks,
     ):
+        declare_permissions(module.router)
         api.include_router(module.router)
     app.include_router(api)
     app.router.routes.append(Route(MCP_PATH, McpEndpoint(), include_in_schema=False))

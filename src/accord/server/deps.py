@@ -2,19 +2,21 @@
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import User
-from accord.domain.errors import AccordError, Unauthorized
+from accord.domain.errors import AccordError, Forbidden, Unauthorized
 from accord.engine.service import Engine
 from accord.server.auth import SESSION_COOKIE
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
-from accord.storage.repositories.tokens import TokenRepository
+from accord.storage.repositories.tokens import Credential, TokenRepository
 from accord.storage.repositories.users import UserRepository
 
 TOKEN_USE_RECORDED_EVERY_S = 60.0
@@ -78,37 +80,70 @@ def get_session(db: DatabaseDep, request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_current_user(
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request, and with which credential."""
+
+    user: User
+    credential: Credential
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_origin(request: Request) -> bool:
+    """Whether a request's `Origin` (or, without one, `Referer`) is this server as the
+    browser reached it (its `Host`). Browsers send `Origin` with every state-changing
+    fetch, and a page elsewhere cannot forge it."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null":
+        return False
+    return urlsplit(source).netloc.lower() == request.headers.get("host", "").lower()
+
+
+def get_caller(
     db: DatabaseDep,
+    settings: SettingsDep,
+    request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
-) -> User:
+) -> Caller:
     """The user the bearer token or session cookie belongs to. Uses its own short
-    transaction so that long-lived requests (event streams) hold no database session."""
+    transaction so that long-lived requests (event streams) hold no database session.
+
+    A cookie is sent by the browser whichever page asks, so a state-changing request with
+    the session cookie must come from this server's own pages (same origin): another site
+    cannot make a signed-in browser cancel or approve anything."""
     if bearer is not None:
         secret = bearer.credentials
     elif cookie:
         secret = cookie
+        if request.method not in SAFE_METHODS and not same_origin(request):
+            raise Forbidden(
+                "a request signed in by the browser session must come from this server's own "
+                "pages (its Origin header does not match); scripts should send an API token"
+            )
     else:
         raise Unauthorized(
-            "Sign in: send `Authorization: Bearer <token>` or open the login "
-            "link `accord serve` printed."
+            "Sign in: send `Authorization: Bearer <token>`, sign in with your password at "
+            "/login, or open the login link `accord serve` printed."
         )
-    return user_of_token(db, secret)
+    return caller_of_token(db, secret, session_idle_seconds=settings.session_idle_seconds)
 
 
-def user_of_token(db: Database, secret: str) -> User:
-    """The user an API token or session belongs to; `Unauthorized` when it is unknown,
-    expired or revoked."""
+def caller_of_token(
+    db: Database, secret: str, *, session_idle_seconds: int | None = None
+) -> Caller:
+    """The caller an API token or session belongs to; `Unauthorized` when it is unknown,
+    expired, idle past the limit, revoked or of a disabled user."""
     with db.read_session() as session:
-        token = TokenRepository(session).verify(secret)
-        user = UserRepository(session).get(token.user_id)
+        credential = TokenRepository(session).verify(
+            secret, session_idle_seconds=session_idle_seconds
+        )
+        user = UserRepository(session).get(credential.token.user_id)
     # Recording every use would make each request a write; once a minute says enough.
-    last_used = token.last_used_at.timestamp() if token.last_used_at else 0.0
-    if time.time() - last_used >= TOKEN_USE_RECORDED_EVERY_S:
+    last_used = credential.token.last_used_at
+    if time.time() - (last_used.timestamp() if last_used else 0.0) >= TOKEN_USE_RECORDED_EVERY_S:
         with db.session() as session:
-            TokenRepository(session).record_use(token.id)
-    return user
-
-
-CurrentUser = Annotated[User, Depends(get_current_user)]
+            TokenRepository(session).record_use(credential.token.id)
+    return Caller(user=user, credential=credential)

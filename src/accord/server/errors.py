@@ -28,6 +28,7 @@ STATUS_BY_CODE: dict[str, int] = {
     # conflict the user resolves by raising the budget, not a payment (so not 402).
     "budget_exceeded": 409,
     "unauthorized": 401,
+    "forbidden": 403,
     # An API-only server asked to run an execution: the service cannot, not the input.
     "engine_not_running": 503,
     # The model provider failed past its retries: an upstream failure, not the user's input.

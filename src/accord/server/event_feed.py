@@ -37,11 +37,15 @@ from accord.storage.db import Database
 from accord.storage.live_text import LiveText
 from accord.storage.repositories._convert import to_datetime
 from accord.storage.repositories.events import SettledHorizon
+from accord.storage.repositories.tokens import TokenRepository
+from accord.storage.repositories.users import ProjectMemberRepository
 from accord.storage.tables import execution_events
 
 log = logging.getLogger(__name__)
 
 MAX_IDS_PER_POLL = 5000
+CREDENTIAL_CHECK_S = 0.5
+"""How often open streams' credentials are checked: a revoked one's streams end within it."""
 MAX_QUEUED_DELTAS = 1000
 """A stream whose client reads slower than agents write skips text deltas past this backlog
 (they are a show; events are never skipped)."""
@@ -90,7 +94,14 @@ class Subscription:
     horizon: int
     """The hub's settled horizon when the stream subscribed: history up to it is read from
     the table, everything after arrives through `queue`."""
-    queue: asyncio.Queue[ExecutionEvent | TextDelta] = field(default_factory=asyncio.Queue)
+    credential_id: str | None = None
+    """The token or session that opened the stream; when it stops letting its user in, the
+    hub puts `None` in `queue` and the stream ends."""
+    membership: tuple[str, str] | None = None
+    """(project ID, user ID) when the user watches through a project shared with them: the
+    stream ends when they are no longer a member."""
+    queue: asyncio.Queue[ExecutionEvent | TextDelta | None] = field(default_factory=asyncio.Queue)
+    ended: bool = False
 
     def wants(self, event: ExecutionEvent | TextDelta) -> bool:
         return event.user_id == self.user_id and (
@@ -108,6 +119,7 @@ class EventHub:
         poll_seconds: float,
         grace_seconds: float,
         live: LiveText | None = None,
+        credential_check_seconds: float = CREDENTIAL_CHECK_S,
     ) -> None:
         """`live`: the channel of what agents are writing (`TextDelta`s), handed to the
         streams as it comes, between the events and never stored."""
@@ -116,6 +128,8 @@ class EventHub:
         self._unsubscribe_live: Callable[[], None] | None = None
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
+        self.credential_check_seconds = credential_check_seconds
+        self._credential_task: asyncio.Task[None] | None = None
         self._settled = SettledHorizon(horizon=0, grace_seconds=grace_seconds)
         self._subscriptions: set[Subscription] = set()
         self._wake = asyncio.Event()
@@ -132,6 +146,7 @@ class EventHub:
         event.listen(self.db.engine, "after_cursor_execute", self._note_event_insert)
         event.listen(self.db.engine, "commit", self._wake_after_event_commit)
         self._task = asyncio.create_task(self._run())
+        self._credential_task = asyncio.create_task(self._end_revoked_streams())
         if self.live is not None:
             loop = self._loop
 
@@ -146,18 +161,55 @@ class EventHub:
             self._unsubscribe_live()
         event.remove(self.db.engine, "after_cursor_execute", self._note_event_insert)
         event.remove(self.db.engine, "commit", self._wake_after_event_commit)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._credential_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _end_revoked_streams(self) -> None:
+        """End the streams whose credential was revoked, expired, signed out or whose user
+        was disabled, by whichever process: one query for all open streams, twice a second."""
+        while True:
+            await asyncio.sleep(self.credential_check_seconds)
+            watched = [s for s in self._subscriptions if s.credential_id and not s.ended]
+            if not watched:
+                continue
+            ids = {s.credential_id for s in watched if s.credential_id}
+            memberships = {s.membership for s in watched if s.membership}
+            try:
+                valid, members = await to_thread.run_sync(self._still_allowed, ids, memberships)
+            except Exception:  # a database hiccup must not end every stream
+                log.exception("checking the open streams' credentials failed; retrying")
+                continue
+            for subscription in watched:
+                if subscription.credential_id not in valid or (
+                    subscription.membership is not None and subscription.membership not in members
+                ):
+                    subscription.ended = True
+                    subscription.queue.put_nowait(None)
 
     async def stream(
-        self, *, user_id: str, execution_id: str | None, after: int | None
+        self,
+        *,
+        user_id: str,
+        execution_id: str | None,
+        after: int | None,
+        credential_id: str | None = None,
+        membership: tuple[str, str] | None = None,
     ) -> AsyncIterator[ExecutionEvent | TextDelta]:
         """The user's events in ID order: after `after` (a Last-Event-ID), else from the
-        execution's first event, or from now for a user's stream; then live, forever. Text
-        deltas come between the live events as agents write (never in the history)."""
-        subscription = Subscription(user_id, execution_id, horizon=self._settled.horizon)
+        execution's first event, or from now for a user's stream; then live, until the
+        credential `credential_id` stops being valid or the user leaves the shared project of
+        `membership` (forever without them). Text deltas come between the live events as
+        agents write (never in the history)."""
+        subscription = Subscription(
+            user_id,
+            execution_id,
+            horizon=self._settled.horizon,
+            credential_id=credential_id,
+            membership=membership,
+        )
         self._subscriptions.add(subscription)
         try:
             if after is not None:
@@ -180,6 +232,8 @@ class EventHub:
             cursor = max(cursor, subscription.horizon)
             while True:
                 live = await subscription.queue.get()
+                if live is None:
+                    return
                 if isinstance(live, TextDelta):
                     yield live
                 elif live.id > cursor:
@@ -203,6 +257,15 @@ class EventHub:
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
             self._wake.clear()
+
+    def _still_allowed(
+        self, ids: set[str], memberships: set[tuple[str, str]]
+    ) -> tuple[set[str], set[tuple[str, str]]]:
+        with self.db.read_session() as session:
+            return (
+                TokenRepository(session).still_valid(ids),
+                ProjectMemberRepository(session).still_members(memberships),
+            )
 
     def _hand_out_delta(self, delta: TextDelta) -> None:
         for subscription in self._subscriptions:

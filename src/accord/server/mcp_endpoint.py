@@ -15,9 +15,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from accord.domain.access import Scope as TokenScope
 from accord.domain.errors import Unauthorized
 from accord.engine.service import Engine
-from accord.server.deps import user_of_token
+from accord.server.deps import caller_of_token
 from accord.server.errors import error_response
 from accord.server.mcp_tools import AccordTools, build_mcp_server
 from accord.server.settings import ServerSettings
@@ -64,14 +65,24 @@ class McpEndpoint:
                     "Send `Authorization: Bearer <token>`: an API token (`POST /api/v1/tokens`, "
                     "or the browser's Tokens page) of the user the MCP client acts for."
                 )
-            user = user_of_token(app.state.db, secret)
+            caller = caller_of_token(app.state.db, secret)
         except Unauthorized as exc:
             response = error_response(
                 401, exc.code, exc.message, headers={"WWW-Authenticate": "Bearer"}
             )
             await response(scope, receive, send)
             return
-        scope.setdefault("state", {})[USER_STATE] = user.id
+        if caller.credential.token.scope is not TokenScope.ADMIN:
+            # MCP tools change definitions and start runs alike: only a full token may use them.
+            response = error_response(
+                403,
+                "forbidden",
+                f"this token's scope is {caller.credential.token.scope.value}; MCP clients "
+                "need a token of scope admin (everything its user may do)",
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})[USER_STATE] = caller.user.id
         mcp: McpHttp = app.state.mcp
         await mcp.app(scope, receive, send)
 

@@ -6,10 +6,12 @@ once, partial updates). Request models the CLI applies too (`AgentCreate`, `Prov
 live in the domain, so both check the same rules.
 """
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field
 
+from accord.domain.access import Scope
 from accord.domain.agent import ApiToken
 from accord.domain.base import CamelModel
 from accord.domain.enums import TemplateCategory, TriggerReason, WorkflowType
@@ -39,6 +41,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in [
         (401, "Not signed in, or the token is unknown or expired"),
+        (403, "The role or the token's scope does not allow this (`x-permission` says what)"),
         (404, "Missing, or another user's"),
         (409, "Not allowed in the current state (`details.current`)"),
         (422, "Invalid input (`details.problems` names each field and its fix)"),
@@ -54,6 +57,57 @@ class UserUpdate(CamelModel):
 class TokenCreate(CamelModel):
     name: str = Field(min_length=1, max_length=200)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    scope: Scope = Scope.ADMIN
+    """`read` (watch), `run` (also start, control, answer, approve) or `admin` (everything
+    the user may do)."""
+
+
+class SignIn(CamelModel):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class SignInMethods(CamelModel):
+    password: bool
+    oidc: bool
+    """Sign in through the OpenID Connect provider at `/auth/oidc/login`."""
+
+
+class FirstAdministrator(CamelModel):
+    """The first user of a server without any, made with the setup token it printed."""
+
+    setup_token: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=320)
+    display_name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class UserCreate(CamelModel):
+    email: str = Field(min_length=3, max_length=320)
+    display_name: str = Field(min_length=1, max_length=200)
+    password: str | None = Field(default=None, max_length=1000)
+    """None: the user signs in through a login link or a token until a password is set."""
+    is_admin: bool = False
+
+
+class UserAdminUpdate(CamelModel):
+    """Only the fields sent change."""
+
+    disabled: bool | None = None
+    is_admin: bool | None = None
+    password: str | None = Field(default=None, max_length=1000)
+    """A new password (their browser sessions end)."""
+
+
+class SessionInfo(CamelModel):
+    """A browser session of the user's."""
+
+    id: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+    current: bool
+    """The session this request came with."""
 
 
 class TokenCreated(ApiToken):

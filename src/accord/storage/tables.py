@@ -93,6 +93,9 @@ users = Table(
     _id(),
     Column("email", Text, nullable=False, unique=True),
     Column("display_name", Text, nullable=False),
+    Column("password_hash", Text),  # argon2id (accord.storage.passwords); None: no password
+    Column("is_admin", Boolean, nullable=False, server_default=text("false")),
+    Column("disabled_at", Integer),  # set: every token and session of the user is refused
     _created(),
     _updated(),
 )
@@ -378,7 +381,18 @@ api_tokens = Table(
     Column("used_at", Integer),
     Column("last_used_at", Integer),
     Column("expires_at", Integer),
+    Column("scope", Text, nullable=False, server_default="admin"),  # read, run or admin
     _created(),
+)
+
+project_members = Table(
+    "project_members",
+    metadata,
+    Column("project_id", Text, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", Text, nullable=False),  # owner, editor or viewer (accord.domain.access)
+    _created(),
+    Index("ix_project_members_user_id", "user_id"),
 )
 
 workers = Table(

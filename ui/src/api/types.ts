@@ -59,6 +59,9 @@ export interface User {
   id: string;
   email: string;
   displayName: string;
+  isAdmin: boolean;
+  disabled: boolean;
+  hasPassword: boolean;
 }
 
 export interface LlmProvider {
@@ -434,4 +437,29 @@ export interface Problem {
   field: string;
   message: string;
   fix: string;
+}
+
+export type TokenScope = "read" | "run" | "admin";
+
+export interface ApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  scope: TokenScope;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+}
+
+export interface TokenCreated extends ApiToken {
+  /** The secret: shown this once. */
+  token: string;
+}
+
+export interface BrowserSession {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  current: boolean;
 }

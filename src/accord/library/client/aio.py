@@ -13,7 +13,14 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from accord.domain.agent import Agent, ApiToken, LlmProvider, Project, User
+from accord.domain.agent import (
+    Agent,
+    ApiToken,
+    LlmProvider,
+    Project,
+    ProjectMember,
+    User,
+)
 from accord.domain.approval import ToolApproval
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
@@ -39,7 +46,7 @@ from accord.library.client.operations import (
     raise_for_error,
 )
 from accord.server.routes.triggers import WorkflowTriggers
-from accord.server.schemas import ExecutionDetail, TokenCreated, ValidationReport
+from accord.server.schemas import ExecutionDetail, SessionInfo, TokenCreated, ValidationReport
 from accord.team.report import ExecutionReport
 
 Body = BaseModel | Mapping[str, Any]
@@ -70,7 +77,10 @@ class AsyncClient:
         self.me = _Me(self)
         """`get()`, `update(display_name=...)`: the token's user."""
         self.tokens = _Tokens(self)
-        """`list()`, `create(name=...)`, `revoke(id)`: API tokens."""
+        """`list()`, `create(name=..., scope=...)`, `revoke(id)`: API tokens."""
+        self.users = _Users(self)
+        """`list()`, `create(email=..., display_name=...)`, `get(id)`, `update(id, ...)`:
+        the server's users (administrators only)."""
         self.providers = _Providers(self)
         """`list()`, `create(body)`, `get(id)`, `update(id, body)`, `delete(id)`."""
         self.agents = _Agents(self)
@@ -98,7 +108,7 @@ class AsyncClient:
         servers a workflow names as `{saved: NAME}`."""
         self.projects = _Projects(self)
         """`list()`, `create(body)`, `get(id)`, `update(id, body)`, `delete(id)`,
-        `workflows(id)`."""
+        `workflows(id)`, `members(id)`, `set_member(id, user, role)`, `remove_member(id, user)`."""
         self.approvals = _Approvals(self)
         """`list(status=, execution_id=)`, `get(id)`, `approve(id, reason=)`,
         `reject(id, reason=)`: tool calls waiting for a person's decision."""
@@ -197,6 +207,66 @@ class _Me(_Resource):
         user: User = await self._client.call("me.update", body={"displayName": display_name})
         return user
 
+    async def sessions(self) -> list[SessionInfo]:
+        """The user's browser sessions."""
+        sessions: list[SessionInfo] = await self._client.call("me.sessions")
+        return sessions
+
+    async def end_session(self, session_id: str) -> None:
+        """End one of the user's browser sessions (and its open event streams)."""
+        await self._client.call("me.end_session", {"session_id": session_id})
+
+
+class _Users(_Resource):
+    async def list(self) -> builtins.list[User]:
+        """Every user (administrators only)."""
+        users: list[User] = await self._client.call("users.list")
+        return users
+
+    async def create(
+        self,
+        *,
+        email: str,
+        display_name: str,
+        password: str | None = None,
+        is_admin: bool = False,
+    ) -> User:
+        """A new user (administrators only)."""
+        body = {
+            "email": email,
+            "displayName": display_name,
+            "password": password,
+            "isAdmin": is_admin,
+        }
+        user: User = await self._client.call("users.create", body=body)
+        return user
+
+    async def get(self, user_id: str) -> User:
+        """One user (administrators only)."""
+        user: User = await self._client.call("users.get", {"user_id": user_id})
+        return user
+
+    async def update(
+        self,
+        user_id: str,
+        *,
+        disabled: bool | None = None,
+        is_admin: bool | None = None,
+        password: str | None = None,
+    ) -> User:
+        """Disable or enable, make or unmake administrator, set a password."""
+        body = {
+            key: value
+            for key, value in (
+                ("disabled", disabled),
+                ("isAdmin", is_admin),
+                ("password", password),
+            )
+            if value is not None
+        }
+        user: User = await self._client.call("users.update", {"user_id": user_id}, body=body)
+        return user
+
 
 class _Tokens(_Resource):
     async def list(self) -> list[ApiToken]:
@@ -204,10 +274,14 @@ class _Tokens(_Resource):
         tokens: list[ApiToken] = await self._client.call("tokens.list")
         return tokens
 
-    async def create(self, *, name: str, expires_in_days: int | None = None) -> TokenCreated:
-        """A new API token; its secret (`token`) is in this answer only."""
+    async def create(
+        self, *, name: str, expires_in_days: int | None = None, scope: str = "admin"
+    ) -> TokenCreated:
+        """A new API token of `scope` (read, run or admin); its secret (`token`) is in this
+        answer only."""
         created: TokenCreated = await self._client.call(
-            "tokens.create", body={"name": name, "expiresInDays": expires_in_days}
+            "tokens.create",
+            body={"name": name, "expiresInDays": expires_in_days, "scope": scope},
         )
         return created
 
@@ -673,6 +747,28 @@ class _Projects(_Resource):
             "projects.workflows", {"project_id": project_id}
         )
         return workflows
+
+    async def members(self, project_id: str) -> builtins.list[ProjectMember]:
+        """Who shares the project: its owner first, then its members with their roles."""
+        members: list[ProjectMember] = await self._client.call(
+            "projects.members", {"project_id": project_id}
+        )
+        return members
+
+    async def set_member(self, project_id: str, user: str, role: str) -> ProjectMember:
+        """Add a user (ID or email) as `owner`, `editor` or `viewer`, or change their role."""
+        member: ProjectMember = await self._client.call(
+            "projects.set_member",
+            {"project_id": project_id, "member_id": user},
+            body={"role": role},
+        )
+        return member
+
+    async def remove_member(self, project_id: str, user: str) -> None:
+        """The user (ID or email) no longer shares the project."""
+        await self._client.call(
+            "projects.remove_member", {"project_id": project_id, "member_id": user}
+        )
 
 
 class _Approvals(_Resource):

@@ -20,6 +20,8 @@ from accord.domain.agent import (
     LlmProvider,
     Project,
     ProjectCreate,
+    ProjectMember,
+    ProjectMemberPut,
     ProjectUpdate,
     ProviderCreate,
     ProviderUpdate,
@@ -61,9 +63,12 @@ from accord.server.schemas import (
     ExecutionDetail,
     ExecutionStart,
     SaveAsTemplate,
+    SessionInfo,
     TemplateUpdate,
     TokenCreate,
     TokenCreated,
+    UserAdminUpdate,
+    UserCreate,
     UserUpdate,
     ValidationReport,
     ValidationRequest,
@@ -115,6 +120,12 @@ def _op(
 OPERATIONS: dict[str, Operation] = {
     "me.get": _op("GET", "/me", User),
     "me.update": _op("PATCH", "/me", User, body=UserUpdate),
+    "me.sessions": _op("GET", "/me/sessions", list[SessionInfo]),
+    "me.end_session": _op("DELETE", "/me/sessions/{session_id}"),
+    "users.list": _op("GET", "/users", list[User]),
+    "users.create": _op("POST", "/users", User, body=UserCreate),
+    "users.get": _op("GET", "/users/{user_id}", User),
+    "users.update": _op("PATCH", "/users/{user_id}", User, body=UserAdminUpdate),
     "tokens.list": _op("GET", "/tokens", list[ApiToken]),
     "tokens.create": _op("POST", "/tokens", TokenCreated, body=TokenCreate),
     "tokens.revoke": _op("DELETE", "/tokens/{token_id}"),
@@ -241,6 +252,11 @@ OPERATIONS: dict[str, Operation] = {
     "projects.workflows": _op(
         "GET", "/projects/{project_id}/workflows", list[CollaborationWorkflow]
     ),
+    "projects.members": _op("GET", "/projects/{project_id}/members", list[ProjectMember]),
+    "projects.set_member": _op(
+        "PUT", "/projects/{project_id}/members/{member_id}", ProjectMember, body=ProjectMemberPut
+    ),
+    "projects.remove_member": _op("DELETE", "/projects/{project_id}/members/{member_id}"),
     "approvals.list": _op("GET", "/approvals", list[ToolApproval], query=("status", "executionId")),
     "approvals.get": _op("GET", "/approvals/{approval_id}", ToolApproval),
     "approvals.approve": _op(
@@ -258,7 +274,13 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+_BROWSER_SIGN_IN = "browser sign-in: it sets or ends the session cookie, which clients do not use"
 NOT_FOR_CLIENTS: dict[tuple[str, str], str] = {
+    ("POST", "/session"): _BROWSER_SIGN_IN,
+    ("DELETE", "/session"): _BROWSER_SIGN_IN,
+    ("GET", "/sign-in-methods"): _BROWSER_SIGN_IN,
+    ("POST", "/setup"): "the first administrator, made once in the browser with the setup "
+    "link a server without users prints (or `accord users create --admin`)",
     ("POST", "/hooks/{hook_id}"): "a webhook delivery from another system, signed with the "
     "hook's secret and not made with an API token",
 }

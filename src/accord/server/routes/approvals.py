@@ -15,7 +15,8 @@ from accord.domain.approval import ToolApproval
 from accord.domain.enums import ApprovalStatus
 from accord.engine import approvals
 from accord.engine.service import Engine, system_database_url_for
-from accord.server.deps import CurrentUser, SessionDep
+from accord.server.access import ReadAccess, RunAccess
+from accord.server.deps import SessionDep
 from accord.server.schemas import ERROR_RESPONSES, ApprovalDecision
 from accord.server.settings import ServerSettings
 from accord.storage.db import Database
@@ -26,7 +27,7 @@ router = APIRouter(tags=["approvals"], responses=ERROR_RESPONSES)
 
 @router.get("/approvals")
 def list_approvals(
-    user: CurrentUser,
+    access: ReadAccess,
     session: SessionDep,
     status: Annotated[ApprovalStatus | None, Query()] = None,
     execution_id: Annotated[str | None, Query(alias="executionId")] = None,
@@ -34,29 +35,31 @@ def list_approvals(
     """The user's approvals, oldest first (`status=pending` those waiting for a decision;
     `executionId=` one execution's)."""
     return ApprovalRepository(session).list(
-        user_id=user.id, status=status, execution_id=execution_id
+        user_id=access.owner_id, status=status, execution_id=execution_id
     )
 
 
 @router.get("/approvals/{approval_id}")
-def get_approval(approval_id: str, user: CurrentUser, session: SessionDep) -> ToolApproval:
-    return ApprovalRepository(session).get(approval_id, user_id=user.id)
+def get_approval(approval_id: str, access: ReadAccess, session: SessionDep) -> ToolApproval:
+    return ApprovalRepository(session).get(approval_id, user_id=access.owner_id)
 
 
 @router.post("/approvals/{approval_id}/approve")
 async def approve(
-    approval_id: str, user: CurrentUser, request: Request, body: ApprovalDecision | None = None
+    approval_id: str, access: RunAccess, request: Request, body: ApprovalDecision | None = None
 ) -> ToolApproval:
     """Let the call be made; the attempt goes on at once."""
-    return await _decide(request, approval_id, user.id, True, body.reason if body else None)
+    return await _decide(request, approval_id, access.owner_id, True, body.reason if body else None)
 
 
 @router.post("/approvals/{approval_id}/reject")
 async def reject(
-    approval_id: str, user: CurrentUser, request: Request, body: ApprovalDecision | None = None
+    approval_id: str, access: RunAccess, request: Request, body: ApprovalDecision | None = None
 ) -> ToolApproval:
     """Refuse the call; the model gets the refusal and `reason` as the tool's answer."""
-    return await _decide(request, approval_id, user.id, False, body.reason if body else None)
+    return await _decide(
+        request, approval_id, access.owner_id, False, body.reason if body else None
+    )
 
 
 async def _decide(

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from accord.domain.execution import TEXT_DELTA_KIND, TextDelta
-from accord.server.deps import CurrentUser, DatabaseDep
+from accord.server.access import Access, ReadAccess
+from accord.server.deps import DatabaseDep
 from accord.server.event_feed import EventHub
 from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.repositories.executions import ExecutionRepository
@@ -29,17 +30,29 @@ LastEventId = Annotated[
 ]
 
 
-def owned_execution_id(execution_id: str, user: CurrentUser, db: DatabaseDep) -> str:
-    """The execution's ID if it is the user's; checked as a dependency, before the stream
-    starts, so a wrong ID is a plain 404 and not a broken stream."""
+def visible_execution_id(execution_id: str, access: ReadAccess, db: DatabaseDep) -> str:
+    """The execution's ID if the caller may watch it; checked as a dependency, before the
+    stream starts, so a wrong ID is a plain 404 and not a broken stream."""
     with db.read_session() as session:
-        return ExecutionRepository(session).get(execution_id, user_id=user.id).id
+        return ExecutionRepository(session).get(execution_id, user_id=access.owner_id).id
 
 
 async def _frames(
-    hub: EventHub, *, user_id: str, execution_id: str | None, after: int | None
+    hub: EventHub, access: Access, *, execution_id: str | None, after: int | None
 ) -> AsyncIterator[ServerSentEvent]:
-    async for event in hub.stream(user_id=user_id, execution_id=execution_id, after=after):
+    """The stream ends when the credential that opened it stops letting its user in
+    (revoked, signed out, expired, user disabled), or when they leave the shared project
+    they watch it through: `EventHub` checks twice a second."""
+    membership = (
+        None if access.shared_project_id is None else (access.shared_project_id, access.user.id)
+    )
+    async for event in hub.stream(
+        user_id=access.owner_id,
+        execution_id=execution_id,
+        after=after,
+        credential_id=access.token_id,
+        membership=membership,
+    ):
         if isinstance(event, TextDelta):
             # No `id`: a delta is not in the log, so a resuming browser's Last-Event-ID stays
             # the last event's.
@@ -60,22 +73,20 @@ EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 
 @router.get("/executions/{execution_id}/events", response_class=EventSourceResponse)
 async def execution_events(
-    execution_id: Annotated[str, Depends(owned_execution_id)],
-    user: CurrentUser,
+    execution_id: Annotated[str, Depends(visible_execution_id)],
+    access: ReadAccess,
     hub: EventHubDep,
     last_event_id: LastEventId = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """The execution's events: from its first one, or after `Last-Event-ID`."""
-    async for frame in _frames(
-        hub, user_id=user.id, execution_id=execution_id, after=last_event_id
-    ):
+    async for frame in _frames(hub, access, execution_id=execution_id, after=last_event_id):
         yield frame
 
 
 @router.get("/events", response_class=EventSourceResponse)
 async def user_events(
-    user: CurrentUser, hub: EventHubDep, last_event_id: LastEventId = None
+    access: ReadAccess, hub: EventHubDep, last_event_id: LastEventId = None
 ) -> AsyncIterator[ServerSentEvent]:
     """Every event of the user's executions from now on, or after `Last-Event-ID`."""
-    async for frame in _frames(hub, user_id=user.id, execution_id=None, after=last_event_id):
+    async for frame in _frames(hub, access, execution_id=None, after=last_event_id):
         yield frame

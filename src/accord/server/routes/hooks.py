@@ -23,6 +23,7 @@ from accord.domain.base import CamelModel
 from accord.domain.enums import TriggerReason
 from accord.domain.errors import AccordError, InvalidInput, Unauthorized
 from accord.domain.triggers import Hook, HookAuth, select
+from accord.server.access import PERMISSION_KEY, PUBLIC
 from accord.server.deps import EngineDep
 from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.db import Database
@@ -109,7 +110,13 @@ def _inputs(hook: Hook, body: bytes) -> dict[str, Any]:
 
 
 # The app-wide limit would refuse a large hook body first; the hook checks its own limit.
-@router.post("/hooks/{hook_id}", status_code=status.HTTP_202_ACCEPTED, max_body_size=10_000_000)
+# Public to the API's permissions: the hook's own secret or signature authenticates it.
+@router.post(
+    "/hooks/{hook_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    max_body_size=10_000_000,
+    openapi_extra={PERMISSION_KEY: PUBLIC},
+)
 async def receive(hook_id: str, request: Request, engine: EngineDep) -> HookAccepted:
     """Start the hook's workflow (trigger reason `event`) with the request's JSON as inputs,
     or with the values the hook's `inputs` selectors pick from it."""

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Query, status
 
 from accord.domain.errors import InvalidInput, NotFound
 from accord.domain.knowledge import CollaborationKnowledge
-from accord.server.deps import CurrentUser, SessionDep
+from accord.server.access import ReadAccess, RunAccess
+from accord.server.deps import SessionDep
 from accord.server.schemas import ERROR_RESPONSES, ValidationRequest
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
@@ -19,15 +20,15 @@ router = APIRouter(tags=["knowledge"], responses=ERROR_RESPONSES)
 @router.get("/workflows/{workflow_id}/knowledge")
 def list_knowledge(
     workflow_id: str,
-    user: CurrentUser,
+    access: ReadAccess,
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=1000)] = None,
     include_inactive: Annotated[bool, Query(alias="includeInactive")] = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[CollaborationKnowledge]:
     """Newest first; with `q`, the active entries that match, best first."""
-    WorkflowRepository(session).get(workflow_id, user_id=user.id)
-    base = KnowledgeBase(session, workflow_id=workflow_id, user_id=user.id)
+    WorkflowRepository(session).get(workflow_id, user_id=access.owner_id)
+    base = KnowledgeBase(session, workflow_id=workflow_id, user_id=access.owner_id)
     if q:
         return base.search(q, limit=limit)
     return base.entries(include_inactive=include_inactive)
@@ -35,12 +36,12 @@ def list_knowledge(
 
 @router.post("/knowledge/{knowledge_id}/validations", status_code=status.HTTP_201_CREATED)
 def validate_knowledge(
-    knowledge_id: str, body: ValidationRequest, user: CurrentUser, session: SessionDep
+    knowledge_id: str, body: ValidationRequest, access: RunAccess, session: SessionDep
 ) -> CollaborationKnowledge:
     """An agent of the user's confirms an entry (its author cannot: 409)."""
-    entry = KnowledgeRepository(session).get(knowledge_id, user_id=user.id)
+    entry = KnowledgeRepository(session).get(knowledge_id, user_id=access.owner_id)
     try:
-        AgentRepository(session).get(body.agent_id, user_id=user.id)
+        AgentRepository(session).get(body.agent_id, user_id=access.owner_id)
     except NotFound as exc:
         raise InvalidInput.of(
             "agentId",
@@ -48,6 +49,9 @@ def validate_knowledge(
             "pick one of your agents",
         ) from exc
     base = KnowledgeBase(
-        session, workflow_id=entry.workflow_id, user_id=user.id, execution_id=entry.execution_id
+        session,
+        workflow_id=entry.workflow_id,
+        user_id=access.owner_id,
+        execution_id=entry.execution_id,
     )
     return base.validate(knowledge_id, agent_id=body.agent_id)

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from accord.server.deps import CurrentUser, SessionDep
+from accord.server.access import ReadAccess
+from accord.server.deps import SessionDep
 from accord.server.schemas import ERROR_RESPONSES
 from accord.team.report import (
     ExecutionReport,
@@ -34,12 +35,12 @@ _MEDIA: dict[int | str, dict[str, Any]] = {
 @router.get("/executions/{execution_id}/report", response_model=ExecutionReport, responses=_MEDIA)
 def get_report(
     execution_id: str,
-    user: CurrentUser,
+    access: ReadAccess,
     session: SessionDep,
     format: Annotated[ReportFormat, Query()] = "json",
 ) -> Any:
     """The execution's report; `md` and `zip` come as downloads named after it."""
-    report = build_report(session, execution_id, user_id=user.id)
+    report = build_report(session, execution_id, user_id=access.owner_id)
     if format == "json":
         return report
     name = f"accord-execution-{report.execution_id[:8]}"

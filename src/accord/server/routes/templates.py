@@ -12,7 +12,8 @@ from accord.domain.template import (
     WorkflowTemplate,
 )
 from accord.domain.workflow import CollaborationWorkflow
-from accord.server.deps import CurrentUser, SessionDep
+from accord.server.access import EditAccess, ReadAccess
+from accord.server.deps import SessionDep
 from accord.server.schemas import ERROR_RESPONSES, SaveAsTemplate, TemplateUpdate
 from accord.storage.repositories.templates import TemplateRepository
 from accord.team.templates import create_workflow_from_template, save_workflow_as_template
@@ -22,33 +23,33 @@ router = APIRouter(tags=["templates"], responses=ERROR_RESPONSES)
 
 @router.get("/templates")
 def list_templates(
-    user: CurrentUser,
+    access: ReadAccess,
     session: SessionDep,
     category: Annotated[TemplateCategory | None, Query()] = None,
 ) -> list[WorkflowTemplate]:
     """System templates and the user's own, most used first."""
-    return TemplateRepository(session).list(user_id=user.id, category=category)
+    return TemplateRepository(session).list(user_id=access.owner_id, category=category)
 
 
 @router.post("/templates", status_code=status.HTTP_201_CREATED)
 def create_template(
-    body: CreateTemplateRequest, user: CurrentUser, session: SessionDep
+    body: CreateTemplateRequest, access: EditAccess, session: SessionDep
 ) -> WorkflowTemplate:
-    return TemplateRepository(session).create(body, user_id=user.id)
+    return TemplateRepository(session).create(body, user_id=access.owner_id)
 
 
 @router.get("/templates/{template_id}")
-def get_template(template_id: str, user: CurrentUser, session: SessionDep) -> WorkflowTemplate:
-    return TemplateRepository(session).get(template_id, user_id=user.id)
+def get_template(template_id: str, access: ReadAccess, session: SessionDep) -> WorkflowTemplate:
+    return TemplateRepository(session).get(template_id, user_id=access.owner_id)
 
 
 @router.patch("/templates/{template_id}")
 def update_template(
-    template_id: str, body: TemplateUpdate, user: CurrentUser, session: SessionDep
+    template_id: str, body: TemplateUpdate, access: EditAccess, session: SessionDep
 ) -> WorkflowTemplate:
     """One of the user's templates (a system template is a 409: save a copy instead)."""
     repo = TemplateRepository(session)
-    current = repo.get(template_id, user_id=user.id)
+    current = repo.get(template_id, user_id=access.owner_id)
     merged = CreateTemplateRequest(
         name=current.name if body.name is None else body.name,
         description=current.description if body.description is None else body.description,
@@ -64,32 +65,32 @@ def update_template(
         if body.recommended_agent_count is None
         else body.recommended_agent_count,
     )
-    return repo.update(template_id, user_id=user.id, request=merged)
+    return repo.update(template_id, user_id=access.owner_id, request=merged)
 
 
 @router.delete("/templates/{template_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_template(template_id: str, user: CurrentUser, session: SessionDep) -> None:
-    TemplateRepository(session).delete(template_id, user_id=user.id)
+def delete_template(template_id: str, access: EditAccess, session: SessionDep) -> None:
+    TemplateRepository(session).delete(template_id, user_id=access.owner_id)
 
 
 @router.post("/templates/{template_id}/workflows", status_code=status.HTTP_201_CREATED)
 def create_workflow_from(
-    template_id: str, body: CreateFromTemplateRequest, user: CurrentUser, session: SessionDep
+    template_id: str, body: CreateFromTemplateRequest, access: EditAccess, session: SessionDep
 ) -> CollaborationWorkflow:
     """A workflow of the user's agents, each required role played by a participant."""
     return create_workflow_from_template(
-        session, user_id=user.id, template_id=template_id, request=body
+        session, user_id=access.owner_id, template_id=template_id, request=body
     )
 
 
 @router.post("/workflows/{workflow_id}/template", status_code=status.HTTP_201_CREATED)
 def save_as_template(
-    workflow_id: str, body: SaveAsTemplate, user: CurrentUser, session: SessionDep
+    workflow_id: str, body: SaveAsTemplate, access: EditAccess, session: SessionDep
 ) -> WorkflowTemplate:
     """The user's own template from one of their workflows: its agents become roles."""
     return save_workflow_as_template(
         session,
-        user_id=user.id,
+        user_id=access.owner_id,
         workflow_id=workflow_id,
         category=body.category,
         name=body.name,

@@ -1,9 +1,12 @@
-"""API tokens: the secret is shown once, on create; only its hash is kept."""
+"""API tokens: the secret is shown once, on create; only its hash is kept. Each has a scope
+(read, run or admin) and may expire; revoking one refuses it at once and ends its open
+event streams within a second."""
 
 from fastapi import APIRouter, status
 
 from accord.domain.agent import ApiToken
-from accord.server.deps import CurrentUser, SessionDep
+from accord.server.access import ManageAccess, ReadAccess
+from accord.server.deps import SessionDep
 from accord.server.schemas import ERROR_RESPONSES, TokenCreate, TokenCreated
 from accord.storage.repositories.tokens import TokenRepository
 
@@ -11,19 +14,19 @@ router = APIRouter(prefix="/tokens", tags=["users"], responses=ERROR_RESPONSES)
 
 
 @router.get("")
-def list_tokens(user: CurrentUser, session: SessionDep) -> list[ApiToken]:
-    return TokenRepository(session).list(user_id=user.id)
+def list_tokens(access: ReadAccess, session: SessionDep) -> list[ApiToken]:
+    return TokenRepository(session).list(user_id=access.user.id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_token(body: TokenCreate, user: CurrentUser, session: SessionDep) -> TokenCreated:
+def create_token(body: TokenCreate, access: ManageAccess, session: SessionDep) -> TokenCreated:
     ttl = None if body.expires_in_days is None else body.expires_in_days * 24 * 60 * 60
     token, secret = TokenRepository(session).create(
-        user_id=user.id, name=body.name, ttl_seconds=ttl
+        user_id=access.user.id, name=body.name, ttl_seconds=ttl, scope=body.scope
     )
     return TokenCreated(**token.model_dump(), token=secret)
 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: str, user: CurrentUser, session: SessionDep) -> None:
-    TokenRepository(session).delete(token_id, user_id=user.id)
+def revoke_token(token_id: str, access: ManageAccess, session: SessionDep) -> None:
+    TokenRepository(session).delete(token_id, user_id=access.user.id)

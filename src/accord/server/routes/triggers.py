@@ -21,7 +21,8 @@ from accord.domain.triggers import (
     Schedule,
     ScheduleSpec,
 )
-from accord.server.deps import CurrentUser, SessionDep
+from accord.server.access import EditAccess, ReadAccess, RunAccess
+from accord.server.deps import SessionDep
 from accord.server.schemas import ERROR_RESPONSES
 from accord.storage.repositories.notifications import NotificationRepository
 from accord.storage.repositories.triggers import TriggerRepository
@@ -66,23 +67,24 @@ def _reconcile_soon(request: Request, tasks: BackgroundTasks) -> None:
 
 
 @router.get("/workflows/{workflow_id}/triggers")
-def list_triggers(workflow_id: str, user: CurrentUser, session: SessionDep) -> WorkflowTriggers:
-    WorkflowRepository(session).get(workflow_id, user_id=user.id)
+def list_triggers(workflow_id: str, access: ReadAccess, session: SessionDep) -> WorkflowTriggers:
+    WorkflowRepository(session).get(workflow_id, user_id=access.owner_id)
     repo = TriggerRepository(session)
     hooks = [
         HookWithDeliveries(
             **h.model_dump(), recent_deliveries=repo.recent_deliveries(h.id, limit=10)
         )
-        for h in repo.hooks(user_id=user.id, workflow_id=workflow_id)
+        for h in repo.hooks(user_id=access.owner_id, workflow_id=workflow_id)
     ]
     return WorkflowTriggers(
         schedules=[
-            with_next_runs(s) for s in repo.schedules(user_id=user.id, workflow_id=workflow_id)
+            with_next_runs(s)
+            for s in repo.schedules(user_id=access.owner_id, workflow_id=workflow_id)
         ],
         hooks=hooks,
-        dependencies=repo.dependencies(user_id=user.id, workflow_id=workflow_id),
+        dependencies=repo.dependencies(user_id=access.owner_id, workflow_id=workflow_id),
         notifications=NotificationRepository(session).list(
-            user_id=user.id, workflow_id=workflow_id
+            user_id=access.owner_id, workflow_id=workflow_id
         ),
     )
 
@@ -91,14 +93,14 @@ def list_triggers(workflow_id: str, user: CurrentUser, session: SessionDep) -> W
 def add_schedule(
     workflow_id: str,
     body: ScheduleSpec,
-    user: CurrentUser,
+    access: EditAccess,
     session: SessionDep,
     request: Request,
     tasks: BackgroundTasks,
 ) -> Schedule:
     """Run the workflow on a cron expression (five fields, in `timezone`) or every interval."""
     schedule = TriggerRepository(session).add_schedule(
-        workflow_id=workflow_id, user_id=user.id, spec=body
+        workflow_id=workflow_id, user_id=access.owner_id, spec=body
     )
     _reconcile_soon(request, tasks)
     return with_next_runs(schedule)
@@ -107,13 +109,13 @@ def add_schedule(
 @router.post("/schedules/{schedule_id}/pause")
 def pause_schedule(
     schedule_id: str,
-    user: CurrentUser,
+    access: EditAccess,
     session: SessionDep,
     request: Request,
     tasks: BackgroundTasks,
 ) -> Schedule:
     schedule = TriggerRepository(session).set_schedule_paused(
-        schedule_id, user_id=user.id, paused=True
+        schedule_id, user_id=access.owner_id, paused=True
     )
     _reconcile_soon(request, tasks)
     return schedule
@@ -122,13 +124,13 @@ def pause_schedule(
 @router.post("/schedules/{schedule_id}/resume")
 def resume_schedule(
     schedule_id: str,
-    user: CurrentUser,
+    access: EditAccess,
     session: SessionDep,
     request: Request,
     tasks: BackgroundTasks,
 ) -> Schedule:
     schedule = TriggerRepository(session).set_schedule_paused(
-        schedule_id, user_id=user.id, paused=False
+        schedule_id, user_id=access.owner_id, paused=False
     )
     _reconcile_soon(request, tasks)
     return with_next_runs(schedule)
@@ -137,80 +139,82 @@ def resume_schedule(
 @router.delete("/schedules/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_schedule(
     schedule_id: str,
-    user: CurrentUser,
+    access: EditAccess,
     session: SessionDep,
     request: Request,
     tasks: BackgroundTasks,
 ) -> None:
-    TriggerRepository(session).remove_schedule(schedule_id, user_id=user.id)
+    TriggerRepository(session).remove_schedule(schedule_id, user_id=access.owner_id)
     _reconcile_soon(request, tasks)
 
 
 @router.post("/workflows/{workflow_id}/hooks", status_code=status.HTTP_201_CREATED)
 def add_hook(
-    workflow_id: str, body: HookCreate, user: CurrentUser, session: SessionDep
+    workflow_id: str, body: HookCreate, access: EditAccess, session: SessionDep
 ) -> HookCreated:
     """A webhook that starts the workflow. Its secret (given, or made) is shown in this
     response only: sign
     requests with it (`X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>`) or send it
     as a bearer token, as the hook's `auth` says."""
-    return TriggerRepository(session).add_hook(workflow_id=workflow_id, user_id=user.id, spec=body)
+    return TriggerRepository(session).add_hook(
+        workflow_id=workflow_id, user_id=access.owner_id, spec=body
+    )
 
 
 @router.delete("/hooks/{hook_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_hook(hook_id: str, user: CurrentUser, session: SessionDep) -> None:
-    TriggerRepository(session).remove_hook(hook_id, user_id=user.id)
+def remove_hook(hook_id: str, access: EditAccess, session: SessionDep) -> None:
+    TriggerRepository(session).remove_hook(hook_id, user_id=access.owner_id)
 
 
 @router.post("/workflows/{workflow_id}/dependencies", status_code=status.HTTP_201_CREATED)
 def add_dependency(
-    workflow_id: str, body: DependencyCreate, user: CurrentUser, session: SessionDep
+    workflow_id: str, body: DependencyCreate, access: EditAccess, session: SessionDep
 ) -> Dependency:
     """Run this workflow when `upstreamWorkflowId`'s run ends `on` completed, failed or any;
     the upstream run's output comes in as `inputs.upstream`."""
     return TriggerRepository(session).add_dependency(
         workflow_id=workflow_id,
         upstream_workflow_id=body.upstream_workflow_id,
-        user_id=user.id,
+        user_id=access.owner_id,
         on=body.on,
     )
 
 
 @router.delete("/dependencies/{dependency_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_dependency(dependency_id: str, user: CurrentUser, session: SessionDep) -> None:
-    TriggerRepository(session).remove_dependency(dependency_id, user_id=user.id)
+def remove_dependency(dependency_id: str, access: EditAccess, session: SessionDep) -> None:
+    TriggerRepository(session).remove_dependency(dependency_id, user_id=access.owner_id)
 
 
 @router.get("/notifications")
-def list_notifications(user: CurrentUser, session: SessionDep) -> list[Notification]:
-    return NotificationRepository(session).list(user_id=user.id)
+def list_notifications(access: ReadAccess, session: SessionDep) -> list[Notification]:
+    return NotificationRepository(session).list(user_id=access.owner_id)
 
 
 @router.post("/notifications", status_code=status.HTTP_201_CREATED)
 def add_notification(
-    body: NotificationCreate, user: CurrentUser, session: SessionDep
+    body: NotificationCreate, access: EditAccess, session: SessionDep
 ) -> NotificationCreated:
     """POST each listed event to `url`, signed with the secret shown in this response only
     (`X-Accord-Signature-256: sha256=<HMAC-SHA256 of the body>`)."""
     spec = NotificationSpec.model_validate(body.model_dump(exclude={"workflow_id"}))
     return NotificationRepository(session).create(
-        user_id=user.id, spec=spec, workflow_id=body.workflow_id
+        user_id=access.owner_id, spec=spec, workflow_id=body.workflow_id
     )
 
 
 @router.delete("/notifications/{notification_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_notification(notification_id: str, user: CurrentUser, session: SessionDep) -> None:
-    NotificationRepository(session).delete(notification_id, user_id=user.id)
+def remove_notification(notification_id: str, access: EditAccess, session: SessionDep) -> None:
+    NotificationRepository(session).delete(notification_id, user_id=access.owner_id)
 
 
 @router.get("/notifications/{notification_id}/deliveries")
 def list_deliveries(
-    notification_id: str, user: CurrentUser, session: SessionDep
+    notification_id: str, access: ReadAccess, session: SessionDep
 ) -> list[NotificationDelivery]:
     """The latest deliveries, newest first: status, attempts, last error."""
-    return NotificationRepository(session).deliveries(notification_id, user_id=user.id)
+    return NotificationRepository(session).deliveries(notification_id, user_id=access.owner_id)
 
 
 @router.post("/notification-deliveries/{delivery_id}/redeliver")
-def redeliver(delivery_id: str, user: CurrentUser, session: SessionDep) -> NotificationDelivery:
-    return NotificationRepository(session).redeliver(delivery_id, user_id=user.id)
+def redeliver(delivery_id: str, access: RunAccess, session: SessionDep) -> NotificationDelivery:
+    return NotificationRepository(session).redeliver(delivery_id, user_id=access.owner_id)

@@ -11,7 +11,8 @@ from accord.domain.workflow import (
     CreateWorkflowRequest,
     UpdateWorkflowRequest,
 )
-from accord.server.deps import CurrentUser, SessionDep
+from accord.server.access import EditAccess, ReadAccess
+from accord.server.deps import SessionDep
 from accord.server.schemas import ERROR_RESPONSES, ErrorProblem, ValidationReport, WorkflowYaml
 from accord.server.workflow_yaml import export_yaml, import_yaml
 from accord.storage.repositories.workflows import WorkflowRepository
@@ -21,31 +22,33 @@ router = APIRouter(prefix="/workflows", tags=["workflows"], responses=ERROR_RESP
 
 @router.get("")
 def list_workflows(
-    user: CurrentUser,
+    access: ReadAccess,
     session: SessionDep,
     status: Annotated[WorkflowStatus | None, Query()] = None,
     project_id: Annotated[str | None, Query(alias="projectId")] = None,
 ) -> list[CollaborationWorkflow]:
     """The user's workflows, newest first (only one project's with `projectId`)."""
-    return WorkflowRepository(session).list(user_id=user.id, status=status, project_id=project_id)
+    return WorkflowRepository(session).list(
+        user_id=access.owner_id, status=status, project_id=project_id
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_workflow(
-    body: CreateWorkflowRequest, user: CurrentUser, session: SessionDep
+    body: CreateWorkflowRequest, access: EditAccess, session: SessionDep
 ) -> CollaborationWorkflow:
     """422 `invalid_definition` lists every fault (unknown dependencies, cycles, agents that
     are not yours...), each with its field and fix."""
-    return WorkflowRepository(session).create(user.id, body)
+    return WorkflowRepository(session).create(access.owner_id, body)
 
 
 @router.post("/validate")
 def validate_workflow(
-    body: CreateWorkflowRequest, user: CurrentUser, session: SessionDep
+    body: CreateWorkflowRequest, access: ReadAccess, session: SessionDep
 ) -> ValidationReport:
     """Check a definition without saving it."""
     try:
-        WorkflowRepository(session).validate(user.id, body)
+        WorkflowRepository(session).validate(access.owner_id, body)
     except InvalidDefinition as exc:
         problems = [ErrorProblem(**p.__dict__) for p in exc.problems]
         return ValidationReport(valid=False, problems=problems)
@@ -54,12 +57,12 @@ def validate_workflow(
 
 @router.post("/import", status_code=status.HTTP_201_CREATED)
 def import_workflow(
-    body: WorkflowYaml, user: CurrentUser, session: SessionDep
+    body: WorkflowYaml, access: EditAccess, session: SessionDep
 ) -> CollaborationWorkflow:
     """Create a workflow from a workflow file's text (the format `accord run` takes); the
     agents it names are yours of those names, or new ones. 422 lists each problem with its
     line (`details.problems[].line`)."""
-    return import_yaml(session, body.yaml, user_id=user.id)
+    return import_yaml(session, body.yaml, user_id=access.owner_id)
 
 
 @router.get(
@@ -67,11 +70,11 @@ def import_workflow(
     response_class=Response,
     responses={200: {"content": {"application/yaml": {}}}},
 )
-def export_workflow(workflow_id: str, user: CurrentUser, session: SessionDep) -> Response:
+def export_workflow(workflow_id: str, access: ReadAccess, session: SessionDep) -> Response:
     """The workflow as a workflow file (agents and providers by name), to keep in git or to
     run with `accord run`."""
-    workflow = WorkflowRepository(session).get(workflow_id, user_id=user.id)
-    text = export_yaml(session, workflow, user_id=user.id)
+    workflow = WorkflowRepository(session).get(workflow_id, user_id=access.owner_id)
+    text = export_yaml(session, workflow, user_id=access.owner_id)
     filename = "".join(c if c.isalnum() or c in "-_" else "-" for c in workflow.name)[:80]
     return Response(
         text,
@@ -81,19 +84,21 @@ def export_workflow(workflow_id: str, user: CurrentUser, session: SessionDep) ->
 
 
 @router.get("/{workflow_id}")
-def get_workflow(workflow_id: str, user: CurrentUser, session: SessionDep) -> CollaborationWorkflow:
-    return WorkflowRepository(session).get(workflow_id, user_id=user.id)
+def get_workflow(
+    workflow_id: str, access: ReadAccess, session: SessionDep
+) -> CollaborationWorkflow:
+    return WorkflowRepository(session).get(workflow_id, user_id=access.owner_id)
 
 
 @router.patch("/{workflow_id}")
 def update_workflow(
-    workflow_id: str, body: UpdateWorkflowRequest, user: CurrentUser, session: SessionDep
+    workflow_id: str, body: UpdateWorkflowRequest, access: EditAccess, session: SessionDep
 ) -> CollaborationWorkflow:
     """Only the fields sent change; the result is validated whole."""
-    return WorkflowRepository(session).update(workflow_id, user_id=user.id, request=body)
+    return WorkflowRepository(session).update(workflow_id, user_id=access.owner_id, request=body)
 
 
 @router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_workflow(workflow_id: str, user: CurrentUser, session: SessionDep) -> None:
+def delete_workflow(workflow_id: str, access: EditAccess, session: SessionDep) -> None:
     """Deletes its executions, interactions and knowledge with it."""
-    WorkflowRepository(session).delete(workflow_id, user_id=user.id)
+    WorkflowRepository(session).delete(workflow_id, user_id=access.owner_id)
