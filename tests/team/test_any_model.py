@@ -42,8 +42,9 @@ def run(
     server: FakeOpenAIServer,
     data_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
-    examples: list[str] | None = None,
+    examples: list[str | Path] | None = None,
 ) -> list[Any]:
+    """Run `examples` (names in examples/, or paths; default: every example) on the server."""
     monkeypatch.setenv("ACCORD_DATA_DIR", str(data_dir))  # restored after the test
     return list(
         bench.run_examples(
@@ -108,14 +109,47 @@ def test_a_model_that_ignores_tools_and_schemas_completes_with_a_deliverable(
     assert trials[1].interactions.get("coordination", 0) >= 2  # the decision was voted on
 
 
+HAND_OVER = """\
+name: Hand-over
+description: One agent scopes a release without being told what is in it; another verifies it.
+workflowType: pipeline
+agents:
+  - name: Rel
+    role: release manager
+    skills: [planning, release]
+  - name: Quinn
+    role: tester
+    skills: [testing]
+steps:
+  - id: scope
+    name: Scope the release
+    type: coordination
+    agent: Rel
+    instructions: List what goes into version 1.2.
+  - id: verify
+    name: Verify the release
+    type: testing
+    dependsOn: [scope]
+    agent: Quinn
+"""
+"""Feedback is called for when an earlier result by another agent left a point open. No
+example leaves one (each step has the material or tools it needs), so this workflow does: no
+input says what the release holds. Both agents are pinned, as who gets a step is otherwise
+the coordinator's or the score's choice, which may give both steps to one agent."""
+
+
 def test_a_strong_model_chooses_every_kind_of_collaboration_with_parallel_calls(
     bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    hand_over = tmp_path / "hand-over.yaml"
+    hand_over.write_text(HAND_OVER)
+    examples: list[str | Path] = sorted(p.name for p in (ROOT / "examples").glob("*.yaml"))
     responder = strong_responder(question_rate=1.0, feedback_rate=1.0, delegate_rate=1.0)
     with FakeOpenAIServer(responder=responder) as server:
-        # Every example: the planner behind this model collaborates where the content calls
-        # for it (a gap to ask about, an open point to give feedback on), not in every step.
-        trials = run(bench, server, tmp_path, monkeypatch)
+        # Every example and the hand-over: the planner behind this model collaborates where
+        # the content calls for it (a gap to ask about, an open point to give feedback on),
+        # not in every step.
+        trials = run(bench, server, tmp_path, monkeypatch, [*examples, hand_over])
 
     for trial in trials:
         assert trial.completed, trial.error
@@ -145,7 +179,12 @@ def test_a_strong_model_chooses_every_kind_of_collaboration_with_parallel_calls(
     assert by_kind[InteractionType.QUESTION]
     assert all(q.response_message for q in by_kind[InteractionType.QUESTION])  # answered
     feedback = by_kind[InteractionType.FEEDBACK]
-    assert any("review" not in (i.context_data or {}) for i in feedback)
+    chosen_feedback = [i for i in feedback if "review" not in (i.context_data or {})]
+    # The verifier tells the scope's author what their result left open.
+    assert any(
+        "Your `scope` result left open" in i.message and i.to_agent_id != i.from_agent_id
+        for i in chosen_feedback
+    )
 
 
 async def test_a_timed_out_call_fails_the_attempt_with_its_tokens_estimated_and_recorded(
