@@ -7,6 +7,9 @@ from Python costs next to `accord run` of the same workflow.
   `workflow.run()` and as `accord run FILE --json`, each a fresh process on a data directory
   that earlier runs already set up; and `workflow.run()` called again inside one process
   (engine start and stop included, interpreter and imports not).
+- A one-step workflow on the offline model, `workflow.run()` again inside one process: as
+  is, and with the agent calling a function tool (`@accord.tool`) once, so the difference is
+  what a durable function tool call costs (recorded, reported as an event, counted).
 
     python bench/run.py --scenario library [--json]
 
@@ -53,6 +56,38 @@ for _ in range({runs}):
 print(json.dumps(walls))
 """
 )
+ONE_STEP = """
+import json, time
+import accord
+
+
+@accord.tool
+def lookup_price(product: str) -> str:
+    \"\"\"The price of a product.\"\"\"
+    return product + ": 12.50 EUR"
+
+
+def one_step(tools):
+    kim = accord.Agent(name="Kim", role="sales", tools=tools)
+    return accord.Workflow(
+        name="Bench one step" + (" with a tool" if tools else ""),
+        agents=[kim],
+        steps=[accord.Step(id="price", name="Lookup price", agent=kim)],
+    )
+
+
+walls = {{}}
+for label, tools in (("plain", []), ("tool", [lookup_price])):
+    workflow = one_step(tools)
+    runs = []
+    for _ in range({runs}):
+        started = time.perf_counter()
+        result = workflow.run(inputs={{"product": "widget"}})
+        assert result.completed and (not tools or "12.50 EUR" in result.deliverable)
+        runs.append(time.perf_counter() - started)
+    walls[label] = runs[1:]
+print(json.dumps(walls))
+"""
 
 
 def _median_wall(command: list[str], *, env: dict[str, str] | None = None, cwd: Path) -> float:
@@ -101,6 +136,16 @@ def main(as_json: bool) -> None:
         )
         walls = json.loads(done.stdout)[1:]
         record("workflow.run() again in one process", statistics.median(walls))
+        one_step = root / "one_step.py"
+        one_step.write_text(ONE_STEP.format(runs=TIMED_RUNS + 1))
+        done = subprocess.run(
+            [sys.executable, str(one_step)], env=env, cwd=root, check=True, capture_output=True
+        )
+        steps = json.loads(done.stdout)
+        plain, tool = statistics.median(steps["plain"]), statistics.median(steps["tool"])
+        record("one-step workflow.run() in one process", plain)
+        record("the same with one function tool call", tool)
+        record("difference (function tool call)", tool - plain)
     _report(results, as_json, print_line=print)
 
 

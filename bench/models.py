@@ -82,9 +82,9 @@ def run_examples(
 def _prepare_provider(
     database: Any, base_url: str, model: str, api_key: str | None, settings: dict[str, Any]
 ) -> str:
-    from accord.cli.context import local_user_id
     from accord.domain.enums import ProviderKind
     from accord.storage.repositories.providers import ProviderRepository
+    from accord.team.local import local_user_id
 
     with database.session() as session:
         user_id = local_user_id(session)

@@ -12,6 +12,10 @@ persisted as in production: step runs, events, aggregates, DBOS attempt workflow
     python bench/run.py --scenario tools   # recorded and MCP tool calls (see bench/tools.py)
     python bench/run.py --scenario library   # import time, workflow.run vs accord run
                                              # (see bench/library.py)
+    python bench/run.py --scenario team [--steps 200]   # a step through the real agent team,
+                                                        # along a long run (see bench/team.py)
+    python bench/run.py --scenario concurrency [--widths 16 64 256]   # attempts in flight
+                                                        # waiting on a model (bench/concurrency.py)
 
 overhead per step = (median wall - L x critical path) / steps;
 ratio = median wall / (L x critical path) (null when L = 0).
@@ -65,7 +69,9 @@ SCENARIOS = [
 ]
 
 
-def setup(db: Database, workflow_type: str, steps: list[dict[str, Any]]) -> tuple[str, str]:
+def setup(
+    db: Database, workflow_type: str, steps: list[dict[str, Any]], *, max_concurrency: int = 16
+) -> tuple[str, str]:
     with db.session() as s:
         user_id = (
             UserRepository(s)
@@ -86,7 +92,7 @@ def setup(db: Database, workflow_type: str, steps: list[dict[str, Any]]) -> tupl
         )
         workflow_id = str(uuid.uuid4())
         configuration = WorkflowConfiguration.model_validate(
-            {"steps": steps, "constraints": {"maxConcurrency": 16, "maxRetries": 0}}
+            {"steps": steps, "constraints": {"maxConcurrency": max_concurrency, "maxRetries": 0}}
         )
         s.execute(
             insert(collaboration_workflows).values(
@@ -192,12 +198,23 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
         "--scenario",
-        choices=["engine", "scale", "floor", "tools", "library"],
+        choices=["engine", "scale", "floor", "tools", "library", "team", "concurrency"],
         default="engine",
         help="engine: S1-S3 on SQLite (default); scale: worker processes on Postgres; "
         "floor: S2 with DBOS's own records and nothing else; tools: a recorded tool call and "
         "an MCP call over stdio, against the same call made directly; library: import time "
-        "and workflow.run against accord run",
+        "and workflow.run against accord run; team: CPU and wall per step through the agent "
+        "team along a long pipeline; concurrency: attempts in flight waiting on a model",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=200, help="the long run's steps for --scenario team"
+    )
+    parser.add_argument(
+        "--widths",
+        type=int,
+        nargs="+",
+        default=[16, 64, 256],
+        help="fan-out widths for --scenario concurrency (default: 16 64 256)",
     )
     parser.add_argument(
         "--workers",
@@ -219,6 +236,14 @@ if __name__ == "__main__":
         import library
 
         library.main(args.json)
+    elif args.scenario == "team":
+        import team
+
+        asyncio.run(team.main(args.json, args.steps))
+    elif args.scenario == "concurrency":
+        import concurrency
+
+        concurrency.main(args.widths, args.json)
     elif args.scenario == "floor":
         import floor
 

@@ -5,9 +5,11 @@ the package (`accord.domain`, `accord.engine`, ...) is private and may change.
 
 Define a team and its work:
     `Agent`, `Step`, `Workflow` (pipeline, parallel, conditional or recursive),
-    `Coordination`, `Constraints`; the agents' tools: `McpServer` declarations (by name in
-    `Workflow(mcp_servers=...)`, allowed per agent in `Agent(tools=...)`) and built-in
-    toolkits (`workspace`); `Workflow.from_yaml` / `to_yaml` read and write the
+    `Coordination`, `Constraints`; the agents' tools: Python functions made tools with
+    `@tool` (a `FunctionTool`, given in `Agent(tools=...)`), `McpServer` declarations (by
+    name in `Workflow(mcp_servers=...)`, allowed per agent in `Agent(tools=...)`) and
+    built-in toolkits (`workspace`, configured with `ToolkitSettings`);
+    `Workflow.from_yaml` / `to_yaml` read and write the
     workflow file format. An agent's model is `"offline"`, a pydantic-ai model name, a saved
     provider's name, or a pydantic-ai `Model` object such as `OfflineModel`.
 
@@ -37,12 +39,13 @@ if TYPE_CHECKING:
     from accord.domain.knowledge import CollaborationKnowledge as Knowledge
     from accord.domain.metrics import CollaborationMetrics
     from accord.domain.step_result import StepResult
-    from accord.domain.tools import McpServer
+    from accord.domain.tools import McpServer, ToolkitSettings
     from accord.domain.workspace import WorkspaceFile
     from accord.library.client.aio import AsyncClient
     from accord.library.client.sync import Client
     from accord.library.definition import Agent, Constraints, Coordination, Step, Workflow
     from accord.library.errors import ApiError, ValidationError
+    from accord.library.function_tools import FunctionTool, tool
     from accord.library.results import RunResult, StepOutcome
     from accord.library.running import ExecutionStream, arun, run, stream
     from accord.llm.offline import OfflineModel
@@ -58,6 +61,7 @@ __all__ = [
     "Coordination",
     "ExecutionEvent",
     "ExecutionStream",
+    "FunctionTool",
     "Knowledge",
     "McpServer",
     "OfflineModel",
@@ -65,6 +69,7 @@ __all__ = [
     "Step",
     "StepOutcome",
     "StepResult",
+    "ToolkitSettings",
     "Usage",
     "ValidationError",
     "Workflow",
@@ -73,6 +78,7 @@ __all__ = [
     "arun",
     "run",
     "stream",
+    "tool",
 ]
 
 # Where each public name lives (module, attribute): loaded on first use, so `import accord`
@@ -97,6 +103,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CollaborationMetrics": ("accord.domain.metrics", "CollaborationMetrics"),
     "OfflineModel": ("accord.llm.offline", "OfflineModel"),
     "McpServer": ("accord.domain.tools", "McpServer"),
+    "ToolkitSettings": ("accord.domain.tools", "ToolkitSettings"),
+    "tool": ("accord.library.function_tools", "tool"),
+    "FunctionTool": ("accord.library.function_tools", "FunctionTool"),
     "Client": ("accord.library.client.sync", "Client"),
     "AsyncClient": ("accord.library.client.aio", "AsyncClient"),
     "ValidationError": ("accord.library.errors", "ValidationError"),

@@ -206,3 +206,71 @@ def test_triggers_are_the_files_triggers_block(tmp_path: Path):
             triggers={"schedules": [{"cron": "every day"}]},
         )
     assert error.value.problems[0].field.startswith("triggers.schedules[0]")
+
+
+@accord.tool
+def lookup_price(product: str) -> float:
+    """The unit price of a product."""
+    return 12.5
+
+
+@accord.tool(name="lookup_price", require_approval=True)
+def another_price(product: str) -> float:
+    """Another price under the same name."""
+    return 1.0
+
+
+def test_function_tools_are_written_as_references_to_their_functions(tmp_path: Path):
+    workflow = accord.Workflow(
+        name="Pricing",
+        agents=[accord.Agent(name="Ada", role="sales", tools=[lookup_price, "workspace"])],
+        steps=[accord.Step(id="a", name="A")],
+        toolkits={"workspace": {"requireApproval": ["write_file"]}},
+    )
+    text = workflow.to_yaml()
+    assert lookup_price.reference.endswith("test_definition:lookup_price")
+    assert f"functionTools:\n  lookup_price:\n    function: {lookup_price.reference}\n" in text
+    again = accord.Workflow.from_yaml(workflow.save(tmp_path / "pricing.yaml"))
+    assert again.to_yaml() == text
+    assert again.agents[0].tools == ("lookup_price", "workspace")
+    assert again.function_tools["lookup_price"].function == lookup_price.reference
+    assert again.toolkits["workspace"].needs_approval("write_file")
+    assert again.loaded().workflow == workflow.loaded().workflow
+
+
+def test_two_functions_under_one_name_and_bad_declarations_are_refused():
+    with pytest.raises(accord.ValidationError) as error:
+        accord.Workflow(
+            name="Pricing",
+            agents=[
+                accord.Agent(name="Ada", role="sales", tools=[lookup_price]),
+                accord.Agent(name="Bo", role="ops", tools=[another_price]),
+            ],
+            steps=[accord.Step(id="a", name="A")],
+        )
+    (problem,) = error.value.problems
+    assert problem.field == "agents[1].tools[0]"
+    assert "two different functions are tools named 'lookup_price'" in problem.message
+    with pytest.raises(accord.ValidationError) as error:
+        accord.Workflow(
+            name="Pricing",
+            agents=[accord.Agent(name="Ada", role="sales", tools=["lookup_prise"])],
+            steps=[accord.Step(id="a", name="A")],
+            function_tools={"lookup_price": {"function": "pricing"}, "files": {"function": "a:b"}},
+            toolkits={"browser": {"requireApproval": True}},
+            mcp_servers={"files": {"command": "npx"}},
+        )
+    found = {(p.field, p.message) for p in error.value.problems}
+    assert found == {
+        (
+            "functionTools.lookup_price.function",
+            "'pricing' does not say where a function is defined",
+        ),
+        ("functionTools.files", "'files' is also the name of an MCP server or a built-in toolkit"),
+        ("toolkits.browser", "'browser' is not a built-in toolkit"),
+        (
+            "agents[0].tools[0]",
+            "agent 'Ada' may use 'lookup_prise', but no server or toolkit named 'lookup_prise' "
+            "is declared",
+        ),
+    }

@@ -54,6 +54,7 @@ def test_every_script_has_a_test():
         "parallel.py",
         "conditional.py",
         "recursive.py",
+        "function_tools.py",
     }
 
 
@@ -84,6 +85,16 @@ def test_the_recursive_script_runs_its_nested_team(runs):
     out = output_of(runs, "recursive.py")
     assert "completed; child executions: 1" in out
     assert "audit: completed" in out
+
+
+def test_the_function_tools_script_calls_its_tools_and_approves_one(runs):
+    out = output_of(runs, "function_tools.py").splitlines()
+    assert out[:4] == [
+        "Sam called lookup_price: 12.5",
+        "approving function.reserve_stock",
+        "Olu called reserve_stock: reserved 3 x widget",
+        "completed; 2 function tool calls",
+    ]
 
 
 def test_the_readme_example(runs):

@@ -170,6 +170,12 @@ print(json.dumps({{
 """
 
 
+def _interruptible() -> None:
+    """Ctrl-C as in a terminal: a suite started in the background (`pytest &`) hands its
+    children SIGINT ignored, and Python then never turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_script(
     tmp_path: Path, data_dir: Path, latency: float
 ) -> tuple[Path, subprocess.Popen[str]]:
@@ -182,6 +188,7 @@ def start_script(
         text=True,
         env=script_env(data_dir),
         cwd=tmp_path,
+        preexec_fn=_interruptible,
     )
     return script, process
 
@@ -242,3 +249,108 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(data_dir: Path, tmp_path:
         assert session.execute(select(workers.c.heartbeat_at)).scalars().all() == [0.0]
     db.dispose()
     assert rerun(script, data_dir) == {"status": "completed", "number": 1, "attempts": [1, 1, 1]}
+
+
+TOOL_SCRIPT = """
+import json
+from pathlib import Path
+
+import accord
+
+
+@accord.tool
+def record_note(note: str) -> str:
+    \"\"\"Record a note (each call adds a line to calls.txt, so a second call would show).\"\"\"
+    with Path("calls.txt").open("a") as calls:
+        calls.write(note + "\\n")
+    return "recorded"
+
+
+kim = accord.Agent(
+    name="Kim", role="dev", model=accord.OfflineModel(latency_seconds=1), tools=[record_note]
+)
+workflow = accord.Workflow(
+    name="Notes",
+    agents=[kim],
+    steps=[
+        accord.Step(id="a", name="Record note A"),
+        accord.Step(id="b", name="Record note B", depends_on=["a"]),
+    ],
+)
+result = workflow.run()
+attempts = [s.attempts for s in result.steps.values()]
+print(json.dumps({"status": result.status, "attempts": attempts}))
+"""
+
+
+def test_a_function_tool_call_recorded_before_a_crash_is_not_made_again(
+    data_dir: Path, tmp_path: Path
+):
+    script = tmp_path / "notes.py"
+    script.write_text(TOOL_SCRIPT)
+    first = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=script_env(data_dir),
+        cwd=tmp_path,
+    )
+    calls = tmp_path / "calls.txt"
+    deadline = time.monotonic() + 90
+    while not calls.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert calls.exists(), f"the tool was never called: {first.communicate()}"
+    time.sleep(0.3)  # its result recorded; the model is still thinking (1 s) about it
+    first.kill()
+    first.wait()
+    assert calls.read_text().splitlines() == ["[offline model] note for 'Record note A'"]
+
+    assert rerun(script, data_dir) == {"status": "completed", "attempts": [1, 1]}
+    assert calls.read_text().splitlines() == [
+        "[offline model] note for 'Record note A'",
+        "[offline model] note for 'Record note B'",
+    ]
+
+
+def test_function_tools_run_from_code_and_from_its_yaml_and_fail_where_missing(
+    data_dir: Path, tmp_path: Path
+):
+    prices: list[str] = []
+
+    @accord.tool
+    def lookup_price(product: str) -> str:
+        """The price of a product."""
+        prices.append(product)
+        return f"{product}: 12.50 EUR"
+
+    ada = accord.Agent(name="Ada", role="sales", tools=[lookup_price])
+    workflow = accord.Workflow(
+        name="Prices",
+        agents=[ada],
+        steps=[accord.Step(id="price", name="Lookup price", agent=ada)],
+    )
+    result = workflow.run(inputs={"product": "widget"})
+    assert result.completed, result.error
+    assert prices == ["widget"]
+    assert "`lookup_price`: widget: 12.50 EUR" in (result.deliverable or "")
+    assert result.usage.tool_calls >= 1
+
+    # The file names the function; this process has it, so the file runs here too.
+    again = accord.Workflow.from_yaml(workflow.save(tmp_path / "prices.yaml")).run(
+        inputs={"product": "gadget"}
+    )
+    assert again.completed and prices == ["widget", "gadget"]
+
+    # A process that never imported the function fails the step at once, saying which.
+    text = (tmp_path / "prices.yaml").read_text()
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(
+        text.replace("name: Prices", "name: Prices elsewhere").replace(
+            lookup_price.reference, "pricing.tools:lookup_price"
+        )
+    )
+    failed = accord.run(elsewhere)
+    assert failed.status == "failed" and failed.steps["price"].attempts == 1
+    assert failed.error is not None
+    assert "the function tool 'lookup_price' (pricing.tools:lookup_price)" in failed.error

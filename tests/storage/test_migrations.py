@@ -14,7 +14,14 @@ from sqlalchemy import inspect, text
 from accord.domain.enums import KnowledgeStatus
 from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration, WorkflowStep
 from accord.storage.db import Database
-from accord.storage.migrate import alembic_config, current_revision, downgrade, heads, upgrade
+from accord.storage.migrate import (
+    alembic_config,
+    current_revision,
+    downgrade,
+    heads,
+    shipped_head,
+    upgrade,
+)
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
 from accord.storage.repositories.users import UserRepository
@@ -39,6 +46,32 @@ def test_the_migrations_have_a_single_head_and_a_single_base():
     assert len(heads()) == 1
     assert len(script.get_bases()) == 1
     assert _revisions_oldest_first()[-1] == heads()[0]
+
+
+def test_the_head_read_from_the_scripts_text_is_alembics():
+    assert shipped_head() == heads()[0]
+
+
+def test_a_database_at_head_is_not_handed_to_alembic(empty_database_url, monkeypatch):
+    """Every command starts by upgrading; at head that is one query, not Alembic (whose
+    import and scripts were most of a short command's start-up). Below head, Alembic runs."""
+    from alembic import command
+
+    db = Database(empty_database_url)
+    try:
+        first, *_ = _revisions_oldest_first()
+        upgrade(db.engine, first)
+        upgrade(db.engine)  # below head: Alembic brings it up
+        assert current_revision(db.engine) == heads()[0]
+
+        def no_alembic(*_args: object) -> None:
+            raise AssertionError("Alembic ran on a database already at head")
+
+        monkeypatch.setattr(command, "upgrade", no_alembic)
+        upgrade(db.engine)
+        db.upgrade()
+    finally:
+        db.dispose()
 
 
 def test_upgrading_a_database_that_holds_data_keeps_it(empty_database_url):

@@ -33,14 +33,19 @@ def make_crew(db: Database, user_id: str, tmp_path: Path) -> Callable[..., Crew]
         workflow_type: WorkflowType = WorkflowType.PIPELINE,
         mcp_servers: dict[str, Any] | None = None,
         tools: dict[str, list[str]] | None = None,
+        toolkits: dict[str, Any] | None = None,
+        function_tools: dict[str, Any] | None = None,
     ) -> Crew:
-        """`tools`: agent name -> its allow-list (`mcp_servers` declares the servers)."""
+        """`tools`: agent name -> its allow-list (`mcp_servers`, `toolkits` and
+        `function_tools` declare what it may name)."""
         config = WorkflowConfiguration.model_validate(
             {
                 "steps": steps,
                 "coordination": coordination or {},
                 "constraints": constraints or {},
                 "mcpServers": mcp_servers or {},
+                "toolkits": toolkits or {},
+                "functionTools": function_tools or {},
             }
         )
         nonlocal crews

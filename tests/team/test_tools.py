@@ -299,3 +299,32 @@ async def test_an_agent_is_briefed_on_who_knows_what_and_asks_the_one_who_does(m
         "- Question to Grace: Which page size did you pick? Answer: 50, as in my design "
         f"(interaction {q.id})"
     )
+
+
+async def test_a_long_run_briefs_the_latest_results_and_counts_the_rest(make_crew):
+    """Step 31 of a run is briefed on the latest finished steps, not all 30: its prompt (and
+    what a teammate answers from) stays the size of an early step's."""
+    steps = [{"id": f"s{i}", "name": f"Part {i}"} for i in range(1, 32)]
+    crew = make_crew(steps=steps, coordinator="Linus")
+    for i in range(1, 31):
+        finished(crew, f"s{i}", "Grace" if i % 2 else "Linus", answer(summary=f"found {i}"))
+    ada = crew.script(
+        "Ada",
+        call("ask_question", to="Grace", question="What did part 3 find?"),
+        answer(summary="built", output="the part"),
+    )
+    grace = crew.script("Grace", {"answer": "see my latest parts"})
+
+    await crew.team().perform(crew.ctx("s31", agent="Ada"))
+
+    prompt = ada.prompt_text()
+    briefed = [i for i in range(1, 31) if f"- `s{i}` (" in prompt]
+    assert briefed == list(range(23, 31))  # the latest eight, oldest first
+    assert "- and 22 earlier results, not listed: search the team's knowledge" in prompt
+    assert (
+        "Grace (reviewer; skills: code review, testing): finished `s21` (Part 21); finished "
+        "`s23` (Part 23); finished `s25` (Part 25); finished `s27` (Part 27); finished `s29` "
+        "(Part 29); 10 earlier step(s)"
+    ) in prompt
+    answering = grace.prompt_text()
+    assert [i for i in range(1, 31) if f"### s{i}\n" in answering] == [21, 23, 25, 27, 29]

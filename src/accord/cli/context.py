@@ -9,17 +9,19 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.orm import Session
 
 from accord.domain.errors import AccordError, InvalidDefinition, InvalidInput
-from accord.domain.workflow_file import FileProblem, WorkflowFileError
-from accord.storage.db import database_url, is_sqlite
-from accord.team.local import local_user_id, open_database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# The database, workflow files and SQLAlchemy are imported by the functions that use them:
+# every command imports this module, including those (and `--help`) that touch no database.
 
 console = Console()
 err_console = Console(stderr=True)
@@ -43,6 +45,8 @@ def print_error(exc: AccordError) -> None:
     """Each problem on its own line with its fix; a file's problems with their lines.
 
     The texts are escaped: a message quoting `[bug, feature]` is not Rich markup."""
+    from accord.domain.workflow_file import FileProblem, WorkflowFileError
+
     if isinstance(exc, InvalidDefinition):
         count = len(exc.problems)
         what = "workflow file" if isinstance(exc, WorkflowFileError) else "workflow definition"
@@ -70,6 +74,8 @@ def print_error(exc: AccordError) -> None:
 
 def require_postgres(command: str) -> None:
     """Worker processes share a Postgres database; refuse SQLite with the fix."""
+    from accord.storage.db import database_url, is_sqlite
+
     if is_sqlite(database_url()):
         raise AccordError(
             f"{command} needs Postgres, shared by the server and its workers: set "
@@ -79,8 +85,10 @@ def require_postgres(command: str) -> None:
 
 
 @contextmanager
-def local_session() -> Iterator[tuple[Session, str]]:
+def local_session() -> Iterator[tuple["Session", str]]:
     """One transaction on the local database, as the local user."""
+    from accord.team.local import local_user_id, open_database
+
     database = open_database()
     try:
         with database.session() as session:

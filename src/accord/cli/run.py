@@ -69,8 +69,7 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """Run a workflow with a live view, then print its deliverable; the exit code is 0 only
-    if it completed."""
+    """Run a workflow with a live view, then print its deliverable (exit code 0 if completed)."""
     if (file is None) == (template is None):
         raise AccordError("give a workflow file or --template NAME (one of them)")
     inputs = parse_inputs(input_ or [])

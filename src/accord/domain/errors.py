@@ -2,9 +2,12 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+if TYPE_CHECKING:
+    # Imported where used: the CLI imports these errors before knowing whether its command
+    # needs pydantic at all (`accord --help` does not).
+    from pydantic import BaseModel
 
 
 @dataclass(frozen=True)
@@ -157,12 +160,14 @@ def validation_problems(errors: Sequence[Any]) -> list[Problem]:
     return problems
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 def validate_request(model: type[M], values: Mapping[str, Any], /) -> M:
     """`model` built from `values`, or InvalidInput naming each bad field: how callers other
     than the API (the CLI) apply the rules the API applies to the same request."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(values)
     except ValidationError as exc:

@@ -14,7 +14,13 @@ from accord.domain.agent import Agent
 from accord.domain.conditions import Condition, ConditionError, parse_condition
 from accord.domain.enums import StepType, WorkflowType
 from accord.domain.errors import InvalidDefinition, Problem
-from accord.domain.tools import McpServer, allow_list_problems, server_problems
+from accord.domain.tools import (
+    McpServer,
+    allow_list_problems,
+    function_tool_problems,
+    server_problems,
+    toolkit_problems,
+)
 from accord.domain.workflow import (
     MAX_CONCURRENCY,
     MAX_CONSENSUS_ROUNDS,
@@ -209,13 +215,19 @@ def compile_workflow(
     problems += server_problems(
         configuration.mcp_servers, where="configuration.mcpServers", environ=environment
     )
+    problems += toolkit_problems(configuration.toolkits, where="configuration.toolkits")
+    problems += function_tool_problems(
+        configuration.function_tools,
+        where="configuration.functionTools",
+        servers=configuration.mcp_servers,
+    )
     for i, agent_id in enumerate(participants):
         agent = owned_agents.get(agent_id)
         if agent is not None and agent.tools:
             problems += allow_list_problems(
                 agent.tools,
                 where=f"participatingAgents[{i}].tools",
-                declared=configuration.mcp_servers,
+                declared=[*configuration.mcp_servers, *configuration.function_tools],
                 owner=f"agent {agent.name!r}",
             )
 

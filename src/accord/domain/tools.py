@@ -1,4 +1,5 @@
-"""Agents' tools as a workflow declares them: MCP servers, built-in toolkits, allow-lists.
+"""Agents' tools as a workflow declares them: MCP servers, built-in toolkits, function
+tools, allow-lists.
 
 A workflow lists its MCP servers in the `mcpServers` shape that Claude Desktop, pydantic-ai
 and LangChain read (stdio: `command`, `args`, `env`, `cwd`; streamable HTTP: `url`,
@@ -9,6 +10,12 @@ step (`expand`), so secrets stay in that process's environment.
 Each agent names what it may use in `tools`: a whole server or toolkit (`files`), one tool
 (`files.read_text_file`), or a pattern (`git.*`, `*.read_*`). `AllowList` answers whether a
 tool is on the list; `allow_list_problems` finds names that match nothing a workflow declares.
+
+A built-in toolkit may be marked `requireApproval` in the workflow's `toolkits` block. A
+function tool (`functionTools`) is a Python function made a tool with `@accord.tool`: the
+workflow names it and says where it is defined (`module:qualname`); only a process that has
+imported it (so registered it) can run it, anywhere else the step that needs it fails saying
+so. Agents name a function tool by its name alone, and the model sees that name unprefixed.
 """
 
 import difflib
@@ -37,6 +44,12 @@ it); replaced when the file is installed (`in_folder`)."""
 
 SERVER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
+
+
+def _needs_approval(require_approval: bool | list[str], tool: str) -> bool:
+    if isinstance(require_approval, bool):
+        return require_approval
+    return tool in require_approval
 
 
 class McpServer(CamelModel):
@@ -113,9 +126,7 @@ class McpServer(CamelModel):
         yield from self.headers.values()
 
     def needs_approval(self, tool: str) -> bool:
-        if isinstance(self.require_approval, bool):
-            return self.require_approval
-        return tool in self.require_approval
+        return _needs_approval(self.require_approval, tool)
 
     def describe(self) -> str:
         """How it is reached, as a person reads it (`npx -y pkg /data`, or the URL)."""
@@ -124,6 +135,110 @@ class McpServer(CamelModel):
         if self.saved is not None:
             return f"saved server {self.saved!r}"
         return self.url or ""
+
+
+class ToolkitSettings(CamelModel):
+    """How the workflow uses a built-in toolkit (an entry of `toolkits`, by its name)."""
+
+    require_approval: bool | list[str] = Field(
+        default=False,
+        description="`true`: every call of this toolkit waits for a user's approval; a list: "
+        "only the calls of these tools do (e.g. `[write_file, edit_file]`).",
+    )
+
+    def needs_approval(self, tool: str) -> bool:
+        return _needs_approval(self.require_approval, tool)
+
+
+FUNCTION_TOOL_SERVER = "function"
+"""What a function tool's calls are reported under (`function.<name>`), where an MCP tool's
+are under its server's name."""
+FUNCTION_TOOL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+FUNCTION_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_<][\w.<>]*$")
+RESERVED_TOOL_NAMES: frozenset[str] = frozenset(
+    {
+        "share_knowledge",
+        "search_knowledge",
+        "validate_knowledge",
+        "ask_question",
+        "delegate_task",
+        "give_feedback",
+        "final_result",
+    }
+)
+"""Tools every agent already has (the collaboration tools, and the one that returns the
+step's result): a function tool may not take their names."""
+
+
+class FunctionToolSpec(CamelModel):
+    """An entry of `functionTools`: a Python function made a tool with `@accord.tool`."""
+
+    function: str = Field(
+        description="Where the function is defined, `module:qualname` (e.g. "
+        "`pricing:lookup_price`). Only a process that has imported it can run the tool.",
+    )
+    require_approval: bool = Field(
+        default=False, description="`true`: every call waits for a user's approval."
+    )
+
+
+def function_tool_problems(
+    functions: Mapping[str, FunctionToolSpec],
+    *,
+    where: str,
+    servers: Iterable[str],
+) -> list[Problem]:
+    """Function tools' names must be usable tool names that nothing else declares."""
+    taken = {*servers, *BUILTIN_TOOLKITS}
+    problems = []
+    for name, spec in functions.items():
+        if not FUNCTION_TOOL_NAME.match(name):
+            problems.append(
+                Problem(
+                    f"{where}.{name}",
+                    f"{name!r} is not a usable function tool name",
+                    "use a Python identifier: letters, digits and '_' (at most 64), not "
+                    "starting with a digit",
+                )
+            )
+        elif name in taken:
+            problems.append(
+                Problem(
+                    f"{where}.{name}",
+                    f"{name!r} is also the name of an MCP server or a built-in toolkit",
+                    "give the function tool another name (`@accord.tool(name=...)`)",
+                )
+            )
+        elif name in RESERVED_TOOL_NAMES:
+            problems.append(
+                Problem(
+                    f"{where}.{name}",
+                    f"{name!r} is the name of a tool every agent already has",
+                    "give the function tool another name (`@accord.tool(name=...)`)",
+                )
+            )
+        if not FUNCTION_REFERENCE.match(spec.function):
+            problems.append(
+                Problem(
+                    f"{where}.{name}.function",
+                    f"{spec.function!r} does not say where a function is defined",
+                    "write `module:qualname`, e.g. `pricing:lookup_price`",
+                )
+            )
+    return problems
+
+
+def toolkit_problems(toolkits: Mapping[str, ToolkitSettings], *, where: str) -> list[Problem]:
+    """`toolkits` may only configure the built-in toolkits."""
+    return [
+        Problem(
+            f"{where}.{name}",
+            f"{name!r} is not a built-in toolkit",
+            f"use one of: {', '.join(sorted(BUILTIN_TOOLKITS))} (MCP servers go in mcpServers)",
+        )
+        for name in toolkits
+        if name not in BUILTIN_TOOLKITS
+    ]
 
 
 def _references(values: Iterable[str]) -> Iterable[tuple[str, bool]]:
@@ -260,8 +375,8 @@ def _entry_may_match(entry: str, server: str) -> bool:
 def allow_list_problems(
     tools: list[str], *, where: str, declared: Iterable[str], owner: str
 ) -> list[Problem]:
-    """Each entry of an agent's `tools` must name something declared (a server of the
-    workflow or a built-in toolkit); a near miss is offered as "did you mean"."""
+    """Each entry of an agent's `tools` must name something declared (a server or function
+    tool of the workflow, or a built-in toolkit); a near miss is offered as "did you mean"."""
     names = sorted({*declared, *BUILTIN_TOOLKITS})
     problems = []
     for i, entry in enumerate(tools):
@@ -278,7 +393,10 @@ def allow_list_problems(
             continue
         if any(fnmatch.fnmatchcase(n, server) for n in names):
             continue
-        fix = f"declare a server {server!r} in mcpServers, or use one of: {', '.join(names)}"
+        fix = (
+            f"declare a server {server!r} in mcpServers (or a function tool in functionTools), "
+            f"or use one of: {', '.join(names)}"
+        )
         close = difflib.get_close_matches(server, names, n=1)
         if close:
             fix = f"did you mean {close[0] + (dot + tool if tool else '')!r}? " + fix

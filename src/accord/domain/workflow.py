@@ -19,7 +19,7 @@ from accord.domain.enums import (
     WorkflowType,
 )
 from accord.domain.metrics import CollaborationMetrics
-from accord.domain.tools import McpServer
+from accord.domain.tools import FunctionToolSpec, McpServer, ToolkitSettings
 
 # Limits checked when a definition is created or updated (see validation.py).
 MAX_STEPS = 500
@@ -130,6 +130,10 @@ class WorkflowConfiguration(CamelModel):
     constraints: Constraints = Field(default_factory=Constraints)
     mcp_servers: dict[str, McpServer] = Field(default_factory=dict)
     """Extension: the MCP servers the agents may use (each agent's `tools` picks), by name."""
+    toolkits: dict[str, ToolkitSettings] = Field(default_factory=dict)
+    """Extension: settings of built-in toolkits (which calls wait for approval), by name."""
+    function_tools: dict[str, FunctionToolSpec] = Field(default_factory=dict)
+    """Extension: Python functions the agents may use (`@accord.tool`), by tool name."""
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     """Extension: the folder the team's files go to."""
 

@@ -27,7 +27,7 @@ from accord.domain.base import CamelModel
 from accord.domain.enums import WorkflowType
 from accord.domain.errors import InvalidDefinition, Problem
 from accord.domain.plan import compile_workflow
-from accord.domain.tools import McpServer
+from accord.domain.tools import FunctionToolSpec, McpServer, ToolkitSettings
 from accord.domain.triggers import TriggersSpec
 from accord.domain.workflow import (
     Constraints,
@@ -66,7 +66,8 @@ class AgentSpec(_Strict):
         default_factory=list,
         description="What the agent may use besides talking to its team: a server of "
         "`mcpServers` or a built-in toolkit (`workspace`) whole, one tool "
-        "(`files.read_text_file`) or a pattern (`git.*`).",
+        "(`files.read_text_file`), a pattern (`git.*`), or a function tool of "
+        "`functionTools` by its name.",
     )
 
 
@@ -104,6 +105,14 @@ class CoordinationSpec(Coordination, _Strict):
 
 
 class McpServerSpec(McpServer, _Strict):
+    pass
+
+
+class ToolkitSpec(ToolkitSettings, _Strict):
+    pass
+
+
+class FunctionToolFileSpec(FunctionToolSpec, _Strict):
     pass
 
 
@@ -152,6 +161,18 @@ class WorkflowFile(_Strict):
         "clients read; `${VAR}` and `${VAR:-default}` expand from the environment of the "
         "process running the step, `${WORKSPACE}` to the execution's workspace folder.",
     )
+    toolkits: dict[str, ToolkitSpec] = Field(
+        default_factory=dict,
+        description="Settings of the built-in toolkits, by name: e.g. `workspace: "
+        "{requireApproval: [write_file]}` makes those calls wait for a user's approval.",
+    )
+    function_tools: dict[str, FunctionToolFileSpec] = Field(
+        default_factory=dict,
+        description="Python functions the agents may use, made tools with `@accord.tool`, by "
+        "tool name: `{function: module:qualname}`. Only a Python process that has imported "
+        "the function can run a step that uses it; elsewhere (`accord run`, a server) that "
+        "step fails saying which function is missing.",
+    )
     workspace: WorkspaceSpec = Field(default_factory=WorkspaceSpec)
 
     def configuration(
@@ -184,6 +205,14 @@ class WorkflowFile(_Strict):
             mcp_servers={
                 name: McpServer.model_validate(server.model_dump())
                 for name, server in self.mcp_servers.items()
+            },
+            toolkits={
+                name: ToolkitSettings.model_validate(settings.model_dump())
+                for name, settings in self.toolkits.items()
+            },
+            function_tools={
+                name: FunctionToolSpec.model_validate(spec.model_dump())
+                for name, spec in self.function_tools.items()
             },
             workspace=WorkspaceSettings(path=self._workspace_path(base_dir)),
         )

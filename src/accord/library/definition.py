@@ -5,8 +5,11 @@ A `Workflow` is the YAML workflow format (`accord.domain.workflow_file`) built f
 objects: it is turned into the file's data and validated by the same code, so a workflow
 built in code and its YAML make the same stored definition and report the same problems.
 The only things code adds are objects where a file has names: an `Agent` where a step names
-its agent, a `Workflow` where a step names its sub-workflow's file, and a pydantic-ai `Model`
-object as an agent's model (which only the process that holds it can run).
+its agent, a `Workflow` where a step names its sub-workflow's file, a pydantic-ai `Model`
+object as an agent's model, and a function tool (`@accord.tool`) in an agent's tools, which
+the file declares in `functionTools` by where the function is defined. A Model object and a
+function tool exist only in the process that holds them: a run elsewhere fails the steps
+that need them, saying why.
 """
 
 import os
@@ -27,9 +30,10 @@ from accord.domain.enums import (
     StepType,
     WorkflowType,
 )
-from accord.domain.tools import McpServer
+from accord.domain.tools import FunctionToolSpec, McpServer, ToolkitSettings
 from accord.domain.workflow_file import (
     OFFLINE_PROVIDER,
+    FileProblem,
     WorkflowFile,
     WorkflowFileError,
     validate_workflow_data,
@@ -39,6 +43,7 @@ from accord.library.errors import ValidationError
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
+    from accord.library.function_tools import FunctionTool
     from accord.library.results import RunResult
     from accord.library.running import ExecutionStream
     from accord.team.workflow_files import LoadedWorkflow
@@ -74,10 +79,10 @@ class Agent:
     provider: str | None = None
     model_settings: Mapping[str, Any] = field(default_factory=dict)
     """Passed to the model with each request (temperature, max_tokens, ...)."""
-    tools: Sequence[str] = ()
-    """What the agent may use besides talking to its team (its allow-list): a server of the
-    workflow's `mcp_servers` or a built-in toolkit (`workspace`) whole, one tool
-    (`files.read_text_file`) or a pattern (`git.*`)."""
+    tools: "Sequence[str | FunctionTool[..., Any]]" = ()
+    """What the agent may use besides talking to its team (its allow-list): a function made a
+    tool with `@accord.tool`, a server of the workflow's `mcp_servers` or a built-in toolkit
+    (`workspace`) whole, one tool (`files.read_text_file`) or a pattern (`git.*`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,6 +166,11 @@ class Workflow:
     `mcp_servers` declares the MCP servers the agents may use, by name (an `McpServer`, or
     its fields as a workflow file writes them: `{"command": "npx", "args": [...]}`); each
     agent's `tools` says which of them (and which built-in toolkits) it may use.
+    Function tools given to agents (`Agent(tools=[lookup_price])`) are declared by the
+    workflow itself (its file's `functionTools`, naming each by `module:qualname`);
+    `function_tools` declares more by name, as a file does. `toolkits` configures the
+    built-in toolkits: `{"workspace": {"requireApproval": ["write_file"]}}` makes those
+    calls wait for a user's approval.
     `triggers` is a workflow file's `triggers:` block (`schedules`, `hooks`, `after`,
     `notify`): installed with the workflow when it runs; a new hook's or notification's
     secret is printed to stderr, the one time it is shown. `workspace` is a workflow file's
@@ -179,6 +189,8 @@ class Workflow:
         coordination: Coordination | None = None,
         constraints: Constraints | None = None,
         mcp_servers: "Mapping[str, McpServer | Mapping[str, Any]] | None" = None,
+        toolkits: "Mapping[str, ToolkitSettings | Mapping[str, Any]] | None" = None,
+        function_tools: "Mapping[str, FunctionToolSpec | Mapping[str, Any]] | None" = None,
         triggers: Mapping[str, Any] | None = None,
         workspace: Mapping[str, Any] | None = None,
     ) -> None:
@@ -191,14 +203,15 @@ class Workflow:
         self.coordination = coordination or Coordination()
         self.constraints = constraints or Constraints()
         self.mcp_servers = dict(mcp_servers or {})
+        self.toolkits = dict(toolkits or {})
+        self.function_tools = dict(function_tools or {})
         self.triggers = dict(triggers or {})
         self.workspace = dict(workspace or {})
         self._path: Path | None = None
         self._children: dict[str, Workflow] = {}
-        data = self._data(workflow_type)
         try:
             self._file: WorkflowFile = validate_workflow_data(
-                data, source=self._source, environment=os.environ
+                self._data(workflow_type), source=self._source, environment=os.environ
             )
         except WorkflowFileError as exc:
             raise ValidationError(exc.problems, subject=f"workflow {name!r}") from None
@@ -281,6 +294,14 @@ class Workflow:
             name: McpServer.model_validate(server.model_dump())
             for name, server in file.mcp_servers.items()
         }
+        self.toolkits = {
+            name: ToolkitSettings.model_validate(settings.model_dump())
+            for name, settings in file.toolkits.items()
+        }
+        self.function_tools = {
+            name: FunctionToolSpec.model_validate(spec.model_dump())
+            for name, spec in file.function_tools.items()
+        }
         self.triggers = file.triggers.model_dump(mode="json", exclude_defaults=True)
         self.workspace = file.workspace.model_dump(mode="json", exclude_defaults=True)
         self._file = file
@@ -288,7 +309,11 @@ class Workflow:
     def to_yaml(self) -> str:
         """The workflow as a workflow file (fields left at their defaults are omitted). A
         sub-workflow is named by its file: the one it was read from, or `<its name>.yaml`
-        next to this one, which `save` writes."""
+        next to this one, which `save` writes. A function tool is written as a reference,
+        `functionTools: {name: {function: module:qualname}}`: a Python process that imports
+        that module can run the file (`Workflow.from_yaml(path).run()`); anywhere else
+        (`accord run`, a server) the steps that use it fail, saying which function is
+        missing. A pydantic-ai `Model` object is written as its system and name."""
         data = self._file.model_dump(mode="json", by_alias=True, exclude_defaults=True)
         data = {"name": data.pop("name"), **data}
         text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
@@ -353,6 +378,13 @@ class Workflow:
             children={sid: child.loaded() for sid, child in self._children.items()},
         )
 
+    def in_process_tools(self) -> "list[FunctionTool[..., Any]]":
+        """The function tools its agents hold, over the whole tree."""
+        found = [t for a in self.agents for t in a.tools if not isinstance(t, str)]
+        for child in self._children.values():
+            found += child.in_process_tools()
+        return found
+
     def in_process_models(self) -> "dict[str, Model]":
         """Agent name -> the `Model` object it runs on, over the whole tree."""
         models = {
@@ -385,6 +417,13 @@ class Workflow:
             values["sub_workflow"] = self._sub_workflow(step)
             steps.append(values)
         coordinator = self.coordinator
+        function_tools = {
+            name: spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            if isinstance(spec, FunctionToolSpec)
+            else dict(spec)
+            for name, spec in self.function_tools.items()
+        }
+        function_tools |= _held_tools(self.agents)
         return _camel(
             {
                 "name": self.name,
@@ -401,6 +440,13 @@ class Workflow:
                     else dict(server)
                     for name, server in self.mcp_servers.items()
                 },
+                "toolkits": {
+                    name: settings.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+                    if isinstance(settings, ToolkitSettings)
+                    else dict(settings)
+                    for name, settings in self.toolkits.items()
+                },
+                "function_tools": function_tools,
                 "triggers": self.triggers,
                 "workspace": self.workspace,
             }
@@ -435,7 +481,34 @@ def _agent_data(agent: Agent) -> dict[str, Any]:
         "provider": provider or OFFLINE_PROVIDER,
         "model": model,
         "model_parameters": dict(agent.model_settings),
-        "tools": list(agent.tools),
+        "tools": [t if isinstance(t, str) else t.name for t in agent.tools],
+    }
+
+
+def _held_tools(agents: Sequence[Agent]) -> dict[str, Any]:
+    """The `functionTools` declarations of the function tools the agents hold. Two different
+    functions under one name are refused (the model could not tell them apart)."""
+    held: dict[str, FunctionTool[..., Any]] = {}
+    problems = []
+    for i, agent in enumerate(agents):
+        for j, held_tool in enumerate(agent.tools):
+            if isinstance(held_tool, str):
+                continue
+            other = held.setdefault(held_tool.name, held_tool)
+            if other.reference != held_tool.reference:
+                problems.append(
+                    FileProblem(
+                        f"agents[{i}].tools[{j}]",
+                        f"two different functions are tools named {held_tool.name!r}: "
+                        f"{other.reference} and {held_tool.reference}",
+                        "give one of them another name: @accord.tool(name=...)",
+                    )
+                )
+    if problems:
+        raise WorkflowFileError(problems)
+    return {
+        name: {"function": t.reference, "requireApproval": t.require_approval}
+        for name, t in held.items()
     }
 
 

@@ -139,6 +139,8 @@ async def _start(
     from accord.team.workflow_files import install_workflow
 
     lease.models.add(workflow.in_process_models())
+    for held in workflow.in_process_tools():
+        held.register()  # this workflow's own functions, should another share a reference
     loaded = workflow.loaded()
 
     def install() -> str:
@@ -263,7 +265,11 @@ class ExecutionStream:
     when the execution does; `result` then holds the `RunResult`.
 
     Use it in `async with` (or iterate it to its end): leaving early stops the run as
-    Ctrl-C does, and the execution resumes on the next run of the workflow."""
+    Ctrl-C does, and the execution resumes on the next run of the workflow.
+
+    A tool call marked `requireApproval` waits for a decision: on its `approval.requested`
+    event, `approve` or `reject` it (`event.data["approvalId"]`), or decide it from
+    elsewhere (`accord approvals`, the web UI of a server on the same database)."""
 
     def __init__(
         self,
@@ -278,6 +284,7 @@ class ExecutionStream:
         self.execution_id: str | None = None
         """The execution's ID, once it has started."""
         self._events = self._run(inputs, timeout)
+        self._lease: _Lease | None = None
 
     def __aiter__(self) -> "ExecutionStream":
         return self
@@ -288,6 +295,21 @@ class ExecutionStream:
     async def aclose(self) -> None:
         """Stop following the run (and stop it, if it has not ended)."""
         await self._events.aclose()
+
+    async def approve(self, approval_id: str, *, reason: str | None = None) -> None:
+        """Let a tool call waiting for approval be made."""
+        await self._decide(approval_id, approve=True, reason=reason)
+
+    async def reject(self, approval_id: str, *, reason: str | None = None) -> None:
+        """Refuse a tool call waiting for approval; the agent's model reads `reason`."""
+        await self._decide(approval_id, approve=False, reason=reason)
+
+    async def _decide(self, approval_id: str, *, approve: bool, reason: str | None) -> None:
+        if self._lease is None:
+            raise RuntimeError("the run has not started yet: decide on its approval events")
+        await self._lease.engine.decide_approval(
+            approval_id, self._lease.user_id, approve=approve, reason=reason
+        )
 
     async def __aenter__(self) -> "ExecutionStream":
         return self
@@ -306,6 +328,7 @@ class ExecutionStream:
         async with _lease() as lease:
             execution = await _start(lease, self.workflow, inputs)
             self.execution_id = execution.id
+            self._lease = lease
             finishing = asyncio.ensure_future(_finish(lease, execution.id, timeout))
             after = 0
             try:
@@ -323,6 +346,7 @@ class ExecutionStream:
                         await asyncio.wait({finishing}, timeout=EVENT_POLL_S)
                 self.result = finishing.result()
             finally:
+                self._lease = None
                 if not finishing.done():
                     finishing.cancel()
                     with contextlib.suppress(asyncio.CancelledError, AccordError):

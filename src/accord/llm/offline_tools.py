@@ -7,7 +7,8 @@ model decides its next call, one per turn, deterministically:
    the task names none);
 2. read the files the task names and those the listings showed (text files, a few);
 3. call once each other tool whose name fits the step (shares a word with the step's name or
-   instructions; never one that deletes or moves);
+   instructions; never one that deletes or moves), with the inputs its parameters are named
+   after;
 4. write its report into the workspace folder, when it has a write tool.
 Then it answers, and its deliverable says what the tools showed. Everything it writes is
 labelled as the offline model's.
@@ -70,8 +71,9 @@ def next_tool_call(
         return None
     done = {(c.tool, _key(c.args)) for c in made}
     for tool, args in _plan(brief, own, made):
-        if (tool.name, _key(args)) not in done:
-            return ToolCallPart(tool.name, complete(args, tool.parameters_json_schema))
+        completed = complete(args, tool.parameters_json_schema)
+        if (tool.name, _key(completed)) not in done:  # as made, generated arguments too
+            return ToolCallPart(tool.name, completed)
     return None
 
 
@@ -168,12 +170,26 @@ def _plan(
         if words & step_words and not words & _DESTRUCTIVE:
             props = tool.parameters_json_schema.get("properties", {})
             text = [p for p in props if p in _TEXT_ARGUMENTS]
-            plan.append((tool, {text[0]: _report(brief, made)} if text else {}))
+            args = _input_args(brief, props)
+            plan.append((tool, args | ({text[0]: _report(brief, made)} if text else {})))
     if writer is not None and (workspace or _local(writer)):
         name = _slug(brief.step_name) + ".md"
         path = name if _local(writer) else f"{workspace.rstrip('/')}/{name}"
         plan.append((writer, {**_path_args(writer, path), "content": _report(brief, made)}))
     return plan
+
+
+def _input_args(brief: Brief, props: dict[str, Any]) -> dict[str, Any]:
+    """The execution's inputs that a tool's parameters are named after (`product: widget`
+    for a `product` parameter), as its arguments."""
+    try:
+        inputs = json.loads(brief.section("inputs"))
+    except ValueError:
+        return {}
+    if not isinstance(inputs, dict):
+        return {}
+    given = {str(key).lower(): value for key, value in inputs.items()}
+    return {p: given[p.lower()] for p in props if p.lower() in given}
 
 
 def _report(brief: Brief, made: list[MadeCall]) -> str:

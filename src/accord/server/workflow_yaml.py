@@ -71,6 +71,14 @@ def export_yaml(session: Session, workflow: CollaborationWorkflow, *, user_id: s
             name: server.model_dump(mode="json", by_alias=True, exclude_defaults=True)
             for name, server in workflow.configuration.mcp_servers.items()
         },
+        "toolkits": {
+            name: settings.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            for name, settings in workflow.configuration.toolkits.items()
+        },
+        "functionTools": {
+            name: spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            for name, spec in workflow.configuration.function_tools.items()
+        },
     }
     text = yaml.safe_dump(
         {k: v for k, v in data.items() if v not in (None, "", {})},

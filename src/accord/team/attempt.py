@@ -188,14 +188,18 @@ class Attempt:
             return open_workspace(session, self.ctx.execution_id, workspaces=self.workspaces).root
 
     def agent_toolsets(self, agent: Agent) -> list[DurableToolset]:
-        """The servers and toolkits `agent`'s allow-list reaches, wrapped so that every call
-        is limited, recorded, reported as a `tool.called` event and counted in the usage."""
+        """The servers, toolkits and function tools `agent`'s allow-list reaches, wrapped so
+        that every call is limited, recorded, reported as a `tool.called` event and counted in
+        the usage. Raises `FunctionToolMissing` for a function tool this process lacks."""
         if not agent.tools:
             return []
         if self._tools is None:
             c = self.constraints
+            configuration = self.ctx.plan.configuration
             self._tools = AttemptTools(
-                servers=self.ctx.plan.configuration.mcp_servers,
+                servers=configuration.mcp_servers,
+                toolkit_settings=configuration.toolkits,
+                functions=configuration.function_tools,
                 workspace=self.workspace,
                 execution_id=self.ctx.execution_id,
                 durable=self.ctx.durable,

@@ -68,11 +68,11 @@ class KnowledgeBase:
     ) -> CollaborationKnowledge:
         """Add an entry; the active entry on the same subject is superseded by it, unless it
         says the same, which is then returned instead of a duplicate."""
-        current = self.entries()
+        about = subject_of(title, subject)
+        current = self._on_subject(about)  # what a duplicate or a superseded entry can be
         known = self.already_known(title=title, content=content, subject=subject, entries=current)
         if known is not None:
             return known
-        about = subject_of(title, subject)
         before = {k.id for k in current}
         entry = self.repo.add(
             workflow_id=self.workflow_id,
@@ -89,7 +89,7 @@ class KnowledgeBase:
             validated_by=validated_by,
         )
         self._event("knowledge.created", entry)
-        for old_id in before - {k.id for k in self.entries()}:
+        for old_id in before - {k.id for k in self._on_subject(about)}:
             self._event("knowledge.updated", self.repo.get(old_id))
         return entry
 
@@ -103,7 +103,7 @@ class KnowledgeBase:
     ) -> CollaborationKnowledge | None:
         """The active entry that says exactly this on the same subject, if any."""
         about = subject_of(title, subject)
-        for existing in self.entries() if entries is None else entries:
+        for existing in self._on_subject(about) if entries is None else entries:
             if (existing.subject, existing.title, existing.content) == (about, title, content):
                 return existing
         return None
@@ -117,6 +117,10 @@ class KnowledgeBase:
 
     def entries(self, *, include_inactive: bool = False) -> list[CollaborationKnowledge]:
         return self.repo.list_for_workflow(self.workflow_id, include_inactive=include_inactive)
+
+    def _on_subject(self, about: str) -> list[CollaborationKnowledge]:
+        """The active entries on one subject: a read that stays small as the base grows."""
+        return self.repo.list_for_workflow(self.workflow_id, subject=about)
 
     def search(self, query: str, *, limit: int = 5) -> list[CollaborationKnowledge]:
         return self.repo.search(self.workflow_id, query, limit=limit)

@@ -61,6 +61,12 @@ def team_brief(context: Mapping[str, Any], *, coordinator: str | None) -> str:
         for r in found:
             lines.append(f"- `{r['stepId']}` ({r['agent']}): {r['summary']}")
             lines += [f"  - open point: {q}" for q in r.get("openPoints", [])]
+        earlier = context.get("earlierFound") or 0
+        if earlier:
+            lines.append(
+                f"- and {earlier} earlier result{'s' * (earlier != 1)}, not listed: search the "
+                "team's knowledge or ask their authors"
+            )
         who = f"{coordinator} (coordinator)" if coordinator else "the team's record"
         parts.append(
             f"## Brief from {who}\nWhat teammates already found in this run:\n" + "\n".join(lines)
@@ -71,6 +77,8 @@ def team_brief(context: Mapping[str, Any], *, coordinator: str | None) -> str:
         for mate in mates:
             skills = ", ".join(mate["skills"]) or "general skills"
             known = [f"finished `{r['stepId']}` ({r['stepName']})" for r in mate["results"]]
+            if mate.get("earlierResults"):
+                known.append(f"{mate['earlierResults']} earlier step(s)")
             known += [
                 f"wrote [{k['id']}] {k['title']} ({k['type']}, {k['status']})"
                 for k in mate["knowledge"]

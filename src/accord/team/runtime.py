@@ -51,6 +51,7 @@ from accord.team.records import TeamRecords
 from accord.team.review import review_result
 from accord.team.sources import Source, render_sources
 from accord.team.tools import collaboration_tools
+from accord.tools.functions import FunctionToolMissing
 from accord.tools.workspace import FileAuthor, record_writes, workspace_toolset
 from accord.tools.workspace_folder import Workspace
 
@@ -152,6 +153,13 @@ class AgentTeam:
         except BudgetExceeded as exc:
             return AttemptOutcome(
                 status="failed", error=exc.message, retryable=False, usage=attempt.usage
+            )
+        except FunctionToolMissing as exc:  # no retry in this process can find it
+            return AttemptOutcome(
+                status="failed",
+                error=f"{_agent_name(attempt)}: {exc.message}",
+                retryable=False,
+                usage=attempt.usage,
             )
         except AccordError as exc:
             if isinstance(exc, ModelFailure):

@@ -9,6 +9,7 @@ sub-task's failure.
 """
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -53,7 +54,22 @@ def collaboration_tools(attempt: Attempt, *, poll_seconds: float = 0.5) -> list[
     ]
     if attempt.coordination.knowledge_sharing:
         chosen = [tools.share_knowledge, tools.search_knowledge, tools.validate_knowledge, *chosen]
-    return [Tool(fn, sequential=True) for fn in chosen]
+    return [_tool(fn) for fn in chosen]
+
+
+_SCHEMAS: dict[str, Any] = {}
+"""Each collaboration tool's function schema, by name: the same for every attempt."""
+
+
+def _tool(method: Callable[..., Awaitable[Any]]) -> Tool[None]:
+    """The tool calling one attempt's `method`. pydantic-ai builds a tool's schema from its
+    signature (several ms each, six tools every step): built once, then handed over."""
+    schema = _SCHEMAS.get(method.__name__)
+    if schema is None:
+        schema = _SCHEMAS[method.__name__] = Tool(method).function_schema
+    return Tool(
+        method, sequential=True, function_schema=dataclasses.replace(schema, function=method)
+    )
 
 
 class CollaborationTools:

@@ -13,9 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from accord.domain.agent import same_name
 from accord.domain.enums import WorkflowStatus
@@ -33,10 +31,12 @@ from accord.domain.workflow_file import (
     file_problem,
     parse_workflow_file,
 )
-from accord.storage.repositories.agents import AgentRepository
-from accord.storage.repositories.providers import ProviderRepository
-from accord.storage.repositories.workflows import WorkflowRepository
-from accord.team.workflow_triggers import install_triggers
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# The repositories (and SQLAlchemy) are imported by the functions that install: reading and
+# validating a file (`accord validate`) touches no database and should not pay for them.
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,7 +126,7 @@ def _display(path: Path) -> str:
 
 
 def install_workflow(
-    session: Session,
+    session: "Session",
     *,
     user_id: str,
     loaded: LoadedWorkflow,
@@ -139,6 +139,8 @@ def install_workflow(
     as it is, for the caller to follow: it
     cannot change while it runs, and a second one of the same name would make every lookup
     by name ambiguous."""
+    from accord.storage.repositories.workflows import WorkflowRepository
+
     installed: dict[int, CollaborationWorkflow] = {}  # by identity: code has no paths
     for item in loaded.depth_first():
         agent_ids = {
@@ -177,8 +179,10 @@ def install_workflow(
 
 
 def _install_triggers(
-    session: Session, user_id: str, workflow_id: str, item: LoadedWorkflow
+    session: "Session", user_id: str, workflow_id: str, item: LoadedWorkflow
 ) -> list[HookCreated | NotificationCreated]:
+    from accord.team.workflow_triggers import install_triggers
+
     try:
         return install_triggers(
             session, user_id=user_id, workflow_id=workflow_id, triggers=item.workflow.triggers
@@ -201,8 +205,11 @@ class _AgentFields(TypedDict):
 
 
 def _ensure_agent(
-    session: Session, user_id: str, spec: AgentSpec, item: LoadedWorkflow, index: int
+    session: "Session", user_id: str, spec: AgentSpec, item: LoadedWorkflow, index: int
 ) -> str:
+    from accord.storage.repositories.agents import AgentRepository
+    from accord.storage.repositories.providers import ProviderRepository
+
     repo = AgentRepository(session)
     provider_id = None
     if spec.provider != OFFLINE_PROVIDER:

@@ -1,11 +1,11 @@
 """The tools of one step attempt: which toolsets an agent gets, and their shared state.
 
-`AttemptTools` is built once per attempt from the workflow's `mcpServers` and the built-in
-toolkits. `for_agent` gives an agent one `DurableToolset` per server or toolkit its
-allow-list reaches (nothing else: the model never sees another tool); all of them share the
-attempt's server sessions (one per server at most) and its call budget. `prepare` lists the
-servers' tools before the model runs, and fails the step only when nothing the agent may
-use can work; `close` ends the sessions.
+`AttemptTools` is built once per attempt from the workflow's `mcpServers`, `toolkits` and
+`functionTools`. `for_agent` gives an agent one `DurableToolset` per server, toolkit or
+function tool its allow-list reaches (nothing else: the model never sees another tool); all
+of them share the attempt's server sessions (one per server at most) and its call budget.
+`prepare` lists the servers' tools before the model runs, and fails the step only when
+nothing the agent may use can work; `close` ends the sessions.
 
 `${WORKSPACE}` in a server's declaration is the execution's workspace folder (created when
 the tools are built), `${EXECUTION_ID}` its ID; everything else comes from the environment of
@@ -19,13 +19,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic_ai.toolsets import AbstractToolset
+from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
 
 from accord.domain.ports import DurableCalls
-from accord.domain.tools import BUILTIN_TOOLKITS, AllowList, McpServer
+from accord.domain.tools import (
+    BUILTIN_TOOLKITS,
+    FUNCTION_TOOL_SERVER,
+    AllowList,
+    FunctionToolSpec,
+    McpServer,
+    ToolkitSettings,
+)
 from accord.tools.durable import Approver, DurableToolset, ToolBudget, ToolCallSink, ToolLimits
+from accord.tools.functions import function_tool
 from accord.tools.sessions import ServerSessions, ServerUnavailable
 
+FUNCTION_TOOL_RETRIES = 5
+"""How often a model may call a function tool with arguments that do not validate (each
+time told what to fix) before its run fails; as the workspace toolkit's."""
 ToolkitFactory = Callable[[], AbstractToolset[Any]]
 """Builds a built-in toolkit (e.g. `workspace`) for the attempt."""
 
@@ -40,6 +51,10 @@ class AttemptTools:
     toolkits: Mapping[str, ToolkitFactory] = field(default_factory=dict)
     approve: Approver | None = None
     """The approval hook (see `DurableToolset`); None: calls marked requireApproval are made."""
+    toolkit_settings: Mapping[str, ToolkitSettings] = field(default_factory=dict)
+    """The workflow's `toolkits` block: which toolkit calls need approval."""
+    functions: Mapping[str, FunctionToolSpec] = field(default_factory=dict)
+    """The workflow's `functionTools`, by tool name."""
 
     def __post_init__(self) -> None:
         self.environ = {
@@ -54,25 +69,34 @@ class AttemptTools:
 
     def for_agent(self, tools: list[str], *, sink: ToolCallSink) -> list[DurableToolset]:
         """The toolsets an agent with allow-list `tools` gets, in declaration order. A
-        built-in toolkit this process does not provide is noted in `missing`."""
+        built-in toolkit this process does not provide is noted in `missing`; a function tool
+        it has not imported raises `FunctionToolMissing`."""
         allowed = AllowList(tuple(tools))
         self.missing = [
             name
             for name in allowed.servers(sorted(BUILTIN_TOOLKITS))
             if name not in self.toolkits and name not in self.servers
         ]
-        reachable = allowed.servers([*self.servers, *self.toolkits])
+        reachable = allowed.servers([*self.servers, *self.toolkits, *self.functions])
         if reachable:
             self.workspace.mkdir(parents=True, exist_ok=True)
         toolsets = []
         for name in reachable:
+            wrapped: AbstractToolset[Any]
+            prefix_names, reported_as = True, None
             if name in self.servers:
-                server = self.servers[name]
-                wrapped: AbstractToolset[Any] = self.sessions.get(name)
-                needs_approval: Callable[[str], bool] = server.needs_approval
-            else:
+                wrapped = self.sessions.get(name)
+                needs_approval: Callable[[str], bool] = self.servers[name].needs_approval
+            elif name in self.toolkits:
                 wrapped = self.toolkits[name]()
-                needs_approval = _never
+                needs_approval = self.toolkit_settings.get(name, ToolkitSettings()).needs_approval
+            else:  # a function tool: the model sees its own name, calls are `function.<name>`
+                spec = self.functions[name]
+                wrapped = FunctionToolset(
+                    [function_tool(name, spec)], max_retries=FUNCTION_TOOL_RETRIES, id=name
+                )
+                needs_approval = _always if spec.require_approval else _never
+                prefix_names, reported_as = False, FUNCTION_TOOL_SERVER
             toolsets.append(
                 DurableToolset(
                     wrapped,
@@ -83,6 +107,8 @@ class AttemptTools:
                     sink=sink,
                     needs_approval=needs_approval,
                     approve=self.approve,
+                    prefix_names=prefix_names,
+                    reported_as=reported_as,
                 )
             )
         return toolsets
@@ -103,6 +129,10 @@ class AttemptTools:
 
     async def close(self) -> None:
         await self.sessions.close()
+
+
+def _always(_tool: str) -> bool:
+    return True
 
 
 def _never(_tool: str) -> bool:

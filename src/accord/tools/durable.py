@@ -1,10 +1,11 @@
 """Every tool call an agent makes goes through `DurableToolset`, as every model request goes
 through `MeteredModel`: allowed, limited, approved, recorded, reported.
 
-`DurableToolset` wraps one MCP server (a `ServerSession`) or one built-in toolkit (a
-pydantic-ai toolset) for one agent in one attempt. It
-- shows the model only the tools on the agent's allow-list, named `<server>_<tool>`, and
-  refuses a call to any other (a tool error, never a call), whatever the model asks;
+`DurableToolset` wraps one MCP server (a `ServerSession`), one built-in toolkit or one
+function tool (a pydantic-ai toolset) for one agent in one attempt. It
+- shows the model only the tools on the agent's allow-list, named `<server>_<tool>` (a
+  function tool by its own name), and refuses a call to any other (a tool error, never a
+  call), whatever the model asks;
 - refuses calls past the step's limit, bounds each call's time and the size of its result
   (a longer result is cut, with a note saying so);
 - asks `approve` first when the server marks the tool `requireApproval` (the hook the
@@ -32,6 +33,7 @@ from pydantic_ai.mcp import TOOL_SCHEMA_VALIDATOR
 from pydantic_ai.messages import BinaryContent
 from pydantic_ai.tools import RunContext, ToolDefinition
 from pydantic_ai.toolsets import FunctionToolset, ToolsetTool, WrapperToolset
+from pydantic_core import to_jsonable_python
 
 from accord.domain.errors import AccordError
 from accord.domain.ports import DurableCalls
@@ -108,6 +110,11 @@ class DurableToolset(WrapperToolset[Any]):
     sink: ToolCallSink | None = None
     needs_approval: Callable[[str], bool] = lambda _tool: False
     approve: Approver | None = None
+    prefix_names: bool = True
+    """Whether the model sees `<name>_<tool>` (servers, toolkits) or the tool's own name (a
+    function tool, whose name is the toolset's)."""
+    reported_as: str | None = None
+    """The server its calls are reported and recorded under (default: `name`)."""
     _definitions: list[ToolDefinition] | None = None
     unavailable: str | None = None
     """Why the server's tools could not be listed (it did not start), once `prepare` ran."""
@@ -161,7 +168,10 @@ class DurableToolset(WrapperToolset[Any]):
         ]
 
     def _exposed(self, tool: str) -> str:
-        return f"{self.name}_{tool}"
+        return f"{self.name}_{tool}" if self.prefix_names else tool
+
+    def _original(self, exposed: str) -> str:
+        return exposed.removeprefix(f"{self.name}_") if self.prefix_names else exposed
 
     def tool_names(self) -> list[str]:
         """The names the model sees (known once `prepare` ran, for a server)."""
@@ -197,8 +207,9 @@ class DurableToolset(WrapperToolset[Any]):
     async def call_tool(
         self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]
     ) -> Any:
-        original = name.removeprefix(f"{self.name}_")
-        request = ToolCallRequest(self.name, original, tool_args)
+        original = self._original(name)
+        server = self.reported_as or self.name
+        request = ToolCallRequest(server, original, _jsonable(tool_args))
         if not self.allowed.allows(ToolRef(self.name, original)):
             # Only reachable when a model names a tool it was never shown: refuse, do not call.
             return await self._refuse(
@@ -222,7 +233,7 @@ class DurableToolset(WrapperToolset[Any]):
             return await self._invoke(original, tool_args, ctx, tool)
 
         assert self.durable is not None
-        outcome = await self.durable.call(f"tool:{self.name}.{original}", invoke)
+        outcome = await self.durable.call(f"tool:{server}.{original}", invoke)
         error = outcome.get("error")
         await self._report(request, outcome.get("result"), outcome["durationMs"], error)
         if error is not None:
@@ -292,7 +303,7 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    return str(value)
+    return to_jsonable_python(value, fallback=str)  # a function tool's dates, models...
 
 
 def _text(value: Any) -> str:

@@ -52,10 +52,10 @@ RECONNECT_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)
 class AsyncClient:
     """A client of a running Accord server (`accord serve`).
 
-    `token` is an API token (`accord serve` prints a login link; make tokens in the browser
-    or with `POST /tokens`). Errors raise `ValidationError` (422: `problems`, each with its
-    field and fix) or `ApiError` (`status`, `code`, `message`, `details`). Use it in
-    `async with`, or call `aclose`."""
+    `token` is an API token: `accord tokens create NAME` where the server runs (on its
+    database), or `POST /tokens` once signed in. Errors raise `ValidationError` (422:
+    `problems`, each with its field and fix) or `ApiError` (`status`, `code`, `message`,
+    `details`). Use it in `async with`, or call `aclose`."""
 
     def __init__(
         self,

@@ -169,13 +169,25 @@ class KnowledgeRepository:
         return _knowledge(row)
 
     def list_for_workflow(
-        self, workflow_id: str, *, include_inactive: bool = False
+        self,
+        workflow_id: str,
+        *,
+        include_inactive: bool = False,
+        created_by: str | None = None,
+        subject: str | None = None,
+        limit: int | None = None,
     ) -> list[CollaborationKnowledge]:
-        """A workflow's entries, newest first."""
+        """A workflow's entries, newest first; only those agent `created_by` wrote, those on
+        `subject`, and at most `limit`, when given."""
         query = select(ck).where(ck.c.workflow_id == workflow_id)
         if not include_inactive:
             query = query.where(ck.c.is_active.is_(True))
-        rows = self.session.execute(query.order_by(ck.c.created_at.desc(), ck.c.title, ck.c.id))
+        if created_by is not None:
+            query = query.where(ck.c.created_by_agent_id == created_by)
+        if subject is not None:
+            query = query.where(ck.c.subject == subject)
+        query = query.order_by(ck.c.created_at.desc(), ck.c.title, ck.c.id)
+        rows = self.session.execute(query if limit is None else query.limit(limit))
         return [_knowledge(r) for r in rows]
 
     def search(self, workflow_id: str, query: str, limit: int = 5) -> list[CollaborationKnowledge]:
@@ -187,26 +199,44 @@ class KnowledgeRepository:
             occurrences = self._sqlite_occurrences(workflow_id, terms)
         else:
             occurrences = self._postgres_occurrences(workflow_id, terms)
-        text_rank: dict[str, float] = {}
-        for entry_id, _term, field in occurrences:
-            text_rank[entry_id] = text_rank.get(entry_id, 0.0) + FIELD_WEIGHTS[field]
+        # The weights of the fields each term occurs in, summed per entry by the database: one
+        # row per matching entry rather than one per entry, term and field.
+        text_rank = {
+            r.id: r.weight
+            for r in self.session.execute(
+                text(
+                    "SELECT id, CAST(SUM(weight) AS FLOAT) AS weight "
+                    f"FROM ({occurrences[0]}) AS occurrences GROUP BY id"
+                ),
+                occurrences[1],
+            )
+        }
         if not text_rank:
             return []
         full_marks = len(terms) * sum(FIELD_WEIGHTS.values())
-        rows = self.session.execute(select(ck).where(ck.c.id.in_(list(text_rank)))).all()
-        entries = [_knowledge(r) for r in rows]
-
-        def score(entry: CollaborationKnowledge) -> float:
-            validations = len(entry.validated_by_agents)
-            return (
-                text_rank[entry.id]
-                / full_marks
-                * entry.relevance_score
-                * (1 + VALIDATION_WEIGHT * validations)
+        # Rank on the few columns the order needs; only the entries returned are read whole
+        # (a long run's knowledge base has hundreds of matches for a common word).
+        c = ck.c
+        candidates = self.session.execute(
+            select(c.id, c.title, c.status, c.relevance_score, c.validated_by_agents).where(
+                c.id.in_(list(text_rank))
             )
+        ).all()
 
-        entries.sort(key=lambda e: (STATUS_ORDER[e.status], -round(score(e), 9), e.title, e.id))
-        return entries[:limit]
+        def order(row: Any) -> tuple[int, float, str, str]:
+            status = KnowledgeStatus(row.status or KnowledgeStatus.UNVALIDATED)
+            relevance = 1.0 if row.relevance_score is None else row.relevance_score
+            validations = len(row.validated_by_agents or [])
+            score = (
+                text_rank[row.id] / full_marks * relevance * (1 + VALIDATION_WEIGHT * validations)
+            )
+            return (STATUS_ORDER[status], -round(score, 9), row.title, row.id)
+
+        best = [row.id for row in sorted(candidates, key=order)[:limit]]
+        if not best:
+            return []
+        rows = {r.id: r for r in self.session.execute(select(ck).where(c.id.in_(best)))}
+        return [_knowledge(rows[i]) for i in best]
 
     def record_use(self, knowledge_ids: Iterable[str]) -> None:
         """Count one use of each entry (it was put in front of an agent)."""
@@ -288,35 +318,38 @@ class KnowledgeRepository:
         ).one()
         return _knowledge(row)
 
-    def _sqlite_occurrences(self, workflow_id: str, terms: list[str]) -> set[tuple[str, int, str]]:
-        """(entry ID, term index, field) for every field of an active entry a term occurs in."""
+    def _sqlite_occurrences(self, workflow_id: str, terms: list[str]) -> tuple[str, dict[str, Any]]:
+        """SQL and parameters: (entry ID, weight) for every field of an active entry that a
+        term occurs in, the field's weight.
+
+        CROSS JOIN makes SQLite read the full-text match first and look its entries up by
+        rowid; with a plain JOIN it walks the workflow's entries and runs the match once for
+        each, which made a search cost the square of the knowledge base's size."""
         selects, params = [], {"workflow_id": workflow_id}
         for i, term in enumerate(terms):
-            for field in FIELD_WEIGHTS:
+            for field, weight in FIELD_WEIGHTS.items():
                 params[f"m{i}{field}"] = f'{{{field}}} : "{term}"'
                 selects.append(
-                    f"SELECT k.id AS id, {i} AS term, '{field}' AS field "
-                    "FROM collaboration_knowledge_fts AS f JOIN collaboration_knowledge AS k "
+                    f"SELECT k.id AS id, {weight} AS weight "
+                    "FROM collaboration_knowledge_fts AS f CROSS JOIN collaboration_knowledge AS k "
                     "ON k.rowid = f.rowid WHERE collaboration_knowledge_fts MATCH "
                     f":m{i}{field} AND k.workflow_id = :workflow_id AND k.is_active"
                 )
-        rows = self.session.execute(text(" UNION ALL ".join(selects)), params)
-        return {(r.id, r.term, r.field) for r in rows}
+        return " UNION ALL ".join(selects), params
 
     def _postgres_occurrences(
         self, workflow_id: str, terms: list[str]
-    ) -> set[tuple[str, int, str]]:
+    ) -> tuple[str, dict[str, Any]]:
         """As `_sqlite_occurrences`, from the weight labels of `search_vector` (A, B, C)."""
         selects, params = [], {"workflow_id": workflow_id}
         for i, term in enumerate(terms):
             params[f"t{i}"] = term
             for field, label in POSTGRES_LABELS.items():
                 selects.append(
-                    f"SELECT id, {i} AS term, '{field}' AS field FROM collaboration_knowledge "
+                    f"SELECT id, {FIELD_WEIGHTS[field]} AS weight FROM collaboration_knowledge "
                     f"WHERE search_vector @@ plainto_tsquery('english', :t{i}) "
                     f"AND ts_filter(search_vector, '{{{label}}}') @@ "
                     f"plainto_tsquery('english', :t{i}) "
                     "AND workflow_id = :workflow_id AND is_active"
                 )
-        rows = self.session.execute(text(" UNION ALL ".join(selects)), params)
-        return {(r.id, r.term, r.field) for r in rows}
+        return " UNION ALL ".join(selects), params

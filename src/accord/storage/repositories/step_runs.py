@@ -288,6 +288,43 @@ class StepRunRepository:
         )
         return {r.step_id: r.output for r in rows}
 
+    def completed_recent(
+        self,
+        execution_id: str,
+        *,
+        limit: int,
+        agent_id: str | None = None,
+        besides: str | None = None,
+    ) -> builtins.list[StepRun]:
+        """The execution's completed attempts (one a step: a completed attempt is its step's
+        latest), the last finished first, at most `limit`; only `agent_id`'s when given, never
+        step `besides`'s. A bounded read, however long the execution has run."""
+        c = step_runs.c
+        query = select(step_runs).where(
+            c.execution_id == execution_id, c.status == StepRunStatus.COMPLETED
+        )
+        if agent_id is not None:
+            query = query.where(c.agent_id == agent_id)
+        if besides is not None:
+            query = query.where(c.step_id != besides)
+        rows = self.session.execute(
+            query.order_by(c.finished_at.desc(), c.created_at.desc(), c.step_id).limit(limit)
+        )
+        return [_step_run(r) for r in rows]
+
+    def completed_by_agent(
+        self, execution_id: str, *, besides: str | None = None
+    ) -> dict[str | None, int]:
+        """How many steps of the execution each agent completed (besides step `besides`),
+        counted by the database."""
+        c = step_runs.c
+        query = select(c.agent_id, func.count()).where(
+            c.execution_id == execution_id, c.status == StepRunStatus.COMPLETED
+        )
+        if besides is not None:
+            query = query.where(c.step_id != besides)
+        return {r[0]: r[1] for r in self.session.execute(query.group_by(c.agent_id))}
+
     def running_by_executor(self) -> dict[str, int]:
         """How many attempts each process is running now, by executor ID."""
         rows = self.session.execute(
