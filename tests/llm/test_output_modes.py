@@ -108,8 +108,19 @@ async def test_a_500_that_says_the_request_is_invalid_is_diagnosed_at_once() -> 
         "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', "
         "'type'), 'msg': \"Input should be 'text' or 'json_object'\"}"
     )
+
+    def ask_question(to: str, question: str) -> str:
+        """Ask a teammate a question."""
+        return "no idea"
+
     with FakeOpenAIServer([Fault.http_status(500, message=invalid)]) as server:
-        agent = Agent(model_on(server), output_type=output_spec("native", StepResult))
+        # With collaboration tools offered too: the error names the response format, so the
+        # diagnosis does (it blamed the tools).
+        agent = Agent(
+            model_on(server),
+            output_type=output_spec("native", StepResult),
+            tools=[Tool(ask_question)],
+        )
         with pytest.raises(ModelFailure) as failure:
             await agent.run("Plan.")
     assert len(server.requests) == 1  # not sent again: it would fail the same way

@@ -157,7 +157,11 @@ class RetryingModel(WrapperModel):
         self, error: ModelAPIError, attempts: int, params: ModelRequestParameters
     ) -> ModelFailure:
         """The server refuses this request whatever happens: say what in it, and what to try."""
-        if params.function_tools or params.output_tools:
+        said = f"{error.message} {error.body}".lower() if isinstance(error, ModelHTTPError) else ""
+        schema_refused = params.output_mode == "native" and (
+            "response_format" in said or "json_schema" in said
+        )
+        if (params.function_tools or params.output_tools) and not schema_refused:
             diagnosis = "the server rejects requests with tools: try outputMode prompted"
         elif params.output_mode == "native":
             diagnosis = (
