@@ -16,6 +16,7 @@ Targets: 256 in flight under 400 MB; overhead at most 2 x S1's (bench/run.py, L 
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -52,43 +53,63 @@ class Counting:
             self.now -= 1
 
 
-async def one_width(width: int) -> dict[str, Any]:
+async def one_width(width: int, mode: str) -> dict[str, Any]:
+    """`mode`: "embedded" (SQLite, attempts started in this process) or "worker" (Postgres,
+    attempts taken from the shared queue with the default per-worker limit, as one `accord
+    worker` process does)."""
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="accord-bench-conc-"))
+        if mode == "worker":
+            from accord.storage.testing import scratch_postgres_database
+
+            url = stack.enter_context(scratch_postgres_database("accord_bench_concurrency"))
+        else:
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        return await _measure(width, mode, url, Path(tmp))
+
+
+async def _measure(width: int, mode: str, url: str, workdir: Path) -> dict[str, Any]:
     from run import fan_out, setup  # bench/run.py: the engine benchmark's workflow setup
 
+    from accord.engine.queue import AttemptQueue
     from accord.engine.service import Engine
     from accord.engine.testing import LatencyPerformer
     from accord.storage.db import Database
 
-    with tempfile.TemporaryDirectory(prefix="accord-bench-concurrency-") as tmp:
-        workdir = Path(tmp)
-        db = Database(f"sqlite:///{workdir / 'bench.db'}")
-        db.upgrade()
-        executions = -(-width // MAX_CONCURRENCY)
-        workflow_type, steps, critical_path = fan_out(width // executions)
-        workflows = [  # one running execution a workflow: a workflow each
-            setup(db, workflow_type, steps, max_concurrency=min(width, MAX_CONCURRENCY))
-            for _ in range(executions)
+    db = Database(url)
+    db.upgrade()
+    executions = -(-width // MAX_CONCURRENCY)
+    workflow_type, steps, critical_path = fan_out(width // executions)
+    workflows = [  # one running execution a workflow: a workflow each
+        setup(db, workflow_type, steps, max_concurrency=min(width, MAX_CONCURRENCY))
+        for _ in range(executions)
+    ]
+    performer = Counting(LatencyPerformer(latency_s=LATENCY_S))
+    engine = Engine(
+        db,
+        performer,
+        queue=AttemptQueue() if mode == "worker" else None,
+        executor_id=f"bench-concurrency-{width}",
+        state_dir=workdir,
+    )
+    await engine.start()
+    try:
+        rss_before = _rss_mb()
+        started, cpu_started = time.perf_counter(), _cpu_s()
+        started_executions = [
+            await engine.start_execution(workflow_id, user_id) for user_id, workflow_id in workflows
         ]
-        performer = Counting(LatencyPerformer(latency_s=LATENCY_S))
-        engine = Engine(db, performer, executor_id=f"bench-concurrency-{width}", state_dir=workdir)
-        await engine.start()
-        try:
-            rss_before = _rss_mb()
-            started, cpu_started = time.perf_counter(), _cpu_s()
-            started_executions = [
-                await engine.start_execution(workflow_id, user_id)
-                for user_id, workflow_id in workflows
-            ]
-            for execution in started_executions:
-                done = await engine.wait(execution.id, 600)
-                if done.status != "completed":
-                    raise SystemExit(f"width {width}: {done.status}: {done.error_message}")
-            wall, cpu = time.perf_counter() - started, _cpu_s() - cpu_started
-        finally:
-            await engine.stop()
-            db.dispose()
+        for execution in started_executions:
+            done = await engine.wait(execution.id, 600)
+            if done.status != "completed":
+                raise SystemExit(f"width {width}: {done.status}: {done.error_message}")
+        wall, cpu = time.perf_counter() - started, _cpu_s() - cpu_started
+    finally:
+        await engine.stop()
+        db.dispose()
     return {
         "scenario": "concurrency",
+        "mode": mode,
         "width": width,
         "latency_s": LATENCY_S,
         "executions": executions,
@@ -113,12 +134,12 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def main(widths: list[int], as_json: bool) -> None:
+def main(widths: list[int], as_json: bool, modes: tuple[str, ...] = ("embedded", "worker")) -> None:
     here = Path(__file__).parent
     env = os.environ | {"ACCORD_DBOS_LOG_LEVEL": os.environ.get("ACCORD_DBOS_LOG_LEVEL", "ERROR")}
-    for width in widths:
+    for mode, width in ((m, w) for m in modes for w in widths):
         done = subprocess.run(
-            [sys.executable, str(here / "concurrency.py"), str(width)],
+            [sys.executable, str(here / "concurrency.py"), str(width), mode],
             env=env,
             cwd=here,
             capture_output=True,
@@ -132,7 +153,7 @@ def main(widths: list[int], as_json: bool) -> None:
             print(json.dumps(result), flush=True)
             continue
         print(
-            f"width {width:>4}: in flight {result['in_flight_max']:>4}  "
+            f"{mode:>8} width {width:>4}: in flight {result['in_flight_max']:>4}  "
             f"wall {result['wall_s']:6.2f} s (ideal {LATENCY_S * 3:.0f} s)  "
             f"overhead {result['overhead_ms_per_step']:7.2f} ms/step  "
             f"CPU {result['cpu_ms_per_step']:6.2f} ms/step  "
@@ -145,4 +166,4 @@ def main(widths: list[int], as_json: bool) -> None:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(one_width(int(sys.argv[1])))))
+    print(json.dumps(asyncio.run(one_width(int(sys.argv[1]), sys.argv[2]))))

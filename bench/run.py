@@ -16,6 +16,9 @@ persisted as in production: step runs, events, aggregates, DBOS attempt workflow
                                                         # along a long run (see bench/team.py)
     python bench/run.py --scenario concurrency [--widths 16 64 256]   # attempts in flight
                                                         # waiting on a model (bench/concurrency.py)
+    python bench/run.py --scenario streaming [--stream-text on|off|both]
+                                             # the agent team with its text streamed live
+                                             # and not (see bench/streaming.py)
 
 overhead per step = (median wall - L x critical path) / steps;
 ratio = median wall / (L x critical path) (null when L = 0).
@@ -198,13 +201,15 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
         "--scenario",
-        choices=["engine", "scale", "floor", "tools", "library", "team", "concurrency"],
+        choices=["engine", "scale", "floor", "tools", "library", "team", "concurrency"]
+        + ["streaming"],
         default="engine",
         help="engine: S1-S3 on SQLite (default); scale: worker processes on Postgres; "
         "floor: S2 with DBOS's own records and nothing else; tools: a recorded tool call and "
         "an MCP call over stdio, against the same call made directly; library: import time "
         "and workflow.run against accord run; team: CPU and wall per step through the agent "
-        "team along a long pipeline; concurrency: attempts in flight waiting on a model",
+        "team along a long pipeline; concurrency: attempts in flight waiting on a model; "
+        "streaming: the agent team with its text streamed live and not",
     )
     parser.add_argument(
         "--steps", type=int, default=200, help="the long run's steps for --scenario team"
@@ -215,6 +220,12 @@ if __name__ == "__main__":
         nargs="+",
         default=[16, 64, 256],
         help="fan-out widths for --scenario concurrency (default: 16 64 256)",
+    )
+    parser.add_argument(
+        "--stream-text",
+        choices=["on", "off", "both"],
+        default="both",
+        help="for --scenario streaming: stream the agents' text, or not, or both (default)",
     )
     parser.add_argument(
         "--workers",
@@ -244,6 +255,10 @@ if __name__ == "__main__":
         import concurrency
 
         concurrency.main(args.widths, args.json)
+    elif args.scenario == "streaming":
+        import streaming
+
+        asyncio.run(streaming.main(args.stream_text, args.json))
     elif args.scenario == "floor":
         import floor
 

@@ -14,7 +14,8 @@ Define a team and its work:
     provider's name, or a pydantic-ai `Model` object such as `OfflineModel`.
 
 Run it in this process (on the local database, as `accord run` does):
-    `run`, `arun`, `stream` (or the same methods of `Workflow`), returning a `RunResult`
+    `run`, `arun`, `stream` (or the same methods of `Workflow`; `run` and `arun` take an
+    `approve` callback for tool calls that need a `ToolApproval`), returning a `RunResult`
     with a `StepOutcome` (and its `StepResult`) per step, `AgentInteraction`s, `Knowledge`,
     `Usage`, `CollaborationMetrics` and the workspace's `WorkspaceFile`s; `stream` yields
     `ExecutionEvent`s.
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from accord.domain.approval import ToolApproval
     from accord.domain.execution import ExecutionEvent, Usage
     from accord.domain.interaction import AgentInteraction
     from accord.domain.knowledge import CollaborationKnowledge as Knowledge
@@ -69,6 +71,7 @@ __all__ = [
     "Step",
     "StepOutcome",
     "StepResult",
+    "ToolApproval",
     "ToolkitSettings",
     "Usage",
     "ValidationError",
@@ -104,6 +107,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "OfflineModel": ("accord.llm.offline", "OfflineModel"),
     "McpServer": ("accord.domain.tools", "McpServer"),
     "ToolkitSettings": ("accord.domain.tools", "ToolkitSettings"),
+    "ToolApproval": ("accord.domain.approval", "ToolApproval"),
     "tool": ("accord.library.function_tools", "tool"),
     "FunctionTool": ("accord.library.function_tools", "FunctionTool"),
     "Client": ("accord.library.client.sync", "Client"),

@@ -83,6 +83,11 @@ def created(response: httpx.Response) -> dict[str, Any]:
 def sse_events(api: httpx.Client, execution_id: str) -> list[dict[str, Any]]:
     """The execution's event stream from its first event, up to its final status (which has
     been written: an open stream never ends by itself)."""
+    return [e for e in sse_frames(api, execution_id) if e["kind"] != "text.delta"]
+
+
+def sse_frames(api: httpx.Client, execution_id: str) -> list[dict[str, Any]]:
+    """As `sse_events`, with the text deltas sent live between them."""
     events = []
     with api.stream("GET", f"/executions/{execution_id}/events", timeout=30) as stream:
         for line in stream.iter_lines():
@@ -157,13 +162,16 @@ def test_workers_run_a_system_template_with_the_agent_team(fleet: dict[str, Any]
         )
     )
 
+    # Watched live from the start: served by the server, written by the workers.
+    frames = sse_frames(api, started["id"])
+    events = [e for e in frames if e["kind"] != "text.delta"]
+
     def ended() -> dict[str, Any] | None:
         execution = api.get(f"/executions/{started['id']}").json()
         return execution if execution["status"] in TERMINAL else None
 
     execution = wait_for("the execution to end", ended, timeout=40, every=0.2)
     assert execution["status"] == "completed", execution.get("errorMessage")
-    events = sse_events(api, started["id"])  # served by the server, written by the workers
 
     # Every step completed, each attempt on a worker; the review sent `fix` back once.
     runs = execution["stepRuns"]
@@ -216,6 +224,24 @@ def test_workers_run_a_system_template_with_the_agent_team(fleet: dict[str, Any]
     completed_steps = {e["stepId"] for e in events if e["kind"] == "step.completed"}
     assert completed_steps == {"reproduce", "diagnose", "fix"}
     assert any(e["kind"] == "interaction.created" for e in events)
+
+    # What the agents wrote on the workers reached the server's watcher as they wrote it
+    # (through Postgres NOTIFY): each step's text, tagged with who wrote it.
+    names = {team["developer"]: "Dev", team["tester"]: "Tess"}
+    for step_id in ("reproduce", "diagnose", "fix"):
+        kinds = [(f["kind"], f.get("stepId")) for f in frames]
+        written = [f for f in frames if f["kind"] == "text.delta" and f["stepId"] == step_id]
+        assert written, f"no text of {step_id} reached the server"
+        # Sent as written, so before the step's result was recorded (and, as deltas skip the
+        # event log's settling, possibly before its start: the coordinator writes its choice
+        # of agent before the step starts).
+        done = len(kinds) - 1 - kinds[::-1].index(("step.completed", step_id))
+        assert kinds.index(("text.delta", step_id)) < done
+        assert {d["executionId"] for d in written} == {started["id"]}
+        assert {(names[d["agentId"]], d["agentName"]) for d in written} <= {
+            ("Dev", "Dev"),
+            ("Tess", "Tess"),
+        }
 
     # Ctrl-C (SIGTERM) stops a worker cleanly.
     for worker in fleet["workers"]:

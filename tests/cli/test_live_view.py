@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from accord.cli.live import ExecutionView
-from accord.domain.execution import ExecutionEvent
+from accord.domain.execution import ExecutionEvent, TextDelta
 
 DEFINITION = {
     "configuration": {"steps": [{"id": "plan", "name": "Plan"}, {"id": "build", "name": "Build"}]}
@@ -253,3 +253,66 @@ def test_a_call_waiting_for_approval_is_shown_until_decided():
     console = Console(width=120, record=True)
     console.print(v.render(now=1001.0))
     assert "waiting for your approval" not in console.export_text()
+
+
+def delta(
+    text: str,
+    *,
+    step: str = "plan",
+    attempt: int = 1,
+    call: int = 1,
+    offset: int = 0,
+    tool: str | None = None,
+) -> TextDelta:
+    return TextDelta(
+        execution_id="ex",
+        user_id="u",
+        step_id=step,
+        attempt=attempt,
+        agent_id="a1",
+        agent_name="Ada",
+        call=call,
+        part="tool_call" if tool else "text",
+        tool=tool,
+        offset=offset,
+        text=text,
+    )
+
+
+def shown(v: ExecutionView) -> str:
+    console = Console(width=300, record=True)
+    console.print(v.render(now=1001.0))
+    return console.export_text()
+
+
+def test_the_text_a_running_step_s_agent_writes_grows_until_the_step_ends():
+    v = view()
+    v.apply(event(1, "step.started", "plan", attempt=1, agentId="a1"))
+    v.write(delta("Plan: ship the [bold]CLI[/] first"))
+    first = shown(v)
+    assert "now writing" in first and "Ada · Plan: Plan: ship the [bold]CLI[/] first" in first
+    v.write(delta(", then the server.", offset=33))
+    assert "Ada · Plan: Plan: ship the [bold]CLI[/] first, then the server." in shown(v)
+
+    # The next model call (after a tool call) starts afresh; a tool call shows its tool.
+    v.write(delta('{"query": "release"}', call=2, tool="search_knowledge"))
+    assert 'Ada · Plan -> search_knowledge: {"query": "release"}' in shown(v)
+    v.write(delta("x" * 1000, call=3))
+    assert "…" + "x" * 240 in shown(v)
+
+    # Once the step completes its text is the recorded result: the strip goes, and late
+    # pieces of that attempt do not bring it back; another execution's never show.
+    v.apply(event(2, "step.completed", "plan", attempt=1, agentId="a1", summary="done"))
+    v.write(delta("late", call=3, offset=1000))
+    v.write(delta("elsewhere", step="build").model_copy(update={"execution_id": "other"}))
+    assert "now writing" not in shown(v)
+
+
+def test_a_retry_s_text_shows_even_before_its_start_is_read():
+    v = view()
+    v.apply(event(1, "step.started", "plan", attempt=1, agentId="a1"))
+    v.apply(event(2, "step.failed", "plan", attempt=1, error="timeout", willRetry=True))
+    v.write(delta("second go", attempt=2))
+    assert "Ada · Plan: second go" in shown(v)
+    v.apply(event(3, "step.started", "plan", attempt=2, agentId="a1"))
+    assert "Ada · Plan: second go" in shown(v)

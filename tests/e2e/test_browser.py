@@ -10,6 +10,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import workloads as w
+
 pytestmark = pytest.mark.e2e
 
 
@@ -270,3 +272,75 @@ def test_template_gallery_maps_roles_to_agents(page: Page, shot) -> None:
 def agent_id(page: Page, name: str) -> str:
     agents = page.request.get("/api/v1/agents").json()
     return next(a["id"] for a in agents if a["name"] == name)
+
+
+def test_the_text_an_agent_is_writing_shows_live_in_the_strip_and_the_inspector(
+    page: Page, shot
+) -> None:
+    """A slow offline model writes its answer over seconds: the running step's text appears
+    in the "now writing" strip and grows in the step's inspector, then gives way to the
+    recorded output."""
+    provider = w.call(
+        page.request,
+        "POST",
+        "/providers",
+        {
+            "name": "Offline, writing slowly",
+            "kind": "offline",
+            "defaultModel": "accord-offline",
+            "settings": {"latencySeconds": 2.5, "questionRate": 0, "feedbackRate": 0},
+        },
+    )
+    scribe = w.call(
+        page.request,
+        "POST",
+        "/agents",
+        {"name": "Scribe", "role": "writer", "llmProviderId": provider["id"]},
+    )
+    flow = w.call(
+        page.request,
+        "POST",
+        "/workflows",
+        {
+            "name": "Release notes, live",
+            "description": "",
+            "participatingAgents": [scribe["id"]],
+            "configuration": {
+                "steps": [
+                    {
+                        "id": "notes",
+                        "name": "Write the notes",
+                        "instructions": "List what changed in version 2.4 for support.",
+                    }
+                ]
+            },
+        },
+    )
+    page.goto(f"/workflows/{flow['id']}")
+    start_run(page, "Start")
+    expect(page).to_have_url(re.compile(r"/executions/"))
+
+    strip = page.get_by_test_id("now-writing")
+    expect(strip).to_be_visible(timeout=30_000)
+    expect(strip.get_by_test_id("now-writing-notes")).to_contain_text("Scribe · Write the notes")
+    page.get_by_test_id("step-node-notes").click()
+    writing = page.get_by_test_id("inspector-writing")
+    expect(writing).to_be_visible()
+    expect(writing).to_contain_text("Writing now · Scribe, attempt 1")
+    # The model's answer, growing: its summary begins with what the offline model says it is.
+    text = writing.locator("pre.writing")
+    expect(text).to_contain_text("[offline model]", timeout=20_000)
+    before = len(text.inner_text())
+    shot(page, "09-now-writing")
+    page.wait_for_function(
+        "([el, n]) => el.textContent.length > n", arg=[text.element_handle(), before]
+    )
+
+    # Done: the strip and the live text give way to the recorded output.
+    expect(page.get_by_test_id("step-node-notes")).to_have_attribute(
+        "data-status", "completed", timeout=60_000
+    )
+    expect(strip).to_have_count(0)
+    expect(writing).to_have_count(0)
+    expect(page.get_by_role("heading", name=re.compile("Output"))).to_be_visible()
+    assert page.page_errors == []  # type: ignore[attr-defined]

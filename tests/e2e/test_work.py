@@ -330,3 +330,90 @@ def test_a_phone_can_watch_a_run_and_open_a_step(page: Page, seeded) -> None:
     inspector.get_by_role("button", name="Close the step inspector").click()
     page.get_by_role("button", name="Run again").click()
     expect(page.get_by_label("Inputs (JSON, optional)")).to_be_in_viewport()
+
+
+def test_a_failed_run_is_retried_from_its_failed_step(page: Page) -> None:
+    """The step that timed out is given time, and Retry runs it (and what follows) in a new
+    run that keeps the first step's result instead of running it again."""
+    api = page.request
+    agents = w.team(api, latency=0.4, suffix=" (retried)")
+    flaky = w.create(
+        api,
+        w.workflow(
+            "Flaky publish",
+            agents,
+            [
+                w.step("collect", "Collect the changes"),
+                w.step("publish", "Publish", ["collect"], timeoutMinutes=0.003, maxRetries=0),
+            ],
+            "pipeline",
+        ),
+    )
+    failed = w.wait_finished(api, w.start(api, flaky["id"])["id"])
+    assert failed["status"] == "failed"
+    fixed = flaky["configuration"]
+    fixed["steps"][1]["timeoutMinutes"] = None
+    assert api.patch(f"/api/v1/workflows/{flaky['id']}", data={"configuration": fixed}).ok
+
+    page.goto(f"/workflows/{flaky['id']}/executions/{failed['id']}")
+    expect(page.get_by_role("alert")).to_contain_text("Publish")
+    page.get_by_role("button", name="Retry from failed step").click()
+    expect(page).not_to_have_url(re.compile(failed["id"]))
+    banner = page.get_by_test_id("retry-banner")
+    expect(banner).to_contain_text(
+        "This run retries run #1, keeping the results of 1 completed step"
+    )
+    expect(page.get_by_test_id("deliverable")).to_be_visible(timeout=60_000)
+
+    page.get_by_test_id("step-node-collect").click()
+    kept = page.get_by_test_id("step-inspector").get_by_test_id("kept-result")
+    expect(kept).to_contain_text("Result kept from an earlier run")
+    kept.get_by_role("link", name="an earlier run").click()
+    expect(page).to_have_url(re.compile(failed["id"]))
+    expect(page.get_by_role("button", name="Retry from failed step")).to_be_visible()
+    assert page.page_errors == []  # type: ignore[attr-defined]
+
+
+def test_steps_are_connected_by_dragging_in_the_editors_graph(page: Page) -> None:
+    """A drag from one step's handle to another makes the second depend on the first; a drag
+    that would make a loop is refused with the steps named, and nothing changes."""
+    api = page.request
+    agents = w.team(api, suffix=" (connected)")
+    steps = [w.step("plan", "Plan"), w.step("build", "Build"), w.step("ship", "Ship", ["build"])]
+    flow = w.create(api, w.workflow("Connected by hand", agents, steps))
+    page.goto(f"/workflows/{flow['id']}/edit")
+
+    def drag(source: str, target: str) -> None:
+        start = (
+            page.get_by_test_id(f"step-node-{source}")
+            .locator("xpath=..")
+            .locator(".react-flow__handle.source")
+        )
+        end = (
+            page.get_by_test_id(f"step-node-{target}")
+            .locator("xpath=..")
+            .locator(".react-flow__handle.target")
+        )
+        page.mouse.move(*centre(start.bounding_box()))
+        page.mouse.down()
+        x, y = centre(end.bounding_box())
+        page.mouse.move(x, y, steps=8)
+        page.mouse.up()
+
+    status = page.get_by_test_id("connect-status")
+    drag("plan", "build")
+    expect(status).to_have_text("“Build” now depends on “Plan”.")
+    build = page.get_by_test_id("step-editor-1")
+    expect(build.get_by_role("checkbox", name="Plan")).to_be_checked()
+
+    drag("ship", "plan")
+    expect(status).to_contain_text("“Ship” already waits for “Plan” (through “Build”)")
+    expect(
+        page.get_by_test_id("step-editor-0").get_by_role("checkbox", name="Ship")
+    ).not_to_be_checked()
+
+    page.get_by_role("button", name="Save changes").click()
+    expect(page).to_have_url(re.compile(rf"/workflows/{flow['id']}$"))
+    saved = api.get(f"/api/v1/workflows/{flow['id']}").json()
+    assert [s["dependsOn"] for s in saved["configuration"]["steps"]] == [[], ["plan"], ["build"]]
+    assert page.page_errors == []  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 class Api(Protocol):
     def get(self, url: str) -> Any: ...
     def post(self, url: str, *, data: Any = None) -> Any: ...
+    def patch(self, url: str, *, data: Any = None) -> Any: ...
 
 
 def call(api: Api, method: str, path: str, body: Any = None) -> Any:
@@ -20,14 +21,15 @@ def call(api: Api, method: str, path: str, body: Any = None) -> Any:
     return response.json() if response.status != 204 else None
 
 
-def team(api: Api, *, latency: float = 0.0, seed: int = 7) -> list[str]:
-    """An offline provider and three agents (IDs: developer Ada, reviewer Grace, writer Lin)."""
+def team(api: Api, *, latency: float = 0.0, seed: int = 7, suffix: str = "") -> list[str]:
+    """An offline provider and three agents (IDs: developer Ada, reviewer Grace, writer Lin),
+    their names ending in `suffix` (agent names are unique: another team needs another)."""
     provider = call(
         api,
         "POST",
         "/providers",
         {
-            "name": f"Offline {latency}s",
+            "name": f"Offline {latency}s{suffix}",
             "kind": "offline",
             "defaultModel": "accord-offline",
             "settings": {"latencySeconds": latency, "seed": seed},
@@ -44,7 +46,7 @@ def team(api: Api, *, latency: float = 0.0, seed: int = 7) -> list[str]:
             "POST",
             "/agents",
             {
-                "name": name,
+                "name": f"{name}{suffix}",
                 "role": role,
                 "backstory": "",
                 "skills": skills,

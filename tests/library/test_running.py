@@ -354,3 +354,39 @@ def test_function_tools_run_from_code_and_from_its_yaml_and_fail_where_missing(
     assert failed.status == "failed" and failed.steps["price"].attempts == 1
     assert failed.error is not None
     assert "the function tool 'lookup_price' (pricing.tools:lookup_price)" in failed.error
+
+
+def test_a_blocking_run_puts_calls_that_need_approval_to_its_approve_callback(data_dir: Path):
+    reserved: list[str] = []
+
+    @accord.tool(require_approval=True)
+    def reserve_stock(product: str) -> str:
+        """Reserve stock of a product."""
+        reserved.append(product)
+        return f"reserved {product}"
+
+    olu = accord.Agent(name="Olu", role="operations", tools=[reserve_stock])
+    workflow = accord.Workflow(
+        name="Reserve",
+        agents=[olu],
+        steps=[accord.Step(id="reserve", name="Reserve stock", agent=olu)],
+    )
+    asked: list[accord.ToolApproval] = []
+
+    def refuse(call: accord.ToolApproval) -> bool:
+        asked.append(call)
+        return False
+
+    refused = workflow.run(inputs={"product": "widget"}, approve=refuse)
+    assert refused.completed and reserved == []
+    [call] = asked
+    assert (call.server, call.tool, call.arguments, call.agent_name) == (
+        "function",
+        "reserve_stock",
+        {"product": "widget"},
+        "Olu",
+    )
+    assert "rejected this call: rejected by the script" in (refused.deliverable or "")
+
+    allowed = workflow.run(inputs={"product": "gadget"}, approve=lambda _call: True)
+    assert allowed.completed and reserved == ["gadget"]

@@ -173,3 +173,60 @@ def test_a_run_works_in_the_folder_it_names(
     assert third.status_code == 201, third.text
     assert (tmp_path / "allowed" / "wf").is_dir()
     wait_for(user, third.json()["id"], TERMINAL)
+
+
+def test_a_failed_execution_is_retried_from_its_failed_step(user: ApiUser, tmp_path) -> None:
+    """A retry is a new execution that keeps the completed results (their cost stays where
+    it was spent), works in the same folder with the same inputs, and runs the rest from the
+    workflow as it is now: a step fixed after the failure runs fixed, and a step changed
+    since runs again, with the steps after it."""
+    wf = team_workflow(user, "plan", "check", "slow", "after")
+    steps = wf["configuration"]["steps"]
+    steps[2] |= {"timeoutMinutes": 0.005, "maxRetries": 0}  # 0.3 s: the slow step times out
+    assert user.api.patch(f"/workflows/{wf['id']}", json={"configuration": wf["configuration"]})
+    first = user.api.post(
+        f"/workflows/{wf['id']}/executions",
+        json={"inputs": {"topic": "x"}, "workspace": str(tmp_path / "out")},
+    )
+    failed = wait_for(user, first.json()["id"], TERMINAL)
+    assert failed["status"] == "failed" and "'slow'" in failed["errorMessage"]
+    (tmp_path / "out" / "notes.md").write_text("kept")
+
+    retried = user.api.post(f"/executions/{failed['id']}/retry")
+    assert retried.status_code == 201, retried.text
+    second = wait_for(user, retried.json()["id"], TERMINAL)
+    assert second["status"] == "failed" and second["retryOf"] == failed["id"]
+    assert second["executionNumber"] == 2 and second["executionContext"] == {"topic": "x"}
+    assert [(r["stepId"], r["status"], r["reusedFrom"]) for r in second["stepRuns"]] == [
+        ("plan", "completed", failed["id"]),
+        ("check", "completed", failed["id"]),
+        ("slow", "failed", None),
+        ("after", "skipped", None),
+    ]
+    kept, original = second["stepRuns"][0], failed["stepRuns"][0]
+    assert kept["output"] == original["output"] and kept["agentId"] == original["agentId"]
+    assert kept["finishedAt"] == original["finishedAt"]  # when it was done, in the first run
+    assert second["stepResults"]["plan"] == original["output"]
+    assert [f["path"] for f in user.api.get(f"/executions/{second['id']}/files").json()] == [
+        "notes.md"
+    ]
+
+    # Fixed: the slow step gets its time; the check's instructions changed too, so it runs
+    # again; the plan is still the first execution's.
+    steps[2] |= {"timeoutMinutes": None}
+    steps[1] |= {"description": "check it again, more carefully"}
+    assert user.api.patch(f"/workflows/{wf['id']}", json={"configuration": wf["configuration"]})
+    third = user.api.post(f"/executions/{second['id']}/retry").json()
+    done = wait_for(user, third["id"], TERMINAL)
+    assert done["status"] == "completed" and done["deliverable"]["stepIds"] == ["after"]
+    assert [(r["stepId"], r["reusedFrom"]) for r in done["stepRuns"]] == [
+        ("plan", failed["id"]),
+        ("check", None),
+        ("slow", None),
+        ("after", None),
+    ]
+
+    again = user.api.post(f"/executions/{done['id']}/retry")
+    assert again.status_code == 409
+    error = again.json()["error"]
+    assert error["details"]["current"] == "completed" and "run again" in error["message"]

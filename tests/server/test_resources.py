@@ -267,6 +267,11 @@ def test_a_provider_that_could_not_work_is_a_422_naming_the_field(alice: ApiUser
             "settings.latencySeconds",
             "set latencySeconds to a number from 0 to 3600",
         ),
+        (
+            compatible | {"baseUrl": "http://127.0.0.1:11434/v1", "settings": {"stream": "no"}},
+            "settings.stream",
+            "set stream to false",
+        ),
     ]:
         refused = alice.api.post("/providers", json=body)
         assert refused.status_code == 422, refused.text

@@ -2,6 +2,7 @@
 (wherever it runs: this machine's `accord serve`, another terminal's `accord run`)."""
 
 import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -22,11 +23,12 @@ from accord.cli.context import (
 )
 from accord.cli.live import watch_execution
 from accord.cli.running import build_report as run_report
-from accord.cli.running import print_deliverable, print_summary, view_for
+from accord.cli.running import print_deliverable, print_summary, run_workflow, view_for
 from accord.cli.workflows import find_workflow
 from accord.domain.errors import AccordError, NotFound
 from accord.domain.execution import ExecutionEvent, WorkflowExecution
 from accord.domain.lookup import pick
+from accord.domain.transitions import check_retry
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository
@@ -206,6 +208,50 @@ def watch(execution: str) -> None:
         print_summary(console, run_report(database, found.id, user_id))
     finally:
         database.dispose()
+
+
+@app.command()
+def retry(
+    execution: Annotated[
+        str, typer.Argument(help="A failed or cancelled execution (ID or prefix).")
+    ],
+    json_: Annotated[
+        bool,
+        typer.Option("--json", help="Print one JSON object at the end instead of the live view."),
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option(help="Cancel the retry after this many seconds.")
+    ] = None,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Approve every tool call that needs approval.")
+    ] = False,
+) -> None:
+    """Retry a failed or cancelled execution from where it stopped: a new execution (same
+    inputs, same workspace) keeps the results of the steps that completed, unless you changed
+    them since, and runs the rest with a live view. The exit code is 0 only if it completed."""
+    database = open_database()
+    try:
+        with database.session() as session:
+            user_id = local_user_id(session)
+            found = find_execution(session, execution, user_id=user_id)
+        check_retry(found)  # before the engine's start, which takes a few seconds
+        report = run_workflow(
+            database,
+            user_id=user_id,
+            workflow_id=found.workflow_id,
+            console=None if json_ else console,
+            timeout_s=timeout,
+            approvals="auto" if auto_approve else "ask",
+            retry_of=found.id,
+        )
+    finally:
+        database.dispose()
+    if json_:
+        print_json(report.data)
+    else:
+        print_summary(console, report)
+        print_deliverable(console, report)
+    sys.exit(0 if report.completed else 1)
 
 
 @app.command()

@@ -3,8 +3,10 @@
 `ExecutionView` is pure state: it folds `ExecutionEvent`s into a table of steps and a feed
 of interactions, and renders them with Rich. `watch_execution` tails the event log (events
 after the last ID seen), so it shows an execution running in this process or in any other
-one that writes to the same database. On a terminal it redraws in place (Rich `Live`);
-otherwise (CI, a pipe) it prints each feed line once, as a log.
+one that writes to the same database. On a terminal it redraws in place (Rich `Live`), with
+the text each running step's agent is writing growing under the table (the `TextDelta`s of
+`accord.storage.live_text`: from this process on SQLite, from any on Postgres); otherwise
+(CI, a pipe) it prints each feed line once, as a log, without the text being written.
 """
 
 import json
@@ -21,13 +23,20 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 
-from accord.domain.execution import ExecutionEvent
+from accord.domain.execution import ExecutionEvent, TextDelta
 from accord.storage.db import Database
+from accord.storage.live_text import live_text
 from accord.storage.repositories.events import EventRepository
 from accord.storage.tables import execution_events
 
 FINISHED = ("completed", "failed", "cancelled")
 FEED_LINES = 12
+_STEP_STATES = frozenset(
+    ("step.started", "step.completed", "step.failed", "step.retrying", "step.skipped")
+    + ("step.cancelled",)
+)
+WRITING_CHARS = 240
+"""How much of what a running step's agent is writing the view shows: its latest words."""
 
 _STATUS_STYLE = {
     "pending": "dim",
@@ -62,6 +71,18 @@ class StepLine:
 
 
 @dataclass
+class Writing:
+    """What an agent is writing in a running step: its current model call's text so far."""
+
+    agent_name: str
+    call: tuple[int, str, int]
+    """(attempt, agent ID, call number): a new call (a tool round trip, a teammate) starts
+    afresh."""
+    text: str = ""
+    tool: str | None = None
+
+
+@dataclass
 class ExecutionView:
     """What a watcher knows of one execution (and its child executions) so far."""
 
@@ -78,6 +99,8 @@ class ExecutionView:
     feed: deque[str] = field(default_factory=lambda: deque(maxlen=FEED_LINES))
     pending_approvals: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     """Tool calls waiting for a user's decision, by approval ID (the `approval.*` data)."""
+    writing: dict[str, Writing] = field(default_factory=dict)
+    """Step ID -> what its agent is writing now, while the step runs."""
 
     @classmethod
     def for_definition(
@@ -102,6 +125,25 @@ class ExecutionView:
             return "-"
         return self.agent_names.get(agent_id, agent_id[:8])
 
+    def write(self, delta: TextDelta) -> None:
+        """Fold a piece of what a running step's agent is writing into the view."""
+        if delta.execution_id != self.execution_id:
+            return
+        step = self.steps.get(delta.step_id)
+        if step is None:
+            return
+        # A delta may come before the event that starts its attempt is read: a later attempt
+        # than the view knows is running; an ended attempt's late pieces are not.
+        running = step.status in ("pending", "running", "awaiting approval")
+        if delta.attempt < step.attempt or (delta.attempt == step.attempt and not running):
+            return
+        call = (delta.attempt, delta.agent_id, delta.call)
+        writing = self.writing.get(delta.step_id)
+        if writing is None or writing.call != call or writing.tool != delta.tool:
+            writing = Writing(delta.agent_name, call, tool=delta.tool)
+            self.writing[delta.step_id] = writing
+        writing.text = (writing.text + delta.text)[-4 * WRITING_CHARS :]
+
     def apply(self, event: ExecutionEvent) -> str | None:
         """Fold one event into the view; returns the feed line it adds, if any."""
         self.last_event_id = max(self.last_event_id, event.id)
@@ -112,6 +154,12 @@ class ExecutionView:
             return self._note(self._child_line(event))
         data = event.data
         step = self._step(event.step_id) if own and event.step_id else None
+        writing = self.writing.get(step.step_id) if step is not None else None
+        if step is not None and writing is not None and event.kind in _STEP_STATES:
+            # What the attempt wrote is recorded now, or over (a start clears older attempts').
+            attempt = int(data.get("attempt") or 0)
+            if event.kind != "step.started" or writing.call[0] < attempt:
+                del self.writing[step.step_id]
         at = event.created_at.timestamp()
         match event.kind:
             case "execution.status":
@@ -239,8 +287,26 @@ class ExecutionView:
             parts.append(
                 Panel(waiting, title="waiting for your approval", title_align="left", style="cyan")
             )
+        if self.writing:
+            parts.append(self._writing_panel())
         parts.append(Panel(lines, title="team activity", title_align="left"))
         return Group(*parts)
+
+    def _writing_panel(self) -> Panel:
+        """`Ada · Plan: …the latest words` per running step (a tool call's arguments after
+        `-> tool`)."""
+        shown = Text(overflow="fold")
+        for step_id, writing in self.writing.items():
+            if shown:
+                shown.append("\n")
+            step = self.steps[step_id]
+            shown.append(f"{writing.agent_name} · {step.name}", style="bold")
+            if writing.tool:
+                shown.append(f" -> {writing.tool}", style="cyan")
+            flat = " ".join(writing.text.split())
+            tail = flat if len(flat) <= WRITING_CHARS else "…" + flat[-WRITING_CHARS:]
+            shown.append(": " + tail)
+        return Panel(shown, title="now writing", title_align="left", style="yellow")
 
     def _step(self, step_id: str) -> StepLine:
         if step_id not in self.steps:
@@ -314,22 +380,35 @@ def watch_execution(
         return view.finished or (is_done is not None and is_done())
 
     if console.is_terminal:
-        with Live(view.render(), console=console, refresh_per_second=8, transient=False) as live:
-            while True:
+        # What the agents are writing: kept apart from the events (it may arrive on another
+        # thread at any time) and folded in before each redraw.
+        written: deque[TextDelta] = deque()
+        stop_listening = live_text(database).subscribe(written.append)
+
+        def draw() -> RenderableType:
+            while written:
+                view.write(written.popleft())
+            return view.render()
+
+        try:
+            with Live(draw(), console=console, refresh_per_second=8, transient=False) as live:
+                while True:
+                    drain()
+                    live.update(draw())
+                    if ended():
+                        break
+                    for approval in to_offer():
+                        assert on_approval is not None
+                        live.stop()
+                        try:
+                            on_approval(approval)
+                        finally:
+                            live.start()
+                    time.sleep(poll_seconds)
                 drain()
-                live.update(view.render())
-                if ended():
-                    break
-                for approval in to_offer():
-                    assert on_approval is not None
-                    live.stop()
-                    try:
-                        on_approval(approval)
-                    finally:
-                        live.start()
-                time.sleep(poll_seconds)
-            drain()
-            live.update(view.render())
+                live.update(draw())
+        finally:
+            stop_listening()
     else:
         while True:
             _print_lines(console, drain())

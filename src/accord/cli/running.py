@@ -53,10 +53,12 @@ def run_workflow(
     workspace: str | None = None,
     inputs: dict[str, Any] | None = None,
     approvals: ApprovalMode = "ask",
+    retry_of: str | None = None,
 ) -> RunReport:
     """Start an execution of the workflow with `inputs` (working in `workspace` if given),
-    show it live on `console` (None: silently), wait for it to end, and report on it. Tool
-    calls waiting for approval are handled as `approvals` says (see `accord.cli.approving`)."""
+    or retry the failed execution `retry_of` (see `Engine.retry`), show it live on `console`
+    (None: silently), wait for it to end, and report on it. Tool calls waiting for approval
+    are handled as `approvals` says (see `accord.cli.approving`)."""
     try:
         return asyncio.run(
             _run(
@@ -68,6 +70,7 @@ def run_workflow(
                 workspace,
                 inputs or {},
                 approvals,
+                retry_of,
             )
         )
     except asyncio.CancelledError:  # SIGTERM: stopped cleanly, as Ctrl-C stops it
@@ -83,6 +86,7 @@ async def _run(
     workspace: str | None,
     inputs: dict[str, Any],
     approvals: ApprovalMode,
+    retry_of: str | None,
 ) -> RunReport:
     os.environ.setdefault("ACCORD_DBOS_LOG_LEVEL", "ERROR")  # keep the terminal for the team
     from accord.engine.service import Engine  # the engine stack loads only when running
@@ -99,7 +103,9 @@ async def _run(
     try:
         start_id = await asyncio.to_thread(latest_event_id, database)
         unfinished = await asyncio.to_thread(unfinished_execution, database, workflow_id, user_id)
-        if unfinished is None:
+        if retry_of is not None:  # refused (naming why) while another run of it is under way
+            execution = await engine.retry(retry_of, user_id)
+        elif unfinished is None:
             execution = await engine.start_execution(
                 workflow_id, user_id, workspace=workspace, inputs=inputs
             )
@@ -181,6 +187,7 @@ def build_report(database: Database, execution_id: str, user_id: str) -> RunRepo
             "executionId": execution.id,
             "workflowId": execution.workflow_id,
             "executionNumber": execution.execution_number,
+            "retryOf": execution.retry_of,
             "status": execution.status.value,
             "error": execution.error_message,
             "durationS": execution.actual_duration,

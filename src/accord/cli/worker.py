@@ -22,6 +22,10 @@ from accord.storage.db import Database
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workers import WorkerRepository
 from accord.team.local import open_database
+from accord.telemetry import logs
+
+METRICS_PORT_ENV = "ACCORD_WORKER_METRICS_PORT"
+METRICS_HOST_ENV = "ACCORD_WORKER_METRICS_HOST"
 
 workers_app = AccordApp(no_args_is_help=True, help="The processes that run steps.")
 
@@ -51,26 +55,61 @@ def worker(
             "directory, the same one after a restart).",
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=65535,
+            envvar=METRICS_PORT_ENV,
+            help="Serve /metrics, /healthz and /readyz on this port (0: any free port, "
+            "printed at start; default: not served).",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str,
+        typer.Option(
+            envvar=METRICS_HOST_ENV,
+            help="The address /metrics, /healthz and /readyz listen on (0.0.0.0 for a "
+            "scraper on another machine).",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run step attempts from the queue shared with `accord serve` until Ctrl-C or SIGTERM."""
     require_postgres("accord worker")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure(logging.INFO)  # ACCORD_LOG_FORMAT=json: one JSON object per line
     database = open_database()
     queue = AttemptQueue(worker_concurrency=concurrency, global_concurrency=global_concurrency)
+    probes = (metrics_host, metrics_port) if metrics_port is not None else None
     try:
-        asyncio.run(_work(database, queue, executor_id))
+        asyncio.run(_work(database, queue, executor_id, probes))
     finally:
         database.dispose()
 
 
-async def _work(database: Database, queue: AttemptQueue, executor_id: str | None) -> None:
+async def _work(
+    database: Database,
+    queue: AttemptQueue,
+    executor_id: str | None,
+    probes: tuple[str, int] | None,
+) -> None:
     from accord.engine.service import Engine  # the engine stack loads only when working
     from accord.engine.worker import work_until_stopped
+    from accord.server.probes import ProbeServer
     from accord.team.runtime import AgentTeam
 
     engine = Engine(
         database, AgentTeam(database), queue=queue, role="worker", executor_id=executor_id
     )
+    probe_server = None
+    if probes is not None:
+        host, port = probes
+        probe_server = ProbeServer(database, engine, host=host, port=port)
+        await asyncio.to_thread(probe_server.start)
+        console.print(
+            f"Metrics and health on http://{host}:{probe_server.port} "
+            "(/metrics, /healthz, /readyz).",
+            highlight=False,
+        )
 
     def ready() -> None:
         limit = queue.global_concurrency
@@ -81,7 +120,11 @@ async def _work(database: Database, queue: AttemptQueue, executor_id: str | None
             highlight=False,
         )
 
-    await work_until_stopped(engine, on_ready=ready)
+    try:
+        await work_until_stopped(engine, on_ready=ready)
+    finally:
+        if probe_server is not None:
+            await asyncio.to_thread(probe_server.stop)
 
 
 @workers_app.command("list")

@@ -249,6 +249,15 @@ def check_provider(kind: ProviderKind, base_url: str | None, settings: dict[str,
                     f"set {key} to {rule.describe()}, or leave it out for the default",
                 )
             )
+    if "stream" in settings and not isinstance(settings["stream"], bool):
+        problems.append(
+            Problem(
+                "settings.stream",
+                f"{settings['stream']!r} is not true or false",
+                "set stream to false to send this provider's requests unstreamed, or leave "
+                "it out (streamed while someone watches)",
+            )
+        )
     mode = settings.get("outputMode")
     if mode is not None and str(mode).strip().lower() not in OUTPUT_MODE_CHOICES:
         problems.append(

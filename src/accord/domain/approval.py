@@ -15,6 +15,9 @@ TimeoutOutcome = Literal["approve", "reject"]
 
 
 class ToolApproval(CamelModel):
+    """A tool call waiting for (or given) a user's decision: who asked, which tool, with
+    which arguments, and what was decided."""
+
     id: str
     execution_id: str
     step_id: str

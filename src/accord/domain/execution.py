@@ -1,7 +1,7 @@
 """Executions of a workflow, their step attempts and their event log."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -73,6 +73,8 @@ class WorkflowExecution(CamelModel):
     usage: Usage = Field(default_factory=Usage)
     deliverable: Deliverable | None = None
     """What the team hands over, as markdown: set when the execution completes."""
+    retry_of: str | None = None
+    """The failed or cancelled execution this one retries: its completed results were kept."""
 
 
 class StepRun(CamelModel):
@@ -104,6 +106,9 @@ class StepRun(CamelModel):
     tool_seconds: float = 0.0
     """Seconds spent in MCP servers' and toolkits' tools."""
     executor_id: str | None = None
+    reused_from: str | None = None
+    """The execution whose completed result a retry kept instead of running the step again;
+    the attempt's tokens and cost stay with that execution (here they are zero)."""
 
 
 class ExecutionEvent(CamelModel):
@@ -116,3 +121,35 @@ class ExecutionEvent(CamelModel):
     step_id: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
+
+
+TEXT_DELTA_KIND: Literal["text.delta"] = "text.delta"
+"""The SSE event kind of a `TextDelta` (never a row of the event log)."""
+
+
+class TextDelta(CamelModel):
+    """A piece of what an agent is writing right now, during one model call of a running
+    attempt: sent live to watchers, coalesced (a few a second), never stored. The recorded
+    result of the call (the step's result, its events) stays the truth; a watcher that missed
+    deltas loses nothing but the show.
+
+    `text` continues the call's text at `offset` (characters already sent for that call), so
+    a watcher that sees a gap or a repeat knows it. A call the model makes to a tool streams
+    its arguments as `part` `tool_call` with the tool's name; the answer itself (plain text,
+    or the text fields of a structured answer as they are written) is `part` `text`."""
+
+    execution_id: str
+    user_id: str
+    step_id: str
+    attempt: int
+    agent_id: str
+    agent_name: str
+    call: int
+    """Which model call of this agent in this attempt (1, 2, ...): a tool round trip, a
+    retry or a teammate's answer starts a new one."""
+    kind: Literal["text.delta"] = TEXT_DELTA_KIND
+    """The SSE event kind, as an `ExecutionEvent`'s (a delta has no `id`: it is not in the log)."""
+    part: Literal["text", "tool_call"] = "text"
+    tool: str | None = None
+    offset: int = 0
+    text: str

@@ -19,10 +19,13 @@ Decisions recorded here:
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from accord.domain.enums import ExecutionStatus, StepRunStatus, WorkflowStatus
-from accord.domain.errors import IllegalTransition
+from accord.domain.errors import Conflict, IllegalTransition
+
+if TYPE_CHECKING:
+    from accord.domain.execution import WorkflowExecution
 
 W, E, S = WorkflowStatus, ExecutionStatus, StepRunStatus
 
@@ -58,6 +61,8 @@ WORKFLOW_STARTABLE = frozenset({W.DRAFT, W.COMPLETED, W.FAILED})
 """A new execution may start from these; `paused -> active` is a resume, not a start."""
 
 TERMINAL_EXECUTION = frozenset({E.COMPLETED, E.FAILED, E.CANCELLED})
+RETRYABLE_EXECUTION = frozenset({E.FAILED, E.CANCELLED})
+"""A retry (a new execution keeping the completed results) may pick up from these."""
 TERMINAL_STEP_RUN = frozenset({S.COMPLETED, S.FAILED, S.SKIPPED, S.CANCELLED})
 
 Kind = Literal["workflow", "execution", "step run"]
@@ -79,6 +84,23 @@ def check_transition(kind: Kind, resource_id: str, current: str, requested: str)
     """Raise `IllegalTransition` (naming the current state) unless the change is legal."""
     if not can_transition(kind, str(current), str(requested)):
         raise IllegalTransition(kind, resource_id, str(current), str(requested))
+
+
+def check_retry(execution: "WorkflowExecution") -> None:
+    """Raise `Conflict` unless the execution may be retried: a top-level one that failed or
+    was cancelled (a child runs again when its parent is retried)."""
+    if execution.parent_execution_id is not None:
+        raise Conflict(
+            f"execution {execution.id!r} runs inside execution "
+            f"{execution.parent_execution_id!r}; retry that one, which runs this step again",
+            details={"current": str(execution.status)},
+        )
+    if execution.status not in RETRYABLE_EXECUTION:
+        raise Conflict(
+            f"execution #{execution.execution_number} is {execution.status.value}; only a "
+            "failed or cancelled execution can be retried (use run again to start afresh)",
+            details={"current": str(execution.status)},
+        )
 
 
 def check_workflow_start(workflow_id: str, current: str) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from accord.domain.errors import AccordError
 from accord.storage.db import Database
 from accord.storage.repositories.workers import WorkerRepository, WorkerRole
+from accord.telemetry import metrics
 
 FAILOVER_ENV = "ACCORD_FAILOVER_SECONDS"
 DEFAULT_FAILOVER_S = 30.0
@@ -104,10 +105,12 @@ class Liveness:
                 pid=os.getpid(),
                 role=self.role,
             )
+        metrics.heartbeat(self.role)  # registering is the first heartbeat
 
     def _beat(self) -> None:
         with self.db.session() as s:
             alive = WorkerRepository(s).heartbeat(self.executor_id)
+        metrics.heartbeat(self.role)
         if not alive:
             log.warning(
                 "this process (%s) was presumed dead and its attempts handed on; "

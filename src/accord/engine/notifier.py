@@ -24,6 +24,7 @@ from accord.storage.db import Database
 from accord.storage.repositories.events import EventRepository, SettledHorizon
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.notifications import DueDelivery, NotificationRepository
+from accord.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ class Notifier:
                     error = f"HTTP {status}: {response.text[:200]}"
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        metrics.NOTIFICATIONS.labels("delivered" if error is None else "failed").inc()
         await asyncio.to_thread(self._record, delivery.id, status, error)
 
     def _record(self, delivery_id: str, status: int | None, error: str | None) -> None:

@@ -21,8 +21,10 @@ class AttemptQueue:
 
     run_steps: bool = True
     """Whether this process takes attempts from the queue (off for an API-only server)."""
-    worker_concurrency: int = 8
-    """At most this many attempts at once in each process (children's attempts besides)."""
+    worker_concurrency: int = 256
+    """At most this many attempts at once in each process (children's attempts besides). An
+    attempt spends nearly all its time waiting on a model: one process holds 256 of them in
+    about 120 MB with little CPU (`bench/run.py --scenario concurrency`)."""
     global_concurrency: int | None = None
     """At most this many attempts at once in all processes together (None: no limit)."""
     polling_s: float = 0.05

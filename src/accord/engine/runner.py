@@ -32,9 +32,10 @@ from accord.domain.ports import AttemptOutcome
 from accord.domain.transitions import (
     TERMINAL_EXECUTION,
     WORKFLOW_STARTABLE,
+    check_retry,
     check_workflow_start,
 )
-from accord.domain.workflow import ExecutionRecord, WorkflowConfiguration
+from accord.domain.workflow import ExecutionRecord, WorkflowConfiguration, WorkflowStep
 from accord.engine.approvals import close_open
 from accord.engine.scheduler import (
     CompleteExecution,
@@ -51,8 +52,9 @@ from accord.storage.repositories.executions import ExecutionRepository, Workflow
 from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.mcp_servers import McpServerRepository
 from accord.storage.repositories.step_runs import StepRunRepository, StepRunState
+from accord.storage.repositories.workspace_files import WorkspaceFileRepository
 from accord.team.metrics import record_finished_execution
-from accord.tools.workspace_folder import named_folder
+from accord.tools.workspace_folder import locate_workspace, named_folder
 
 AttemptKey = tuple[str, str, int]
 """(execution ID, step ID, attempt): also the DBOS workflow ID, joined by ':'."""
@@ -177,18 +179,8 @@ class ExecutionRunner:
             made = repo.by_trigger_key(trigger_key)
             if made is not None:
                 return made, AdvanceResult([], False, [])
-        check_workflow_start(workflow_id, workflow.status)
-        compile_workflow(
-            workflow_type=workflow.workflow_type,
-            configuration=workflow.configuration,
-            participating_agents=workflow.participating_agents,
-            coordinator_agent_id=workflow.coordinator_agent_id,
-            owned_agents=repo.agents(user_id=user_id),
-            owned_workflow_ids=repo.workflow_ids(user_id=user_id),
-            saved_servers=McpServerRepository(session).names(user_id=user_id),
-        )
         named = workflow.configuration.workspace.path
-        execution = self._create(
+        execution = self._start(
             session,
             workflow,
             trigger_reason=trigger_reason,
@@ -203,6 +195,135 @@ class ExecutionRunner:
                 else None
             ),
         )
+        return execution, self.advance(session, execution.id)
+
+    def retry_execution(
+        self, session: Session, *, execution_id: str, user_id: str
+    ) -> tuple[WorkflowExecution, AdvanceResult]:
+        """A new execution that picks up where a failed or cancelled one stopped: with the
+        same inputs, in the same workspace folder, each step that completed there and whose
+        definition (and every upstream step's) is unchanged since keeps its result; the rest
+        runs (with its full retries) from the workflow as it is now, so a step fixed after
+        the failure runs as fixed.
+
+        A new execution rather than a resume of the old one: the failed execution stays as
+        it ended (its status, error, metrics and the triggers and notifications its end
+        fired are facts), every attempt keeps its own durable ID, and the spent tokens and
+        cost stay counted once, where they were spent (`StepRun.reused_from`)."""
+        repo = ExecutionRepository(session)
+        previous = repo.get(execution_id, user_id=user_id)
+        check_retry(previous)
+        workflow = repo.workflow(previous.workflow_id, user_id=user_id, lock=True)
+        execution = self._start(
+            session,
+            workflow,
+            trigger_reason=TriggerReason.MANUAL,
+            triggered_by=user_id,
+            inputs=previous.execution_context,
+            workspace_dir=str(locate_workspace(session, previous.id).root),
+            retry_of=previous,
+        )
+        kept = self._carry_over(session, previous, execution, workflow)
+        files = WorkspaceFileRepository(session)
+        for written in files.list(previous.id):
+            if written.step_id in kept:
+                files.record_write(
+                    execution_id=execution.id,
+                    path=written.path,
+                    size=written.size,
+                    step_id=written.step_id,
+                    attempt=1,
+                    agent_id=written.agent_id,
+                )
+        return execution, self.advance(session, execution.id)
+
+    def _carry_over(
+        self,
+        session: Session,
+        previous: WorkflowExecution,
+        execution: WorkflowExecution,
+        workflow: WorkflowForRun,
+    ) -> set[str]:
+        """Copy the completed results a retry keeps (see `retry_execution`); their IDs."""
+        step_runs = StepRunRepository(session)
+        latest: dict[str, StepRun] = {}
+        for run in step_runs.list(previous.id):
+            if run.step_id not in latest or run.attempt > latest[run.step_id].attempt:
+                latest[run.step_id] = run
+        before = {  # through the model, so that a default added since is no change
+            s["id"]: WorkflowStep.model_validate(s).to_json_dict()
+            for s in (previous.definition.get("configuration") or {}).get("steps", [])
+        }
+        plan = self.plan(session, execution)
+        user_id = self.owner(session, execution)
+        events = EventRepository(session)
+        kept: set[str] = set()
+        for sp in plan.steps:  # in topological order: upstream steps are decided first
+            done = latest.get(sp.id)
+            if (
+                done is None
+                or done.status is not StepRunStatus.COMPLETED
+                or before.get(sp.id) != sp.step.to_json_dict()
+                or not all(d in kept for d in sp.deps)
+            ):
+                continue
+            copy = step_runs.carry_over(done, execution_id=execution.id)
+            kept.add(sp.id)
+            ExecutionRepository(session).merge_step_result(execution.id, sp.id, copy.output)
+            events.append(
+                execution_id=execution.id,
+                user_id=user_id,
+                kind="step.completed",
+                step_id=sp.id,
+                data={
+                    "attempt": 1,
+                    "agentId": copy.agent_id,
+                    "summary": (copy.output or {}).get("summary"),
+                    "inputTokens": 0,
+                    "outputTokens": 0,
+                    "costUsd": 0.0,
+                    "durationS": 0.0,
+                    "outputMode": copy.output_mode,
+                    "reusedFrom": copy.reused_from,
+                },
+            )
+        return kept
+
+    def _start(
+        self,
+        session: Session,
+        workflow: WorkflowForRun,
+        *,
+        trigger_reason: TriggerReason,
+        triggered_by: str | None,
+        inputs: dict[str, Any] | None,
+        workspace_dir: str | None,
+        trigger_key: str | None = None,
+        retry_of: WorkflowExecution | None = None,
+    ) -> WorkflowExecution:
+        """Check and snapshot the (locked) workflow, create the execution, and move the
+        workflow to active; the caller advances it."""
+        repo = ExecutionRepository(session)
+        check_workflow_start(workflow.id, workflow.status)
+        compile_workflow(
+            workflow_type=workflow.workflow_type,
+            configuration=workflow.configuration,
+            participating_agents=workflow.participating_agents,
+            coordinator_agent_id=workflow.coordinator_agent_id,
+            owned_agents=repo.agents(user_id=workflow.user_id),
+            owned_workflow_ids=repo.workflow_ids(user_id=workflow.user_id),
+            saved_servers=McpServerRepository(session).names(user_id=workflow.user_id),
+        )
+        execution = self._create(
+            session,
+            workflow,
+            trigger_reason=trigger_reason,
+            triggered_by=triggered_by,
+            inputs=inputs,
+            trigger_key=trigger_key,
+            workspace_dir=workspace_dir,
+            retry_of=retry_of,
+        )
         repo.set_workflow_status(
             workflow,
             WorkflowStatus.ACTIVE,
@@ -212,7 +333,7 @@ class ExecutionRunner:
             total_steps=len(workflow.configuration.steps),
             estimated_duration=execution.estimated_duration,
         )
-        return execution, self.advance(session, execution.id)
+        return execution
 
     def start_child(
         self,
@@ -279,6 +400,7 @@ class ExecutionRunner:
         trigger_key: str | None = None,
         workspace_dir: str | None = None,
         delegated: bool = False,
+        retry_of: WorkflowExecution | None = None,
     ) -> WorkflowExecution:
         execution = ExecutionRepository(session).create(
             workflow_id=workflow.id,
@@ -293,18 +415,23 @@ class ExecutionRunner:
             estimated_duration=self._estimate(session, workflow, delegated=delegated),
             trigger_key=trigger_key,
             workspace_dir=workspace_dir,
+            retry_of=retry_of.id if retry_of else None,
         )
         events = EventRepository(session)
+        created: dict[str, Any] = {
+            "executionNumber": execution.execution_number,
+            "workflowId": workflow.id,
+            "triggerReason": str(trigger_reason),
+            "parentExecutionId": execution.parent_execution_id,
+        }
+        if retry_of is not None:
+            created["retryOf"] = retry_of.id
+            created["retryOfNumber"] = retry_of.execution_number
         events.append(
             execution_id=execution.id,
             user_id=workflow.user_id,
             kind="execution.created",
-            data={
-                "executionNumber": execution.execution_number,
-                "workflowId": workflow.id,
-                "triggerReason": str(trigger_reason),
-                "parentExecutionId": execution.parent_execution_id,
-            },
+            data=created,
         )
         events.append(
             execution_id=execution.id,

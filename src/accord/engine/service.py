@@ -74,6 +74,8 @@ from accord.storage.permissions import private_file
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workers import WorkerRole
+from accord.telemetry import attempts as observed
+from accord.telemetry import tracing
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -232,6 +234,7 @@ class Engine:
         global _active
         if _active is not None:
             raise RuntimeError("an Accord engine is already running in this process")
+        tracing.configure_from_environment()
         _active = self
         self._loop = asyncio.get_running_loop()
         config: DBOSConfig = {
@@ -305,10 +308,16 @@ class Engine:
         gc.unfreeze()  # what the engine held may be collected again
         # DBOS made its (now shut down) thread pool this loop's default executor.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
+        await asyncio.to_thread(tracing.flush)  # spans still batched leave before the process
         # Last: once retired, another process resumes whatever this one left unfinished.
         await self._liveness.stop()
         _active = None
         self._release_id()
+
+    @property
+    def running(self) -> bool:
+        """Started and not stopped, its dispatcher alive (what `/readyz` asks)."""
+        return _active is self and self._dispatcher is not None and not self._dispatcher.done()
 
     async def _resume_dead(self, executor_ids: list[str]) -> None:
         """Hand on the attempts of processes presumed dead: DBOS puts their pending attempt
@@ -389,6 +398,9 @@ class Engine:
                 workspace=workspace,
             )
         )
+        tracing.execution_started(
+            execution.id, workflow_id=workflow_id, trigger_reason=str(trigger_reason)
+        )
         self._after(execution.id, result)
         self._arm_deadline(execution)
         return await self.get(execution.id, user_id) if result.finished else execution
@@ -420,6 +432,9 @@ class Engine:
                 exc.message,
             )
             return {"error": exc.message}
+        tracing.execution_started(
+            execution.id, workflow_id=execution.workflow_id, trigger_reason=start["reason"]
+        )
         self._after(execution.id, result)
         assert self._loop is not None  # attempts recovered by DBOS run on its own loop
         self._loop.call_soon_threadsafe(self._arm_deadline, execution)
@@ -448,6 +463,16 @@ class Engine:
             inputs=previous.execution_context,
             workspace=lineage[0][1] if len(lineage) == 1 else None,
         )
+
+    async def retry(self, execution_id: str, user_id: str) -> WorkflowExecution:
+        """A new execution that keeps a failed or cancelled one's completed results and runs
+        the rest (see `ExecutionRunner.retry_execution`)."""
+        execution, result = await self._tx(
+            lambda s: self.runner.retry_execution(s, execution_id=execution_id, user_id=user_id)
+        )
+        self._after(execution.id, result)
+        self._arm_deadline(execution)
+        return await self.get(execution.id, user_id) if result.finished else execution
 
     async def decide_approval(
         self, approval_id: str, user_id: str, *, approve: bool, reason: str | None = None
@@ -512,6 +537,8 @@ class Engine:
             self._notify(execution_id)
             self._soon(lambda: self._end_children(execution_id))
             self._soon(lambda: self.triggers.execution_ended(execution_id))
+            if tracing.enabled():
+                self._soon(lambda: self._trace_ended(execution_id))
 
     def _soon(self, make: Callable[[], Awaitable[None]]) -> None:
         """Run `make()` on the engine's loop, from whichever thread calls (recovered attempts
@@ -677,6 +704,20 @@ class Engine:
 
         self._deadlines[execution.id] = self._loop.call_later(max(0.0, delay), fire)
 
+    async def _trace_ended(self, execution_id: str) -> None:
+        """Write the ended execution's own span (see `accord.telemetry.tracing`)."""
+        execution = await self.get(execution_id)
+        tracing.end_execution(
+            execution.id,
+            workflow_id=execution.workflow_id,
+            status=str(execution.status),
+            started_at=execution.started_at,
+            # Now, not `completed_at`: that is in whole seconds, before the last spans ended.
+            ended_at=None,
+            parent_execution_id=execution.parent_execution_id,
+            error=execution.error_message,
+        )
+
     async def _expire(self, execution_id: str) -> None:
         result = await self._tx(lambda s: self.runner.advance(s, execution_id))
         self._after(execution_id, result)
@@ -689,14 +730,16 @@ class Engine:
         assert task is not None
         self._running[workflow_id] = (asyncio.get_running_loop(), task)
         try:
-            await self._attempt(key)
+            with observed.observed_attempt(*key, executor_id=self.executor_id) as seen:
+                seen.ended(await self._attempt(key))
         finally:
             self._running.pop(workflow_id, None)
             self._prefetched.pop(workflow_id, None)
             # A later duplicate start finds the ended DBOS workflow and does nothing.
             self._started.discard(workflow_id)
 
-    async def _attempt(self, key: AttemptKey) -> None:
+    async def _attempt(self, key: AttemptKey) -> AttemptOutcome | None:
+        """Perform the attempt and record its outcome; None when it did not run."""
         execution_id, step_id, attempt = key
         plan = self.runner.cached_plan(execution_id)
         if plan is None:
@@ -713,7 +756,7 @@ class Engine:
         except Exception as exc:  # a performer bug must not leave the step hanging
             outcome = AttemptOutcome(status="failed", error=f"{type(exc).__name__}: {exc}")
         if outcome is None:
-            return
+            return None
         if outcome.status == "completed":
             outcome = _validated(outcome)
         # Not a recorded step: recording the outcome is idempotent (a replay finds the run
@@ -727,6 +770,7 @@ class Engine:
                 started_by=attempt_workflow_id(key),
                 reason="the attempt that started it ended",
             )
+        return outcome
 
     async def _perform(self, key: AttemptKey, plan: WorkflowPlan) -> AttemptOutcome | None:
         """Wait out backoff and pauses, assign, mark running, perform.
@@ -778,6 +822,7 @@ class Engine:
                         error=f"agent {agent_id!r} was assigned but does not take part in "
                         "this workflow",
                     )
+            observed.assigned(workflow_id=start.workflow_id, agent_id=agent_id)
             # Idempotent (a replay finds the run already running), so not a recorded step.
             start = await self._marks.submit((_key(key), agent_id))
             if start.status == "stop":

@@ -14,7 +14,7 @@ that need them, saying why.
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -43,6 +43,7 @@ from accord.library.errors import ValidationError
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
+    from accord.domain.approval import ToolApproval
     from accord.library.function_tools import FunctionTool
     from accord.library.results import RunResult
     from accord.library.running import ExecutionStream
@@ -335,7 +336,11 @@ class Workflow:
     # --- running -----------------------------------------------------------------------------
 
     def run(
-        self, *, inputs: Mapping[str, Any] | None = None, timeout: float | None = None
+        self,
+        *,
+        inputs: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        approve: "Callable[[ToolApproval], bool] | None" = None,
     ) -> "RunResult":
         """Run the workflow to its end in this process and return what it came to.
 
@@ -343,18 +348,27 @@ class Workflow:
         execution of this workflow cut off before it ended (by a crash, or Ctrl-C) is
         followed to its end instead of starting another. `timeout` (seconds) cancels the
         execution when it is reached. Ctrl-C stops cleanly and leaves the execution to
-        resume on the next run."""
+        resume on the next run.
+
+        A tool call marked `requireApproval` is put to `approve` (True: make the call,
+        False: reject it; it runs in a worker thread, so it may ask with `input()`).
+        Without it the run says on stderr which call waits and waits for a decision made
+        elsewhere (`accord approvals approve ID`, the web UI on the same database)."""
         from accord.library.running import run_blocking
 
-        return run_blocking(self, inputs=inputs, timeout=timeout)
+        return run_blocking(self, inputs=inputs, timeout=timeout, approve=approve)
 
     async def arun(
-        self, *, inputs: Mapping[str, Any] | None = None, timeout: float | None = None
+        self,
+        *,
+        inputs: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        approve: "Callable[[ToolApproval], bool] | None" = None,
     ) -> "RunResult":
         """`run` for async code: await the workflow's end."""
         from accord.library.running import run_async
 
-        return await run_async(self, inputs=inputs, timeout=timeout)
+        return await run_async(self, inputs=inputs, timeout=timeout, approve=approve)
 
     def stream(
         self, *, inputs: Mapping[str, Any] | None = None, timeout: float | None = None

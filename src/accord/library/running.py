@@ -32,14 +32,23 @@ if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
     from accord.domain.agent import Agent as StoredAgent
+    from accord.domain.approval import ToolApproval
     from accord.domain.triggers import HookCreated, NotificationCreated
     from accord.engine.service import Engine
     from accord.library.definition import Workflow
+    from accord.storage.repositories.executions import ExecutionRepository
     from accord.team.attempt import AgentModel, ModelSource
 
 T = TypeVar("T")
 EVENT_POLL_S = 0.1
 """How often a stream looks for new events while the execution runs."""
+APPROVAL_POLL_S = 0.5
+"""How often a blocking run looks for tool calls waiting for approval."""
+
+Approve = Callable[["ToolApproval"], bool]
+"""Decides a tool call waiting for approval (`requireApproval`) during `run` or `arun`:
+True lets it be made, False rejects it (the agent's model is told). It runs in a worker
+thread, so it may block (e.g. on `input()`)."""
 
 
 class _Models:
@@ -185,17 +194,88 @@ async def _finish(lease: _Lease, execution_id: str, timeout: float | None) -> Ru
 
 
 async def run_async(
-    workflow: "Workflow", *, inputs: Mapping[str, Any] | None, timeout: float | None
+    workflow: "Workflow",
+    *,
+    inputs: Mapping[str, Any] | None,
+    timeout: float | None,
+    approve: Approve | None = None,
 ) -> RunResult:
     async with _lease() as lease:
         execution = await _start(lease, workflow, inputs)
-        return await _finish(lease, execution.id, timeout)
+        approvals = asyncio.create_task(_answer_approvals(lease, execution.id, approve))
+        try:
+            return await _finish(lease, execution.id, timeout)
+        finally:
+            approvals.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await approvals
 
 
 def run_blocking(
-    workflow: "Workflow", *, inputs: Mapping[str, Any] | None, timeout: float | None
+    workflow: "Workflow",
+    *,
+    inputs: Mapping[str, Any] | None,
+    timeout: float | None,
+    approve: Approve | None = None,
 ) -> RunResult:
-    return blocking(lambda: run_async(workflow, inputs=inputs, timeout=timeout))
+    return blocking(lambda: run_async(workflow, inputs=inputs, timeout=timeout, approve=approve))
+
+
+async def _answer_approvals(lease: _Lease, execution_id: str, approve: Approve | None) -> None:
+    """Until cancelled: each tool call of the execution (or of its sub-workflows and delegated
+    sub-tasks) that waits for approval is put to `approve`, or, without it, announced on
+    stderr with how to decide it (else a blocking run would wait without a word)."""
+    from accord.domain.approval import ToolApproval
+    from accord.domain.enums import ApprovalStatus
+    from accord.domain.errors import IllegalTransition
+    from accord.storage.repositories.approvals import ApprovalRepository
+    from accord.storage.repositories.executions import ExecutionRepository
+
+    seen: set[str] = set()
+
+    def waiting() -> list[ToolApproval]:
+        with lease.database.read_session() as session:
+            pending = ApprovalRepository(session).list(
+                user_id=lease.user_id, status=ApprovalStatus.PENDING
+            )
+            executions = ExecutionRepository(session)
+            return [
+                a
+                for a in pending
+                if a.id not in seen and _descends_from(executions, a.execution_id, execution_id)
+            ]
+
+    while True:
+        for approval in await asyncio.to_thread(waiting):
+            seen.add(approval.id)
+            if approve is None:
+                print(
+                    f"{approval.agent_name or 'An agent'} waits for your approval to call "
+                    f"{approval.server}.{approval.tool}: `accord approvals approve "
+                    f"{approval.id}` (or `reject`)",
+                    file=sys.stderr,
+                )
+                continue
+            try:
+                approved = bool(await asyncio.to_thread(approve, approval))
+                reason = "approved by the script" if approved else "rejected by the script"
+            except Exception as exc:  # the script's bug rejects the call, never hangs it
+                approved, reason = False, f"the approve callback failed: {exc!r}"
+            with contextlib.suppress(IllegalTransition):  # decided elsewhere meanwhile
+                await lease.engine.decide_approval(
+                    approval.id, lease.user_id, approve=approved, reason=reason
+                )
+        await asyncio.sleep(APPROVAL_POLL_S)
+
+
+def _descends_from(executions: "ExecutionRepository", execution_id: str, ancestor: str) -> bool:
+    """Whether `execution_id` is `ancestor` or one of its children's children..."""
+    current: str | None = execution_id
+    while current is not None:
+        if current == ancestor:
+            return True
+        current = executions.get(current).parent_execution_id
+    return False
 
 
 def blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -373,9 +453,10 @@ def run(
     *,
     inputs: Mapping[str, Any] | None = None,
     timeout: float | None = None,
+    approve: Approve | None = None,
 ) -> RunResult:
     """Run a `Workflow` (or a workflow file) in this process; see `Workflow.run`."""
-    return _workflow(workflow).run(inputs=inputs, timeout=timeout)
+    return _workflow(workflow).run(inputs=inputs, timeout=timeout, approve=approve)
 
 
 async def arun(
@@ -383,9 +464,10 @@ async def arun(
     *,
     inputs: Mapping[str, Any] | None = None,
     timeout: float | None = None,
+    approve: Approve | None = None,
 ) -> RunResult:
     """Run a `Workflow` (or a workflow file) in this process; see `Workflow.arun`."""
-    return await _workflow(workflow).arun(inputs=inputs, timeout=timeout)
+    return await _workflow(workflow).arun(inputs=inputs, timeout=timeout, approve=approve)
 
 
 def stream(

@@ -72,6 +72,7 @@ class ProviderModel(RetryingModel):
             wrapped,
             policy=policy,
             description=f"{wrapped.model_name!r} from provider {provider.name!r} ({provider.kind})",
+            stream=bool(provider.settings.get("stream", True)),
         )
         self.kind = provider.kind
         self.price_overrides: Mapping[str, ModelPrice] = dict(provider.price_overrides)
@@ -97,7 +98,9 @@ def build_model(
     `maxTokens` (the output limit every request carries; 2048), `outputMode` (see
     `output_modes`; read by the team through `provider_output_modes`), `maxRetries`
     (default 3), `retryInitialDelaySeconds` (0.5, doubled per retry), `retryMaxDelaySeconds`
-    (20), `maxRetryAfterSeconds` (60: a longer `Retry-After` fails at once), and for the
+    (20), `maxRetryAfterSeconds` (60: a longer `Retry-After` fails at once), `stream`
+    (true: requests whose text someone watches are streamed; false for a server that
+    mishandles streaming), and for the
     offline kind `seed`, `latencySeconds`, `changeRequestRate`, `questionRate`, `feedbackRate`,
     `delegateRate`.
     `retry` overrides the retry policy whatever the settings say.
@@ -133,6 +136,7 @@ def build_model(
     )
     model = ProviderModel(vendor_model, provider=provider, policy=policy, max_tokens=max_tokens)
     model.client = client
+    model.request_timeout = timeout.request
     return model
 
 

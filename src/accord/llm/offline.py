@@ -24,14 +24,17 @@ machine, with no key. It behaves like a diligent, predictable teammate:
   an answer from the answerer's own work, or free text;
 - it says what it is: model name `accord-offline`, and `[offline model]` in what it writes;
 - it reports token usage (text length / 4), so budgets and metering work as with a real model;
-- `latency_seconds` makes each request take at least that long, like a slow network.
+- `latency_seconds` makes each request take at least that long, like a slow network; streamed
+  (`request_stream`, or `request` under an observer: see `accord.llm.streaming`), the answer
+  comes a few words at a time over that time, as a real model writes.
 """
 
 import asyncio
 import hashlib
 import json
 import random
-from collections.abc import AsyncGenerator
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +46,7 @@ from pydantic_ai.messages import (
     ModelRequest,
     ModelResponse,
     ModelResponsePart,
+    ModelResponseStreamEvent,
     SystemPromptPart,
     TextPart,
     ToolCallPart,
@@ -65,8 +69,12 @@ from accord.llm.offline_answers import OFFLINE_TAG, Writer
 from accord.llm.offline_brief import Brief, read_brief
 from accord.llm.offline_tools import next_tool_call, own_tool_names, tool_findings
 from accord.llm.output_modes import choices_asked
+from accord.llm.streaming import observed, observed_request
 
 _SYSTEM = "accord-offline"
+STREAM_CHUNK_CHARS = 24
+"""About five words: how much of its answer the offline model writes at a time when streamed."""
+STREAM_TICK_SECONDS = 0.05
 
 
 class OfflineModel(Model):
@@ -115,6 +123,8 @@ class OfflineModel(Model):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
+        if observed():  # someone watches it write: stream it (see `accord.llm.streaming`)
+            return await observed_request(self, messages, model_settings, model_request_parameters)
         model_settings, params = self.prepare_request(model_settings, model_request_parameters)
         if self.latency_seconds > 0:
             await asyncio.sleep(self.latency_seconds)
@@ -129,11 +139,10 @@ class OfflineModel(Model):
         run_context: RunContext[Any] | None = None,
     ) -> AsyncGenerator[StreamedResponse]:
         model_settings, params = self.prepare_request(model_settings, model_request_parameters)
-        if self.latency_seconds > 0:
-            await asyncio.sleep(self.latency_seconds)
-        response = self.answer(messages, params)
-        yield CompletedStreamedResponse(
-            response, model_request_parameters=params, replay_events=True
+        yield PacedStreamedResponse(
+            self.answer(messages, params),
+            model_request_parameters=params,
+            seconds=self.latency_seconds,
         )
 
     # -- deciding what to say ---------------------------------------------------------------
@@ -201,6 +210,58 @@ class OfflineModel(Model):
     def _rng(self, text: str, purpose: str) -> random.Random:
         digest = hashlib.sha256(f"{self.seed}\x00{purpose}\x00{text}".encode()).digest()
         return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+class PacedStreamedResponse(CompletedStreamedResponse):
+    """A response written out over `seconds`, a few words at a time, as a real model streams
+    it: each text part and each tool call's arguments in pieces of `STREAM_CHUNK_CHARS`.
+    What `get` returns is the response itself, exactly as `request` would have answered."""
+
+    def __init__(
+        self,
+        response: ModelResponse,
+        *,
+        model_request_parameters: ModelRequestParameters,
+        seconds: float,
+    ) -> None:
+        super().__init__(response, model_request_parameters=model_request_parameters)
+        self.seconds = seconds
+
+    async def _get_event_iterator(self) -> AsyncIterator[ModelResponseStreamEvent]:
+        pieces = [
+            (index, part, text[start : start + STREAM_CHUNK_CHARS])
+            for index, part in enumerate(self.response.parts)
+            for text in [_streamed_text(part)]
+            for start in range(0, max(len(text), 1), STREAM_CHUNK_CHARS)
+        ]
+        pause = self.seconds / len(pieces) if pieces else 0.0
+        started = time.monotonic()
+        for number, (index, part, text) in enumerate(pieces, start=1):
+            # On a schedule, so that late wake-ups do not add up, and waking at most every
+            # `STREAM_TICK_SECONDS` (the pieces due meanwhile come together), as a network
+            # delivers them: a timer per piece costs more than streaming itself.
+            wait = started + number * pause - time.monotonic()
+            if wait >= STREAM_TICK_SECONDS or (wait > 0 and number == len(pieces)):
+                await asyncio.sleep(wait)
+            if isinstance(part, ToolCallPart):
+                for event in self._parts_manager.handle_tool_call_delta_events(
+                    vendor_part_id=index,
+                    tool_name=part.tool_name,
+                    args=text,
+                    tool_call_id=part.tool_call_id,
+                ):
+                    yield event
+            else:
+                for event in self._parts_manager.handle_text_delta(
+                    vendor_part_id=index, content=text
+                ):
+                    yield event
+
+
+def _streamed_text(part: ModelResponsePart) -> str:
+    if isinstance(part, ToolCallPart):
+        return part.args if isinstance(part.args, str) else json.dumps(part.args or {})
+    return part.content if isinstance(part, TextPart) else ""
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from pydantic_ai.settings import ModelSettings
 
 from accord.domain.errors import ModelFailure
 from accord.llm.failures import is_transient, reason
+from accord.llm.streaming import observed, observed_request
 from accord.llm.usage_estimate import estimate_tokens
 
 _REJECTING_STATUSES = frozenset({400, 422})
@@ -77,10 +78,17 @@ class RetryingModel(WrapperModel):
     `description` names the model for people (e.g. `'gpt-4o-mini' from provider 'Work OpenAI'`).
     """
 
-    def __init__(self, wrapped: Model, *, policy: RetryPolicy, description: str) -> None:
+    def __init__(
+        self, wrapped: Model, *, policy: RetryPolicy, description: str, stream: bool = True
+    ) -> None:
         super().__init__(wrapped)
         self.policy = policy
         self.description = description
+        self.stream = stream
+        """Whether requests someone watches are streamed (see `accord.llm.streaming`)."""
+        self.request_timeout: float | None = None
+        """Seconds one whole streamed request may take (the SDK's timeout bounds each read of a
+        stream, not the whole answer; an unstreamed request is bounded by the SDK)."""
         self.max_tokens: int | None = None
         """The output token limit its requests carry (for estimating a timed-out answer)."""
         self.tokens_per_second: float | None = None
@@ -97,7 +105,7 @@ class RetryingModel(WrapperModel):
         while True:
             started = time.monotonic()
             try:
-                response = await self.wrapped.request(
+                response = await self._request_once(
                     messages, model_settings, model_request_parameters
                 )
             except ModelTimeoutError as error:
@@ -119,6 +127,28 @@ class RetryingModel(WrapperModel):
             else:
                 self._note_speed(response, time.monotonic() - started)
                 return response
+
+    async def _request_once(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        """One try, streamed when someone watches the model write (`accord.llm.streaming`)."""
+        args = (self.wrapped, messages, model_settings, model_request_parameters)
+        if not self.stream or not observed():
+            return await _plain_request(*args)
+        if self.request_timeout is None:
+            return await observed_request(*args)
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                return await observed_request(*args)
+        except TimeoutError:
+            raise ModelTimeoutError(
+                self.model_name,
+                f"the streamed answer took longer than {self.request_timeout:g}s",
+                phase="read",
+            ) from None
 
     @asynccontextmanager
     async def request_stream(
@@ -214,6 +244,15 @@ class RetryingModel(WrapperModel):
             f"Model {self.description} failed{tries}: {reason(error)}",
             details={"attempts": attempts, "transient": is_transient(error)},
         )
+
+
+async def _plain_request(
+    model: Model,
+    messages: list[ModelMessage],
+    model_settings: ModelSettings | None,
+    model_request_parameters: ModelRequestParameters,
+) -> ModelResponse:
+    return await model.request(messages, model_settings, model_request_parameters)
 
 
 def _same_error(first: ModelAPIError, error: ModelAPIError) -> bool:

@@ -20,7 +20,7 @@ from accord.domain.errors import AccordError
 from accord.domain.ports import StepPerformer
 from accord.engine.queue import AttemptQueue
 from accord.engine.service import Engine
-from accord.server import browser
+from accord.server import browser, probes
 from accord.server.errors import install_error_handlers
 from accord.server.event_feed import EventHub
 from accord.server.mcp_endpoint import MCP_PATH, McpEndpoint, McpHttp
@@ -47,6 +47,7 @@ from accord.server.routes import (
 from accord.server.settings import ServerSettings
 from accord.server.strict import strict_body
 from accord.storage.db import Database
+from accord.storage.live_text import live_text
 from accord.storage.permissions import exposed_data, exposure_warning
 from accord.storage.repositories.users import ensure_local_user
 from accord.team.runtime import AgentTeam
@@ -87,9 +88,11 @@ def create_app(
             db,
             poll_seconds=settings.event_poll_seconds,
             grace_seconds=settings.event_gap_grace_seconds,
+            live=live_text(db),
         )
         app.state.event_hub = hub
         await hub.start()
+        app.state.metrics_registry = probes.database_registry(db)
         try:
             if settings.run_engine:
                 # On Postgres, attempts go through the shared queue, so workers can help.
@@ -126,6 +129,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.wants_engine = settings.run_engine  # /readyz: an engine must be running
     install_error_handlers(
         app, not_found_page=lambda request: browser.ui_response(request, settings.static_dir)
     )
@@ -159,5 +163,6 @@ def create_app(
         api.include_router(module.router)
     app.include_router(api)
     app.router.routes.append(Route(MCP_PATH, McpEndpoint(), include_in_schema=False))
+    app.router.routes.extend(probes.ROUTES)
     app.include_router(browser.router)
     return app

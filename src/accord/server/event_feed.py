@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +32,9 @@ from anyio import to_thread
 from sqlalchemy import Row, event, func, select
 from sqlalchemy.orm import Session
 
-from accord.domain.execution import ExecutionEvent
+from accord.domain.execution import ExecutionEvent, TextDelta
 from accord.storage.db import Database
+from accord.storage.live_text import LiveText
 from accord.storage.repositories._convert import to_datetime
 from accord.storage.repositories.events import SettledHorizon
 from accord.storage.tables import execution_events
@@ -41,6 +42,9 @@ from accord.storage.tables import execution_events
 log = logging.getLogger(__name__)
 
 MAX_IDS_PER_POLL = 5000
+MAX_QUEUED_DELTAS = 1000
+"""A stream whose client reads slower than agents write skips text deltas past this backlog
+(they are a show; events are never skipped)."""
 
 
 def _event(row: Row[Any]) -> ExecutionEvent:
@@ -86,9 +90,9 @@ class Subscription:
     horizon: int
     """The hub's settled horizon when the stream subscribed: history up to it is read from
     the table, everything after arrives through `queue`."""
-    queue: asyncio.Queue[ExecutionEvent] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[ExecutionEvent | TextDelta] = field(default_factory=asyncio.Queue)
 
-    def wants(self, event: ExecutionEvent) -> bool:
+    def wants(self, event: ExecutionEvent | TextDelta) -> bool:
         return event.user_id == self.user_id and (
             self.execution_id is None or event.execution_id == self.execution_id
         )
@@ -97,8 +101,19 @@ class Subscription:
 class EventHub:
     """The server's one tail of the event log, fanned out to its streams."""
 
-    def __init__(self, db: Database, *, poll_seconds: float, grace_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        poll_seconds: float,
+        grace_seconds: float,
+        live: LiveText | None = None,
+    ) -> None:
+        """`live`: the channel of what agents are writing (`TextDelta`s), handed to the
+        streams as it comes, between the events and never stored."""
         self.db = db
+        self.live = live
+        self._unsubscribe_live: Callable[[], None] | None = None
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
         self._settled = SettledHorizon(horizon=0, grace_seconds=grace_seconds)
@@ -117,8 +132,18 @@ class EventHub:
         event.listen(self.db.engine, "after_cursor_execute", self._note_event_insert)
         event.listen(self.db.engine, "commit", self._wake_after_event_commit)
         self._task = asyncio.create_task(self._run())
+        if self.live is not None:
+            loop = self._loop
+
+            def deliver(delta: TextDelta) -> None:  # on the channel's thread
+                with contextlib.suppress(RuntimeError):  # the loop has closed
+                    loop.call_soon_threadsafe(self._hand_out_delta, delta)
+
+            self._unsubscribe_live = await to_thread.run_sync(self.live.subscribe, deliver)
 
     async def stop(self) -> None:
+        if self._unsubscribe_live is not None:
+            self._unsubscribe_live()
         event.remove(self.db.engine, "after_cursor_execute", self._note_event_insert)
         event.remove(self.db.engine, "commit", self._wake_after_event_commit)
         if self._task is not None:
@@ -128,9 +153,10 @@ class EventHub:
 
     async def stream(
         self, *, user_id: str, execution_id: str | None, after: int | None
-    ) -> AsyncIterator[ExecutionEvent]:
+    ) -> AsyncIterator[ExecutionEvent | TextDelta]:
         """The user's events in ID order: after `after` (a Last-Event-ID), else from the
-        execution's first event, or from now for a user's stream; then live, forever."""
+        execution's first event, or from now for a user's stream; then live, forever. Text
+        deltas come between the live events as agents write (never in the history)."""
         subscription = Subscription(user_id, execution_id, horizon=self._settled.horizon)
         self._subscriptions.add(subscription)
         try:
@@ -154,7 +180,9 @@ class EventHub:
             cursor = max(cursor, subscription.horizon)
             while True:
                 live = await subscription.queue.get()
-                if live.id > cursor:
+                if isinstance(live, TextDelta):
+                    yield live
+                elif live.id > cursor:
                     cursor = live.id
                     yield live
         finally:
@@ -175,6 +203,11 @@ class EventHub:
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
             self._wake.clear()
+
+    def _hand_out_delta(self, delta: TextDelta) -> None:
+        for subscription in self._subscriptions:
+            if subscription.wants(delta) and subscription.queue.qsize() < MAX_QUEUED_DELTAS:
+                subscription.queue.put_nowait(delta)
 
     def _poll(self) -> list[ExecutionEvent]:
         """Advance the settled horizon; the newly settled events when anyone is listening."""

@@ -1,5 +1,6 @@
 """`accord serve`: run the server with uvicorn and print how to sign in."""
 
+import logging
 import webbrowser
 
 import uvicorn
@@ -8,6 +9,7 @@ from accord.server.app import create_app, prepare_database
 from accord.server.auth import issue_login_link
 from accord.server.settings import ServerSettings
 from accord.storage.repositories.users import ensure_local_user
+from accord.telemetry import logs
 
 SHUTDOWN_GRACE_S = 3
 
@@ -37,7 +39,11 @@ def run_server(
     log_level: str = "info",
 ) -> None:
     """Serve until interrupted. Prints the login link on a loopback bind; on any other bind
-    address says that requests need an API token."""
+    address says that requests need an API token. `ACCORD_LOG_FORMAT=json`: every log line,
+    uvicorn's included, is a JSON object (see `accord.telemetry.logs`)."""
+    as_json = logs.json_wanted()
+    if as_json:
+        logs.configure(logging.getLevelName(log_level.upper()))
     settings = ServerSettings(
         database_url=database_url,
         host=host,
@@ -64,6 +70,7 @@ def run_server(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=None if as_json else uvicorn.config.LOGGING_CONFIG,
         # Open event streams never end by themselves: give them a moment, then close them.
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )

@@ -238,6 +238,8 @@ workflow_executions = Table(
     # default, `<data dir>/workspaces/<id>`, or for a child `<parent's>/children/<id>`
     Column("workspace_dir", Text),
     Column("deliverable", JSONText),  # {markdown, stepIds}, set when it completes
+    # the failed or cancelled execution this one retries (its completed results were kept)
+    Column("retry_of", Text),
     UniqueConstraint(
         "workflow_id",
         "execution_number",
@@ -338,6 +340,8 @@ step_runs = Table(
     Column("output_mode", Text),
     Column("validation_retries", Integer, nullable=False, server_default=text("0"), default=0),
     Column("executor_id", Text),
+    # the execution whose completed result a retry carried over instead of running the step
+    Column("reused_from", Text),
     Column("created_at", Float, nullable=False, default=time.time),
     UniqueConstraint(
         "execution_id", "step_id", "attempt", name="uq_step_runs_execution_id_step_id_attempt"

@@ -12,9 +12,10 @@ model source which mode worked so that the next call starts there.
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,13 +33,13 @@ from pydantic_ai.messages import (
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
-from pydantic_ai.toolsets import AbstractToolset
+from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
 from sqlalchemy.orm import Session
 
 from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType
 from accord.domain.errors import BudgetExceeded, ModelFailure
-from accord.domain.execution import Usage
+from accord.domain.execution import TextDelta, Usage
 from accord.domain.ports import ApprovalRequest, AttemptContext
 from accord.domain.workflow import Constraints, Coordination
 from accord.llm import (
@@ -50,11 +51,14 @@ from accord.llm import (
     output_spec,
     text_mode_hint,
 )
+from accord.llm.streaming import TextPiece, TextTap, observing
 from accord.storage.db import Database
+from accord.storage.live_text import LiveText
 from accord.team.knowledge import KnowledgeBase
 from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
 from accord.team.sources import Source
+from accord.telemetry import metrics, tracing
 from accord.tools.attempt_tools import AttemptTools
 from accord.tools.durable import (
     Approver,
@@ -126,6 +130,10 @@ class Attempt:
     """What the agent's collaboration brought in, cited in its deliverable."""
     shared_knowledge: list[str] = field(default_factory=list)
     """Knowledge entries this attempt wrote with the tool; its review settles their status."""
+    live: LiveText | None = None
+    """Where what the agents write goes while they write it (None: not streamed)."""
+    model_calls: dict[str, int] = field(default_factory=dict)
+    """Agent ID -> model calls streamed so far in this attempt (numbers each call's text)."""
     _agent_models: dict[str, AgentModel] = field(default_factory=dict)
     _tools: AttemptTools | None = None
 
@@ -288,6 +296,14 @@ class Attempt:
         """Record an interaction about this attempt's step (inside a `write`); its context
         always names the step and the attempt."""
         ctx = self.ctx
+        metrics.INTERACTIONS.labels(str(kind)).inc()
+        tracing.interaction(
+            str(kind),
+            sender=sender.id,
+            recipient=to.id if to else None,
+            step_id=ctx.step.id,
+            requires_response=requires_response,
+        )
         return records.add_interaction(
             execution_id=ctx.execution_id,
             user_id=ctx.user_id,
@@ -411,18 +427,17 @@ class Attempt:
         failed: list[str] = []
         for mode in ladder:
             hint = "\n\n" + text_mode_hint(output_type) if mode == "text" else ""
-            runner: ModelAgent[None, OutputT] = ModelAgent(
-                self.metered(agent, mode=mode, deadline=deadline),
-                output_type=output_spec(mode, output_type),
-                instructions=instructions + hint,
-                tools=tools,
-                toolsets=toolsets,
-                name=agent.name,
-                retries={"output": self.output_retries, "tools": self.output_retries},
+            runner: ModelAgent[None, OutputT] = _model_agent(
+                agent.name, mode, output_type, self.output_retries
             )
             try:
                 with capture_run_messages() as messages:
-                    result = await runner.run(prompt)
+                    result = await runner.run(
+                        prompt,
+                        model=self.metered(agent, mode=mode, deadline=deadline),
+                        instructions=instructions + hint,
+                        toolsets=[FunctionToolset(list(tools)), *toolsets],
+                    )
             except Exception as exc:
                 self._count(messages)  # what a failed mode cost counts too
                 why = mode_failure(exc)
@@ -443,6 +458,44 @@ class Attempt:
             return result.output
         raise AssertionError("an agent has at least one output mode")
 
+    @contextmanager
+    def watched(self, agent: Agent, params: ModelRequestParameters) -> Iterator[None]:
+        """Model requests in the block stream what `agent` writes to the live channel, as
+        `TextDelta`s tagged with this attempt (see `accord.llm.streaming`)."""
+        live = self.live
+        if live is None:
+            yield
+            return
+        ctx = self.ctx
+
+        def emit(piece: TextPiece) -> None:
+            live.publish(
+                TextDelta(
+                    execution_id=ctx.execution_id,
+                    user_id=ctx.user_id,
+                    step_id=ctx.step.id,
+                    attempt=ctx.attempt,
+                    agent_id=agent.id,
+                    agent_name=agent.name,
+                    call=piece.call,
+                    part=piece.part,
+                    tool=piece.tool,
+                    offset=piece.offset,
+                    text=piece.text,
+                )
+            )
+
+        tap = TextTap(
+            emit=emit,
+            output_tools=frozenset(tool.name for tool in params.output_tools),
+            call=self.model_calls.get(agent.id, 0),
+        )
+        try:
+            with observing(tap):
+                yield
+        finally:
+            self.model_calls[agent.id] = tap.call
+
     def _count(self, messages: list[ModelMessage]) -> None:
         for message in messages:
             for part in message.parts:
@@ -454,6 +507,20 @@ class Attempt:
                     "final_result"
                 ):
                     self.tool_calls += 1
+
+
+@lru_cache(maxsize=256)
+def _model_agent(
+    name: str, mode: OutputMode, output_type: type[OutputT], retries: int
+) -> ModelAgent[None, OutputT]:
+    """A pydantic-ai agent for one agent name, output mode and type, shared by the runs that
+    need it: building one (its output schema) took milliseconds, several times a step. Each
+    run brings its own model, instructions and tools."""
+    return ModelAgent(
+        output_type=output_spec(mode, output_type),
+        name=name,
+        retries={"output": retries, "tools": retries},
+    )
 
 
 def _no_mode_worked(agent: Agent, failed: list[str], last: Exception) -> ModelFailure:
@@ -490,12 +557,27 @@ class MeteredModel(WrapperModel):
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
         async def call() -> Any:
+            # Only a call being made streams: a replay returns the recorded answer silently.
             self.attempt.check_budget()
-            pending = self.wrapped.request(messages, model_settings, model_request_parameters)
-            if self.deadline is None:
-                response = await pending
-            else:
-                response = await asyncio.wait_for(pending, max(0.0, self.deadline - time.time()))
+            provider, model = self.system, self.model_name
+            with (
+                metrics.model_call(provider, model),
+                self.attempt.watched(self.agent, model_request_parameters),
+            ):
+                pending = self.wrapped.request(messages, model_settings, model_request_parameters)
+                if self.deadline is None:
+                    response = await pending
+                else:
+                    left = max(0.0, self.deadline - time.time())
+                    response = await asyncio.wait_for(pending, left)
+            tokens_in, tokens_out = response.usage.input_tokens, response.usage.output_tokens
+            metrics.model_usage(
+                provider,
+                model,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                cost=self.cost_usd(tokens_in, tokens_out),
+            )
             return ModelMessagesTypeAdapter.dump_python([response], mode="json")
 
         try:

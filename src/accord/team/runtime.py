@@ -21,6 +21,7 @@ Faults never escape: a spent budget fails the attempt for good (`retryable=False
 that fails or never gives valid output fails it with a message saying so.
 """
 
+import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -40,6 +41,7 @@ from accord.domain.step_result import StepResult
 from accord.domain.tools import WORKSPACE_TOOLKIT
 from accord.llm import model_failure
 from accord.storage.db import Database, data_dir
+from accord.storage.live_text import live_text
 from accord.team.assignment import choose_agent
 from accord.team.attempt import Attempt, ModelSource, Toolkit
 from accord.team.briefing import team_context
@@ -56,6 +58,7 @@ from accord.tools.workspace import FileAuthor, record_writes, workspace_toolset
 from accord.tools.workspace_folder import Workspace
 
 WORKSPACES_DIR = "workspaces"
+STREAM_TEXT_ENV = "ACCORD_STREAM_TEXT"
 
 
 def _workspace_toolkit(attempt: Attempt, agent: Agent) -> AbstractToolset[Any]:
@@ -87,11 +90,14 @@ class AgentTeam:
         question_poll_seconds: float = 0.5,
         workspaces: Path | None = None,
         toolkits: Mapping[str, Toolkit] | None = None,
+        stream_text: bool | None = None,
     ) -> None:
         """`models` gives each agent's model; by default its provider's (see `team.models`).
         `workspaces`: where executions' workspace folders go (default: the data directory's
         `workspaces`); `toolkits`: the built-in toolkits agents may name (`BUILT_IN_TOOLKITS`
-        by default)."""
+        by default); `stream_text`: whether what agents write is sent live as they write it
+        (`accord.storage.live_text`; default: on unless `ACCORD_STREAM_TEXT` is `off`)."""
+        self.live = live_text(db) if _streaming(stream_text) else None
         self.toolkits = BUILT_IN_TOOLKITS if toolkits is None else toolkits
         self.db = db
         self.workspaces = workspaces or data_dir() / WORKSPACES_DIR
@@ -112,6 +118,7 @@ class AgentTeam:
             output_retries=self.output_retries,
             workspaces=self.workspaces,
             toolkits=self.toolkits,
+            live=self.live,
         )
 
     async def assign(self, ctx: AttemptContext) -> Assignment:
@@ -337,6 +344,20 @@ def _retrieve(attempt: Attempt, session: Session) -> list[dict[str, Any]]:
         knowledge_query(attempt.ctx.step), limit=KNOWLEDGE_PER_STEP
     )
     return [k.to_json_dict() for k in found]
+
+
+def _streaming(stream_text: bool | None) -> bool:
+    if stream_text is not None:
+        return stream_text
+    setting = os.environ.get(STREAM_TEXT_ENV, "on").strip().lower()
+    if setting in ("on", "1", "true", "yes"):
+        return True
+    if setting in ("off", "0", "false", "no"):
+        return False
+    raise AccordError(
+        f"{STREAM_TEXT_ENV}={setting!r} is not understood: set it to on or off "
+        "(whether what agents write is streamed live)."
+    )
 
 
 def _agent_name(attempt: Attempt) -> str:

@@ -38,6 +38,7 @@ from pydantic_core import to_jsonable_python
 from accord.domain.errors import AccordError
 from accord.domain.ports import DurableCalls
 from accord.domain.tools import AllowList, ToolRef, redact
+from accord.telemetry import metrics
 from accord.tools.sessions import ServerSession
 
 EXCERPT_CHARS = 500
@@ -265,6 +266,7 @@ class DurableToolset(WrapperToolset[Any]):
             error = exc.message
         except (ModelRetry, ToolFailed) as exc:
             error = exc.message
+        metrics.TOOL_CALLS.labels(self.name, tool, "ok" if error is None else "error").inc()
         return {
             "result": result,
             "error": error,
@@ -272,6 +274,7 @@ class DurableToolset(WrapperToolset[Any]):
         }
 
     async def _refuse(self, request: ToolCallRequest, why: str) -> Any:
+        metrics.TOOL_CALLS.labels(request.server, request.tool, "refused").inc()
         await self._report(request, None, 0.0, why)
         raise ToolFailed(why)
 

@@ -233,6 +233,11 @@ export interface StepRun {
   outputTokens: number;
   costUsd: number;
   modelCalls: number;
+  /** Tool calls the models made during the attempt. */
+  toolCalls?: number;
+  /** Set when a retry kept this result instead of running the step again: the execution that
+   * ran it (its tokens and cost are counted there, so they are zero here). */
+  reusedFrom?: string | null;
 }
 
 export interface Execution {
@@ -259,6 +264,8 @@ export interface Execution {
   executionContext?: Record<string, unknown>;
   /** Once finished: the markdown a user came for, and the steps it was taken from. */
   deliverable?: Deliverable | null;
+  /** The failed or cancelled execution this one retries (its completed results were kept). */
+  retryOf?: string | null;
 }
 
 export interface Deliverable {
@@ -278,18 +285,11 @@ export interface ToolCall {
   resultExcerpt: string | null;
   durationMs: number;
   error: string | null;
+  /** When the call was recorded (the event's time). */
+  at?: string;
 }
 
 /** A file the team wrote into the execution's workspace. */
-export interface WorkspaceFile {
-  path: string;
-  size: number;
-  stepId: string | null;
-  agentId: string | null;
-  agentName: string | null;
-  modifiedAt: string;
-}
-
 export interface ExecutionEvent {
   id: number;
   executionId: string;
@@ -297,6 +297,23 @@ export interface ExecutionEvent {
   stepId: string | null;
   data: Record<string, unknown>;
   createdAt: string;
+}
+
+/** What an agent is writing right now (an SSE `text.delta` frame; never stored). See
+ * docs/contracts.md "Live text". */
+export interface TextDelta {
+  kind: "text.delta";
+  executionId: string;
+  userId: string;
+  stepId: string;
+  attempt: number;
+  agentId: string;
+  agentName: string;
+  call: number;
+  part: "text" | "tool_call";
+  tool: string | null;
+  offset: number;
+  text: string;
 }
 
 export interface Interaction {

@@ -2,7 +2,7 @@
 // every problem shown at once at the field it is about (the builder's own structural checks
 // plus the server's compiler). Built for big workflows: the step list is virtualised past a few
 // dozen steps and each step's form re-renders only when that step (or its problems) change.
-import { memo, useCallback, useDeferredValue, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { memo, startTransition, useCallback, useDeferredValue, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { ApiError } from "../api/client";
 import {
@@ -17,6 +17,7 @@ import {
 } from "../api/types";
 import { StepGraph } from "../components/StepGraph";
 import { Card } from "../components/ui";
+import { connectionProblem } from "./connect";
 import { humanize, isAt, localProblems, mergeProblems, stepPath, unplaced } from "./problems";
 
 export function emptyStep(index: number, existing: string[]): WorkflowStep {
@@ -55,6 +56,8 @@ const splitList = (text: string, separator: RegExp = /,/) =>
   text.split(separator).map((s) => s.trim()).filter(Boolean);
 
 const optionalNumber = (text: string): number | null => (text.trim() === "" ? null : Number(text));
+
+const NO_STEPS: WorkflowStep[] = [];
 
 /** Past this many steps the list renders only the steps in view. */
 const VIRTUAL_FROM = 30;
@@ -218,19 +221,40 @@ export function WorkflowBuilder({ agents, workflows = [], initial, validate, onS
   };
   // The other steps, as choices for "Depends on": the same array until an ID or name changes.
   const choicesKey = steps.map((s) => `${s.id}\u0000${s.name}`).join("\u0001");
-  const choices = useMemo(() => steps.map((s) => ({ id: s.id, name: s.name })), [choicesKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  const currentChoices = useMemo(() => steps.map((s) => ({ id: s.id, name: s.name })), [choicesKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  // A name typed in one step renames a choice in every step form in view (hundreds of options in
+  // each picker): that follows in a background render, so the keystroke commits only the form typed in.
+  const choices = useDeferredValue(currentChoices);
   // The preview graph only needs a step's shape and label, and may lag a keystroke behind.
   const graphKey = steps.map((s) => [s.id, s.name, s.type, s.dependsOn.join(","), s.condition ? 1 : 0, s.reviewRequired ? 1 : 0].join("\u0000")).join("\u0001");
-  // Redrawing a big graph costs more than a keystroke may, so it follows once typing pauses.
-  const graphSteps = useSettled(useMemo(() => steps, [graphKey]), steps.length > VIRTUAL_FROM ? 350 : 0); // eslint-disable-line react-hooks/exhaustive-deps
+  // Redrawing a big graph costs more than a keystroke may, so it follows once typing pauses; on
+  // opening a big workflow it is drawn just after the forms, which are what a user reaches for.
+  const graphSteps = useSettled(useMemo(() => steps, [graphKey]), steps.length > VIRTUAL_FROM ? 350 : 0, steps.length > VIRTUAL_FROM ? NO_STEPS : undefined); // eslint-disable-line react-hooks/exhaustive-deps
 
   const list = useRef<HTMLDivElement>(null);
   const virtual = steps.length > VIRTUAL_FROM;
   const jumpTo = useRef<(index: number) => void>(() => {});
+  // Stable, so that the memoised graph is not redrawn on every keystroke for a new callback.
+  const latestSteps = useRef(steps);
+  latestSteps.current = steps;
+  const latestType = useRef(draft.workflowType);
+  latestType.current = draft.workflowType;
+  const [connected, setConnected] = useState<{ ok: boolean; message: string }>();
+  const onGraphConnect = useCallback((source: string, target: string) => {
+    const all = latestSteps.current;
+    const problem = connectionProblem(all, latestType.current, source, target);
+    const name = (id: string) => `“${all.find((s) => s.id === id)?.name || id}”`;
+    if (problem) {
+      setConnected({ ok: false, message: problem });
+      return;
+    }
+    setConnected({ ok: true, message: `${name(target)} now depends on ${name(source)}.` });
+    setSteps((s) => s.map((step) => (step.id === target ? { ...step, dependsOn: [...step.dependsOn, source] } : step)));
+  }, [setSteps]);
   const onGraphSelect = useCallback((stepId: string) => {
-    const index = steps.findIndex((s) => s.id === stepId);
+    const index = latestSteps.current.findIndex((s) => s.id === stepId);
     if (index >= 0) jumpTo.current(index);
-  }, [steps]);
+  }, []);
 
   return (
     <form className="builder" onSubmit={submit} onKeyDown={holdEnter} noValidate>
@@ -384,7 +408,15 @@ export function WorkflowBuilder({ agents, workflows = [], initial, validate, onS
 
       <aside className="builder-side">
         <Card title="Preview">
-          <StepGraph steps={graphSteps} workflowType={draft.workflowType} height={360} vertical onSelect={onGraphSelect} />
+          {graphSteps.length === 0 && steps.length > 0
+            ? <div className="graph-empty" style={{ height: 360 }}>Drawing the graph…</div>
+            : <StepGraph steps={graphSteps} workflowType={draft.workflowType} height={360} vertical onSelect={onGraphSelect}
+                onConnect={onGraphConnect} />}
+          {steps.length > 1 && (
+            <p className={connected && !connected.ok ? "error-text small" : "hint"} role="status" data-testid="connect-status">
+              {connected?.message ?? "Drag from the bottom of a step to another step to make the second depend on the first."}
+            </p>
+          )}
         </Card>
         <Card title="Check">
           {!touched && problems.length === 0 ? (
@@ -415,15 +447,17 @@ export function WorkflowBuilder({ agents, workflows = [], initial, validate, onS
   );
 }
 
-/** `value`, once it has stayed the same for `delay` ms (at once when `delay` is 0). */
-function useSettled<T>(value: T, delay: number): T {
-  const [settled, setSettled] = useState(value);
+/** `value`, once it has stayed the same for `delay` ms (at once when `delay` is 0); `initial`
+ * until then (the first value itself unless given). The update is a transition: React renders
+ * it in slices between keystrokes instead of holding the page until a big graph is drawn. */
+function useSettled<T>(value: T, delay: number, initial: T = value): T {
+  const [settled, setSettled] = useState<T>(initial);
   useEffect(() => {
     if (delay === 0) {
       setSettled(value);
       return;
     }
-    const timer = window.setTimeout(() => setSettled(value), delay);
+    const timer = window.setTimeout(() => startTransition(() => setSettled(value)), delay);
     return () => window.clearTimeout(timer);
   }, [value, delay]);
   return delay === 0 ? value : settled;
@@ -618,10 +652,20 @@ const StepEditor = memo(function StepEditor({ index, step, count, choices, parti
         <Field label="Nested team (sub-workflow)" path={p("subWorkflowId")} problems={problems}
           hint="This step runs that workflow as a child execution.">
           {(props) => (
-            <select {...props} value={step.subWorkflowId ?? ""} onChange={(e) => onChange({ subWorkflowId: e.target.value || null })}>
-              <option value="">None: the agents do this step themselves</option>
-              {workflows.map((w) => <option key={w.id} value={w.id}>{w.name}</option>)}
-            </select>
+            <>
+              <select {...props} value={step.subWorkflowId ?? ""} onChange={(e) => onChange({ subWorkflowId: e.target.value || null })}>
+                <option value="">None: the agents do this step themselves</option>
+                {workflows.map((w) => (
+                  <option key={w.id} value={w.id}>{w.name} ({w.configuration.steps.length} step{w.configuration.steps.length === 1 ? "" : "s"}, {w.workflowType})</option>
+                ))}
+              </select>
+              {step.subWorkflowId && workflows.some((w) => w.id === step.subWorkflowId) && (
+                // A new tab: leaving would lose this form's unsaved work.
+                <a className="small" href={`/workflows/${step.subWorkflowId}`} target="_blank" rel="noreferrer">
+                  Open the sub-workflow (new tab)
+                </a>
+              )}
+            </>
           )}
         </Field>
       )}

@@ -135,6 +135,9 @@ interface StepGraphProps {
   onSelect?: (stepId: string) => void;
   /** The execution is paused: running steps are finishing, nothing new starts. */
   paused?: boolean;
+  /** Given (the builder), a drag from one step's handle to another step asks that the second
+   * depend on the first. */
+  onConnect?: (sourceId: string, targetId: string) => void;
 }
 
 /** True while the window is phone-narrow (follows resizes). */
@@ -150,7 +153,9 @@ function useNarrowWindow(): boolean {
   return narrow;
 }
 
-export function StepGraph(props: StepGraphProps) {
+/** Memoised: a page that re-renders for other reasons (a keystroke in the builder's form) does
+ * not redraw a graph whose props are unchanged. */
+export const StepGraph = memo(function StepGraph(props: StepGraphProps) {
   if (props.steps.length === 0) {
     return (
       <div className="graph-empty" style={{ height: props.height ?? 320 }}>
@@ -163,9 +168,9 @@ export function StepGraph(props: StepGraphProps) {
       <GraphView {...props} />
     </ReactFlowProvider>
   );
-}
+});
 
-function GraphView({ steps, workflowType, views, agentNames = {}, height = 320, vertical: verticalProp, selectedId = null, onSelect, paused = false }: StepGraphProps) {
+function GraphView({ steps, workflowType, views, agentNames = {}, height = 320, vertical: verticalProp, selectedId = null, onSelect, paused = false, onConnect }: StepGraphProps) {
   const narrow = useNarrowWindow();
   const vertical = verticalProp ?? narrow;
   const flow = useReactFlow();
@@ -371,7 +376,11 @@ function GraphView({ steps, workflowType, views, agentNames = {}, height = 320, 
           nodes={nodes}
           edges={edges}
           nodeTypes={nodeTypes}
-          nodesConnectable={false}
+          nodesConnectable={!!onConnect}
+          onConnect={onConnect && (({ source, target }) => {
+            // A folded group is not a step: only step-to-step drags connect.
+            if (byId.has(source) && byId.has(target)) onConnect(source, target);
+          })}
           nodesDraggable={false}
           nodesFocusable={false}
           edgesFocusable={false}

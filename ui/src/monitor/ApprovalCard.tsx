@@ -9,8 +9,10 @@ export type Decide = (id: string, approve: boolean, reason: string | null) => Pr
 const postDecision: Decide = (id, approve, reason) =>
   api.post<ToolApproval>(`/approvals/${id}/${approve ? "approve" : "reject"}`, reason ? { reason } : {});
 
-export function ApprovalCard({ approval, onDecided, send = postDecision }: {
+export function ApprovalCard({ approval, onDecided, send = postDecision, stepName }: {
   approval: ToolApproval;
+  /** The step's name where the page knows it (else its ID is shown). */
+  stepName?: string;
   onDecided: (decided: ToolApproval) => void;
   /** Sends the decision; the server's `POST /approvals/{id}/approve|reject` unless given. */
   send?: Decide;
@@ -36,9 +38,9 @@ export function ApprovalCard({ approval, onDecided, send = postDecision }: {
     <section className="question" aria-label={`Approval for ${who}`}>
       <div className="question-head">
         <span className="badge type-approval">Approval</span>
-        <span className="strong">{who}</span>
+        <bdi className="strong">{who}</bdi>
         <span className="muted small">
-          in {approval.stepId}
+          in <bdi>{stepName ?? approval.stepId}</bdi>
           {approval.attempt > 1 ? ` (attempt ${approval.attempt})` : ""}
         </span>
         {approval.deadlineAt && (

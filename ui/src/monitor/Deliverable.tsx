@@ -6,6 +6,8 @@ import { API_BASE, api } from "../api/client";
 import type { Execution, WorkspaceFile } from "../api/types";
 import { useResource } from "../api/useResource";
 import { EmptyState, MarkdownText } from "../components/ui";
+import { FilePreview } from "./FilePreview";
+import { fileUrl, size } from "./FilesTab";
 
 /**
  * The deliverable's markdown: the server's (`execution.deliverable`) when it sends one, else the
@@ -67,15 +69,6 @@ export function DeliverablePanel({ execution, stepName }: { execution: Execution
 
 function Files({ executionId, files }: { executionId: string; files: WorkspaceFile[] }) {
   const [open, setOpen] = useState<string>();
-  const [preview, setPreview] = useState<string>();
-  const url = (path: string) => `${API_BASE}/executions/${executionId}/files/${path.split("/").map(encodeURIComponent).join("/")}`;
-  const show = async (path: string) => {
-    setOpen(path);
-    setPreview(undefined);
-    const response = await fetch(url(path), { credentials: "same-origin" });
-    const text = await response.text();
-    setPreview(text.length > 20000 ? `${text.slice(0, 20000)}\n…` : text);
-  };
   return (
     <section aria-labelledby="files-title">
       <div className="card-header">
@@ -85,10 +78,11 @@ function Files({ executionId, files }: { executionId: string; files: WorkspaceFi
       <ul className="plain-list">
         {files.map((f) => (
           <li key={f.path} data-testid="workspace-file">
-            <button type="button" className="linklike" onClick={() => show(f.path)}><bdi>{f.path}</bdi></button>{" "}
-            <span className="muted small">{f.size.toLocaleString()} bytes{f.agentName ? <> · <bdi>{f.agentName}</bdi></> : ""}</span>{" "}
-            <a className="small" href={url(f.path)} download>Download</a>
-            {open === f.path && <pre className="json file-preview">{preview ?? "Loading…"}</pre>}
+            <button type="button" className="linklike" aria-expanded={open === f.path}
+              onClick={() => setOpen(open === f.path ? undefined : f.path)}><bdi>{f.path}</bdi></button>{" "}
+            <span className="muted small">{size(f.size)}{f.agentName ? <> · <bdi>{f.agentName}</bdi></> : ""}</span>{" "}
+            <a className="small" href={fileUrl(executionId, f.path)} download aria-label={`Download ${f.path}`}>Download</a>
+            {open === f.path && <FilePreview url={fileUrl(executionId, f.path)} path={f.path} />}
           </li>
         ))}
       </ul>

@@ -1,5 +1,7 @@
-// Attempts over time, one row per agent: what ran in parallel, what waited, what was retried.
-import type { StepRun } from "../api/types";
+// Attempts over time, one row per agent: what ran in parallel, what waited, what was retried,
+// and (ticks) when each tool call was made. The ticks are decoration: the table of tool calls
+// below the timeline says the same in words.
+import type { StepRun, ToolCall } from "../api/types";
 import { STATUS_COLOURS } from "../components/StepGraph";
 import { EmptyState } from "../components/ui";
 import type { StepStatus } from "./liveState";
@@ -28,8 +30,10 @@ export function ganttRows(runs: StepRun[], now: number): { rows: [string, Bar[]]
   return { rows: [...rows].sort(([a], [b]) => (a === "" ? 1 : b === "" ? -1 : 0)), start, end };
 }
 
-export function Gantt({ runs, agentNames, stepName, onSelect }: {
+export function Gantt({ runs, agentNames, stepName, onSelect, toolCalls = [] }: {
   runs: StepRun[];
+  /** Drawn as ticks on their agent's row, at the time each was recorded. */
+  toolCalls?: ToolCall[];
   agentNames: Record<string, string>;
   stepName: (id: string) => string;
   onSelect: (stepId: string) => void;
@@ -62,6 +66,16 @@ export function Gantt({ runs, agentNames, stepName, onSelect }: {
                   onClick={() => onSelect(run.stepId)}
                 />
               );
+            })}
+            {toolCalls.filter((c) => c.at && (c.agentId ?? "") === agentId).map((call, i) => {
+              // Recorded as the call ended: it spans the `durationMs` before.
+              const ended = new Date(call.at!).getTime();
+              const from = (ended - call.durationMs - start) / (end - start);
+              const to = (ended - start) / (end - start);
+              if (to < 0 || from > 1) return null;
+              const label = `${call.server}.${call.tool} by ${call.agentName} in ${stepName(call.stepId)}, ${Math.round(call.durationMs)} ms${call.error ? " (failed)" : ""}`;
+              return <span key={i} className={`gantt-tick${call.error ? " failed" : ""}`}
+                style={{ left: `${Math.max(0, from) * 100}%`, width: `max(2px, ${(Math.min(1, to) - Math.max(0, from)) * 100}%)` }} title={label} aria-hidden="true" />;
             })}
           </span>
         </div>

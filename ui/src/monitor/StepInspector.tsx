@@ -3,10 +3,12 @@
 // what came out, and what happened on the way (interactions, tool calls, a nested team's run).
 import { useEffect, useRef } from "react";
 import { Link } from "react-router-dom";
-import type { Execution, Interaction, StepRun, ToolCall, WorkflowStep } from "../api/types";
+import type { Execution, Interaction, StepRun, ToolApproval, ToolCall, WorkflowStep } from "../api/types";
 import { statusTitle, STATUS_COLOURS } from "../components/StepGraph";
 import { MarkdownText, StatusBadge, duration, money, tokens } from "../components/ui";
+import { ApprovalCard } from "./ApprovalCard";
 import type { StepView } from "./liveState";
+import type { Writing } from "./liveText";
 import { INTERACTION_LABELS } from "./Timeline";
 
 interface InspectorProps {
@@ -18,12 +20,17 @@ interface InspectorProps {
   agentNames: Record<string, string>;
   interactions: Interaction[];
   toolCalls: ToolCall[];
+  /** What the step's agent is writing right now, while it runs. */
+  writing?: Writing;
+  /** Tool calls of this step waiting for the user's approval. */
+  approvals?: ToolApproval[];
+  onDecided?: (decided: ToolApproval) => void;
   paused: boolean;
   onSelect: (stepId: string) => void;
   onClose: () => void;
 }
 
-export function StepInspector({ step, steps, execution, view, dependencies, agentNames, interactions, toolCalls, paused, onSelect, onClose }: InspectorProps) {
+export function StepInspector({ step, steps, execution, view, dependencies, agentNames, interactions, toolCalls, writing, approvals = [], onDecided = () => {}, paused, onSelect, onClose }: InspectorProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   // Moving focus into the panel tells screen readers (and keyboards) where the step opened.
   useEffect(() => heading.current?.focus(), [step.id]);
@@ -51,6 +58,13 @@ export function StepInspector({ step, steps, execution, view, dependencies, agen
       </header>
       {view && (view.reason || (paused && view.status === "running")) && (
         <p className="inspector-reason" role="note">{statusTitle(view, paused)}</p>
+      )}
+
+      {approvals.length > 0 && (
+        <section aria-labelledby="insp-approvals">
+          <h3 id="insp-approvals">Waiting for your approval</h3>
+          {approvals.map((a) => <ApprovalCard key={a.id} approval={a} stepName={step.name || step.id} onDecided={onDecided} />)}
+        </section>
       )}
 
       <section aria-labelledby="insp-input">
@@ -107,6 +121,15 @@ export function StepInspector({ step, steps, execution, view, dependencies, agen
         <section aria-labelledby="insp-child">
           <h3 id="insp-child">Nested team</h3>
           <Link to={`/executions/${childId}`} data-testid="child-execution-link">Open the sub-workflow's run</Link>
+        </section>
+      )}
+
+      {writing && writing.text.trim() && (
+        <section aria-labelledby="insp-writing" data-testid="inspector-writing">
+          <h3 id="insp-writing">
+            Writing now <span className="muted small">· <bdi>{writing.agentName}</bdi>, attempt {writing.attempt}{writing.tool ? <> → {writing.tool}</> : null}</span>
+          </h3>
+          <pre className="writing" dir="auto">{writing.text}</pre>
         </section>
       )}
 
@@ -172,8 +195,14 @@ function Attempt({ run, agent }: { run: StepRun; agent: string }) {
       </div>
       <div className="muted small">
         {run.startedAt ? <>Started {new Date(run.startedAt).toLocaleTimeString()} · {duration(run.startedAt, run.finishedAt)}</> : "Not started"}
-        {" · "}{tokens(run.inputTokens)} in / {tokens(run.outputTokens)} out · {money(run.costUsd)} · {run.modelCalls} model call{run.modelCalls === 1 ? "" : "s"}
+        {/* A kept result spent nothing in this run: its usage is the earlier run's. */}
+        {!run.reusedFrom && <>{" · "}{tokens(run.inputTokens)} in / {tokens(run.outputTokens)} out · {money(run.costUsd)} · {run.modelCalls} model call{run.modelCalls === 1 ? "" : "s"}</>}
       </div>
+      {run.reusedFrom && (
+        <p className="muted small" data-testid="kept-result">
+          Result kept from <Link to={`/executions/${run.reusedFrom}`}>an earlier run</Link> by a retry; its tokens and cost are counted there.
+        </p>
+      )}
       {run.error && <p className={run.status === "failed" ? "error-text small" : "muted small"} dir="auto">{run.status === "failed" ? "Error: " : "Reason: "}{run.error}</p>}
       {run.feedback && <p className="feedback small" dir="auto"><span className="strong">Review feedback:</span> {run.feedback}</p>}
     </li>

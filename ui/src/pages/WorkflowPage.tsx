@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api, ApiError, query } from "../api/client";
 import { useEventStream } from "../api/events";
-import type { Agent, Execution, ExecutionEvent, Interaction, Knowledge, Metrics, ToolCall, Workflow, WorkflowStep, WorkflowType, WorkspaceFile } from "../api/types";
+import type { Agent, Execution, ExecutionEvent, Interaction, Knowledge, Metrics, TextDelta, ToolApproval, ToolCall, Workflow, WorkflowStep, WorkflowType, WorkspaceFile } from "../api/types";
 import { useResource } from "../api/useResource";
 import { StatusLegend, StepGraph, statusTitle, STATUS_COLOURS } from "../components/StepGraph";
 import { effectiveDependencies } from "../components/graphLayout";
@@ -18,8 +18,11 @@ import { MetricsTab } from "../monitor/MetricsTab";
 import { ExecutionApprovals } from "../monitor/ExecutionApprovals";
 import { QuestionCard } from "../monitor/QuestionCard";
 import { RunDialog } from "../monitor/RunDialog";
+import { NowWriting } from "../monitor/NowWriting";
 import { StepInspector } from "../monitor/StepInspector";
+import { applyDelta, applyStepEvent, type LiveWriting } from "../monitor/liveText";
 import { Timeline } from "../monitor/Timeline";
+import { ToolCallsTable } from "../monitor/ToolCalls";
 import { TriggersTab } from "../monitor/TriggersTab";
 import { applyEvent, fromSnapshot, latestRuns, mergeSnapshot, percent, type LiveExecution } from "../monitor/liveState";
 
@@ -62,6 +65,8 @@ export function WorkflowPage() {
   const [includeInactive, setIncludeInactive] = useState(true);
   const knowledge = useResource(`kn-${workflowId}-${search}-${includeInactive}`, () =>
     api.get<Knowledge[]>(`/workflows/${workflowId}/knowledge${query({ q: search, includeInactive })}`));
+  const approvals = useResource(executionId && `approvals-${executionId}`, () =>
+    api.get<ToolApproval[]>(`/approvals${query({ status: "pending", executionId: executionId! })}`));
   const [toolCalls, setToolCalls] = useState<ToolCall[]>([]);
   useEffect(() => setToolCalls([]), [executionId]);
 
@@ -98,9 +103,17 @@ export function WorkflowPage() {
     }, 300);
   };
 
+  // What the agents are writing now (never stored: only what this page has seen since it opened).
+  const [writing, setWriting] = useState<LiveWriting>({});
+  useEffect(() => setWriting({}), [executionId]);
+  const onText = (delta: TextDelta) => {
+    if (delta.executionId === executionId) setWriting((current) => applyDelta(current, delta));
+  };
+
   const seenTools = useRef(new Set<number>());
   const onEvent = (event: ExecutionEvent) => {
     setLive((current) => (current ? applyEvent(current, event) : current));
+    setWriting((current) => applyStepEvent(current, event));
     const payload = event.data as unknown;
     switch (event.kind) {
       case "interaction.created":
@@ -116,10 +129,14 @@ export function WorkflowPage() {
       case "workspace.file_written":
         files.reload();
         break;
+      case "approval.requested":
+      case "approval.decided":
+        approvals.reload();
+        break;
       case "tool.called":
         if (!seenTools.current.has(event.id)) {
           seenTools.current.add(event.id);
-          setToolCalls((calls) => [...calls, { ...(payload as ToolCall), stepId: (payload as ToolCall).stepId ?? event.stepId }]);
+          setToolCalls((calls) => [...calls, { ...(payload as ToolCall), stepId: (payload as ToolCall).stepId ?? event.stepId, at: event.createdAt }]);
         }
         break;
       case "step.completed":
@@ -145,8 +162,9 @@ export function WorkflowPage() {
 
   const current = live && execution.data ? execution.data : undefined;
   const streaming = current && !FINISHED.has(live!.status);
-  // A finished run's stream is opened only for the inspector: it replays the tool calls.
-  const stream = useEventStream(executionId && current && (streaming || selectedStep) ? `/executions/${executionId}/events` : null, onEvent);
+  // A finished run's stream is opened only for the inspector and the timeline: it replays the
+  // tool calls.
+  const stream = useEventStream(executionId && current && (streaming || selectedStep || chosenTab === "timeline") ? `/executions/${executionId}/events` : null, onEvent, onText);
   // After a dropped connection the stream resumes where it was; the snapshot is read again too,
   // so nothing that happened meanwhile is missing from outputs and usage.
   const wasReconnecting = useRef(false);
@@ -164,6 +182,22 @@ export function WorkflowPage() {
     try {
       const result = await api.post<Execution>(`/workflows/${workflowId}/executions`, { triggerReason: "manual", inputs });
       setRunDialog(undefined);
+      executions.reload();
+      navigate(`/workflows/${workflowId}/executions/${result.id}`);
+      setTab(undefined);
+    } catch (e) {
+      setActionError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  // A retry is a new execution that keeps the completed results: the page moves to it.
+  const retry = async () => {
+    setBusy(true);
+    setActionError(undefined);
+    try {
+      const result = await api.post<Execution>(`/executions/${executionId}/retry`);
       executions.reload();
       navigate(`/workflows/${workflowId}/executions/${result.id}`);
       setTab(undefined);
@@ -214,6 +248,9 @@ export function WorkflowPage() {
   const finished = !!status && FINISHED.has(status);
   const tab: Tab = chosenTab ?? (finished ? "deliverable" : "steps");
   const inspected = selectedStep ? steps.find((s) => s.id === selectedStep) : undefined;
+  const retryable = (status === "failed" || status === "cancelled") && !current?.parentExecutionId;
+  const kept = (current?.stepRuns ?? []).filter((r) => r.reusedFrom).length;
+  const retriedFrom = current?.retryOf ? executions.data?.find((e) => e.id === current.retryOf) : undefined;
   const finishing = status === "paused" && live ? Object.entries(live.steps).filter(([, v]) => v.status === "running").map(([id]) => id) : [];
 
   const actions = (
@@ -223,7 +260,9 @@ export function WorkflowPage() {
       {running && <button className="button secondary" disabled={busy} onClick={() => act("pause")}>Pause</button>}
       {status === "paused" && <button className="button" disabled={busy} onClick={() => act("resume")}>Resume</button>}
       {(running || status === "paused") && <button className="button danger" disabled={busy} onClick={() => act("cancel")}>Cancel</button>}
-      {finished && <button className="button" disabled={busy}
+      {retryable && <button className="button" disabled={busy} onClick={retry}
+        title="A new run that keeps the results of the steps that completed and runs the rest">Retry from failed step</button>}
+      {finished && <button className={retryable ? "button secondary" : "button"} disabled={busy}
         onClick={() => setRunDialog({ title: "Run again", initial: current?.executionContext ?? {} })}>Run again</button>}
       {!executionId && executions.data && <button className="button" disabled={busy}
         onClick={() => setRunDialog({ title: `Start “${w.name}”`, initial: {} })}>Start</button>}
@@ -235,8 +274,8 @@ export function WorkflowPage() {
       title={<bdi>{w.name}</bdi>}
       documentTitle={current ? `${w.name} · run #${current.executionNumber} ${status}` : w.name}
       subtitle={<>
-        <StatusBadge status={w.status} /> <span>{w.workflowType}</span> · <span>{w.participatingAgents.length} agents</span> ·{" "}
-        <span>{w.configuration.steps.length} steps</span>
+        <StatusBadge status={w.status} /> <span>{w.workflowType}</span> · <span>{plural(w.participatingAgents.length, "agent")}</span> ·{" "}
+        <span>{plural(w.configuration.steps.length, "step")}</span>
         {w.description && <span className="block" dir="auto">{w.description}</span>}
       </>}
       actions={actions}
@@ -250,6 +289,14 @@ export function WorkflowPage() {
       {current?.parentExecutionId && (
         <div className="notice info" data-testid="parent-link">
           This run is a nested team of a step in another run. <Link to={`/executions/${current.parentExecutionId}`}>Open the parent run</Link>
+        </div>
+      )}
+      {current?.retryOf && (
+        <div className="notice info" role="status" data-testid="retry-banner">
+          This run retries <Link to={`/workflows/${w.id}/executions/${current.retryOf}`}>run #{retriedFrom?.executionNumber ?? "?"}</Link>
+          {kept
+            ? `, keeping the results of ${kept} completed step${kept === 1 ? "" : "s"}; the other steps run again.`
+            : "; no completed result could be kept, so every step runs again."}
         </div>
       )}
       {status === "paused" && (
@@ -296,6 +343,7 @@ export function WorkflowPage() {
               </>
             )}
           </Card>
+          {streaming && <NowWriting writing={writing} stepName={stepName} onSelect={select} />}
 
           {executionId && (
             <>
@@ -314,11 +362,16 @@ export function WorkflowPage() {
                 {tab === "deliverable" && current && <DeliverablePanel execution={current} stepName={stepName} />}
                 {tab === "steps" && current && live && (
                   <StepsTab execution={current} live={live} steps={steps} agentNames={agentNames} onSelect={select}
+                    approvals={approvals.data ?? []} stepName={stepName}
+                    onDecided={(decided) => approvals.setData((list) => list?.filter((a) => a.id !== decided.id))}
                     questions={(interactions.data ?? []).filter((i) => i.toUserId && i.responseStatus === "pending")}
                     onAnswered={(answered) => interactions.setData((list) => upsert(list, answered))} />
                 )}
                 {tab === "timeline" && current && (
-                  <Gantt runs={current.stepRuns ?? []} agentNames={agentNames} stepName={stepName} onSelect={select} />
+                  <div className="stack">
+                    <Gantt runs={(current.stepRuns ?? []).filter((r) => !r.reusedFrom)} agentNames={agentNames} stepName={stepName} onSelect={select} toolCalls={toolCalls} />
+                    <ToolCallsTable calls={toolCalls} since={current.startedAt} stepName={stepName} onSelect={select} />
+                  </div>
                 )}
                 {tab === "history" && (
                   <HistoryTab workflowId={w.id} executions={executions.data ?? []} currentId={executionId} />
@@ -333,7 +386,8 @@ export function WorkflowPage() {
                     search={search} onSearch={setSearch} includeInactive={includeInactive} onIncludeInactive={setIncludeInactive} />
                 )}
                 {tab === "files" && (
-                  <FilesTab executionId={executionId} files={files.data} error={files.error} onRetry={files.reload} />
+                  <FilesTab executionId={executionId} files={files.data} error={files.error} onRetry={files.reload}
+                    stepName={stepName} onSelectStep={select} />
                 )}
                 {tab === "metrics" && (
                   metrics.error ? <ErrorState error={metrics.error} onRetry={metrics.reload} /> :
@@ -353,6 +407,9 @@ export function WorkflowPage() {
             agentNames={agentNames}
             interactions={(interactions.data ?? []).filter((i) => i.relatedStepId === inspected.id)}
             toolCalls={toolCalls.filter((c) => c.stepId === inspected.id)}
+            writing={streaming ? writing[inspected.id] : undefined}
+            approvals={(approvals.data ?? []).filter((a) => a.stepId === inspected.id)}
+            onDecided={(decided) => approvals.setData((list) => list?.filter((a) => a.id !== decided.id))}
             paused={status === "paused"}
             onSelect={select}
             onClose={() => select(null)}
@@ -374,6 +431,10 @@ function graphHeight(stepCount: number): number {
   return stepCount > 40 ? 520 : stepCount > 8 ? 400 : 300;
 }
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 function upsert<T extends { id: string }>(list: T[] | undefined, item: T): T[] {
   if (!item?.id) return list ?? [];
   const all = list ?? [];
@@ -385,7 +446,10 @@ function streamLabel(stream: string, status: string): string {
   return stream === "live" ? "● Live" : stream === "reconnecting" ? "Reconnecting…" : "Connecting…";
 }
 
-function StepsTab({ execution, live, steps, agentNames, questions, onAnswered, onSelect }: {
+function StepsTab({ execution, live, steps, agentNames, questions, onAnswered, onSelect, approvals, stepName, onDecided }: {
+  approvals: ToolApproval[];
+  stepName: (id: string) => string;
+  onDecided: (decided: ToolApproval) => void;
   execution: Execution;
   live: LiveExecution;
   steps: WorkflowStep[];
@@ -413,7 +477,7 @@ function StepsTab({ execution, live, steps, agentNames, questions, onAnswered, o
           {questions.map((q) => <QuestionCard key={q.id} question={q} agentName={name(q.fromAgentId)} onAnswered={onAnswered} />)}
         </Card>
       )}
-      <ExecutionApprovals executionId={execution.id} />
+      <ExecutionApprovals approvals={approvals} stepName={stepName} onDecided={onDecided} />
       <div>
         <h3>Active agents</h3>
         {active.length ? (
@@ -437,7 +501,7 @@ function StepsTab({ execution, live, steps, agentNames, questions, onAnswered, o
                   <td><button type="button" className="linklike strong" onClick={() => onSelect(step.id)} dir="auto"><bdi>{step.name || step.id}</bdi></button></td>
                   <td><span className={`badge badge-${status}`} title={statusTitle(view, live.status === "paused")}>{STATUS_COLOURS[status].label}</span></td>
                   <td><bdi>{name(view?.agentId ?? run?.agentId ?? null)}</bdi></td>
-                  <td>{attempts.get(step.id) ?? 0}</td>
+                  <td>{run?.reusedFrom ? <span className="muted" title="The result of an earlier run, kept by the retry">kept</span> : attempts.get(step.id) ?? 0}</td>
                   <td className="small">{run?.startedAt ? duration(run.startedAt, run.finishedAt) : ""}</td>
                   <td className="small">{run ? tokens(run.inputTokens + run.outputTokens) : ""}</td>
                   <td className="small clamp" dir="auto">{view?.status === "failed" ? view.error : view?.reason ?? view?.summary ?? ""}</td>

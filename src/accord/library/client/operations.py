@@ -27,7 +27,7 @@ from accord.domain.agent import (
 )
 from accord.domain.approval import ToolApproval
 from accord.domain.errors import Problem
-from accord.domain.execution import ExecutionEvent, WorkflowExecution
+from accord.domain.execution import TEXT_DELTA_KIND, ExecutionEvent, WorkflowExecution
 from accord.domain.interaction import AgentInteraction
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.mcp_server import McpServerCreate, McpServerUpdate, SavedMcpServer
@@ -176,6 +176,7 @@ OPERATIONS: dict[str, Operation] = {
     "executions.resume": _op("POST", "/executions/{execution_id}/resume", WorkflowExecution),
     "executions.cancel": _op("POST", "/executions/{execution_id}/cancel", WorkflowExecution),
     "executions.rerun": _op("POST", "/executions/{execution_id}/rerun", WorkflowExecution),
+    "executions.retry": _op("POST", "/executions/{execution_id}/retry", WorkflowExecution),
     "executions.interactions": _op(
         "GET",
         "/executions/{execution_id}/interactions",
@@ -337,16 +338,19 @@ class SseParser:
 
     last_event_id: int | None = None
     _data: list[str] = field(default_factory=list)
+    _kind: str | None = None
 
     def reconnected(self) -> None:
         """Drop an event cut off by a dropped connection: it is sent again after the last ID."""
-        self._data = []
+        self._data, self._kind = [], None
 
     def feed(self, line: str) -> Iterator[ExecutionEvent]:
         if line == "":
-            if self._data:
-                event = ExecutionEvent.model_validate_json("\n".join(self._data))
-                self._data = []
+            data, kind = self._data, self._kind
+            self._data, self._kind = [], None
+            # Text deltas (what agents are writing) are a live show, not events of the log.
+            if data and kind != TEXT_DELTA_KIND:
+                event = ExecutionEvent.model_validate_json("\n".join(data))
                 self.last_event_id = event.id
                 yield event
             return
@@ -356,6 +360,8 @@ class SseParser:
         value = value.removeprefix(" ")
         if name == "data":
             self._data.append(value)
+        elif name == "event":
+            self._kind = value
 
 
 def ends_watch(event: ExecutionEvent, execution_id: str) -> bool:

@@ -81,7 +81,7 @@ class Client:
         `export_yaml`, `save_as_template`, `start(id, inputs=)`, `executions(id)`, `analytics(id)`,
         `knowledge(id, q=)`."""
         self.executions = _Executions(self)
-        """`get(id)`, `pause`, `resume`, `cancel`, `rerun`, `interactions(id, type=)`,
+        """`get(id)`, `pause`, `resume`, `cancel`, `rerun`, `retry`, `interactions(id, type=)`,
         `metrics(id)`, `files(id)`, `file(id, path)`, `files_zip(id)`, `watch(id, after=)`:
         its events to its end, resumed after drops."""
         self.events = _Events(self)
@@ -489,6 +489,14 @@ class _Executions(_Resource):
         """Run the workflow again with the same inputs: a new execution."""
         execution: WorkflowExecution = self._client.call(
             "executions.rerun", {"execution_id": execution_id}
+        )
+        return execution
+
+    def retry(self, execution_id: str) -> WorkflowExecution:
+        """Retry a failed or cancelled execution from where it stopped: a new execution that
+        keeps the completed steps' results and runs the rest."""
+        execution: WorkflowExecution = self._client.call(
+            "executions.retry", {"execution_id": execution_id}
         )
         return execution
 

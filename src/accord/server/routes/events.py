@@ -1,6 +1,8 @@
 """Live events as Server-Sent Events: one stream per execution and one per user.
 
-Frames are `id: <event id>`, `event: <kind>`, `data: <ExecutionEvent JSON>`; FastAPI adds a
+Frames are `id: <event id>`, `event: <kind>`, `data: <ExecutionEvent JSON>`, and between them
+`event: text.delta`, `data: <TextDelta JSON>` (no `id`: what an agent is writing, never
+stored; see `accord.storage.live_text`); FastAPI adds a
 `: ping` comment when a stream is idle, so proxies keep it open. Browsers resume with the
 `Last-Event-ID` header by themselves; see `accord.server.event_feed` for why resuming never
 skips an event. An open stream holds no database connection: the server's `EventHub` tails
@@ -13,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from accord.domain.execution import TEXT_DELTA_KIND, TextDelta
 from accord.server.deps import CurrentUser, DatabaseDep
 from accord.server.event_feed import EventHub
 from accord.server.schemas import ERROR_RESPONSES
@@ -37,9 +40,14 @@ async def _frames(
     hub: EventHub, *, user_id: str, execution_id: str | None, after: int | None
 ) -> AsyncIterator[ServerSentEvent]:
     async for event in hub.stream(user_id=user_id, execution_id=execution_id, after=after):
-        yield ServerSentEvent(
-            id=str(event.id), event=event.kind, raw_data=event.model_dump_json(by_alias=True)
-        )
+        if isinstance(event, TextDelta):
+            # No `id`: a delta is not in the log, so a resuming browser's Last-Event-ID stays
+            # the last event's.
+            yield ServerSentEvent(event=TEXT_DELTA_KIND, raw_data=event.model_dump_json())
+        else:
+            yield ServerSentEvent(
+                id=str(event.id), event=event.kind, raw_data=event.model_dump_json(by_alias=True)
+            )
 
 
 def get_event_hub(request: Request) -> EventHub:

@@ -1,4 +1,4 @@
-"""Executions: start, show with step attempts, pause, resume, cancel, run again, and what
+"""Executions: start, show with step attempts, pause, resume, cancel, run again, retry, and what
 happened inside them (interactions). Transitions the current state does not allow are 409s
 carrying `details.current`."""
 
@@ -74,6 +74,16 @@ async def rerun_execution(
 ) -> WorkflowExecution:
     """Run again: a new execution of the same workflow with the next number."""
     return await engine.rerun(execution_id, user.id)
+
+
+@router.post("/executions/{execution_id}/retry", status_code=status.HTTP_201_CREATED)
+async def retry_execution(
+    execution_id: str, user: CurrentUser, engine: EngineDep
+) -> WorkflowExecution:
+    """Retry a failed or cancelled execution from where it stopped: a new execution, in the
+    same workspace with the same inputs, that keeps the results of the steps that completed
+    (unless their definition changed since) and runs the rest. 409 for any other status."""
+    return await engine.retry(execution_id, user.id)
 
 
 @router.get("/executions/{execution_id}/interactions")

@@ -73,6 +73,7 @@ def _execution(row: Row[Any]) -> WorkflowExecution:
         estimated_duration=row.estimated_duration,
         actual_duration=row.actual_duration,
         usage=Usage.model_validate(row.usage or {}),
+        retry_of=row.retry_of,
     )
 
 
@@ -246,6 +247,7 @@ class ExecutionRepository:
         estimated_duration: int | None = None,
         trigger_key: str | None = None,
         workspace_dir: str | None = None,
+        retry_of: str | None = None,
     ) -> WorkflowExecution:
         """Insert with the workflow's next `execution_number`. The caller holds the workflow's
         lock (`lock_workflow`), so two starts never draw the same number; the unique key on
@@ -283,6 +285,7 @@ class ExecutionRepository:
                 usage=Usage().to_json_dict(),
                 trigger_key=trigger_key,
                 workspace_dir=workspace_dir,
+                retry_of=retry_of,
             )
             .returning(workflow_executions)
         ).one()

@@ -57,6 +57,7 @@ def _step_run(row: Row[*tuple[Any, ...]]) -> StepRun:
         tool_calls=row.tool_calls,
         tool_seconds=row.tool_seconds,
         executor_id=row.executor_id,
+        reused_from=row.reused_from,
     )
 
 
@@ -196,6 +197,31 @@ class StepRunRepository:
                 "finished_at": now
                 if status in (StepRunStatus.SKIPPED, StepRunStatus.CANCELLED)
                 else None,
+            },
+        ).one()
+        return _step_run(row)
+
+    def carry_over(self, source: StepRun, *, execution_id: str) -> StepRun:
+        """A completed attempt of another execution, recorded as this execution's first
+        attempt at the step (a retry keeps it instead of running the step again): same agent,
+        times, result and output mode; no tokens, cost or calls, which stay where they were
+        spent (kept over several retries, it names the execution that ran it). Inserted
+        completed, as a skipped step is: it never runs here."""
+        row = self.session.execute(
+            _CREATE,
+            {
+                "id": new_id(),
+                "execution_id": execution_id,
+                "step_id": source.step_id,
+                "attempt": 1,
+                "status": StepRunStatus.COMPLETED,
+                "agent_id": source.agent_id,
+                "started_at": source.started_at.timestamp() if source.started_at else None,
+                "finished_at": source.finished_at.timestamp() if source.finished_at else None,
+                "output": source.output,
+                "output_mode": source.output_mode,
+                "reused_from": source.reused_from or source.execution_id,
+                "created_at": time.time(),
             },
         ).one()
         return _step_run(row)
