@@ -79,7 +79,7 @@ workflow = accord.Workflow(
             id="verify",
             name="Verify the release",
             type="testing",
-            depends_on=["audit"],
+            depends_on=["scope", "audit"],
             agent=quinn,
         ),
     ],

@@ -334,6 +334,8 @@ async def test_sub_workflow_and_delegation_run_as_child_executions(
     assert performer.children_started == [(delegated.id, False)]
     nested = done.step_results["nested"]["data"]
     assert set(nested["finalOutput"]) == {"inner2"}
+    # Later steps read what the sub-workflow concluded, not only that it ran.
+    assert done.step_results["nested"]["summary"] == "inner2 done (attempt 1)"
     # A sub-workflow's status follows its runs; a delegation does not make a run of one.
     assert workflow_row(db, child_wf).status == "completed"
     assert workflow_row(db, child_wf).completed_at is not None

@@ -102,6 +102,34 @@ async def test_a_server_that_refuses_tools_is_diagnosed_once_not_retried_for_eve
     assert len(server.requests) == 1 + FAST.max_retries  # one call's retries, then diagnosed
 
 
+async def test_a_500_that_says_the_request_is_invalid_is_diagnosed_at_once() -> None:
+    # llama-cpp-python's server answers a `json_schema` response format it does not know so.
+    invalid = (
+        "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', "
+        "'type'), 'msg': \"Input should be 'text' or 'json_object'\"}"
+    )
+
+    def ask_question(to: str, question: str) -> str:
+        """Ask a teammate a question."""
+        return "no idea"
+
+    with FakeOpenAIServer([Fault.http_status(500, message=invalid)]) as server:
+        # With collaboration tools offered too: the error names the response format, so the
+        # diagnosis does (it blamed the tools).
+        agent = Agent(
+            model_on(server),
+            output_type=output_spec("native", StepResult),
+            tools=[Tool(ask_question)],
+        )
+        with pytest.raises(ModelFailure) as failure:
+            await agent.run("Plan.")
+    assert len(server.requests) == 1  # not sent again: it would fail the same way
+    assert "the server rejects requests for JSON-schema output: try outputMode prompted" in str(
+        failure.value
+    )
+    assert failure.value.details["rejected"]
+
+
 async def test_prompted_mode_sends_no_tools_and_tools_go_through_the_text_protocol() -> None:
     asked: list[tuple[str, str]] = []
 

@@ -290,3 +290,45 @@ async def test_a_consensus_panel_needs_every_approval(make_crew):
     outcome = await crew.team().perform(crew.ctx("impl", agent="Ada"))
     assert outcome.status == "rework"
     assert outcome.feedback == "Grace: add tests"
+
+
+async def test_a_reviewer_whose_model_gives_no_verdict_does_not_fail_the_work(make_crew):
+    # A weak model asked to judge: it never says approve or request changes.
+    crew = make_crew(steps=REVIEWED)
+    crew.script("Ada", answer(output="patch v1"))
+    unusable = {"verdict": "looks interesting", "feedback": "It is a patch."}
+    crew.script("Grace", unusable, unusable, unusable)
+
+    outcome = await crew.team().perform(crew.ctx("impl", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    assert outcome.result["output"].startswith("patch v1")
+    assert interactions(crew, InteractionType.FEEDBACK) == []  # no verdict is claimed
+    [note] = [
+        i
+        for i in interactions(crew, InteractionType.COORDINATION)
+        if i.context_data.get("review") == "no_verdict"
+    ]
+    assert (note.from_agent_id, note.to_agent_id) == (crew.id("Grace"), crew.id("Ada"))
+    assert note.message.startswith("Grace could not review 'Implement login'")
+
+
+async def test_a_voter_whose_model_names_no_option_abstains_and_the_others_decide(make_crew):
+    crew = make_crew(steps=decision_step(), coordination={"decisionMaking": "majority"})
+    crew.script("Ada", vote("sqlite", "one file"))
+    unusable = {"choice": "maybe", "rationale": "Databases are useful."}
+    crew.script("Grace", unusable, unusable, unusable)
+    crew.script("Linus", vote("sqlite", "no server to run"))
+
+    outcome = await crew.team().perform(crew.ctx("pick", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    data = outcome.result["data"]
+    assert data["outcome"] == "sqlite" and data["abstained"] == [crew.id("Grace")]
+    assert [v["agentId"] for v in data["votes"]] == [crew.id("Ada"), crew.id("Linus")]
+    [note] = [
+        i
+        for i in interactions(crew, InteractionType.COORDINATION)
+        if i.from_agent_id == crew.id("Grace")
+    ]
+    assert note.message.startswith("Grace abstains: its model named none of")

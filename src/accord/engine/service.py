@@ -1098,7 +1098,9 @@ class Engine:
                 error=f"sub-workflow {workflow_id!r} "
                 f"{child.status}: {child.error or 'no error given'}",
             )
-        summary = f"Sub-workflow {workflow_id} completed (execution {child.execution_id})."
+        summary = _sub_workflow_summary(child.final_output) or (
+            f"Sub-workflow {workflow_id} completed (execution {child.execution_id})."
+        )
         return AttemptOutcome(
             status="completed",
             result=StepResult(
@@ -1107,6 +1109,19 @@ class Engine:
                 data={"childExecutionId": child.execution_id, "finalOutput": child.final_output},
             ).to_json_dict(),
         )
+
+
+def _sub_workflow_summary(final_output: Any) -> str:
+    """What a sub-workflow concluded, for the step that ran it: its final steps' summaries
+    (the steps after it read this line first; its ID alone told them nothing)."""
+    if not isinstance(final_output, Mapping):
+        return ""
+    summaries = [
+        str(result["summary"])
+        for result in final_output.values()
+        if isinstance(result, Mapping) and result.get("summary")
+    ]
+    return "; ".join(summaries)[:2000]
 
 
 class GroupCommit(Generic[Item, Result]):

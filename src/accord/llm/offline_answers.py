@@ -420,7 +420,7 @@ class Writer:
             for line in reads
             if (m := re.match(r"Read `(?:.*/)?([^`/]+)`.*; (\d+) TODO/FIXME", line))
         ]
-        parts = [f"{len(self.tool_lines)} call(s)"]
+        parts = []
         if reads:
             parts.append(f"{len(reads)} file(s) read")
         if marked:
@@ -429,7 +429,14 @@ class Writer:
             parts.append("no TODO/FIXME markers")
         if failed:
             parts.append(f"{len(failed)} failed")
-        return "; ".join(parts) + "."
+        other = [
+            line
+            for line in self.tool_lines
+            if not line.startswith(("Read", "Wrote", "Listed")) and line not in failed
+        ]
+        # An MCP server's own tools (a changelog, a search): what each answered.
+        parts += [_clip(line, 200).rstrip(".") for line in other[:3]]
+        return "; ".join(parts or [f"{len(self.tool_lines)} call(s)"]) + "."
 
     def _settled(self, gap: Gap) -> bool:
         if gap.kind == "criterion":

@@ -8,8 +8,9 @@ vendor-neutral error categories (`ModelRateLimitError.retry_after` carries the p
 `Retry-After`). Past the bound, the caller gets one `ModelFailure` saying what happened.
 
 Two faults are not retried, because sending the request again only makes things worse:
-- a server that rejects a request outright (HTTP 400/422), or gives the same server error to
-  every retry of it, will answer so every time: the failure is diagnosed once, naming what in
+- a server that rejects a request outright (HTTP 400/422, or a 500 saying the request failed
+  its validation), or gives the same server error to every retry of it, will answer so every
+  time: the failure is diagnosed once, naming what in
   the request the server refuses (tools, a JSON schema) and the `outputMode` to try, and is
   marked `rejected` (not transient) so that the team falls to the next output mode instead
   of the engine retrying the step;
@@ -186,7 +187,11 @@ class RetryingModel(WrapperModel):
         self, error: ModelAPIError, attempts: int, params: ModelRequestParameters
     ) -> ModelFailure:
         """The server refuses this request whatever happens: say what in it, and what to try."""
-        if params.function_tools or params.output_tools:
+        said = f"{error.message} {error.body}".lower() if isinstance(error, ModelHTTPError) else ""
+        schema_refused = params.output_mode == "native" and (
+            "response_format" in said or "json_schema" in said
+        )
+        if (params.function_tools or params.output_tools) and not schema_refused:
             diagnosis = "the server rejects requests with tools: try outputMode prompted"
         elif params.output_mode == "native":
             diagnosis = (
@@ -266,5 +271,20 @@ def _server_error(error: ModelAPIError) -> bool:
 
 def _rejecting(error: ModelAPIError) -> bool:
     return isinstance(error, ModelRequestRejectedError) or (
-        isinstance(error, ModelHTTPError) and error.status_code in _REJECTING_STATUSES
+        isinstance(error, ModelHTTPError)
+        and (error.status_code in _REJECTING_STATUSES or _invalid_request(error))
     )
+
+
+_INVALID_REQUEST_CUES = ("validation error", "input should be", "extra inputs are not permitted")
+"""What a server says when it could not read the request: pydantic's words, which servers
+built on FastAPI (llama-cpp-python's among them) send back with HTTP 500, as when asked for a
+`json_schema` response format they do not know."""
+
+
+def _invalid_request(error: ModelHTTPError) -> bool:
+    """A server error that says the request itself is invalid: sending it again cannot help."""
+    if error.status_code != 500:
+        return False
+    said = f"{error.message} {error.body}".lower()
+    return any(cue in said for cue in _INVALID_REQUEST_CUES)

@@ -528,7 +528,7 @@ def _no_mode_worked(agent: Agent, failed: list[str], last: Exception) -> ModelFa
     last mode failed on an answer (models vary), not on a server that refuses requests."""
     return ModelFailure(
         f"{agent.name}'s model gave no usable answer in any output mode: " + " | ".join(failed),
-        details={"transient": not isinstance(last, ModelFailure)},
+        details={"transient": not isinstance(last, ModelFailure), "noUsableAnswer": True},
     )
 
 

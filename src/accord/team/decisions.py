@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import create_model
+from pydantic_ai.exceptions import UnexpectedModelBehavior
 
 from accord.domain.agent import Agent
 from accord.domain.enums import ConsensusFallback, DecisionMaking, InteractionType
-from accord.domain.errors import AccordError
+from accord.domain.errors import AccordError, ModelFailure
 from accord.domain.step_result import StepResult, Vote
 from accord.team.attempt import Attempt
 from accord.team.prompts import embedded
@@ -107,13 +108,33 @@ class Decision:
         )
 
     async def _majority(self, round_no: int) -> tuple[str, dict[str, Any]]:
-        ballots = [
-            Ballot(
-                v, await self._vote(v, round_no, self.options, DecisionMaking.MAJORITY), round_no
+        ballots = []
+        abstained: list[str] = []
+        for voter in self.voters:
+            try:
+                vote = await self._vote(voter, round_no, self.options, DecisionMaking.MAJORITY)
+            except (UnexpectedModelBehavior, ModelFailure) as exc:
+                if not _no_usable_answer(exc):
+                    raise
+                # A weak model that names no option abstains; the others still decide.
+                abstained.append(voter.id)
+                await self.attempt.record(
+                    "decision:abstained",
+                    sender=voter,
+                    kind=InteractionType.COORDINATION,
+                    message=f"{voter.name} abstains: its model named none of "
+                    f"{', '.join(self.options)}",
+                    context={"decision": "majority", "round": round_no, "choice": None},
+                )
+                continue
+            ballots.append(Ballot(voter, vote, round_no))
+        if not ballots:
+            raise NoConsensus(
+                f"No one could vote on '{self.attempt.ctx.step.name}': every voter's model "
+                f"named none of {', '.join(self.options)}."
             )
-            for v in self.voters
-        ]
-        return await self._winner(ballots)
+        outcome, extra = await self._winner(ballots)
+        return outcome, {**extra, "abstained": abstained} if abstained else extra
 
     async def _winner(self, ballots: list[Ballot]) -> tuple[str, dict[str, Any]]:
         top = tally(ballots, self.options)
@@ -236,6 +257,13 @@ class Decision:
 
 
 EVIDENCE_EXCERPT = 1200
+
+
+def _no_usable_answer(exc: Exception) -> bool:
+    """The model answered, but never in a form that names an option (not a provider fault)."""
+    return isinstance(exc, UnexpectedModelBehavior) or bool(
+        isinstance(exc, ModelFailure) and exc.details.get("noUsableAnswer")
+    )
 
 
 def _evidence(results: Mapping[str, Any]) -> str:

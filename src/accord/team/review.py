@@ -15,8 +15,11 @@ A one-agent team cannot review, which is recorded and the result stands. Each ve
 import json
 from dataclasses import dataclass
 
+from pydantic_ai.exceptions import UnexpectedModelBehavior
+
 from accord.domain.agent import Agent
 from accord.domain.enums import DecisionMaking, InteractionType
+from accord.domain.errors import ModelFailure
 from accord.domain.step_result import ReviewVerdict, StepResult
 from accord.team.attempt import Attempt
 
@@ -69,8 +72,11 @@ async def review_result(attempt: Attempt, result: StepResult) -> Review | None:
             context={"review": "skipped"},
         )
         return None
-    verdicts = [(r, await _review_by(attempt, r, author, result)) for r in reviewers]
-    ids = [r.id for r in reviewers]
+    given = [(r, await _review_by(attempt, r, author, result)) for r in reviewers]
+    verdicts = [(r, v) for r, v in given if v is not None]
+    if not verdicts:
+        return None  # every reviewer's model failed to give a verdict: the result stands
+    ids = [r.id for r, _ in verdicts]
     if len(verdicts) == 1:
         return Review(verdicts[0][1], ids)
     return Review(_panel_verdict(attempt, method, verdicts), ids)
@@ -102,7 +108,7 @@ def _panel_verdict(
 
 async def _review_by(
     attempt: Attempt, reviewer: Agent, author: Agent, result: StepResult
-) -> ReviewVerdict:
+) -> ReviewVerdict | None:
     ctx = attempt.ctx
     step = ctx.step
     criteria = "\n".join(f"- {c}" for c in step.validation_criteria) or "- fit for purpose"
@@ -114,12 +120,29 @@ async def _review_by(
         "Approve if every criterion is met; otherwise request changes, list the unmet "
         "criteria and say exactly what must change."
     )
-    verdict = await attempt.run_model(
-        reviewer,
-        output_type=ReviewVerdict,
-        prompt=prompt,
-        instructions=attempt.instructions_for(reviewer),
-    )
+    try:
+        verdict = await attempt.run_model(
+            reviewer,
+            output_type=ReviewVerdict,
+            prompt=prompt,
+            instructions=attempt.instructions_for(reviewer),
+        )
+    except (UnexpectedModelBehavior, ModelFailure) as exc:
+        if isinstance(exc, ModelFailure) and not exc.details.get("noUsableAnswer"):
+            raise  # the provider is down or refuses: another attempt may fare better
+        # A weak model that cannot say approve or request changes must not fail the work it
+        # was asked to judge: the result stands unreviewed, and the record says why.
+        why = exc.message if isinstance(exc, UnexpectedModelBehavior) else str(exc)
+        await attempt.record(
+            "review:no_verdict",
+            sender=reviewer,
+            to=author,
+            kind=InteractionType.COORDINATION,
+            message=f"{reviewer.name} could not review '{step.name}': its model gave no "
+            f"usable verdict ({why[:300]})",
+            context={"review": "no_verdict", "authorId": author.id},
+        )
+        return None
     word = "approved" if verdict.verdict == "approve" else "requested changes to"
     await attempt.record(
         "review:verdict",
