@@ -152,7 +152,10 @@ class OfflineModel(Model):
         adapters such as the fake server's offline responder call this directly."""
         brief = _brief_of(messages, params)
         called = _tools_called(messages)
-        writer = self._writer(brief, messages)
+        own_call = next_tool_call(
+            brief, params.function_tools, messages, self._writer(brief, messages).complete
+        )
+        writer = self._writer(brief, messages, tools_done=own_call is None)
         plan = _tool_plan(
             self._rng(brief.text, "tools"),
             writer,
@@ -161,11 +164,10 @@ class OfflineModel(Model):
         )
         pending = [(tool, args) for tool, args in plan if tool.name not in called]
         parts: list[ModelResponsePart]
-        writer = self._writer(brief, messages)
         if pending:
             tool, args = pending[0]
             parts = [ToolCallPart(tool.name, writer.complete(args, tool.parameters_json_schema))]
-        elif own_call := next_tool_call(brief, params.function_tools, messages, writer.complete):
+        elif own_call is not None:
             parts = [own_call]
         else:
             parts = [self._final_answer(brief, messages, params)]
@@ -197,7 +199,9 @@ class OfflineModel(Model):
         )
         return TextPart(named + writer.text())
 
-    def _writer(self, brief: Brief, messages: list[ModelMessage]) -> Writer:
+    def _writer(
+        self, brief: Brief, messages: list[ModelMessage], *, tools_done: bool = True
+    ) -> Writer:
         return Writer(
             brief=brief,
             rng=self._rng(brief.text, "answer"),
@@ -205,6 +209,7 @@ class OfflineModel(Model):
             change_request_rate=self.change_request_rate,
             teammate_answers=_answers_received(messages),
             tool_lines=tuple(tool_findings(messages, own_tool_names(brief))),
+            tools_done=tools_done,
         )
 
     def _rng(self, text: str, purpose: str) -> random.Random:

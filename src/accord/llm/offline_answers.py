@@ -88,6 +88,9 @@ class Writer:
     """What teammates answered to questions asked earlier in this step (tool returns)."""
     tool_lines: tuple[str, ...] = ()
     """What the agent's own tools showed in this step, a line per call (`tool_findings`)."""
+    tools_done: bool = True
+    """Whether the agent has made every own-tool call it means to (what they showed is then
+    whole, and worth sharing)."""
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -335,6 +338,12 @@ class Writer:
             if label in own
             for sentence in sentences(t)
         ]
+        # What this step's own tools found (files read, markers, a server's answers) is the
+        # team's to remember when the task and inputs quote nothing: later steps and runs
+        # should not have to read the same files again.
+        digest = None if sources or not self.tools_done else self._tool_digest()
+        if digest is not None:
+            sources = [("my tools", digest)]
         if not sources:
             return None
         ranked = sorted(sources, key=lambda item: knowledge_kind(item[1]) == "insight")
