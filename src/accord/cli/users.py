@@ -17,7 +17,10 @@ from accord.domain.agent import User
 from accord.storage.repositories.users import UserRepository
 from accord.team.local import open_database
 
-app = AccordApp(no_args_is_help=True, help="The server's users: create, list, disable, passwords.")
+app = AccordApp(
+    no_args_is_help=True,
+    help="The server's users: create (the first administrator), list, disable, passwords.",
+)
 
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from standard input.")
