@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 
 from tests.e2e import workloads as w
 from tests.e2e.server import ROOT
@@ -284,11 +284,21 @@ def test_editor_guards_unsaved_work_and_jumps_to_a_clicked_step(page: Page, seed
     )
 
     # Leaving asks first; staying keeps the edits.
-    page.once("dialog", lambda d: d.dismiss())
+    # One handler for both answers: a `once` handler registered between the two clicks was
+    # sometimes not the one that answered the second question, and the page stayed put.
+    asked: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        if len(asked) == 1:
+            dialog.dismiss()
+        else:
+            dialog.accept()
+
+    page.on("dialog", answer)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Workflows").click()
     expect(page).to_have_url(re.compile("/edit$"))
     expect(name).to_have_value("Release notes, revised")
-    page.once("dialog", lambda d: d.accept())
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Workflows").click()
     # The context's 20 s, not expect's 5 s: on a busy machine the list takes a while to load.
     expect(page).to_have_url(re.compile("/workflows$"), timeout=20_000)
@@ -379,6 +389,19 @@ def test_a_failed_run_is_retried_from_its_failed_step(page: Page) -> None:
     assert page.page_errors == []  # type: ignore[attr-defined]
 
 
+def settled_box(locator: Locator) -> dict | None:
+    """Where `locator` is once the graph has stopped moving: a new dependency lays the graph
+    out again, and a drag aimed at where a handle was just before misses it."""
+    box = locator.bounding_box()
+    for _ in range(50):
+        locator.page.wait_for_timeout(100)
+        again = locator.bounding_box()
+        if again == box:
+            break
+        box = again
+    return box
+
+
 def test_steps_are_connected_by_dragging_in_the_editors_graph(page: Page) -> None:
     """A drag from one step's handle to another makes the second depend on the first; a drag
     that would make a loop is refused with the steps named, and nothing changes."""
@@ -399,9 +422,9 @@ def test_steps_are_connected_by_dragging_in_the_editors_graph(page: Page) -> Non
             .locator("xpath=..")
             .locator(".react-flow__handle.target")
         )
-        page.mouse.move(*centre(start.bounding_box()))
+        page.mouse.move(*centre(settled_box(start)))
         page.mouse.down()
-        x, y = centre(end.bounding_box())
+        x, y = centre(settled_box(end))
         page.mouse.move(x, y, steps=8)
         page.mouse.up()
 
