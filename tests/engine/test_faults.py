@@ -1,15 +1,17 @@
 """Issue 17 item 1: database faults are not step failures.
 
-Real faults on real databases: Postgres connections killed (`pg_terminate_backend`) at random
-moments during 16-wide waves, SQLite held busy past its timeout, a SQLite file that cannot
-grow (`PRAGMA max_page_count`, the unprivileged way to fill a disk), and an attempt wedged by
-hand (DBOS's record ended, the step run still running). Every execution must complete with
-one attempt per step, none charged to the fault, or stop with one clear message.
+Real faults on real databases: Postgres connections killed (`pg_terminate_backend`) and the
+Postgres server restarted (`pg_ctlcluster ... restart`) at random moments during 16-wide
+waves, SQLite held busy past its timeout, a SQLite file that cannot grow (`PRAGMA
+max_page_count`, the unprivileged way to fill a disk), and an attempt wedged by hand (DBOS's
+record ended, the step run still running). Every execution must complete with one attempt
+per step, none charged to the fault, or stop with one clear message.
 """
 
 import asyncio
 import random
 import sqlite3
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -310,9 +312,29 @@ def _terminate(admin: sa.Engine, database: str) -> int:
         )
 
 
+PG_VERSION = next(iter(sorted(p.name for p in Path("/etc/postgresql").glob("*"))), "15")
+
+
+def _restart(admin: sa.Engine, database: str) -> int:
+    """Restart the whole Postgres server, as an upgrade or a failover does: every connection
+    drops and none is accepted until it is back; returns how many connections it cut."""
+    cut = _terminate(admin, database)  # counted first: the restart ends them anyway
+    admin.dispose()
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cut
+
+
 @pytest.mark.postgres
-async def test_postgres_connections_killed_during_waves_charge_no_step(
-    fresh_postgres_url: str, tmp_path: Path
+@pytest.mark.parametrize(
+    ("inject", "faults"), [(_terminate, FAULTS), (_restart, 3)], ids=["terminate", "restart"]
+)
+async def test_postgres_faults_during_waves_charge_no_step(
+    fresh_postgres_url: str, tmp_path: Path, inject: Any, faults: int
 ) -> None:
     db = Database(fresh_postgres_url)
     db.upgrade()
@@ -328,9 +350,9 @@ async def test_postgres_connections_killed_during_waves_charge_no_step(
     try:
         ids = [(await engine.start_execution(w, user_id)).id for w in workflows]
         started = time.monotonic()
-        for _ in range(FAULTS):
+        for _ in range(faults):
             await asyncio.sleep(rng.uniform(0.1, 0.6))
-            killed += await asyncio.to_thread(_terminate, admin, name)
+            killed += await asyncio.to_thread(inject, admin, name)
         ended = [await engine.wait(i, timeout=120) for i in ids]
         took = time.monotonic() - started
         await outcomes_recorded(*ids)
@@ -338,9 +360,9 @@ async def test_postgres_connections_killed_during_waves_charge_no_step(
         await engine.stop()
         admin.dispose()
     print(
-        f"\n{FAULTS} faults ({killed} connections killed), {len(ended)} executions in {took:.1f} s"
+        f"\n{faults} faults ({killed} connections killed), {len(ended)} executions in {took:.1f} s"
     )
-    assert killed >= FAULTS  # every fault hit live connections
+    assert killed >= faults  # every fault hit live connections
     assert [e.status for e in ended] == ["completed"] * EXECUTIONS, [e.error_message for e in ended]
     charged = 0
     for execution in ended:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 ADMIN_URL_ENV = "ACCORD_TEST_POSTGRES_URL"
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -21,7 +22,9 @@ def scratch_postgres_database(prefix: str = "accord_scratch") -> Iterator[str]:
     """A new, empty database named `<prefix>_<random>`; yields its URL."""
     admin_url = os.environ.get(ADMIN_URL_ENV, DEFAULT_ADMIN_URL)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    # No pool: a connection kept from the creation would be dead after a test that restarts
+    # the server, and the drop would fail.
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
