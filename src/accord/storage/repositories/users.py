@@ -166,7 +166,9 @@ class UserRepository:
     def list(self) -> builtins.list[User]:
         return [
             _user(r)
-            for r in self.session.execute(select(users).order_by(users.c.created_at, users.c.id))
+            # In the order they were made; by email among those made within the same
+            # timestamp (a random ID would list them differently each time).
+            for r in self.session.execute(select(users).order_by(users.c.created_at, users.c.email))
         ]
 
     def rename(self, user_id: str, display_name: str) -> User:
