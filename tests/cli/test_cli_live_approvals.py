@@ -12,14 +12,48 @@ from engine.conftest import add_agents, add_workflow, steps
 from rich.console import Console
 
 from accord.cli.approving import approval_handler
-from accord.cli.live import watch_execution
+from accord.cli.live import ExecutionView, watch_execution
 from accord.cli.running import view_for
+from accord.domain.execution import WorkflowExecution
 from accord.engine.service import Engine
 from accord.engine.testing import LatencyPerformer
 from accord.storage.db import Database
 from accord.storage.repositories.approvals import ApprovalRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.users import UserRepository
+
+
+async def watched_with_auto_approval(
+    engine: Engine, db: Database, workflow: str, user_id: str, console: Console
+) -> tuple[WorkflowExecution, ExecutionView, WorkflowExecution]:
+    """Runs `workflow` while the live view watches it with `--auto-approve`; returns the
+    execution as started, the view and the execution as it ended. Stops the engine."""
+    await engine.start()
+    try:
+        execution = await engine.start_execution(workflow, user_id)
+        view = await asyncio.to_thread(view_for, db, execution, user_id)
+        ended = threading.Event()
+        watching = asyncio.create_task(
+            asyncio.to_thread(
+                watch_execution,
+                db,
+                user_id=user_id,
+                execution_id=execution.id,
+                view=view,
+                console=console,
+                is_done=ended.is_set,
+                on_approval=approval_handler("auto", database=db, user_id=user_id, console=console),
+            )
+        )
+        try:
+            done = await engine.wait(execution.id, 20)
+        finally:
+            ended.set()
+            await watching
+    finally:
+        await engine.stop()
+        db.dispose()
+    return execution, view, done
 
 
 async def test_the_live_view_approves_automatically_and_says_so(tmp_path: Path) -> None:
@@ -35,31 +69,7 @@ async def test_the_live_view_approves_automatically_and_says_so(tmp_path: Path) 
         state_dir=tmp_path,
     )
     console = Console(width=200, record=True, force_terminal=False)
-    await engine.start()
-    try:
-        execution = await engine.start_execution(workflow, user.id)
-        view = await asyncio.to_thread(view_for, db, execution, user.id)
-        ended = threading.Event()
-        watching = asyncio.create_task(
-            asyncio.to_thread(
-                watch_execution,
-                db,
-                user_id=user.id,
-                execution_id=execution.id,
-                view=view,
-                console=console,
-                is_done=ended.is_set,
-                on_approval=approval_handler("auto", database=db, user_id=user.id, console=console),
-            )
-        )
-        try:
-            done = await engine.wait(execution.id, 20)
-        finally:
-            ended.set()
-            await watching
-    finally:
-        await engine.stop()
-        db.dispose()
+    execution, view, done = await watched_with_auto_approval(engine, db, workflow, user.id, console)
     assert done.status == "completed"
     text = console.export_text()
     assert "Developer asks to call files.write_file" in text
@@ -88,31 +98,7 @@ async def test_a_delegated_sub_task_s_call_is_approved_too(tmp_path: Path) -> No
         state_dir=tmp_path,
     )
     console = Console(width=200, record=True, force_terminal=False)
-    await engine.start()
-    try:
-        execution = await engine.start_execution(workflow, user.id)
-        view = await asyncio.to_thread(view_for, db, execution, user.id)
-        ended = threading.Event()
-        watching = asyncio.create_task(
-            asyncio.to_thread(
-                watch_execution,
-                db,
-                user_id=user.id,
-                execution_id=execution.id,
-                view=view,
-                console=console,
-                is_done=ended.is_set,
-                on_approval=approval_handler("auto", database=db, user_id=user.id, console=console),
-            )
-        )
-        try:
-            done = await engine.wait(execution.id, 20)
-        finally:
-            ended.set()
-            await watching
-    finally:
-        await engine.stop()
-        db.dispose()
+    execution, view, done = await watched_with_auto_approval(engine, db, workflow, user.id, console)
     assert done.status == "completed", done.error_message
     text = console.export_text()
     assert "Tester asks to call files.write_file" in text
