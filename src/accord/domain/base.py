@@ -16,6 +16,7 @@ class CamelModel(BaseModel):
         serialize_by_alias=True,
         validate_by_name=True,
         validate_by_alias=True,
+        json_schema_serialization_defaults_required=True,
     )
 
     def to_json_dict(self) -> dict[str, Any]:
