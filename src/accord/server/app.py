@@ -26,6 +26,7 @@ from accord.server.errors import install_error_handlers
 from accord.server.event_feed import EventHub
 from accord.server.mcp_endpoint import MCP_PATH, McpEndpoint, McpHttp
 from accord.server.oidc import OidcClient
+from accord.server.openapi import AccordApi
 from accord.server.routes import (
     agents,
     approvals,
@@ -131,7 +132,7 @@ def create_app(
             await hub.stop()
             db.dispose()
 
-    app = FastAPI(
+    app = AccordApi(
         title="Accord",
         summary="Teams of LLM agents running durable workflows.",
         version="0.1.0",

@@ -1,0 +1,69 @@
+"""The API's OpenAPI document (`/openapi.json`), with what FastAPI cannot say by itself: the
+JSON each event-stream frame carries.
+
+`python -m accord.server.openapi` prints the document without starting a server; the
+browser's API types (`ui/src/api/schema.ts`) are generated from it by `./dev api-types`, and
+a test fails when they differ from what the current server would produce.
+"""
+
+import json
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic.json_schema import models_json_schema
+
+from accord.domain.execution import ExecutionEvent, TextDelta
+
+_SCHEMAS = "#/components/schemas/"
+
+
+class AccordApi(FastAPI):
+    """FastAPI, whose document also describes the event streams' frames."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            document = super().openapi()  # cached on self: the additions below stay with it
+            _describe_event_frames(document)
+            return document
+        return self.openapi_schema
+
+
+def _describe_event_frames(document: dict[str, Any]) -> None:
+    """FastAPI documents a stream of `ServerSentEvent`s as frames of untyped text: say that
+    each frame's `data` is an `ExecutionEvent` or a `TextDelta` (`accord.server.routes.events`)."""
+    _, definitions = models_json_schema(
+        [(ExecutionEvent, "serialization"), (TextDelta, "serialization")],
+        ref_template=_SCHEMAS + "{model}",
+    )
+    schemas = document["components"]["schemas"]
+    for name, schema in definitions["$defs"].items():
+        if schemas.setdefault(name, schema) != schema:
+            raise RuntimeError(f"two different schemas are called {name} in the API")
+    data = {
+        "type": "string",
+        "contentMediaType": "application/json",
+        "contentSchema": {
+            "oneOf": [{"$ref": _SCHEMAS + model.__name__} for model in (ExecutionEvent, TextDelta)]
+        },
+    }
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            stream = operation["responses"].get("200", {}).get("content", {})
+            if "text/event-stream" in stream:
+                stream["text/event-stream"]["itemSchema"]["properties"]["data"] = data
+
+
+def document() -> dict[str, Any]:
+    """The document `/openapi.json` serves, made without a database or a running server."""
+    from accord.server.app import create_app  # the app imports this module
+    from accord.server.settings import ServerSettings
+
+    return create_app(ServerSettings(database_url="sqlite://", run_engine=False)).openapi()
+
+
+def document_json() -> str:
+    return json.dumps(document(), indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    print(document_json(), end="")
