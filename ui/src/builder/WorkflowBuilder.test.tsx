@@ -5,8 +5,8 @@ import type { Agent, CreateWorkflowRequest, Problem } from "../api/types";
 import { WorkflowBuilder, emptyStep, emptyWorkflow, renameStepId } from "./WorkflowBuilder";
 
 const agent = (id: string, name: string, role: string): Agent => ({
-  id, name, role, backstory: "", skills: [], llmProviderId: null, model: null, modelParameters: {},
-  createdAt: "", updatedAt: "",
+  id, userId: "u1", name, role, backstory: "", skills: [], llmProviderId: null, model: null, modelParameters: {},
+  tools: [], createdAt: "", updatedAt: "",
 });
 const agents = [agent("a1", "Ada", "developer"), agent("a2", "Grace", "reviewer")];
 
@@ -89,8 +89,7 @@ describe("WorkflowBuilder", () => {
     initial.name = "Review flow";
     initial.participatingAgents = ["a1"];
     initial.configuration.steps = [
-      { id: "write", name: "Write", description: "", type: "implementation", requiredSkills: [], dependsOn: [],
-        instructions: "", expectedOutput: "", validationCriteria: [], reviewRequired: true },
+      { ...emptyStep(0, []), id: "write", name: "Write", reviewRequired: true },
     ];
     const rejection = new ApiError(422, "invalid_definition", "Invalid workflow definition", {
       problems: [

@@ -28,12 +28,21 @@ export function emptyStep(index: number, existing: string[]): WorkflowStep {
     name: "",
     description: "",
     type: "implementation",
+    assignedAgentRole: null,
+    preferredAgentId: null,
     requiredSkills: [],
     dependsOn: [],
+    canRunInParallel: false,
     instructions: "",
     expectedOutput: "",
+    timeoutMinutes: null,
     validationCriteria: [],
     reviewRequired: false,
+    reviewerRole: null,
+    condition: null,
+    maxRetries: null,
+    decisionOptions: [],
+    subWorkflowId: null,
   };
 }
 

@@ -1,13 +1,11 @@
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { WorkflowStep } from "../api/types";
+import { emptyStep } from "../builder/WorkflowBuilder";
 import type { StepView } from "../monitor/liveState";
 import { STATUS_COLOURS, StepGraph, effectiveDependencies } from "./StepGraph";
 
-const step = (id: string, dependsOn: string[] = []): WorkflowStep => ({
-  id, name: `Step ${id}`, description: "", type: "implementation", requiredSkills: [], dependsOn,
-  instructions: "", expectedOutput: "", validationCriteria: [], reviewRequired: false,
-});
+const step = (id: string, dependsOn: string[] = []): WorkflowStep => ({ ...emptyStep(0, []), id, name: `Step ${id}`, dependsOn });
 const view = (status: StepView["status"], agentId: string | null = null): StepView => ({
   status, attempt: 1, agentId, summary: null, error: null, reason: null,
 });

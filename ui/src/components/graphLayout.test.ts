@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { WorkflowStep } from "../api/types";
+import { emptyStep } from "../builder/WorkflowBuilder";
 import { LAYERS_PER_BAND, NODE_HEIGHT, NODE_WIDTH, WIDE_LAYER, groupId, layoutGraph } from "./graphLayout";
 
-const step = (id: string, dependsOn: string[] = []): WorkflowStep => ({
-  id, name: id, description: "", type: "implementation", requiredSkills: [], dependsOn,
-  instructions: "", expectedOutput: "", validationCriteria: [], reviewRequired: false,
-});
+const step = (id: string, dependsOn: string[] = []): WorkflowStep => ({ ...emptyStep(0, []), id, name: id, dependsOn });
 const fanOut = (width: number) => [
   step("plan"),
   ...Array.from({ length: width }, (_, i) => step(`t${i}`, ["plan"])),

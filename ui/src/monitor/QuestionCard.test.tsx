@@ -6,7 +6,7 @@ import { QuestionCard } from "./QuestionCard";
 
 const question: Interaction = {
   id: "q1", workflowExecutionId: "e1", fromAgentId: "ada", toAgentId: null, interactionType: "question",
-  message: "Should the export include archived rows?", contextData: null, relatedStepId: "export",
+  message: "Should the export include archived rows?", contextData: null, relatedStepId: "export", relatedTaskId: null,
   requiresResponse: true, responseDeadline: null, responseReceived: false, responseMessage: null, responseData: null,
   createdAt: "", respondedAt: null, toUserId: "u1", responseStatus: "pending",
 };

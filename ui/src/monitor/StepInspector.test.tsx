@@ -2,6 +2,7 @@ import { render, screen, within } from "@testing-library/react";
 import { MemoryRouter } from "react-router-dom";
 import { describe, expect, it } from "vitest";
 import type { Execution, StepRun, WorkflowStep } from "../api/types";
+import { emptyStep } from "../builder/WorkflowBuilder";
 import { deliverableMarkdown, DeliverablePanel } from "./Deliverable";
 import { ganttRows } from "./Gantt";
 import { parseInputs } from "./RunDialog";
@@ -9,19 +10,20 @@ import { StepInspector } from "./StepInspector";
 import { fromSnapshot } from "./liveState";
 
 const step = (id: string, name: string, dependsOn: string[] = []): WorkflowStep => ({
-  id, name, description: "", type: "implementation", requiredSkills: [], dependsOn,
-  instructions: `Do ${name}`, expectedOutput: "", validationCriteria: [], reviewRequired: true, reviewerRole: "reviewer",
+  ...emptyStep(0, []), id, name, dependsOn, instructions: `Do ${name}`, reviewRequired: true, reviewerRole: "reviewer",
 });
 const run = (stepId: string, attempt: number, status: StepRun["status"], extra: Partial<StepRun> = {}): StepRun => ({
   id: `${stepId}-${attempt}`, executionId: "e1", stepId, attempt, status, agentId: "a1",
   startedAt: "2026-01-01T10:00:00Z", finishedAt: "2026-01-01T10:00:04Z", output: null, error: null,
-  feedback: null, inputTokens: 1200, outputTokens: 300, costUsd: 0.0123, modelCalls: 2, ...extra,
+  feedback: null, inputTokens: 1200, outputTokens: 300, costUsd: 0.0123, modelCalls: 2, outputMode: null,
+  validationRetries: 0, toolCalls: 0, toolSeconds: 0, executorId: null, reusedFrom: null, ...extra,
 });
 const execution = (runs: StepRun[], extra: Partial<Execution> = {}): Execution => ({
   id: "e1", workflowId: "w1", executionNumber: 1, triggerReason: "manual", currentStepId: null, stepResults: {},
   activeAgents: [], agentAssignments: {}, status: "completed", errorMessage: null, finalOutput: null,
   startedAt: "2026-01-01T10:00:00Z", completedAt: "2026-01-01T10:00:09Z", updatedAt: "", parentExecutionId: null,
-  depth: 0, definition: {}, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, modelCalls: 0 }, stepRuns: runs, ...extra,
+  depth: 0, definition: {}, triggeredBy: null, executionContext: {}, parentStepId: null, estimatedDuration: null,
+  actualDuration: null, deliverable: null, retryOf: null, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, modelCalls: 0, toolCalls: 0, toolSeconds: 0 }, stepRuns: runs, ...extra,
 });
 
 describe("StepInspector", () => {

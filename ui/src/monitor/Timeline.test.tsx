@@ -6,7 +6,7 @@ import { Timeline } from "./Timeline";
 let n = 0;
 const interaction = (type: InteractionType, from: string, to: string | null, message: string, extra: Partial<Interaction> = {}): Interaction => ({
   id: `i${++n}`, workflowExecutionId: "e1", fromAgentId: from, toAgentId: to, interactionType: type, message,
-  contextData: null, relatedStepId: "build", requiresResponse: false, responseDeadline: null, responseReceived: false,
+  contextData: null, relatedStepId: "build", relatedTaskId: null, requiresResponse: false, responseDeadline: null, responseReceived: false,
   responseMessage: null, responseData: null, createdAt: "2026-01-01T10:00:00Z", respondedAt: null, toUserId: null,
   responseStatus: null, ...extra,
 });

@@ -4,17 +4,20 @@ import { applyEvent, fromSnapshot, mergeSnapshot, percent } from "./liveState";
 
 const run = (stepId: string, attempt: number, status: StepRun["status"], output: Record<string, unknown> | null = null): StepRun => ({
   id: `${stepId}-${attempt}`, executionId: "e1", stepId, attempt, status, agentId: "a1", startedAt: null, finishedAt: null,
-  output, error: null, feedback: null, inputTokens: 0, outputTokens: 0, costUsd: 0, modelCalls: 0,
+  output, error: null, feedback: null, inputTokens: 0, outputTokens: 0, costUsd: 0, modelCalls: 0, outputMode: null,
+  validationRetries: 0, toolCalls: 0, toolSeconds: 0, executorId: null, reusedFrom: null,
 });
 const execution = (stepRuns: StepRun[]): Execution => ({
   id: "e1", workflowId: "w1", executionNumber: 1, triggerReason: "manual", currentStepId: null, stepResults: {},
   activeAgents: [], agentAssignments: {}, status: "running", errorMessage: null, finalOutput: null,
   startedAt: "", completedAt: null, updatedAt: "", parentExecutionId: null, depth: 0, definition: {},
-  usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, modelCalls: 0 }, stepRuns,
+  triggeredBy: null, executionContext: {}, parentStepId: null, estimatedDuration: null, actualDuration: null,
+  deliverable: null, retryOf: null,
+  usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, modelCalls: 0, toolCalls: 0, toolSeconds: 0 }, stepRuns,
 });
 let id = 0;
 const event = (kind: string, stepId: string | null, data: Record<string, unknown> = {}): ExecutionEvent => ({
-  id: ++id, executionId: "e1", kind, stepId, data, createdAt: "",
+  id: ++id, executionId: "e1", userId: "u1", kind, stepId, data, createdAt: "",
 });
 
 describe("live execution state", () => {

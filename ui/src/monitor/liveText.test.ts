@@ -7,7 +7,7 @@ const delta = (text: string, extra: Partial<TextDelta> = {}): TextDelta => ({
   agentName: "Ada", call: 1, part: "text", tool: null, offset: 0, text, ...extra,
 });
 const event = (kind: string, data: Record<string, unknown> = {}): ExecutionEvent => ({
-  id: 1, executionId: "e1", kind, stepId: "plan", data, createdAt: "",
+  id: 1, executionId: "e1", userId: "u1", kind, stepId: "plan", data, createdAt: "",
 });
 
 describe("what the agents are writing", () => {

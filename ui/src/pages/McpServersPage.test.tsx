@@ -4,7 +4,7 @@ import type { McpServer } from "../api/types";
 import { McpServerForm, parsePairs } from "./McpServersPage";
 
 const saved: McpServer = {
-  id: "s1", name: "files", transport: "stdio", command: "npx", args: ["-y", "pkg"], env: { TOKEN: "********" },
+  id: "s1", userId: "u1", name: "files", transport: "stdio", command: "npx", args: ["-y", "pkg"], env: { TOKEN: "********" },
   cwd: null, url: null, headers: {}, requireApproval: false, createdAt: "", updatedAt: "",
 };
 

@@ -3,7 +3,8 @@ import type { Agent } from "../api/types";
 import { successText, suggestAssignments } from "./TemplatesPage";
 
 const agent = (id: string, role: string): Agent => ({
-  id, name: id, role, backstory: "", skills: [], llmProviderId: null, model: null, modelParameters: {}, createdAt: "", updatedAt: "",
+  id, userId: "u1", name: id, role, backstory: "", skills: [], llmProviderId: null, model: null, modelParameters: {},
+  tools: [], createdAt: "", updatedAt: "",
 });
 
 describe("suggestAssignments", () => {

@@ -4,8 +4,10 @@ import { copyName, filterWorkflows } from "./WorkflowsPage";
 
 const wf = (name: string, status: Workflow["status"], updatedAt: string, steps = 1): Workflow => ({
   id: name, name, description: `about ${name}`, workflowType: "pipeline", participatingAgents: [], coordinatorAgentId: null,
-  configuration: { steps: Array(steps).fill({}), coordination: {} as never, constraints: {} },
+  configuration: { steps: Array(steps).fill({}) } as never,
   status, currentStep: 0, totalSteps: steps, startedAt: null, completedAt: null, templateId: null, createdAt: "", updatedAt,
+  userId: "u1", projectId: null, executionHistory: [], collaborationMetrics: null, finalResult: null,
+  estimatedDuration: null, actualDuration: null,
 });
 
 describe("workflow list", () => {
