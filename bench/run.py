@@ -19,6 +19,8 @@ persisted as in production: step runs, events, aggregates, DBOS attempt workflow
     python bench/run.py --scenario streaming [--stream-text on|off|both]
                                              # the agent team with its text streamed live
                                              # and not (see bench/streaming.py)
+    python bench/run.py --scenario api [--executions 100]   # GET /executions/{id} and SSE
+                                             # delivery while executions run (bench/api.py)
 
 overhead per step = (median wall - L x critical path) / steps;
 ratio = median wall / (L x critical path) (null when L = 0).
@@ -202,14 +204,18 @@ if __name__ == "__main__":
     parser.add_argument(
         "--scenario",
         choices=["engine", "scale", "floor", "tools", "library", "team", "concurrency"]
-        + ["streaming"],
+        + ["streaming", "api"],
         default="engine",
         help="engine: S1-S3 on SQLite (default); scale: worker processes on Postgres; "
         "floor: S2 with DBOS's own records and nothing else; tools: a recorded tool call and "
         "an MCP call over stdio, against the same call made directly; library: import time "
         "and workflow.run against accord run; team: CPU and wall per step through the agent "
         "team along a long pipeline; concurrency: attempts in flight waiting on a model; "
-        "streaming: the agent team with its text streamed live and not",
+        "streaming: the agent team with its text streamed live and not; api: the API's "
+        "answers and live events while executions run",
+    )
+    parser.add_argument(
+        "--executions", type=int, default=100, help="executions in flight for --scenario api"
     )
     parser.add_argument(
         "--steps", type=int, default=200, help="the long run's steps for --scenario team"
@@ -259,6 +265,10 @@ if __name__ == "__main__":
         import streaming
 
         asyncio.run(streaming.main(args.stream_text, args.json))
+    elif args.scenario == "api":
+        import api
+
+        api.main(args.executions, args.json)
     elif args.scenario == "floor":
         import floor
 
