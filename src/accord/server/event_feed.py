@@ -49,6 +49,10 @@ CREDENTIAL_CHECK_S = 0.5
 MAX_QUEUED_DELTAS = 1000
 """A stream whose client reads slower than agents write skips text deltas past this backlog
 (they are a show; events are never skipped)."""
+MAX_HISTORY_BATCH = 500
+"""A stream's past events are handed out this many at a time."""
+KEEPALIVE_S = 15.0
+"""An idle stream gets an empty batch this often, so it can show it is alive."""
 
 
 def _event(row: Row[Any]) -> ExecutionEvent:
@@ -85,6 +89,14 @@ def read_events(
     if execution_id is not None:
         query = query.where(execution_events.c.execution_id == execution_id)
     return [_event(r) for r in session.execute(query.order_by(execution_events.c.id))]
+
+
+def _with_the_rest(first: Any, queue: asyncio.Queue[Any]) -> list[Any]:
+    """`first` and whatever else is in `queue` now."""
+    taken = [first]
+    while not queue.empty():
+        taken.append(queue.get_nowait())
+    return taken
 
 
 @dataclass(eq=False)
@@ -197,12 +209,17 @@ class EventHub:
         after: int | None,
         credential_id: str | None = None,
         membership: tuple[str, str] | None = None,
-    ) -> AsyncIterator[ExecutionEvent | TextDelta]:
+        keepalive_seconds: float = KEEPALIVE_S,
+    ) -> AsyncIterator[list[ExecutionEvent | TextDelta]]:
         """The user's events in ID order: after `after` (a Last-Event-ID), else from the
         execution's first event, or from now for a user's stream; then live, until the
         credential `credential_id` stops being valid or the user leaves the shared project of
         `membership` (forever without them). Text deltas come between the live events as
-        agents write (never in the history)."""
+        agents write (never in the history).
+
+        In batches: each holds everything that arrived since the last was taken, so a stream
+        that falls behind (a slow client, a busy server) catches up in one write instead of
+        one event at a time; an empty batch when nothing came for `keepalive_seconds`."""
         subscription = Subscription(
             user_id,
             execution_id,
@@ -227,18 +244,30 @@ class EventHub:
                         upto=subscription.horizon,
                     )
 
-            for past in await to_thread.run_sync(history):
-                yield past
+            past = await to_thread.run_sync(history)
+            for start in range(0, len(past), MAX_HISTORY_BATCH):
+                yield list(past[start : start + MAX_HISTORY_BATCH])
             cursor = max(cursor, subscription.horizon)
             while True:
-                live = await subscription.queue.get()
-                if live is None:
-                    return
-                if isinstance(live, TextDelta):
-                    yield live
-                elif live.id > cursor:
-                    cursor = live.id
-                    yield live
+                try:
+                    async with asyncio.timeout(keepalive_seconds):
+                        first = await subscription.queue.get()
+                except TimeoutError:
+                    yield []
+                    continue
+                batch: list[ExecutionEvent | TextDelta] = []
+                for live in _with_the_rest(first, subscription.queue):
+                    if live is None:
+                        if batch:
+                            yield batch
+                        return
+                    if isinstance(live, TextDelta):
+                        batch.append(live)
+                    elif live.id > cursor:
+                        cursor = live.id
+                        batch.append(live)
+                if batch:
+                    yield batch
         finally:
             self._subscriptions.discard(subscription)
 

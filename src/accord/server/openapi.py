@@ -29,8 +29,9 @@ class AccordApi(FastAPI):
 
 
 def _describe_event_frames(document: dict[str, Any]) -> None:
-    """FastAPI documents a stream of `ServerSentEvent`s as frames of untyped text: say that
-    each frame's `data` is an `ExecutionEvent` or a `TextDelta` (`accord.server.routes.events`)."""
+    """The event streams (`accord.server.routes.events`) write their own frames, which
+    FastAPI documents as plain text: say that each frame's `data` is an `ExecutionEvent`
+    (with its `id` and its kind as `event`) or a `TextDelta`."""
     _, definitions = models_json_schema(
         [(ExecutionEvent, "serialization"), (TextDelta, "serialization")],
         ref_template=_SCHEMAS + "{model}",
@@ -39,18 +40,28 @@ def _describe_event_frames(document: dict[str, Any]) -> None:
     for name, schema in definitions["$defs"].items():
         if schemas.setdefault(name, schema) != schema:
             raise RuntimeError(f"two different schemas are called {name} in the API")
-    data = {
-        "type": "string",
-        "contentMediaType": "application/json",
-        "contentSchema": {
-            "oneOf": [{"$ref": _SCHEMAS + model.__name__} for model in (ExecutionEvent, TextDelta)]
+    frame = {
+        "type": "object",
+        "required": ["data", "event"],
+        "properties": {
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                    "oneOf": [
+                        {"$ref": _SCHEMAS + model.__name__} for model in (ExecutionEvent, TextDelta)
+                    ]
+                },
+            },
+            "event": {"type": "string", "description": "The event's kind, or `text.delta`."},
+            "id": {"type": "string", "description": "The event's ID (none on a text delta)."},
         },
     }
     for operations in document["paths"].values():
         for operation in operations.values():
-            stream = operation["responses"].get("200", {}).get("content", {})
-            if "text/event-stream" in stream:
-                stream["text/event-stream"]["itemSchema"]["properties"]["data"] = data
+            content = operation["responses"].get("200", {}).get("content", {})
+            if "text/event-stream" in content:
+                content["text/event-stream"] = {"itemSchema": frame}
 
 
 def document() -> dict[str, Any]:

@@ -2,20 +2,25 @@
 
 Frames are `id: <event id>`, `event: <kind>`, `data: <ExecutionEvent JSON>`, and between them
 `event: text.delta`, `data: <TextDelta JSON>` (no `id`: what an agent is writing, never
-stored; see `accord.storage.live_text`); FastAPI adds a
-`: ping` comment when a stream is idle, so proxies keep it open. Browsers resume with the
-`Last-Event-ID` header by themselves; see `accord.server.event_feed` for why resuming never
-skips an event. An open stream holds no database connection: the server's `EventHub` tails
-the log for all streams and hands each its events.
+stored; see `accord.storage.live_text`); a `: ping` comment when a stream is idle, so
+proxies keep it open. Browsers resume with the `Last-Event-ID` header by themselves; see
+`accord.server.event_feed` for why resuming never skips an event. An open stream holds no
+database connection: the server's `EventHub` tails the log for all streams and hands each its
+events.
+
+Whatever a stream has waiting goes out in one write. (FastAPI's own event streams pass each
+frame through several tasks, a turn of the event loop each: while executions keep the loop
+busy, a stream fell seconds behind its events.)
 """
 
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import StreamingResponse
+from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 
-from accord.domain.execution import TEXT_DELTA_KIND, TextDelta
+from accord.domain.execution import TEXT_DELTA_KIND, ExecutionEvent, TextDelta
 from accord.server.access import Access, ReadAccess
 from accord.server.deps import DatabaseDep
 from accord.server.event_feed import EventHub
@@ -37,30 +42,48 @@ def visible_execution_id(execution_id: str, access: ReadAccess, db: DatabaseDep)
         return ExecutionRepository(session).get(execution_id, user_id=access.owner_id).id
 
 
-async def _frames(
+class EventStream(StreamingResponse):
+    """Server-Sent Events, written by `_event_stream` (FastAPI's `EventSourceResponse` would
+    take the route for one of its own streams)."""
+
+    media_type = "text/event-stream"
+
+
+def _frame(item: ExecutionEvent | TextDelta) -> bytes:
+    if isinstance(item, TextDelta):
+        # No `id`: a delta is not in the log, so a resuming browser's Last-Event-ID stays
+        # the last event's.
+        return format_sse_event(data_str=item.model_dump_json(), event=TEXT_DELTA_KIND)
+    return format_sse_event(
+        data_str=item.model_dump_json(by_alias=True), event=item.kind, id=str(item.id)
+    )
+
+
+def _event_stream(
     hub: EventHub, access: Access, *, execution_id: str | None, after: int | None
-) -> AsyncIterator[ServerSentEvent]:
+) -> EventStream:
     """The stream ends when the credential that opened it stops letting its user in
     (revoked, signed out, expired, user disabled), or when they leave the shared project
     they watch it through: `EventHub` checks twice a second."""
     membership = (
         None if access.shared_project_id is None else (access.shared_project_id, access.user.id)
     )
-    async for event in hub.stream(
-        user_id=access.owner_id,
-        execution_id=execution_id,
-        after=after,
-        credential_id=access.token_id,
-        membership=membership,
-    ):
-        if isinstance(event, TextDelta):
-            # No `id`: a delta is not in the log, so a resuming browser's Last-Event-ID stays
-            # the last event's.
-            yield ServerSentEvent(event=TEXT_DELTA_KIND, raw_data=event.model_dump_json())
-        else:
-            yield ServerSentEvent(
-                id=str(event.id), event=event.kind, raw_data=event.model_dump_json(by_alias=True)
-            )
+
+    async def writes() -> AsyncIterator[bytes]:
+        async for batch in hub.stream(
+            user_id=access.owner_id,
+            execution_id=execution_id,
+            after=after,
+            credential_id=access.token_id,
+            membership=membership,
+        ):
+            yield b"".join(map(_frame, batch)) if batch else KEEPALIVE_COMMENT
+
+    return EventStream(
+        writes(),
+        # Neither browsers nor proxies (nginx) may hold frames back.
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 def get_event_hub(request: Request) -> EventHub:
@@ -71,22 +94,21 @@ def get_event_hub(request: Request) -> EventHub:
 EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 
 
-@router.get("/executions/{execution_id}/events", response_class=EventSourceResponse)
+# `response_class` documents the media type; `accord.server.openapi` describes the frames.
+@router.get("/executions/{execution_id}/events", response_class=EventStream)
 async def execution_events(
     execution_id: Annotated[str, Depends(visible_execution_id)],
     access: ReadAccess,
     hub: EventHubDep,
     last_event_id: LastEventId = None,
-) -> AsyncIterator[ServerSentEvent]:
+) -> EventStream:
     """The execution's events: from its first one, or after `Last-Event-ID`."""
-    async for frame in _frames(hub, access, execution_id=execution_id, after=last_event_id):
-        yield frame
+    return _event_stream(hub, access, execution_id=execution_id, after=last_event_id)
 
 
-@router.get("/events", response_class=EventSourceResponse)
+@router.get("/events", response_class=EventStream)
 async def user_events(
     access: ReadAccess, hub: EventHubDep, last_event_id: LastEventId = None
-) -> AsyncIterator[ServerSentEvent]:
+) -> EventStream:
     """Every event of the user's executions from now on, or after `Last-Event-ID`."""
-    async for frame in _frames(hub, access, execution_id=None, after=last_event_id):
-        yield frame
+    return _event_stream(hub, access, execution_id=None, after=last_event_id)
