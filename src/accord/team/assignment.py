@@ -66,7 +66,7 @@ def score_agents(
 
 def _best_by_score(attempt: Attempt) -> tuple[Agent, str, dict[str, Any]]:
     agents = list(attempt.team.values())
-    with attempt.db.session() as session:
+    with attempt.db.read_session() as session:
         records = TeamRecords(session).agent_track_records([a.id for a in agents])
     ranked = score_agents(attempt.ctx.step, agents, records)
     best = ranked[0]

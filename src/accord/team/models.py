@@ -56,7 +56,7 @@ def provider_models(db: Database) -> ModelSource:
         if agent.llm_provider_id is None:
             model = OfflineModel(seed=zlib.crc32(agent.id.encode()))
             return AgentModel(model, cost_usd=model_cost(model))
-        with db.session() as session:
+        with db.read_session() as session:
             providers = ProviderRepository(session)
             provider = providers.get(agent.llm_provider_id, user_id=agent.user_id)
             api_key = providers.api_key_for(provider.id, agent.user_id)

@@ -109,7 +109,7 @@ class AgentTeam:
         """Usage of the coordinator's choice, carried from `assign` into `perform`'s outcome."""
 
     def _attempt(self, ctx: AttemptContext) -> Attempt:
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             members = TeamRecords(session).agents(ctx.plan.participants, user_id=ctx.user_id)
         return Attempt(
             ctx=ctx,
