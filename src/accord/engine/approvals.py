@@ -192,7 +192,7 @@ def _not_woken(approval: ToolApproval) -> None:
 
 def notify_from_outside(system_database_url: str, approval: ToolApproval) -> None:
     """`notify` from a process that runs no engine (the CLI), through a DBOS client."""
-    from accord.engine.service import JsonSerializer
+    from accord.engine.dbos_runtime import JsonSerializer
 
     try:
         client = DBOSClient(system_database_url=system_database_url, serializer=JsonSerializer())
