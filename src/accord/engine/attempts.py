@@ -9,9 +9,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from dbos import DBOS
 from dbos._error import DBOSWorkflowCancelledError
+from sqlalchemy.orm import Session
 
 from accord.domain.plan import WorkflowPlan
 from accord.domain.ports import AttemptContext, AttemptOutcome, StepPerformer
@@ -235,27 +237,31 @@ class Attempts:
 
     def _begin_sync(self, key: AttemptKey) -> AttemptStart:
         return self.db.transaction(
-            lambda s: self.runner.begin_attempt(s, attempt_key(key)), what="beginning an attempt"
+            partial(self.runner.begin_attempt, key=attempt_key(key)), what="beginning an attempt"
         )
 
     def _commit_marks(self, batch: list[tuple[AttemptKey, str | None]]) -> list[AttemptStart]:
         return self.db.transaction(
-            lambda s: self.runner.mark_attempts(s, batch), what="marking attempts running"
+            partial(self.runner.mark_attempts, assigned=batch), what="marking attempts running"
         )
 
     def _commit_finishes(
         self, batch: list[tuple[AttemptKey, AttemptOutcome]]
     ) -> list[AdvanceResult]:
         return self.db.transaction(
-            lambda s: self.runner.finish_attempts(s, batch), what="recording outcomes"
+            partial(self.runner.finish_attempts, ended=batch), what="recording outcomes"
         )
 
     def _plan(self, execution_id: str) -> WorkflowPlan:
         return self.db.transaction(
-            lambda s: self.runner.plan(s, ExecutionRepository(s).get(execution_id)),
+            partial(_plan_of, self.runner, execution_id=execution_id),
             what="reading a plan",
             read=True,
         )
+
+
+def _plan_of(runner: ExecutionRunner, session: Session, *, execution_id: str) -> WorkflowPlan:
+    return runner.plan(session, ExecutionRepository(session).get(execution_id))
 
 
 def _validated(outcome: AttemptOutcome) -> AttemptOutcome:

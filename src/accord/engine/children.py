@@ -229,10 +229,16 @@ async def end_children(
 
 def _unfinished_children(db: Database, execution_id: str, started_by: str | None) -> list[str]:
     return db.transaction(
-        lambda s: ExecutionRepository(s).unfinished_children(execution_id, started_by=started_by),
+        partial(_unfinished_children_of, execution_id=execution_id, started_by=started_by),
         what="reading child executions",
         read=True,
     )
+
+
+def _unfinished_children_of(
+    session: Session, *, execution_id: str, started_by: str | None
+) -> list[str]:
+    return ExecutionRepository(session).unfinished_children(execution_id, started_by=started_by)
 
 
 async def run_sub_workflow(ctx: AttemptContext, workflow_id: str) -> AttemptOutcome:

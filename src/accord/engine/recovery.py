@@ -5,7 +5,6 @@ dispatched (DBOS resumes the ones it knows); the attempts of a process presumed 
 handed on (`liveness`); and every round the unsettled attempts are compared with DBOS's
 records of them and settled as `reconciler.verdict` decides."""
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from accord.engine.waiting import Deadlines
 from accord.storage.db import Database
 from accord.storage.faults import describe
 from accord.storage.repositories.executions import ExecutionRepository
-from accord.storage.repositories.step_runs import StepRunRepository
+from accord.storage.repositories.step_runs import StepRunRepository, UnsettledRun
 
 
 class Recovery:
@@ -66,7 +65,7 @@ class Recovery:
     async def recover(self) -> None:
         """Advance every unfinished execution and dispatch its attempts that DBOS does not
         know (queued, then a crash before they started); DBOS resumes the ones it knows."""
-        executions = await asyncio.to_thread(self._unfinished)
+        executions = await transactions.read(self.db, _unfinished_executions, what="recovery")
         for execution in executions:
             try:
                 await self._recover_execution(execution)
@@ -76,9 +75,13 @@ class Recovery:
                 )
 
     async def _recover_execution(self, execution: WorkflowExecution) -> None:
-        result = await transactions.write(self.db, lambda s: self.runner.advance(s, execution.id))
+        result = await transactions.write(
+            self.db, partial(self.runner.advance, execution_id=execution.id)
+        )
         self._after(execution.id, result)
-        runs = await asyncio.to_thread(self._in_flight, execution.id)
+        runs = await transactions.read(
+            self.db, partial(_in_flight_attempts, execution_id=execution.id), what="recovery"
+        )
         for key, status in runs:
             record = await DBOS.get_workflow_status_async(attempt_workflow_id(key))
             # At start nothing of this process is in flight: act at once, settled or not.
@@ -103,9 +106,7 @@ class Recovery:
             raise
 
     async def _reconcile_round(self) -> int:
-        unsettled = await transactions.read(
-            self.db, lambda s: StepRunRepository(s).unsettled(), what="reconcile"
-        )
+        unsettled = await transactions.read(self.db, _unsettled_attempts, what="reconcile")
         if not unsettled:
             return 0
         ids = [attempt_workflow_id(run.key) for run in unsettled]
@@ -148,7 +149,7 @@ class Recovery:
             self.dispatcher.submit([key])
             return 1
         if action == "resume":
-            resumed = await transactions.write(self.db, lambda s: self._resume_locked(s, key))
+            resumed = await transactions.write(self.db, partial(self._resume_locked, key=key))
             if resumed:
                 logging.getLogger(__name__).warning(
                     "resumed attempt %s, stopped by a database fault", workflow_id
@@ -186,18 +187,20 @@ class Recovery:
         DBOS.resume_workflow(attempt_workflow_id(key), queue_name=queue)
         return True
 
-    def _unfinished(self) -> list[WorkflowExecution]:
-        return self.db.transaction(
-            lambda s: ExecutionRepository(s).list_unfinished(), what="recovery", read=True
-        )
 
-    def _in_flight(self, execution_id: str) -> list[tuple[AttemptKey, StepRunStatus]]:
-        return self.db.transaction(
-            lambda s: [
-                ((r.execution_id, r.step_id, r.attempt), r.status)
-                for r in StepRunRepository(s).list(execution_id)
-                if r.status in ("pending", "running")
-            ],
-            what="recovery",
-            read=True,
-        )
+def _unfinished_executions(session: Session) -> list[WorkflowExecution]:
+    return ExecutionRepository(session).list_unfinished()
+
+
+def _in_flight_attempts(
+    session: Session, *, execution_id: str
+) -> list[tuple[AttemptKey, StepRunStatus]]:
+    return [
+        ((r.execution_id, r.step_id, r.attempt), r.status)
+        for r in StepRunRepository(session).list(execution_id)
+        if r.status in ("pending", "running")
+    ]
+
+
+def _unsettled_attempts(session: Session) -> list[UnsettledRun]:
+    return StepRunRepository(session).unsettled()

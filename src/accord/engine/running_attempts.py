@@ -5,7 +5,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from accord.engine.attempt_keys import attempt_key_of
 from accord.engine.runner import AttemptKey, attempt_workflow_id
@@ -76,5 +79,9 @@ class RunningAttempts:
 
     def _cancelled(self, keys: list[AttemptKey]) -> list[AttemptKey]:
         return self.db.transaction(
-            lambda s: StepRunRepository(s).cancelled(keys), what="reading attempts", read=True
+            partial(_cancelled_attempts, keys=keys), what="reading attempts", read=True
         )
+
+
+def _cancelled_attempts(session: Session, *, keys: list[AttemptKey]) -> list[AttemptKey]:
+    return StepRunRepository(session).cancelled(keys)

@@ -34,8 +34,11 @@ import gc
 import logging
 import os
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
 
 from accord.domain.approval import ToolApproval
 from accord.domain.enums import ExecutionStatus, TriggerReason
@@ -226,8 +229,8 @@ class Engine:
         """`workspace`: a folder the execution works in, instead of its workflow's or its own."""
         execution, result = await transactions.write(
             self.db,
-            lambda s: self.runner.start_execution(
-                s,
+            partial(
+                self.runner.start_execution,
                 workflow_id=workflow_id,
                 user_id=user_id,
                 trigger_reason=TriggerReason(trigger_reason),
@@ -252,8 +255,8 @@ class Engine:
         try:
             execution, result = await transactions.write(
                 self.db,
-                lambda s: self.runner.start_execution(
-                    s,
+                partial(
+                    self.runner.start_execution,
                     workflow_id=start["workflowId"],
                     user_id=start["userId"],
                     trigger_reason=TriggerReason(start["reason"]),
@@ -296,7 +299,7 @@ class Engine:
         folder the previous one was told to work in, if any."""
         previous = await self.get(execution_id, user_id)
         lineage = await transactions.write(
-            self.db, lambda s: ExecutionRepository(s).workspace_lineage(execution_id)
+            self.db, partial(_workspace_lineage, execution_id=execution_id)
         )
         return await self.start_execution(
             previous.workflow_id,
@@ -311,7 +314,7 @@ class Engine:
         the rest (see `ExecutionRunner.retry_execution`)."""
         execution, result = await transactions.write(
             self.db,
-            lambda s: self.runner.retry_execution(s, execution_id=execution_id, user_id=user_id),
+            partial(self.runner.retry_execution, execution_id=execution_id, user_id=user_id),
         )
         self._after(execution.id, result)
         self._deadlines.arm(execution)
@@ -324,8 +327,12 @@ class Engine:
         process or any other) wakes and goes on."""
         decided = await transactions.write(
             self.db,
-            lambda s: approvals.decide(
-                s, approval_id, user_id=user_id, approve=approve, reason=reason
+            partial(
+                approvals.decide,
+                approval_id=approval_id,
+                user_id=user_id,
+                approve=approve,
+                reason=reason,
             ),
         )
         await approvals.notify(decided)
@@ -334,7 +341,7 @@ class Engine:
     async def get(self, execution_id: str, user_id: str | None = None) -> WorkflowExecution:
         return await transactions.read(
             self.db,
-            lambda s: ExecutionRepository(s).get(execution_id, user_id=user_id),
+            partial(_read_execution, execution_id=execution_id, user_id=user_id),
             what="reading an execution",
         )
 
@@ -355,7 +362,13 @@ class Engine:
     ) -> WorkflowExecution:
         execution, result = await transactions.write(
             self.db,
-            lambda s: self.runner.control(s, execution_id, user_id, requested, reason=reason),
+            partial(
+                self.runner.control,
+                execution_id=execution_id,
+                user_id=user_id,
+                requested=requested,
+                reason=reason,
+            ),
         )
         self._after(execution_id, result)
         self._waiters.notify(execution_id)  # wake attempts waiting out a pause
@@ -405,10 +418,22 @@ class Engine:
         )
 
     async def _expire(self, execution_id: str) -> None:
-        result = await transactions.write(self.db, lambda s: self.runner.advance(s, execution_id))
+        result = await transactions.write(
+            self.db, partial(self.runner.advance, execution_id=execution_id)
+        )
         self._after(execution_id, result)
 
     def _note_fault(self, exc: BaseException) -> None:
         """Remember a full disk, wherever it was met (our tables, DBOS's), for `wait`."""
         if self.fault is None and is_disk_full(exc):
             self.fault = storage_full(self.db.url)
+
+
+def _read_execution(
+    session: Session, *, execution_id: str, user_id: str | None
+) -> WorkflowExecution:
+    return ExecutionRepository(session).get(execution_id, user_id=user_id)
+
+
+def _workspace_lineage(session: Session, *, execution_id: str) -> list[tuple[str, str | None]]:
+    return ExecutionRepository(session).workspace_lineage(execution_id)
