@@ -12,7 +12,7 @@ from dataclasses import replace
 from functools import partial
 
 from dbos import DBOS
-from dbos._error import DBOSWorkflowCancelledError
+from dbos import error as dbos_errors
 from sqlalchemy.orm import Session
 
 from accord.domain.plan import WorkflowPlan
@@ -141,7 +141,7 @@ class Attempts:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a performer bug must not leave the step hanging
-            if isinstance(exc, DBOSWorkflowCancelledError) or is_database_fault(exc):
+            if isinstance(exc, dbos_errors.DBOSWorkflowCancelledError) or is_database_fault(exc):
                 raise  # not the step's failure: see `run`
             outcome = AttemptOutcome(status="failed", error=f"{type(exc).__name__}: {exc}")
         if outcome is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, Serializer
-from dbos._error import DBOSAwaitedWorkflowCancelledError
+from dbos import error as dbos_errors
 
 from accord.engine.durable_calls import AttemptSuspended
 from accord.engine.queue import AttemptQueue
@@ -44,7 +44,9 @@ class _QuietCancellations(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if error is not None and self.stopping:
             return False
-        return not isinstance(error, (DBOSAwaitedWorkflowCancelledError, AttemptSuspended))
+        return not isinstance(
+            error, (dbos_errors.DBOSAwaitedWorkflowCancelledError, AttemptSuspended)
+        )
 
 
 _QUIET_CANCELLATIONS = _QuietCancellations()
@@ -161,6 +163,10 @@ class DbosRuntime:
         """DBOS puts the pending attempt workflows of these (dead) executors back on their
         queue (what its admin API's recovery endpoint does; the executor-ID predicate makes a
         second request a no-op)."""
+        # Accord's one use of a private DBOS name, kept here alone. DBOS 3.4 has no public
+        # call for it: `DBOS.resume_workflow` re-enqueues whatever is not finished, with no
+        # check of the executor, so a second reaper's request could start an attempt again
+        # beside the process that already took it over; recovery's predicate prevents that.
         await asyncio.to_thread(DBOS._recover_pending_workflows, executor_ids)
 
 

@@ -5,14 +5,14 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from dbos import DBOS
-from dbos._error import DBOSWorkflowCancelledError
+from dbos import error as dbos_errors
 
 from accord.storage.faults import is_disk_full, is_transient
 
 T = TypeVar("T")
 
 
-class AttemptSuspended(DBOSWorkflowCancelledError):
+class AttemptSuspended(dbos_errors.DBOSWorkflowCancelledError):
     """An attempt met a database fault and stopped, its workflow cancelled so that it can be
     resumed (see `Attempts._suspend`): DBOS records no outcome for it, nor for the call it was
     in, and replays what it had recorded when the reconciler resumes it."""
