@@ -36,7 +36,7 @@ import os
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -67,8 +67,6 @@ from accord.storage.faults import StorageFull, is_disk_full, storage_full
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.workers import WorkerRole
 from accord.telemetry import tracing
-
-T = TypeVar("T")
 
 CHILD_POLL_S = 0.5
 """How often a parent re-reads its child when no in-process notification arrives (a child
@@ -144,9 +142,11 @@ class Engine:
             resume=self._recovery.resume_dead,
         )
         self.reconciler = Reconciler(self._recovery.reconcile, interval_s=failover_s / 6)
-        self._children = ChildHost(db, self.runner, self._dispatcher, self._after, self._wait_ended)
+        self._child_host = ChildHost(
+            db, self.runner, self._dispatcher, self._after, self._wait_ended
+        )
         self._attempts = Attempts(
-            self._children,
+            self._child_host,
             performer,
             executor_id=self.executor_id,
             running=self._running,
@@ -383,7 +383,7 @@ class Engine:
                 self._dispatcher.cancel_remote(workflow_id)  # queued, or in another process
         if result.finished:
             self._waiters.notify(execution_id)
-            self._loop.soon(lambda: end_children(self._children, execution_id))
+            self._loop.soon(lambda: end_children(self._child_host, execution_id))
             self._loop.soon(lambda: self.triggers.execution_ended(execution_id))
             if tracing.enabled():
                 self._loop.soon(lambda: self._trace_ended(execution_id))
