@@ -31,6 +31,7 @@ from pydantic_ai.tools import RunContext, ToolDefinition
 from pydantic_ai.toolsets import AbstractToolset, ToolsetTool
 
 from accord.domain.enums import TriggerReason
+from accord.domain.events import EventKind
 from accord.domain.tools import AllowList
 from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration
 from accord.engine.dbos_runtime import sqlite_system_engine  # the engine's DBOS settings
@@ -105,7 +106,7 @@ def _recording(db: Database, execution_id: str, user_id: str, wrapped: Any, name
                 EventRepository(session).append(
                     execution_id=execution_id,
                     user_id=user_id,
-                    kind="tool.called",
+                    kind=EventKind.TOOL_CALLED,
                     step_id="bench",
                     data={"server": call.server, "tool": call.tool, "error": call.error},
                 )

@@ -5,12 +5,14 @@ reads after an event ID never sees a change without its event or an event withou
 """
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
+from accord.domain.events import EventKind
 from accord.domain.execution import ExecutionEvent
 from accord.storage.repositories._convert import to_datetime
 from accord.storage.tables import execution_events
@@ -65,9 +67,9 @@ class EventRepository:
         *,
         execution_id: str,
         user_id: str,
-        kind: str,
+        kind: EventKind,
         step_id: str | None = None,
-        data: dict[str, Any] | None = None,
+        data: Mapping[str, object] | None = None,
     ) -> None:
         # One constant statement with separate parameters: compiled once, cached after.
         self.session.execute(
@@ -75,7 +77,7 @@ class EventRepository:
             {
                 "execution_id": execution_id,
                 "user_id": user_id,
-                "kind": kind,
+                "kind": str(kind),  # the wire format: the kind's string
                 "step_id": step_id,
                 "data": data or {},
                 "created_at": time.time(),
