@@ -20,7 +20,9 @@ STEPS = [{"id": "audit", "name": "Audit the notes", "instructions": "Record what
 
 def tool_events(crew):
     with crew.db.session() as s:
-        events = EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
+        events = EventRepository(s).of_execution(
+            user_id=crew.user_id, execution_id=crew.execution_id
+        )
     return [e.data for e in events if e.kind == "tool.called"]
 
 

@@ -25,7 +25,7 @@ from accord.domain.workflow_file import WorkflowFileError
 from accord.library.errors import ValidationError
 from accord.library.results import RunResult, run_result
 from accord.storage.db import Database
-from accord.storage.repositories.events import EventRepository
+from accord.storage.repositories.events import GAP_GRACE_S, EventRepository, SettledHorizon
 from accord.team.outcome import read_outcome, unfinished_execution
 
 if TYPE_CHECKING:
@@ -410,19 +410,20 @@ class ExecutionStream:
             self.execution_id = execution.id
             self._lease = lease
             finishing = asyncio.ensure_future(_finish(lease, execution.id, timeout))
-            after = 0
+            first = await asyncio.to_thread(_first_event_id, lease.database, execution.id)
+            settled = SettledHorizon((first or 1) - 1, grace_seconds=GAP_GRACE_S)
             try:
                 while True:
                     ended = finishing.done()  # then every event of the execution is committed
+                    before = settled.horizon
                     events = await asyncio.to_thread(
-                        _events_after, lease.database, lease.user_id, execution.id, after
+                        _settled_events, lease, execution.id, settled, ended
                     )
                     for event in events:
-                        after = event.id
                         yield event
-                    if ended and not events:
-                        break
-                    if not events:
+                    if settled.horizon == before:
+                        if ended:
+                            break
                         await asyncio.wait({finishing}, timeout=EVENT_POLL_S)
                 self.result = finishing.result()
             finally:
@@ -433,12 +434,17 @@ class ExecutionStream:
                         await finishing
 
 
-def _events_after(
-    database: Database, user_id: str, execution_id: str, after: int
-) -> list[ExecutionEvent]:
+def _first_event_id(database: Database, execution_id: str) -> int | None:
     with database.read_session() as session:
-        return EventRepository(session).after(
-            user_id=user_id, after_id=after, execution_id=execution_id
+        return EventRepository(session).first_id(execution_id)
+
+
+def _settled_events(
+    lease: _Lease, execution_id: str, settled: SettledHorizon, ended: bool
+) -> list[ExecutionEvent]:
+    with lease.database.read_session() as session:
+        return EventRepository(session).settled_after(
+            settled, user_id=lease.user_id, execution_id=execution_id, all_committed=ended
         )
 
 
