@@ -139,7 +139,7 @@ def test_a_gap_below_an_event_older_than_the_grace_period_is_not_waited_for() ->
     """Reading old history (a watcher of a past execution) never stalls on its gaps."""
     settled = SettledHorizon(horizon=10, grace_seconds=2.0)
     assert settled.advance([12, 14, 16], now=100.0, settled_up_to=14) == 14  # 13 still waits
-    assert settled.advance([16], now=100.5) == 14  # 15: first seen just now
+    assert settled.advance([16], now=100.5) == 14  # 15 is a fresh gap: still waited for
 
 
 @pytest.mark.postgres
