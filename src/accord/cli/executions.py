@@ -33,10 +33,11 @@ from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workflows import WorkflowRepository
-from accord.team.local import local_user_id, open_database
-from accord.team.report import (
+from accord.team import (
     ReportFormat,
     build_report,
+    local_user_id,
+    open_database,
     report_json,
     report_markdown,
     report_zip,

@@ -26,7 +26,7 @@ from accord.library.errors import ValidationError
 from accord.library.results import RunResult, run_result
 from accord.storage.db import Database
 from accord.storage.repositories.events import GAP_GRACE_S, EventRepository, SettledHorizon
-from accord.team.outcome import read_outcome, unfinished_execution
+from accord.team import read_outcome, unfinished_execution
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from accord.engine.service import Engine
     from accord.library.definition import Workflow
     from accord.storage.repositories.executions import ExecutionRepository
-    from accord.team.attempt import AgentModel, ModelSource
+    from accord.team import AgentModel, ModelSource
 
 T = TypeVar("T")
 EVENT_POLL_S = 0.1
@@ -64,7 +64,7 @@ class _Models:
 
     def __call__(self, agent: "StoredAgent") -> "AgentModel":
         from accord.llm import model_cost
-        from accord.team.attempt import AgentModel
+        from accord.team import AgentModel
 
         model = self.objects.get(agent.name.strip().casefold())
         if model is None:
@@ -93,9 +93,7 @@ _locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
 
 async def _open_lease() -> _Lease:
     from accord.engine.service import Engine  # the engine stack loads only when running
-    from accord.team.local import local_user_id, open_database
-    from accord.team.models import provider_models
-    from accord.team.runtime import AgentTeam
+    from accord.team import AgentTeam, local_user_id, open_database, provider_models
 
     database = await asyncio.to_thread(open_database)
 
@@ -145,7 +143,7 @@ async def _start(
     lease: _Lease, workflow: "Workflow", inputs: Mapping[str, Any] | None
 ) -> WorkflowExecution:
     """Install the workflow and start an execution, or find the one a crash cut off."""
-    from accord.team.workflow_files import install_workflow
+    from accord.team import install_workflow
 
     lease.models.add(workflow.in_process_models())
     for held in workflow.in_process_tools():
