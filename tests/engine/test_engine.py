@@ -41,7 +41,7 @@ def workflow_row(db: Database, workflow_id: str):
 
 def events_of(db: Database, user_id: str, execution_id: str):
     with db.session() as s:
-        return EventRepository(s).after(user_id=user_id, execution_id=execution_id)
+        return EventRepository(s).of_execution(user_id=user_id, execution_id=execution_id)
 
 
 async def test_pipeline_runs_in_order_and_completes_the_workflow(
@@ -437,7 +437,10 @@ async def test_a_child_whose_parent_ended_unnoticed_is_cancelled_when_it_next_ad
             .where(workflow_executions.c.id == parent.id)
             .values(status="failed")
         )
-    result = await engine._tx(lambda s: engine.runner.advance(s, child().id))
+    child_id = child().id
+    result = await asyncio.to_thread(
+        db.transaction, lambda s: engine.runner.advance(s, child_id), what="advancing the child"
+    )
     assert result.finished
     ended = await engine.get(child().id)
     assert (ended.status, ended.error_message) == ("cancelled", "its parent execution ended")

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from accord.domain.agent import Agent
 from accord.domain.deliverable import Deliverable, build_deliverable
 from accord.domain.enums import (
     ExecutionStatus,
@@ -26,6 +27,18 @@ from accord.domain.enums import (
 )
 from accord.domain.errors import Conflict, IllegalTransition
 from accord.domain.estimates import estimate_duration
+from accord.domain.events import (
+    EventKind,
+    ExecutionCreated,
+    ExecutionProgress,
+    ExecutionStatusChanged,
+    StepCancelled,
+    StepCompleted,
+    StepFailed,
+    StepRetrying,
+    StepSkipped,
+    StepStarted,
+)
 from accord.domain.execution import StepRun, Usage, WorkflowExecution
 from accord.domain.plan import WorkflowPlan, compile_workflow
 from accord.domain.ports import AttemptOutcome
@@ -47,11 +60,13 @@ from accord.engine.scheduler import (
     decide,
 )
 from accord.storage.db import Database
+from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository, WorkflowForRun
 from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.mcp_servers import McpServerRepository
 from accord.storage.repositories.step_runs import StepRunRepository, StepRunState
+from accord.storage.repositories.workflows import WorkflowRepository
 from accord.storage.repositories.workspace_files import WorkspaceFileRepository
 from accord.team.metrics import record_finished_execution
 from accord.tools.workspace_folder import locate_workspace, named_folder
@@ -133,7 +148,7 @@ class ExecutionRunner:
             configuration=WorkflowConfiguration.model_validate(d["configuration"]),
             participating_agents=d["participatingAgents"],
             coordinator_agent_id=d.get("coordinatorAgentId"),
-            owned_agents=ExecutionRepository(session).agents(user_id=user_id),
+            owned_agents=_agents_for_plan(session, user_id),
         )
         _bounded(self._plans, self._started_at)
         self._plans[execution.id] = plan
@@ -273,19 +288,19 @@ class ExecutionRunner:
             events.append(
                 execution_id=execution.id,
                 user_id=user_id,
-                kind="step.completed",
+                kind=EventKind.STEP_COMPLETED,
                 step_id=sp.id,
-                data={
-                    "attempt": 1,
-                    "agentId": copy.agent_id,
-                    "summary": (copy.output or {}).get("summary"),
-                    "inputTokens": 0,
-                    "outputTokens": 0,
-                    "costUsd": 0.0,
-                    "durationS": 0.0,
-                    "outputMode": copy.output_mode,
-                    "reusedFrom": copy.reused_from,
-                },
+                data=StepCompleted(
+                    attempt=1,
+                    agentId=copy.agent_id,
+                    summary=(copy.output or {}).get("summary"),
+                    inputTokens=0,
+                    outputTokens=0,
+                    costUsd=0.0,
+                    durationS=0.0,
+                    outputMode=copy.output_mode,
+                    reusedFrom=copy.reused_from,
+                ),
             )
         return kept
 
@@ -310,7 +325,7 @@ class ExecutionRunner:
             configuration=workflow.configuration,
             participating_agents=workflow.participating_agents,
             coordinator_agent_id=workflow.coordinator_agent_id,
-            owned_agents=repo.agents(user_id=workflow.user_id),
+            owned_agents=_agents_for_plan(session, workflow.user_id),
             owned_workflow_ids=repo.workflow_ids(user_id=workflow.user_id),
             saved_servers=McpServerRepository(session).names(user_id=workflow.user_id),
         )
@@ -324,7 +339,7 @@ class ExecutionRunner:
             workspace_dir=workspace_dir,
             retry_of=retry_of,
         )
-        repo.set_workflow_status(
+        WorkflowRepository(session).set_status(
             workflow,
             WorkflowStatus.ACTIVE,
             started_at=int(time.time()),
@@ -367,7 +382,7 @@ class ExecutionRunner:
         if not delegated and current.status in WORKFLOW_STARTABLE:
             # A sub-workflow's status follows its runs, as a top-level workflow's does (a
             # delegated sub-task runs in its parent's workflow, which is active already).
-            repo.set_workflow_status(
+            WorkflowRepository(session).set_status(
                 current,
                 WorkflowStatus.ACTIVE,
                 started_at=int(time.time()),
@@ -418,26 +433,26 @@ class ExecutionRunner:
             retry_of=retry_of.id if retry_of else None,
         )
         events = EventRepository(session)
-        created: dict[str, Any] = {
-            "executionNumber": execution.execution_number,
-            "workflowId": workflow.id,
-            "triggerReason": str(trigger_reason),
-            "parentExecutionId": execution.parent_execution_id,
-        }
+        created = ExecutionCreated(
+            executionNumber=execution.execution_number,
+            workflowId=workflow.id,
+            triggerReason=str(trigger_reason),
+            parentExecutionId=execution.parent_execution_id,
+        )
         if retry_of is not None:
             created["retryOf"] = retry_of.id
             created["retryOfNumber"] = retry_of.execution_number
         events.append(
             execution_id=execution.id,
             user_id=workflow.user_id,
-            kind="execution.created",
+            kind=EventKind.EXECUTION_CREATED,
             data=created,
         )
         events.append(
             execution_id=execution.id,
             user_id=workflow.user_id,
-            kind="execution.status",
-            data={"status": "running", "previous": "pending"},
+            kind=EventKind.EXECUTION_STATUS,
+            data=ExecutionStatusChanged(status="running", previous="pending"),
         )
         return execution
 
@@ -518,14 +533,14 @@ class ExecutionRunner:
                         events.append(
                             execution_id=execution_id,
                             user_id=user_id,
-                            kind="step.retrying",
+                            kind=EventKind.STEP_RETRYING,
                             step_id=step_id,
-                            data={
-                                "attempt": attempt - 1,
-                                "nextAttempt": attempt,
-                                "delayS": round(delay, 3),
-                                "reason": action.retry_reason,
-                            },
+                            data=StepRetrying(
+                                attempt=attempt - 1,
+                                nextAttempt=attempt,
+                                delayS=round(delay, 3),
+                                reason=action.retry_reason,
+                            ),
                         )
                 case SkipStep(step_id=step_id, reason=reason):
                     skipped = step_runs.create(
@@ -539,9 +554,9 @@ class ExecutionRunner:
                     events.append(
                         execution_id=execution_id,
                         user_id=user_id,
-                        kind="step.skipped",
+                        kind=EventKind.STEP_SKIPPED,
                         step_id=step_id,
-                        data={"reason": reason},
+                        data=StepSkipped(reason=reason),
                     )
                 case CompleteExecution(final_steps=final_steps):
                     results = step_runs.outputs(execution_id, final_steps)
@@ -650,18 +665,18 @@ class ExecutionRunner:
         EventRepository(session).append(
             execution_id=execution.id,
             user_id=self.owner(session, execution),
-            kind="execution.progress",
-            data={
-                "completed": counts[StepRunStatus.COMPLETED],
-                "skipped": counts[StepRunStatus.SKIPPED],
-                "failed": counts[StepRunStatus.FAILED],
-                "total": len(plan.steps),
-                "currentStepId": current,
-            },
+            kind=EventKind.EXECUTION_PROGRESS,
+            data=ExecutionProgress(
+                completed=counts[StepRunStatus.COMPLETED],
+                skipped=counts[StepRunStatus.SKIPPED],
+                failed=counts[StepRunStatus.FAILED],
+                total=len(plan.steps),
+                currentStepId=current,
+            ),
         )
         if execution.parent_execution_id is None:
             done = counts[StepRunStatus.COMPLETED] + counts[StepRunStatus.SKIPPED]
-            ExecutionRepository(session).set_workflow_current_step(execution.workflow_id, done)
+            WorkflowRepository(session).set_current_step(execution.workflow_id, done)
 
     def _record_start(
         self,
@@ -692,14 +707,14 @@ class ExecutionRunner:
         EventRepository(session).append(
             execution_id=execution.id,
             user_id=self.owner(session, execution),
-            kind="execution.progress",
-            data={
-                "completed": counts.get(StepRunStatus.COMPLETED, 0),
-                "skipped": counts.get(StepRunStatus.SKIPPED, 0),
-                "failed": counts.get(StepRunStatus.FAILED, 0),
-                "total": len(plan.steps),
-                "currentStepId": current,
-            },
+            kind=EventKind.EXECUTION_PROGRESS,
+            data=ExecutionProgress(
+                completed=counts.get(StepRunStatus.COMPLETED, 0),
+                skipped=counts.get(StepRunStatus.SKIPPED, 0),
+                failed=counts.get(StepRunStatus.FAILED, 0),
+                total=len(plan.steps),
+                currentStepId=current,
+            ),
         )
 
     def _finish(
@@ -729,9 +744,9 @@ class ExecutionRunner:
                 events.append(
                     execution_id=execution.id,
                     user_id=self.owner(session, execution),
-                    kind="step.cancelled",
+                    kind=EventKind.STEP_CANCELLED,
                     step_id=run.step_id,
-                    data={"attempt": run.attempt, "reason": reason},
+                    data=StepCancelled(attempt=run.attempt, reason=reason),
                 )
         repo = ExecutionRepository(session)
         # Questions still open (the user's, above all) wait for an attempt that has ended:
@@ -754,13 +769,13 @@ class ExecutionRunner:
             final_output=final_output,
             deliverable=deliverable,
         )
-        data: dict[str, Any] = {"status": str(status), "previous": str(execution.status)}
+        data = ExecutionStatusChanged(status=str(status), previous=str(execution.status))
         if error:
             data["errorMessage"] = error
         events.append(
             execution_id=execution.id,
             user_id=self.owner(session, execution),
-            kind="execution.status",
+            kind=EventKind.EXECUTION_STATUS,
             data=data,
         )
         if not _is_delegation(execution):
@@ -804,9 +819,9 @@ class ExecutionRunner:
             events.append(
                 execution_id=execution.id,
                 user_id=self.owner(session, execution),
-                kind="step.cancelled" if cancelled else "step.skipped",
+                kind=EventKind.STEP_CANCELLED if cancelled else EventKind.STEP_SKIPPED,
                 step_id=sp.id,
-                data={"attempt": 1, "reason": why} if cancelled else {"reason": why},
+                data=StepCancelled(attempt=1, reason=why) if cancelled else StepSkipped(reason=why),
             )
 
     def _finish_workflow(self, session: Session, execution: WorkflowExecution) -> None:
@@ -839,8 +854,8 @@ class ExecutionRunner:
         values["estimated_duration"] = estimate_duration(
             own, from_template, len(workflow.configuration.steps)
         )
-        repo.set_workflow_status(workflow, target, **values)
-        repo.append_history(
+        WorkflowRepository(session).set_status(workflow, target, **values)
+        WorkflowRepository(session).append_execution_history(
             workflow.id,
             [_history_record(r) for r in StepRunRepository(session).list(execution.id)],
         )
@@ -868,8 +883,8 @@ class ExecutionRunner:
         EventRepository(session).append(
             execution_id=execution_id,
             user_id=user_id,
-            kind="execution.status",
-            data={"status": str(requested), "previous": str(execution.status)},
+            kind=EventKind.EXECUTION_STATUS,
+            data=ExecutionStatusChanged(status=str(requested), previous=str(execution.status)),
         )
         if execution.parent_execution_id is None:
             workflow = repo.workflow(execution.workflow_id, user_id=user_id)
@@ -878,7 +893,7 @@ class ExecutionRunner:
                 if requested is ExecutionStatus.PAUSED
                 else WorkflowStatus.ACTIVE
             )
-            repo.set_workflow_status(workflow, target)
+            WorkflowRepository(session).set_status(workflow, target)
         result = self.advance(session, execution_id)
         return repo.get(execution_id) if result.finished else updated, result
 
@@ -966,9 +981,9 @@ class ExecutionRunner:
                 events.append(
                     execution_id=execution_id,
                     user_id=self.owner(session, execution),
-                    kind="step.started",
+                    kind=EventKind.STEP_STARTED,
                     step_id=step_id,
-                    data={"attempt": attempt, "agentId": agent_id, "reason": reason},
+                    data=StepStarted(attempt=attempt, agentId=agent_id, reason=reason),
                 )
                 started[step_id] = agent_id
             if started:
@@ -1039,18 +1054,18 @@ class ExecutionRunner:
             events.append(
                 execution_id=execution_id,
                 user_id=user_id,
-                kind="step.completed",
+                kind=EventKind.STEP_COMPLETED,
                 step_id=step_id,
-                data={
-                    "attempt": attempt,
-                    "agentId": run.agent_id,
-                    "summary": (outcome.result or {}).get("summary"),
-                    "inputTokens": outcome.usage.input_tokens,
-                    "outputTokens": outcome.usage.output_tokens,
-                    "costUsd": outcome.usage.cost_usd,
-                    "durationS": duration,
-                    "outputMode": outcome.output_mode,
-                },
+                data=StepCompleted(
+                    attempt=attempt,
+                    agentId=run.agent_id,
+                    summary=(outcome.result or {}).get("summary"),
+                    inputTokens=outcome.usage.input_tokens,
+                    outputTokens=outcome.usage.output_tokens,
+                    costUsd=outcome.usage.cost_usd,
+                    durationS=duration,
+                    outputMode=outcome.output_mode,
+                ),
             )
         else:
             rework = outcome.status == "rework"
@@ -1084,14 +1099,14 @@ class ExecutionRunner:
             events.append(
                 execution_id=execution_id,
                 user_id=user_id,
-                kind="step.failed",
+                kind=EventKind.STEP_FAILED,
                 step_id=step_id,
-                data={
-                    "attempt": attempt,
-                    "agentId": run.agent_id,
-                    "error": error if not rework else f"{error}: {outcome.feedback}",
-                    "willRetry": will_retry,
-                },
+                data=StepFailed(
+                    attempt=attempt,
+                    agentId=run.agent_id,
+                    error=error if not rework else f"{error}: {outcome.feedback}",
+                    willRetry=will_retry,
+                ),
             )
         return True
 
@@ -1116,6 +1131,16 @@ class ExecutionRunner:
         if self._foreign(run):  # its durable workflow ended: no process runs it any more
             StepRunRepository(session).take_over(run, executor_id=self.executor_id or "")
         return self.finish_attempt(session, key, AttemptOutcome(status="failed", error=reason))
+
+
+def _agents_for_plan(session: Session, user_id: str) -> dict[str, Agent]:
+    """The user's agents as a plan is checked against them when a run starts or goes on:
+    without their tool allow-lists, which are checked when the workflow is saved (an agent's
+    later edit must not stop a run; at a call an attempt reaches only the declared tools)."""
+    return {
+        agent.id: agent.model_copy(update={"tools": []})
+        for agent in AgentRepository(session).list(user_id=user_id)
+    }
 
 
 def _bounded(*caches: dict[str, Any]) -> None:
