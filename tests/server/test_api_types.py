@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from accord.domain.events import EventKind
 from accord.server.openapi import document_json
 
 UI = Path(__file__).resolve().parents[2] / "ui"
@@ -44,3 +45,6 @@ def test_the_event_streams_say_what_their_frames_carry() -> None:
     schemas = document["components"]["schemas"]
     assert schemas["TextDelta"]["properties"]["kind"]["const"] == "text.delta"
     assert "data" in schemas["ExecutionEvent"]["required"]
+    # The catalogue of kinds and their payloads, for clients to read `data` by `kind`.
+    assert schemas["EventKind"]["enum"] == [kind.value for kind in EventKind]
+    assert "resultExcerpt" in schemas["ToolCalled"]["required"]

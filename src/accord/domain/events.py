@@ -7,7 +7,11 @@ knowledge) are typed by that model.
 """
 
 from enum import StrEnum
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired
+
+# Not typing's: pydantic reads these (the OpenAPI document publishes them), and before
+# Python 3.12 it needs typing_extensions' TypedDict.
+from typing_extensions import TypedDict
 
 
 class EventKind(StrEnum):

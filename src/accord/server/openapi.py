@@ -10,11 +10,30 @@ import json
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import TypeAdapter
 from pydantic.json_schema import models_json_schema
 
+from accord.domain import events
 from accord.domain.execution import ExecutionEvent, TextDelta
 
 _SCHEMAS = "#/components/schemas/"
+_EVENT_PAYLOADS: tuple[Any, ...] = (
+    events.EventKind,
+    events.ExecutionCreated,
+    events.ExecutionStatusChanged,
+    events.ExecutionProgress,
+    events.StepStarted,
+    events.StepCompleted,
+    events.StepFailed,
+    events.StepRetrying,
+    events.StepSkipped,
+    events.StepCancelled,
+    events.WorkspaceFileWritten,
+    events.ToolCalled,
+    events.ApprovalEvent,
+)
+"""The catalogue of event kinds and their payloads (`ExecutionEvent.data` by `kind`; see
+`accord.domain.events`), published for clients beside the frames."""
 
 
 class AccordApi(FastAPI):
@@ -36,6 +55,11 @@ def _describe_event_frames(document: dict[str, Any]) -> None:
         [(ExecutionEvent, "serialization"), (TextDelta, "serialization")],
         ref_template=_SCHEMAS + "{model}",
     )
+    for payload in _EVENT_PAYLOADS:
+        schema = TypeAdapter(payload).json_schema(
+            mode="serialization", ref_template=_SCHEMAS + "{model}"
+        )
+        definitions["$defs"][payload.__name__] = schema
     schemas = document["components"]["schemas"]
     for name, schema in definitions["$defs"].items():
         if schemas.setdefault(name, schema) != schema:

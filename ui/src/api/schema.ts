@@ -3799,6 +3799,178 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * EventKind
+         * @enum {string}
+         */
+        EventKind: "execution.created" | "execution.status" | "execution.progress" | "step.started" | "step.completed" | "step.failed" | "step.retrying" | "step.skipped" | "step.cancelled" | "interaction.created" | "interaction.answered" | "knowledge.created" | "knowledge.updated" | "workspace.file_written" | "tool.called" | "approval.requested" | "approval.decided";
+        /** ExecutionCreated */
+        ExecutionCreated: {
+            /** Executionnumber */
+            executionNumber: number;
+            /** Workflowid */
+            workflowId: string;
+            /** Triggerreason */
+            triggerReason: string;
+            /** Parentexecutionid */
+            parentExecutionId: string | null;
+            /** Retryof */
+            retryOf?: string;
+            /** Retryofnumber */
+            retryOfNumber?: number;
+        };
+        /** ExecutionStatusChanged */
+        ExecutionStatusChanged: {
+            /** Status */
+            status: string;
+            /** Previous */
+            previous: string;
+            /** Errormessage */
+            errorMessage?: string | null;
+        };
+        /** ExecutionProgress */
+        ExecutionProgress: {
+            /** Completed */
+            completed: number;
+            /** Skipped */
+            skipped: number;
+            /** Failed */
+            failed: number;
+            /** Total */
+            total: number;
+            /** Currentstepid */
+            currentStepId: string | null;
+        };
+        /** StepStarted */
+        StepStarted: {
+            /** Attempt */
+            attempt: number;
+            /** Agentid */
+            agentId: string | null;
+            /** Reason */
+            reason: string | null;
+        };
+        /** StepCompleted */
+        StepCompleted: {
+            /** Attempt */
+            attempt: number;
+            /** Agentid */
+            agentId: string | null;
+            /** Summary */
+            summary: unknown;
+            /** Inputtokens */
+            inputTokens: number;
+            /** Outputtokens */
+            outputTokens: number;
+            /** Costusd */
+            costUsd: number;
+            /** Durations */
+            durationS: number;
+            /** Outputmode */
+            outputMode: string | null;
+            /** Reusedfrom */
+            reusedFrom?: string | null;
+        };
+        /** StepFailed */
+        StepFailed: {
+            /** Attempt */
+            attempt: number;
+            /** Agentid */
+            agentId: string | null;
+            /** Error */
+            error: string;
+            /** Willretry */
+            willRetry: boolean;
+        };
+        /** StepRetrying */
+        StepRetrying: {
+            /** Attempt */
+            attempt: number;
+            /** Nextattempt */
+            nextAttempt: number;
+            /** Delays */
+            delayS: number;
+            /** Reason */
+            reason: string | null;
+        };
+        /** StepSkipped */
+        StepSkipped: {
+            /** Reason */
+            reason: string;
+        };
+        /** StepCancelled */
+        StepCancelled: {
+            /** Attempt */
+            attempt: number;
+            /** Reason */
+            reason: string;
+        };
+        /** WorkspaceFileWritten */
+        WorkspaceFileWritten: {
+            /** Path */
+            path: string;
+            /** Size */
+            size: number;
+            /** Stepid */
+            stepId: string | null;
+            /** Attempt */
+            attempt: number | null;
+            /** Agentid */
+            agentId: string | null;
+        };
+        /** ToolCalled */
+        ToolCalled: {
+            /** Stepid */
+            stepId: string;
+            /** Attempt */
+            attempt: number;
+            /** Agentid */
+            agentId: string;
+            /** Agentname */
+            agentName: string;
+            /** Server */
+            server: string;
+            /** Tool */
+            tool: string;
+            /** Arguments */
+            arguments: unknown;
+            /** Resultexcerpt */
+            resultExcerpt: string | null;
+            /** Durationms */
+            durationMs: number;
+            /** Error */
+            error: string | null;
+        };
+        /**
+         * ApprovalEvent
+         * @description `approval.requested` (decision, approved and reason null) and `approval.decided`.
+         */
+        ApprovalEvent: {
+            /** Approvalid */
+            approvalId: string;
+            /** Stepid */
+            stepId: string;
+            /** Attempt */
+            attempt: number;
+            /** Agentid */
+            agentId: string | null;
+            /** Agentname */
+            agentName: string | null;
+            /** Server */
+            server: string;
+            /** Tool */
+            tool: string;
+            /** Arguments */
+            arguments: unknown;
+            /** Decision */
+            decision: string | null;
+            /** Approved */
+            approved: boolean | null;
+            /** Reason */
+            reason: string | null;
+            /** Deadlineat */
+            deadlineAt: number | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -10306,3 +10478,4 @@ export const triggerReasonValues: ReadonlyArray<FlattenedDeepRequired<components
 export const workflowStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WorkflowStatus"]> = ["draft", "active", "paused", "completed", "failed"];
 export const workflowTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WorkflowType"]> = ["pipeline", "parallel", "conditional", "recursive"];
 export const textDeltaPartValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TextDelta"]["part"]> = ["text", "tool_call"];
+export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["execution.created", "execution.status", "execution.progress", "step.started", "step.completed", "step.failed", "step.retrying", "step.skipped", "step.cancelled", "interaction.created", "interaction.answered", "knowledge.created", "knowledge.updated", "workspace.file_written", "tool.called", "approval.requested", "approval.decided"];

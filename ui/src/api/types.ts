@@ -77,22 +77,11 @@ export type ExecutionEvent = Schemas["ExecutionEvent"];
  * docs/contracts.md "Live text". */
 export type TextDelta = Schemas["TextDelta"];
 
-/** A `tool.called` event's payload (docs/contracts.md): event payloads are untyped in the
- * API's document (`ExecutionEvent.data`), so this one is written here. */
-export interface ToolCall {
-  stepId: string;
-  attempt: number;
-  agentId: string;
-  agentName: string;
-  server: string;
-  tool: string;
-  arguments: unknown;
-  resultExcerpt: string | null;
-  durationMs: number;
-  error: string | null;
+/** A `tool.called` event's payload (docs/contracts.md), with the event's time. */
+export type ToolCall = Schemas["ToolCalled"] & {
   /** When the call was recorded (the event's time). */
   at?: string;
-}
+};
 
 export type Interaction = Schemas["AgentInteraction"];
 /** A tool call waiting for (or given) the user's approval (`GET /approvals`). */
