@@ -838,9 +838,13 @@ class Engine:
                 event.clear()
                 if self.fault is not None:
                     raise self.fault
-                execution = await self.get(execution_id)
-                if execution.status in TERMINAL_EXECUTION:
-                    return execution
+                # The status alone until it ends: a running execution's full read gathers
+                # every result so far (see `ExecutionRepository`).
+                status = await self._read(
+                    lambda s: ExecutionRepository(s).status_of(execution_id), what="waiting"
+                )
+                if status in TERMINAL_EXECUTION:
+                    return await self.get(execution_id)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(poll_s):
                         await event.wait()
