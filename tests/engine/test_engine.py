@@ -41,7 +41,7 @@ def workflow_row(db: Database, workflow_id: str):
 
 def events_of(db: Database, user_id: str, execution_id: str):
     with db.session() as s:
-        return EventRepository(s).after(user_id=user_id, execution_id=execution_id)
+        return EventRepository(s).of_execution(user_id=user_id, execution_id=execution_id)
 
 
 async def test_pipeline_runs_in_order_and_completes_the_workflow(

@@ -38,7 +38,7 @@ def test_a_late_outcome_from_the_old_holder_is_refused(db, user_id):
         run = StepRunRepository(s).get(*key)
         completions = [
             e
-            for e in EventRepository(s).after(user_id=user_id, execution_id=execution.id)
+            for e in EventRepository(s).of_execution(user_id=user_id, execution_id=execution.id)
             if e.kind == "step.completed"
         ]
     assert run.status == "completed" and run.output["summary"] == "done by heir"

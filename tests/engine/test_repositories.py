@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from accord.domain.enums import StepRunStatus, TriggerReason
 from accord.domain.errors import IllegalTransition
 from accord.storage.db import Database
-from accord.storage.repositories.events import EventRepository
+from accord.storage.repositories.events import GAP_GRACE_S, EventRepository, SettledHorizon
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 
@@ -65,6 +65,8 @@ def test_events_are_read_in_order_after_an_id_per_execution_and_per_user(
     wf = make_workflow(steps("a"))
     first, second = new_execution(db, wf, user_id), new_execution(db, wf, user_id)
     with db.session() as s:
+        start = EventRepository(s).newest_id()
+    with db.session() as s:
         events = EventRepository(s)
         for i in range(3):
             events.append(
@@ -77,8 +79,15 @@ def test_events_are_read_in_order_after_an_id_per_execution_and_per_user(
         events.append(execution_id=second, user_id=user_id, kind="execution.created")
     with db.session() as s:
         events = EventRepository(s)
-        mine = events.after(user_id=user_id)
+        mine = events.settled_after(SettledHorizon(start, GAP_GRACE_S), user_id=user_id)
         assert [e.kind for e in mine] == ["step.started"] * 3 + ["execution.created"]
-        one = events.after(user_id=user_id, execution_id=first, after_id=mine[0].id)
+        one = events.settled_after(
+            SettledHorizon(mine[0].id, GAP_GRACE_S), user_id=user_id, execution_id=first
+        )
         assert [e.data["attempt"] for e in one] == [1, 2]
-        assert events.after(user_id="someone-else") == []
+        others = SettledHorizon(start, GAP_GRACE_S)
+        assert events.settled_after(others, user_id="someone-else") == []
+        assert others.horizon == mine[-1].id  # past everyone's events, shown or not
+        assert [e.id for e in events.of_execution(user_id=user_id, execution_id=first)] == [
+            e.id for e in mine[:3]
+        ]

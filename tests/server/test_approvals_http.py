@@ -80,7 +80,7 @@ def test_an_approval_over_http_lets_the_attempt_go_on(server: LiveServer, user: 
     with server.db.read_session() as s:
         kinds = [
             (e.kind, e.data["decision"])
-            for e in EventRepository(s).after(user_id=user.id, execution_id=execution["id"])
+            for e in EventRepository(s).of_execution(user_id=user.id, execution_id=execution["id"])
             if e.kind.startswith("approval.")
         ]
     assert kinds == [("approval.requested", None), ("approval.decided", "approved")]

@@ -135,6 +135,13 @@ def test_a_gap_that_never_fills_is_given_up_after_the_grace_period() -> None:
     assert settled.advance([14], now=104.0) == 14
 
 
+def test_a_gap_below_an_event_older_than_the_grace_period_is_not_waited_for() -> None:
+    """Reading old history (a watcher of a past execution) never stalls on its gaps."""
+    settled = SettledHorizon(horizon=10, grace_seconds=2.0)
+    assert settled.advance([12, 14, 16], now=100.0, settled_up_to=14) == 14  # 13 still waits
+    assert settled.advance([16], now=100.5) == 14  # 15 is a fresh gap: still waited for
+
+
 @pytest.mark.postgres
 def test_an_event_committed_late_on_postgres_is_still_sent_in_order(
     pg_live_server: LiveServer,

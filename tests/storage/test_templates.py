@@ -72,16 +72,6 @@ def test_system_templates_are_read_only(db, user_id):
             TemplateRepository(s).delete(system.id, user_id=user_id)
 
 
-def test_replace_system_installs_once_and_refreshes_in_place(db):
-    key = "replace-system-test"
-    with db.session() as s:
-        first = TemplateRepository(s).replace_system(key, _request(name="v1"))
-        TemplateRepository(s).record_use(first.id)
-        second = TemplateRepository(s).replace_system(key, _request(name="v2"))
-    assert second.id == first.id
-    assert (second.name, second.usage_count) == ("v2", 1)
-
-
 @pytest.mark.parametrize(
     ("steps", "fields", "field"),
     [

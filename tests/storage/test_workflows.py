@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.domain.enums import WorkflowStatus, WorkflowType
-from accord.domain.errors import InvalidDefinition, NotFound
+from accord.domain.errors import IllegalTransition, InvalidDefinition, NotFound
 from accord.domain.metrics import CollaborationMetrics
 from accord.domain.workflow import (
     ExecutionRecord,
@@ -12,6 +12,7 @@ from accord.domain.workflow import (
     WorkflowConfiguration,
     WorkflowStep,
 )
+from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.users import ProjectRepository
 from accord.storage.repositories.workflows import WorkflowRepository
 from accord.storage.tables import collaboration_workflows
@@ -92,7 +93,9 @@ def test_workflows_are_private_and_listed_newest_first(
         ):
             with pytest.raises(NotFound):
                 action()
-        repo.set_status(second.id, WorkflowStatus.ACTIVE)
+        repo.set_status(
+            ExecutionRepository(s).workflow(second.id, user_id=user_id), WorkflowStatus.ACTIVE
+        )
         assert [w.id for w in repo.list(user_id=user_id, status=WorkflowStatus.ACTIVE)] == [
             second.id
         ]
@@ -143,20 +146,35 @@ def test_status_progress_history_and_metrics_for_the_engine(db, user_id, team, t
         result={"ok": True},
         duration=1.5,
     )
+
+    def as_the_engine_sees_it(s):
+        return ExecutionRepository(s).workflow(created.id, user_id=user_id, lock=True)
+
     with db.session() as s:
         repo = WorkflowRepository(s)
-        active = repo.set_status(created.id, WorkflowStatus.ACTIVE)
-        assert active.started_at is not None and active.completed_at is None
-        repo.set_progress(created.id, current_step=1)
+        repo.set_status(
+            as_the_engine_sees_it(s), WorkflowStatus.ACTIVE, started_at=100, total_steps=2
+        )
+        repo.set_current_step(created.id, 1)
         repo.append_execution_history(created.id, [record])
         repo.append_execution_history(created.id, [record.model_copy(update={"step_id": "build"})])
         repo.set_metrics(created.id, CollaborationMetrics(total_interactions=3))
-        repo.set_status(created.id, WorkflowStatus.PAUSED)
-        resumed = repo.set_status(created.id, WorkflowStatus.ACTIVE)
-        assert resumed.started_at == active.started_at
-        done = repo.set_status(created.id, WorkflowStatus.COMPLETED, final_result={"out": 1})
-    assert done.completed_at is not None and done.actual_duration is not None
-    assert done.current_step == 1
+        repo.set_status(as_the_engine_sees_it(s), WorkflowStatus.PAUSED)
+        repo.set_status(as_the_engine_sees_it(s), WorkflowStatus.ACTIVE)
+        repo.set_status(
+            as_the_engine_sees_it(s),
+            WorkflowStatus.COMPLETED,
+            completed_at=160,
+            actual_duration=60,
+            final_result={"out": 1},
+        )
+        with pytest.raises(IllegalTransition):  # a completed workflow is started, not resumed
+            repo.set_status(as_the_engine_sees_it(s), WorkflowStatus.PAUSED)
+    with db.session() as s:
+        done = WorkflowRepository(s).get(created.id, user_id=user_id)
+    assert done.status is WorkflowStatus.COMPLETED
+    assert done.actual_duration == 60 and done.completed_at is not None
+    assert done.current_step == 1 and done.total_steps == 2
     assert [r.step_id for r in done.execution_history] == ["design", "build"]
     assert done.execution_history[0] == record
     assert done.collaboration_metrics.total_interactions == 3
@@ -169,14 +187,6 @@ def test_delete_removes_the_workflow(db, user_id, team, two_step_request):
         WorkflowRepository(s).delete(created.id, user_id=user_id)
     with db.session() as s, pytest.raises(NotFound):
         WorkflowRepository(s).get(created.id, user_id=user_id)
-
-
-def test_plan_compiles_the_stored_definition(db, user_id, team, two_step_request):
-    with db.session() as s:
-        created = WorkflowRepository(s).create(user_id, two_step_request(team))
-        plan = WorkflowRepository(s).plan(created.id, user_id=user_id)
-    assert [p.id for p in plan.steps] == ["design", "build"]
-    assert plan.by_id["build"].deps == ("design",)
 
 
 def test_delete_takes_executions_interactions_and_knowledge_with_it(

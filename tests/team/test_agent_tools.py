@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from accord.domain.mcp_server import McpServerCreate
 from accord.llm.offline import OfflineModel
 from accord.storage.repositories.events import EventRepository
+from accord.storage.repositories.mcp_servers import McpServerRepository
 from accord.team.attempt import AgentModel
 from accord.team.runtime import AgentTeam
 from accord.tools.reference import reference_server
@@ -20,7 +22,9 @@ STEPS = [{"id": "audit", "name": "Audit the notes", "instructions": "Record what
 
 def tool_events(crew):
     with crew.db.session() as s:
-        events = EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
+        events = EventRepository(s).of_execution(
+            user_id=crew.user_id, execution_id=crew.execution_id
+        )
     return [e.data for e in events if e.kind == "tool.called"]
 
 
@@ -82,6 +86,30 @@ async def test_a_call_is_made_once_reported_and_counted_then_replayed_without_th
     assert replayed.status == "completed", replayed.error
     assert lines(counter) == ["first finding"]
     assert replayed.usage.tool_calls == 1
+
+
+async def test_a_saved_server_runs_with_the_settings_it_was_saved_with(
+    make_crew, db, user_id, counter
+):
+    # The counter's path travels in the server's env, which is stored encrypted.
+    config = counting_server(counter)
+    with db.session() as s:
+        McpServerRepository(s).create(
+            user_id=user_id,
+            request=McpServerCreate(
+                name="Team-Notes", command=config.command, args=config.args, env=config.env
+            ),
+        )
+    crew = make_crew(
+        steps=STEPS, mcp_servers={"notes": {"saved": "team-notes"}}, tools={"Ada": ["notes"]}
+    )
+    crew.script("Ada", call("notes_record", note="kept in a saved server"), answer())
+
+    outcome = await crew.team().perform(crew.ctx("audit", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    assert lines(counter) == ["kept in a saved server"]
+    assert [e["server"] for e in tool_events(crew)] == ["notes"]
 
 
 async def test_an_agent_sees_only_its_tools_and_a_call_outside_them_is_refused(make_crew, counter):

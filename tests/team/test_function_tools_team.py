@@ -40,7 +40,9 @@ PRICE = {"lookup_price": {"function": lookup_price.reference}}
 
 def tool_events(crew):
     with crew.db.session() as s:
-        events = EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
+        events = EventRepository(s).of_execution(
+            user_id=crew.user_id, execution_id=crew.execution_id
+        )
     return [e.data for e in events if e.kind == "tool.called"]
 
 

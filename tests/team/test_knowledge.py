@@ -65,7 +65,9 @@ async def test_a_later_run_of_the_workflow_uses_what_an_earlier_run_learnt(make_
         [entry] = kb(crew)(s).entries()
         kinds = [
             e.kind
-            for e in EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
+            for e in EventRepository(s).of_execution(
+                user_id=crew.user_id, execution_id=crew.execution_id
+            )
         ]
     assert entry.usage_count == 1
     assert "knowledge.updated" in kinds  # the use shows in the second run's live view
@@ -85,7 +87,9 @@ async def test_knowledge_events_name_the_step_that_used_the_entry(make_crew):
     crew.script("Grace", answer())
     await crew.team().perform(crew.ctx("build", agent="Grace"))
     with crew.db.session() as s:
-        events = EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
+        events = EventRepository(s).of_execution(
+            user_id=crew.user_id, execution_id=crew.execution_id
+        )
     used = [e for e in events if e.kind == "knowledge.updated"]
     assert used and {e.step_id for e in used} == {"build"}
 

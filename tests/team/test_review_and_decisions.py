@@ -332,3 +332,95 @@ async def test_a_voter_whose_model_names_no_option_abstains_and_the_others_decid
         if i.from_agent_id == crew.id("Grace")
     ]
     assert note.message.startswith("Grace abstains: its model named none of")
+
+
+def triage_step():
+    return decision_step(name="Bug or feature?", decisionOptions=["bug", "feature"])
+
+
+TIMEOUT_REPORT = {
+    "report": {
+        "summary": "Uploads fail with a timeout",
+        "output": "Every upload over 10 MB fails with a gateway timeout error since Monday.",
+    }
+}
+
+
+async def test_when_no_voters_model_names_an_option_the_evidence_decides(make_crew):
+    # A weak model on every seat: prose that names neither option, three times each.
+    crew = make_crew(steps=triage_step(), coordination={"decisionMaking": "majority"})
+    unusable = {"choice": "maybe", "rationale": "Reports are interesting."}
+    for name in ("Ada", "Grace", "Linus"):
+        crew.script(name, unusable, unusable, unusable)
+
+    outcome = await crew.team().perform(
+        crew.ctx("pick", agent="Ada", dependency_results=TIMEOUT_REPORT)
+    )
+
+    assert outcome.status == "completed", outcome.error
+    data = outcome.result["data"]
+    assert (data["outcome"], data["decidedBy"]) == ("bug", "evidence")
+    assert data["votes"] == [] and len(data["abstained"]) == 3
+    assert any("timeout" in sentence for sentence in data["evidence"])
+    assert "the evidence decided" in outcome.result["output"]
+    [note] = [
+        i
+        for i in interactions(crew, InteractionType.COORDINATION)
+        if i.context_data.get("outcome") == "bug"
+    ]
+    assert "No model named an option" in note.message
+
+
+async def test_a_consensus_nobody_can_vote_on_and_no_evidence_takes_the_first_option(make_crew):
+    crew = make_crew(steps=decision_step(), coordination={"decisionMaking": "consensus"})
+    unusable = {"choice": "it depends", "rationale": "Databases store data."}
+    for name in ("Ada", "Grace", "Linus"):
+        crew.script(name, unusable, unusable, unusable)
+
+    outcome = await crew.team().perform(crew.ctx("pick", agent="Ada"))
+
+    assert outcome.status == "completed", outcome.error
+    data = outcome.result["data"]
+    assert (data["outcome"], data["decidedBy"], data["rounds"]) == (
+        "postgres",
+        "first option",
+        1,
+    )
+    assert "the first option listed stands" in outcome.result["output"]
+
+
+async def test_a_consensus_is_reached_by_those_who_can_vote(make_crew):
+    crew = make_crew(steps=decision_step(), coordination={"decisionMaking": "consensus"})
+    crew.script("Ada", vote("sqlite", "one file"))
+    unusable = {"choice": "maybe", "rationale": "Hard to say."}
+    crew.script("Grace", unusable, unusable, unusable)
+    crew.script("Linus", vote("sqlite", "no server to run"))
+
+    outcome = await crew.team().perform(crew.ctx("pick", agent="Ada"))
+
+    data = outcome.result["data"]
+    assert (data["outcome"], data["converged"], data["abstained"]) == (
+        "sqlite",
+        True,
+        [crew.id("Grace")],
+    )
+    assert "decidedBy" not in data
+
+
+async def test_a_coordinator_whose_model_names_no_option_leaves_it_to_the_evidence(make_crew):
+    crew = make_crew(
+        steps=triage_step(), coordinator="Linus", coordination={"decisionMaking": "coordinator"}
+    )
+    unusable = {"choice": "unclear", "rationale": "Could be anything."}
+    crew.script("Linus", unusable, unusable, unusable)
+
+    outcome = await crew.team().perform(
+        crew.ctx("pick", agent="Ada", dependency_results=TIMEOUT_REPORT)
+    )
+
+    data = outcome.result["data"]
+    assert (data["outcome"], data["decidedBy"], data["abstained"]) == (
+        "bug",
+        "evidence",
+        [crew.id("Linus")],
+    )

@@ -94,7 +94,9 @@ async def test_a_step_is_done_from_a_prompt_of_agent_step_results_and_knowledge(
         )
         kinds = [
             e.kind
-            for e in EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
+            for e in EventRepository(s).of_execution(
+                user_id=crew.user_id, execution_id=crew.execution_id
+            )
         ]
     insight = entries["Offline installs"]
     assert (

@@ -49,7 +49,9 @@ async def test_a_teammate_answers_a_question_with_its_own_model(make_crew):
     with crew.db.session() as s:
         kinds = [
             e.kind
-            for e in EventRepository(s).after(user_id=crew.user_id, execution_id=crew.execution_id)
+            for e in EventRepository(s).of_execution(
+                user_id=crew.user_id, execution_id=crew.execution_id
+            )
         ]
     assert kinds.count("interaction.answered") == 1
 

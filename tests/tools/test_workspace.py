@@ -153,7 +153,7 @@ async def test_each_write_records_its_step_attempt_and_agent(
         listed = {f.path: f for f in list_files(s, execution_id)}
         events = [
             e
-            for e in EventRepository(s).after(user_id=user_id, execution_id=execution_id)
+            for e in EventRepository(s).of_execution(user_id=user_id, execution_id=execution_id)
             if e.kind == "workspace.file_written"
         ]
     assert [

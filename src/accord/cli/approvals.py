@@ -24,7 +24,7 @@ from accord.domain.approval import ToolApproval
 from accord.domain.enums import ApprovalStatus
 from accord.domain.lookup import pick
 from accord.storage.repositories.approvals import ApprovalRepository
-from accord.team.local import local_user_id, open_database
+from accord.team import local_user_id, open_database
 
 app = AccordApp(no_args_is_help=True, help="Tool calls waiting for your approval.")
 

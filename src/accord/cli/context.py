@@ -110,7 +110,7 @@ def require_postgres(command: str) -> None:
 @contextmanager
 def local_session() -> Iterator[tuple["Session", str]]:
     """One transaction on the local database, as the local user."""
-    from accord.team.local import local_user_id, open_database
+    from accord.team import local_user_id, open_database
 
     database = open_database()
     try:

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.cli.approving import approval_handler
@@ -34,11 +33,11 @@ from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workflows import WorkflowRepository
-from accord.storage.tables import execution_events
-from accord.team.local import local_user_id, open_database
-from accord.team.report import (
+from accord.team import (
     ReportFormat,
     build_report,
+    local_user_id,
+    open_database,
     report_json,
     report_markdown,
     report_zip,
@@ -110,11 +109,9 @@ def show(execution: str, json_: Annotated[bool, typer.Option("--json")] = False)
             found = find_execution(session, execution, user_id=user_id)
             runs = StepRunRepository(session).list(found.id)
             names = {a.id: a.name for a in AgentRepository(session).list(user_id=user_id)}
-            tool_calls = [
-                e
-                for e in EventRepository(session).after(user_id=user_id, execution_id=found.id)
-                if e.kind == "tool.called"
-            ]
+            tool_calls = EventRepository(session).of_execution(
+                user_id=user_id, execution_id=found.id, kind="tool.called"
+            )
         report = run_report(database, found.id, user_id)
     finally:
         database.dispose()
@@ -188,11 +185,7 @@ def watch(execution: str) -> None:
         with database.session() as session:
             user_id = local_user_id(session)
             found = find_execution(session, execution, user_id=user_id)
-            first = session.execute(
-                select(func.min(execution_events.c.id)).where(
-                    execution_events.c.execution_id == found.id
-                )
-            ).scalar()
+            first = EventRepository(session).first_id(found.id)
         view = view_for(database, found, user_id)
         view.last_event_id = (first or 1) - 1
         watch_execution(

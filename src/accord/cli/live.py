@@ -2,7 +2,8 @@
 
 `ExecutionView` is pure state: it folds `ExecutionEvent`s into a table of steps and a feed
 of interactions, and renders them with Rich. `watch_execution` tails the event log (events
-after the last ID seen), so it shows an execution running in this process or in any other
+after the last ID seen, up to the settled horizon, so a late commit on Postgres is never
+skipped), so it shows an execution running in this process or in any other
 one that writes to the same database. On a terminal it redraws in place (Rich `Live`), with
 the text each running step's agent is writing growing under the table (the `TextDelta`s of
 `accord.storage.live_text`: from this process on SQLite, from any on Postgres); otherwise
@@ -21,14 +22,12 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func, select
 
 from accord.cli.terminal import plain
 from accord.domain.execution import ExecutionEvent, TextDelta
 from accord.storage.db import Database
 from accord.storage.live_text import live_text
-from accord.storage.repositories.events import EventRepository
-from accord.storage.tables import execution_events
+from accord.storage.repositories.events import GAP_GRACE_S, EventRepository, SettledHorizon
 
 FINISHED = ("completed", "failed", "cancelled")
 FEED_LINES = 12
@@ -361,12 +360,17 @@ def watch_execution(
         offered.update(str(a["approvalId"]) for a in fresh)
         return fresh
 
-    def drain() -> list[str]:
+    settled = SettledHorizon(view.last_event_id, grace_seconds=GAP_GRACE_S)
+
+    def drain(*, final: bool = False) -> list[str]:
+        """The feed lines of the events settled since the last drain; the `final` drain, once
+        the execution has ended, reads all the rest (every one of its events has committed)."""
         lines = []
         while True:
+            before = settled.horizon
             with database.session() as session:
-                events = EventRepository(session).after(
-                    user_id=user_id, after_id=view.last_event_id
+                events = EventRepository(session).settled_after(
+                    settled, user_id=user_id, all_committed=final
                 )
             for event in events:
                 view.last_event_id = max(view.last_event_id, event.id)
@@ -374,7 +378,7 @@ def watch_execution(
                     line = view.apply(event)
                     if line:
                         lines.append(line)
-            if len(events) < 1000:
+            if settled.horizon == before:
                 return lines
 
     def ended() -> bool:
@@ -406,7 +410,7 @@ def watch_execution(
                         finally:
                             live.start()
                     time.sleep(poll_seconds)
-                drain()
+                drain(final=True)
                 live.update(draw())
         finally:
             stop_listening()
@@ -419,7 +423,7 @@ def watch_execution(
                 assert on_approval is not None
                 on_approval(approval)
             time.sleep(poll_seconds)
-        _print_lines(console, drain())
+        _print_lines(console, drain(final=True))
         console.print(view.render(feed=False))
     return view
 
@@ -427,7 +431,7 @@ def watch_execution(
 def latest_event_id(database: Database) -> int:
     """Where a watcher of an execution about to start begins reading (skips older history)."""
     with database.session() as session:
-        return session.execute(select(func.max(execution_events.c.id))).scalar() or 0
+        return EventRepository(session).newest_id()
 
 
 def _follow(event: ExecutionEvent, related: set[str]) -> bool:

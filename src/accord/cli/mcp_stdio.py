@@ -12,7 +12,7 @@ import asyncio
 import os
 
 from accord.storage.db import Database
-from accord.team.local import local_user_id, open_database
+from accord.team import local_user_id, open_database
 
 
 def mcp() -> None:
@@ -30,7 +30,7 @@ def mcp() -> None:
 async def _serve(database: Database, user_id: str) -> None:
     from accord.engine.service import Engine  # the engine stack loads only when serving
     from accord.server.mcp_tools import AccordTools, build_mcp_server
-    from accord.team.runtime import AgentTeam
+    from accord.team import AgentTeam
 
     engine = Engine(database, AgentTeam(database))
     await engine.start()

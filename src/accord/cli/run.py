@@ -21,8 +21,7 @@ from accord.cli.teams import workflow_from_template
 from accord.cli.workflow_triggers import show_new_secret
 from accord.domain.errors import AccordError
 from accord.domain.workflow import CollaborationWorkflow
-from accord.team.local import local_user_id, open_database
-from accord.team.workflow_files import install_workflow, load_workflow
+from accord.team import install_workflow, load_workflow, local_user_id, open_database
 
 
 def run(

@@ -28,7 +28,7 @@ from accord.domain.execution import WorkflowExecution
 from accord.storage.db import Database
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.workflows import WorkflowRepository
-from accord.team.outcome import read_outcome, unfinished_execution
+from accord.team import read_outcome, unfinished_execution
 from accord.tools.workspace_folder import locate_workspace
 
 
@@ -91,7 +91,7 @@ async def _run(
 ) -> RunReport:
     os.environ.setdefault("ACCORD_DBOS_LOG_LEVEL", "ERROR")  # keep the terminal for the team
     from accord.engine.service import Engine  # the engine stack loads only when running
-    from accord.team.runtime import AgentTeam
+    from accord.team import AgentTeam
 
     # SIGTERM stops the engine cleanly, as Ctrl-C does: this process retires at once, and
     # another (accord serve, the next run of the file) resumes the execution at its next

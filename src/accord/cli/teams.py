@@ -17,7 +17,7 @@ from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.providers import ProviderRepository
 from accord.storage.repositories.templates import TemplateRepository
 from accord.storage.repositories.workflows import WorkflowRepository
-from accord.team.templates import create_workflow_from_template
+from accord.team import create_workflow_from_template
 
 DEMO_TEMPLATE = "feature-development"
 DEMO_PROVIDER = "offline (demo pace)"

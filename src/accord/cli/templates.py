@@ -14,7 +14,7 @@ from accord.domain.lookup import pick
 from accord.domain.template import CreateTemplateRequest, WorkflowTemplate
 from accord.domain.workflow_file import WorkflowFile
 from accord.storage.repositories.templates import TemplateRepository
-from accord.team.workflow_files import load_workflow
+from accord.team import load_workflow
 
 app = AccordApp(no_args_is_help=True, help="Templates: workflows to start from.")
 

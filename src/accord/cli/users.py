@@ -15,7 +15,7 @@ from accord.cli.context import AccordApp, console, print_json, short_id
 from accord.cli.terminal import plain
 from accord.domain.agent import User
 from accord.storage.repositories.users import UserRepository
-from accord.team.local import open_database
+from accord.team import open_database
 
 app = AccordApp(
     no_args_is_help=True,

@@ -22,7 +22,7 @@ from accord.engine.queue import (
 from accord.storage.db import Database
 from accord.storage.repositories.step_runs import StepRunRepository
 from accord.storage.repositories.workers import WorkerRepository
-from accord.team.local import open_database
+from accord.team import open_database
 from accord.telemetry import logs
 
 METRICS_PORT_ENV = "ACCORD_WORKER_METRICS_PORT"
@@ -96,7 +96,7 @@ async def _work(
     from accord.engine.service import Engine  # the engine stack loads only when working
     from accord.engine.worker import work_until_stopped
     from accord.server.probes import ProbeServer
-    from accord.team.runtime import AgentTeam
+    from accord.team import AgentTeam
 
     engine = Engine(
         database, AgentTeam(database), queue=queue, role="worker", executor_id=executor_id

@@ -8,7 +8,7 @@ import typer
 
 from accord.cli.context import console, print_error
 from accord.domain.workflow_file import WorkflowFileError, workflow_file_schema
-from accord.team.workflow_files import load_workflow
+from accord.team import load_workflow
 
 
 def validate(

@@ -15,7 +15,7 @@ from accord.domain.workflow import CollaborationWorkflow
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.users import ProjectRepository
 from accord.storage.repositories.workflows import WorkflowRepository
-from accord.team.workflow_files import install_workflow, load_workflow
+from accord.team import install_workflow, load_workflow
 
 app = AccordApp(no_args_is_help=True, help="Workflows: a team, its steps and how it decides.")
 

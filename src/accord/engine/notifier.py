@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 
 import httpx
 
@@ -107,15 +106,13 @@ class Notifier:
                 return 0
             if self._horizon is None or self._horizon.horizon != cursor:
                 self._horizon = SettledHorizon(cursor, self.grace_seconds)
-            events = EventRepository(s).all_after(cursor)
-            upto = self._horizon.advance([e.id for e in events], time.time())
+            events = EventRepository(s).settled_after(self._horizon)
+            upto = self._horizon.horizon
             if upto == cursor:
                 return 0
             added = 0
             executions = ExecutionRepository(s)
             for event in events:
-                if event.id > upto:
-                    break
                 kind = notification_of(event)
                 if kind is None:
                     continue

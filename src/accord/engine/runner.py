@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from accord.domain.agent import Agent
 from accord.domain.deliverable import Deliverable, build_deliverable
 from accord.domain.enums import (
     ExecutionStatus,
@@ -47,11 +48,13 @@ from accord.engine.scheduler import (
     decide,
 )
 from accord.storage.db import Database
+from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.executions import ExecutionRepository, WorkflowForRun
 from accord.storage.repositories.interactions import InteractionRepository
 from accord.storage.repositories.mcp_servers import McpServerRepository
 from accord.storage.repositories.step_runs import StepRunRepository, StepRunState
+from accord.storage.repositories.workflows import WorkflowRepository
 from accord.storage.repositories.workspace_files import WorkspaceFileRepository
 from accord.team.metrics import record_finished_execution
 from accord.tools.workspace_folder import locate_workspace, named_folder
@@ -133,7 +136,7 @@ class ExecutionRunner:
             configuration=WorkflowConfiguration.model_validate(d["configuration"]),
             participating_agents=d["participatingAgents"],
             coordinator_agent_id=d.get("coordinatorAgentId"),
-            owned_agents=ExecutionRepository(session).agents(user_id=user_id),
+            owned_agents=_agents_for_plan(session, user_id),
         )
         _bounded(self._plans, self._started_at)
         self._plans[execution.id] = plan
@@ -309,7 +312,7 @@ class ExecutionRunner:
             configuration=workflow.configuration,
             participating_agents=workflow.participating_agents,
             coordinator_agent_id=workflow.coordinator_agent_id,
-            owned_agents=repo.agents(user_id=workflow.user_id),
+            owned_agents=_agents_for_plan(session, workflow.user_id),
             owned_workflow_ids=repo.workflow_ids(user_id=workflow.user_id),
             saved_servers=McpServerRepository(session).names(user_id=workflow.user_id),
         )
@@ -323,7 +326,7 @@ class ExecutionRunner:
             workspace_dir=workspace_dir,
             retry_of=retry_of,
         )
-        repo.set_workflow_status(
+        WorkflowRepository(session).set_status(
             workflow,
             WorkflowStatus.ACTIVE,
             started_at=int(time.time()),
@@ -366,7 +369,7 @@ class ExecutionRunner:
         if not delegated and current.status in WORKFLOW_STARTABLE:
             # A sub-workflow's status follows its runs, as a top-level workflow's does (a
             # delegated sub-task runs in its parent's workflow, which is active already).
-            repo.set_workflow_status(
+            WorkflowRepository(session).set_status(
                 current,
                 WorkflowStatus.ACTIVE,
                 started_at=int(time.time()),
@@ -660,7 +663,7 @@ class ExecutionRunner:
         )
         if execution.parent_execution_id is None:
             done = counts[StepRunStatus.COMPLETED] + counts[StepRunStatus.SKIPPED]
-            ExecutionRepository(session).set_workflow_current_step(execution.workflow_id, done)
+            WorkflowRepository(session).set_current_step(execution.workflow_id, done)
 
     def _record_start(
         self, session: Session, execution: WorkflowExecution, started: dict[str, str | None]
@@ -816,8 +819,8 @@ class ExecutionRunner:
         values["estimated_duration"] = estimate_duration(
             own, from_template, len(workflow.configuration.steps)
         )
-        repo.set_workflow_status(workflow, target, **values)
-        repo.append_history(
+        WorkflowRepository(session).set_status(workflow, target, **values)
+        WorkflowRepository(session).append_execution_history(
             workflow.id,
             [_history_record(r) for r in StepRunRepository(session).list(execution.id)],
         )
@@ -855,7 +858,7 @@ class ExecutionRunner:
                 if requested is ExecutionStatus.PAUSED
                 else WorkflowStatus.ACTIVE
             )
-            repo.set_workflow_status(workflow, target)
+            WorkflowRepository(session).set_status(workflow, target)
         result = self.advance(session, execution_id)
         return repo.get(execution_id) if result.finished else updated, result
 
@@ -1092,6 +1095,16 @@ class ExecutionRunner:
         if self._foreign(run):  # its durable workflow ended: no process runs it any more
             StepRunRepository(session).take_over(run, executor_id=self.executor_id or "")
         return self.finish_attempt(session, key, AttemptOutcome(status="failed", error=reason))
+
+
+def _agents_for_plan(session: Session, user_id: str) -> dict[str, Agent]:
+    """The user's agents as a plan is checked against them when a run starts or goes on:
+    without their tool allow-lists, which are checked when the workflow is saved (an agent's
+    later edit must not stop a run; at a call an attempt reaches only the declared tools)."""
+    return {
+        agent.id: agent.model_copy(update={"tools": []})
+        for agent in AgentRepository(session).list(user_id=user_id)
+    }
 
 
 def _bounded(*caches: dict[str, Any]) -> None:

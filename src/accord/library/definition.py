@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from accord.library.function_tools import FunctionTool
     from accord.library.results import RunResult
     from accord.library.running import ExecutionStream
-    from accord.team.workflow_files import LoadedWorkflow
+    from accord.team import LoadedWorkflow
 
 WorkflowTypeName = Literal["pipeline", "parallel", "conditional", "recursive"]
 StepTypeName = Literal[
@@ -223,7 +223,7 @@ class Workflow:
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Workflow":
         """A workflow file (and the sub-workflow files it names) as a `Workflow`."""
-        from accord.team.workflow_files import load_workflow  # not needed to build one
+        from accord.team import load_workflow  # not needed to build one
 
         try:
             loaded = load_workflow(Path(path))
@@ -384,7 +384,7 @@ class Workflow:
 
     def loaded(self) -> "LoadedWorkflow":
         """The validated workflow tree, in the form `install_workflow` takes."""
-        from accord.team.workflow_files import LoadedWorkflow
+        from accord.team import LoadedWorkflow
 
         return LoadedWorkflow(
             workflow=self._file,

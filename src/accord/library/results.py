@@ -11,7 +11,7 @@ from accord.domain.knowledge import CollaborationKnowledge
 from accord.domain.metrics import CollaborationMetrics
 from accord.domain.step_result import StepResult
 from accord.domain.workspace import WorkspaceFile
-from accord.team.outcome import ExecutionOutcome
+from accord.team import ExecutionOutcome
 
 StepStatus = Literal["pending", "running", "completed", "failed", "skipped", "cancelled"]
 

@@ -25,8 +25,8 @@ from accord.domain.workflow_file import WorkflowFileError
 from accord.library.errors import ValidationError
 from accord.library.results import RunResult, run_result
 from accord.storage.db import Database
-from accord.storage.repositories.events import EventRepository
-from accord.team.outcome import read_outcome, unfinished_execution
+from accord.storage.repositories.events import GAP_GRACE_S, EventRepository, SettledHorizon
+from accord.team import read_outcome, unfinished_execution
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from accord.engine.service import Engine
     from accord.library.definition import Workflow
     from accord.storage.repositories.executions import ExecutionRepository
-    from accord.team.attempt import AgentModel, ModelSource
+    from accord.team import AgentModel, ModelSource
 
 T = TypeVar("T")
 EVENT_POLL_S = 0.1
@@ -64,7 +64,7 @@ class _Models:
 
     def __call__(self, agent: "StoredAgent") -> "AgentModel":
         from accord.llm import model_cost
-        from accord.team.attempt import AgentModel
+        from accord.team import AgentModel
 
         model = self.objects.get(agent.name.strip().casefold())
         if model is None:
@@ -93,9 +93,7 @@ _locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
 
 async def _open_lease() -> _Lease:
     from accord.engine.service import Engine  # the engine stack loads only when running
-    from accord.team.local import local_user_id, open_database
-    from accord.team.models import provider_models
-    from accord.team.runtime import AgentTeam
+    from accord.team import AgentTeam, local_user_id, open_database, provider_models
 
     database = await asyncio.to_thread(open_database)
 
@@ -145,7 +143,7 @@ async def _start(
     lease: _Lease, workflow: "Workflow", inputs: Mapping[str, Any] | None
 ) -> WorkflowExecution:
     """Install the workflow and start an execution, or find the one a crash cut off."""
-    from accord.team.workflow_files import install_workflow
+    from accord.team import install_workflow
 
     lease.models.add(workflow.in_process_models())
     for held in workflow.in_process_tools():
@@ -410,19 +408,20 @@ class ExecutionStream:
             self.execution_id = execution.id
             self._lease = lease
             finishing = asyncio.ensure_future(_finish(lease, execution.id, timeout))
-            after = 0
+            first = await asyncio.to_thread(_first_event_id, lease.database, execution.id)
+            settled = SettledHorizon((first or 1) - 1, grace_seconds=GAP_GRACE_S)
             try:
                 while True:
                     ended = finishing.done()  # then every event of the execution is committed
+                    before = settled.horizon
                     events = await asyncio.to_thread(
-                        _events_after, lease.database, lease.user_id, execution.id, after
+                        _settled_events, lease, execution.id, settled, ended
                     )
                     for event in events:
-                        after = event.id
                         yield event
-                    if ended and not events:
-                        break
-                    if not events:
+                    if settled.horizon == before:
+                        if ended:
+                            break
                         await asyncio.wait({finishing}, timeout=EVENT_POLL_S)
                 self.result = finishing.result()
             finally:
@@ -433,12 +432,17 @@ class ExecutionStream:
                         await finishing
 
 
-def _events_after(
-    database: Database, user_id: str, execution_id: str, after: int
-) -> list[ExecutionEvent]:
+def _first_event_id(database: Database, execution_id: str) -> int | None:
     with database.read_session() as session:
-        return EventRepository(session).after(
-            user_id=user_id, after_id=after, execution_id=execution_id
+        return EventRepository(session).first_id(execution_id)
+
+
+def _settled_events(
+    lease: _Lease, execution_id: str, settled: SettledHorizon, ended: bool
+) -> list[ExecutionEvent]:
+    with lease.database.read_session() as session:
+        return EventRepository(session).settled_after(
+            settled, user_id=lease.user_id, execution_id=execution_id, all_committed=ended
         )
 
 

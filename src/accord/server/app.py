@@ -55,8 +55,7 @@ from accord.storage.db import Database
 from accord.storage.live_text import live_text
 from accord.storage.permissions import exposed_data, exposure_warning
 from accord.storage.repositories.users import ensure_local_user
-from accord.team.runtime import AgentTeam
-from accord.team.templates import install_system_templates
+from accord.team import AgentTeam, install_system_templates
 
 API_PREFIX = "/api/v1"
 

@@ -3,88 +3,40 @@
 The event log is the only source: whichever process runs an execution (this one, an
 `accord worker`, `accord run` in a terminal) appends rows, and the server polls for them, so
 every watcher sees every execution. One `EventHub` per server tails the log for all open
-streams (one query per poll, not one per stream) and hands each stream its user's events; a
+streams (one read per poll, not one per stream) and hands each stream its user's events; a
 commit in this process that appends an event wakes it at once, and polling every
 `poll_seconds` covers the other processes.
 
-IDs come from an auto-increment column, so they are the global order, but on Postgres they
-are taken when a row is inserted and become visible when its transaction commits: event 11
-can be visible while event 10, taken by a slower transaction, is not yet. A stream that sent
-11 and resumed from there would never send 10. So a stream only sends events up to its
-*settled horizon*: the highest ID below which every ID is visible, or has been missing for
-longer than `grace_seconds` (then it belongs to a rolled-back transaction or a sequence jump
-and will never appear). Gaps are judged over all users' IDs (an ID taken by another user's
-event is not a gap), events are sent in ID order, and `Last-Event-ID` is an exact cursor.
-The cost is that an event behind a real gap waits up to `grace_seconds`; transactions that
-append events are short, so gaps close within milliseconds in practice. On SQLite writers are
-serialised and commit in ID order, so the only gaps are deleted rows.
+Events go out in ID order, each stream only up to the hub's settled horizon (see
+`accord.storage.repositories.events`: an ID taken by a slower transaction on Postgres becomes
+visible after higher ones, and a stream that jumped past it would never send it), and
+`Last-Event-ID` is an exact cursor.
 """
 
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import Row, event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event
 
 from accord.domain.execution import ExecutionEvent, TextDelta
 from accord.storage.db import Database
 from accord.storage.live_text import LiveText
-from accord.storage.repositories._convert import to_datetime
-from accord.storage.repositories.events import SettledHorizon
+from accord.storage.repositories.events import EventRepository, SettledHorizon
 from accord.storage.repositories.tokens import TokenRepository
 from accord.storage.repositories.users import ProjectMemberRepository
-from accord.storage.tables import execution_events
 
 log = logging.getLogger(__name__)
 
-MAX_IDS_PER_POLL = 5000
 CREDENTIAL_CHECK_S = 0.5
 """How often open streams' credentials are checked: a revoked one's streams end within it."""
 MAX_QUEUED_DELTAS = 1000
 """A stream whose client reads slower than agents write skips text deltas past this backlog
 (they are a show; events are never skipped)."""
-
-
-def _event(row: Row[Any]) -> ExecutionEvent:
-    return ExecutionEvent(
-        id=row.id,
-        execution_id=row.execution_id,
-        user_id=row.user_id,
-        kind=row.kind,
-        step_id=row.step_id,
-        data=row.data or {},
-        created_at=to_datetime(row.created_at),
-    )
-
-
-def settled_start(session: Session, *, grace_seconds: float) -> int:
-    """Where a stream that starts "now" begins: the last ID older than the grace period (any
-    newer ones are re-judged by the horizon, so a stream starting mid-commit misses none)."""
-    cutoff = time.time() - grace_seconds
-    value = session.execute(
-        select(func.max(execution_events.c.id)).where(execution_events.c.created_at < cutoff)
-    ).scalar()
-    return int(value or 0)
-
-
-def read_events(
-    session: Session, *, user_id: str, execution_id: str | None, after: int, upto: int
-) -> list[ExecutionEvent]:
-    """The user's events (of one execution, if given) with `after < id <= upto`, in order."""
-    query = select(execution_events).where(
-        execution_events.c.user_id == user_id,
-        execution_events.c.id > after,
-        execution_events.c.id <= upto,
-    )
-    if execution_id is not None:
-        query = query.where(execution_events.c.execution_id == execution_id)
-    return [_event(r) for r in session.execute(query.order_by(execution_events.c.id))]
 
 
 @dataclass(eq=False)
@@ -139,7 +91,7 @@ class EventHub:
     async def start(self) -> None:
         def floor() -> int:
             with self.db.read_session() as session:
-                return settled_start(session, grace_seconds=self.grace_seconds)
+                return EventRepository(session).settled_start(grace_seconds=self.grace_seconds)
 
         self._settled.horizon = await to_thread.run_sync(floor)
         self._loop = asyncio.get_running_loop()
@@ -219,12 +171,8 @@ class EventHub:
 
             def history() -> list[ExecutionEvent]:
                 with self.db.read_session() as session:
-                    return read_events(
-                        session,
-                        user_id=user_id,
-                        execution_id=execution_id,
-                        after=cursor,
-                        upto=subscription.horizon,
+                    return EventRepository(session).between(
+                        cursor, subscription.horizon, user_id=user_id, execution_id=execution_id
                     )
 
             for past in await to_thread.run_sync(history):
@@ -275,26 +223,12 @@ class EventHub:
     def _poll(self) -> list[ExecutionEvent]:
         """Advance the settled horizon; the newly settled events when anyone is listening."""
         with self.db.read_session() as session:
+            events = EventRepository(session)
             before = self._settled.horizon
-            ids = (
-                session.execute(
-                    select(execution_events.c.id)
-                    .where(execution_events.c.id > before)
-                    .order_by(execution_events.c.id)
-                    .limit(MAX_IDS_PER_POLL)
-                )
-                .scalars()
-                .all()
-            )
-            after = self._settled.advance(list(ids), time.time())
+            after = events.settle(self._settled)
             if after == before or not self._subscriptions:
                 return []
-            rows = session.execute(
-                select(execution_events)
-                .where(execution_events.c.id > before, execution_events.c.id <= after)
-                .order_by(execution_events.c.id)
-            )
-            return [_event(r) for r in rows]
+            return events.between(before, after)
 
     # In-process wake-up: a transaction of this process that appended an event wakes the hub
     # as it commits (the poll it triggers may run a moment before the commit is visible; the

@@ -87,7 +87,7 @@ class ServerSettings:
     """Sign-in through an OpenID Connect provider (`accord.server.oidc`), if configured."""
     event_gap_grace_seconds: float = 2.0
     """How long a stream waits for a missing event ID to commit before taking it as a rolled
-    back insert (see `accord.server.event_feed`)."""
+    back insert (see `accord.storage.repositories.events`)."""
 
     @property
     def is_local(self) -> bool:

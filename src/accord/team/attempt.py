@@ -41,6 +41,7 @@ from accord.domain.enums import InteractionType
 from accord.domain.errors import BudgetExceeded, ModelFailure
 from accord.domain.execution import TextDelta, Usage
 from accord.domain.ports import ApprovalRequest, AttemptContext
+from accord.domain.tools import McpServer
 from accord.domain.workflow import Constraints, Coordination
 from accord.llm import (
     OUTPUT_MODES,
@@ -54,6 +55,7 @@ from accord.llm import (
 from accord.llm.streaming import TextPiece, TextTap, observing
 from accord.storage.db import Database
 from accord.storage.live_text import LiveText
+from accord.storage.repositories.mcp_servers import McpServerRepository
 from accord.team.knowledge import KnowledgeBase
 from accord.team.prompts import agent_instructions
 from accord.team.records import TeamRecords
@@ -205,7 +207,7 @@ class Attempt:
             c = self.constraints
             configuration = self.ctx.plan.configuration
             self._tools = AttemptTools(
-                servers=configuration.mcp_servers,
+                servers=self._servers(configuration.mcp_servers),
                 toolkit_settings=configuration.toolkits,
                 functions=configuration.function_tools,
                 workspace=self.workspace,
@@ -230,6 +232,14 @@ class Attempt:
             replace(toolset, approve=approve)
             for toolset in self._tools.for_agent(agent.tools, sink=report)
         ]
+
+    def _servers(self, declared: Mapping[str, McpServer]) -> Mapping[str, McpServer]:
+        """The workflow's servers with each `{saved: NAME}` entry replaced by the owner's saved
+        server (secrets in clear, for the tools runtime only)."""
+        if all(server.saved is None for server in declared.values()):
+            return declared
+        with self.db.read_session() as session:
+            return McpServerRepository(session).resolve(declared, user_id=self.ctx.user_id)
 
     def _approver(self, agent: Agent) -> Approver:
         """A call of a tool marked `requireApproval` waits for a user's decision: a durable

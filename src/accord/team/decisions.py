@@ -9,9 +9,14 @@
   coordinator, a majority of the last round, or the step fails).
 
 Votes must name one of the step's `decisionOptions` (default approve / reject): anything
-else goes back to the voter as a validation error. Every vote and the outcome are
-`coordination` interactions, and the result's `data` holds `outcome`, `method`, `rounds` and
-`votes`, so a condition can test `decisions.<stepId>.outcome`.
+else goes back to the voter as a validation error. A voter whose model still names none
+abstains, and the others decide. When no one could vote (every voter abstained, or the one
+who must choose did), the step does not fail: the decision follows the evidence, read
+deterministically from the inputs and earlier results (`decidedBy: evidence`, with the
+sentences that weighed), or, when the evidence favours no option, the first option listed
+(`decidedBy: first option`). Every vote and the outcome are `coordination` interactions,
+and the result's `data` holds `outcome`, `method`, `rounds` and `votes`, so a condition can
+test `decisions.<stepId>.outcome`.
 """
 
 import json
@@ -27,6 +32,7 @@ from accord.domain.agent import Agent
 from accord.domain.enums import ConsensusFallback, DecisionMaking, InteractionType
 from accord.domain.errors import AccordError, ModelFailure
 from accord.domain.step_result import StepResult, Vote
+from accord.llm.offline_reading import weigh
 from accord.team.attempt import Attempt
 from accord.team.prompts import embedded
 
@@ -66,6 +72,7 @@ class Decision:
         step = attempt.ctx.step
         self.options = step.decision_choices()
         self.ballots: list[Ballot] = []
+        self.abstained: list[str] = []
 
     @property
     def voters(self) -> list[Agent]:
@@ -77,11 +84,10 @@ class Decision:
 
     async def run(self) -> StepResult:
         method = self.attempt.coordination.decision_making
-        extra: dict[str, Any] = {}
         rounds = 1
         match method:
             case DecisionMaking.COORDINATOR:
-                outcome = (await self._vote(self.decider, 1, self.options, method)).choice
+                outcome, extra = await self._chosen_by(self.decider, 1, method)
             case DecisionMaking.MAJORITY:
                 outcome, extra = await self._majority(1)
             case DecisionMaking.CONSENSUS:
@@ -94,47 +100,39 @@ class Decision:
             "votes": [b.to_json() for b in self.ballots],
             **extra,
         }
+        if self.abstained:
+            data["abstained"] = self.abstained
         await self._record_outcome(data)
         step = self.attempt.ctx.step
         lines = [
             f"- {b.agent.name} (round {b.round}): {b.vote.choice}: {b.vote.rationale}"
             for b in self.ballots
         ]
+        output = f"Outcome: **{outcome}**\n\nVotes:\n" + ("\n".join(lines) or "- none")
+        if "decidedBy" in extra:
+            output += "\n\n" + _decided_without_votes(extra)
         return StepResult(
             summary=f"Decision on '{step.name}': {outcome} (by {method.value}).",
-            output=f"Outcome: **{outcome}**\n\nVotes:\n" + "\n".join(lines),
+            output=output,
             data=data,
-            confidence=1.0,
+            # A decision read from the evidence, not voted on, is less certain.
+            confidence=1.0 if self.ballots else 0.5,
         )
+
+    async def _chosen_by(
+        self, agent: Agent, round_no: int, method: DecisionMaking | str, **previous: Any
+    ) -> tuple[str, dict[str, Any]]:
+        """The option one agent chooses, or the evidence's if its model names none."""
+        ballot = await self._ballot(agent, round_no, self.options, method, **previous)
+        return (ballot.vote.choice, {}) if ballot else await self._by_evidence()
 
     async def _majority(self, round_no: int) -> tuple[str, dict[str, Any]]:
         ballots = []
-        abstained: list[str] = []
         for voter in self.voters:
-            try:
-                vote = await self._vote(voter, round_no, self.options, DecisionMaking.MAJORITY)
-            except (UnexpectedModelBehavior, ModelFailure) as exc:
-                if not _no_usable_answer(exc):
-                    raise
-                # A weak model that names no option abstains; the others still decide.
-                abstained.append(voter.id)
-                await self.attempt.record(
-                    "decision:abstained",
-                    sender=voter,
-                    kind=InteractionType.COORDINATION,
-                    message=f"{voter.name} abstains: its model named none of "
-                    f"{', '.join(self.options)}",
-                    context={"decision": "majority", "round": round_no, "choice": None},
-                )
-                continue
-            ballots.append(Ballot(voter, vote, round_no))
-        if not ballots:
-            raise NoConsensus(
-                f"No one could vote on '{self.attempt.ctx.step.name}': every voter's model "
-                f"named none of {', '.join(self.options)}."
-            )
-        outcome, extra = await self._winner(ballots)
-        return outcome, {**extra, "abstained": abstained} if abstained else extra
+            ballot = await self._ballot(voter, round_no, self.options, DecisionMaking.MAJORITY)
+            if ballot is not None:
+                ballots.append(ballot)
+        return await self._winner(ballots) if ballots else await self._by_evidence()
 
     async def _winner(self, ballots: list[Ballot]) -> tuple[str, dict[str, Any]]:
         top = tally(ballots, self.options)
@@ -146,34 +144,38 @@ class Decision:
         own = next((b.vote.choice for b in ballots if b.agent.id == coordinator.id), None)
         if own in top:
             return own, {"tie": top, "tieBrokenBy": coordinator.id}
-        choice = (await self._vote(coordinator, ballots[-1].round, tuple(top), "tie-break")).choice
-        return choice, {"tie": top, "tieBrokenBy": coordinator.id}
+        tie_break = await self._ballot(coordinator, ballots[-1].round, tuple(top), "tie-break")
+        if tie_break is None:
+            return top[0], {"tie": top, "tieBrokenBy": "option order"}
+        return tie_break.vote.choice, {"tie": top, "tieBrokenBy": coordinator.id}
 
     async def _consensus(self) -> tuple[str, int, dict[str, Any]]:
         rounds = self.attempt.coordination.consensus_rounds
         last: list[Ballot] = []
         for round_no in range(1, rounds + 1):
-            last = [
-                Ballot(
-                    v,
-                    await self._vote(
-                        v, round_no, self.options, DecisionMaking.CONSENSUS, previous=last
-                    ),
-                    round_no,
+            ballots = []
+            for voter in self.voters:
+                ballot = await self._ballot(
+                    voter, round_no, self.options, DecisionMaking.CONSENSUS, previous=last
                 )
-                for v in self.voters
-            ]
+                if ballot is not None:
+                    ballots.append(ballot)
+            if not ballots:
+                outcome, extra = await self._by_evidence()
+                return outcome, round_no, extra
+            last = ballots
+            # Those who abstain cannot disagree: the ones who voted decide.
             choices = {b.vote.choice for b in last}
             if len(choices) == 1:
                 return choices.pop(), round_no, {"converged": True}
         fallback = self.attempt.coordination.consensus_fallback
-        extra: dict[str, Any] = {"converged": False, "fallback": fallback.value}
+        extra = {"converged": False, "fallback": fallback.value}
         match fallback:
             case ConsensusFallback.COORDINATOR:
-                vote = await self._vote(
-                    self.decider, rounds, self.options, "fallback", previous=last
+                outcome, chosen = await self._chosen_by(
+                    self.decider, rounds, "fallback", previous=last
                 )
-                return vote.choice, rounds, extra
+                return outcome, rounds, {**extra, **chosen}
             case ConsensusFallback.MAJORITY:
                 outcome, tie = await self._winner(last)
                 return outcome, rounds, {**extra, **tie}
@@ -193,7 +195,25 @@ class Decision:
                     "(coordination.consensusFallback: fail)."
                 )
 
-    async def _vote(
+    async def _by_evidence(self) -> tuple[str, dict[str, Any]]:
+        """No one could vote (every model named none of the options): the step still decides,
+        by reading the evidence without a model, and says so."""
+        weighing = weigh(self.options, self._evidence_text())
+        if weighing.choice is None:
+            return self.options[0], {"decidedBy": "first option", "evidence": []}
+        return weighing.choice, {
+            "decidedBy": "evidence",
+            "evidence": weighing.evidence[weighing.choice][:EVIDENCE_SENTENCES],
+        }
+
+    def _evidence_text(self) -> str:
+        parts = []
+        if self.attempt.inputs:
+            parts.append(json.dumps(self.attempt.inputs, default=str))
+        parts.append(_evidence(self.attempt.ctx.dependency_results))
+        return "\n\n".join(parts)
+
+    async def _ballot(
         self,
         voter: Agent,
         round_no: int,
@@ -201,7 +221,34 @@ class Decision:
         method: DecisionMaking | str,
         *,
         previous: Sequence[Ballot] = (),
-    ) -> Vote:
+    ) -> Ballot | None:
+        """The voter's ballot, or None when its model named no option: it abstains."""
+        label = method.value if isinstance(method, DecisionMaking) else method
+        try:
+            return await self._vote(voter, round_no, options, label, previous=previous)
+        except (UnexpectedModelBehavior, ModelFailure) as exc:
+            if not _no_usable_answer(exc):
+                raise
+        if voter.id not in self.abstained:
+            self.abstained.append(voter.id)
+        await self.attempt.record(
+            "decision:abstained",
+            sender=voter,
+            kind=InteractionType.COORDINATION,
+            message=f"{voter.name} abstains: its model named none of {', '.join(options)}",
+            context={"decision": label, "round": round_no, "choice": None},
+        )
+        return None
+
+    async def _vote(
+        self,
+        voter: Agent,
+        round_no: int,
+        options: tuple[str, ...],
+        label: str,
+        *,
+        previous: Sequence[Ballot],
+    ) -> Ballot:
         ctx = self.attempt.ctx
         step = ctx.step
         # The options are known only now: the Literal is built at runtime, so it has no static type.
@@ -223,40 +270,54 @@ class Decision:
             f"## Your vote\nChoose exactly one of: {', '.join(options)}; weigh the evidence "
             "above and name it in your rationale."
         )
-        ballot = await self.attempt.run_model(
+        answer = await self.attempt.run_model(
             voter,
             output_type=ballot_type,
             prompt="\n\n".join(p for p in parts if p),
             instructions=self.attempt.instructions_for(voter),
         )
-        vote = Vote(choice=ballot.choice, rationale=ballot.rationale)
-        self.ballots.append(Ballot(voter, vote, round_no))
-        label = method.value if isinstance(method, DecisionMaking) else method
+        ballot = Ballot(voter, Vote(choice=answer.choice, rationale=answer.rationale), round_no)
+        self.ballots.append(ballot)
         await self.attempt.record(
             "decision:vote",
             sender=voter,
             kind=InteractionType.COORDINATION,
-            message=f"{voter.name} votes {vote.choice}: {vote.rationale}",
+            message=f"{voter.name} votes {ballot.vote.choice}: {ballot.vote.rationale}",
             context={
                 "decision": label,
                 "round": round_no,
-                "choice": vote.choice,
-                "rationale": vote.rationale,
+                "choice": ballot.vote.choice,
+                "rationale": ballot.vote.rationale,
             },
         )
-        return vote
+        return ballot
 
     async def _record_outcome(self, data: dict[str, Any]) -> None:
+        message = f"Decision on '{self.attempt.ctx.step.name}': {data['outcome']}"
+        if "decidedBy" in data:
+            message += f". {_decided_without_votes(data)}"
         await self.attempt.record(
             "decision:outcome",
             sender=self.decider,
             kind=InteractionType.COORDINATION,
-            message=f"Decision on '{self.attempt.ctx.step.name}': {data['outcome']}",
+            message=message,
             context=data,
         )
 
 
 EVIDENCE_EXCERPT = 1200
+EVIDENCE_SENTENCES = 3
+
+
+def _decided_without_votes(data: Mapping[str, Any]) -> str:
+    """Why a decision no one could vote on came out as it did."""
+    if data["decidedBy"] == "evidence":
+        return "No model named an option, so the evidence decided:\n" + "\n".join(
+            f"- {sentence}" for sentence in data["evidence"]
+        )
+    return (
+        "No model named an option and the evidence favours none, so the first option listed stands."
+    )
 
 
 def _no_usable_answer(exc: Exception) -> bool:

@@ -47,7 +47,7 @@ from accord.library.client.operations import (
 )
 from accord.server.routes.triggers import WorkflowTriggers
 from accord.server.schemas import ExecutionDetail, SessionInfo, TokenCreated, ValidationReport
-from accord.team.report import ExecutionReport
+from accord.team import ExecutionReport
 
 Body = BaseModel | Mapping[str, Any]
 """A request body: the API's request model, or a mapping of its fields (either spelling)."""

@@ -74,7 +74,7 @@ from accord.server.schemas import (
     ValidationRequest,
     WorkflowYaml,
 )
-from accord.team.report import ExecutionReport
+from accord.team import ExecutionReport
 
 API_PREFIX = "/api/v1"
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})

@@ -13,7 +13,7 @@ from accord.server.schemas import ERROR_RESPONSES, ValidationRequest
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
 from accord.storage.repositories.workflows import WorkflowRepository
-from accord.team.knowledge import KnowledgeBase
+from accord.team import KnowledgeBase
 
 router = APIRouter(tags=["knowledge"], responses=ERROR_RESPONSES)
 

@@ -6,7 +6,7 @@ from accord.domain.metrics import CollaborationMetrics
 from accord.server.access import ReadAccess
 from accord.server.deps import SessionDep
 from accord.server.schemas import ERROR_RESPONSES
-from accord.team.metrics import execution_metrics, workflow_metrics
+from accord.team import execution_metrics, workflow_metrics
 
 router = APIRouter(tags=["metrics"], responses=ERROR_RESPONSES)
 

@@ -12,7 +12,7 @@ from accord.server.deps import SessionDep
 from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES, AnswerRequest
 from accord.storage.repositories.interactions import InteractionRepository
-from accord.team.records import TeamRecords
+from accord.team import TeamRecords
 
 router = APIRouter(tags=["questions"], responses=ERROR_RESPONSES)
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from accord.server.access import ReadAccess
 from accord.server.deps import SessionDep
 from accord.server.schemas import ERROR_RESPONSES
-from accord.team.report import (
+from accord.team import (
     ExecutionReport,
     ReportFormat,
     build_report,

@@ -17,7 +17,7 @@ from accord.server.deps import SessionDep
 from accord.server.pagination import PageDep
 from accord.server.schemas import ERROR_RESPONSES, SaveAsTemplate, TemplateUpdate
 from accord.storage.repositories.templates import TemplateRepository
-from accord.team.templates import create_workflow_from_template, save_workflow_as_template
+from accord.team import create_workflow_from_template, save_workflow_as_template
 
 router = APIRouter(tags=["templates"], responses=ERROR_RESPONSES)
 

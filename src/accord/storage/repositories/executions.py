@@ -1,11 +1,11 @@
-"""Workflow executions, and the parts of their workflow and agents the engine reads and moves.
+"""Workflow executions, and the parts of their workflow the engine reads.
 
 Status changes go through `accord.domain.transitions`. The engine locks an execution
 (`lock`) at the start of every transaction that changes it, so concurrent attempt endings
 queue on Postgres as they do on SQLite (where every writer begins immediate).
 
-The workflow and agent reads here are the engine's narrow view (status, definition,
-participants); the workflows and agents repositories own the full CRUD.
+The workflow reads here are the engine's narrow view (status, definition, participants); the
+workflows repository owns the full CRUD and every write.
 """
 
 import json
@@ -31,7 +31,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from accord.domain.agent import Agent
 from accord.domain.deliverable import Deliverable
 from accord.domain.enums import (
     ExecutionStatus,
@@ -43,10 +42,9 @@ from accord.domain.enums import (
 from accord.domain.errors import NotFound
 from accord.domain.execution import Usage, WorkflowExecution
 from accord.domain.transitions import check_transition
-from accord.domain.workflow import ExecutionRecord, WorkflowConfiguration
+from accord.domain.workflow import WorkflowConfiguration
 from accord.storage.repositories._convert import to_datetime, to_optional_datetime
 from accord.storage.tables import (
-    agents,
     collaboration_workflows,
     epoch_now,
     new_id,
@@ -122,11 +120,6 @@ _RECORD_PROGRESS = (
         usage=bindparam("usage", type_=workflow_executions.c.usage.type),
         updated_at=bindparam("updated_at"),
     )
-)
-_SET_CURRENT_STEP = (
-    update(collaboration_workflows)
-    .where(collaboration_workflows.c.id == bindparam("workflow_id"))
-    .values(current_step=bindparam("current_step"))
 )
 
 
@@ -610,54 +603,3 @@ class ExecutionRepository:
                 )
             ).scalars()
         )
-
-    def set_workflow_status(
-        self, workflow: WorkflowForRun, status: WorkflowStatus, **values: Any
-    ) -> None:
-        check_transition("workflow", workflow.id, workflow.status, status)
-        self.session.execute(
-            update(collaboration_workflows)
-            .where(collaboration_workflows.c.id == workflow.id)
-            .values(status=status, updated_at=epoch_now(), **values)
-        )
-
-    def set_workflow_current_step(self, workflow_id: str, current_step: int) -> None:
-        self.session.execute(
-            _SET_CURRENT_STEP, {"workflow_id": workflow_id, "current_step": current_step}
-        )
-
-    def append_history(self, workflow_id: str, records: list[ExecutionRecord]) -> None:
-        # Locked: executions of one workflow (a parent and its delegated sub-tasks) may end
-        # together in different processes, and a read-modify-write would lose one's records.
-        current = (
-            self.session.execute(
-                select(collaboration_workflows.c.execution_history)
-                .where(collaboration_workflows.c.id == workflow_id)
-                .with_for_update()
-            ).scalar_one()
-            or []
-        )
-        self.session.execute(
-            update(collaboration_workflows)
-            .where(collaboration_workflows.c.id == workflow_id)
-            .values(execution_history=[*current, *(r.to_json_dict() for r in records)])
-        )
-
-    def agents(self, *, user_id: str) -> dict[str, Agent]:
-        rows = self.session.execute(select(agents).where(agents.c.user_id == user_id))
-        return {
-            r.id: Agent(
-                id=r.id,
-                user_id=r.user_id,
-                name=r.name,
-                role=r.role,
-                backstory=r.backstory,
-                skills=r.skills or [],
-                llm_provider_id=r.llm_provider_id,
-                model=r.model,
-                model_parameters=r.model_parameters or {},
-                created_at=to_datetime(r.created_at),
-                updated_at=to_datetime(r.updated_at),
-            )
-            for r in rows
-        }

@@ -216,21 +216,6 @@ class InteractionRepository:
         )
         return affected_rows(result)
 
-    def expire_overdue(self, *, now: datetime | None = None) -> builtins.list[str]:
-        """Expire every pending question whose deadline has passed; returns their IDs."""
-        cutoff = to_epoch(now) if now is not None else int(time.time())
-        rows = self.session.execute(
-            update(ai)
-            .where(
-                ai.c.response_status == QuestionStatus.PENDING.value,
-                ai.c.response_deadline.is_not(None),
-                ai.c.response_deadline < cutoff,
-            )
-            .values(response_status=QuestionStatus.EXPIRED.value)
-            .returning(ai.c.id)
-        )
-        return sorted(rows.scalars())
-
 
 def _executions_of(user_id: str) -> Any:
     return (

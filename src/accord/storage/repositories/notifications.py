@@ -29,11 +29,11 @@ from accord.storage.repositories._convert import (
     to_datetime,
     to_optional_datetime,
 )
+from accord.storage.repositories.events import EventRepository
 from accord.storage.secrets import decrypt_secret, encrypt_secret
 from accord.storage.tables import (
     collaboration_workflows,
     epoch_now,
-    execution_events,
     new_id,
     notification_cursor,
     notification_deliveries,
@@ -110,12 +110,8 @@ class NotificationRepository:
         """The first subscription starts the cursor at the log's end: events from before
         anyone subscribed are not news."""
         if self.session.execute(select(notification_cursor.c.last_event_id)).first() is None:
-            newest = self.session.execute(
-                select(execution_events.c.id).order_by(execution_events.c.id.desc()).limit(1)
-            ).scalar_one_or_none()
-            self.session.execute(
-                insert(notification_cursor).values(id=1, last_event_id=newest or 0)
-            )
+            newest = EventRepository(self.session).newest_id()
+            self.session.execute(insert(notification_cursor).values(id=1, last_event_id=newest))
 
     def get(self, notification_id: str, *, user_id: str) -> Notification:
         row = self.session.execute(

@@ -168,20 +168,6 @@ class TemplateRepository:
         ).one()
         return _template(row)
 
-    def replace_system(self, system_key: str, request: CreateTemplateRequest) -> WorkflowTemplate:
-        """Install or refresh a system template, keeping its ID and usage figures."""
-        existing = self.find_by_system_key(system_key)
-        if existing is None:
-            return self.create(request, user_id=None, system_key=system_key)
-        validate_template(request)
-        row = self.session.execute(
-            update(tpl)
-            .where(tpl.c.id == existing.id)
-            .values(updated_at=epoch_now(), **self._definition(request))
-            .returning(tpl)
-        ).one()
-        return _template(row)
-
     def delete(self, template_id: str, *, user_id: str) -> None:
         """Workflows made from it stay; they just forget the template (FK SET NULL)."""
         self._owned(template_id, user_id)

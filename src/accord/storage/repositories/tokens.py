@@ -163,18 +163,6 @@ class TokenRepository:
         if affected_rows(result) == 0:
             raise NotFound("token", token_id)
 
-    def delete_expired(self) -> int:
-        """Remove expired tokens and used login links; returns how many."""
-        result = self.session.execute(
-            delete(api_tokens).where(
-                or_(
-                    api_tokens.c.expires_at <= int(time.time()),
-                    (api_tokens.c.kind == "login") & api_tokens.c.used_at.is_not(None),
-                )
-            )
-        )
-        return affected_rows(result)
-
     def _valid(self, secret: str) -> Row[Any]:
         row = self.session.execute(
             select(api_tokens).where(api_tokens.c.token_hash == hash_secret(secret))

@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from accord.domain.enums import WorkflowStatus, WorkflowType
@@ -16,6 +16,7 @@ from accord.domain.errors import InvalidDefinition, NotFound, Problem
 from accord.domain.estimates import estimate_duration
 from accord.domain.metrics import CollaborationMetrics
 from accord.domain.plan import WorkflowPlan, compile_workflow
+from accord.domain.transitions import check_transition
 from accord.domain.workflow import (
     CollaborationWorkflow,
     CreateWorkflowRequest,
@@ -23,13 +24,20 @@ from accord.domain.workflow import (
     UpdateWorkflowRequest,
     WorkflowConfiguration,
 )
-from accord.storage.repositories._convert import UNSET, Unset, to_datetime, to_optional_datetime
+from accord.storage.repositories._convert import to_datetime, to_optional_datetime
 from accord.storage.repositories.agents import AgentRepository
-from accord.storage.repositories.executions import ExecutionRepository
+from accord.storage.repositories.executions import ExecutionRepository, WorkflowForRun
 from accord.storage.repositories.mcp_servers import McpServerRepository
 from accord.storage.tables import collaboration_workflows, epoch_now, new_id, projects
 
 wf = collaboration_workflows
+
+# Run as each step ends: built once (building a statement costs more than running it).
+_SET_CURRENT_STEP = (
+    update(wf)
+    .where(wf.c.id == bindparam("workflow_id"))
+    .values(current_step=bindparam("current_step"))
+)
 
 
 def _workflow(row: Row[Any]) -> CollaborationWorkflow:
@@ -199,59 +207,21 @@ class WorkflowRepository:
         self._row(workflow_id, user_id)
         self.session.execute(delete(wf).where(wf.c.id == workflow_id))
 
-    def plan(self, workflow_id: str, *, user_id: str) -> WorkflowPlan:
-        """The compiled plan of the stored definition, checked against the agents as they are
-        now (an agent deleted since makes it invalid)."""
-        w = self.get(workflow_id, user_id=user_id)
-        return self._compile(
-            user_id,
-            w.workflow_type,
-            w.configuration,
-            w.participating_agents,
-            w.coordinator_agent_id,
-        )
-
     # --- Progress (for the engine, which acts on workflows it has already authorised) -------
 
-    def get_any(self, workflow_id: str) -> CollaborationWorkflow:
-        row = self.session.execute(select(wf).where(wf.c.id == workflow_id)).one_or_none()
-        if row is None:
-            raise NotFound("workflow", workflow_id)
-        return _workflow(row)
+    def set_status(self, workflow: WorkflowForRun, status: WorkflowStatus, **values: Any) -> None:
+        """Move the workflow along a legal transition, setting `values` with it."""
+        check_transition("workflow", workflow.id, workflow.status, status)
+        self.session.execute(
+            update(wf)
+            .where(wf.c.id == workflow.id)
+            .values(status=status, updated_at=epoch_now(), **values)
+        )
 
-    def set_status(
-        self, workflow_id: str, status: WorkflowStatus, *, final_result: Any | Unset = UNSET
-    ) -> CollaborationWorkflow:
-        """Record the workflow's status. Becoming active from rest starts the clock (a resume
-        from `paused` keeps it); completing or failing stops it and records the duration."""
-        status = WorkflowStatus(status)
-        current = self._lock(workflow_id)
-        now = epoch_now()
-        values: dict[str, Any] = {"status": status.value, "updated_at": now}
-        if status is WorkflowStatus.ACTIVE and current.status != WorkflowStatus.PAUSED.value:
-            values |= {"started_at": now, "completed_at": None, "actual_duration": None}
-        elif status in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED):
-            values["completed_at"] = now
-            if current.started_at is not None:
-                values["actual_duration"] = now - current.started_at
-        if not isinstance(final_result, Unset):
-            values["final_result"] = final_result
-        return self._set(workflow_id, values)
-
-    def set_progress(
-        self,
-        workflow_id: str,
-        *,
-        current_step: int,
-        total_steps: int | None = None,
-        estimated_duration: int | None = None,
-    ) -> CollaborationWorkflow:
-        values: dict[str, Any] = {"current_step": current_step, "updated_at": epoch_now()}
-        if total_steps is not None:
-            values["total_steps"] = total_steps
-        if estimated_duration is not None:
-            values["estimated_duration"] = estimated_duration
-        return self._set(workflow_id, values)
+    def set_current_step(self, workflow_id: str, current_step: int) -> None:
+        self.session.execute(
+            _SET_CURRENT_STEP, {"workflow_id": workflow_id, "current_step": current_step}
+        )
 
     def set_metrics(self, workflow_id: str, metrics: CollaborationMetrics) -> None:
         # No row back: this runs as every execution ends, and parsing the workflow is not free.
@@ -264,11 +234,20 @@ class WorkflowRepository:
     def append_execution_history(
         self, workflow_id: str, records: Iterable[ExecutionRecord]
     ) -> None:
-        """Append to `execution_history` under a row lock, so concurrent appends never lose
-        each other's records."""
-        history = list(self._lock(workflow_id).execution_history or [])
-        history.extend(r.to_json_dict() for r in records)
-        self._set(workflow_id, {"execution_history": history, "updated_at": epoch_now()})
+        """Append to `execution_history` under a row lock: executions of one workflow (a
+        parent and its delegated sub-tasks) may end together in different processes, and a
+        read-modify-write would lose one's records."""
+        current = (
+            self.session.execute(
+                select(wf.c.execution_history).where(wf.c.id == workflow_id).with_for_update()
+            ).scalar_one()
+            or []
+        )
+        self.session.execute(
+            update(wf)
+            .where(wf.c.id == workflow_id)
+            .values(execution_history=[*current, *(r.to_json_dict() for r in records)])
+        )
 
     # --- Internals ---------------------------------------------------------------------------
 
@@ -345,20 +324,3 @@ class WorkflowRepository:
         if row is None:
             raise NotFound("workflow", workflow_id)
         return row
-
-    def _lock(self, workflow_id: str) -> Row[Any]:
-        """The row, locked until the transaction ends (SQLite's writers are already serial)."""
-        row = self.session.execute(
-            select(wf).where(wf.c.id == workflow_id).with_for_update()
-        ).one_or_none()
-        if row is None:
-            raise NotFound("workflow", workflow_id)
-        return row
-
-    def _set(self, workflow_id: str, values: dict[str, Any]) -> CollaborationWorkflow:
-        row = self.session.execute(
-            update(wf).where(wf.c.id == workflow_id).values(**values).returning(wf)
-        ).one_or_none()
-        if row is None:
-            raise NotFound("workflow", workflow_id)
-        return _workflow(row)
