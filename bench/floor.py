@@ -30,7 +30,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from accord.engine.service import _sqlite_system_engine  # the engine's DBOS settings
+from accord.engine.dbos_runtime import sqlite_system_engine  # the engine's DBOS settings
 
 TIMED_RUNS = 5
 WIDTH = 16
@@ -98,7 +98,7 @@ async def _measure(name: str, run: Any, latency_s: float) -> dict[str, Any]:
 async def dbos_running(folder: Path) -> AsyncIterator[None]:
     """DBOS launched on the engine's own settings, its system database in `folder`."""
     url = f"sqlite:///{folder / 'floor.dbos.sqlite'}"
-    system_engine = _sqlite_system_engine(url)
+    system_engine = sqlite_system_engine(url)
     DBOS(
         config={
             "name": "accord-floor",

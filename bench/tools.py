@@ -31,9 +31,10 @@ from pydantic_ai.tools import RunContext, ToolDefinition
 from pydantic_ai.toolsets import AbstractToolset, ToolsetTool
 
 from accord.domain.enums import TriggerReason
+from accord.domain.events import EventKind
 from accord.domain.tools import AllowList
 from accord.domain.workflow import CreateWorkflowRequest, WorkflowConfiguration
-from accord.engine.service import _sqlite_system_engine  # the engine's DBOS settings
+from accord.engine.dbos_runtime import sqlite_system_engine  # the engine's DBOS settings
 from accord.storage.db import Database
 from accord.storage.repositories.agents import AgentRepository
 from accord.storage.repositories.events import EventRepository
@@ -105,7 +106,7 @@ def _recording(db: Database, execution_id: str, user_id: str, wrapped: Any, name
                 EventRepository(session).append(
                     execution_id=execution_id,
                     user_id=user_id,
-                    kind="tool.called",
+                    kind=EventKind.TOOL_CALLED,
                     step_id="bench",
                     data={"server": call.server, "tool": call.tool, "error": call.error},
                 )
@@ -170,7 +171,7 @@ async def main(as_json: bool) -> None:
             config={
                 "name": "accord-tools-bench",
                 "system_database_url": url,
-                "system_database_engine": _sqlite_system_engine(url),
+                "system_database_engine": sqlite_system_engine(url),
                 "log_level": "WARNING",
             }
         )

@@ -437,7 +437,10 @@ async def test_a_child_whose_parent_ended_unnoticed_is_cancelled_when_it_next_ad
             .where(workflow_executions.c.id == parent.id)
             .values(status="failed")
         )
-    result = await engine._tx(lambda s: engine.runner.advance(s, child().id))
+    child_id = child().id
+    result = await asyncio.to_thread(
+        db.transaction, lambda s: engine.runner.advance(s, child_id), what="advancing the child"
+    )
     assert result.finished
     ended = await engine.get(child().id)
     assert (ended.status, ended.error_message) == ("cancelled", "its parent execution ended")

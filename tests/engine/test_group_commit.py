@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from accord.engine.service import GroupCommit
+from accord.engine.group_commit import GroupCommit
 
 
 async def test_writes_arriving_during_a_commit_share_the_next_and_a_bad_one_fails_alone() -> None:

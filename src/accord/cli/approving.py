@@ -93,7 +93,7 @@ def decide(
 ) -> ToolApproval:
     """Decide and wake the attempt; `IllegalTransition` when it is no longer pending."""
     from accord.engine import approvals  # the engine stack loads only when deciding
-    from accord.engine.service import system_database_url_for
+    from accord.engine.dbos_runtime import system_database_url_for
 
     with database.session() as session:
         decided = approvals.decide(

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from accord.domain.approval import ToolApproval
 from accord.domain.enums import ApprovalStatus
 from accord.domain.errors import NotFound
+from accord.domain.events import ApprovalEvent, EventKind
 from accord.domain.ports import ApprovalRequest
 from accord.domain.tools import redact
 from accord.domain.workflow import Constraints
@@ -53,7 +54,7 @@ def attempt_of(approval: ToolApproval) -> str:
     return f"{approval.execution_id}:{approval.step_id}:{approval.attempt}"
 
 
-def _event_data(approval: ToolApproval) -> dict[str, Any]:
+def _event_data(approval: ToolApproval) -> ApprovalEvent:
     """The `approval.*` event payload (docs/contracts.md)."""
     return {
         "approvalId": approval.id,
@@ -71,7 +72,7 @@ def _event_data(approval: ToolApproval) -> dict[str, Any]:
     }
 
 
-def _append(session: Session, approval: ToolApproval, user_id: str, kind: str) -> None:
+def _append(session: Session, approval: ToolApproval, user_id: str, kind: EventKind) -> None:
     EventRepository(session).append(
         execution_id=approval.execution_id,
         user_id=user_id,
@@ -113,7 +114,7 @@ def record_request(
         on_timeout=constraints.approval_timeout_outcome,
     )
     if created:
-        _append(session, approval, user_id, "approval.requested")
+        _append(session, approval, user_id, EventKind.APPROVAL_REQUESTED)
     return approval
 
 
@@ -133,7 +134,7 @@ def settle(session: Session, approval_id: str, *, user_id: str, minutes: float) 
         "(constraints.approvalTimeoutOutcome)",
         decided_by=None,
     )
-    _append(session, expired, user_id, "approval.decided")
+    _append(session, expired, user_id, EventKind.APPROVAL_DECIDED)
     return expired
 
 
@@ -149,7 +150,7 @@ def decide(
         reason=reason,
         decided_by=user_id,
     )
-    _append(session, decided, user_id, "approval.decided")
+    _append(session, decided, user_id, EventKind.APPROVAL_DECIDED)
     return decided
 
 
@@ -167,7 +168,7 @@ def close_open(
     repo = ApprovalRepository(session)
     for approval in repo.pending_of(execution_id, step_id=step_id, attempt=attempt):
         expired = repo.decide(approval.id, ApprovalStatus.EXPIRED, reason=reason, decided_by=None)
-        _append(session, expired, user_id, "approval.decided")
+        _append(session, expired, user_id, EventKind.APPROVAL_DECIDED)
 
 
 async def notify(approval: ToolApproval) -> None:
@@ -192,7 +193,7 @@ def _not_woken(approval: ToolApproval) -> None:
 
 def notify_from_outside(system_database_url: str, approval: ToolApproval) -> None:
     """`notify` from a process that runs no engine (the CLI), through a DBOS client."""
-    from accord.engine.service import JsonSerializer
+    from accord.engine.dbos_runtime import JsonSerializer
 
     try:
         client = DBOSClient(system_database_url=system_database_url, serializer=JsonSerializer())

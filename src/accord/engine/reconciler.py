@@ -4,7 +4,7 @@ disagree, so that no execution waits for an attempt nothing runs.
 Each attempt is a DBOS workflow, and its step run says how it stands in our tables. They can
 part ways when the database faults mid-attempt: an attempt that meets a lost connection, a
 restarting database or a full disk cancels its own workflow and stops (see
-`Engine._suspend`); DBOS's record of it then says CANCELLED while the step run still says
+`Attempts._suspend`); DBOS's record of it then says CANCELLED while the step run still says
 running. A dispatch lost in a fault leaves a pending run that DBOS has never seen; a bug
 that raised out of an attempt leaves an ERROR. Every `interval_s` (a sixth of the failover
 time), each process reads the unsettled runs and DBOS's record of each (`DBOS.list_workflows`)
@@ -17,8 +17,8 @@ and decides, by `verdict`:
   a reason, and let the step's retries decide, as for any failed attempt.
 - no record at all, after `grace_s`: dispatch the attempt (a start is idempotent).
 
-The decision is a pure function; `Engine` does what it says, under the execution's lock, so
-two processes never resume one workflow twice.
+The decision is a pure function; `recovery.Recovery` does what it says, under the execution's
+lock, so two processes never resume one workflow twice.
 """
 
 import asyncio

@@ -27,6 +27,18 @@ from accord.domain.enums import (
 )
 from accord.domain.errors import Conflict, IllegalTransition
 from accord.domain.estimates import estimate_duration
+from accord.domain.events import (
+    EventKind,
+    ExecutionCreated,
+    ExecutionProgress,
+    ExecutionStatusChanged,
+    StepCancelled,
+    StepCompleted,
+    StepFailed,
+    StepRetrying,
+    StepSkipped,
+    StepStarted,
+)
 from accord.domain.execution import StepRun, Usage, WorkflowExecution
 from accord.domain.plan import WorkflowPlan, compile_workflow
 from accord.domain.ports import AttemptOutcome
@@ -275,19 +287,19 @@ class ExecutionRunner:
             events.append(
                 execution_id=execution.id,
                 user_id=user_id,
-                kind="step.completed",
+                kind=EventKind.STEP_COMPLETED,
                 step_id=sp.id,
-                data={
-                    "attempt": 1,
-                    "agentId": copy.agent_id,
-                    "summary": (copy.output or {}).get("summary"),
-                    "inputTokens": 0,
-                    "outputTokens": 0,
-                    "costUsd": 0.0,
-                    "durationS": 0.0,
-                    "outputMode": copy.output_mode,
-                    "reusedFrom": copy.reused_from,
-                },
+                data=StepCompleted(
+                    attempt=1,
+                    agentId=copy.agent_id,
+                    summary=(copy.output or {}).get("summary"),
+                    inputTokens=0,
+                    outputTokens=0,
+                    costUsd=0.0,
+                    durationS=0.0,
+                    outputMode=copy.output_mode,
+                    reusedFrom=copy.reused_from,
+                ),
             )
         return kept
 
@@ -420,26 +432,26 @@ class ExecutionRunner:
             retry_of=retry_of.id if retry_of else None,
         )
         events = EventRepository(session)
-        created: dict[str, Any] = {
-            "executionNumber": execution.execution_number,
-            "workflowId": workflow.id,
-            "triggerReason": str(trigger_reason),
-            "parentExecutionId": execution.parent_execution_id,
-        }
+        created = ExecutionCreated(
+            executionNumber=execution.execution_number,
+            workflowId=workflow.id,
+            triggerReason=str(trigger_reason),
+            parentExecutionId=execution.parent_execution_id,
+        )
         if retry_of is not None:
             created["retryOf"] = retry_of.id
             created["retryOfNumber"] = retry_of.execution_number
         events.append(
             execution_id=execution.id,
             user_id=workflow.user_id,
-            kind="execution.created",
+            kind=EventKind.EXECUTION_CREATED,
             data=created,
         )
         events.append(
             execution_id=execution.id,
             user_id=workflow.user_id,
-            kind="execution.status",
-            data={"status": "running", "previous": "pending"},
+            kind=EventKind.EXECUTION_STATUS,
+            data=ExecutionStatusChanged(status="running", previous="pending"),
         )
         return execution
 
@@ -520,14 +532,14 @@ class ExecutionRunner:
                         events.append(
                             execution_id=execution_id,
                             user_id=user_id,
-                            kind="step.retrying",
+                            kind=EventKind.STEP_RETRYING,
                             step_id=step_id,
-                            data={
-                                "attempt": attempt - 1,
-                                "nextAttempt": attempt,
-                                "delayS": round(delay, 3),
-                                "reason": action.retry_reason,
-                            },
+                            data=StepRetrying(
+                                attempt=attempt - 1,
+                                nextAttempt=attempt,
+                                delayS=round(delay, 3),
+                                reason=action.retry_reason,
+                            ),
                         )
                 case SkipStep(step_id=step_id, reason=reason):
                     skipped = step_runs.create(
@@ -541,9 +553,9 @@ class ExecutionRunner:
                     events.append(
                         execution_id=execution_id,
                         user_id=user_id,
-                        kind="step.skipped",
+                        kind=EventKind.STEP_SKIPPED,
                         step_id=step_id,
-                        data={"reason": reason},
+                        data=StepSkipped(reason=reason),
                     )
                 case CompleteExecution(final_steps=final_steps):
                     results = step_runs.outputs(execution_id, final_steps)
@@ -652,14 +664,14 @@ class ExecutionRunner:
         EventRepository(session).append(
             execution_id=execution.id,
             user_id=self.owner(session, execution),
-            kind="execution.progress",
-            data={
-                "completed": counts[StepRunStatus.COMPLETED],
-                "skipped": counts[StepRunStatus.SKIPPED],
-                "failed": counts[StepRunStatus.FAILED],
-                "total": len(plan.steps),
-                "currentStepId": current,
-            },
+            kind=EventKind.EXECUTION_PROGRESS,
+            data=ExecutionProgress(
+                completed=counts[StepRunStatus.COMPLETED],
+                skipped=counts[StepRunStatus.SKIPPED],
+                failed=counts[StepRunStatus.FAILED],
+                total=len(plan.steps),
+                currentStepId=current,
+            ),
         )
         if execution.parent_execution_id is None:
             done = counts[StepRunStatus.COMPLETED] + counts[StepRunStatus.SKIPPED]
@@ -709,9 +721,9 @@ class ExecutionRunner:
                 events.append(
                     execution_id=execution.id,
                     user_id=self.owner(session, execution),
-                    kind="step.cancelled",
+                    kind=EventKind.STEP_CANCELLED,
                     step_id=run.step_id,
-                    data={"attempt": run.attempt, "reason": reason},
+                    data=StepCancelled(attempt=run.attempt, reason=reason),
                 )
         repo = ExecutionRepository(session)
         # Questions still open (the user's, above all) wait for an attempt that has ended:
@@ -734,13 +746,13 @@ class ExecutionRunner:
             final_output=final_output,
             deliverable=deliverable,
         )
-        data: dict[str, Any] = {"status": str(status), "previous": str(execution.status)}
+        data = ExecutionStatusChanged(status=str(status), previous=str(execution.status))
         if error:
             data["errorMessage"] = error
         events.append(
             execution_id=execution.id,
             user_id=self.owner(session, execution),
-            kind="execution.status",
+            kind=EventKind.EXECUTION_STATUS,
             data=data,
         )
         if not _is_delegation(execution):
@@ -784,9 +796,9 @@ class ExecutionRunner:
             events.append(
                 execution_id=execution.id,
                 user_id=self.owner(session, execution),
-                kind="step.cancelled" if cancelled else "step.skipped",
+                kind=EventKind.STEP_CANCELLED if cancelled else EventKind.STEP_SKIPPED,
                 step_id=sp.id,
-                data={"attempt": 1, "reason": why} if cancelled else {"reason": why},
+                data=StepCancelled(attempt=1, reason=why) if cancelled else StepSkipped(reason=why),
             )
 
     def _finish_workflow(self, session: Session, execution: WorkflowExecution) -> None:
@@ -848,8 +860,8 @@ class ExecutionRunner:
         EventRepository(session).append(
             execution_id=execution_id,
             user_id=user_id,
-            kind="execution.status",
-            data={"status": str(requested), "previous": str(execution.status)},
+            kind=EventKind.EXECUTION_STATUS,
+            data=ExecutionStatusChanged(status=str(requested), previous=str(execution.status)),
         )
         if execution.parent_execution_id is None:
             workflow = repo.workflow(execution.workflow_id, user_id=user_id)
@@ -946,9 +958,9 @@ class ExecutionRunner:
                 events.append(
                     execution_id=execution_id,
                     user_id=self.owner(session, execution),
-                    kind="step.started",
+                    kind=EventKind.STEP_STARTED,
                     step_id=step_id,
-                    data={"attempt": attempt, "agentId": agent_id, "reason": reason},
+                    data=StepStarted(attempt=attempt, agentId=agent_id, reason=reason),
                 )
                 started[step_id] = agent_id
             if started:
@@ -1018,18 +1030,18 @@ class ExecutionRunner:
             events.append(
                 execution_id=execution_id,
                 user_id=user_id,
-                kind="step.completed",
+                kind=EventKind.STEP_COMPLETED,
                 step_id=step_id,
-                data={
-                    "attempt": attempt,
-                    "agentId": run.agent_id,
-                    "summary": (outcome.result or {}).get("summary"),
-                    "inputTokens": outcome.usage.input_tokens,
-                    "outputTokens": outcome.usage.output_tokens,
-                    "costUsd": outcome.usage.cost_usd,
-                    "durationS": duration,
-                    "outputMode": outcome.output_mode,
-                },
+                data=StepCompleted(
+                    attempt=attempt,
+                    agentId=run.agent_id,
+                    summary=(outcome.result or {}).get("summary"),
+                    inputTokens=outcome.usage.input_tokens,
+                    outputTokens=outcome.usage.output_tokens,
+                    costUsd=outcome.usage.cost_usd,
+                    durationS=duration,
+                    outputMode=outcome.output_mode,
+                ),
             )
         else:
             rework = outcome.status == "rework"
@@ -1063,14 +1075,14 @@ class ExecutionRunner:
             events.append(
                 execution_id=execution_id,
                 user_id=user_id,
-                kind="step.failed",
+                kind=EventKind.STEP_FAILED,
                 step_id=step_id,
-                data={
-                    "attempt": attempt,
-                    "agentId": run.agent_id,
-                    "error": error if not rework else f"{error}: {outcome.feedback}",
-                    "willRetry": will_retry,
-                },
+                data=StepFailed(
+                    attempt=attempt,
+                    agentId=run.agent_id,
+                    error=error if not rework else f"{error}: {outcome.feedback}",
+                    willRetry=will_retry,
+                ),
             )
         return True
 

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType
 from accord.domain.errors import BudgetExceeded, ModelFailure
+from accord.domain.events import EventKind, ToolCalled
 from accord.domain.execution import TextDelta, Usage
 from accord.domain.ports import ApprovalRequest, AttemptContext
 from accord.domain.tools import McpServer
@@ -267,20 +268,20 @@ class Attempt:
         records.events.append(
             execution_id=ctx.execution_id,
             user_id=ctx.user_id,
-            kind="tool.called",
+            kind=EventKind.TOOL_CALLED,
             step_id=ctx.step.id,
-            data={
-                "stepId": ctx.step.id,
-                "attempt": ctx.attempt,
-                "agentId": agent.id,
-                "agentName": agent.name,
-                "server": call.server,
-                "tool": call.tool,
-                "arguments": call.arguments,
-                "resultExcerpt": call.result_excerpt,
-                "durationMs": call.duration_ms,
-                "error": call.error,
-            },
+            data=ToolCalled(
+                stepId=ctx.step.id,
+                attempt=ctx.attempt,
+                agentId=agent.id,
+                agentName=agent.name,
+                server=call.server,
+                tool=call.tool,
+                arguments=call.arguments,
+                resultExcerpt=call.result_excerpt,
+                durationMs=call.duration_ms,
+                error=call.error,
+            ),
         )
 
     def instructions_for(self, agent: Agent, *, tools: bool = False) -> str:

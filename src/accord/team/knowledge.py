@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from accord.domain.enums import KnowledgeStatus, KnowledgeType
 from accord.domain.errors import NotFound
+from accord.domain.events import EventKind
 from accord.domain.knowledge import CollaborationKnowledge
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.knowledge import KnowledgeRepository
@@ -88,9 +89,9 @@ class KnowledgeBase:
             status=status,
             validated_by=validated_by,
         )
-        self._event("knowledge.created", entry)
+        self._event(EventKind.KNOWLEDGE_CREATED, entry)
         for old_id in before - {k.id for k in self._on_subject(about)}:
-            self._event("knowledge.updated", self.repo.get(old_id))
+            self._event(EventKind.KNOWLEDGE_UPDATED, self.repo.get(old_id))
         return entry
 
     def already_known(
@@ -131,14 +132,14 @@ class KnowledgeBase:
         self.repo.record_use(k.id for k in found)
         used = [self.repo.get(k.id) for k in found]
         for entry in used:
-            self._event("knowledge.updated", entry)
+            self._event(EventKind.KNOWLEDGE_UPDATED, entry)
         return used
 
     def validate(self, entry_id: str, *, agent_id: str) -> CollaborationKnowledge:
         """Another agent confirms an entry (its author cannot; each agent counts once)."""
         self.get(entry_id)
         entry = self.repo.add_validation(entry_id, agent_id)
-        self._event("knowledge.updated", entry)
+        self._event(EventKind.KNOWLEDGE_UPDATED, entry)
         return entry
 
     def settle(
@@ -147,10 +148,10 @@ class KnowledgeBase:
         """A review's verdict on the entries its step wrote (`KnowledgeRepository.set_status`)."""
         changed = self.repo.set_status(entry_ids, status, checked_by=list(reviewers))
         for entry in changed:
-            self._event("knowledge.updated", entry)
+            self._event(EventKind.KNOWLEDGE_UPDATED, entry)
         return changed
 
-    def _event(self, kind: str, entry: CollaborationKnowledge) -> None:
+    def _event(self, kind: EventKind, entry: CollaborationKnowledge) -> None:
         if self.execution_id is not None:
             self.events.append(
                 execution_id=self.execution_id,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from accord.domain.agent import Agent
 from accord.domain.enums import InteractionType
 from accord.domain.errors import IllegalTransition
+from accord.domain.events import EventKind
 from accord.domain.execution import Usage
 from accord.domain.interaction import AgentInteraction
 from accord.storage.repositories.agents import AgentRepository
@@ -69,7 +70,7 @@ class TeamRecords:
         self.events.append(
             execution_id=execution_id,
             user_id=user_id,
-            kind="interaction.created",
+            kind=EventKind.INTERACTION_CREATED,
             step_id=step_id,
             data=interaction.to_json_dict(),
         )
@@ -94,7 +95,7 @@ class TeamRecords:
         self.events.append(
             execution_id=interaction.workflow_execution_id,
             user_id=user_id,
-            kind="interaction.answered",
+            kind=EventKind.INTERACTION_ANSWERED,
             step_id=interaction.related_step_id,
             data=interaction.to_json_dict(),
         )

@@ -18,13 +18,13 @@ from pydantic_ai import ModelRetry
 from pydantic_ai.toolsets import FunctionToolset
 
 from accord.domain.errors import AccordError
+from accord.domain.events import EventKind, WorkspaceFileWritten
 from accord.storage.db import Database
 from accord.storage.repositories.events import EventRepository
 from accord.storage.repositories.workspace_files import WorkspaceFileRepository
 from accord.tools.workspace_folder import Workspace, WorkspaceLimits
 
 TOOLKIT_NAME = "workspace"
-FILE_WRITTEN_EVENT = "workspace.file_written"
 MAX_LISTED_FILES = 500
 MAX_SEARCH_MATCHES = 200
 MAX_MATCH_LINE_CHARS = 300
@@ -64,15 +64,15 @@ def record_writes(db: Database, author: FileAuthor) -> WriteRecorder:
             EventRepository(session).append(
                 execution_id=author.execution_id,
                 user_id=author.user_id,
-                kind=FILE_WRITTEN_EVENT,
+                kind=EventKind.WORKSPACE_FILE_WRITTEN,
                 step_id=author.step_id,
-                data={
-                    "path": path,
-                    "size": size,
-                    "stepId": author.step_id,
-                    "attempt": author.attempt,
-                    "agentId": author.agent_id,
-                },
+                data=WorkspaceFileWritten(
+                    path=path,
+                    size=size,
+                    stepId=author.step_id,
+                    attempt=author.attempt,
+                    agentId=author.agent_id,
+                ),
             )
 
     async def recorder(path: str, size: int) -> None:

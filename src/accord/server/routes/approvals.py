@@ -14,7 +14,8 @@ from fastapi import APIRouter, Query, Request
 from accord.domain.approval import ToolApproval
 from accord.domain.enums import ApprovalStatus
 from accord.engine import approvals
-from accord.engine.service import Engine, system_database_url_for
+from accord.engine.dbos_runtime import system_database_url_for
+from accord.engine.service import Engine
 from accord.server.access import ReadAccess, RunAccess
 from accord.server.deps import SessionDep
 from accord.server.pagination import PageDep

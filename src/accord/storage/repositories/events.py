@@ -18,12 +18,14 @@ ID order, so the only gaps are deleted rows.
 """
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select
 from sqlalchemy.orm import Session
 
+from accord.domain.events import EventKind
 from accord.domain.execution import ExecutionEvent
 from accord.storage.repositories._convert import to_datetime
 from accord.storage.tables import execution_events
@@ -84,9 +86,9 @@ class EventRepository:
         *,
         execution_id: str,
         user_id: str,
-        kind: str,
+        kind: EventKind,
         step_id: str | None = None,
-        data: dict[str, Any] | None = None,
+        data: Mapping[str, object] | None = None,
     ) -> None:
         # One constant statement with separate parameters: compiled once, cached after.
         self.session.execute(
@@ -94,7 +96,7 @@ class EventRepository:
             {
                 "execution_id": execution_id,
                 "user_id": user_id,
-                "kind": kind,
+                "kind": str(kind),  # the wire format: the kind's string
                 "step_id": step_id,
                 "data": data or {},
                 "created_at": time.time(),
