@@ -17,12 +17,14 @@ Same figures as the engine benchmark (median of five timed runs after one warm-u
 """
 
 import asyncio
+import contextlib
 import json
 import resource
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -92,22 +94,38 @@ async def _measure(name: str, run: Any, latency_s: float) -> dict[str, Any]:
     }
 
 
+@contextlib.asynccontextmanager
+async def dbos_running(folder: Path) -> AsyncIterator[None]:
+    """DBOS launched on the engine's own settings, its system database in `folder`."""
+    url = f"sqlite:///{folder / 'floor.dbos.sqlite'}"
+    system_engine = sqlite_system_engine(url)
+    DBOS(
+        config={
+            "name": "accord-floor",
+            "system_database_url": url,
+            "system_database_engine": system_engine,
+            "notification_listener_polling_interval_sec": 1.0,
+            "max_executor_threads": 64,
+            "log_level": "WARNING",
+        }
+    )
+    await asyncio.to_thread(DBOS.launch)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(DBOS.destroy)
+        system_engine.dispose()
+
+
+async def attempts_in_turn(steps: int, latency_s: float) -> None:
+    """A pipeline's records alone: one attempt workflow after another."""
+    for _ in range(steps):
+        await (await _start(_attempt, latency_s)).get_result()
+
+
 async def main(as_json: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="accord-floor-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'floor.dbos.sqlite'}"
-        system_engine = sqlite_system_engine(url)
-        DBOS(
-            config={
-                "name": "accord-floor",
-                "system_database_url": url,
-                "system_database_engine": system_engine,
-                "notification_listener_polling_interval_sec": 1.0,
-                "max_executor_threads": 64,
-                "log_level": "WARNING",
-            }
-        )
-        await asyncio.to_thread(DBOS.launch)
-        try:
+        async with dbos_running(Path(tmp)):
             for latency_s in (0.0, 0.1):
                 for name, run in (
                     ("floor-attempts", _s2_as_attempts),
@@ -125,6 +143,3 @@ async def main(as_json: bool) -> None:
                             f"ratio={'-' if ratio is None else f'{ratio:.3f}'}",
                             flush=True,
                         )
-        finally:
-            await asyncio.to_thread(DBOS.destroy)
-            system_engine.dispose()

@@ -21,6 +21,8 @@ persisted as in production: step runs, events, aggregates, DBOS attempt workflow
                                              # and not (see bench/streaming.py)
     python bench/run.py --scenario api [--executions 100]   # GET /executions/{id} and SSE
                                              # delivery while executions run (bench/api.py)
+    python bench/run.py --peers [--rounds N]  # S1-S3 against LangGraph's SQLite checkpointer,
+                                              # as ratios (see bench/peers.py)
 
 overhead per step = (median wall - L x critical path) / steps;
 ratio = median wall / (L x critical path) (null when L = 0).
@@ -234,6 +236,15 @@ if __name__ == "__main__":
         help="for --scenario streaming: stream the agents' text, or not, or both (default)",
     )
     parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="S1, S2 and S3 against LangGraph with its SQLite checkpointer, in the same run, "
+        "as ratios (see bench/peers.py, which says how to install LangGraph)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="rounds of Accord and LangGraph for --peers"
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         nargs="+",
@@ -241,7 +252,11 @@ if __name__ == "__main__":
         help="worker counts for --scenario scale (default: 1 2 4)",
     )
     args = parser.parse_args()
-    if args.scenario == "scale":
+    if args.peers:
+        import peers
+
+        peers.main(args.rounds, args.json)
+    elif args.scenario == "scale":
         import scale  # bench/ is this script's directory
 
         asyncio.run(scale.main(args.workers, args.json))

@@ -284,7 +284,6 @@ class ExecutionRunner:
                 continue
             copy = step_runs.carry_over(done, execution_id=execution.id)
             kept.add(sp.id)
-            ExecutionRepository(session).merge_step_result(execution.id, sp.id, copy.output)
             events.append(
                 execution_id=execution.id,
                 user_id=user_id,
@@ -679,41 +678,19 @@ class ExecutionRunner:
             WorkflowRepository(session).set_current_step(execution.workflow_id, done)
 
     def _record_start(
-        self,
-        session: Session,
-        execution: WorkflowExecution,
-        plan: WorkflowPlan,
-        started: dict[str, str | None],
+        self, session: Session, execution: WorkflowExecution, started: dict[str, str | None]
     ) -> None:
-        """`_record_progress` for attempts that started (step -> agent), without listing
-        every attempt: only the in-flight attempts and the database's counts are read."""
-        step_runs = StepRunRepository(session)
-        in_flight = step_runs.in_flight(execution.id)
-        position = {sp.id: i for i, sp in enumerate(plan.steps)}
-        current = min(
-            (s for s, _, _ in in_flight),
-            key=position.__getitem__,
-            default=execution.current_step_id,
-        )
+        """What attempts that started (step -> agent) change of the aggregates: their agents
+        join the assignments and the agents at work. Only the in-flight attempts are read,
+        few whatever the execution's length. The counts and the current step stay as the
+        last advance recorded them (a start only moves a pending attempt, in flight already,
+        to running), so no `execution.progress` event either: `step.started` says it."""
+        in_flight = StepRunRepository(session).in_flight(execution.id)
         ExecutionRepository(session).record_start(
             execution.id,
             assignments={step: agent for step, agent in started.items() if agent},
-            current_step_id=current,
             active_agents=sorted(
                 {a for _, status, a in in_flight if status is StepRunStatus.RUNNING and a}
-            ),
-        )
-        counts = step_runs.latest_counts(execution.id)
-        EventRepository(session).append(
-            execution_id=execution.id,
-            user_id=self.owner(session, execution),
-            kind=EventKind.EXECUTION_PROGRESS,
-            data=ExecutionProgress(
-                completed=counts.get(StepRunStatus.COMPLETED, 0),
-                skipped=counts.get(StepRunStatus.SKIPPED, 0),
-                failed=counts.get(StepRunStatus.FAILED, 0),
-                total=len(plan.steps),
-                currentStepId=current,
             ),
         )
 
@@ -987,7 +964,7 @@ class ExecutionRunner:
                 )
                 started[step_id] = agent_id
             if started:
-                self._record_start(session, execution, self.plan(session, execution), started)
+                self._record_start(session, execution, started)
         return answers
 
     def finish_attempt(
@@ -1050,7 +1027,6 @@ class ExecutionRunner:
                 usage=outcome.usage,
                 **_model_report(outcome),
             )
-            ExecutionRepository(session).merge_step_result(execution_id, step_id, outcome.result)
             events.append(
                 execution_id=execution_id,
                 user_id=user_id,

@@ -396,9 +396,13 @@ class Engine:
                 event.clear()
                 if self.fault is not None:
                     raise self.fault
-                execution = await self.get(execution_id)
-                if execution.status in TERMINAL_EXECUTION:
-                    return execution
+                # The status alone until it ends: a running execution's full read gathers
+                # every result so far (see `ExecutionRepository`).
+                status = await transactions.read(
+                    self.db, partial(_execution_status, execution_id=execution_id), what="waiting"
+                )
+                if status in TERMINAL_EXECUTION:
+                    return await self.get(execution_id)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(poll_s):
                         await event.wait()
@@ -427,6 +431,10 @@ class Engine:
         """Remember a full disk, wherever it was met (our tables, DBOS's), for `wait`."""
         if self.fault is None and is_disk_full(exc):
             self.fault = storage_full(self.db.url)
+
+
+def _execution_status(session: Session, *, execution_id: str) -> ExecutionStatus:
+    return ExecutionRepository(session).status_of(execution_id)
 
 
 def _read_execution(

@@ -10,6 +10,7 @@ workflows repository owns the full CRUD and every write.
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,13 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.domain.deliverable import Deliverable
-from accord.domain.enums import ExecutionStatus, TriggerReason, WorkflowStatus, WorkflowType
+from accord.domain.enums import (
+    ExecutionStatus,
+    StepRunStatus,
+    TriggerReason,
+    WorkflowStatus,
+    WorkflowType,
+)
 from accord.domain.errors import NotFound
 from accord.domain.execution import Usage, WorkflowExecution
 from accord.domain.transitions import check_transition
@@ -41,11 +48,13 @@ from accord.storage.tables import (
     collaboration_workflows,
     epoch_now,
     new_id,
+    step_runs,
     workflow_executions,
 )
 
 
-def _execution(row: Row[Any]) -> WorkflowExecution:
+def _execution(row: Row[Any], results: dict[str, Any] | None = None) -> WorkflowExecution:
+    """`results`: the step results of an execution still running (see `_RESULTS_KEPT`)."""
     return WorkflowExecution(
         id=row.id,
         workflow_id=row.workflow_id,
@@ -54,7 +63,7 @@ def _execution(row: Row[Any]) -> WorkflowExecution:
         triggered_by=row.triggered_by,
         current_step_id=row.current_step_id,
         execution_context=row.execution_context or {},
-        step_results=row.step_results or {},
+        step_results=row.step_results or {} if results is None else results,
         active_agents=row.active_agents or [],
         agent_assignments=row.agent_assignments or {},
         status=ExecutionStatus(row.status),
@@ -116,47 +125,28 @@ _RECORD_PROGRESS = (
 
 @dataclass(frozen=True)
 class _DialectStatements:
-    merge_step_result: Any
     record_start: Any
 
 
 def _build(dialect: str) -> _DialectStatements:
-    """JSON object columns changed in the database, a few keys set and the others untouched,
+    """`agent_assignments` changed in the database, a few keys set and the others untouched,
     so parallel steps never overwrite each other. Raw text both ways: no JSON is parsed."""
     we = workflow_executions.c
     by_id = we.id == bindparam("execution_id")
-    results = func.coalesce(type_coerce(we.step_results, Text), "{}")
     assignments = func.coalesce(type_coerce(we.agent_assignments, Text), "{}")
     if dialect == "sqlite":
-        # json_set for a step's result, which may hold nulls a merge patch would drop;
-        # json_patch for assignments, whose values are agent IDs.
-        result_set: ColumnElement[str] = func.json_set(
-            results, bindparam("path"), func.json(bindparam("value"))
-        )
         assigned: ColumnElement[str] = func.json_patch(assignments, bindparam("assignments"))
     else:
-        result_set = cast(
-            cast(results, JSONB).op("||")(
-                func.jsonb_build_object(
-                    bindparam("key", type_=Text), cast(bindparam("value", type_=Text), JSONB)
-                )
-            ),
-            Text,
-        )
         assigned = cast(
             cast(assignments, JSONB).op("||")(cast(bindparam("assignments", type_=Text), JSONB)),
             Text,
         )
     return _DialectStatements(
-        merge_step_result=update(workflow_executions)
-        .where(by_id)
-        .values({we.step_results: type_coerce(result_set, Text)}),
         record_start=update(workflow_executions)
         .where(by_id)
         .values(
             {
                 we.agent_assignments: type_coerce(assigned, Text),
-                we.current_step_id: bindparam("current_step_id"),
                 we.active_agents: bindparam("active_agents", type_=we.active_agents.type),
                 we.updated_at: bindparam("updated_at"),
             }
@@ -169,6 +159,22 @@ _BY_DIALECT = {name: _build(name) for name in ("sqlite", "postgresql")}
 
 def _statements(session: Session) -> _DialectStatements:
     return _BY_DIALECT[session.get_bind().dialect.name]
+
+
+_RESULTS_KEPT = (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED)
+"""Executions whose `step_results` column holds their results. While an execution runs its
+results are read from its completed step runs instead: written into the execution's row at
+every step, a long execution's results (tens of KB) were parsed and rewritten by each step's
+update of the row, which made a step's cost grow with the execution's length. They are
+written once, when it ends."""
+_COMPLETED_RESULTS = (
+    select(step_runs.c.execution_id, step_runs.c.step_id, step_runs.c.output)
+    .where(
+        step_runs.c.execution_id.in_(bindparam("execution_ids", expanding=True)),
+        step_runs.c.status == StepRunStatus.COMPLETED,
+    )
+    .order_by(step_runs.c.finished_at, step_runs.c.created_at)
+)
 
 
 def _light_execution(row: Row[Any]) -> WorkflowExecution:
@@ -221,6 +227,20 @@ class WorkflowForRun:
 class ExecutionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def _executions(self, rows: Iterable[Row[Any]]) -> list[WorkflowExecution]:
+        """Executions from full rows, the step results of those still running read from their
+        completed step runs (see `_RESULTS_KEPT`)."""
+        rows = list(rows)
+        running = [r.id for r in rows if ExecutionStatus(r.status) not in _RESULTS_KEPT]
+        results: dict[str, dict[str, Any]] = {execution_id: {} for execution_id in running}
+        if running:
+            for r in self.session.execute(_COMPLETED_RESULTS, {"execution_ids": running}):
+                results[r.execution_id][r.step_id] = r.output
+        return [_execution(r, results.get(r.id)) for r in rows]
+
+    def _one(self, row: Row[Any]) -> WorkflowExecution:
+        return self._executions([row])[0]
 
     # --- executions ---------------------------------------------------------------------
 
@@ -282,7 +302,7 @@ class ExecutionRepository:
             )
             .returning(workflow_executions)
         ).one()
-        return _execution(row)
+        return _execution(row, {})
 
     def get(self, execution_id: str, *, user_id: str | None = None) -> WorkflowExecution:
         query = select(workflow_executions).where(workflow_executions.c.id == execution_id)
@@ -291,14 +311,14 @@ class ExecutionRepository:
         row = self.session.execute(query).one_or_none()
         if row is None:
             raise NotFound("execution", execution_id)
-        return _execution(row)
+        return self._one(row)
 
     def by_trigger_key(self, trigger_key: str) -> WorkflowExecution | None:
         """The execution a schedule tick, hook delivery or upstream run already started."""
         row = self.session.execute(
             select(workflow_executions).where(workflow_executions.c.trigger_key == trigger_key)
         ).one_or_none()
-        return None if row is None else _execution(row)
+        return None if row is None else self._one(row)
 
     def ended_since(self, since: float) -> list[WorkflowExecution]:
         """Top-level executions that ended at or after `since` (epoch seconds)."""
@@ -309,7 +329,7 @@ class ExecutionRepository:
                 workflow_executions.c.status.in_(["completed", "failed", "cancelled"]),
             )
         )
-        return [_execution(r) for r in rows]
+        return self._executions(rows)
 
     def status_of(self, execution_id: str) -> ExecutionStatus:
         """The execution's status, read without a lock."""
@@ -337,38 +357,22 @@ class ExecutionRepository:
             row = self.session.execute(query.with_for_update()).one_or_none()
         if row is None:
             raise NotFound("execution", execution_id)
-        return _execution(row) if not light else _light_execution(row)
-
-    def merge_step_result(self, execution_id: str, step_id: str, result: Any) -> None:
-        """Set one step's result in `step_results`, in the database, without reading the
-        others back: the statement changes one key of the current value, so parallel steps
-        never overwrite each other (and the caller holds the execution's lock besides)."""
-        self.session.execute(
-            _statements(self.session).merge_step_result,
-            {
-                "execution_id": execution_id,
-                "key": step_id,
-                "path": "$." + json.dumps(step_id),
-                "value": json.dumps(result, separators=(",", ":")),
-            },
-        )
+        return self._one(row) if not light else _light_execution(row)
 
     def record_start(
         self,
         execution_id: str,
         *,
         assignments: dict[str, str],
-        current_step_id: str | None,
         active_agents: list[str],
     ) -> None:
         """Attempts started: their agents join `agent_assignments` (keys set in the database,
-        as `merge_step_result` does) and the agents at work are replaced."""
+        so parallel steps never overwrite each other) and the agents at work are replaced."""
         self.session.execute(
             _statements(self.session).record_start,
             {
                 "execution_id": execution_id,
                 "assignments": json.dumps(assignments, separators=(",", ":")),
-                "current_step_id": current_step_id,
                 "active_agents": active_agents,
                 "updated_at": epoch_now(),
             },
@@ -389,7 +393,7 @@ class ExecutionRepository:
             )
             .order_by(workflow_executions.c.execution_number.desc())
         )
-        return [_execution(r) for r in rows]
+        return self._executions(rows)
 
     def list_unfinished(self) -> list[WorkflowExecution]:
         """Running and paused executions, for recovery after a restart."""
@@ -398,7 +402,7 @@ class ExecutionRepository:
                 workflow_executions.c.status.in_([ExecutionStatus.RUNNING, ExecutionStatus.PAUSED])
             )
         )
-        return [_execution(r) for r in rows]
+        return self._executions(rows)
 
     def unfinished_children(
         self, parent_execution_id: str, *, started_by: str | None = None
@@ -452,7 +456,7 @@ class ExecutionRepository:
             .where(workflow_executions.c.parent_execution_id == parent_execution_id)
             .order_by(workflow_executions.c.started_at, workflow_executions.c.id)
         )
-        return [_execution(r) for r in rows]
+        return self._executions(rows)
 
     def set_status(
         self,
@@ -474,6 +478,12 @@ class ExecutionRepository:
                 deliverable=deliverable.to_json_dict() if deliverable else None,
                 active_agents=[],
                 actual_duration=max(0, round(now - execution.started_at.timestamp())),
+                step_results={
+                    r.step_id: r.output
+                    for r in self.session.execute(
+                        _COMPLETED_RESULTS, {"execution_ids": [execution.id]}
+                    )
+                },
             )
         row = self.session.execute(
             update(workflow_executions)
@@ -481,7 +491,7 @@ class ExecutionRepository:
             .values(**values)
             .returning(workflow_executions)
         ).one()
-        return _execution(row)
+        return self._one(row)
 
     def record_progress(
         self,

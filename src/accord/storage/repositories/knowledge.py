@@ -22,6 +22,7 @@ would match them everywhere).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -44,6 +45,9 @@ ck = collaboration_knowledge
 FIELD_WEIGHTS = {"title": 1.0, "content": 0.4, "tags": 0.2}
 POSTGRES_LABELS = {"title": "a", "content": "b", "tags": "c"}  # setweight() in migration 0001
 VALIDATION_WEIGHT = 0.25
+CANDIDATES = 100
+"""The matches a search reads and ranks at most, the best by the ranking's key as the
+database computes it (see `search`)."""
 MAX_QUERY_TERMS = 16
 STATUS_ORDER = {
     KnowledgeStatus.VALIDATED: 0,
@@ -199,42 +203,44 @@ class KnowledgeRepository:
             occurrences = self._sqlite_occurrences(workflow_id, terms)
         else:
             occurrences = self._postgres_occurrences(workflow_id, terms)
-        # The weights of the fields each term occurs in, summed per entry by the database: one
-        # row per matching entry rather than one per entry, term and field.
-        text_rank = {
-            r.id: r.weight
-            for r in self.session.execute(
-                text(
-                    "SELECT id, CAST(SUM(weight) AS FLOAT) AS weight "
-                    f"FROM ({occurrences[0]}) AS occurrences GROUP BY id"
-                ),
-                occurrences[1],
-            )
-        }
-        if not text_rank:
+        # The weights of the fields each term occurs in, summed per entry, and the best
+        # CANDIDATES by the ranking's own key, all in the database: a long run's knowledge
+        # base has hundreds of matches for a common word, and reading and ranking each of
+        # them here made a search cost grow with the base.
+        validations = (
+            "json_array_length(k.validated_by_agents)"
+            if self.session.get_bind().dialect.name == "sqlite"
+            else "json_array_length(CAST(k.validated_by_agents AS json))"
+        )
+        candidates = self.session.execute(
+            text(
+                "SELECT o.id, o.weight, k.title, k.status, k.relevance_score, "
+                "k.validated_by_agents FROM (SELECT id, CAST(SUM(weight) AS FLOAT) AS weight "
+                f"FROM ({occurrences[0]}) AS occurrences GROUP BY id) AS o "
+                "JOIN collaboration_knowledge AS k ON k.id = o.id ORDER BY CASE k.status "
+                "WHEN 'validated' THEN 0 WHEN 'rejected' THEN 2 ELSE 1 END, "
+                "o.weight * COALESCE(k.relevance_score, 1.0) "
+                f"* (1 + {VALIDATION_WEIGHT} * COALESCE({validations}, 0)) DESC, k.title, k.id "
+                "LIMIT :candidates"
+            ),
+            {**occurrences[1], "candidates": max(CANDIDATES, limit)},
+        ).all()
+        if not candidates:
             return []
         full_marks = len(terms) * sum(FIELD_WEIGHTS.values())
-        # Rank on the few columns the order needs; only the entries returned are read whole
-        # (a long run's knowledge base has hundreds of matches for a common word).
-        c = ck.c
-        candidates = self.session.execute(
-            select(c.id, c.title, c.status, c.relevance_score, c.validated_by_agents).where(
-                c.id.in_(list(text_rank))
-            )
-        ).all()
 
+        # The same key, exactly as both databases must agree on it (scores rounded, so that
+        # float noise never decides between equals): the database's order only chose which
+        # entries to read.
         def order(row: Any) -> tuple[int, float, str, str]:
             status = KnowledgeStatus(row.status or KnowledgeStatus.UNVALIDATED)
             relevance = 1.0 if row.relevance_score is None else row.relevance_score
-            validations = len(row.validated_by_agents or [])
-            score = (
-                text_rank[row.id] / full_marks * relevance * (1 + VALIDATION_WEIGHT * validations)
-            )
+            validated = len(json.loads(row.validated_by_agents or "[]"))
+            score = row.weight / full_marks * relevance * (1 + VALIDATION_WEIGHT * validated)
             return (STATUS_ORDER[status], -round(score, 9), row.title, row.id)
 
         best = [row.id for row in sorted(candidates, key=order)[:limit]]
-        if not best:
-            return []
+        c = ck.c
         rows = {r.id: r for r in self.session.execute(select(ck).where(c.id.in_(best)))}
         return [_knowledge(rows[i]) for i in best]
 

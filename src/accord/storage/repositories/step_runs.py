@@ -12,13 +12,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     Row,
-    and_,
     bindparam,
     case,
-    exists,
     func,
     insert,
-    or_,
     select,
     type_coerce,
     update,
@@ -104,27 +101,6 @@ _STATUSES = {s.value: s for s in StepRunStatus}
 # The engine's hot statements, built once: building one of these costs more than running it.
 
 
-def _latest_counts() -> Any:
-    c = step_runs.c
-    later = step_runs.alias("later")
-    superseded = exists().where(
-        later.c.execution_id == c.execution_id,
-        later.c.step_id == c.step_id,
-        later.c.attempt > c.attempt,
-    )
-    return (
-        select(c.status, func.count())
-        .where(
-            c.execution_id == bindparam("execution_id"),
-            or_(
-                c.status.in_([StepRunStatus.COMPLETED, StepRunStatus.SKIPPED]),
-                and_(c.status == StepRunStatus.FAILED, ~superseded),
-            ),
-        )
-        .group_by(c.status)
-    )
-
-
 def _states(outputs: bool) -> Any:
     c = step_runs.c
     output = (
@@ -152,7 +128,6 @@ def _states(outputs: bool) -> Any:
     )
 
 
-_LATEST_COUNTS = _latest_counts()
 _STATES = _states(outputs=False)
 _STATES_WITH_OUTPUTS = _states(outputs=True)
 _GET = select(step_runs).where(
@@ -306,12 +281,6 @@ class StepRunRepository:
             )
         )
         return [key for r in rows if (key := (r[0], r[1], r[2])) in wanted]
-
-    def latest_counts(self, execution_id: str) -> dict[StepRunStatus, int]:
-        """How many steps' latest attempts completed, were skipped or failed, counted by the
-        database (a completed or skipped attempt is always its step's latest)."""
-        rows = self.session.execute(_LATEST_COUNTS, {"execution_id": execution_id})
-        return {_STATUSES[r[0]]: r[1] for r in rows}
 
     def outputs(self, execution_id: str, step_ids: Collection[str]) -> dict[str, Any]:
         """The results of the given steps' completed attempts."""
