@@ -12,7 +12,8 @@ from sqlalchemy import insert
 from accord.domain.enums import TriggerReason
 from accord.domain.execution import WorkflowExecution
 from accord.domain.workflow import WorkflowConfiguration
-from accord.engine.runner import AttemptKey, ExecutionRunner
+from accord.engine.attempt_keys import AttemptKey
+from accord.engine.runner import ExecutionRunner
 from accord.engine.service import Engine
 from accord.engine.testing import LatencyPerformer
 from accord.storage.db import Database

@@ -483,17 +483,17 @@ async def test_the_runners_caches_stay_bounded(
 ) -> None:
     """A long-lived worker caches executions that others end (and never forgets them itself):
     the caches are emptied when full, and executions still run from a fresh read."""
-    monkeypatch.setattr("accord.engine.runner.CACHE_LIMIT", 2)
-    runner = engine.runner
+    monkeypatch.setattr("accord.engine.execution_facts.CACHE_LIMIT", 2)
+    facts = engine.runner.facts
     for _ in range(4):
         done = await engine.wait(
             (await engine.start_execution(make_workflow(steps("a")), user_id)).id, 10
         )
         assert done.status == "completed"
         # As if another process had ended it: this one never forgets it.
-        runner._plans[done.id], runner._started_at[done.id] = object(), 0.0  # type: ignore[assignment]
-        runner._owners[done.id] = user_id
-    assert len(runner._plans) <= 2 and len(runner._owners) <= 2
+        facts._plans[done.id], facts._started_at[done.id] = object(), 0.0  # type: ignore[assignment]
+        facts._owners[done.id] = user_id
+    assert len(facts._plans) <= 2 and len(facts._owners) <= 2
 
 
 async def test_recursion_depth_is_bounded(

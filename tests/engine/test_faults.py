@@ -23,8 +23,9 @@ from dbos import DBOS, SetWorkflowID
 
 import accord.storage.db as storage_db
 from accord.domain.enums import StepRunStatus
+from accord.engine.attempt_keys import attempt_workflow_id
 from accord.engine.reconciler import Record, verdict
-from accord.engine.runner import ExecutionRunner, attempt_workflow_id
+from accord.engine.runner import ExecutionRunner
 from accord.engine.service import Engine
 from accord.engine.testing import LatencyPerformer
 from accord.storage.db import Database

@@ -1,8 +1,14 @@
-"""Attempt keys as DBOS hands them back: workflow inputs after a replay, workflow IDs."""
+"""Attempt keys: an attempt's DBOS workflow ID, and the key as DBOS hands it back (workflow
+inputs after a replay, workflow IDs)."""
 
 from typing import Any
 
-from accord.engine.runner import AttemptKey
+AttemptKey = tuple[str, str, int]
+"""(execution ID, step ID, attempt): also the DBOS workflow ID, joined by ':'."""
+
+
+def attempt_workflow_id(key: AttemptKey) -> str:
+    return f"{key[0]}:{key[1]}:{key[2]}"
 
 
 def attempt_key(raw: Any) -> AttemptKey:

@@ -19,21 +19,16 @@ from accord.domain.plan import WorkflowPlan
 from accord.domain.ports import AttemptContext, AttemptOutcome, StepPerformer
 from accord.domain.step_result import StepResult
 from accord.engine.approvals import AttemptApprovals
-from accord.engine.attempt_keys import attempt_key
+from accord.engine.attempt_keys import AttemptKey, attempt_key, attempt_workflow_id
 from accord.engine.children import AttemptChildren, ChildHost, end_children, run_sub_workflow
 from accord.engine.dispatch import Dispatcher
 from accord.engine.durable_calls import AttemptSuspended, RecordedCalls, is_database_fault
 from accord.engine.engine_loop import EngineLoop
 from accord.engine.group_commit import GroupCommit
 from accord.engine.reconciler import Reconciler
-from accord.engine.runner import (
-    AdvanceResult,
-    AttemptKey,
-    AttemptStart,
-    ExecutionRunner,
-    attempt_workflow_id,
-)
+from accord.engine.runner import ExecutionRunner
 from accord.engine.running_attempts import RunningAttempts
+from accord.engine.transaction_results import AdvanceResult, AttemptStart
 from accord.engine.waiting import Waiters
 from accord.storage.db import Database
 from accord.storage.faults import describe

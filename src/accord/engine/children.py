@@ -20,10 +20,11 @@ from accord.domain.ports import AttemptContext, AttemptOutcome, ChildResult
 from accord.domain.step_result import StepResult
 from accord.domain.workflow import WorkflowConfiguration, WorkflowStep
 from accord.engine import transactions
-from accord.engine.attempt_keys import attempt_key
+from accord.engine.attempt_keys import AttemptKey, attempt_key, attempt_workflow_id
 from accord.engine.dispatch import Dispatcher
 from accord.engine.durable_calls import AttemptSuspended, is_database_fault
-from accord.engine.runner import AdvanceResult, AttemptKey, ExecutionRunner, attempt_workflow_id
+from accord.engine.runner import ExecutionRunner
+from accord.engine.transaction_results import AdvanceResult
 from accord.storage.db import Database
 from accord.storage.repositories.executions import ExecutionRepository
 
@@ -211,7 +212,7 @@ async def end_children(
 ) -> None:
     """Cancel the unfinished children of an execution that has ended (or only those an
     attempt of it that failed had started), each in a transaction of its own (see
-    `ExecutionRunner.end_orphan`); their own children follow through `Engine._after`. A crash
+    `ExecutionEnds.end_orphan`); their own children follow through `Engine._after`. A crash
     before this runs is caught up, for an ended execution, when a child next advances (on
     recovery at the latest)."""
     try:

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, Serializer
 from dbos import error as dbos_errors
 
+from accord.engine.attempt_keys import AttemptKey
 from accord.engine.durable_calls import AttemptSuspended
 from accord.engine.queue import AttemptQueue
-from accord.engine.runner import AttemptKey
 from accord.storage.db import Database, data_dir, sqlite_path
 from accord.storage.permissions import private_file
 

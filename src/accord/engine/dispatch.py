@@ -9,10 +9,11 @@ from collections.abc import Callable
 
 from dbos import DBOS, Queue, SetWorkflowID
 
+from accord.engine.attempt_keys import AttemptKey, attempt_workflow_id
 from accord.engine.dbos_runtime import step_attempt
 from accord.engine.engine_loop import EngineLoop
 from accord.engine.queue import ATTEMPT_QUEUE, AttemptQueue
-from accord.engine.runner import AdvanceResult, AttemptKey, AttemptStart, attempt_workflow_id
+from accord.engine.transaction_results import AdvanceResult, AttemptStart
 from accord.storage.faults import describe
 
 

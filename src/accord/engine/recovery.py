@@ -17,13 +17,15 @@ from accord.domain.enums import StepRunStatus
 from accord.domain.execution import WorkflowExecution
 from accord.domain.transitions import TERMINAL_EXECUTION
 from accord.engine import transactions
+from accord.engine.attempt_keys import AttemptKey, attempt_workflow_id
 from accord.engine.dbos_runtime import DbosRuntime
 from accord.engine.dispatch import Dispatcher
 from accord.engine.durable_calls import is_database_fault
 from accord.engine.queue import ATTEMPT_QUEUE
 from accord.engine.reconciler import Record, verdict
-from accord.engine.runner import AdvanceResult, AttemptKey, ExecutionRunner, attempt_workflow_id
+from accord.engine.runner import ExecutionRunner
 from accord.engine.running_attempts import RunningAttempts
+from accord.engine.transaction_results import AdvanceResult
 from accord.engine.waiting import Deadlines
 from accord.storage.db import Database
 from accord.storage.faults import describe

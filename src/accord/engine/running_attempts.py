@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from accord.engine.attempt_keys import attempt_key_of
-from accord.engine.runner import AttemptKey, attempt_workflow_id
+from accord.engine.attempt_keys import AttemptKey, attempt_key_of, attempt_workflow_id
 from accord.storage.db import Database
 from accord.storage.repositories.step_runs import StepRunRepository
 

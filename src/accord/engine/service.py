@@ -47,6 +47,7 @@ from accord.domain.execution import WorkflowExecution
 from accord.domain.ports import StepPerformer
 from accord.domain.transitions import TERMINAL_EXECUTION
 from accord.engine import approvals, dbos_runtime, transactions
+from accord.engine.attempt_keys import attempt_workflow_id
 from accord.engine.attempts import Attempts
 from accord.engine.children import ChildHost, end_children
 from accord.engine.dbos_runtime import DbosRuntime, system_database_url_for
@@ -58,8 +59,9 @@ from accord.engine.notifier import Notifier
 from accord.engine.queue import EXECUTOR_ID_ENV, AttemptQueue
 from accord.engine.reconciler import Reconciler
 from accord.engine.recovery import Recovery
-from accord.engine.runner import AdvanceResult, ExecutionRunner, attempt_workflow_id
+from accord.engine.runner import ExecutionRunner
 from accord.engine.running_attempts import RunningAttempts
+from accord.engine.transaction_results import AdvanceResult
 from accord.engine.triggers import Triggers
 from accord.engine.waiting import Deadlines, Waiters
 from accord.storage.db import Database, data_dir, sqlite_path
@@ -311,7 +313,7 @@ class Engine:
 
     async def retry(self, execution_id: str, user_id: str) -> WorkflowExecution:
         """A new execution that keeps a failed or cancelled one's completed results and runs
-        the rest (see `ExecutionRunner.retry_execution`)."""
+        the rest (see `ExecutionStarts.retry_execution`)."""
         execution, result = await transactions.write(
             self.db,
             partial(self.runner.retry_execution, execution_id=execution_id, user_id=user_id),

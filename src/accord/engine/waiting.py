@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterator
 
 from accord.domain.execution import WorkflowExecution
 from accord.engine.engine_loop import EngineLoop
-from accord.engine.runner import started_at
+from accord.engine.execution_facts import started_at
 
 
 class Waiters:
