@@ -113,3 +113,23 @@ async def test_a_watched_request_that_takes_too_long_times_out_as_an_unwatched_o
     assert fake.requests[0].body["stream"] is True and len(fake.requests) == 1
     assert "timed out" in failure.value.message and "timeoutSeconds" in failure.value.message
     assert failure.value.details["estimatedUsage"]["outputTokens"] == 2048
+
+
+async def test_tokens_a_server_does_not_report_are_estimated_streamed_or_not() -> None:
+    # llama.cpp's OpenAI-compatible server sends no usage in a stream; counted as 0, a run on
+    # it cost nothing and a token budget never bound.
+    answer = {"summary": "Roll out slowly", "output": LONG}
+    reply = Reply(tool_calls=Reply.output(answer).tool_calls, reports_usage=False)
+    with FakeOpenAIServer([reply, reply]) as fake:
+        provider = make_provider(ProviderKind.OPENAI_COMPATIBLE, base_url=fake.base_url)
+        model = build_model(provider, api_key="test-key")
+        with observing(tap([])):
+            watched = await Agent(model, output_type=StepResult).run("Plan the rollout.")
+        unwatched = await Agent(model, output_type=StepResult).run("Plan the rollout.")
+
+    assert [r.body.get("stream", False) for r in fake.requests] == [True, False]
+    for result in (watched, unwatched):
+        usage = result.usage
+        assert usage.input_tokens > 0
+        assert len(LONG) // 4 <= usage.output_tokens <= len(LONG) // 2
+        assert usage.details == {"accord_estimated": 1}

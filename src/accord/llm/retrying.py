@@ -42,7 +42,7 @@ from pydantic_ai.settings import ModelSettings
 from accord.domain.errors import ModelFailure
 from accord.llm.failures import is_transient, reason
 from accord.llm.streaming import observed, observed_request
-from accord.llm.usage_estimate import estimate_tokens
+from accord.llm.usage_estimate import estimate_tokens, with_usage
 
 _REJECTING_STATUSES = frozenset({400, 422})
 
@@ -125,6 +125,7 @@ class RetryingModel(WrapperModel):
                 await asyncio.sleep(delay)
                 attempt += 1
             else:
+                response = with_usage(messages, response)
                 self._note_speed(response, time.monotonic() - started)
                 return response
 

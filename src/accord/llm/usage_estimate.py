@@ -1,35 +1,63 @@
-"""Tokens of a request that never answered (it timed out), estimated so they are counted.
+"""Tokens a server did not report, estimated so they are counted.
 
-A server that was cut off still read the prompt and generated for as long as it ran: not
-counting that is how a run that cost 9,600 tokens reported 6,600. The input is estimated from
-the text sent (about four characters a token, as for English), the output from the time spent
-at the speed of the model's last answer, capped by the request's output token limit (the cap
-itself when the speed is not known yet).
+- A request that never answered (it timed out): a server that was cut off still read the
+  prompt and generated for as long as it ran; not counting that is how a run that cost 9,600
+  tokens reported 6,600. The output is estimated from the time spent at the speed of the
+  model's last answer, capped by the request's output token limit (the cap itself when the
+  speed is not known yet).
+- An answer without usage: llama.cpp's OpenAI-compatible server (llama-cpp-python) sends none
+  in a stream, so every run on it counted 0 tokens and a token budget never bound. The output
+  is estimated from the answer's text.
+
+Text is counted at about four characters a token, as for English.
 """
 
 import json
+from dataclasses import replace
 
-from pydantic_ai.messages import ModelMessage
+from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.usage import RequestUsage
 
 CHARS_PER_TOKEN = 4
+ESTIMATED = "accord_estimated"
+"""Set to 1 in the usage `details` of an answer whose tokens were estimated."""
 
 
 def estimate_tokens(
     messages: list[ModelMessage], *, elapsed: float, max_tokens: int, speed: float | None
 ) -> tuple[int, int]:
     """(input tokens, output tokens) a timed-out request probably cost."""
-    sent = sum(
-        len(getattr(message, "instructions", None) or "")
-        + sum(len(_text(part)) for part in message.parts)
-        for message in messages
-    )
-    input_tokens = max(1, sent // CHARS_PER_TOKEN)
+    input_tokens = _sent_tokens(messages)
     if speed is not None:
         generated = int(speed * elapsed)
         output_tokens = min(generated, max_tokens) if max_tokens else generated
     else:
         output_tokens = max_tokens
     return input_tokens, output_tokens
+
+
+def with_usage(messages: list[ModelMessage], response: ModelResponse) -> ModelResponse:
+    """`response`, its tokens estimated when the server reported none at all."""
+    usage = response.usage
+    reported = not usage.unmeasured_requests and (usage.input_tokens or usage.output_tokens)
+    if reported or not response.parts:
+        return response
+    written = sum(len(_text(part)) for part in response.parts)
+    estimate = RequestUsage(
+        input_tokens=_sent_tokens(messages),
+        output_tokens=max(1, written // CHARS_PER_TOKEN),
+        details={ESTIMATED: 1},
+    )
+    return replace(response, usage=estimate)
+
+
+def _sent_tokens(messages: list[ModelMessage]) -> int:
+    sent = sum(
+        len(getattr(message, "instructions", None) or "")
+        + sum(len(_text(part)) for part in message.parts)
+        for message in messages
+    )
+    return max(1, sent // CHARS_PER_TOKEN)
 
 
 def _text(part: object) -> str:

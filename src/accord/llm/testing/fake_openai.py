@@ -51,8 +51,7 @@ class FakeOpenAIServer(ScriptedModelServer):
                     "finish_reason": "tool_calls" if reply.tool_calls else "stop",
                 }
             ],
-            "usage": _usage(reply),
-        }
+        } | ({"usage": _usage(reply)} if reply.reports_usage else {})
 
     def reply_events(self, reply: Reply, request: dict[str, Any]) -> Iterator[bytes]:
         base = {
@@ -81,7 +80,8 @@ class FakeOpenAIServer(ScriptedModelServer):
             for piece in _pieces(_arguments(call)):
                 yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
         yield chunk({}, "tool_calls" if reply.tool_calls else "stop")
-        yield sse({**base, "choices": [], "usage": _usage(reply)})
+        if reply.reports_usage:
+            yield sse({**base, "choices": [], "usage": _usage(reply)})
         yield sse("[DONE]")
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:

@@ -27,6 +27,8 @@ class Reply:
     tool_calls: tuple[ToolCall, ...] = ()
     input_tokens: int = 10
     output_tokens: int = 5
+    reports_usage: bool = True
+    """False: the answer carries no usage at all, as llama.cpp's server sends a stream."""
 
     @staticmethod
     def calling(*calls: ToolCall, input_tokens: int = 10, output_tokens: int = 5) -> "Reply":
