@@ -6,6 +6,8 @@ import time
 
 import pytest
 from pydantic_ai import Agent
+from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
+from pydantic_ai.usage import RequestUsage
 
 from accord.domain.enums import ProviderKind
 from accord.domain.errors import ModelFailure
@@ -14,6 +16,7 @@ from accord.llm import build_model
 from accord.llm.offline import OfflineModel
 from accord.llm.streaming import TextPiece, TextTap, observing
 from accord.llm.testing import FakeAnthropicServer, FakeOpenAIServer, Fault, Reply
+from accord.llm.usage_estimate import with_usage
 
 from .conftest import make_provider
 
@@ -133,3 +136,13 @@ async def test_tokens_a_server_does_not_report_are_estimated_streamed_or_not() -
         assert usage.input_tokens > 0
         assert len(LONG) // 4 <= usage.output_tokens <= len(LONG) // 2
         assert usage.details == {"accord_estimated": 1}
+
+
+def test_an_empty_answer_without_usage_still_counts_the_prompt_read() -> None:
+    sent = [ModelRequest(parts=[UserPromptPart("Plan the rollout. " * 20)])]
+    empty = ModelResponse(parts=[], usage=RequestUsage(unmeasured_requests=1))
+    usage = with_usage(sent, empty).usage
+    assert (usage.input_tokens, usage.output_tokens) == (len("Plan the rollout. " * 20) // 4, 0)
+
+    reported = ModelResponse(parts=[TextPart("ok")], usage=RequestUsage(input_tokens=7))
+    assert with_usage(sent, reported) is reported

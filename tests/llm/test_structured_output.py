@@ -143,3 +143,19 @@ async def test_a_streamed_run_gets_the_same_step_result(server: ScriptedModelSer
 
     assert output == StepResult.model_validate(RESULT)
     assert all(request.body.get("stream") for request in server.requests)
+
+
+async def test_a_model_that_writes_nothing_is_told_apart_from_one_that_writes_wrong(
+    server: ScriptedModelServer,
+) -> None:
+    server.add(*[Reply(text="")] * 3)  # a small local model that stops at once, every time
+
+    with pytest.raises(Exception) as raised:
+        await Agent(step_agent(server).model, output_type=str, retries={"output": 2}).run(
+            "Write the plan."
+        )
+
+    failure = model_failure(raised.value)
+    assert failure is not None
+    assert failure.message.startswith("The model's answer was empty every time")
+    assert "did not match the required schema" not in failure.message

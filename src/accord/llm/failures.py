@@ -20,9 +20,11 @@ from pydantic_ai.exceptions import (
     ModelServerError,
     ModelTimeoutError,
     ModelUnavailableError,
+    ToolRetryError,
     UnexpectedModelBehavior,
     UsageLimitExceeded,
 )
+from pydantic_ai.messages import RetryFeedbackPart
 
 from accord.domain.errors import ModelFailure
 
@@ -104,6 +106,12 @@ def model_failure(error: BaseException) -> ModelFailure | None:
 
 def _unexpected_behaviour(error: UnexpectedModelBehavior) -> str:
     text = error.message
+    if "retries" in text and _wrote_nothing(error):
+        return (
+            f"The model's answer was empty every time, even when asked again ({text}): small "
+            "local models can stop at once on a long prompt; try a larger model, or a larger "
+            "context on the server"
+        )
     if "retries" in text and ("output" in text or "result" in text):
         return (
             "The model's answer did not match the required schema, even after it was shown "
@@ -115,6 +123,16 @@ def _unexpected_behaviour(error: UnexpectedModelBehavior) -> str:
             f"the validation errors ({text})" + _last_validation_error(error)
         )
     return f"The model behaved unexpectedly: {text}"
+
+
+def _wrote_nothing(error: BaseException) -> bool:
+    """Whether the last retry asked for an answer because the response held none."""
+    cause = error.__cause__
+    return (
+        isinstance(cause, ToolRetryError)
+        and isinstance(cause.tool_retry, RetryFeedbackPart)
+        and cause.tool_retry.retry.cause == "no_output"
+    )
 
 
 def _last_validation_error(error: BaseException) -> str:

@@ -37,15 +37,15 @@ def estimate_tokens(
 
 
 def with_usage(messages: list[ModelMessage], response: ModelResponse) -> ModelResponse:
-    """`response`, its tokens estimated when the server reported none at all."""
+    """`response`, its tokens estimated when the server reported none at all (an empty
+    answer too: the server still read the prompt)."""
     usage = response.usage
-    reported = not usage.unmeasured_requests and (usage.input_tokens or usage.output_tokens)
-    if reported or not response.parts:
+    if not usage.unmeasured_requests and (usage.input_tokens or usage.output_tokens):
         return response
     written = sum(len(_text(part)) for part in response.parts)
     estimate = RequestUsage(
         input_tokens=_sent_tokens(messages),
-        output_tokens=max(1, written // CHARS_PER_TOKEN),
+        output_tokens=-(-written // CHARS_PER_TOKEN),  # rounded up: a word is a token
         details={ESTIMATED: 1},
     )
     return replace(response, usage=estimate)
