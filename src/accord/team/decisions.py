@@ -116,22 +116,34 @@ class Decision:
             output=output,
             data=data,
             # A decision read from the evidence, not voted on, is less certain.
-            confidence=1.0 if self.ballots else 0.5,
+            confidence=0.5 if "decidedBy" in extra else 1.0,
         )
 
     async def _chosen_by(
-        self, agent: Agent, round_no: int, method: DecisionMaking | str, **previous: Any
+        self,
+        agent: Agent,
+        round_no: int,
+        method: DecisionMaking | str,
+        *,
+        previous: Sequence[Ballot] = (),
     ) -> tuple[str, dict[str, Any]]:
         """The option one agent chooses, or the evidence's if its model names none."""
-        ballot = await self._ballot(agent, round_no, self.options, method, **previous)
+        ballot = await self._ballot(agent, round_no, self.options, method, previous=previous)
         return (ballot.vote.choice, {}) if ballot else await self._by_evidence()
 
-    async def _majority(self, round_no: int) -> tuple[str, dict[str, Any]]:
+    async def _round(
+        self, round_no: int, method: DecisionMaking, *, previous: Sequence[Ballot] = ()
+    ) -> list[Ballot]:
+        """Every voter's ballot in one round, those who abstained left out."""
         ballots = []
         for voter in self.voters:
-            ballot = await self._ballot(voter, round_no, self.options, DecisionMaking.MAJORITY)
+            ballot = await self._ballot(voter, round_no, self.options, method, previous=previous)
             if ballot is not None:
                 ballots.append(ballot)
+        return ballots
+
+    async def _majority(self, round_no: int) -> tuple[str, dict[str, Any]]:
+        ballots = await self._round(round_no, DecisionMaking.MAJORITY)
         return await self._winner(ballots) if ballots else await self._by_evidence()
 
     async def _winner(self, ballots: list[Ballot]) -> tuple[str, dict[str, Any]]:
@@ -153,13 +165,7 @@ class Decision:
         rounds = self.attempt.coordination.consensus_rounds
         last: list[Ballot] = []
         for round_no in range(1, rounds + 1):
-            ballots = []
-            for voter in self.voters:
-                ballot = await self._ballot(
-                    voter, round_no, self.options, DecisionMaking.CONSENSUS, previous=last
-                )
-                if ballot is not None:
-                    ballots.append(ballot)
+            ballots = await self._round(round_no, DecisionMaking.CONSENSUS, previous=last)
             if not ballots:
                 outcome, extra = await self._by_evidence()
                 return outcome, round_no, extra
