@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from measures import cpu_seconds, peak_rss_mb
 
 LATENCY_S = 5.0
 MAX_CONCURRENCY = 64
@@ -94,8 +95,8 @@ async def _measure(width: int, mode: str, url: str, workdir: Path) -> dict[str, 
     )
     await engine.start()
     try:
-        rss_before = _rss_mb()
-        started, cpu_started = time.perf_counter(), _cpu_s()
+        rss_before = peak_rss_mb()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         started_executions = [
             await engine.start_execution(workflow_id, user_id) for user_id, workflow_id in workflows
         ]
@@ -103,7 +104,7 @@ async def _measure(width: int, mode: str, url: str, workdir: Path) -> dict[str, 
             done = await engine.wait(execution.id, 600)
             if done.status != "completed":
                 raise SystemExit(f"width {width}: {done.status}: {done.error_message}")
-        wall, cpu = time.perf_counter() - started, _cpu_s() - cpu_started
+        wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     finally:
         await engine.stop()
         db.dispose()
@@ -121,17 +122,8 @@ async def _measure(width: int, mode: str, url: str, workdir: Path) -> dict[str, 
         ),
         "cpu_ms_per_step": round(cpu / (len(steps) * executions) * 1000, 2),
         "rss_before_mb": rss_before,
-        "peak_rss_mb": _rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
-
-
-def _rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main(widths: list[int], as_json: bool, modes: tuple[str, ...] = ("embedded", "worker")) -> None:

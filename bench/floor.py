@@ -19,8 +19,6 @@ Same figures as the engine benchmark (median of five timed runs after one warm-u
 import asyncio
 import contextlib
 import json
-import resource
-import statistics
 import tempfile
 import time
 import uuid
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
+from measures import peak_rss_mb, per_step
 
 from accord.engine.dbos_runtime import sqlite_system_engine  # the engine's DBOS settings
 
@@ -81,17 +80,9 @@ async def _measure(name: str, run: Any, latency_s: float) -> dict[str, Any]:
         await run(latency_s)
         if i > 0:  # the first run warms up
             walls.append(time.perf_counter() - started)
-    median = statistics.median(walls)
-    ideal = latency_s * CRITICAL_PATH
-    return {
-        "scenario": name,
-        "latency_s": latency_s,
-        "steps": STEPS,
-        "wall_median_s": round(median, 4),
-        "overhead_ms_per_step": round((median - ideal) / STEPS * 1000, 3),
-        "ratio_to_critical_path": round(median / ideal, 4) if ideal else None,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
+    return per_step(
+        name, latency=latency_s, steps=STEPS, critical_path=CRITICAL_PATH, walls=walls
+    ) | {"peak_rss_mb": peak_rss_mb()}
 
 
 @contextlib.asynccontextmanager

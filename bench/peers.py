@@ -24,8 +24,6 @@ LangGraph is a benchmark-only dependency, in an environment of its own:
 import asyncio
 import json
 import os
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +31,8 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from measures import cpu_seconds, peak_rss_mb, per_step
 
 BENCH = Path(__file__).resolve().parent
 PEERS_PYTHON = BENCH.parent / ".venv-peers" / "bin" / "python"
@@ -49,34 +49,14 @@ INSTALL = (
 )
 
 
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak RSS. Not `ru_maxrss`: Linux carries that across exec, so a child
-    would report its parent's peak if that was higher."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
 def _figures(
     scenario: str, latency: float, steps: int, critical_path: int, walls: list[float], cpu: float
 ) -> dict[str, Any]:
-    median = statistics.median(walls)
-    ideal = latency * critical_path
-    return {
-        "scenario": scenario,
-        "latency_s": latency,
-        "steps": steps,
-        "wall_median_s": round(median, 4),
-        "overhead_ms_per_step": round((median - ideal) / steps * 1000, 3),
-        "ratio_to_critical_path": round(median / ideal, 4) if ideal else None,
+    return per_step(
+        scenario, latency=latency, steps=steps, critical_path=critical_path, walls=walls
+    ) | {
         "cpu_ms_per_step": round(cpu / TIMED_RUNS / steps * 1000, 3),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -159,10 +139,10 @@ async def _langgraph(workdir: Path) -> list[dict[str, Any]]:
                 if final["calls"] != steps:
                     raise SystemExit(f"langgraph {scenario}: {final['calls']} of {steps} calls")
                 if i == 0:  # the first run warms up
-                    cpu_start = _cpu_s()
+                    cpu_start = cpu_seconds()
                 else:
                     walls.append(wall)
-            cpu = _cpu_s() - cpu_start
+            cpu = cpu_seconds() - cpu_start
         results.append(_figures(scenario, latency, steps, critical_path, walls, cpu))
     return results
 
@@ -179,7 +159,7 @@ async def _accord(workdir: Path) -> list[dict[str, Any]]:
         measured = await run.measure(scenario, latency, shapes[scenario], workdir)
         cpu = measured.pop("_cpu_ms_per_step")
         measured["cpu_ms_per_step"] = cpu
-        measured["peak_rss_mb"] = _peak_rss_mb()
+        measured["peak_rss_mb"] = peak_rss_mb()
         results.append(measured)
     return results
 
@@ -206,10 +186,10 @@ async def _floor(workdir: Path) -> list[dict[str, Any]]:
                     await floor.attempts_in_turn(steps, latency)
                 wall = time.perf_counter() - started
                 if i == 0:
-                    cpu_start = _cpu_s()
+                    cpu_start = cpu_seconds()
                 else:
                     walls.append(wall)
-            cpu = _cpu_s() - cpu_start
+            cpu = cpu_seconds() - cpu_start
             results.append(_figures(scenario, latency, steps, critical_path, walls, cpu))
     return results
 

@@ -32,8 +32,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -41,6 +39,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from measures import cpu_seconds, peak_rss_mb, per_step
 from sqlalchemy import insert
 
 from accord.domain.workflow import WorkflowConfiguration
@@ -142,29 +141,14 @@ async def measure(
             if i > 0:  # the first run warms up
                 walls.append(wall)
             else:
-                cpu_start = _cpu_s()
-        cpu_ms_per_step = (_cpu_s() - cpu_start) / TIMED_RUNS / len(steps) * 1000
+                cpu_start = cpu_seconds()
+        cpu_ms_per_step = (cpu_seconds() - cpu_start) / TIMED_RUNS / len(steps) * 1000
     finally:
         await engine.stop()
         db.dispose()
-    median = statistics.median(walls)
-    ideal = latency * critical_path
-    return {
-        "scenario": name,
-        "latency_s": latency,
-        "steps": len(steps),
-        "wall_median_s": round(median, 4),
-        "overhead_ms_per_step": round((median - ideal) / len(steps) * 1000, 3),
-        "ratio_to_critical_path": round(median / ideal, 4) if ideal else None,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "_cpu_ms_per_step": round(cpu_ms_per_step, 2),
-    }
-
-
-def _cpu_s() -> float:
-    """CPU time of this process (all threads): a figure a loaded machine inflates less."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return per_step(
+        name, latency=latency, steps=len(steps), critical_path=critical_path, walls=walls
+    ) | {"peak_rss_mb": peak_rss_mb(), "_cpu_ms_per_step": round(cpu_ms_per_step, 2)}
 
 
 async def main(as_json: bool) -> None:

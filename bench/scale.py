@@ -18,7 +18,6 @@ steps/s with N workers / (N x steps/s with one worker), when one worker was meas
 import asyncio
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from measures import peak_rss_mb
 from sqlalchemy import func, select
 
 from accord.engine.queue import AttemptQueue
@@ -125,7 +125,7 @@ async def measure(workers: int) -> dict[str, Any]:
         "makespan_s": round(makespan, 3),
         "steps_per_s": round(total / makespan, 2),
         "scaling_efficiency": None,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

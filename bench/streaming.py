@@ -29,7 +29,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from run import _cpu_s, setup
+from measures import cpu_seconds
+from run import setup
 
 from accord.domain.execution import TextDelta
 from accord.engine.service import Engine
@@ -78,7 +79,7 @@ async def measure(latency: float, sides: list[str], workdir: Path) -> list[dict[
             for side in sides:
                 team.live = channel if side == "on" else None
                 deltas[0] = 0
-                cpu, started = _cpu_s(), time.perf_counter()
+                cpu, started = cpu_seconds(), time.perf_counter()
                 execution = await engine.start_execution(workflow_id, user_id)
                 done = await engine.wait(execution.id, 600)
                 wall = time.perf_counter() - started
@@ -86,7 +87,7 @@ async def measure(latency: float, sides: list[str], workdir: Path) -> list[dict[
                     raise SystemExit(f"execution {done.status}: {done.error_message}")
                 if run > 0:  # the first run of each side warms up
                     walls[side].append(wall / STEPS)
-                    cpus[side].append((_cpu_s() - cpu) / STEPS)
+                    cpus[side].append((cpu_seconds() - cpu) / STEPS)
                     counted[side].append(deltas[0] // STEPS)
                     calls.append(done.usage.model_calls / STEPS)
     finally:

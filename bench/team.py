@@ -18,7 +18,6 @@ and at most 30 ms of CPU per step.
 import asyncio
 import json
 import os
-import resource
 import statistics
 import tempfile
 import time
@@ -27,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from measures import cpu_seconds, peak_rss_mb
+
 from accord.domain.ports import Assignment, AttemptContext, AttemptOutcome
 from accord.engine.service import Engine
 from accord.library.definition import Agent, Coordination, Step, Workflow
@@ -34,11 +35,6 @@ from accord.storage.db import Database
 from accord.storage.repositories.users import UserRepository
 from accord.team.runtime import AgentTeam
 from accord.team.workflow_files import install_workflow
-
-
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass
@@ -63,7 +59,9 @@ class TimedTeam:
 
     async def perform(self, ctx: AttemptContext) -> AttemptOutcome:
         outcome = await self.team.perform(ctx)
-        self.marks.append((ctx.step.id, time.perf_counter(), _cpu_s(), outcome.usage.model_calls))
+        self.marks.append(
+            (ctx.step.id, time.perf_counter(), cpu_seconds(), outcome.usage.model_calls)
+        )
         return outcome
 
 
@@ -104,10 +102,10 @@ async def run_team(steps: int, workdir: Path) -> tuple[list[StepCost], dict[str,
     engine = Engine(db, timed, executor_id=f"team-bench-{steps}", state_dir=workdir)
     await engine.start()
     try:
-        started_wall, started_cpu = time.perf_counter(), _cpu_s()
+        started_wall, started_cpu = time.perf_counter(), cpu_seconds()
         execution = await engine.start_execution(workflow_id, user_id)
         done = await engine.wait(execution.id, 3600)
-        total_wall, total_cpu = time.perf_counter() - started_wall, _cpu_s() - started_cpu
+        total_wall, total_cpu = time.perf_counter() - started_wall, cpu_seconds() - started_cpu
         if done.status != "completed":
             raise SystemExit(f"team {steps}: execution {done.status}: {done.error_message}")
     finally:
@@ -128,7 +126,7 @@ async def run_team(steps: int, workdir: Path) -> tuple[list[StepCost], dict[str,
     totals = {
         "wall_s": round(total_wall, 2),
         "cpu_s": round(total_cpu, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
     }
     return costs, totals
 
