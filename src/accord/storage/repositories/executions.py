@@ -233,11 +233,15 @@ class ExecutionRepository:
         completed step runs (see `_RESULTS_KEPT`)."""
         rows = list(rows)
         running = [r.id for r in rows if ExecutionStatus(r.status) not in _RESULTS_KEPT]
-        results: dict[str, dict[str, Any]] = {execution_id: {} for execution_id in running}
-        if running:
-            for r in self.session.execute(_COMPLETED_RESULTS, {"execution_ids": running}):
-                results[r.execution_id][r.step_id] = r.output
+        results = self._completed_results(running) if running else {}
         return [_execution(r, results.get(r.id)) for r in rows]
+
+    def _completed_results(self, execution_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Execution ID -> step ID -> the result of its completed step run."""
+        results: dict[str, dict[str, Any]] = {execution_id: {} for execution_id in execution_ids}
+        for r in self.session.execute(_COMPLETED_RESULTS, {"execution_ids": execution_ids}):
+            results[r.execution_id][r.step_id] = r.output
+        return results
 
     def _one(self, row: Row[Any]) -> WorkflowExecution:
         return self._executions([row])[0]
@@ -469,7 +473,7 @@ class ExecutionRepository:
     ) -> WorkflowExecution:
         check_transition("execution", execution.id, execution.status, status)
         values: dict[str, Any] = {"status": status, "updated_at": epoch_now()}
-        if status in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED):
+        if status in _RESULTS_KEPT:
             now = time.time()
             values.update(
                 completed_at=int(now),
@@ -478,12 +482,7 @@ class ExecutionRepository:
                 deliverable=deliverable.to_json_dict() if deliverable else None,
                 active_agents=[],
                 actual_duration=max(0, round(now - execution.started_at.timestamp())),
-                step_results={
-                    r.step_id: r.output
-                    for r in self.session.execute(
-                        _COMPLETED_RESULTS, {"execution_ids": [execution.id]}
-                    )
-                },
+                step_results=self._completed_results([execution.id])[execution.id],
             )
         row = self.session.execute(
             update(workflow_executions)
